@@ -1,0 +1,162 @@
+/**
+ * Message catalog for errors and retry suggestions, in English and Simplified Chinese.
+ * Templates use i18next's `{{name}}` interpolation (dotted paths allowed), so the renderer can
+ * load this same catalog into i18next; the server and terminal core format with `formatMessage`.
+ */
+
+export const LOCALES = ['en', 'zh'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+type Catalog = Record<string, string>;
+
+export const messagesEn: Catalog = {
+  'error.invalid_input': 'The request is not valid: {{field}} {{problem}}.',
+  'error.reason_required': 'Please give a reason for rejecting this task.',
+  'error.unauthenticated': 'Sign-in required: the token is missing, unknown or revoked.',
+  'error.sign_in_failed': 'Badge or PIN not recognised.',
+  'error.permission_denied': 'You are not allowed to do this.',
+  'error.not_in_department': 'You do not belong to department {{departmentName}}, so you cannot take this task.',
+  'error.user_inactive': 'This account is deactivated.',
+  'error.not_signed_in': 'Operator {{userId}} is not signed in at this terminal.',
+  'error.task_not_found': 'Task {{taskId}} does not exist.',
+  'error.user_not_found': 'User {{userId}} does not exist.',
+  'error.department_not_found': 'Department {{departmentId}} does not exist.',
+  'error.not_found': 'Nothing found here.',
+  'error.task_conflict': 'This task is already taken by {{currentOwner.name}}.',
+  'error.duplicate_assignment': 'This task is already assigned to {{currentOwner.name}}.',
+  'error.task_no_department': 'This task is not yet assigned to a department, so it cannot be claimed.',
+  'error.capacity_reached': 'You already have {{count}} active tasks; the limit is {{limit}}.',
+  'error.task_draft': 'This task is still a draft: wait for the work order to be approved.',
+  'error.task_completed': 'This task is already completed.',
+  'error.task_cancelled': 'This task was cancelled.',
+  'error.task_not_claimed': 'Nobody holds this task.',
+  'error.task_not_started': 'Start the task before completing it.',
+  'error.cooldown_active': 'You gave this task back recently; you can take it again in {{minutesLeft}} min.',
+  'error.cross_step_excluded':
+    'You did step "{{step}}" on this work order, so you may not also do step "{{conflictingStep}}".',
+  'error.claim_stale':
+    'This claim waited {{ageMinutes}} min offline, longer than the {{maxAgeMinutes}} min allowed, so it was not applied.',
+  'error.no_eligible_operator': 'No operator is eligible for this task right now.',
+  'error.payload_too_large': 'The request is too large.',
+  'error.sign_in_locked': 'Too many failed sign-ins. Try again in {{retryAfterSeconds}} s.',
+  'error.rate_limited': 'Too many requests. Try again in {{retryAfterSeconds}} s.',
+  'error.internal_error': 'Something went wrong on our side.',
+  'error.unavailable': 'The server is not reachable right now.',
+
+  'suggestion.task_conflict': 'Refresh the list and pick another task.',
+  'action.task_conflict': 'Refresh',
+  'suggestion.duplicate_assignment': 'Nothing to do: the operator already holds this task.',
+  'action.duplicate_assignment': 'OK',
+  'suggestion.capacity_reached': 'Finish or release one of your tasks first.',
+  'action.capacity_reached': 'My tasks',
+  'suggestion.cooldown_active': 'Pick another task, or wait until the cooldown ends.',
+  'action.cooldown_active': 'OK',
+  'suggestion.claim_stale': 'Check the task list and claim the task again if it is still free.',
+  'action.claim_stale': 'Refresh',
+  'suggestion.not_in_department': 'Ask your supervisor to add you to the department.',
+  'action.not_in_department': 'OK',
+  'suggestion.permission_denied': 'Ask a supervisor or administrator.',
+  'action.permission_denied': 'OK',
+  'suggestion.internal_error': 'Try again in a moment.',
+  'action.internal_error': 'Retry',
+  'suggestion.unavailable': 'Your work is saved on this terminal and will be sent when the link returns.',
+  'action.unavailable': 'OK',
+  'suggestion.sign_in_failed': 'Scan your badge again or enter it by hand.',
+  'action.sign_in_failed': 'Try again',
+  'suggestion.sign_in_locked': 'Wait, then try again; ask a supervisor if you forgot your PIN.',
+  'action.sign_in_locked': 'OK',
+  'suggestion.rate_limited': 'Wait a moment, then try again.',
+  'action.rate_limited': 'OK',
+  'suggestion.default': 'Check the details and try something else.',
+  'action.default': 'OK',
+};
+
+export const messagesZh: Catalog = {
+  'error.invalid_input': '请求无效：{{field}} {{problem}}。',
+  'error.reason_required': '请填写拒绝该任务的原因。',
+  'error.unauthenticated': '需要登录：令牌缺失、未知或已被吊销。',
+  'error.sign_in_failed': '无法识别工牌或 PIN。',
+  'error.permission_denied': '您没有权限执行此操作。',
+  'error.not_in_department': '您不属于部门 {{departmentName}}，无法认领该任务。',
+  'error.user_inactive': '该账号已停用。',
+  'error.not_signed_in': '操作员 {{userId}} 未在此终端登录。',
+  'error.task_not_found': '任务 {{taskId}} 不存在。',
+  'error.user_not_found': '用户 {{userId}} 不存在。',
+  'error.department_not_found': '部门 {{departmentId}} 不存在。',
+  'error.not_found': '未找到。',
+  'error.task_conflict': '该任务已被 {{currentOwner.name}} 认领。',
+  'error.duplicate_assignment': '该任务已分配给 {{currentOwner.name}}。',
+  'error.task_no_department': '该任务尚未分配到部门，无法认领。',
+  'error.capacity_reached': '您已有 {{count}} 个进行中的任务，上限为 {{limit}} 个。',
+  'error.task_draft': '草稿状态的任务不能认领，请先等待施工单审核通过。',
+  'error.task_completed': '已完成的任务不能认领。',
+  'error.task_cancelled': '已取消的任务不能认领。',
+  'error.task_not_claimed': '该任务当前无人认领。',
+  'error.task_not_started': '请先开始任务，再提交完成。',
+  'error.cooldown_active': '您刚刚退回了该任务，{{minutesLeft}} 分钟后才能再次认领。',
+  'error.cross_step_excluded': '您已在该施工单上完成工序“{{step}}”，不能再做工序“{{conflictingStep}}”。',
+  'error.claim_stale': '该认领在离线状态下等待了 {{ageMinutes}} 分钟，超过允许的 {{maxAgeMinutes}} 分钟，未被执行。',
+  'error.no_eligible_operator': '当前没有可分配该任务的操作员。',
+  'error.payload_too_large': '请求过大。',
+  'error.sign_in_locked': '登录失败次数过多，请 {{retryAfterSeconds}} 秒后再试。',
+  'error.rate_limited': '请求过于频繁，请 {{retryAfterSeconds}} 秒后再试。',
+  'error.internal_error': '服务器内部错误。',
+  'error.unavailable': '暂时无法连接服务器。',
+
+  'suggestion.task_conflict': '刷新列表后选择其他任务。',
+  'action.task_conflict': '刷新',
+  'suggestion.duplicate_assignment': '无需操作：该操作员已持有此任务。',
+  'action.duplicate_assignment': '确定',
+  'suggestion.capacity_reached': '请先完成或退回一个任务。',
+  'action.capacity_reached': '我的任务',
+  'suggestion.cooldown_active': '请选择其他任务，或等待冷却结束。',
+  'action.cooldown_active': '确定',
+  'suggestion.claim_stale': '请查看任务列表，如任务仍可认领请重新认领。',
+  'action.claim_stale': '刷新',
+  'suggestion.not_in_department': '请联系主管将您加入该部门。',
+  'action.not_in_department': '确定',
+  'suggestion.permission_denied': '请联系主管或管理员。',
+  'action.permission_denied': '联系管理员',
+  'suggestion.internal_error': '请稍后重试。',
+  'action.internal_error': '重试',
+  'suggestion.unavailable': '您的操作已保存在本终端，网络恢复后会自动发送。',
+  'action.unavailable': '确定',
+  'suggestion.sign_in_failed': '请重新刷工牌或手动输入。',
+  'action.sign_in_failed': '重试',
+  'suggestion.sign_in_locked': '请稍后再试；如忘记 PIN 请联系主管。',
+  'action.sign_in_locked': '确定',
+  'suggestion.rate_limited': '请稍后再试。',
+  'action.rate_limited': '确定',
+  'suggestion.default': '请检查详情后再试。',
+  'action.default': '确定',
+};
+
+export const catalogs: Record<Locale, Catalog> = { en: messagesEn, zh: messagesZh };
+
+function lookup(path: string, params: Record<string, unknown>): unknown {
+  let value: unknown = params;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * Format `key` in `locale`, falling back to English, then to the generic suggestion/action
+ * for `suggestion.*` / `action.*` keys without their own text.
+ */
+export function formatMessage(key: string, params: Record<string, unknown> = {}, locale: Locale = 'en'): string {
+  const catalog = catalogs[locale] ?? messagesEn;
+  const fallbackKey = key.startsWith('suggestion.') ? 'suggestion.default' : key.startsWith('action.') ? 'action.default' : key;
+  const template = catalog[key] ?? messagesEn[key] ?? catalog[fallbackKey] ?? messagesEn[fallbackKey] ?? key;
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, name: string) => {
+    const value = lookup(name, params);
+    return value === undefined || value === null ? '?' : String(value);
+  });
+}
+
+export function parseLocale(value: string | null | undefined): Locale {
+  if (!value) return 'en';
+  return /^zh\b/i.test(value.trim()) ? 'zh' : 'en';
+}
