@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryModel, makeTask, makeUser } from '../../test/support/memory-model.js';
 import { MINUTE_MS } from './config.js';
 import { httpStatusOf } from './errors.js';
-import { compareClaimable, excludedBy, isClaimableBy, resolveTaskLimit, CLAIMABLE_ORDER_SQL } from './rules.js';
+import { compareClaimable, excludedBy, isClaimableBy, resolveTaskLimit, claimableOrderSql } from './rules.js';
 
 function errorOf(r: { ok: boolean; error?: { code: string; details: Record<string, unknown> } }) {
   if (r.ok) throw new Error('expected an error, got success');
@@ -432,6 +432,6 @@ describe('claimable list', () => {
       makeTask('f', { priority: 0, dueAt: null, createdAt: 1 }),
     ];
     expect(tasks.sort(compareClaimable).map((t) => t.id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
-    expect(CLAIMABLE_ORDER_SQL).toMatch(/^priority DESC/);
+    expect(claimableOrderSql('t')).toMatch(/^t\.priority DESC/);
   });
 });

@@ -507,6 +507,8 @@ export function compareClaimable(a: Task, b: Task): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** The SQL ORDER BY that matches `compareClaimable` for a table with these column names. */
-export const CLAIMABLE_ORDER_SQL =
-  'priority DESC, (due_at IS NULL) ASC, due_at ASC, created_at ASC, id ASC';
+/** The SQL ORDER BY that matches `compareClaimable`, for a tasks table aliased as `alias`. */
+export function claimableOrderSql(alias = ''): string {
+  const c = alias ? `${alias}.` : '';
+  return `${c}priority DESC, (${c}due_at IS NULL) ASC, ${c}due_at ASC, ${c}created_at ASC, ${c}id ASC`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The sync server: one HTTP(S) listener that serves the HTTP API and, at /sync, the WebSocket
+ * protocol; the group committer in front of the store; and the timers that run on the server's
+ * clock (assignment expiry, change-log pruning).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { systemClock, type Clock } from '../src-shared/clock.js';
+import type { AppContext } from './context.js';
+import { GroupCommitter } from './engine/committer.js';
+import { expireDue } from './engine/mutations.js';
+import { createHttpHandler } from './http/index.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { SqliteServerStore } from './store/sqlite/store.js';
+import type { ServerStore } from './store/types.js';
+import { SyncHub, type HubOptions } from './sync/hub.js';
+
+export interface ServerOptions {
+  /** Folder for the database (created if missing). */
+  dataDir: string;
+  port: number;
+  host: string;
+  tls?: { certFile: string; keyFile: string };
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this store instead of opening one in dataDir (tests, other backends). */
+  store?: ServerStore;
+  /** How often expired assignments are swept (EXP-1). */
+  expirySweepMs?: number;
+  /** Change-log rows of finished tasks older than this are pruned (SYNC-4). */
+  changeRetentionMs?: number;
+  hub?: Partial<HubOptions>;
+}
+
+export interface RunningServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+export const DATABASE_FILE = 'claims.db';
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger();
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
+  const metrics = new Metrics();
+  const hub = new SyncHub(store, clock, log, metrics, options.hub);
+  const committer = new GroupCommitter(store, clock, (departments, head) => hub.notifyChanged(departments, head));
+  const ctx: AppContext = { store, committer, clock, log, metrics, hub };
+  hub.setCommitter(committer);
+
+  const handler = createHttpHandler(ctx);
+  const server = options.tls
+    ? https.createServer({ cert: fs.readFileSync(options.tls.certFile), key: fs.readFileSync(options.tls.keyFile) }, handler)
+    : http.createServer(handler);
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  hub.attach(server);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const scheme = options.tls ? 'https' : 'http';
+  const url = `${scheme}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}`;
+
+  const sweep = setInterval(() => {
+    committer.submit((now) => expireDue(now)).then(
+      (expired) => {
+        if (expired.length) log.info({ tasks: expired }, 'assignments expired; tasks returned to the pool');
+      },
+      (err) => log.error({ err }, 'expiry sweep failed'),
+    );
+  }, options.expirySweepMs ?? 15_000);
+  sweep.unref();
+  const retention = options.changeRetentionMs ?? 7 * 24 * 3600_000;
+  const prune = setInterval(() => {
+    store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
+  }, 3600_000);
+  prune.unref();
+
+  log.info({ url, dataDir: options.dataDir, backend: store.backend }, 'sync server listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws') + '/sync',
+    port,
+    ctx,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        clearInterval(prune);
+        await hub.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await committer.close();
+        await store.close();
+        log.info('sync server stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { Clock } from '../src-shared/clock.js';
+import type { GroupCommitter } from './engine/committer.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { ServerStore } from './store/types.js';
+import type { SyncHub } from './sync/hub.js';
+
+/** What the parts of a running server share. */
+export interface AppContext {
+  store: ServerStore;
+  committer: GroupCommitter;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  hub: SyncHub;
+}

@@ -1,0 +1,87 @@
+/**
+ * Group commit. Mutations that arrive together (from many terminals and HTTP requests within one
+ * turn of the event loop) are committed as one transaction, hence one fsync, with a savepoint per
+ * mutation so one failure stays alone. Each caller is answered only after its group is durable.
+ */
+import type { Clock } from '../../src-shared/clock.js';
+import type { ServerStore } from '../store/types.js';
+import type { Eng } from './ports.js';
+
+interface Pending {
+  unit: (now: number) => Eng<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface CommitListener {
+  (changedDepartments: Set<string>, headSeq: number): void;
+}
+
+export interface CommitterStats {
+  groups: number;
+  units: number;
+  largestGroup: number;
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private running = false;
+  private closed = false;
+  readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0 };
+
+  constructor(
+    private readonly store: ServerStore,
+    private readonly clock: Clock,
+    private readonly onCommit: CommitListener = () => {},
+    private readonly maxGroup = 5000,
+  ) {}
+
+  /** Queue a unit of engine work; resolves with its value once its group is durable. */
+  submit<T>(unit: (now: number) => Eng<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ unit, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    const batch = this.queue.splice(0, this.maxGroup);
+    try {
+      const now = this.clock.now();
+      const group = await this.store.runGroup(batch.map((p) => () => p.unit(now)));
+      this.stats.groups++;
+      this.stats.units += batch.length;
+      this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);
+      group.results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.error)));
+      if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
+    } catch (error) {
+      // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an error.
+      for (const p of batch) p.reject(error);
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  /** Stop taking work and wait for what is queued to be committed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.queue.length > 0 || this.running) {
+      if (!this.running) await this.flush();
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+}

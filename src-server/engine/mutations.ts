@@ -1,0 +1,292 @@
+/**
+ * The claim engine: each mutation, from a terminal or over HTTP, as one unit of work that reads
+ * its facts, lets the shared rules decide, applies the effects, and records the audit event and
+ * (for terminals) the stored outcome, all inside the caller's transaction.
+ */
+import { decideAutoAssign, pickAssignee, type AutoAssignStrategy, type Candidate } from '../../src-shared/domain/autoassign.js';
+import { MINUTE_MS } from '../../src-shared/domain/config.js';
+import { DomainError, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
+import {
+  canSupervise,
+  decideAssign,
+  decideClaim,
+  decideComplete,
+  decideExpire,
+  decideReject,
+  decideRelease,
+  decideStart,
+  resolveTaskLimit,
+  type Decision,
+} from '../../src-shared/domain/rules.js';
+import type { Result } from '../../src-shared/domain/result.js';
+import { hasRole } from '../../src-shared/domain/types.js';
+import {
+  describeIssue,
+  isMutationName,
+  mutationArgsSchemas,
+  mutationEnvelopeSchema,
+  type MutationName,
+  type MutationOutcome,
+  type SyncTask,
+} from '../../src-shared/protocol/v1.js';
+import { ask, type Eng, type TerminalState, type Via } from './ports.js';
+
+type AnyDecision = Result<Decision<Record<string, unknown>>>;
+
+function rejected(id: number, code: ErrorCode, details: ErrorDetails, task: SyncTask | null = null): MutationOutcome {
+  return { id, status: 'rejected', error: new DomainError(code, details).toData('en'), task };
+}
+
+/** The operations a user can perform on a task, by any route. */
+export type TaskOperation =
+  | { name: 'claim' | 'start' | 'complete' | 'release'; taskId: string }
+  | { name: 'reject'; taskId: string; reason: string }
+  | { name: 'assign' | 'reassign'; taskId: string; userId: string };
+
+/** Decide one task operation for `actorId`. `queuedAt` applies to claims that waited offline. */
+function* decideOperation(op: TaskOperation, actorId: string, now: number, queuedAt: number | null): Eng<AnyDecision> {
+  const config = yield* ask('config');
+  const facts = yield* ask('taskFacts', op.taskId);
+  const base = { ...facts, now, config };
+  switch (op.name) {
+    case 'claim': {
+      const operator = yield* ask('operatorFacts', actorId, facts.task, now);
+      return decideClaim({ ...base, operator, queuedAt }) as AnyDecision;
+    }
+    case 'start':
+    case 'complete':
+    case 'release': {
+      const actor = yield* ask('user', actorId);
+      const decide = { start: decideStart, complete: decideComplete, release: decideRelease }[op.name];
+      return decide({ ...base, actor }) as AnyDecision;
+    }
+    case 'reject': {
+      const actor = yield* ask('user', actorId);
+      return decideReject({ ...base, actor, reason: op.reason }) as AnyDecision;
+    }
+    case 'assign':
+    case 'reassign': {
+      const actor = yield* ask('user', actorId);
+      const target = yield* ask('operatorFacts', op.userId, facts.task, now);
+      return decideAssign({ ...base, actor, target, mode: op.name }) as AnyDecision;
+    }
+  }
+}
+
+export interface OperationResult {
+  decision: AnyDecision;
+  task: SyncTask | null;
+}
+
+/** Decide and, if allowed, apply; returns the decision and the task as it is afterwards. */
+function* performOperation(op: TaskOperation, actorId: string, now: number, queuedAt: number | null): Eng<OperationResult> {
+  const decision = yield* decideOperation(op, actorId, now, queuedAt);
+  if (decision.ok) yield* ask('applyEffects', decision.value.effects, now);
+  const task = yield* ask('syncTask', op.taskId, now);
+  return { decision, task };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal mutations
+
+export interface TerminalMutationRequest {
+  terminalId: string;
+  /** The mutation id, already read from the envelope by the connection. */
+  id: number;
+  /** The whole mutation as received; validated here so a bad one is rejected alone. */
+  raw: unknown;
+}
+
+function* signIn(id: number, term: TerminalState, operatorId: string, now: number): Eng<MutationOutcome> {
+  const user = yield* ask('user', operatorId);
+  if (!user) return rejected(id, 'user_not_found', { userId: operatorId });
+  if (!user.active) return rejected(id, 'user_inactive', { userId: operatorId });
+  if (!user.departmentIds.some((d) => term.departments.includes(d))) {
+    return rejected(id, 'not_in_department', { userId: operatorId, departmentName: term.departments.join(', ') });
+  }
+  yield* ask('setPresence', term.id, operatorId, now);
+  return { id, status: 'applied', value: { userId: user.id, displayName: user.displayName }, task: null };
+}
+
+/**
+ * Process one terminal mutation exactly once. A re-sent mutation gets its stored outcome; a
+ * malformed or refused one is rejected alone and consumes its id; the outcome is stored in the
+ * same transaction as the effect.
+ */
+export function* terminalMutation(req: TerminalMutationRequest, now: number): Eng<MutationOutcome> {
+  const { terminalId, id } = req;
+  const stored = yield* ask('storedOutcome', terminalId, id);
+  if (stored) return stored;
+  const term = yield* ask('terminalState', terminalId);
+  if (!term || !term.active) throw new DomainError('unauthenticated', { problem: `terminal ${terminalId} is unknown or disabled` });
+  if (id <= term.lastMutationId) {
+    // Processed long ago and its outcome pruned after the terminal acknowledged it.
+    return rejected(id, 'invalid_input', { field: 'id', problem: `mutation id ${id} was already used by this terminal` });
+  }
+
+  let outcome: MutationOutcome;
+  let name = 'invalid';
+  let operatorId: string | null = null;
+  let taskId: string | null = null;
+  const env = mutationEnvelopeSchema.safeParse(req.raw);
+  if (!env.success) {
+    outcome = rejected(id, 'invalid_input', describeIssue(env.error));
+  } else if (!isMutationName(env.data.name)) {
+    outcome = rejected(id, 'invalid_input', { field: 'name', problem: `"${env.data.name}" is not a mutation of protocol v1` });
+  } else {
+    name = env.data.name;
+    operatorId = env.data.operatorId;
+    const args = mutationArgsSchemas[env.data.name as MutationName].safeParse(env.data.args);
+    if (!args.success) {
+      const issue = describeIssue(args.error);
+      outcome = rejected(id, 'invalid_input', { field: `args.${issue.field}`, problem: issue.problem });
+    } else if (name === 'signIn') {
+      outcome = yield* signIn(id, term, env.data.operatorId, now);
+    } else if (name === 'signOut') {
+      if (term.presenceUserId === env.data.operatorId) yield* ask('setPresence', terminalId, null, now);
+      outcome = { id, status: 'applied', value: {}, task: null };
+    } else if (term.presenceUserId !== env.data.operatorId) {
+      outcome = rejected(id, 'not_signed_in', { userId: env.data.operatorId });
+    } else {
+      const op = { name, ...(args.data as object) } as TaskOperation;
+      taskId = op.taskId;
+      // CLM-13: judge the age of a claim in server time, via the offset measured at the handshake.
+      const queuedAt = name === 'claim' ? env.data.clientTime + (term.clockOffsetMs ?? 0) : null;
+      const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queuedAt);
+      outcome = decision.ok
+        ? { id, status: 'applied', value: decision.value.result, task }
+        : { id, status: 'rejected', error: decision.error.toData('en'), task };
+    }
+  }
+  yield* ask(
+    'audit',
+    {
+      action: name,
+      outcome: outcome.status === 'applied' ? 'applied' : outcome.error.code,
+      actorId: operatorId,
+      terminalId,
+      via: 'terminal',
+      taskId,
+      details: { mutationId: id, ...(outcome.status === 'applied' ? outcome.value : { error: outcome.error.details }) },
+    },
+    now,
+  );
+  yield* ask('recordOutcome', terminalId, id, name, outcome, now);
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP (and CLI) operations
+
+export interface UserOperationResult {
+  ok: boolean;
+  value: Record<string, unknown>;
+  error: DomainError | null;
+  task: SyncTask | null;
+}
+
+/** A task operation by an authenticated user over HTTP (or by the CLI). */
+export function* userOperation(op: TaskOperation, actorId: string, now: number, via: Via = 'http'): Eng<UserOperationResult> {
+  const { decision, task } = yield* performOperation(op, actorId, now, null);
+  yield* ask(
+    'audit',
+    {
+      action: op.name,
+      outcome: decision.ok ? 'applied' : decision.error.code,
+      actorId,
+      terminalId: null,
+      via,
+      taskId: op.taskId,
+      details: decision.ok ? { ...decision.value.result, ...('userId' in op ? { userId: op.userId } : {}) } : { error: decision.error.details },
+    },
+    now,
+  );
+  return decision.ok
+    ? { ok: true, value: decision.value.result, error: null, task }
+    : { ok: false, value: {}, error: decision.error, task };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expiry (EXP-1) and auto-assignment (AUTO-1..5)
+
+/** Expire every unstarted assignment that is due; returns the ids of the tasks returned to the pool. */
+export function* expireDue(now: number, limit = 500): Eng<string[]> {
+  const config = yield* ask('config');
+  if (config.assignmentExpiryMinutes <= 0) return [];
+  const due = yield* ask('unstartedAssignments', now - config.assignmentExpiryMinutes * MINUTE_MS, limit);
+  const expired: string[] = [];
+  for (const a of due) {
+    const { task } = yield* ask('taskFacts', a.taskId);
+    if (!task) continue;
+    const decision = decideExpire({ now, config, task, assignment: a });
+    if (!decision) continue;
+    yield* ask('applyEffects', decision.effects, now);
+    yield* ask(
+      'audit',
+      { action: 'expire', outcome: 'applied', actorId: null, terminalId: null, via: 'system', taskId: task.id, details: { userId: a.userId } },
+      now,
+    );
+    expired.push(task.id);
+  }
+  return expired;
+}
+
+export interface AutoAssignRequest {
+  departmentId: string;
+  strategy: AutoAssignStrategy;
+  /** hybrid: weight of spare capacity against quality. */
+  capacityWeight: number;
+  /** At most this many tasks in one run. */
+  limit: number;
+}
+
+export interface AutoAssignResult {
+  assigned: Array<{ taskId: string; userId: string }>;
+  unassigned: Array<{ taskId: string; reason: ErrorCode }>;
+}
+
+/** AUTO-1..5: give a department's pending tasks to eligible operators by a strategy. */
+export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number, via: Via = 'http'): Eng<AutoAssignResult> {
+  const actor = yield* ask('user', actorId);
+  if (!actor || !canSupervise(actor, req.departmentId) || !(hasRole(actor, 'supervisor') || hasRole(actor, 'admin'))) {
+    throw new DomainError('permission_denied', { departmentId: req.departmentId });
+  }
+  const config = yield* ask('config');
+  const tasks = yield* ask('unassignedTasks', req.departmentId, req.limit);
+  const operators = yield* ask('departmentOperators', req.departmentId);
+  const result: AutoAssignResult = { assigned: [], unassigned: [] };
+  for (const pooled of tasks) {
+    const facts = yield* ask('taskFacts', pooled.id);
+    const base = { ...facts, now, config, actor, mode: 'assign' as const };
+    const candidates: Candidate[] = [];
+    const decisions = new Map<string, Decision<unknown>>();
+    for (const op of operators) {
+      const target = yield* ask('operatorFacts', op.id, facts.task, now);
+      const d = decideAutoAssign({ ...base, target });
+      if (!d.ok) continue;
+      decisions.set(op.id, d.value);
+      candidates.push({
+        userId: op.id,
+        activeCount: target.activeCount,
+        limit: resolveTaskLimit(config, facts.department, target.user),
+        qualityScore: yield* ask('qualityScore', op.id),
+      });
+    }
+    const step = pooled.step;
+    const lastUserId = req.strategy === 'round_robin' ? yield* ask('roundRobinLast', req.departmentId, step) : null;
+    const pick = pickAssignee(req.strategy, candidates, { lastUserId, capacityWeight: req.capacityWeight });
+    if (!pick) {
+      result.unassigned.push({ taskId: pooled.id, reason: 'no_eligible_operator' });
+      continue;
+    }
+    yield* ask('applyEffects', decisions.get(pick)!.effects, now);
+    if (req.strategy === 'round_robin') yield* ask('setRoundRobinLast', req.departmentId, step, pick);
+    yield* ask(
+      'audit',
+      { action: 'auto_assign', outcome: 'applied', actorId, terminalId: null, via, taskId: pooled.id, details: { userId: pick, strategy: req.strategy } },
+      now,
+    );
+    result.assigned.push({ taskId: pooled.id, userId: pick });
+  }
+  return result;
+}

@@ -1,0 +1,113 @@
+/**
+ * The claim engine is "sans I/O": its steps are generators that yield queries to the store and
+ * receive the answers. The SQLite store answers them synchronously inside one transaction (so
+ * nothing is awaited while a transaction is open); a PostgreSQL store would answer the same
+ * queries with awaits. Nothing in the engine knows which store it runs on.
+ */
+import type { SiteConfig } from '../../src-shared/domain/config.js';
+import type { Effect, OperatorFacts } from '../../src-shared/domain/rules.js';
+import type { Department, Task, User, UserRef } from '../../src-shared/domain/types.js';
+import type { MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+
+export interface TerminalState {
+  id: string;
+  name: string;
+  departments: string[];
+  active: boolean;
+  lastMutationId: number;
+  clockOffsetMs: number | null;
+  /** The operator signed in at this terminal, as far as the server knows. */
+  presenceUserId: string | null;
+}
+
+export interface TaskFactsRow {
+  task: Task | null;
+  department: Department | null;
+  owner: UserRef | null;
+}
+
+export type Via = 'terminal' | 'http' | 'cli' | 'system';
+
+export interface AuditEntry {
+  action: string;
+  outcome: string;
+  actorId: string | null;
+  terminalId: string | null;
+  via: Via;
+  taskId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface UnstartedAssignment {
+  taskId: string;
+  userId: string;
+  status: 'assigned' | 'accepted';
+  createdAt: number;
+  startedAt: number | null;
+}
+
+/** Every question the engine may ask its store inside a transaction. */
+export interface TxOps {
+  config(): SiteConfig;
+  storedOutcome(terminalId: string, mutationId: number): MutationOutcome | null;
+  terminalState(terminalId: string): TerminalState | null;
+  user(userId: string): User | null;
+  taskFacts(taskId: string): TaskFactsRow;
+  operatorFacts(userId: string, task: Task | null, now: number): OperatorFacts;
+  qualityScore(userId: string): number;
+  /** Apply rule effects: task rows, assignments, cooldowns, notifications and the change log. */
+  applyEffects(effects: readonly Effect[], now: number): void;
+  setPresence(terminalId: string, userId: string | null, now: number): void;
+  /** Store a mutation's outcome and advance the terminal's last processed mutation id. */
+  recordOutcome(terminalId: string, mutationId: number, name: string, outcome: MutationOutcome, now: number): void;
+  audit(entry: AuditEntry, now: number): void;
+  syncTask(taskId: string, now: number): SyncTask | null;
+  /** EXP-1: unstarted active assignments created at or before `createdBefore`. */
+  unstartedAssignments(createdBefore: number, limit: number): UnstartedAssignment[];
+  /** AUTO-1: pending tasks nobody holds in a department, in claimable order. */
+  unassignedTasks(departmentId: string, limit: number): Task[];
+  /** AUTO-1: active operators of a department. */
+  departmentOperators(departmentId: string): User[];
+  roundRobinLast(departmentId: string, step: string): string | null;
+  setRoundRobinLast(departmentId: string, step: string, userId: string): void;
+}
+
+type Query = { [K in keyof TxOps]: { op: K; args: Parameters<TxOps[K]> } }[keyof TxOps];
+
+/** A unit of engine work that yields store queries and finally returns a T. */
+export type Eng<T> = Generator<Query, T, unknown>;
+
+/** Ask the store one question (use with `yield*`). */
+export function* ask<K extends keyof TxOps>(op: K, ...args: Parameters<TxOps[K]>): Eng<ReturnType<TxOps[K]>> {
+  return (yield { op, args } as Query) as ReturnType<TxOps[K]>;
+}
+
+/** Drive a unit to completion against synchronous store operations. */
+export function runSync<T>(unit: Eng<T>, ops: TxOps): T {
+  let step = unit.next();
+  while (!step.done) {
+    const q = step.value;
+    const fn = ops[q.op] as (...args: unknown[]) => unknown;
+    step = unit.next(fn.apply(ops, q.args));
+  }
+  return step.value;
+}
+
+/** Drive a unit to completion against asynchronous store operations (e.g. PostgreSQL). */
+export async function runAsync<T>(unit: Eng<T>, ops: { [K in keyof TxOps]: (...args: Parameters<TxOps[K]>) => Promise<ReturnType<TxOps[K]>> | ReturnType<TxOps[K]> }): Promise<T> {
+  let step = unit.next();
+  while (!step.done) {
+    const q = step.value;
+    const fn = ops[q.op] as (...args: unknown[]) => unknown;
+    step = unit.next(await fn.apply(ops, q.args));
+  }
+  return step.value;
+}
+
+export interface GroupResult<T> {
+  results: Array<{ ok: true; value: T } | { ok: false; error: unknown }>;
+  /** Departments whose data changed in this group ('' = every department). */
+  changedDepartments: Set<string>;
+  /** The change log's head after the commit. */
+  headSeq: number;
+}

@@ -1,0 +1,38 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMigrations, migrate, sqliteMigrationDb } from '../../../src-shared/db/migrate.js';
+
+/** `migrations/server`, found from this file whether it runs from source or from out/node. */
+export function serverMigrationsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, 'migrations', 'server');
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error('Cannot find migrations/server next to the server code; is the install complete?');
+}
+
+export interface OpenOptions {
+  /** `FULL` (default) fsyncs every commit; tests may pass `NORMAL` only where durability is not under test. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** Open (creating if needed) the authority's database file, configured and migrated. */
+export function openServerDatabase(file: string, options: OpenOptions = {}): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(sqliteMigrationDb(db), loadMigrations(serverMigrationsDir(), fs), file);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,1003 @@
+/**
+ * The SQLite backend of the server store (better-sqlite3, WAL, synchronous=FULL).
+ *
+ * All writes of the claim engine go through `runGroup`: one `BEGIN IMMEDIATE ... COMMIT` (one
+ * fsync) around many units, each in its own savepoint. Units are generators (engine/ports.ts)
+ * answered synchronously here, so nothing is awaited while the transaction is open.
+ */
+import type Database from 'better-sqlite3';
+import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
+import { randomHex } from '../../../src-shared/crypto/hash.js';
+import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
+import {
+  ACTIVE_ASSIGNMENT_STATUSES,
+  type Assignment,
+  type AssignmentStatus,
+  type Department,
+  type Role,
+  type Task,
+  type TaskStatus,
+} from '../../../src-shared/domain/types.js';
+import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/v1.js';
+import { runSync, type AuditEntry, type Eng, type GroupResult, type TaskFactsRow, type TerminalState, type TxOps } from '../../engine/ports.js';
+import type {
+  ApiTokenRecord,
+  AuditRecord,
+  ChangeData,
+  ChangesPage,
+  ImportResult,
+  ImportRowError,
+  ImportTaskRow,
+  NewUser,
+  NotificationRecord,
+  Page,
+  ServerStore,
+  SignInFailureState,
+  SnapshotPage,
+  SnapshotPosition,
+  StoreStats,
+  TaskFilter,
+  TerminalRecord,
+  UserPatch,
+  UserRecord,
+} from '../types.js';
+import { openServerDatabase, type OpenOptions } from './open.js';
+
+/** Change-log routing value for tasks that have no department (no terminal subscribes to it). */
+const NO_DEPARTMENT = '~none';
+/** How long finished tasks stay in a snapshot. */
+const RECENT_FINISHED_MS = 12 * 3600_000;
+const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")}')`;
+const WORKED_SQL = `(status IN ('assigned','accepted','in_progress','submitted') OR started_at IS NOT NULL)`;
+
+type Row = Record<string, unknown>;
+
+const json = <T>(value: unknown, fallback: T): T => {
+  if (typeof value !== 'string') return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+const TASK_SELECT = `
+  SELECT t.*, wo.number AS work_order_number, u.display_name AS operator_name
+  FROM tasks t
+  JOIN work_orders wo ON wo.id = t.work_order_id
+  LEFT JOIN users u ON u.id = t.operator_id`;
+
+const USER_SELECT = `
+  SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids
+  FROM users u`;
+
+function taskFromRow(r: Row): Task {
+  return {
+    id: r.id as string,
+    workOrderId: r.work_order_id as string,
+    workOrderNumber: r.work_order_number as string,
+    step: r.step as string,
+    workContent: r.work_content as string,
+    departmentId: (r.department_id as string | null) ?? null,
+    status: r.status as TaskStatus,
+    operatorId: (r.operator_id as string | null) ?? null,
+    operatorName: (r.operator_name as string | null) ?? null,
+    priority: r.priority as number,
+    dueAt: (r.due_at as number | null) ?? null,
+    requiredSkills: json<string[]>(r.required_skills, []),
+    version: r.version as number,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function userFromRow(r: Row): UserRecord {
+  return {
+    id: r.id as string,
+    displayName: r.display_name as string,
+    roles: json<Role[]>(r.roles, []),
+    departmentIds: json<string[]>(r.department_ids, []).sort(),
+    active: r.active === 1,
+    taskLimit: (r.task_limit as number | null) ?? null,
+    skills: json<string[]>(r.skills, []),
+    badgeHash: (r.badge_hash as string | null) ?? null,
+    pinHash: (r.pin_hash as string | null) ?? null,
+    passwordHash: (r.password_hash as string | null) ?? null,
+    qualityScore: r.quality_score as number,
+  };
+}
+
+function directoryUser(u: UserRecord): DirectoryUser {
+  return {
+    id: u.id,
+    displayName: u.displayName,
+    badgeHash: u.badgeHash,
+    pinHash: u.pinHash,
+    roles: u.roles,
+    departmentIds: u.departmentIds,
+    active: u.active,
+    taskLimit: u.taskLimit,
+    skills: u.skills,
+  };
+}
+
+function departmentFromRow(r: Row): Department {
+  return { id: r.id as string, name: r.name as string, taskLimit: (r.task_limit as number | null) ?? null };
+}
+
+function terminalFromRow(r: Row): TerminalRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    tokenHash: r.token_hash as string,
+    departments: json<string[]>(r.departments, []),
+    active: r.active === 1,
+    lastMutationId: r.last_mutation_id as number,
+    clockOffsetMs: (r.clock_offset_ms as number | null) ?? null,
+    lastSeenAt: (r.last_seen_at as number | null) ?? null,
+    createdAt: r.created_at as number,
+    signedInUserId: (r.signed_in_user_id as string | null) ?? null,
+    signedInAt: (r.signed_in_at as number | null) ?? null,
+  };
+}
+
+export class SqliteServerStore implements ServerStore {
+  readonly backend = 'sqlite';
+  readonly db: Database.Database;
+  private readonly ops: TxOps;
+  private changed = new Set<string>();
+  private configCache: SiteConfig | null = null;
+  private readonly stmt = new Map<string, Database.Statement>();
+
+  constructor(file: string, options: OpenOptions = {}) {
+    this.db = openServerDatabase(file, options);
+    this.ensureSettings();
+    this.ops = this.makeOps();
+  }
+
+  private q(sql: string): Database.Statement {
+    let s = this.stmt.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmt.set(sql, s);
+    }
+    return s;
+  }
+
+  private ensureSettings(): void {
+    const get = (key: string) => this.q('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+    const put = this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');
+    if (get('config') === undefined) put.run('config', JSON.stringify(DEFAULT_SITE_CONFIG));
+    if (get('site_salt') === undefined) put.run('site_salt', JSON.stringify(randomHex(16)));
+    if (get('pruned_through_seq') === undefined) put.run('pruned_through_seq', '0');
+  }
+
+  private setting<T>(key: string): T {
+    return JSON.parse(this.q('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string) as T;
+  }
+
+  private putSetting(key: string, value: unknown): void {
+    this.q('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+      key,
+      JSON.stringify(value),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Change log
+
+  private logChange(entity: string, entityId: string, departmentId: string, now: number): void {
+    this.q('DELETE FROM changes WHERE entity = ? AND entity_id = ? AND department_id = ?').run(entity, entityId, departmentId);
+    this.q('INSERT INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)').run(entity, entityId, departmentId, now);
+    this.changed.add(departmentId);
+  }
+
+  private logTask(taskId: string, departmentIds: ReadonlyArray<string | null>, now: number): void {
+    for (const d of new Set(departmentIds.map((x) => x ?? NO_DEPARTMENT))) this.logChange('task', taskId, d, now);
+  }
+
+  private logUser(userId: string, departmentIds: readonly string[], now: number): void {
+    for (const d of new Set(departmentIds)) this.logChange('user', userId, d, now);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Engine operations (synchronous, inside the group transaction)
+
+  private readTask(id: string): Task | null {
+    const r = this.q(`${TASK_SELECT} WHERE t.id = ?`).get(id) as Row | undefined;
+    return r ? taskFromRow(r) : null;
+  }
+
+  private readUser(id: string): UserRecord | null {
+    const r = this.q(`${USER_SELECT} WHERE u.id = ?`).get(id) as Row | undefined;
+    return r ? userFromRow(r) : null;
+  }
+
+  private readDepartment(id: string): Department | null {
+    const r = this.q('SELECT * FROM departments WHERE id = ?').get(id) as Row | undefined;
+    return r ? departmentFromRow(r) : null;
+  }
+
+  private readConfig(): SiteConfig {
+    if (!this.configCache) this.configCache = siteConfigSchema.parse(this.setting('config'));
+    return this.configCache;
+  }
+
+  private loadSyncTasks(ids: readonly string[], now: number): SyncTask[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify(ids);
+    const rows = this.q(`${TASK_SELECT} WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.id`).all(list) as Row[];
+    const cooldowns = new Map<string, Array<{ userId: string; until: number }>>();
+    for (const c of this.q('SELECT task_id, user_id, until FROM cooldowns WHERE task_id IN (SELECT value FROM json_each(?)) AND until > ?').all(
+      list,
+      now,
+    ) as Row[]) {
+      const arr = cooldowns.get(c.task_id as string) ?? [];
+      arr.push({ userId: c.user_id as string, until: c.until as number });
+      cooldowns.set(c.task_id as string, arr);
+    }
+    const worked = new Map<string, string[]>();
+    for (const w of this.q(
+      `SELECT DISTINCT task_id, user_id FROM assignments WHERE task_id IN (SELECT value FROM json_each(?)) AND ${WORKED_SQL} ORDER BY user_id`,
+    ).all(list) as Row[]) {
+      const arr = worked.get(w.task_id as string) ?? [];
+      arr.push(w.user_id as string);
+      worked.set(w.task_id as string, arr);
+    }
+    return rows.map((r) => {
+      const t = taskFromRow(r);
+      return { ...t, cooldowns: cooldowns.get(t.id) ?? [], workedBy: worked.get(t.id) ?? [] };
+    });
+  }
+
+  private loadDirectoryUsers(ids: readonly string[]): DirectoryUser[] {
+    if (ids.length === 0) return [];
+    return (this.q(`${USER_SELECT} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(JSON.stringify(ids)) as Row[])
+      .map(userFromRow)
+      .map(directoryUser);
+  }
+
+  private applyEffect(e: Effect, now: number): void {
+    switch (e.kind) {
+      case 'task': {
+        const before = this.q('SELECT department_id, version FROM tasks WHERE id = ?').get(e.taskId) as Row | undefined;
+        if (!before || before.version !== e.version - 1) {
+          throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
+        }
+        this.q('UPDATE tasks SET operator_id = ?, status = ?, version = ?, updated_at = ? WHERE id = ?').run(
+          e.operatorId,
+          e.status,
+          e.version,
+          now,
+          e.taskId,
+        );
+        this.logTask(e.taskId, [before.department_id as string | null], now);
+        return;
+      }
+      case 'assignment.open': {
+        const wo = this.q('SELECT work_order_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string;
+        this.q(
+          `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(e.taskId, e.userId, e.step, wo, e.status, e.assignedBy, now, now);
+        return;
+      }
+      case 'assignment.update': {
+        const ended = ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) ? null : now;
+        const info = this.q(
+          `UPDATE assignments SET status = ?, reason = COALESCE(?, reason), updated_at = ?,
+             started_at = CASE WHEN ? = 'in_progress' THEN ? ELSE started_at END,
+             ended_at = ?
+           WHERE task_id = ? AND user_id = ? AND status IN ${ACTIVE_ASSIGNMENT_SQL}`,
+        ).run(e.status, e.reason, now, e.status, now, ended, e.taskId, e.userId);
+        if (info.changes !== 1) throw new Error(`no active assignment of ${e.userId} on ${e.taskId}`);
+        return;
+      }
+      case 'cooldown':
+        this.q(
+          'INSERT INTO cooldowns (task_id, user_id, until) VALUES (?, ?, ?) ON CONFLICT(task_id, user_id) DO UPDATE SET until = excluded.until',
+        ).run(e.taskId, e.userId, e.until);
+        return;
+      case 'notify':
+        this.q('INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
+          e.userId,
+          e.event,
+          e.taskId,
+          e.byUserId,
+          now,
+        );
+        return;
+    }
+  }
+
+  private writeAudit(entry: AuditEntry, now: number): void {
+    this.q(
+      `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(now, entry.action, entry.outcome, entry.actorId, entry.terminalId, entry.via, entry.taskId, JSON.stringify(entry.details));
+  }
+
+  private makeOps(): TxOps {
+    return {
+      config: () => this.readConfig(),
+      storedOutcome: (terminalId, mutationId) => {
+        const v = this.q('SELECT outcome FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id = ?').pluck().get(terminalId, mutationId);
+        return v === undefined ? null : (JSON.parse(v as string) as MutationOutcome);
+      },
+      terminalState: (terminalId): TerminalState | null => {
+        const r = this.q(
+          `SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = ?`,
+        ).get(terminalId) as Row | undefined;
+        if (!r) return null;
+        const t = terminalFromRow(r);
+        return {
+          id: t.id,
+          name: t.name,
+          departments: t.departments,
+          active: t.active,
+          lastMutationId: t.lastMutationId,
+          clockOffsetMs: t.clockOffsetMs,
+          presenceUserId: t.signedInUserId,
+        };
+      },
+      user: (userId) => this.readUser(userId),
+      taskFacts: (taskId): TaskFactsRow => {
+        const task = this.readTask(taskId);
+        return {
+          task,
+          department: task?.departmentId ? this.readDepartment(task.departmentId) : null,
+          owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? task.operatorId } : null,
+        };
+      },
+      operatorFacts: (userId, task, _now): OperatorFacts => ({
+        user: this.readUser(userId),
+        activeCount: this.q(`SELECT COUNT(*) FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress')`).pluck().get(userId) as number,
+        cooldownUntil: task
+          ? ((this.q('SELECT until FROM cooldowns WHERE task_id = ? AND user_id = ?').pluck().get(task.id, userId) as number | undefined) ?? null)
+          : null,
+        workedSteps: task
+          ? (this.q(`SELECT DISTINCT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`)
+              .pluck()
+              .all(userId, task.workOrderId) as string[])
+          : [],
+      }),
+      qualityScore: (userId) => (this.q('SELECT quality_score FROM users WHERE id = ?').pluck().get(userId) as number | undefined) ?? 0,
+      applyEffects: (effects, now) => {
+        for (const e of effects) this.applyEffect(e, now);
+      },
+      setPresence: (terminalId, userId, now) => {
+        if (userId === null) this.q('DELETE FROM presence WHERE terminal_id = ?').run(terminalId);
+        else
+          this.q(
+            `INSERT INTO presence (terminal_id, user_id, signed_in_at) VALUES (?, ?, ?)
+             ON CONFLICT(terminal_id) DO UPDATE SET user_id = excluded.user_id, signed_in_at = excluded.signed_in_at`,
+          ).run(terminalId, userId, now);
+      },
+      recordOutcome: (terminalId, mutationId, name, outcome, now) => {
+        this.q('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES (?, ?, ?, ?, ?)').run(
+          terminalId,
+          mutationId,
+          name,
+          JSON.stringify(outcome),
+          now,
+        );
+        this.q('UPDATE terminals SET last_mutation_id = MAX(last_mutation_id, ?) WHERE id = ?').run(mutationId, terminalId);
+      },
+      audit: (entry, now) => this.writeAudit(entry, now),
+      syncTask: (taskId, now) => this.loadSyncTasks([taskId], now)[0] ?? null,
+      unstartedAssignments: (createdBefore, limit) =>
+        (this.q(
+          `SELECT task_id, user_id, status, created_at, started_at FROM assignments
+           WHERE status IN ('assigned', 'accepted') AND created_at <= ? ORDER BY created_at LIMIT ?`,
+        ).all(createdBefore, limit) as Row[]).map((r) => ({
+          taskId: r.task_id as string,
+          userId: r.user_id as string,
+          status: r.status as 'assigned' | 'accepted',
+          createdAt: r.created_at as number,
+          startedAt: (r.started_at as number | null) ?? null,
+        })),
+      unassignedTasks: (departmentId, limit) =>
+        (this.q(
+          `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
+           ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
+        ).all(departmentId, limit) as Row[]).map(taskFromRow),
+      departmentOperators: (departmentId) =>
+        (this.q(
+          `${USER_SELECT} WHERE u.active = 1 AND EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)
+           AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`,
+        ).all(departmentId) as Row[]).map(userFromRow),
+      roundRobinLast: (departmentId, step) =>
+        (this.q('SELECT last_user_id FROM round_robin WHERE department_id = ? AND step = ?').pluck().get(departmentId, step) as
+          | string
+          | undefined) ?? null,
+      setRoundRobinLast: (departmentId, step, userId) => {
+        this.q(
+          `INSERT INTO round_robin (department_id, step, last_user_id) VALUES (?, ?, ?)
+           ON CONFLICT(department_id, step) DO UPDATE SET last_user_id = excluded.last_user_id`,
+        ).run(departmentId, step, userId);
+      },
+    };
+  }
+
+  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
+    return this.runGroupSync(units);
+  }
+
+  /** The synchronous core of `runGroup`, also used by benchmarks to time the store alone. */
+  runGroupSync<T>(units: ReadonlyArray<() => Eng<T>>): GroupResult<T> {
+    const results: GroupResult<T>['results'] = [];
+    this.changed = new Set();
+    this.q('BEGIN IMMEDIATE').run();
+    try {
+      for (const unit of units) {
+        this.q('SAVEPOINT unit').run();
+        try {
+          const value = runSync(unit(), this.ops);
+          this.q('RELEASE unit').run();
+          results.push({ ok: true, value });
+        } catch (error) {
+          this.q('ROLLBACK TO unit').run();
+          this.q('RELEASE unit').run();
+          results.push({ ok: false, error });
+        }
+      }
+      this.q('COMMIT').run();
+    } catch (error) {
+      if (this.db.inTransaction) this.q('ROLLBACK').run();
+      this.configCache = null;
+      throw error;
+    }
+    const changedDepartments = this.changed;
+    this.changed = new Set();
+    return { results, changedDepartments, headSeq: this.headSeqSync() };
+  }
+
+  /** Run a plain write transaction outside the engine (admin operations). */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Settings
+
+  async getConfig(): Promise<SiteConfig> {
+    return this.readConfig();
+  }
+
+  async setConfig(config: SiteConfig, now: number): Promise<void> {
+    const valid = siteConfigSchema.parse(config);
+    this.write(() => {
+      this.putSetting('config', valid);
+      this.logChange('config', 'site', '', now);
+    });
+    this.configCache = valid;
+  }
+
+  async siteSalt(): Promise<string> {
+    return this.setting<string>('site_salt');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Departments and users
+
+  async upsertDepartment(d: Department, now: number): Promise<void> {
+    this.write(() => {
+      this.q(
+        `INSERT INTO departments (id, name, task_limit, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, task_limit = excluded.task_limit, updated_at = excluded.updated_at`,
+      ).run(d.id, d.name, d.taskLimit, now, now);
+      this.logChange('department', d.id, d.id, now);
+    });
+  }
+
+  async listDepartments(): Promise<Department[]> {
+    return (this.q('SELECT * FROM departments ORDER BY id').all() as Row[]).map(departmentFromRow);
+  }
+
+  private writeUserDepartments(userId: string, departmentIds: readonly string[]): void {
+    this.q('DELETE FROM user_departments WHERE user_id = ?').run(userId);
+    for (const d of new Set(departmentIds)) this.q('INSERT INTO user_departments (user_id, department_id) VALUES (?, ?)').run(userId, d);
+  }
+
+  async createUser(u: NewUser, now: number): Promise<void> {
+    this.write(() => {
+      this.q(
+        `INSERT INTO users (id, display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        u.id,
+        u.displayName,
+        u.badgeHash,
+        u.pinHash,
+        u.passwordHash,
+        JSON.stringify(u.roles),
+        u.active ? 1 : 0,
+        u.taskLimit,
+        JSON.stringify(u.skills),
+        u.qualityScore,
+        now,
+        now,
+      );
+      this.writeUserDepartments(u.id, u.departmentIds);
+      this.logUser(u.id, u.departmentIds, now);
+    });
+  }
+
+  async updateUser(id: string, patch: UserPatch, now: number): Promise<void> {
+    this.write(() => {
+      const before = this.readUser(id);
+      if (!before) throw new Error(`user ${id} does not exist`);
+      const next = { ...before, ...patch };
+      this.q(
+        `UPDATE users SET display_name = ?, badge_hash = ?, pin_hash = ?, password_hash = ?, roles = ?, active = ?, task_limit = ?,
+           skills = ?, quality_score = ?, updated_at = ? WHERE id = ?`,
+      ).run(
+        next.displayName,
+        next.badgeHash,
+        next.pinHash,
+        next.passwordHash,
+        JSON.stringify(next.roles),
+        next.active ? 1 : 0,
+        next.taskLimit,
+        JSON.stringify(next.skills),
+        next.qualityScore,
+        now,
+        id,
+      );
+      if (patch.departmentIds) this.writeUserDepartments(id, patch.departmentIds);
+      this.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
+    });
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return this.readUser(id);
+  }
+
+  async findUserByBadgeHash(badgeHash: string): Promise<UserRecord | null> {
+    const r = this.q(`${USER_SELECT} WHERE u.badge_hash = ?`).get(badgeHash) as Row | undefined;
+    return r ? userFromRow(r) : null;
+  }
+
+  async listUsers(filter: { departmentId?: string; role?: Role; active?: boolean }): Promise<UserRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.departmentId) {
+      where.push('EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)');
+      args.push(filter.departmentId);
+    }
+    if (filter.role) {
+      where.push('EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = ?)');
+      args.push(filter.role);
+    }
+    if (filter.active !== undefined) {
+      where.push('u.active = ?');
+      args.push(filter.active ? 1 : 0);
+    }
+    const sql = `${USER_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY u.id`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(userFromRow);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Terminals and tokens
+
+  async createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void> {
+    this.q('INSERT INTO terminals (id, name, token_hash, departments, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      input.id,
+      input.name,
+      input.tokenHash,
+      JSON.stringify(input.departments),
+      now,
+    );
+  }
+
+  async updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }): Promise<void> {
+    const before = await this.getTerminal(id);
+    if (!before) throw new Error(`terminal ${id} does not exist`);
+    this.q('UPDATE terminals SET name = ?, departments = ?, active = ?, token_hash = ? WHERE id = ?').run(
+      patch.name ?? before.name,
+      JSON.stringify(patch.departments ?? before.departments),
+      (patch.active ?? before.active) ? 1 : 0,
+      patch.tokenHash ?? before.tokenHash,
+      id,
+    );
+  }
+
+  async getTerminal(id: string): Promise<TerminalRecord | null> {
+    const r = this.q(
+      `SELECT t.*, p.user_id AS signed_in_user_id, p.signed_in_at FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = ?`,
+    ).get(id) as Row | undefined;
+    return r ? terminalFromRow(r) : null;
+  }
+
+  async listTerminals(): Promise<TerminalRecord[]> {
+    return (this.q(
+      `SELECT t.*, p.user_id AS signed_in_user_id, p.signed_in_at FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id ORDER BY t.id`,
+    ).all() as Row[]).map(terminalFromRow);
+  }
+
+  async touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void> {
+    if (clockOffsetMs === undefined) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
+    else this.q('UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ? WHERE id = ?').run(now, Math.round(clockOffsetMs), id);
+  }
+
+  async createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void> {
+    this.q(
+      'INSERT INTO api_tokens (id, user_id, name, kind, token_hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(input.id, input.userId, input.name, input.kind, input.tokenHash, now, input.expiresAt, input.revokedAt);
+  }
+
+  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
+    const r = this.q('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    return r ? this.tokenFromRow(r) : null;
+  }
+
+  private tokenFromRow(r: Row): ApiTokenRecord {
+    return {
+      id: r.id as string,
+      userId: r.user_id as string,
+      name: r.name as string,
+      kind: r.kind as 'api' | 'session',
+      expiresAt: (r.expires_at as number | null) ?? null,
+      revokedAt: (r.revoked_at as number | null) ?? null,
+    };
+  }
+
+  async revokeApiToken(id: string, now: number): Promise<void> {
+    this.q('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id);
+  }
+
+  async listApiTokens(userId?: string): Promise<ApiTokenRecord[]> {
+    const rows = userId
+      ? (this.q('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at').all(userId) as Row[])
+      : (this.q('SELECT * FROM api_tokens ORDER BY created_at').all() as Row[]);
+    return rows.map((r) => this.tokenFromRow(r));
+  }
+
+  async getSignInFailures(key: string): Promise<SignInFailureState | null> {
+    const r = this.q('SELECT * FROM sign_in_failures WHERE key = ?').get(key) as Row | undefined;
+    return r
+      ? { failures: r.failures as number, firstFailedAt: r.first_failed_at as number, lockedUntil: (r.locked_until as number | null) ?? null }
+      : null;
+  }
+
+  async setSignInFailures(key: string, state: SignInFailureState | null): Promise<void> {
+    if (!state) this.q('DELETE FROM sign_in_failures WHERE key = ?').run(key);
+    else
+      this.q(
+        `INSERT INTO sign_in_failures (key, failures, first_failed_at, locked_until) VALUES (?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, first_failed_at = excluded.first_failed_at, locked_until = excluded.locked_until`,
+      ).run(key, state.failures, state.firstFailedAt, state.lockedUntil);
+  }
+
+  async audit(entry: AuditEntry, now: number): Promise<void> {
+    this.writeAudit(entry, now);
+  }
+
+  async listAudit(filter: { taskId?: string; limit: number }): Promise<AuditRecord[]> {
+    const rows = filter.taskId
+      ? (this.q('SELECT * FROM audit_events WHERE task_id = ? ORDER BY id DESC LIMIT ?').all(filter.taskId, filter.limit) as Row[])
+      : (this.q('SELECT * FROM audit_events ORDER BY id DESC LIMIT ?').all(filter.limit) as Row[]);
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: r.at as number,
+      action: r.action as string,
+      outcome: r.outcome as string,
+      actorId: (r.actor_id as string | null) ?? null,
+      terminalId: (r.terminal_id as string | null) ?? null,
+      via: r.via as AuditEntry['via'],
+      taskId: (r.task_id as string | null) ?? null,
+      details: json<Record<string, unknown>>(r.details, {}),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tasks
+
+  async importTasks(rows: readonly ImportTaskRow[], now: number): Promise<ImportResult> {
+    const errors: ImportRowError[] = [];
+    let created = 0;
+    let updated = 0;
+    const workOrders = new Set<string>();
+    const Rollback = class extends Error {};
+    try {
+      this.write(() => {
+        rows.forEach((row, index) => {
+          const rowNo = index + 1;
+          if (row.departmentId && !this.readDepartment(row.departmentId)) {
+            errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
+            return;
+          }
+          const woId = row.workOrderNumber;
+          this.q(
+            `INSERT INTO work_orders (id, number, title, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE work_orders.title END`,
+          ).run(woId, row.workOrderNumber, row.workOrderTitle, now);
+          workOrders.add(woId);
+          const existing = this.readTask(row.taskId);
+          if (!existing) {
+            this.q(
+              `INSERT INTO tasks (id, work_order_id, step, work_content, department_id, status, priority, due_at, required_skills, version, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+            ).run(
+              row.taskId,
+              woId,
+              row.step,
+              row.workContent,
+              row.departmentId,
+              row.status,
+              row.priority,
+              row.dueAt,
+              JSON.stringify(row.requiredSkills),
+              now,
+              now,
+            );
+            this.logTask(row.taskId, [row.departmentId], now);
+            created++;
+            return;
+          }
+          if (existing.workOrderId !== woId) {
+            errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
+            return;
+          }
+          if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
+            errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
+            return;
+          }
+          if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
+            errors.push({
+              row: rowNo,
+              field: 'taskId',
+              message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
+            });
+            return;
+          }
+          const status = existing.status === 'in_progress' ? 'in_progress' : row.status;
+          const same =
+            existing.step === row.step &&
+            existing.workContent === row.workContent &&
+            existing.departmentId === row.departmentId &&
+            existing.status === status &&
+            existing.priority === row.priority &&
+            existing.dueAt === row.dueAt &&
+            JSON.stringify(existing.requiredSkills) === JSON.stringify(row.requiredSkills);
+          if (same) return;
+          this.q(
+            `UPDATE tasks SET step = ?, work_content = ?, department_id = ?, status = ?, priority = ?, due_at = ?, required_skills = ?,
+               version = version + 1, updated_at = ? WHERE id = ?`,
+          ).run(row.step, row.workContent, row.departmentId, status, row.priority, row.dueAt, JSON.stringify(row.requiredSkills), now, row.taskId);
+          this.logTask(row.taskId, [existing.departmentId, row.departmentId], now);
+          updated++;
+        });
+        if (errors.length > 0) throw new Rollback();
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return { ok: false, errors };
+      throw err;
+    }
+    return { ok: true, created, updated, workOrders: workOrders.size };
+  }
+
+  async getTask(id: string, now: number): Promise<SyncTask | null> {
+    return this.loadSyncTasks([id], now)[0] ?? null;
+  }
+
+  async listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.departmentId) {
+      where.push('t.department_id = ?');
+      args.push(filter.departmentId);
+    }
+    if (filter.status) {
+      where.push('t.status = ?');
+      args.push(filter.status);
+    }
+    if (filter.operatorId) {
+      where.push('t.operator_id = ?');
+      args.push(filter.operatorId);
+    }
+    if (filter.workOrderNumber) {
+      where.push('wo.number = ?');
+      args.push(filter.workOrderNumber);
+    }
+    if (filter.q) {
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push("(t.work_content LIKE ? ESCAPE '\\' OR wo.number LIKE ? ESCAPE '\\' OR t.id LIKE ? ESCAPE '\\')");
+      args.push(like, like, like);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db
+      .prepare(`SELECT COUNT(*) FROM tasks t JOIN work_orders wo ON wo.id = t.work_order_id ${w}`)
+      .pluck()
+      .get(...args) as number;
+    const items = (this.db.prepare(`${TASK_SELECT} ${w} ORDER BY ${claimableOrderSql('t')} LIMIT ? OFFSET ?`).all(...args, page.limit, page.offset) as Row[]).map(
+      taskFromRow,
+    );
+    return { items, total };
+  }
+
+  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>> {
+    const where = `
+      WHERE t.status = 'pending' AND t.operator_id IS NULL
+        AND t.department_id IN (SELECT department_id FROM user_departments WHERE user_id = @user)
+        AND NOT EXISTS (SELECT 1 FROM cooldowns c WHERE c.task_id = t.id AND c.user_id = @user AND c.until > @now)
+        AND NOT EXISTS (
+          SELECT 1 FROM assignments a
+          WHERE a.user_id = @user AND a.work_order_id = t.work_order_id
+            AND (a.status IN ('assigned','accepted','in_progress','submitted') OR a.started_at IS NOT NULL)
+            AND EXISTS (SELECT 1 FROM json_each(@pairs) p
+                        WHERE (p.value ->> 0 = a.step AND p.value ->> 1 = t.step) OR (p.value ->> 1 = a.step AND p.value ->> 0 = t.step)))`;
+    const params = { user: userId, now, pairs: JSON.stringify(this.readConfig().exclusionPairs) };
+    const total = this.q(`SELECT COUNT(*) FROM tasks t ${where}`).pluck().get(params) as number;
+    const items = (this.q(`${TASK_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT @limit OFFSET @offset`).all({
+      ...params,
+      limit: page.limit,
+      offset: page.offset,
+    }) as Row[]).map(taskFromRow);
+    return { items, total };
+  }
+
+  async listAssignments(taskId: string): Promise<Assignment[]> {
+    return (this.q('SELECT * FROM assignments WHERE task_id = ? ORDER BY id').all(taskId) as Row[]).map((r) => ({
+      id: String(r.id),
+      taskId: r.task_id as string,
+      userId: r.user_id as string,
+      step: r.step as string,
+      status: r.status as AssignmentStatus,
+      reason: (r.reason as string | null) ?? null,
+      assignedBy: r.assigned_by as string,
+      createdAt: r.created_at as number,
+      startedAt: (r.started_at as number | null) ?? null,
+      endedAt: (r.ended_at as number | null) ?? null,
+    }));
+  }
+
+  async listNotifications(userId: string, limit: number): Promise<NotificationRecord[]> {
+    return (this.q('SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?').all(userId, limit) as Row[]).map((r) => ({
+      id: r.id as number,
+      userId: r.user_id as string,
+      event: r.event as string,
+      taskId: (r.task_id as string | null) ?? null,
+      byUserId: (r.by_user_id as string | null) ?? null,
+      createdAt: r.created_at as number,
+      readAt: (r.read_at as number | null) ?? null,
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sync
+
+  async outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]> {
+    return (this.q(
+      'SELECT outcome FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id > ? ORDER BY mutation_id LIMIT ?',
+    )
+      .pluck()
+      .all(terminalId, afterId, limit) as string[]).map((s) => JSON.parse(s) as MutationOutcome);
+  }
+
+  async pruneOutcomes(terminalId: string, uptoId: number): Promise<void> {
+    this.q('DELETE FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id <= ?').run(terminalId, uptoId);
+  }
+
+  private headSeqSync(): number {
+    return (this.q("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck().get() as number | undefined) ?? 0;
+  }
+
+  async headSeq(): Promise<number> {
+    return this.headSeqSync();
+  }
+
+  async prunedThroughSeq(): Promise<number> {
+    return this.setting<number>('pruned_through_seq');
+  }
+
+  private loadChangeData(taskIds: string[], userIds: string[], departmentIds: string[], withConfig: boolean, now: number): ChangeData {
+    return {
+      tasks: this.loadSyncTasks(taskIds, now),
+      users: this.loadDirectoryUsers(userIds),
+      departments: departmentIds.length
+        ? (this.q('SELECT * FROM departments WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(departmentIds)) as Row[]).map(
+            departmentFromRow,
+          )
+        : [],
+      config: withConfig ? this.readConfig() : null,
+    };
+  }
+
+  async changesPage(departments: readonly string[], afterSeq: number, limit: number, now: number): Promise<ChangesPage> {
+    const rows = this.q(
+      `SELECT seq, entity, entity_id FROM changes
+       WHERE seq > ? AND (department_id = '' OR department_id IN (SELECT value FROM json_each(?)))
+       ORDER BY seq LIMIT ?`,
+    ).all(afterSeq, JSON.stringify(departments), limit) as Row[];
+    const ids = { task: new Set<string>(), user: new Set<string>(), department: new Set<string>() };
+    let config = false;
+    for (const r of rows) {
+      const entity = r.entity as string;
+      if (entity === 'config') config = true;
+      else if (entity === 'task' || entity === 'user' || entity === 'department') ids[entity].add(r.entity_id as string);
+    }
+    const lastSeq = rows.length ? (rows[rows.length - 1]!.seq as number) : afterSeq;
+    return {
+      ...this.loadChangeData([...ids.task], [...ids.user], [...ids.department], config, now),
+      lastSeq,
+      more: rows.length === limit,
+    };
+  }
+
+  async snapshotPage(departments: readonly string[], from: SnapshotPosition | null, limit: number, now: number): Promise<SnapshotPage> {
+    const depts = JSON.stringify(departments);
+    let pos: SnapshotPosition = from ?? { phase: 'departments', afterId: '' };
+    const empty: ChangeData = { tasks: [], users: [], departments: [], config: from === null ? this.readConfig() : null };
+    for (;;) {
+      if (pos.phase === 'departments') {
+        const rows = (this.q('SELECT * FROM departments WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(depts) as Row[]).map(
+          departmentFromRow,
+        );
+        if (rows.length) return { ...empty, departments: rows, next: { phase: 'users', afterId: '' } };
+        pos = { phase: 'users', afterId: '' };
+      } else if (pos.phase === 'users') {
+        const ids = this.q(
+          `SELECT DISTINCT user_id FROM user_departments WHERE department_id IN (SELECT value FROM json_each(?)) AND user_id > ?
+           ORDER BY user_id LIMIT ?`,
+        )
+          .pluck()
+          .all(depts, pos.afterId, limit) as string[];
+        if (ids.length) {
+          const next: SnapshotPosition =
+            ids.length === limit ? { phase: 'users', afterId: ids[ids.length - 1]! } : { phase: 'tasks', afterId: '' };
+          return { ...empty, users: this.loadDirectoryUsers(ids), next };
+        }
+        pos = { phase: 'tasks', afterId: '' };
+      } else {
+        const ids = this.q(
+          `SELECT id FROM tasks WHERE department_id IN (SELECT value FROM json_each(?)) AND id > ?
+             AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > ?)
+           ORDER BY id LIMIT ?`,
+        )
+          .pluck()
+          .all(depts, pos.afterId, now - RECENT_FINISHED_MS, limit) as string[];
+        const next: SnapshotPosition | null = ids.length === limit ? { phase: 'tasks', afterId: ids[ids.length - 1]! } : null;
+        return { ...empty, tasks: this.loadSyncTasks(ids, now), next };
+      }
+    }
+  }
+
+  async pruneChanges(before: number): Promise<number> {
+    return this.write(() => {
+      const max = this.q(
+        `SELECT MAX(c.seq) FROM changes c JOIN tasks t ON c.entity = 'task' AND t.id = c.entity_id
+         WHERE c.at < ? AND t.status IN ('completed', 'cancelled')`,
+      )
+        .pluck()
+        .get(before) as number | null;
+      const info = this.q(
+        `DELETE FROM changes WHERE seq IN (
+           SELECT c.seq FROM changes c JOIN tasks t ON c.entity = 'task' AND t.id = c.entity_id
+           WHERE c.at < ? AND t.status IN ('completed', 'cancelled'))`,
+      ).run(before);
+      if (max !== null && max > this.setting<number>('pruned_through_seq')) this.putSetting('pruned_through_seq', max);
+      return info.changes;
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const tasksByStatus: Record<string, number> = {};
+    for (const r of this.q('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as Row[]) tasksByStatus[r.status as string] = r.n as number;
+    return {
+      tasksByStatus,
+      heldTasks: this.q("SELECT COUNT(*) FROM tasks WHERE operator_id IS NOT NULL AND status IN ('pending', 'in_progress')").pluck().get() as number,
+      users: this.q('SELECT COUNT(*) FROM users').pluck().get() as number,
+      terminals: this.q('SELECT COUNT(*) FROM terminals').pluck().get() as number,
+      headSeq: this.headSeqSync(),
+    };
+  }
+
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+}

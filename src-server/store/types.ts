@@ -1,0 +1,207 @@
+/**
+ * The server store: everything the authority persists, behind one interface so a second backend
+ * (PostgreSQL) can follow. Every backend must pass test/store-contract.ts. Public methods are
+ * asynchronous; engine work runs through `runGroup` (see engine/ports.ts).
+ */
+import type { SiteConfig } from '../../src-shared/domain/config.js';
+import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
+import type { DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { AuditEntry, Eng, GroupResult } from '../engine/ports.js';
+
+export interface UserRecord extends User {
+  badgeHash: string | null;
+  pinHash: string | null;
+  passwordHash: string | null;
+  qualityScore: number;
+}
+
+export interface NewUser {
+  id: string;
+  displayName: string;
+  roles: Role[];
+  departmentIds: string[];
+  badgeHash: string | null;
+  pinHash: string | null;
+  passwordHash: string | null;
+  active: boolean;
+  taskLimit: number | null;
+  skills: string[];
+  qualityScore: number;
+}
+
+export type UserPatch = Partial<Omit<NewUser, 'id'>>;
+
+export interface TerminalRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  departments: string[];
+  active: boolean;
+  lastMutationId: number;
+  clockOffsetMs: number | null;
+  lastSeenAt: number | null;
+  createdAt: number;
+  signedInUserId: string | null;
+  signedInAt: number | null;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  kind: 'api' | 'session';
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface SignInFailureState {
+  failures: number;
+  firstFailedAt: number;
+  lockedUntil: number | null;
+}
+
+export interface ImportTaskRow {
+  taskId: string;
+  workOrderNumber: string;
+  workOrderTitle: string;
+  step: string;
+  workContent: string;
+  departmentId: string | null;
+  status: Extract<TaskStatus, 'draft' | 'pending' | 'cancelled'>;
+  priority: number;
+  dueAt: number | null;
+  requiredSkills: string[];
+}
+
+export interface ImportRowError {
+  row: number;
+  field: string;
+  message: string;
+}
+
+export type ImportResult =
+  | { ok: true; created: number; updated: number; workOrders: number }
+  | { ok: false; errors: ImportRowError[] };
+
+export interface TaskFilter {
+  departmentId?: string;
+  status?: TaskStatus;
+  operatorId?: string;
+  workOrderNumber?: string;
+  /** Free text in work content, work order number or task id. */
+  q?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface ChangeData {
+  tasks: SyncTask[];
+  users: DirectoryUser[];
+  departments: Department[];
+  config: SiteConfig | null;
+}
+
+export interface ChangesPage extends ChangeData {
+  /** The highest change sequence included; equals `afterSeq` when nothing was found. */
+  lastSeq: number;
+  more: boolean;
+}
+
+export type SnapshotPhase = 'departments' | 'users' | 'tasks';
+export interface SnapshotPosition {
+  phase: SnapshotPhase;
+  afterId: string;
+}
+
+export interface SnapshotPage extends ChangeData {
+  next: SnapshotPosition | null;
+}
+
+export interface NotificationRecord {
+  id: number;
+  userId: string;
+  event: string;
+  taskId: string | null;
+  byUserId: string | null;
+  createdAt: number;
+  readAt: number | null;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: number;
+  at: number;
+}
+
+export interface StoreStats {
+  tasksByStatus: Record<string, number>;
+  heldTasks: number;
+  users: number;
+  terminals: number;
+  headSeq: number;
+}
+
+export interface ServerStore {
+  readonly backend: string;
+  close(): Promise<void>;
+
+  /**
+   * Run units of engine work in one durable transaction, each in its own savepoint: a unit that
+   * throws is rolled back alone and reported as `{ ok: false }`. Resolves after the commit is
+   * durable; rejects (and nothing is kept) if the commit itself fails.
+   */
+  runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>>;
+
+  getConfig(): Promise<SiteConfig>;
+  setConfig(config: SiteConfig, now: number): Promise<void>;
+  siteSalt(): Promise<string>;
+
+  upsertDepartment(department: Department, now: number): Promise<void>;
+  listDepartments(): Promise<Department[]>;
+
+  createUser(user: NewUser, now: number): Promise<void>;
+  updateUser(id: string, patch: UserPatch, now: number): Promise<void>;
+  getUser(id: string): Promise<UserRecord | null>;
+  findUserByBadgeHash(badgeHash: string): Promise<UserRecord | null>;
+  listUsers(filter: { departmentId?: string; role?: Role; active?: boolean }): Promise<UserRecord[]>;
+
+  createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void>;
+  updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }): Promise<void>;
+  getTerminal(id: string): Promise<TerminalRecord | null>;
+  listTerminals(): Promise<TerminalRecord[]>;
+  /** Record that a terminal was seen (and, at a handshake, its clock offset). */
+  touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void>;
+
+  createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void>;
+  findApiToken(tokenHash: string): Promise<ApiTokenRecord | null>;
+  revokeApiToken(id: string, now: number): Promise<void>;
+  listApiTokens(userId?: string): Promise<ApiTokenRecord[]>;
+
+  getSignInFailures(key: string): Promise<SignInFailureState | null>;
+  setSignInFailures(key: string, state: SignInFailureState | null): Promise<void>;
+  audit(entry: AuditEntry, now: number): Promise<void>;
+  listAudit(filter: { taskId?: string; limit: number }): Promise<AuditRecord[]>;
+
+  importTasks(rows: readonly ImportTaskRow[], now: number): Promise<ImportResult>;
+  getTask(id: string, now: number): Promise<SyncTask | null>;
+  listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>>;
+  listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>>;
+  listAssignments(taskId: string): Promise<Assignment[]>;
+  listNotifications(userId: string, limit: number): Promise<NotificationRecord[]>;
+
+  outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]>;
+  pruneOutcomes(terminalId: string, uptoId: number): Promise<void>;
+  headSeq(): Promise<number>;
+  /** Changes with a sequence at or below this were pruned: older cursors need a snapshot. */
+  prunedThroughSeq(): Promise<number>;
+  changesPage(departments: readonly string[], afterSeq: number, limit: number, now: number): Promise<ChangesPage>;
+  snapshotPage(departments: readonly string[], from: SnapshotPosition | null, limit: number, now: number): Promise<SnapshotPage>;
+  /** Drop change-log rows of finished tasks older than `before`; returns how many. */
+  pruneChanges(before: number): Promise<number>;
+
+  stats(): Promise<StoreStats>;
+  /** Write a consistent copy of the whole store to `file` while it stays online. */
+  backup(file: string): Promise<void>;
+}

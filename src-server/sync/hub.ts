@@ -1,0 +1,463 @@
+/**
+ * The WebSocket side of protocol v1 (docs/PROTOCOL.md): handshake, mutations in, outcomes and
+ * change pages out, presence and heartbeats. Every frame is validated at this edge; a bad frame
+ * gets an error frame naming the problem and the connection's other work carries on.
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type { Clock } from '../../src-shared/clock.js';
+import { hashEquals, tokenHash } from '../../src-shared/crypto/hash.js';
+import { DomainError, toErrorData, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
+import {
+  CHANGE_PAGE_SIZE,
+  CLOSE_CODES,
+  HARD_MAX_FRAME_BYTES,
+  MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  describeIssue,
+  terminalFrameSchema,
+  type Hello,
+  type MutationOutcome,
+  type ServerFrame,
+} from '../../src-shared/protocol/v1.js';
+import type { GroupCommitter } from '../engine/committer.js';
+import { terminalMutation } from '../engine/mutations.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { ServerStore, SnapshotPosition } from '../store/types.js';
+
+export interface HubOptions {
+  /** WebSocket ping interval; a terminal that misses one is dropped. */
+  heartbeatMs: number;
+  /** Live changes are coalesced and pushed at most this often per terminal. */
+  pushIntervalMs: number;
+  pageSize: number;
+  /** Time allowed between connecting and a valid hello. */
+  handshakeTimeoutMs: number;
+  /** A terminal whose unread output exceeds this is disconnected (it will resume from its cursor). */
+  maxBufferedBytes: number;
+  /** Mutations of one terminal waiting for their group; beyond this, pushes get `retry`. */
+  maxPendingMutations: number;
+}
+
+const DEFAULTS: HubOptions = {
+  heartbeatMs: 10_000,
+  pushIntervalMs: 50,
+  pageSize: CHANGE_PAGE_SIZE,
+  handshakeTimeoutMs: 10_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxPendingMutations: 10_000,
+};
+
+/** A unit that was not run because an earlier mutation of the same terminal failed first. */
+class DeferredError extends Error {}
+
+interface Connection {
+  ws: WebSocket;
+  remote: string;
+  terminalId: string | null;
+  departments: string[];
+  alive: boolean;
+  /** Change cursor up to which pages were sent. */
+  sentCursor: number;
+  /** A change page is waiting for the terminal's ack. */
+  awaitingAck: boolean;
+  pumping: boolean;
+  dirty: boolean;
+  snapshot: { pos: SnapshotPosition | null; head: number; first: boolean } | null;
+  pendingMutations: number;
+  /** After a mutation failed transiently, later ones of this terminal wait until it is re-sent. */
+  blockedFrom: number | null;
+  closed: boolean;
+  handshakeTimer: NodeJS.Timeout | null;
+}
+
+export class SyncHub {
+  private wss: WebSocketServer | null = null;
+  private readonly conns = new Map<string, Connection>();
+  private readonly all = new Set<Connection>();
+  private committer: GroupCommitter | null = null;
+  private readonly options: HubOptions;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private pusher: NodeJS.Timeout | null = null;
+  private head = 0;
+
+  constructor(
+    private readonly store: ServerStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    options: Partial<HubOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  setCommitter(committer: GroupCommitter): void {
+    this.committer = committer;
+  }
+
+  attach(server: HttpServer | HttpsServer): void {
+    this.wss = new WebSocketServer({ server, path: '/sync', maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req.socket.remoteAddress ?? '?'));
+    void this.store.headSeq().then((h) => (this.head = Math.max(this.head, h)));
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+    this.pusher = setInterval(() => this.pushDirty(), this.options.pushIntervalMs);
+    this.pusher.unref();
+  }
+
+  /** Terminals connected now, by id. */
+  connectedTerminals(): string[] {
+    return [...this.conns.keys()];
+  }
+
+  /** Called after each durable commit: mark interested terminals for the next push. */
+  notifyChanged(departments: Set<string>, headSeq: number): void {
+    this.head = Math.max(this.head, headSeq);
+    const everyone = departments.has('');
+    for (const c of this.conns.values()) {
+      if (everyone || c.departments.some((d) => departments.has(d))) c.dirty = true;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.pusher) clearInterval(this.pusher);
+    for (const c of this.all) c.ws.close(CLOSE_CODES.shuttingDown, 'server shutting down');
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private onConnection(ws: WebSocket, remote: string): void {
+    const conn: Connection = {
+      ws,
+      remote,
+      terminalId: null,
+      departments: [],
+      alive: true,
+      sentCursor: 0,
+      awaitingAck: false,
+      pumping: false,
+      dirty: false,
+      snapshot: null,
+      pendingMutations: 0,
+      blockedFrom: null,
+      closed: false,
+      handshakeTimer: null,
+    };
+    this.all.add(conn);
+    conn.handshakeTimer = setTimeout(() => {
+      this.fail(conn, 'unauthenticated', { problem: 'no hello within the handshake time' }, CLOSE_CODES.badHandshake);
+    }, this.options.handshakeTimeoutMs);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on('close', () => this.onClose(conn));
+    ws.on('error', (err) => this.log.warn({ err: err.message, terminal: conn.terminalId, remote }, 'websocket error'));
+  }
+
+  private onClose(conn: Connection): void {
+    conn.closed = true;
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    this.all.delete(conn);
+    if (conn.terminalId && this.conns.get(conn.terminalId) === conn) {
+      this.conns.delete(conn.terminalId);
+      this.metrics.connections.set(this.conns.size);
+      this.log.info({ terminal: conn.terminalId }, 'terminal disconnected');
+    }
+  }
+
+  private send(conn: Connection, frame: ServerFrame): void {
+    if (conn.closed || conn.ws.readyState !== WebSocket.OPEN) return;
+    conn.ws.send(JSON.stringify(frame));
+    this.metrics.frames.inc({ direction: 'out', type: frame.type });
+    if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.log.warn({ terminal: conn.terminalId, buffered: conn.ws.bufferedAmount }, 'terminal reads too slowly; disconnecting');
+      conn.ws.close(CLOSE_CODES.slowConsumer, 'reading too slowly; reconnect and resume from your cursor');
+      conn.closed = true;
+    }
+  }
+
+  private sendError(conn: Connection, code: ErrorCode, details: ErrorDetails, fatal = false): void {
+    this.metrics.protocolErrors.inc({ code });
+    this.send(conn, { type: 'error', error: toErrorData(code, details), fatal });
+  }
+
+  private fail(conn: Connection, code: ErrorCode, details: ErrorDetails, closeCode: number): void {
+    this.sendError(conn, code, details, true);
+    conn.ws.close(closeCode, toErrorData(code, details).message.slice(0, 120));
+    conn.closed = true;
+  }
+
+  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+    if (conn.closed) return;
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+    if (isBinary) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; protocol v1 frames are JSON text' });
+    if (size > MAX_FRAME_BYTES) {
+      return this.sendError(conn, 'payload_too_large', { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(String(data));
+    } catch {
+      return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
+    }
+    const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+    this.metrics.frames.inc({ direction: 'in', type: typeof type === 'string' && type.length < 20 ? type : 'invalid' });
+    const parsed = terminalFrameSchema.safeParse(value);
+    if (!parsed.success) {
+      const known = ['hello', 'push', 'ack', 'ping'];
+      const details =
+        typeof type === 'string' && !known.includes(type)
+          ? { field: 'type', problem: `"${type.slice(0, 40)}" is not a message type of protocol v1 (expected ${known.join(', ')})` }
+          : describeIssue(parsed.error);
+      if (!conn.terminalId) return this.fail(conn, 'invalid_input', details, CLOSE_CODES.badHandshake);
+      return this.sendError(conn, 'invalid_input', details);
+    }
+    const frame = parsed.data;
+    if (!conn.terminalId && frame.type !== 'hello') {
+      return this.fail(conn, 'unauthenticated', { field: 'type', problem: 'the first frame must be a hello' }, CLOSE_CODES.badHandshake);
+    }
+    switch (frame.type) {
+      case 'hello':
+        if (conn.terminalId) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
+        void this.onHello(conn, frame).catch((err) => {
+          this.log.error({ err }, 'handshake failed');
+          this.fail(conn, 'internal_error', {}, 1011);
+        });
+        return;
+      case 'push':
+        return this.onPush(conn, frame.mutations);
+      case 'ack':
+        if (frame.cursor > conn.sentCursor) {
+          return this.sendError(conn, 'invalid_input', { field: 'cursor', problem: `acknowledges ${frame.cursor}, beyond the ${conn.sentCursor} sent` });
+        }
+        conn.awaitingAck = false;
+        void this.pump(conn);
+        return;
+      case 'ping':
+        this.send(conn, { type: 'pong', t: frame.t, serverTime: this.clock.now() });
+        return;
+    }
+  }
+
+  private async onHello(conn: Connection, hello: Hello): Promise<void> {
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    if (hello.protocolVersion < MIN_PROTOCOL_VERSION || hello.protocolVersion > PROTOCOL_VERSION) {
+      const tooOld = hello.protocolVersion < MIN_PROTOCOL_VERSION;
+      this.send(conn, {
+        type: 'incompatible',
+        reason: tooOld ? 'terminal_too_old' : 'server_too_old',
+        minProtocolVersion: MIN_PROTOCOL_VERSION,
+        maxProtocolVersion: PROTOCOL_VERSION,
+        message: tooOld
+          ? `This terminal speaks protocol ${hello.protocolVersion}; the server needs ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}. Update the terminal.`
+          : `This terminal speaks protocol ${hello.protocolVersion}; the server only knows up to ${PROTOCOL_VERSION}. Update the server.`,
+      });
+      conn.ws.close(CLOSE_CODES.incompatible, tooOld ? 'terminal too old' : 'server too old');
+      conn.closed = true;
+      return;
+    }
+    const terminal = await this.store.getTerminal(hello.terminalId);
+    if (!terminal || !terminal.active || !hashEquals(terminal.tokenHash, tokenHash(hello.token))) {
+      this.log.warn({ terminal: hello.terminalId, remote: conn.remote }, 'terminal handshake refused: bad token');
+      const problem = !terminal
+        ? `terminal ${hello.terminalId} is not enrolled`
+        : !terminal.active
+          ? `terminal ${hello.terminalId} is disabled`
+          : 'the terminal token is wrong or was replaced';
+      return this.fail(conn, 'unauthenticated', { problem }, CLOSE_CODES.unauthorized);
+    }
+    if (conn.closed) return;
+    const previous = this.conns.get(terminal.id);
+    if (previous && previous !== conn) {
+      previous.ws.close(CLOSE_CODES.replaced, 'replaced by a newer connection of this terminal');
+      previous.closed = true;
+    }
+    conn.terminalId = terminal.id;
+    conn.departments = terminal.departments;
+    this.conns.set(terminal.id, conn);
+    this.metrics.connections.set(this.conns.size);
+
+    const now = this.clock.now();
+    await this.store.touchTerminal(terminal.id, now, now - hello.clientTime);
+    await this.store.pruneOutcomes(terminal.id, hello.lastAckedMutationId);
+    const [head, pruned, config, salt] = await Promise.all([
+      this.store.headSeq(),
+      this.store.prunedThroughSeq(),
+      this.store.getConfig(),
+      this.store.siteSalt(),
+    ]);
+    this.head = Math.max(this.head, head);
+    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head;
+    this.send(conn, {
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      serverTime: now,
+      terminal: { id: terminal.id, name: terminal.name, departments: terminal.departments },
+      lastMutationId: terminal.lastMutationId,
+      siteSalt: salt,
+      config,
+      sync: needSnapshot ? 'snapshot' : 'delta',
+    });
+    this.log.info({ terminal: terminal.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'terminal connected');
+    // Outcomes the terminal has not stored yet (lost with the previous connection).
+    for (let after = hello.lastAckedMutationId; ; ) {
+      const outcomes = await this.store.outcomesAfter(terminal.id, after, 500);
+      if (outcomes.length === 0 || conn.closed) break;
+      this.send(conn, { type: 'results', outcomes });
+      after = outcomes[outcomes.length - 1]!.id;
+    }
+    if (needSnapshot) conn.snapshot = { pos: null, head, first: true };
+    else conn.sentCursor = hello.cursor!;
+    conn.dirty = true;
+    await this.pump(conn);
+  }
+
+  private onPush(conn: Connection, mutations: unknown[]): void {
+    const committer = this.committer!;
+    const terminalId = conn.terminalId!;
+    const valid: Array<{ id: number; raw: unknown }> = [];
+    mutations.forEach((raw, index) => {
+      const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
+        this.sendError(conn, 'invalid_input', { field: `mutations.${index}.id`, problem: 'must be a positive integer; this mutation was ignored' });
+      } else valid.push({ id, raw });
+    });
+    if (conn.pendingMutations + valid.length > this.options.maxPendingMutations) {
+      const error = toErrorData('rate_limited', { retryAfterSeconds: 1 });
+      this.send(conn, { type: 'results', outcomes: valid.map(({ id }) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
+      return;
+    }
+    for (const { id, raw } of valid) {
+      conn.pendingMutations++;
+      const started = performance.now();
+      const name = (raw as { name?: unknown }).name;
+      committer
+        .submit(function* (now) {
+          if (conn.blockedFrom !== null && id > conn.blockedFrom) throw new DeferredError();
+          if (conn.blockedFrom === id) conn.blockedFrom = null;
+          try {
+            return yield* terminalMutation({ terminalId, id, raw }, now);
+          } catch (err) {
+            conn.blockedFrom = Math.min(conn.blockedFrom ?? id, id);
+            throw err;
+          }
+        })
+        .then(
+          (outcome) => {
+            this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: outcome.status });
+            if (name === 'claim') this.metrics.claimLatency.observe({ via: 'terminal' }, (performance.now() - started) / 1000);
+            this.sendOutcome(conn, outcome);
+          },
+          (err: unknown) => {
+            conn.blockedFrom = Math.min(conn.blockedFrom ?? id, id);
+            if (!(err instanceof DeferredError)) this.log.error({ err, terminal: terminalId, mutation: id }, 'mutation failed; terminal will retry');
+            const code: ErrorCode = err instanceof DomainError ? err.code : 'internal_error';
+            this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: 'retry' });
+            this.sendOutcome(conn, { id, status: 'retry', error: toErrorData(code, {}), retryAfterMs: 1000 });
+          },
+        )
+        .finally(() => conn.pendingMutations--);
+    }
+  }
+
+  /** Outcomes of one event-loop turn go out together in one frame per terminal. */
+  private outbox = new Map<Connection, MutationOutcome[]>();
+  private outboxScheduled = false;
+
+  private sendOutcome(conn: Connection, outcome: MutationOutcome): void {
+    const list = this.outbox.get(conn) ?? [];
+    list.push(outcome);
+    this.outbox.set(conn, list);
+    if (this.outboxScheduled) return;
+    this.outboxScheduled = true;
+    queueMicrotask(() => {
+      this.outboxScheduled = false;
+      const batches = this.outbox;
+      this.outbox = new Map();
+      for (const [c, outcomes] of batches) this.send(c, { type: 'results', outcomes });
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read sync
+
+  private pushDirty(): void {
+    for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+  }
+
+  private async pump(conn: Connection): Promise<void> {
+    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.terminalId) return;
+    conn.pumping = true;
+    try {
+      const now = this.clock.now();
+      if (conn.snapshot) {
+        const snap = conn.snapshot;
+        const page = await this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, now);
+        const last = page.next === null;
+        this.send(conn, {
+          type: 'changes',
+          mode: 'snapshot',
+          reset: snap.first,
+          cursor: last ? snap.head : null,
+          more: !last,
+          tasks: page.tasks,
+          users: page.users,
+          departments: page.departments,
+          config: page.config,
+        });
+        snap.first = false;
+        snap.pos = page.next;
+        if (last) {
+          conn.snapshot = null;
+          conn.sentCursor = snap.head;
+          conn.dirty = true;
+        }
+        conn.awaitingAck = true;
+        return;
+      }
+      if (!conn.dirty) return;
+      const page = await this.store.changesPage(conn.departments, conn.sentCursor, this.options.pageSize, now);
+      if (page.lastSeq === conn.sentCursor) {
+        // Nothing (more) for this terminal's departments.
+        conn.dirty = false;
+        return;
+      }
+      this.send(conn, {
+        type: 'changes',
+        mode: 'delta',
+        reset: false,
+        cursor: page.lastSeq,
+        more: page.more,
+        tasks: page.tasks,
+        users: page.users,
+        departments: page.departments,
+        config: page.config,
+      });
+      conn.sentCursor = page.lastSeq;
+      conn.awaitingAck = true;
+      if (!page.more && page.lastSeq >= this.head) conn.dirty = false;
+    } catch (err) {
+      this.log.error({ err, terminal: conn.terminalId }, 'sending changes failed');
+    } finally {
+      conn.pumping = false;
+    }
+  }
+
+  private beat(): void {
+    const now = this.clock.now();
+    for (const c of this.all) {
+      if (!c.alive) {
+        this.log.info({ terminal: c.terminalId }, 'terminal missed a heartbeat; dropping the connection');
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+      if (c.terminalId) void this.store.touchTerminal(c.terminalId, now).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Sync protocol v1 between a terminal and the server: only types and schemas.
+ * One version integer, messages tagged by `type` and split by direction, explicit
+ * incompatibility reasons. Both ends validate every frame they receive with these schemas.
+ * docs/PROTOCOL.md describes the conversation.
+ */
+import { z } from 'zod';
+import { siteConfigSchema } from '../domain/config.js';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { MAX_REASON_LENGTH } from '../domain/rules.js';
+import { ROLES, TASK_STATUSES } from '../domain/types.js';
+
+export const PROTOCOL_VERSION = 1;
+/** The oldest terminal protocol this server still speaks. */
+export const MIN_PROTOCOL_VERSION = 1;
+
+/** Frames larger than this are refused with an error frame (the connection stays up). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Frames larger than this close the connection (WebSocket close 1009). */
+export const HARD_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_MUTATIONS_PER_PUSH = 500;
+/** Change pages carry at most this many entities. */
+export const CHANGE_PAGE_SIZE = 2000;
+
+export const CLOSE_CODES = {
+  /** Bad, unknown or revoked terminal token. */
+  unauthorized: 4401,
+  /** Protocol version mismatch; see the `incompatible` frame sent before closing. */
+  incompatible: 4426,
+  /** The first frame was not a valid hello. */
+  badHandshake: 4400,
+  /** Another connection for the same terminal took over. */
+  replaced: 4409,
+  /** The terminal did not read fast enough. */
+  slowConsumer: 4408,
+  /** The server is shutting down. */
+  shuttingDown: 1001,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** Ids from us or from an ERP: letters, digits and . _ : - ; at most 64 characters. */
+export const idSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may only hold letters, digits and . _ : -');
+
+const epochMs = z.number().int().min(0).max(8.64e15);
+const text = (max: number) => z.string().max(max);
+
+export const departmentSchema = z
+  .object({ id: idSchema, name: text(200), taskLimit: z.number().int().min(0).max(1000).nullable() })
+  .strict();
+
+export const syncTaskSchema = z
+  .object({
+    id: idSchema,
+    workOrderId: idSchema,
+    workOrderNumber: text(100),
+    step: text(64),
+    workContent: text(2000),
+    departmentId: idSchema.nullable(),
+    status: z.enum(TASK_STATUSES),
+    operatorId: idSchema.nullable(),
+    operatorName: text(200).nullable(),
+    priority: z.number().int().min(-1_000_000).max(1_000_000),
+    dueAt: epochMs.nullable(),
+    requiredSkills: z.array(text(64)).max(50),
+    version: z.number().int().min(0),
+    createdAt: epochMs,
+    updatedAt: epochMs,
+    /** Running cooldowns on this task (COOL-1). */
+    cooldowns: z.array(z.object({ userId: idSchema, until: epochMs }).strict()).max(1000),
+    /** Users who hold or worked on this task (XSTEP-1 on the terminal). */
+    workedBy: z.array(idSchema).max(1000),
+  })
+  .strict();
+export type SyncTask = z.infer<typeof syncTaskSchema>;
+
+export const directoryUserSchema = z
+  .object({
+    id: idSchema,
+    displayName: text(200),
+    badgeHash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+    pinHash: text(300).nullable(),
+    roles: z.array(z.enum(ROLES)).max(3),
+    departmentIds: z.array(idSchema).max(200),
+    active: z.boolean(),
+    taskLimit: z.number().int().min(0).max(1000).nullable(),
+    skills: z.array(text(64)).max(50),
+  })
+  .strict();
+export type DirectoryUser = z.infer<typeof directoryUserSchema>;
+
+const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+export const errorDataSchema = z
+  .object({
+    code: errorCodeSchema,
+    message: text(2000),
+    details: z.record(z.string(), z.unknown()),
+    retry: z.object({ canRetry: z.boolean(), suggestion: text(1000), actionText: text(200) }).strict(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: terminal → server, through the outbox
+
+const taskArgs = z.object({ taskId: idSchema }).strict();
+
+/** Arguments per mutation name. A mutation whose arguments change shape gets a new name. */
+export const mutationArgsSchemas = {
+  signIn: z.object({ method: z.enum(['badge', 'badge_pin', 'manual']) }).strict(),
+  signOut: z.object({}).strict(),
+  claim: taskArgs,
+  start: taskArgs,
+  complete: taskArgs,
+  release: taskArgs,
+  reject: z.object({ taskId: idSchema, reason: z.string().max(MAX_REASON_LENGTH * 2) }).strict(),
+} as const;
+
+export type MutationName = keyof typeof mutationArgsSchemas;
+export const MUTATION_NAMES = Object.keys(mutationArgsSchemas) as MutationName[];
+export type MutationArgs<N extends MutationName> = z.infer<(typeof mutationArgsSchemas)[N]>;
+
+export function isMutationName(name: unknown): name is MutationName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(mutationArgsSchemas, name);
+}
+
+/** The envelope every mutation shares; `name` and `args` are checked per mutation. */
+export const mutationEnvelopeSchema = z
+  .object({
+    /** Per-terminal, increasing; never reused. */
+    id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    name: z.string().max(32),
+    args: z.unknown(),
+    /** The operator on whose behalf the terminal acts. */
+    operatorId: idSchema,
+    /** The terminal's clock when the operator acted: informative only (the server orders). */
+    clientTime: epochMs,
+  })
+  .strict();
+export type MutationEnvelope = z.infer<typeof mutationEnvelopeSchema>;
+
+export type Mutation = { [N in MutationName]: Omit<MutationEnvelope, 'name' | 'args'> & { name: N; args: MutationArgs<N> } }[MutationName];
+
+// ---------------------------------------------------------------------------------------------
+// Terminal → server frames
+
+export const helloSchema = z
+  .object({
+    type: z.literal('hello'),
+    protocolVersion: z.number().int().min(0).max(1_000_000),
+    terminalId: idSchema,
+    token: z.string().min(1).max(200),
+    /** The last change cursor this terminal applied; null if it never synced. */
+    cursor: z.number().int().min(0).nullable(),
+    /** The last mutation id whose outcome the terminal has stored. */
+    lastAckedMutationId: z.number().int().min(0),
+    clientTime: epochMs,
+    appVersion: text(50),
+  })
+  .strict();
+
+export const pushSchema = z
+  .object({ type: z.literal('push'), mutations: z.array(z.unknown()).min(1).max(MAX_MUTATIONS_PER_PUSH) })
+  .strict();
+
+/** The terminal applied change pages up to `cursor`: the server may send the next one. */
+export const ackSchema = z.object({ type: z.literal('ack'), cursor: z.number().int().min(0) }).strict();
+
+export const pingSchema = z.object({ type: z.literal('ping'), t: epochMs }).strict();
+
+export const terminalFrameSchema = z.discriminatedUnion('type', [helloSchema, pushSchema, ackSchema, pingSchema]);
+export type Hello = z.infer<typeof helloSchema>;
+export type TerminalFrame = z.infer<typeof terminalFrameSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Server → terminal frames
+
+export const welcomeSchema = z
+  .object({
+    type: z.literal('welcome'),
+    protocolVersion: z.number().int(),
+    serverTime: epochMs,
+    terminal: z.object({ id: idSchema, name: text(200), departments: z.array(idSchema) }).strict(),
+    /** The highest mutation id the server has processed for this terminal. */
+    lastMutationId: z.number().int().min(0),
+    /** Salt for badge hashes, so the terminal can check badges offline. */
+    siteSalt: z.string().min(1).max(200),
+    config: siteConfigSchema,
+    /** 'snapshot' when the terminal's cursor is unknown or too old for the change log. */
+    sync: z.enum(['snapshot', 'delta']),
+  })
+  .strict();
+
+export const incompatibleSchema = z
+  .object({
+    type: z.literal('incompatible'),
+    reason: z.enum(['terminal_too_old', 'server_too_old']),
+    minProtocolVersion: z.number().int(),
+    maxProtocolVersion: z.number().int(),
+    message: text(500),
+  })
+  .strict();
+
+export const outcomeSchema = z.discriminatedUnion('status', [
+  z
+    .object({
+      id: z.number().int().positive(),
+      status: z.literal('applied'),
+      value: z.record(z.string(), z.unknown()),
+      task: syncTaskSchema.nullable(),
+    })
+    .strict(),
+  z.object({ id: z.number().int().positive(), status: z.literal('rejected'), error: errorDataSchema, task: syncTaskSchema.nullable() }).strict(),
+  /** Not processed (a fault on the server): send it again later; its id is not consumed. */
+  z
+    .object({ id: z.number().int().positive(), status: z.literal('retry'), error: errorDataSchema, retryAfterMs: z.number().int().min(0) })
+    .strict(),
+]);
+export type MutationOutcome = z.infer<typeof outcomeSchema>;
+
+export const resultsSchema = z.object({ type: z.literal('results'), outcomes: z.array(outcomeSchema) }).strict();
+
+export const changesSchema = z
+  .object({
+    type: z.literal('changes'),
+    mode: z.enum(['snapshot', 'delta']),
+    /** First page of a snapshot: everything not in this snapshot is to be dropped when it ends. */
+    reset: z.boolean(),
+    /** The cursor to store once this page is applied; null on snapshot pages before the last. */
+    cursor: z.number().int().min(0).nullable(),
+    /** More pages follow right after this one is acknowledged. */
+    more: z.boolean(),
+    tasks: z.array(syncTaskSchema),
+    users: z.array(directoryUserSchema),
+    departments: z.array(departmentSchema),
+    config: siteConfigSchema.nullable(),
+  })
+  .strict();
+export type ChangesFrame = z.infer<typeof changesSchema>;
+
+export const pongSchema = z.object({ type: z.literal('pong'), t: epochMs, serverTime: epochMs }).strict();
+
+export const errorFrameSchema = z
+  .object({
+    type: z.literal('error'),
+    error: errorDataSchema,
+    /** The connection closes after a fatal error. */
+    fatal: z.boolean(),
+  })
+  .strict();
+
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  incompatibleSchema,
+  resultsSchema,
+  changesSchema,
+  pongSchema,
+  errorFrameSchema,
+]);
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+
+/** Turn a zod failure into the `field` / `problem` details of an `invalid_input` error. */
+export function describeIssue(error: z.ZodError): { field: string; problem: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: 'body', problem: 'is invalid' };
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
+  return { field, problem: issue.message };
+}

@@ -1,0 +1,344 @@
+/**
+ * The contract every server store backend must pass. SQLite runs it in store-sqlite.test.ts;
+ * a PostgreSQL backend will run the same suite with its own factory.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compareClaimable, isClaimableBy } from '../src-shared/domain/rules.js';
+import { MINUTE_MS } from '../src-shared/domain/config.js';
+import type { Task } from '../src-shared/domain/types.js';
+import { autoAssign, expireDue, terminalMutation, userOperation, type TaskOperation } from '../src-server/engine/mutations.js';
+import type { Eng } from '../src-server/engine/ports.js';
+import type { ServerStore } from '../src-server/store/types.js';
+import { T0, newUser, seedPlant, taskRow } from './support/plant.js';
+
+export interface StoreFactory {
+  name: string;
+  create(): Promise<ServerStore>;
+  /** Close and open the same store again (a restart). */
+  reopen(store: ServerStore): Promise<ServerStore>;
+  cleanup(): Promise<void>;
+}
+
+export function storeContract(factory: StoreFactory): void {
+  describe(`server store contract: ${factory.name}`, () => {
+    let store: ServerStore;
+    beforeEach(async () => {
+      store = await factory.create();
+      await seedPlant(store);
+    });
+    afterEach(async () => {
+      await store.close();
+      await factory.cleanup();
+    });
+
+    async function one<T>(unit: () => Eng<T>): Promise<T> {
+      const g = await store.runGroup([unit]);
+      const r = g.results[0]!;
+      if (!r.ok) throw r.error;
+      return r.value;
+    }
+    const op = (o: TaskOperation, actor: string, now = T0) => one(() => userOperation(o, actor, now));
+    const signIn = (terminalId: string, id: number, operatorId: string, now = T0) =>
+      one(() => terminalMutation({ terminalId, id, raw: { id, name: 'signIn', args: { method: 'badge' }, operatorId, clientTime: now } }, now));
+    const mutate = (terminalId: string, id: number, name: string, args: unknown, operatorId: string, now = T0, clientTime = now) =>
+      one(() => terminalMutation({ terminalId, id, raw: { id, name, args, operatorId, clientTime } }, now));
+
+    it('CLM-8 a claim through the store sets the holder, bumps the version, writes an assignment, a notification and an audit event', async () => {
+      const r = await op({ name: 'claim', taskId: 't1' }, 'ann');
+      expect(r.ok).toBe(true);
+      expect(r.task).toMatchObject({ id: 't1', operatorId: 'ann', operatorName: 'Name ann', version: 2, workedBy: ['ann'] });
+      expect(await store.listAssignments('t1')).toEqual([expect.objectContaining({ userId: 'ann', status: 'accepted', step: 'cut' })]);
+      expect(await store.listNotifications('ann', 10)).toEqual([expect.objectContaining({ event: 'task_claimed', taskId: 't1' })]);
+      expect(await store.listAudit({ taskId: 't1', limit: 10 })).toEqual([
+        expect.objectContaining({ action: 'claim', outcome: 'applied', actorId: 'ann', via: 'http', at: T0 }),
+      ]);
+    });
+
+    it('CLM-7 CLM-9 two claims of one task in one group: exactly one wins, the other names the winner', async () => {
+      const g = await store.runGroup([
+        () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0),
+        () => userOperation({ name: 'claim', taskId: 't2' }, 'ann', T0),
+      ]);
+      const [a, b] = g.results.map((r) => (r.ok ? r.value : null));
+      expect(a!.ok).toBe(true);
+      expect(b!.ok).toBe(false);
+      expect(b!.error!.code).toBe('task_conflict');
+      expect(b!.error!.details.currentOwner).toEqual({ id: 'bob', name: 'Name bob' });
+      expect((await store.getTask('t2', T0))!.operatorId).toBe('bob');
+    });
+
+    it('ERR-2 a unit that throws is rolled back alone; the rest of its group commits', async () => {
+      function* boom(): Eng<never> {
+        yield* userOperation({ name: 'claim', taskId: 't3' }, 'bob', T0);
+        throw new Error('disk on fire');
+      }
+      const g = await store.runGroup<unknown>([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0), boom]);
+      expect(g.results.map((r) => r.ok)).toEqual([true, false]);
+      expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+      expect((await store.getTask('t3', T0))!.operatorId).toBeNull();
+      expect(g.changedDepartments.has('cut')).toBe(true);
+    });
+
+    it('PROTO-7 a committed group survives a restart', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      store = await factory.reopen(store);
+      expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+    });
+
+    it('PROTO-5 a terminal mutation applies once; re-sent, it gets the same stored outcome', async () => {
+      await signIn('k1', 1, 'ann');
+      const first = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann');
+      const again = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann');
+      expect(first).toEqual(again);
+      expect(first.status).toBe('applied');
+      expect(await store.listAssignments('t1')).toHaveLength(1);
+      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(2);
+      expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
+      await store.pruneOutcomes('k1', 1);
+      expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([2]);
+    });
+
+    it('PROTO-6 a malformed or refused terminal mutation is rejected alone and consumes its id', async () => {
+      await signIn('k1', 1, 'ann');
+      const bad = await mutate('k1', 2, 'claim', { taskId: '' }, 'ann');
+      expect(bad).toMatchObject({ status: 'rejected', error: { code: 'invalid_input', details: { field: 'args.taskId' } } });
+      const unknown = await mutate('k1', 3, 'teleport', {}, 'ann');
+      expect(unknown).toMatchObject({ status: 'rejected', error: { code: 'invalid_input', details: { field: 'name' } } });
+      const next = await mutate('k1', 4, 'claim', { taskId: 't1' }, 'ann');
+      expect(next.status).toBe('applied');
+      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(4);
+      const reused = await mutate('k1', 3, 'claim', { taskId: 't2' }, 'ann');
+      expect(reused.status).toBe('rejected'); // stored outcome of 3
+      expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
+    });
+
+    it('PROTO-8 a terminal cannot act for an operator who is not signed in at it', async () => {
+      const forged = await mutate('k1', 1, 'claim', { taskId: 't1' }, 'ann');
+      expect(forged).toMatchObject({ status: 'rejected', error: { code: 'not_signed_in' } });
+      await signIn('k2', 2, 'ann');
+      const elsewhere = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann');
+      expect(elsewhere).toMatchObject({ status: 'rejected', error: { code: 'not_signed_in' } });
+      const qin = await signIn('k1', 3, 'qin');
+      expect(qin).toMatchObject({ status: 'rejected', error: { code: 'not_in_department' } });
+      await store.updateUser('bob', { active: false }, T0);
+      expect(await signIn('k1', 4, 'bob')).toMatchObject({ status: 'rejected', error: { code: 'user_inactive' } });
+      expect(await signIn('k1', 5, 'ann')).toMatchObject({ status: 'applied' });
+      expect((await store.getTerminal('k1'))!.signedInUserId).toBe('ann');
+      await mutate('k1', 6, 'signOut', {}, 'ann');
+      expect((await store.getTerminal('k1'))!.signedInUserId).toBeNull();
+    });
+
+    it('CLM-13 a queued claim older than the maximum age is rejected as stale, judged with the clock offset', async () => {
+      await signIn('k1', 1, 'ann');
+      const now = T0 + 9 * 60 * MINUTE_MS;
+      const stale = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann', now, T0);
+      expect(stale).toMatchObject({ status: 'rejected', error: { code: 'claim_stale', details: { ageMinutes: 540 } } });
+      // The terminal's clock runs 2 hours behind: a claim stamped 9 h ago by it is only 7 h old.
+      await store.touchTerminal('k1', now, 2 * 60 * MINUTE_MS);
+      const ok = await mutate('k1', 3, 'claim', { taskId: 't1' }, 'ann', now, T0);
+      expect(ok.status).toBe('applied');
+    });
+
+    it('REL-1 COOL-1 release frees the task and blocks the releaser until the cooldown ends (server clock)', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'release', taskId: 't1' }, 'ann', T0 + 1000);
+      const blocked = await op({ name: 'claim', taskId: 't1' }, 'ann', T0 + 2000);
+      expect(blocked.error!.code).toBe('cooldown_active');
+      expect((await store.getTask('t1', T0 + 2000))!.cooldowns).toEqual([{ userId: 'ann', until: T0 + 1000 + 15 * MINUTE_MS }]);
+      expect((await op({ name: 'claim', taskId: 't1' }, 'ann', T0 + 1000 + 15 * MINUTE_MS)).ok).toBe(true);
+    });
+
+    it('XSTEP-1 the store reports worked steps per work order', async () => {
+      await op({ name: 'claim', taskId: 'make1' }, 'ann');
+      const r = await op({ name: 'claim', taskId: 'insp1' }, 'ann');
+      expect(r.error!.code).toBe('cross_step_excluded');
+      expect((await op({ name: 'claim', taskId: 'insp1' }, 'bob')).ok).toBe(true);
+    });
+
+    it('CAP-2 active tasks are counted across the store', async () => {
+      await store.updateUser('ann', { taskLimit: 2 }, T0);
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'claim', taskId: 't2' }, 'ann');
+      const r = await op({ name: 'claim', taskId: 't3' }, 'ann');
+      expect(r.error!.code).toBe('capacity_reached');
+      expect(r.error!.details).toMatchObject({ count: 2, limit: 2 });
+    });
+
+    it('ASG-1 RSG-1 assign and reassign by a supervisor; an operator may not', async () => {
+      expect((await op({ name: 'assign', taskId: 't1', userId: 'ann' }, 'bob')).error!.code).toBe('permission_denied');
+      expect((await op({ name: 'assign', taskId: 't1', userId: 'ann' }, 'sue')).ok).toBe(true);
+      const re = await op({ name: 'reassign', taskId: 't1', userId: 'bob' }, 'sue');
+      expect(re.value).toEqual({ previousOwner: { id: 'ann', name: 'Name ann' } });
+      expect((await store.listAssignments('t1')).map((a) => [a.userId, a.status])).toEqual([
+        ['ann', 'reassigned'],
+        ['bob', 'assigned'],
+      ]);
+      expect((await store.listNotifications('ann', 5))[0]).toMatchObject({ event: 'task_reassigned_away' });
+    });
+
+    it('EXP-1 expiry returns unstarted work to the pool on the server clock', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'claim', taskId: 't2' }, 'bob');
+      await op({ name: 'start', taskId: 't2' }, 'bob');
+      expect(await one(() => expireDue(T0 + 119 * MINUTE_MS))).toEqual([]);
+      expect(await one(() => expireDue(T0 + 120 * MINUTE_MS))).toEqual(['t1']);
+      expect((await store.getTask('t1', T0))!.operatorId).toBeNull();
+      expect((await store.getTask('t2', T0))!.operatorId).toBe('bob');
+      expect((await store.listAssignments('t1'))[0]!.status).toBe('expired');
+    });
+
+    it('AUTO-1 AUTO-3 auto-assign gives pending tasks to eligible operators, least loaded first', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      const r = await one(() => autoAssign({ departmentId: 'cut', strategy: 'least_loaded', capacityWeight: 0.5, limit: 2 }, 'sue', T0));
+      expect(r.assigned[0]).toEqual({ taskId: 't3', userId: 'bob' });
+      expect(r.assigned).toHaveLength(2);
+      await expect(one(() => autoAssign({ departmentId: 'cut', strategy: 'round_robin', capacityWeight: 0.5, limit: 1 }, 'ann', T0))).rejects.toThrow(
+        /not allowed/,
+      );
+    });
+
+    it('AUTO-2 round robin rotates across runs per department and step', async () => {
+      await store.importTasks([taskRow('t4'), taskRow('t5'), taskRow('t6')], T0);
+      const picks: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await one(() => autoAssign({ departmentId: 'cut', strategy: 'round_robin', capacityWeight: 0.5, limit: 1 }, 'sue', T0));
+        picks.push(r.assigned[0]!.userId);
+      }
+      expect(picks).toEqual(['ann', 'bob', 'ann']);
+    });
+
+    it('LIST-1 the claimable list matches the shared rule: filter, order, paging and count', async () => {
+      await store.importTasks(
+        [
+          taskRow('p9', { priority: 9 }),
+          taskRow('due1', { dueAt: T0 + 1000 }),
+          taskRow('other', { departmentId: 'qa' }),
+          ...Array.from({ length: 12 }, (_, i) => taskRow(`bulk${String(i).padStart(2, '0')}`, { priority: i % 3, dueAt: i % 2 ? T0 + i * 1000 : null })),
+        ],
+        T0,
+      );
+      await op({ name: 'claim', taskId: 'make1' }, 'ann');
+      await op({ name: 'claim', taskId: 't2' }, 'ann');
+      await op({ name: 'release', taskId: 't2' }, 'ann', T0 + 10);
+      await op({ name: 'claim', taskId: 't1' }, 'bob');
+      const all = await store.listTasks({}, { limit: 1000, offset: 0 });
+      const ann = (await store.getUser('ann'))!;
+      const config = await store.getConfig();
+      const expected: Task[] = [];
+      for (const t of all.items) {
+        const sync = (await store.getTask(t.id, T0 + 20))!;
+        const cooldown = sync.cooldowns.find((c) => c.userId === 'ann')?.until ?? null;
+        const workedSteps = all.items.filter((x) => x.workOrderId === t.workOrderId && x.operatorId === 'ann').map((x) => x.step);
+        if (isClaimableBy(t, ann, { cooldownUntil: cooldown, workedSteps }, T0 + 20, config)) expected.push(t);
+      }
+      expected.sort(compareClaimable);
+      const page1 = await store.listClaimable('ann', T0 + 20, { limit: 5, offset: 0 });
+      const page2 = await store.listClaimable('ann', T0 + 20, { limit: 100, offset: 5 });
+      expect(page1.total).toBe(expected.length);
+      expect([...page1.items, ...page2.items].map((t) => t.id)).toEqual(expected.map((t) => t.id));
+      expect(page1.items[0]!.id).toBe('p9');
+      expect(expected.map((t) => t.id)).not.toContain('t2');
+      expect(expected.map((t) => t.id)).not.toContain('insp1');
+    });
+
+    it('IMP-1 an import is all-or-nothing and names each bad row', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      const bad = await store.importTasks(
+        [taskRow('new1'), taskRow('new2', { departmentId: 'nowhere' }), taskRow('t1', { departmentId: 'qa' })],
+        T0,
+      );
+      expect(bad).toEqual({
+        ok: false,
+        errors: [
+          { row: 2, field: 'departmentId', message: expect.stringContaining('"nowhere" does not exist') },
+          { row: 3, field: 'taskId', message: expect.stringContaining('held by Name ann') },
+        ],
+      });
+      expect(await store.getTask('new1', T0)).toBeNull();
+      const good = await store.importTasks([taskRow('new1'), taskRow('t2', { priority: 7 }), taskRow('t3', { dueAt: T0 + 3600_000 })], T0);
+      expect(good).toEqual({ ok: true, created: 1, updated: 1, workOrders: 1 });
+      expect((await store.getTask('t2', T0))!).toMatchObject({ priority: 7, version: 2 });
+    });
+
+    it('SYNC-1 change pages route by department and advance a cursor', async () => {
+      const head0 = await store.headSeq();
+      const p0 = await store.changesPage(['cut'], 0, 1000, T0);
+      expect(p0.tasks.map((t) => t.id).sort()).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
+      expect(p0.users.map((u) => u.id).sort()).toEqual(['ann', 'bob', 'sue']);
+      expect(p0.departments.map((d) => d.id)).toEqual(['cut']);
+      expect(p0.lastSeq).toBe(head0);
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'claim', taskId: 'q1' }, 'qin');
+      const p1 = await store.changesPage(['cut'], head0, 1000, T0);
+      expect(p1.tasks.map((t) => t.id)).toEqual(['t1']);
+      expect(p1.tasks[0]!.operatorId).toBe('ann');
+      expect(p1.lastSeq).toBeGreaterThan(head0);
+      const qa = await store.changesPage(['qa'], head0, 1000, T0);
+      expect(qa.tasks.map((t) => t.id)).toEqual(['q1']);
+      const paged = await store.changesPage(['cut'], 0, 2, T0);
+      expect(paged.more).toBe(true);
+    });
+
+    it('SYNC-2 a task moved to another department is sent to the old department too', async () => {
+      const head = await store.headSeq();
+      await store.importTasks([taskRow('t2', { departmentId: 'qa' })], T0);
+      expect((await store.changesPage(['cut'], head, 100, T0)).tasks.map((t) => [t.id, t.departmentId])).toEqual([['t2', 'qa']]);
+    });
+
+    it('SYNC-3 snapshot pages cover departments, users and open tasks of the terminal', async () => {
+      const seen = { departments: [] as string[], users: [] as string[], tasks: [] as string[] };
+      let pos = null as Awaited<ReturnType<ServerStore['snapshotPage']>>['next'];
+      let pages = 0;
+      do {
+        const page = await store.snapshotPage(['cut'], pos, 2, T0);
+        if (pages === 0) expect(page.config).not.toBeNull();
+        seen.departments.push(...page.departments.map((d) => d.id));
+        seen.users.push(...page.users.map((u) => u.id));
+        seen.tasks.push(...page.tasks.map((t) => t.id));
+        pos = page.next;
+        pages++;
+      } while (pos && pages < 50);
+      expect(seen).toEqual({
+        departments: ['cut'],
+        users: ['ann', 'bob', 'sue'],
+        tasks: ['draft1', 'insp1', 'make1', 't1', 't2', 't3'],
+      });
+    });
+
+    it('SYNC-4 pruning old changes of finished tasks raises the pruned-through cursor', async () => {
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'start', taskId: 't1' }, 'ann');
+      await op({ name: 'complete', taskId: 't1' }, 'ann');
+      const before = await store.prunedThroughSeq();
+      expect(await store.pruneChanges(T0 + 1)).toBe(1);
+      expect(await store.prunedThroughSeq()).toBeGreaterThan(before);
+      expect((await store.changesPage(['cut'], 0, 1000, T0)).tasks.map((t) => t.id)).not.toContain('t1');
+    });
+
+    it('AUTH-1 users, terminals and tokens round-trip; badges are found by hash', async () => {
+      const ann = await store.getUser('ann');
+      expect(ann).toMatchObject({ id: 'ann', roles: ['operator'], departmentIds: ['cut'], active: true });
+      expect((await store.findUserByBadgeHash(ann!.badgeHash!))!.id).toBe('ann');
+      await store.createUser(newUser('zed', { departmentIds: ['cut', 'qa'], roles: ['operator', 'supervisor'] }), T0);
+      expect((await store.listUsers({ departmentId: 'qa' })).map((u) => u.id)).toEqual(['qin', 'zed']);
+      expect((await store.listUsers({ role: 'supervisor' })).map((u) => u.id)).toEqual(['sue', 'zed']);
+      await store.createApiToken({ id: 'tok1', userId: 'sue', name: 'erp', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: 'h1' }, T0);
+      expect(await store.findApiToken('h1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: null });
+      await store.revokeApiToken('tok1', T0 + 5);
+      expect((await store.findApiToken('h1'))!.revokedAt).toBe(T0 + 5);
+      await store.touchTerminal('k1', T0 + 7, -1500);
+      expect(await store.getTerminal('k1')).toMatchObject({ lastSeenAt: T0 + 7, clockOffsetMs: -1500, departments: ['cut'] });
+      await store.setSignInFailures('badge:x', { failures: 3, firstFailedAt: T0, lockedUntil: null });
+      expect(await store.getSignInFailures('badge:x')).toEqual({ failures: 3, firstFailedAt: T0, lockedUntil: null });
+      await store.setSignInFailures('badge:x', null);
+      expect(await store.getSignInFailures('badge:x')).toBeNull();
+    });
+
+    it('SYNC-5 a config change reaches every department through the change log', async () => {
+      const head = await store.headSeq();
+      await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);
+      const page = await store.changesPage(['qa'], head, 10, T0);
+      expect(page.config).toMatchObject({ cooldownMinutes: 5 });
+    });
+  });
+}
