@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['src-*/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

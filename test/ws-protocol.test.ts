@@ -1,0 +1,325 @@
+/** Protocol v1 over real WebSocket connections to a real server on loopback (docs/PROTOCOL.md). */
+import WebSocket from 'ws';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/v1.js';
+import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { TestClient } from './support/ws-client.js';
+import { tokenHash } from '../src-shared/crypto/hash.js';
+import { userOperation } from '../src-server/engine/mutations.js';
+
+let server: TestServer;
+const open: TestClient[] = [];
+
+async function connect(opts: { terminalId?: string; token?: string; cursor?: number | null; lastAckedMutationId?: number } = {}) {
+  const c = await TestClient.connect(server.wsUrl, {
+    terminalId: opts.terminalId ?? 'k1',
+    token: opts.token ?? TERMINAL_TOKEN,
+    cursor: opts.cursor ?? null,
+    lastAckedMutationId: opts.lastAckedMutationId ?? 0,
+    clientTime: server.clock.now(),
+  });
+  open.push(c);
+  return c;
+}
+
+/** Read change pages (acknowledging each) until the server has nothing more. */
+async function drain(c: TestClient): Promise<Extract<ServerFrame, { type: 'changes' }>[]> {
+  const seen = new Set<ServerFrame>();
+  const pages: Extract<ServerFrame, { type: 'changes' }>[] = [];
+  for (;;) {
+    const page = await c.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && !seen.has(f));
+    seen.add(page);
+    pages.push(page);
+    c.sendRaw({ type: 'ack', cursor: page.cursor ?? 0 });
+    if (!page.more) return pages;
+  }
+}
+
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  await server.stop();
+});
+
+describe('handshake', () => {
+  it.each([
+    [0, 'terminal_too_old'],
+    [PROTOCOL_VERSION + 1, 'server_too_old'],
+  ])('PROTO-1 a terminal speaking protocol %i gets an explicit %s answer', async (version, reason) => {
+    const c = await TestClient.open(server.wsUrl);
+    open.push(c);
+    c.sendRaw({ type: 'hello', protocolVersion: version, terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: 0, appVersion: 'x' });
+    const f = await c.waitFor((x) => x.type === 'incompatible');
+    expect(f).toMatchObject({ type: 'incompatible', reason, minProtocolVersion: 1, maxProtocolVersion: PROTOCOL_VERSION });
+    expect(await c.waitClose()).toBe(4426);
+  });
+
+  it.each([
+    ['a wrong token', 'k1', 'nope', /token is wrong/],
+    ['an unknown terminal', 'k9', TERMINAL_TOKEN, /not enrolled/],
+  ])('PROTO-2 %s is refused as unauthenticated and the connection closed', async (_label, terminalId, token, problem) => {
+    const c = await connect({ terminalId, token });
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.fatal).toBe(true);
+    expect(f.error.code).toBe('unauthenticated');
+    expect(String(f.error.details.problem)).toMatch(problem);
+    expect(await c.waitClose()).toBe(4401);
+  });
+
+  it('PROTO-2 a disabled terminal is refused even with its right token', async () => {
+    await server.store.updateTerminal('k1', { active: false });
+    const c = await connect();
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.error.details.problem).toMatch(/disabled/);
+    expect(await c.waitClose()).toBe(4401);
+  });
+
+  it('PROTO-3 a first frame that is not a hello closes the connection with a reason', async () => {
+    const c = await TestClient.open(server.wsUrl);
+    open.push(c);
+    c.sendRaw({ type: 'ping', t: 1 });
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.error.details.problem).toMatch(/first frame must be a hello/);
+    expect(await c.waitClose()).toBe(4400);
+  });
+
+  it('PROTO-10 a newer connection of the same terminal replaces the older one', async () => {
+    const a = await connect();
+    await connect();
+    expect(await a.waitClose()).toBe(4409);
+  });
+
+  it('PROTO-13 the handshake measures the terminal clock offset', async () => {
+    const c = await TestClient.connect(server.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN, clientTime: server.clock.now() - 90_000 });
+    open.push(c);
+    expect((await server.store.getTerminal('k1'))!.clockOffsetMs).toBe(90_000);
+  });
+});
+
+describe('bad frames after the handshake', () => {
+  it('PROTO-3 non-JSON, unknown types and invalid fields get an error naming the problem; the connection carries on', async () => {
+    const c = await connect();
+    c.sendRaw('this is not json');
+    c.sendRaw({ type: 'teleport' });
+    c.sendRaw({ type: 'ack', cursor: -4 });
+    c.sendRaw({ type: 'ping', t: 42 });
+    await c.waitFor((f) => f.type === 'pong');
+    const errors = c.frames.filter((f): f is Extract<ServerFrame, { type: 'error' }> => f.type === 'error');
+    expect(errors.map((e) => [e.error.code, e.error.details.field, e.fatal])).toEqual([
+      ['invalid_input', 'frame', false],
+      ['invalid_input', 'type', false],
+      ['invalid_input', 'cursor', false],
+    ]);
+    expect(errors[1]!.error.details.problem).toMatch(/"teleport" is not a message type/);
+    expect(c.closeCode).toBeNull();
+  });
+
+  it('PROTO-4 an oversized frame gets payload_too_large and the connection carries on; a huge one closes it (1009)', async () => {
+    const c = await connect();
+    c.sendRaw({ type: 'ping', t: 1, pad: 'x'.repeat(1_500_000) });
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.error.code).toBe('payload_too_large');
+    c.sendRaw({ type: 'ping', t: 2 });
+    await c.waitFor((x) => x.type === 'pong');
+    c.sendRaw('x'.repeat(5 * 1024 * 1024));
+    expect(await c.waitClose()).toBe(1009);
+  });
+
+  it('PROTO-6 in one push, a mutation without an id is ignored with an error; a malformed one is rejected alone; the rest apply', async () => {
+    const c = await connect();
+    c.sendRaw({
+      type: 'push',
+      mutations: [
+        { id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() },
+        { name: 'claim', args: { taskId: 't1' } },
+        { id: 2, name: 'claim', args: { taskId: "t1'; DROP TABLE tasks;--" }, operatorId: 'ann', clientTime: server.clock.now() },
+        { id: 3, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      ],
+    });
+    await c.waitFor((f) => f.type === 'results' && f.outcomes.some((o) => o.id === 3));
+    const err = c.frames.find((f) => f.type === 'error') as Extract<ServerFrame, { type: 'error' }>;
+    expect(err.error.details).toMatchObject({ field: 'mutations.1.id' });
+    const byId = new Map(c.outcomes().map((o) => [o.id, o]));
+    expect(byId.get(2)).toMatchObject({ status: 'rejected', error: { code: 'invalid_input', details: { field: 'args.taskId' } } });
+    expect(byId.get(3)).toMatchObject({ status: 'applied', task: { operatorId: 'ann' } });
+    expect((await server.store.listTasks({}, { limit: 100, offset: 0 })).total).toBeGreaterThan(0);
+  });
+});
+
+describe('mutations', () => {
+  it('PROTO-5 a mutation re-sent after a dropped connection gets its stored outcome and never applies twice', async () => {
+    const a = await connect();
+    await a.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    a.sendRaw({ type: 'push', mutations: [{ id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }] });
+    a.ws.terminate(); // the link dies before the terminal reads the outcome
+    await expect.poll(async () => (await server.store.getTerminal('k1'))!.lastMutationId).toBe(2);
+    const b = await connect({ cursor: null, lastAckedMutationId: 1 });
+    const resent = await b.waitFor<Extract<ServerFrame, { type: 'results' }>>((f) => f.type === 'results');
+    expect(resent.outcomes.map((o) => [o.id, o.status])).toEqual([[2, 'applied']]);
+    const [again] = await b.mutate([{ id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    expect(again).toEqual(resent.outcomes[0]);
+    expect(await server.store.listAssignments('t1')).toHaveLength(1);
+    expect((await server.store.getTask('t1', server.clock.now()))!.version).toBe(2);
+  });
+
+  it('PROTO-9 a transient failure answers retry without consuming the id; later mutations wait, then all apply in order', async () => {
+    const c = await connect();
+    await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    const original = server.store.runGroup.bind(server.store);
+    let failOnce = true;
+    server.store.runGroup = (units) =>
+      original(
+        units.map((u) =>
+          failOnce
+            ? () => {
+                failOnce = false;
+                throw new Error('injected fault: disk hiccup');
+              }
+            : u,
+        ),
+      );
+    c.sendRaw({
+      type: 'push',
+      mutations: [
+        { id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+        { id: 3, name: 'start', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      ],
+    });
+    await c.waitFor((f) => f.type === 'results' && f.outcomes.some((o) => o.id === 3));
+    expect(c.outcomes().map((o) => [o.id, o.status])).toEqual([
+      [1, 'applied'],
+      [2, 'retry'],
+      [3, 'retry'],
+    ]);
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(1);
+    const outcomes = await c.mutate([
+      { id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      { id: 3, name: 'start', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied']);
+    expect((await server.store.getTask('t1', server.clock.now()))!.status).toBe('in_progress');
+  });
+
+  it('CLM-9 two terminals claiming the same task at the same moment: one wins, the other is told who', async () => {
+    const a = await connect();
+    const b = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN });
+    await a.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    await b.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'bob', clientTime: server.clock.now() }]);
+    const [ra, rb] = await Promise.all([
+      a.mutate([{ id: 2, name: 'claim', args: { taskId: 't2' }, operatorId: 'ann', clientTime: server.clock.now() }]),
+      b.mutate([{ id: 2, name: 'claim', args: { taskId: 't2' }, operatorId: 'bob', clientTime: server.clock.now() }]),
+    ]);
+    const results = [ra![0]!, rb![0]!];
+    const winners = results.filter((o) => o.status === 'applied');
+    const losers = results.filter((o) => o.status === 'rejected');
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(1);
+    const winner = winners[0]!.status === 'applied' ? winners[0]!.task!.operatorId : null;
+    expect(losers[0]).toMatchObject({ error: { code: 'task_conflict', details: { currentOwner: { id: winner } } }, task: { operatorId: winner } });
+  });
+
+  it('PROTO-12 a terminal that floods mutations beyond the pending limit gets retry answers, not a dropped connection', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { maxPendingMutations: 3 } });
+    const c = await connect();
+    const now = server.clock.now();
+    c.sendRaw({
+      type: 'push',
+      mutations: Array.from({ length: 5 }, (_, i) => ({ id: i + 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now })),
+    });
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'results' }>>((x) => x.type === 'results');
+    expect(f.outcomes.every((o) => o.status === 'retry' && o.error.code === 'rate_limited')).toBe(true);
+    const ok = await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }]);
+    expect(ok[0]!.status).toBe('applied');
+  });
+});
+
+describe('read sync', () => {
+  it('SYNC-3 a first connection gets a snapshot of its departments, ending with a cursor', async () => {
+    const c = await connect();
+    const welcome = c.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    expect(welcome).toMatchObject({ type: 'welcome', sync: 'snapshot', terminal: { id: 'k1', departments: ['cut'] }, lastMutationId: 0 });
+    expect(welcome.siteSalt.length).toBeGreaterThan(0);
+    const pages = await drain(c);
+    expect(pages[0]!.reset).toBe(true);
+    expect(pages.every((p) => p.mode === 'snapshot')).toBe(true);
+    expect(pages.at(-1)!.cursor).toBe(await server.store.headSeq());
+    const tasks = pages.flatMap((p) => p.tasks.map((t) => t.id)).sort();
+    expect(tasks).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
+    const users = pages.flatMap((p) => p.users);
+    expect(users.map((u) => u.id).sort()).toEqual(['ann', 'bob', 'sue']);
+    expect(users.find((u) => u.id === 'ann')!.badgeHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('SYNC-1 SYNC-6 changes are pushed live to terminals of the department only, from their cursor', async () => {
+    const head = await server.store.headSeq();
+    const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
+    expect((watcher.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('delta');
+    await server.store.createTerminal({ id: 'kq', name: 'QA kiosk', departments: ['qa'], tokenHash: tokenHash('qa-token') }, server.clock.now());
+    const qa = await connect({ terminalId: 'kq', token: 'qa-token', cursor: head });
+    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'ann', now));
+    const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0);
+    expect(page).toMatchObject({ mode: 'delta', reset: false });
+    expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
+    expect(page.cursor).toBeGreaterThan(head);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(qa.frames.filter((f) => f.type === 'changes' && f.tasks.length > 0)).toEqual([]);
+  });
+
+  it('SYNC-6 a burst of changes is coalesced into a few frames', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => taskRow(`burst${i}`));
+    await server.store.importTasks(rows, server.clock.now());
+    await server.store.updateUser('ann', { taskLimit: 1000 }, server.clock.now());
+    const head = await server.store.headSeq();
+    const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
+    const claims = rows.map((r) => server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: r.taskId }, 'ann', now)));
+    await Promise.all(claims);
+    const seen = new Set<string>();
+    let next = 0;
+    for (let i = 0; i < 300 && seen.size < 300; i++) {
+      const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>(
+        (f) => f.type === 'changes' && watcher.frames.indexOf(f) >= next,
+      );
+      next = watcher.frames.indexOf(page) + 1;
+      for (const t of page.tasks) if (t.operatorId === 'ann') seen.add(t.id);
+      watcher.sendRaw({ type: 'ack', cursor: page.cursor });
+    }
+    expect(seen.size).toBe(300);
+    const frames = watcher.frames.filter((f) => f.type === 'changes').length;
+    expect(frames).toBeLessThan(30);
+  });
+
+  it('PROTO-12 change pages wait for the terminal to acknowledge the previous one', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { pageSize: 2 } });
+    const c = await connect();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(c.frames.filter((f) => f.type === 'changes')).toHaveLength(1);
+    const pages = await drain(c);
+    expect(pages.length).toBeGreaterThan(3);
+  });
+
+  it('SYNC-4 a terminal whose cursor is older than the pruned change log gets a full resync', async () => {
+    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'ann', now));
+    await server.ctx.committer.submit((now) => userOperation({ name: 'start', taskId: 't1' }, 'ann', now));
+    await server.ctx.committer.submit((now) => userOperation({ name: 'complete', taskId: 't1' }, 'ann', now));
+    expect(await server.store.pruneChanges(server.clock.now() + 1)).toBeGreaterThan(0);
+    const c = await connect({ cursor: 1 });
+    expect((c.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');
+    const pages = await drain(c);
+    expect(pages[0]!.reset).toBe(true);
+  });
+
+  it('PROTO-11 a terminal that stops answering heartbeats is dropped', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { heartbeatMs: 100 } });
+    const ws = new WebSocket(server.wsUrl, { autoPong: false });
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'hello', protocolVersion: 1, terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: 0, appVersion: 'x' }));
+    expect(await closed).toBe(1006);
+  });
+});
