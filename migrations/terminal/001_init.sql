@@ -9,7 +9,8 @@ CREATE TABLE meta (
 CREATE TABLE departments (
   id         TEXT PRIMARY KEY,
   name       TEXT NOT NULL,
-  task_limit INTEGER
+  task_limit INTEGER,
+  sync_mark  INTEGER NOT NULL DEFAULT 0        -- snapshot generation that last saw this row
 ) STRICT;
 
 -- The operator directory, for offline sign-in: badges and PINs only as hashes.
@@ -22,7 +23,8 @@ CREATE TABLE directory (
   department_ids TEXT NOT NULL,
   active         INTEGER NOT NULL,
   task_limit     INTEGER,
-  skills         TEXT NOT NULL DEFAULT '[]'
+  skills         TEXT NOT NULL DEFAULT '[]',
+  sync_mark      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX directory_by_badge ON directory(badge_hash);
 
@@ -44,7 +46,8 @@ CREATE TABLE tasks_base (
   created_at        INTEGER NOT NULL,
   updated_at        INTEGER NOT NULL,
   cooldowns         TEXT NOT NULL DEFAULT '[]', -- [{userId, until}] still running
-  worked_by         TEXT NOT NULL DEFAULT '[]'  -- user ids who hold or worked on it (XSTEP-1)
+  worked_by         TEXT NOT NULL DEFAULT '[]', -- user ids who hold or worked on it (XSTEP-1)
+  sync_mark         INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- ... and tasks as the operator sees them: the base with the pending outbox re-applied on top.

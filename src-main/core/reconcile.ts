@@ -1,0 +1,233 @@
+/**
+ * How a terminal keeps its cache honest. The shared rules decide local operations against the
+ * visible cache (pre-check and optimistic effect); server outcomes and change pages update the
+ * base; after every such update the visible state is rebuilt as base + pending outbox entries
+ * replayed in order, so a pending claim never flickers back while fresh server state arrives.
+ */
+import type { SiteConfig } from '../../src-shared/domain/config.js';
+import type { Result } from '../../src-shared/domain/result.js';
+import {
+  decideClaim,
+  decideComplete,
+  decideReject,
+  decideRelease,
+  decideStart,
+  type Decision,
+  type Effect,
+} from '../../src-shared/domain/rules.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, type User } from '../../src-shared/domain/types.js';
+import type { ChangesFrame, DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { ConflictRecord, OutboxEntry, TerminalStore } from './store.js';
+
+export type TerminalOperation =
+  | { name: 'claim' | 'start' | 'complete' | 'release'; taskId: string }
+  | { name: 'reject'; taskId: string; reason: string };
+
+export const TASK_OPERATIONS = ['claim', 'start', 'complete', 'release', 'reject'] as const;
+
+export function isTaskOperation(name: string): name is TerminalOperation['name'] {
+  return (TASK_OPERATIONS as readonly string[]).includes(name);
+}
+
+export function directoryUserToUser(u: DirectoryUser | null): User | null {
+  return u
+    ? { id: u.id, displayName: u.displayName, roles: u.roles, departmentIds: u.departmentIds, active: u.active, taskLimit: u.taskLimit, skills: u.skills }
+    : null;
+}
+
+export function taskLabel(t: SyncTask | null, taskId: string): string {
+  return t ? `${t.workOrderNumber} · ${t.step} · ${t.workContent}` : taskId;
+}
+
+type AnyDecision = Result<Decision<Record<string, unknown>>>;
+
+/** Decide an operation against the visible cache with the shared rules (the terminal's pre-check). */
+export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId: string, now: number, config: SiteConfig): AnyDecision {
+  const task = store.task(op.taskId);
+  const user = directoryUserToUser(store.user(actorId));
+  const base = {
+    now,
+    config,
+    task,
+    department: task?.departmentId ? store.department(task.departmentId) : null,
+    owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? store.user(task.operatorId)?.displayName ?? task.operatorId } : null,
+  };
+  switch (op.name) {
+    case 'claim':
+      return decideClaim({
+        ...base,
+        queuedAt: null,
+        operator: {
+          user,
+          activeCount: store.activeCount(actorId),
+          cooldownUntil: task?.cooldowns.find((c) => c.userId === actorId)?.until ?? null,
+          workedSteps: task ? store.workedSteps(actorId, task.workOrderId) : [],
+        },
+      }) as AnyDecision;
+    case 'start':
+      return decideStart({ ...base, actor: user }) as AnyDecision;
+    case 'complete':
+      return decideComplete({ ...base, actor: user }) as AnyDecision;
+    case 'release':
+      return decideRelease({ ...base, actor: user }) as AnyDecision;
+    case 'reject':
+      return decideReject({ ...base, actor: user, reason: op.reason }) as AnyDecision;
+  }
+}
+
+/** Apply rule effects to the visible cache (the optimistic effect). */
+export function applyLocal(store: TerminalStore, before: SyncTask, effects: readonly Effect[], now: number): void {
+  let t: SyncTask = { ...before, cooldowns: [...before.cooldowns], workedBy: [...before.workedBy] };
+  for (const e of effects) {
+    switch (e.kind) {
+      case 'task':
+        t = { ...t, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now };
+        break;
+      case 'assignment.open':
+        if (!t.workedBy.includes(e.userId)) t.workedBy = [...t.workedBy, e.userId].sort();
+        break;
+      case 'assignment.update':
+        // A hold given back before it was ever started does not count as having worked on it (XSTEP-1).
+        if (!ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) && e.status !== 'submitted' && before.status === 'pending') {
+          t.workedBy = t.workedBy.filter((u) => u !== e.userId);
+        }
+        break;
+      case 'cooldown':
+        t.cooldowns = [...t.cooldowns.filter((c) => c.userId !== e.userId), { userId: e.userId, until: e.until }];
+        break;
+      case 'notify':
+        break;
+    }
+  }
+  store.writeTask(t);
+}
+
+export function operationOf(entry: OutboxEntry): TerminalOperation | null {
+  if (!isTaskOperation(entry.name) || !entry.taskId) return null;
+  return entry.name === 'reject'
+    ? { name: 'reject', taskId: entry.taskId, reason: String(entry.args.reason ?? '') }
+    : { name: entry.name, taskId: entry.taskId };
+}
+
+/** Rebuild the visible state of these tasks: base, then pending outbox entries replayed in order. */
+export function rebuildVisible(store: TerminalStore, taskIds: Iterable<string>, now: number, config: SiteConfig): void {
+  for (const id of taskIds) {
+    const base = store.baseTask(id);
+    if (!base) {
+      store.deleteTask(id);
+      continue;
+    }
+    store.writeTask(base);
+    for (const entry of store.outboxForTask(id)) {
+      const op = operationOf(entry);
+      if (!op) continue;
+      const d = decideLocal(store, op, entry.operatorId, now, config);
+      if (d.ok) applyLocal(store, store.task(id)!, d.value.effects, now);
+    }
+  }
+}
+
+export interface OutcomeEffect {
+  entry: OutboxEntry | null;
+  conflict: ConflictRecord | null;
+  changedTaskIds: string[];
+  /** A sign-in the server refused: the terminal must end that session. */
+  refusedSignIn: string | null;
+}
+
+/** Store one server outcome: the outbox entry is done, the base updated, a rejection recorded. */
+export function applyOutcome(
+  store: TerminalStore,
+  outcome: Extract<MutationOutcome, { status: 'applied' | 'rejected' }>,
+  departments: readonly string[],
+  now: number,
+  config: SiteConfig,
+): OutcomeEffect {
+  return store.tx(() => {
+    const entry = store.outboxEntry(outcome.id);
+    if (!entry || store.hasOutcome(outcome.id)) return { entry: null, conflict: null, changedTaskIds: [], refusedSignIn: null };
+    store.recordOutcome({
+      mutationId: outcome.id,
+      name: entry.name,
+      taskId: entry.taskId,
+      operatorId: entry.operatorId,
+      status: outcome.status,
+      result: outcome.status === 'applied' ? outcome.value : outcome.error,
+      receivedLocal: now,
+    });
+    store.deleteOutbox(outcome.id);
+    const changed = new Set<string>();
+    if (entry.taskId) changed.add(entry.taskId);
+    if (outcome.task) {
+      acceptTask(store, outcome.task, departments, null);
+      changed.add(outcome.task.id);
+    }
+    let conflict: ConflictRecord | null = null;
+    if (outcome.status === 'rejected' && entry.taskId && isTaskOperation(entry.name)) {
+      conflict = store.addConflict({
+        mutationId: outcome.id,
+        operation: entry.name,
+        taskId: entry.taskId,
+        operatorId: entry.operatorId,
+        code: outcome.error.code,
+        error: outcome.error,
+        taskLabel: taskLabel(outcome.task ?? store.baseTask(entry.taskId), entry.taskId),
+        createdLocal: now,
+      });
+    }
+    let refusedSignIn: string | null = null;
+    if (outcome.status === 'rejected' && entry.name === 'signIn') {
+      refusedSignIn = entry.operatorId;
+      if (store.session()?.userId === entry.operatorId) store.setSession(null);
+    }
+    rebuildVisible(store, changed, now, config);
+    return { entry, conflict, changedTaskIds: [...changed], refusedSignIn };
+  });
+}
+
+/** Take a task from the server into the base, unless the base already holds a newer version. */
+function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): void {
+  if (!t.departmentId || !departments.includes(t.departmentId)) {
+    store.deleteBase(t.id);
+    return;
+  }
+  const current = store.baseTask(t.id);
+  if (current && current.version > t.version) {
+    if (mark !== null) store.upsertBase(current, mark);
+    return;
+  }
+  store.upsertBase(t, mark);
+}
+
+/** Apply one change page in one transaction; returns the ids of tasks whose view changed. */
+export function applyChanges(store: TerminalStore, page: ChangesFrame, departments: readonly string[], now: number, fallbackConfig: SiteConfig): string[] {
+  return store.tx(() => {
+    let mark: number | null = null;
+    if (page.mode === 'snapshot') {
+      if (page.reset) store.setMeta('pendingSnapshotMark', store.meta<number>('snapshotMark', 0) + 1);
+      mark = store.meta<number>('pendingSnapshotMark', 1);
+    }
+    if (page.config) store.setMeta('config', page.config);
+    const config = page.config ?? store.meta<SiteConfig>('config', fallbackConfig);
+    for (const d of page.departments) store.upsertDepartment(d, mark);
+    for (const u of page.users) {
+      if (u.departmentIds.some((d) => departments.includes(d))) store.upsertUser(u, mark);
+      else store.deleteUser(u.id);
+    }
+    const changed = new Set<string>();
+    for (const t of page.tasks) {
+      acceptTask(store, t, departments, mark);
+      changed.add(t.id);
+    }
+    if (page.cursor !== null) {
+      if (page.mode === 'snapshot' && mark !== null) {
+        for (const id of store.dropUnmarked(mark)) changed.add(id);
+        store.setMeta('snapshotMark', mark);
+        for (const id of store.allBaseIds()) changed.add(id);
+      }
+      store.setMeta('cursor', page.cursor);
+    }
+    rebuildVisible(store, changed, now, config);
+    return [...changed];
+  });
+}

@@ -1,0 +1,514 @@
+/**
+ * A terminal's local SQLite store: the cache of its departments (tasks as the server last said,
+ * and as the operator sees them with pending local changes applied), the operator directory for
+ * offline sign-in, the durable outbox, stored outcomes, conflict records and the session.
+ * Synchronous (better-sqlite3); every multi-step change runs in one transaction.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMigrations, migrate, sqliteMigrationDb } from '../../src-shared/db/migrate.js';
+import { claimableOrderSql } from '../../src-shared/domain/rules.js';
+import type { Department, Role, TaskStatus } from '../../src-shared/domain/types.js';
+import type { DirectoryUser, SyncTask } from '../../src-shared/protocol/v1.js';
+
+type Row = Record<string, unknown>;
+
+export interface OutboxEntry {
+  id: number;
+  name: string;
+  args: Record<string, unknown>;
+  operatorId: string;
+  taskId: string | null;
+  createdLocal: number;
+  attempts: number;
+}
+
+export interface ConflictRecord {
+  id: number;
+  mutationId: number;
+  operation: string;
+  taskId: string;
+  operatorId: string;
+  code: string;
+  error: unknown;
+  taskLabel: string;
+  createdLocal: number;
+  acknowledgedLocal: number | null;
+}
+
+export interface SessionRecord {
+  userId: string;
+  signedInLocal: number;
+}
+
+export interface TerminalStoreOptions {
+  /** Path to a better_sqlite3.node built for the running runtime (Electron keeps its own). */
+  nativeBinding?: string;
+  migrationsDir?: string;
+}
+
+/** `migrations/terminal`, found from this file whether it runs from source, out/node or out/main. */
+export function terminalMigrationsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, 'migrations', 'terminal');
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error('Cannot find migrations/terminal next to the terminal code; is the install complete?');
+}
+
+const json = <T>(value: unknown, fallback: T): T => {
+  if (typeof value !== 'string') return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+const TASK_COLUMNS = [
+  'id',
+  'work_order_id',
+  'work_order_number',
+  'step',
+  'work_content',
+  'department_id',
+  'status',
+  'operator_id',
+  'operator_name',
+  'priority',
+  'due_at',
+  'required_skills',
+  'version',
+  'created_at',
+  'updated_at',
+  'cooldowns',
+  'worked_by',
+] as const;
+
+function taskFromRow(r: Row): SyncTask {
+  return {
+    id: r.id as string,
+    workOrderId: r.work_order_id as string,
+    workOrderNumber: r.work_order_number as string,
+    step: r.step as string,
+    workContent: r.work_content as string,
+    departmentId: (r.department_id as string | null) ?? null,
+    status: r.status as TaskStatus,
+    operatorId: (r.operator_id as string | null) ?? null,
+    operatorName: (r.operator_name as string | null) ?? null,
+    priority: r.priority as number,
+    dueAt: (r.due_at as number | null) ?? null,
+    requiredSkills: json<string[]>(r.required_skills, []),
+    version: r.version as number,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+    cooldowns: json<Array<{ userId: string; until: number }>>(r.cooldowns, []),
+    workedBy: json<string[]>(r.worked_by, []),
+  };
+}
+
+function taskParams(t: SyncTask): unknown[] {
+  return [
+    t.id,
+    t.workOrderId,
+    t.workOrderNumber,
+    t.step,
+    t.workContent,
+    t.departmentId,
+    t.status,
+    t.operatorId,
+    t.operatorName,
+    t.priority,
+    t.dueAt,
+    JSON.stringify(t.requiredSkills),
+    t.version,
+    t.createdAt,
+    t.updatedAt,
+    JSON.stringify(t.cooldowns),
+    JSON.stringify(t.workedBy),
+  ];
+}
+
+function userFromRow(r: Row): DirectoryUser {
+  return {
+    id: r.id as string,
+    displayName: r.display_name as string,
+    badgeHash: (r.badge_hash as string | null) ?? null,
+    pinHash: (r.pin_hash as string | null) ?? null,
+    roles: json<Role[]>(r.roles, []),
+    departmentIds: json<string[]>(r.department_ids, []),
+    active: r.active === 1,
+    taskLimit: (r.task_limit as number | null) ?? null,
+    skills: json<string[]>(r.skills, []),
+  };
+}
+
+export class TerminalStore {
+  readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly file: string,
+    options: TerminalStoreOptions = {},
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // A claim tap is durable on this terminal before it returns: fsync every commit.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(sqliteMigrationDb(this.db), loadMigrations(options.migrationsDir ?? terminalMigrationsDir(), fs), file);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private q(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Run `fn` in one immediate transaction. */
+  tx<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn).immediate();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Meta (small JSON values)
+
+  meta<T>(key: string, fallback: T): T {
+    const v = this.q('SELECT value FROM meta WHERE key = ?').pluck().get(key);
+    return v === undefined ? fallback : (JSON.parse(v as string) as T);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    if (value === undefined || value === null) this.q('DELETE FROM meta WHERE key = ?').run(key);
+    else
+      this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Directory and departments
+
+  userByBadgeHash(hash: string): DirectoryUser | null {
+    const r = this.q('SELECT * FROM directory WHERE badge_hash = ?').get(hash) as Row | undefined;
+    return r ? userFromRow(r) : null;
+  }
+
+  user(id: string): DirectoryUser | null {
+    const r = this.q('SELECT * FROM directory WHERE id = ?').get(id) as Row | undefined;
+    return r ? userFromRow(r) : null;
+  }
+
+  upsertUser(u: DirectoryUser, mark: number | null): void {
+    this.q(
+      `INSERT INTO directory (id, display_name, badge_hash, pin_hash, roles, department_ids, active, task_limit, skills, sync_mark)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0))
+       ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, badge_hash = excluded.badge_hash, pin_hash = excluded.pin_hash,
+         roles = excluded.roles, department_ids = excluded.department_ids, active = excluded.active, task_limit = excluded.task_limit,
+         skills = excluded.skills, sync_mark = COALESCE(?, directory.sync_mark)`,
+    ).run(
+      u.id,
+      u.displayName,
+      u.badgeHash,
+      u.pinHash,
+      JSON.stringify(u.roles),
+      JSON.stringify(u.departmentIds),
+      u.active ? 1 : 0,
+      u.taskLimit,
+      JSON.stringify(u.skills),
+      mark,
+      mark,
+    );
+  }
+
+  deleteUser(id: string): void {
+    this.q('DELETE FROM directory WHERE id = ?').run(id);
+  }
+
+  department(id: string): Department | null {
+    const r = this.q('SELECT * FROM departments WHERE id = ?').get(id) as Row | undefined;
+    return r ? { id: r.id as string, name: r.name as string, taskLimit: (r.task_limit as number | null) ?? null } : null;
+  }
+
+  departments(): Department[] {
+    return (this.q('SELECT * FROM departments ORDER BY name').all() as Row[]).map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      taskLimit: (r.task_limit as number | null) ?? null,
+    }));
+  }
+
+  upsertDepartment(d: Department, mark: number | null): void {
+    this.q(
+      `INSERT INTO departments (id, name, task_limit, sync_mark) VALUES (?, ?, ?, COALESCE(?, 0))
+       ON CONFLICT(id) DO UPDATE SET name = excluded.name, task_limit = excluded.task_limit, sync_mark = COALESCE(?, departments.sync_mark)`,
+    ).run(d.id, d.name, d.taskLimit, mark, mark);
+  }
+
+  /** After a snapshot: drop every cached row the snapshot did not contain. */
+  dropUnmarked(mark: number): string[] {
+    const gone = this.q('SELECT id FROM tasks_base WHERE sync_mark <> ?').pluck().all(mark) as string[];
+    this.q('DELETE FROM tasks_base WHERE sync_mark <> ?').run(mark);
+    this.q('DELETE FROM directory WHERE sync_mark <> ?').run(mark);
+    this.q('DELETE FROM departments WHERE sync_mark <> ?').run(mark);
+    return gone;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tasks: base (server state) and visible (base + pending local changes)
+
+  baseTask(id: string): SyncTask | null {
+    const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
+    return r ? taskFromRow(r) : null;
+  }
+
+  task(id: string): SyncTask | null {
+    const r = this.q('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+    return r ? taskFromRow(r) : null;
+  }
+
+  upsertBase(t: SyncTask, mark: number | null): void {
+    this.q(
+      `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')}, COALESCE(?, 0))
+       ON CONFLICT(id) DO UPDATE SET ${TASK_COLUMNS.slice(1)
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}, sync_mark = COALESCE(?, tasks_base.sync_mark)`,
+    ).run(...taskParams(t), mark, mark);
+  }
+
+  deleteBase(id: string): void {
+    this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
+  }
+
+  writeTask(t: SyncTask): void {
+    this.q(`INSERT OR REPLACE INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`).run(
+      ...taskParams(t),
+    );
+  }
+
+  deleteTask(id: string): void {
+    this.q('DELETE FROM tasks WHERE id = ?').run(id);
+  }
+
+  allBaseIds(): string[] {
+    return this.q('SELECT id FROM tasks_base UNION SELECT id FROM tasks').pluck().all() as string[];
+  }
+
+  /** CAP-2 over the visible cache. */
+  activeCount(userId: string): number {
+    return this.q(`SELECT COUNT(*) FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress')`).pluck().get(userId) as number;
+  }
+
+  /** XSTEP-1 over the visible cache: steps of the work order this user holds or worked on. */
+  workedSteps(userId: string, workOrderId: string): string[] {
+    return this.q(
+      `SELECT DISTINCT step FROM tasks WHERE work_order_id = ? AND EXISTS (SELECT 1 FROM json_each(tasks.worked_by) w WHERE w.value = ?)`,
+    )
+      .pluck()
+      .all(workOrderId, userId) as string[];
+  }
+
+  /** LIST-1 pre-filter: free pending tasks of these departments, in claimable order. */
+  freeTasks(departmentIds: readonly string[]): SyncTask[] {
+    return (this.q(
+      `SELECT * FROM tasks WHERE status = 'pending' AND operator_id IS NULL AND department_id IN (SELECT value FROM json_each(?))
+       ORDER BY ${claimableOrderSql()}`,
+    ).all(JSON.stringify(departmentIds)) as Row[]).map(taskFromRow);
+  }
+
+  /** Work orders with the steps this user worked on (for LIST-1's exclusion filter). */
+  workedStepsByWorkOrder(userId: string): Map<string, string[]> {
+    const map = new Map<string, string[]>();
+    for (const r of this.q(
+      `SELECT work_order_id, step FROM tasks WHERE EXISTS (SELECT 1 FROM json_each(tasks.worked_by) w WHERE w.value = ?)`,
+    ).all(userId) as Row[]) {
+      const list = map.get(r.work_order_id as string) ?? [];
+      list.push(r.step as string);
+      map.set(r.work_order_id as string, list);
+    }
+    return map;
+  }
+
+  tasksOf(userId: string): SyncTask[] {
+    return (this.q(
+      `SELECT * FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress') ORDER BY (status = 'in_progress') DESC, ${claimableOrderSql()}`,
+    ).all(userId) as Row[]).map(taskFromRow);
+  }
+
+  taskCount(): number {
+    return this.q('SELECT COUNT(*) FROM tasks').pluck().get() as number;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Outbox and outcomes
+
+  nextMutationId(): number {
+    const next = this.meta<number>('nextMutationId', 1);
+    this.setMeta('nextMutationId', next + 1);
+    return next;
+  }
+
+  appendOutbox(e: Omit<OutboxEntry, 'id' | 'attempts'>): number {
+    const id = this.nextMutationId();
+    this.q('INSERT INTO outbox (id, name, args, operator_id, task_id, created_local) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      e.name,
+      JSON.stringify(e.args),
+      e.operatorId,
+      e.taskId,
+      e.createdLocal,
+    );
+    return id;
+  }
+
+  private outboxFromRow(r: Row): OutboxEntry {
+    return {
+      id: r.id as number,
+      name: r.name as string,
+      args: json<Record<string, unknown>>(r.args, {}),
+      operatorId: r.operator_id as string,
+      taskId: (r.task_id as string | null) ?? null,
+      createdLocal: r.created_local as number,
+      attempts: r.attempts as number,
+    };
+  }
+
+  outbox(afterId = 0, limit = 1_000_000): OutboxEntry[] {
+    return (this.q('SELECT * FROM outbox WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as Row[]).map((r) => this.outboxFromRow(r));
+  }
+
+  outboxEntry(id: number): OutboxEntry | null {
+    const r = this.q('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
+    return r ? this.outboxFromRow(r) : null;
+  }
+
+  outboxForTask(taskId: string): OutboxEntry[] {
+    return (this.q('SELECT * FROM outbox WHERE task_id = ? ORDER BY id').all(taskId) as Row[]).map((r) => this.outboxFromRow(r));
+  }
+
+  pendingTaskIds(): Set<string> {
+    return new Set(this.q('SELECT DISTINCT task_id FROM outbox WHERE task_id IS NOT NULL').pluck().all() as string[]);
+  }
+
+  outboxSize(): number {
+    return this.q('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+  }
+
+  firstOutboxId(): number | null {
+    return (this.q('SELECT MIN(id) FROM outbox').pluck().get() as number | null) ?? null;
+  }
+
+  markSent(fromId: number, toId: number): void {
+    this.q('UPDATE outbox SET attempts = attempts + 1 WHERE id BETWEEN ? AND ?').run(fromId, toId);
+  }
+
+  deleteOutbox(id: number): void {
+    this.q('DELETE FROM outbox WHERE id = ?').run(id);
+  }
+
+  hasOutcome(mutationId: number): boolean {
+    return this.q('SELECT 1 FROM outcomes WHERE mutation_id = ?').get(mutationId) !== undefined;
+  }
+
+  recordOutcome(o: { mutationId: number; name: string; taskId: string | null; operatorId: string; status: 'applied' | 'rejected'; result: unknown; receivedLocal: number }): void {
+    this.q(
+      `INSERT OR IGNORE INTO outcomes (mutation_id, name, task_id, operator_id, status, result, received_local) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(o.mutationId, o.name, o.taskId, o.operatorId, o.status, JSON.stringify(o.result), o.receivedLocal);
+    this.setMeta('lastOutcomeId', Math.max(this.meta<number>('lastOutcomeId', 0), o.mutationId));
+  }
+
+  outcome(mutationId: number): { status: 'applied' | 'rejected'; result: unknown } | null {
+    const r = this.q('SELECT status, result FROM outcomes WHERE mutation_id = ?').get(mutationId) as Row | undefined;
+    return r ? { status: r.status as 'applied' | 'rejected', result: json(r.result, null) } : null;
+  }
+
+  outcomeCount(): number {
+    return this.q('SELECT COUNT(*) FROM outcomes').pluck().get() as number;
+  }
+
+  /** Outcomes are kept a while for diagnosis, then dropped. */
+  pruneOutcomes(beforeLocal: number): void {
+    this.q('DELETE FROM outcomes WHERE received_local < ?').run(beforeLocal);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Conflicts
+
+  addConflict(c: Omit<ConflictRecord, 'id' | 'acknowledgedLocal'>): ConflictRecord {
+    const info = this.q(
+      `INSERT OR IGNORE INTO conflicts (mutation_id, task_id, operator_id, code, error, task_label, created_local)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(c.mutationId, c.taskId, c.operatorId, c.code, JSON.stringify({ operation: c.operation, error: c.error }), c.taskLabel, c.createdLocal);
+    const id = info.changes ? Number(info.lastInsertRowid) : (this.q('SELECT id FROM conflicts WHERE mutation_id = ?').pluck().get(c.mutationId) as number);
+    return this.conflict(id)!;
+  }
+
+  private conflictFromRow(r: Row): ConflictRecord {
+    const payload = json<{ operation: string; error: unknown }>(r.error, { operation: 'claim', error: null });
+    return {
+      id: r.id as number,
+      mutationId: r.mutation_id as number,
+      operation: payload.operation,
+      taskId: r.task_id as string,
+      operatorId: r.operator_id as string,
+      code: r.code as string,
+      error: payload.error,
+      taskLabel: r.task_label as string,
+      createdLocal: r.created_local as number,
+      acknowledgedLocal: (r.acknowledged_local as number | null) ?? null,
+    };
+  }
+
+  conflict(id: number): ConflictRecord | null {
+    const r = this.q('SELECT * FROM conflicts WHERE id = ?').get(id) as Row | undefined;
+    return r ? this.conflictFromRow(r) : null;
+  }
+
+  openConflicts(operatorId?: string): ConflictRecord[] {
+    const rows = operatorId
+      ? (this.q('SELECT * FROM conflicts WHERE acknowledged_local IS NULL AND operator_id = ? ORDER BY id').all(operatorId) as Row[])
+      : (this.q('SELECT * FROM conflicts WHERE acknowledged_local IS NULL ORDER BY id').all() as Row[]);
+    return rows.map((r) => this.conflictFromRow(r));
+  }
+
+  allConflicts(): ConflictRecord[] {
+    return (this.q('SELECT * FROM conflicts ORDER BY id').all() as Row[]).map((r) => this.conflictFromRow(r));
+  }
+
+  acknowledgeConflict(id: number, now: number): boolean {
+    return this.q('UPDATE conflicts SET acknowledged_local = ? WHERE id = ? AND acknowledged_local IS NULL').run(now, id).changes === 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Session
+
+  session(): SessionRecord | null {
+    const r = this.q('SELECT user_id, signed_in_local FROM session WHERE slot = 1').get() as Row | undefined;
+    return r ? { userId: r.user_id as string, signedInLocal: r.signed_in_local as number } : null;
+  }
+
+  setSession(s: SessionRecord | null): void {
+    if (!s) this.q('DELETE FROM session WHERE slot = 1').run();
+    else
+      this.q(
+        `INSERT INTO session (slot, user_id, signed_in_local) VALUES (1, ?, ?)
+         ON CONFLICT(slot) DO UPDATE SET user_id = excluded.user_id, signed_in_local = excluded.signed_in_local`,
+      ).run(s.userId, s.signedInLocal);
+  }
+}

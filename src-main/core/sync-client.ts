@@ -1,0 +1,366 @@
+/**
+ * The terminal side of protocol v1 (docs/PROTOCOL.md): connect, handshake, send the outbox in
+ * order, hand outcomes and change pages to the terminal core, acknowledge pages, detect a dead
+ * link with heartbeats, and reconnect with exponential backoff and jitter. The transport, clock,
+ * timers and randomness are injected, so the same client runs over real WebSockets and over the
+ * simulated network of the sync simulation.
+ */
+import type { Clock } from '../../src-shared/clock.js';
+import {
+  MAX_MUTATIONS_PER_PUSH,
+  PROTOCOL_VERSION,
+  serverFrameSchema,
+  type ChangesFrame,
+  type MutationOutcome,
+  type ServerFrame,
+  type Welcome,
+} from '../../src-shared/protocol/v1.js';
+import type { ConnectionStatus } from '../../src-shared/terminal-api.js';
+import type { OutboxEntry } from './store.js';
+
+export interface Link {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface LinkEvents {
+  message(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** Open a connection to the server; rejects if it cannot be opened. */
+export type Dialer = (events: LinkEvents) => Promise<Link>;
+
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realScheduler: Scheduler = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface SyncHandlers {
+  cursor(): number | null;
+  lastAckedMutationId(): number;
+  /** Outbox entries with an id above `afterId`, oldest first. */
+  pendingAfter(afterId: number, limit: number): OutboxEntry[];
+  onWelcome(welcome: Welcome): void;
+  /** Store outcomes (synchronously, durably) before returning. */
+  onOutcomes(outcomes: Array<Extract<MutationOutcome, { status: 'applied' | 'rejected' }>>): void;
+  /** Apply a change page (synchronously, durably) before returning. */
+  onChanges(page: ChangesFrame): void;
+  onStatus(): void;
+  log(level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void;
+}
+
+export interface SyncClientOptions {
+  terminalId: string;
+  token: string;
+  appVersion: string;
+  dial: Dialer;
+  clock: Clock;
+  scheduler: Scheduler;
+  /** In [0, 1); injected so simulations are deterministic. */
+  random: () => number;
+  pingIntervalMs?: number;
+  /** No frame for this long after a ping means the link is dead. */
+  pongTimeoutMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  handshakeTimeoutMs?: number;
+}
+
+export class SyncClient {
+  status: ConnectionStatus = 'offline';
+  lastError: string | null = null;
+  lastSyncAt: number | null = null;
+  nextAttemptAt: number | null = null;
+
+  private link: Link | null = null;
+  private generation = 0;
+  private attempt = 0;
+  private stopped = true;
+  private welcomed = false;
+  /** Highest outbox id sent on this connection (or known processed by the server). */
+  private sentUpTo = 0;
+  private reconnectTimer: unknown = null;
+  private pingTimer: unknown = null;
+  private deadTimer: unknown = null;
+  private retryTimer: unknown = null;
+  private resendFrom: number | null = null;
+  private readonly o: Required<SyncClientOptions>;
+
+  constructor(
+    options: SyncClientOptions,
+    private readonly h: SyncHandlers,
+  ) {
+    this.o = {
+      pingIntervalMs: 3000,
+      pongTimeoutMs: 6000,
+      backoffInitialMs: 250,
+      backoffMaxMs: 15_000,
+      handshakeTimeoutMs: 10_000,
+      ...options,
+    };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.generation++;
+    const link = this.link;
+    this.link = null;
+    link?.close(1000, 'terminal stopping');
+    this.setStatus('offline');
+  }
+
+  /** The network came back (or an operator asked): try now instead of waiting out the backoff. */
+  kick(): void {
+    if (this.stopped || this.link) return;
+    if (this.reconnectTimer !== null) this.o.scheduler.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    void this.connect();
+  }
+
+  /** New outbox entries were committed: send them if connected. */
+  outboxChanged(): void {
+    if (this.welcomed) this.sendPending();
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.h.onStatus();
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.reconnectTimer, this.pingTimer, this.deadTimer, this.retryTimer]) if (t !== null) this.o.scheduler.clearTimeout(t);
+    this.reconnectTimer = this.pingTimer = this.deadTimer = this.retryTimer = null;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || this.link) return;
+    const gen = ++this.generation;
+    this.nextAttemptAt = null;
+    this.setStatus('connecting');
+    let link: Link;
+    try {
+      link = await this.o.dial({
+        message: (text) => {
+          if (gen === this.generation) this.onMessage(text);
+        },
+        close: (code, reason) => {
+          if (gen === this.generation) this.onClose(code, reason);
+        },
+      });
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.lastError = `cannot reach the server: ${err instanceof Error ? err.message : String(err)}`;
+      this.scheduleReconnect();
+      return;
+    }
+    if (gen !== this.generation || this.stopped) {
+      link.close(1000, 'superseded');
+      return;
+    }
+    this.link = link;
+    this.welcomed = false;
+    this.send({
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      terminalId: this.o.terminalId,
+      token: this.o.token,
+      cursor: this.h.cursor(),
+      lastAckedMutationId: this.h.lastAckedMutationId(),
+      clientTime: this.o.clock.now(),
+      appVersion: this.o.appVersion,
+    });
+    this.armDeadTimer(this.o.handshakeTimeoutMs);
+  }
+
+  private send(frame: unknown): void {
+    try {
+      this.link?.send(JSON.stringify(frame));
+    } catch (err) {
+      this.h.log('warn', 'send failed; dropping the connection', { err: String(err) });
+      this.dropLink('send failed');
+    }
+  }
+
+  private dropLink(reason: string): void {
+    const link = this.link;
+    if (!link) return;
+    this.generation++;
+    this.link = null;
+    link.close(4000, reason);
+    this.onClose(4000, reason, true);
+  }
+
+  private armDeadTimer(ms: number): void {
+    if (this.deadTimer !== null) this.o.scheduler.clearTimeout(this.deadTimer);
+    this.deadTimer = this.o.scheduler.setTimeout(() => {
+      this.deadTimer = null;
+      this.h.log('warn', 'no answer from the server; the link is dead');
+      this.lastError = 'the server stopped answering';
+      this.dropLink('heartbeat timeout');
+    }, ms);
+  }
+
+  private schedulePing(): void {
+    if (this.pingTimer !== null) this.o.scheduler.clearTimeout(this.pingTimer);
+    this.pingTimer = this.o.scheduler.setTimeout(() => {
+      this.pingTimer = null;
+      if (!this.link) return;
+      this.send({ type: 'ping', t: this.o.clock.now() });
+      if (this.deadTimer === null) this.armDeadTimer(this.o.pongTimeoutMs);
+      this.schedulePing();
+    }, this.o.pingIntervalMs);
+  }
+
+  private onClose(code: number, reason: string, alreadyDropped = false): void {
+    if (!alreadyDropped) this.generation++;
+    this.link = null;
+    this.welcomed = false;
+    for (const t of [this.pingTimer, this.deadTimer, this.retryTimer]) if (t !== null) this.o.scheduler.clearTimeout(t);
+    this.pingTimer = this.deadTimer = this.retryTimer = null;
+    this.resendFrom = null;
+    if (code === 4401 || code === 4426) this.attempt = Math.max(this.attempt, 6);
+    if (!this.lastError) this.lastError = reason ? `connection closed: ${reason}` : `connection closed (${code})`;
+    if (this.stopped) {
+      this.setStatus('offline');
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.setStatus('offline');
+    const ceiling = Math.min(this.o.backoffMaxMs, this.o.backoffInitialMs * 2 ** this.attempt);
+    const delay = Math.round(ceiling / 2 + this.o.random() * (ceiling / 2));
+    this.attempt = Math.min(this.attempt + 1, 30);
+    this.nextAttemptAt = this.o.clock.now() + delay;
+    this.h.onStatus();
+    this.reconnectTimer = this.o.scheduler.setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect();
+    }, delay);
+  }
+
+  private onMessage(text: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.h.log('warn', 'server sent a frame that is not JSON; ignored');
+      return;
+    }
+    const parsed = serverFrameSchema.safeParse(value);
+    if (!parsed.success) {
+      this.h.log('warn', 'server sent a frame this terminal does not understand; ignored', { issue: parsed.error.issues[0]?.message });
+      return;
+    }
+    // Any frame proves the link is alive.
+    if (this.welcomed && this.deadTimer !== null) {
+      this.o.scheduler.clearTimeout(this.deadTimer);
+      this.deadTimer = null;
+    }
+    this.onFrame(parsed.data);
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome': {
+        if (this.deadTimer !== null) this.o.scheduler.clearTimeout(this.deadTimer);
+        this.deadTimer = null;
+        this.welcomed = true;
+        this.attempt = 0;
+        this.lastError = null;
+        this.h.onWelcome(frame);
+        this.sentUpTo = Math.max(frame.lastMutationId, this.h.lastAckedMutationId());
+        this.lastSyncAt = this.o.clock.now();
+        this.setStatus('syncing');
+        this.sendPending();
+        this.schedulePing();
+        return;
+      }
+      case 'incompatible':
+        this.lastError = frame.message;
+        this.attempt = Math.max(this.attempt, 8);
+        this.h.log('error', 'protocol mismatch with the server', { reason: frame.reason });
+        return;
+      case 'error':
+        if (frame.fatal) {
+          this.lastError = String(frame.error.details.problem ?? frame.error.message);
+          this.h.log('error', 'server refused this terminal', { code: frame.error.code, problem: this.lastError });
+        } else {
+          this.h.log('warn', 'server refused a frame', { code: frame.error.code, details: frame.error.details });
+        }
+        return;
+      case 'results': {
+        const final = frame.outcomes.filter((o): o is Extract<MutationOutcome, { status: 'applied' | 'rejected' }> => o.status !== 'retry');
+        if (final.length) this.h.onOutcomes(final);
+        const retries = frame.outcomes.filter((o) => o.status === 'retry');
+        if (retries.length) {
+          const from = Math.min(...retries.map((r) => r.id));
+          const wait = Math.max(...retries.map((r) => (r.status === 'retry' ? r.retryAfterMs : 0)));
+          this.scheduleResend(from, wait);
+        }
+        this.lastSyncAt = this.o.clock.now();
+        this.h.onStatus();
+        return;
+      }
+      case 'changes':
+        this.h.onChanges(frame);
+        this.send({ type: 'ack', cursor: frame.cursor ?? 0 });
+        this.lastSyncAt = this.o.clock.now();
+        if (!frame.more) this.setStatus('online');
+        else this.setStatus('syncing');
+        this.h.onStatus();
+        return;
+      case 'pong':
+        this.lastSyncAt = this.o.clock.now();
+        if (this.status === 'syncing' && this.welcomed) this.h.onStatus();
+        return;
+    }
+  }
+
+  private scheduleResend(fromId: number, waitMs: number): void {
+    this.resendFrom = Math.min(this.resendFrom ?? fromId, fromId);
+    if (this.retryTimer !== null) return;
+    const delay = Math.round(waitMs * (1 + this.o.random() * 0.5));
+    this.retryTimer = this.o.scheduler.setTimeout(() => {
+      this.retryTimer = null;
+      if (this.resendFrom === null || !this.welcomed) return;
+      this.sentUpTo = Math.min(this.sentUpTo, this.resendFrom - 1);
+      this.resendFrom = null;
+      this.sendPending();
+    }, delay);
+  }
+
+  private sendPending(): void {
+    if (!this.link || !this.welcomed) return;
+    for (;;) {
+      const batch = this.h.pendingAfter(this.sentUpTo, MAX_MUTATIONS_PER_PUSH);
+      if (batch.length === 0) return;
+      this.send({
+        type: 'push',
+        mutations: batch.map((e) => ({ id: e.id, name: e.name, args: e.args, operatorId: e.operatorId, clientTime: e.createdLocal })),
+      });
+      this.sentUpTo = batch[batch.length - 1]!.id;
+      if (!this.link) return;
+    }
+  }
+}

@@ -1,0 +1,560 @@
+/**
+ * The terminal core: everything a kiosk does, in plain Node (no Electron). It implements the
+ * TerminalApi the renderer talks to. Each operation runs the shared rules against the local cache
+ * first (so a claim that cannot succeed is refused at once with the server's own error), then
+ * writes its optimistic effect and its outbox entry in one transaction, then returns; the sync
+ * client delivers the outbox and reconciles with the server when the link is up.
+ */
+import os from 'node:os';
+import type { Clock } from '../../src-shared/clock.js';
+import { badgeHash, verifySecret } from '../../src-shared/crypto/hash.js';
+import { DEFAULT_SITE_CONFIG, type SiteConfig } from '../../src-shared/domain/config.js';
+import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
+import type { Locale } from '../../src-shared/domain/i18n.js';
+import { isClaimableBy } from '../../src-shared/domain/rules.js';
+import type { SyncTask, Welcome } from '../../src-shared/protocol/v1.js';
+import type {
+  ConflictView,
+  EnrollInput,
+  OperationAck,
+  PageInput,
+  RejectInput,
+  SessionInfo,
+  SignInInput,
+  SyncStatus,
+  TaskInput,
+  TaskPage,
+  TaskView,
+  TerminalApi,
+  TerminalEvent,
+  TerminalIdentity,
+  TerminalSnapshot,
+} from '../../src-shared/terminal-api.js';
+import { pageInputSchema, signInInputSchema } from '../../src-shared/terminal-api.js';
+import { applyChanges, applyLocal, applyOutcome, decideLocal, directoryUserToUser, type TerminalOperation } from './reconcile.js';
+import type { ConflictRecord, TerminalStore } from './store.js';
+import { SyncClient, type Dialer, type Scheduler } from './sync-client.js';
+
+export interface TerminalSettings {
+  /** From the config file / environment; when absent, the stored enrollment is used. */
+  serverUrl?: string | null;
+  terminalId?: string | null;
+  token?: string | null;
+  idleTimeoutSeconds: number;
+  locale: Locale;
+}
+
+export interface TerminalLogger {
+  (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void;
+}
+
+export interface TerminalCoreOptions {
+  store: TerminalStore;
+  settings: TerminalSettings;
+  clock: Clock;
+  scheduler: Scheduler;
+  random: () => number;
+  /** Build a transport for a server URL (real WebSockets, or the simulation's network). */
+  dialer: (serverUrl: string) => Dialer;
+  appVersion: string;
+  log?: TerminalLogger;
+  /** Poll the machine's network interfaces and reconnect at once when they change. */
+  watchNetwork?: boolean;
+  sync?: { pingIntervalMs?: number; pongTimeoutMs?: number; backoffInitialMs?: number; backoffMaxMs?: number };
+}
+
+interface Enrollment {
+  serverUrl: string;
+  terminalId: string;
+  token: string;
+}
+
+interface TerminalMeta {
+  id: string;
+  name: string;
+  departments: string[];
+}
+
+const MAX_PIN_FAILURES = 5;
+const PIN_LOCK_MS = 5 * 60_000;
+
+export class TerminalCore implements TerminalApi {
+  readonly store: TerminalStore;
+  private sync: SyncClient | null = null;
+  private readonly listeners = new Set<(e: TerminalEvent) => void>();
+  private idleTimer: unknown = null;
+  private netTimer: NodeJS.Timeout | null = null;
+  private netSignature = '';
+  private readonly pinFailures = new Map<string, { failures: number; lockedUntil: number | null }>();
+  private locale: Locale;
+
+  constructor(private readonly o: TerminalCoreOptions) {
+    this.store = o.store;
+    this.locale = this.store.meta<Locale>('locale', o.settings.locale);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle and events
+
+  /** Begin syncing (if enrolled) and enforcing the idle timeout. */
+  startSyncing(): void {
+    this.restartSync();
+    if (this.store.session()) this.armIdle();
+    if (this.o.watchNetwork) this.watchNetwork();
+  }
+
+  stopSyncing(): void {
+    this.sync?.stop();
+    this.sync = null;
+    if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
+    if (this.netTimer) clearInterval(this.netTimer);
+    this.netTimer = null;
+  }
+
+  /** Stop and close the database. */
+  close(): void {
+    this.stopSyncing();
+    this.store.close();
+  }
+
+  subscribe(listener: (e: TerminalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: TerminalEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log('error', 'event listener failed', { err: String(err) });
+      }
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void {
+    this.o.log?.(level, message, data);
+  }
+
+  /** Reconnect now (e.g. the network came back). */
+  kick(): void {
+    this.sync?.kick();
+  }
+
+  private enrollment(): Enrollment | null {
+    const s = this.o.settings;
+    if (s.serverUrl && s.terminalId && s.token) return { serverUrl: s.serverUrl, terminalId: s.terminalId, token: s.token };
+    return this.store.meta<Enrollment | null>('enrollment', null);
+  }
+
+  private restartSync(): void {
+    this.sync?.stop();
+    this.sync = null;
+    const e = this.enrollment();
+    if (!e) {
+      this.emit({ type: 'sync', sync: this.syncStatus() });
+      return;
+    }
+    this.sync = new SyncClient(
+      {
+        terminalId: e.terminalId,
+        token: e.token,
+        appVersion: this.o.appVersion,
+        dial: this.o.dialer(e.serverUrl),
+        clock: this.o.clock,
+        scheduler: this.o.scheduler,
+        random: this.o.random,
+        ...this.o.sync,
+      },
+      {
+        cursor: () => this.store.meta<number | null>('cursor', null),
+        lastAckedMutationId: () => {
+          const first = this.store.firstOutboxId();
+          return first !== null ? first - 1 : this.store.meta<number>('nextMutationId', 1) - 1;
+        },
+        pendingAfter: (afterId, limit) => this.store.outbox(afterId, limit),
+        onWelcome: (w) => this.onWelcome(w),
+        onOutcomes: (outcomes) => {
+          const now = this.o.clock.now();
+          this.store.setMeta('lastSyncAt', now);
+          for (const o of outcomes) {
+            const r = applyOutcome(this.store, o, this.departments(), this.serverNow(), this.config());
+            if (!r.entry) continue;
+            this.emit({
+              type: 'outcome',
+              mutationId: o.id,
+              operation: r.entry.name,
+              taskId: r.entry.taskId,
+              status: o.status,
+              error: o.status === 'rejected' ? o.error : null,
+            });
+            if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
+            if (r.refusedSignIn) this.emit({ type: 'session', session: this.sessionInfo() });
+          }
+          this.emit({ type: 'tasks' });
+        },
+        onChanges: (page) => {
+          const changed = applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG);
+          this.store.setMeta('lastSyncAt', this.o.clock.now());
+          if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
+        },
+        onStatus: () => this.emit({ type: 'sync', sync: this.syncStatus() }),
+        log: (level, message, data) => this.log(level, message, data),
+      },
+    );
+    this.sync.start();
+  }
+
+  private onWelcome(w: Welcome): void {
+    const before = this.store.meta<TerminalMeta | null>('terminal', null);
+    const now: TerminalMeta = { id: w.terminal.id, name: w.terminal.name, departments: [...w.terminal.departments].sort() };
+    this.store.tx(() => {
+      this.store.setMeta('terminal', now);
+      this.store.setMeta('siteSalt', w.siteSalt);
+      this.store.setMeta('config', w.config);
+      this.store.setMeta('serverOffsetMs', w.serverTime - this.o.clock.now());
+      if (before && before.departments.join() !== now.departments.join()) {
+        // Serving other departments: the cursor says nothing about them; resync from scratch.
+        this.store.setMeta('cursor', null);
+      }
+    });
+    this.emit({ type: 'identity', identity: this.identity() });
+    if (before && before.departments.join() !== now.departments.join() && w.sync === 'delta') {
+      this.log('info', 'departments changed; resyncing');
+      this.restartSync();
+    }
+  }
+
+  private watchNetwork(): void {
+    const signature = () =>
+      Object.values(os.networkInterfaces())
+        .flat()
+        .filter((a) => a && !a.internal)
+        .map((a) => a!.address)
+        .sort()
+        .join(',');
+    this.netSignature = signature();
+    this.netTimer = setInterval(() => {
+      const s = signature();
+      if (s !== this.netSignature) {
+        this.netSignature = s;
+        this.log('info', 'network changed; reconnecting now');
+        this.kick();
+      }
+    }, 2000);
+    this.netTimer.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State
+
+  /** The server's time as this terminal estimates it (its clock + the offset seen at the last welcome). */
+  private serverNow(): number {
+    return this.o.clock.now() + this.store.meta<number>('serverOffsetMs', 0);
+  }
+
+  private config(): SiteConfig {
+    return this.store.meta<SiteConfig>('config', DEFAULT_SITE_CONFIG);
+  }
+
+  private departments(): string[] {
+    return this.store.meta<TerminalMeta | null>('terminal', null)?.departments ?? [];
+  }
+
+  private identity(): TerminalIdentity {
+    const e = this.enrollment();
+    const t = this.store.meta<TerminalMeta | null>('terminal', null);
+    return {
+      terminalId: e?.terminalId ?? null,
+      name: t?.name ?? null,
+      serverUrl: e?.serverUrl ?? null,
+      departments: (t?.departments ?? []).map((id) => ({ id, name: this.store.department(id)?.name ?? id })),
+    };
+  }
+
+  syncStatus(): SyncStatus {
+    const s = this.sync;
+    return {
+      status: s?.status ?? 'offline',
+      pending: this.store.outboxSize(),
+      lastSyncAt: s?.lastSyncAt ?? this.store.meta<number | null>('lastSyncAt', null),
+      lastError: s ? s.lastError : this.enrollment() ? null : 'this terminal is not enrolled yet',
+      nextAttemptAt: s?.nextAttemptAt ?? null,
+    };
+  }
+
+  private sessionInfo(): SessionInfo | null {
+    const s = this.store.session();
+    if (!s) return null;
+    const u = this.store.user(s.userId);
+    if (!u) return null;
+    return { userId: u.id, displayName: u.displayName, roles: u.roles, departmentIds: u.departmentIds, signedInAt: s.signedInLocal };
+  }
+
+  private requireSession(): SessionInfo {
+    const s = this.sessionInfo();
+    if (!s) throw new DomainError('not_signed_in', { problem: 'scan your badge first' });
+    this.armIdle();
+    return s;
+  }
+
+  async getSnapshot(): Promise<TerminalSnapshot> {
+    const session = this.sessionInfo();
+    return {
+      identity: this.identity(),
+      sync: this.syncStatus(),
+      session,
+      openConflicts: session ? this.store.openConflicts(session.userId).length : 0,
+      config: this.store.meta<SiteConfig | null>('config', null),
+      idleTimeoutSeconds: this.o.settings.idleTimeoutSeconds,
+      locale: this.locale,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Session
+
+  private armIdle(): void {
+    if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.o.settings.idleTimeoutSeconds <= 0 || !this.store.session()) return;
+    this.idleTimer = this.o.scheduler.setTimeout(() => {
+      this.idleTimer = null;
+      this.log('info', 'idle timeout; signing out');
+      void this.signOut();
+    }, this.o.settings.idleTimeoutSeconds * 1000);
+  }
+
+  async touch(): Promise<void> {
+    if (this.store.session()) this.armIdle();
+  }
+
+  async signIn(input: SignInInput): Promise<SessionInfo> {
+    const { badge, pin, method } = signInInputSchema.parse(input);
+    const salt = this.store.meta<string | null>('siteSalt', null);
+    if (!salt) {
+      throw new DomainError('unavailable', { problem: 'this terminal has not downloaded its operator list yet; connect it to the server once' });
+    }
+    const now = this.o.clock.now();
+    const hash = badgeHash(salt, badge);
+    const lock = this.pinFailures.get(hash);
+    if (lock?.lockedUntil && lock.lockedUntil > now) {
+      throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
+    }
+    const user = this.store.userByBadgeHash(hash);
+    if (!user) throw new DomainError('sign_in_failed', { reason: 'unknown_badge' });
+    if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
+    const departments = this.departments();
+    if (!user.departmentIds.some((d) => departments.includes(d))) {
+      throw new DomainError('not_in_department', {
+        userId: user.id,
+        departmentName: departments.map((d) => this.store.department(d)?.name ?? d).join(', '),
+      });
+    }
+    if (user.pinHash) {
+      if (!pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: user.displayName });
+      if (!verifySecret(pin, user.pinHash)) {
+        const failures = (lock?.failures ?? 0) + 1;
+        const locked = failures >= MAX_PIN_FAILURES;
+        this.pinFailures.set(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
+        if (locked) throw new DomainError('sign_in_locked', { retryAfterSeconds: PIN_LOCK_MS / 1000 });
+        throw new DomainError('sign_in_failed', { reason: 'wrong_pin' });
+      }
+    }
+    this.pinFailures.delete(hash);
+    const current = this.store.session();
+    if (current?.userId !== user.id) {
+      this.store.tx(() => {
+        if (current) this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: now });
+        this.store.setSession({ userId: user.id, signedInLocal: now });
+        this.store.appendOutbox({
+          name: 'signIn',
+          args: { method: pin ? 'badge_pin' : method },
+          operatorId: user.id,
+          taskId: null,
+          createdLocal: now,
+        });
+      });
+      this.sync?.outboxChanged();
+      this.emit({ type: 'sync', sync: this.syncStatus() });
+    }
+    this.armIdle();
+    const session = this.sessionInfo()!;
+    this.emit({ type: 'session', session });
+    return session;
+  }
+
+  async signOut(): Promise<void> {
+    const current = this.store.session();
+    if (!current) return;
+    this.store.tx(() => {
+      this.store.setSession(null);
+      this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: this.o.clock.now() });
+    });
+    if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.sync?.outboxChanged();
+    this.emit({ type: 'session', session: null });
+    this.emit({ type: 'sync', sync: this.syncStatus() });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lists
+
+  async listClaimable(input: PageInput): Promise<TaskPage> {
+    const { offset, limit } = pageInputSchema.parse(input);
+    const session = this.requireSession();
+    const user = directoryUserToUser(this.store.user(session.userId))!;
+    const now = this.serverNow();
+    const config = this.config();
+    const worked = this.store.workedStepsByWorkOrder(user.id);
+    const claimable = this.store
+      .freeTasks(user.departmentIds)
+      .filter((t) =>
+        isClaimableBy(t, user, { cooldownUntil: t.cooldowns.find((c) => c.userId === user.id)?.until ?? null, workedSteps: worked.get(t.workOrderId) ?? [] }, now, config),
+      );
+    const pending = this.store.pendingTaskIds();
+    return { items: claimable.slice(offset, offset + limit).map((t) => toView(t, pending.has(t.id))), total: claimable.length, offset, limit };
+  }
+
+  async listMine(): Promise<TaskView[]> {
+    const session = this.requireSession();
+    const pending = this.store.pendingTaskIds();
+    return this.store.tasksOf(session.userId).map((t) => toView(t, pending.has(t.id)));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Task operations
+
+  private perform(op: TerminalOperation): OperationAck {
+    const session = this.requireSession();
+    const now = this.serverNow();
+    const outcome = this.store.tx(() => {
+      const decision = decideLocal(this.store, op, session.userId, now, this.config());
+      if (!decision.ok) return decision;
+      if (decision.value.effects.length === 0) return { ok: true as const, queued: false };
+      applyLocal(this.store, this.store.task(op.taskId)!, decision.value.effects, now);
+      this.store.appendOutbox({
+        name: op.name,
+        args: op.name === 'reject' ? { taskId: op.taskId, reason: op.reason } : { taskId: op.taskId },
+        operatorId: session.userId,
+        taskId: op.taskId,
+        createdLocal: this.o.clock.now(),
+      });
+      return { ok: true as const, queued: true };
+    });
+    if (!outcome.ok) throw outcome.error;
+    if ('queued' in outcome && outcome.queued) {
+      this.sync?.outboxChanged();
+      this.emit({ type: 'tasks' });
+      this.emit({ type: 'sync', sync: this.syncStatus() });
+    }
+    const task = this.store.task(op.taskId);
+    return {
+      result: 'queued' in outcome && outcome.queued ? 'queued' : 'unchanged',
+      task: task ? toView(task, this.store.pendingTaskIds().has(task.id)) : null,
+    };
+  }
+
+  async claim(input: TaskInput): Promise<OperationAck> {
+    return this.perform({ name: 'claim', taskId: input.taskId });
+  }
+  async start(input: TaskInput): Promise<OperationAck> {
+    return this.perform({ name: 'start', taskId: input.taskId });
+  }
+  async complete(input: TaskInput): Promise<OperationAck> {
+    return this.perform({ name: 'complete', taskId: input.taskId });
+  }
+  async release(input: TaskInput): Promise<OperationAck> {
+    return this.perform({ name: 'release', taskId: input.taskId });
+  }
+  async reject(input: RejectInput): Promise<OperationAck> {
+    return this.perform({ name: 'reject', taskId: input.taskId, reason: input.reason });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Conflicts
+
+  private conflictView(c: ConflictRecord): ConflictView {
+    const error = c.error as ErrorData;
+    const owner = error?.details?.currentOwner as { id: string; name: string } | undefined;
+    return {
+      id: c.id,
+      mutationId: c.mutationId,
+      operation: c.operation,
+      taskId: c.taskId,
+      taskLabel: c.taskLabel,
+      operatorId: c.operatorId,
+      error,
+      currentOwner: owner ?? null,
+      createdAt: c.createdLocal,
+    };
+  }
+
+  async listConflicts(): Promise<ConflictView[]> {
+    const session = this.requireSession();
+    return this.store.openConflicts(session.userId).map((c) => this.conflictView(c));
+  }
+
+  async acknowledgeConflict(input: { id: number }): Promise<void> {
+    const session = this.requireSession();
+    const c = this.store.conflict(input.id);
+    if (!c) throw new DomainError('not_found', { problem: `no conflict record ${input.id}` });
+    if (c.operatorId !== session.userId) throw new DomainError('permission_denied', { problem: 'this conflict belongs to another operator' });
+    this.store.acknowledgeConflict(input.id, this.o.clock.now());
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Enrollment and settings
+
+  async enroll(input: EnrollInput): Promise<TerminalIdentity> {
+    const current = this.enrollment();
+    if (current && current.terminalId !== input.terminalId && this.store.outboxSize() > 0) {
+      throw new DomainError('invalid_input', {
+        field: 'terminalId',
+        problem: `this terminal still has ${this.store.outboxSize()} unsent actions as ${current.terminalId}; reconnect it to its server first`,
+      });
+    }
+    this.store.tx(() => {
+      if (current && current.terminalId !== input.terminalId) {
+        // Another identity: its cursor and mutation numbering mean nothing here.
+        this.store.setMeta('cursor', null);
+        this.store.setMeta('terminal', null);
+      }
+      this.store.setMeta('enrollment', input);
+    });
+    this.o.settings.serverUrl = null;
+    this.o.settings.terminalId = null;
+    this.o.settings.token = null;
+    this.restartSync();
+    const identity = this.identity();
+    this.emit({ type: 'identity', identity });
+    return identity;
+  }
+
+  async setLocale(input: { locale: Locale }): Promise<void> {
+    this.locale = input.locale;
+    this.store.setMeta('locale', input.locale);
+  }
+}
+
+function toView(t: SyncTask, pending: boolean): TaskView {
+  return {
+    id: t.id,
+    workOrderId: t.workOrderId,
+    workOrderNumber: t.workOrderNumber,
+    step: t.step,
+    workContent: t.workContent,
+    departmentId: t.departmentId,
+    status: t.status,
+    operatorId: t.operatorId,
+    operatorName: t.operatorName,
+    priority: t.priority,
+    dueAt: t.dueAt,
+    requiredSkills: t.requiredSkills,
+    version: t.version,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    pending,
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The one typed API between the renderer and a terminal. The Electron preload implements it over
+ * IPC; the browser-hosted terminal implements it over a local WebSocket; the renderer never knows
+ * which it has. Inputs are validated with these schemas at every edge (IPC handlers, the local
+ * bridge); errors cross as data (`ErrorData`) and become `DomainError`s again on the other side.
+ */
+import { z } from 'zod';
+import type { SiteConfig } from './domain/config.js';
+import type { ErrorData } from './domain/errors.js';
+import type { Locale } from './domain/i18n.js';
+import type { Role, Task } from './domain/types.js';
+import { idSchema } from './protocol/v1.js';
+
+export type ConnectionStatus = 'offline' | 'connecting' | 'syncing' | 'online';
+
+export interface SyncStatus {
+  status: ConnectionStatus;
+  /** Mutations in the outbox waiting for the server's answer. */
+  pending: number;
+  /** When the terminal last heard from the server (terminal clock), or null if never. */
+  lastSyncAt: number | null;
+  /** Why the last connection attempt failed, if it did (e.g. "terminal token was replaced"). */
+  lastError: string | null;
+  /** Next reconnect attempt (terminal clock), while offline. */
+  nextAttemptAt: number | null;
+}
+
+export interface SessionInfo {
+  userId: string;
+  displayName: string;
+  roles: Role[];
+  departmentIds: string[];
+  signedInAt: number;
+}
+
+export interface TerminalIdentity {
+  /** Null until the terminal is enrolled (first-run screen). */
+  terminalId: string | null;
+  name: string | null;
+  serverUrl: string | null;
+  departments: Array<{ id: string; name: string }>;
+}
+
+export interface TerminalSnapshot {
+  identity: TerminalIdentity;
+  sync: SyncStatus;
+  session: SessionInfo | null;
+  /** Unacknowledged conflict records of the signed-in operator. */
+  openConflicts: number;
+  config: SiteConfig | null;
+  /** Seconds of inactivity before the session ends (the screen shows a countdown). */
+  idleTimeoutSeconds: number;
+  locale: Locale;
+}
+
+/** A task as the operator sees it: the cached state with any unconfirmed local change applied. */
+export interface TaskView extends Task {
+  /** A local change to this task is waiting for the server. */
+  pending: boolean;
+}
+
+export interface TaskPage {
+  items: TaskView[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** A rejected offline action, kept until the operator has seen it (survives restarts). */
+export interface ConflictView {
+  id: number;
+  mutationId: number;
+  /** The operation that was refused: usually 'claim'. */
+  operation: string;
+  taskId: string;
+  taskLabel: string;
+  operatorId: string;
+  error: ErrorData;
+  /** Who holds the task now, when the refusal was a conflict. */
+  currentOwner: { id: string; name: string } | null;
+  createdAt: number;
+}
+
+export interface OperationAck {
+  /** 'queued': applied locally and in the outbox; 'unchanged': nothing to do (already so). */
+  result: 'queued' | 'unchanged';
+  task: TaskView | null;
+}
+
+export type TerminalEvent =
+  | { type: 'sync'; sync: SyncStatus }
+  | { type: 'session'; session: SessionInfo | null }
+  | { type: 'tasks' }
+  | { type: 'conflict'; conflict: ConflictView }
+  | { type: 'outcome'; mutationId: number; operation: string; taskId: string | null; status: 'applied' | 'rejected'; error: ErrorData | null }
+  | { type: 'identity'; identity: TerminalIdentity };
+
+export interface TerminalApi {
+  getSnapshot(): Promise<TerminalSnapshot>;
+  signIn(input: SignInInput): Promise<SessionInfo>;
+  signOut(): Promise<void>;
+  listClaimable(input: PageInput): Promise<TaskPage>;
+  listMine(): Promise<TaskView[]>;
+  claim(input: TaskInput): Promise<OperationAck>;
+  start(input: TaskInput): Promise<OperationAck>;
+  complete(input: TaskInput): Promise<OperationAck>;
+  release(input: TaskInput): Promise<OperationAck>;
+  reject(input: RejectInput): Promise<OperationAck>;
+  listConflicts(): Promise<ConflictView[]>;
+  acknowledgeConflict(input: { id: number }): Promise<void>;
+  /** First-run enrollment: the server address and the terminal's id and token. */
+  enroll(input: EnrollInput): Promise<TerminalIdentity>;
+  setLocale(input: { locale: Locale }): Promise<void>;
+  /** Reset the idle timer (the operator touched the screen). */
+  touch(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input schemas, one per method: the single table both transports are built from.
+
+export const signInInputSchema = z
+  .object({
+    badge: z.string().trim().min(1, 'scan or type a badge').max(64, 'is longer than any badge'),
+    pin: z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits').optional(),
+    method: z.enum(['badge', 'manual']).default('badge'),
+  })
+  .strict();
+export type SignInInput = z.input<typeof signInInputSchema>;
+
+export const pageInputSchema = z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(200).default(50) }).strict();
+export type PageInput = z.input<typeof pageInputSchema>;
+
+export const taskInputSchema = z.object({ taskId: idSchema }).strict();
+export type TaskInput = z.infer<typeof taskInputSchema>;
+
+export const rejectInputSchema = z.object({ taskId: idSchema, reason: z.string().max(1000) }).strict();
+export type RejectInput = z.infer<typeof rejectInputSchema>;
+
+export const enrollInputSchema = z
+  .object({
+    serverUrl: z
+      .string()
+      .trim()
+      .url('must be a URL like http://server:8080')
+      .refine((u) => /^(https?|wss?):\/\//.test(u), 'must start with http://, https://, ws:// or wss://'),
+    terminalId: idSchema,
+    token: z.string().trim().min(10, 'is too short to be a terminal token').max(200),
+  })
+  .strict();
+export type EnrollInput = z.infer<typeof enrollInputSchema>;
+
+const empty = z.object({}).strict().optional();
+
+export const terminalApiInputs = {
+  getSnapshot: empty,
+  signIn: signInInputSchema,
+  signOut: empty,
+  listClaimable: pageInputSchema,
+  listMine: empty,
+  claim: taskInputSchema,
+  start: taskInputSchema,
+  complete: taskInputSchema,
+  release: taskInputSchema,
+  reject: rejectInputSchema,
+  listConflicts: empty,
+  acknowledgeConflict: z.object({ id: z.number().int().positive() }).strict(),
+  enroll: enrollInputSchema,
+  setLocale: z.object({ locale: z.enum(['en', 'zh']) }).strict(),
+  touch: empty,
+} satisfies { [K in keyof TerminalApi]: z.ZodType };
+
+export type TerminalMethod = keyof TerminalApi;
+export const TERMINAL_METHODS = Object.keys(terminalApiInputs) as TerminalMethod[];
+
+/** What crosses a transport for one call. */
+export type CallResult<T = unknown> = { ok: true; value: T } | { ok: false; error: ErrorData };
+
+/** The local bridge's frames (browser-hosted terminal). */
+export const bridgeRequestSchema = z
+  .object({ id: z.number().int().positive(), method: z.enum(TERMINAL_METHODS as [TerminalMethod, ...TerminalMethod[]]), input: z.unknown() })
+  .strict();
+export type BridgeRequest = z.infer<typeof bridgeRequestSchema>;
+export type BridgeFrame = ({ kind: 'result'; id: number } & CallResult) | { kind: 'event'; event: TerminalEvent };

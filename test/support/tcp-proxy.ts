@@ -1,0 +1,61 @@
+/**
+ * A loopback TCP proxy a test controls: put it between one terminal and the server to cut that
+ * terminal off (existing connections dropped, new ones refused) while everything else stays up.
+ */
+import net from 'node:net';
+
+export class TcpProxy {
+  private server: net.Server;
+  private sockets = new Set<net.Socket>();
+  private up = true;
+  port = 0;
+
+  private constructor(private readonly targetPort: number) {
+    this.server = net.createServer((client) => {
+      if (!this.up) {
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(this.targetPort, '127.0.0.1');
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      const done = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', done).on('close', done);
+      upstream.on('error', done).on('close', done);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  }
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const p = new TcpProxy(targetPort);
+    await new Promise<void>((resolve) => p.server.listen(0, '127.0.0.1', resolve));
+    p.port = (p.server.address() as net.AddressInfo).port;
+    return p;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Drop every connection through the proxy and refuse new ones. */
+  cut(): void {
+    this.up = false;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.up = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,61 @@
+/** Terminal cores for tests: real SQLite in a temp folder, real WebSockets to a server URL. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../../src-shared/clock.js';
+import { TerminalCore } from '../../src-main/core/terminal.js';
+import { TerminalStore } from '../../src-main/core/store.js';
+import { realScheduler } from '../../src-main/core/sync-client.js';
+import { wsDialer } from '../../src-main/core/ws-dialer.js';
+
+export interface TestTerminal {
+  core: TerminalCore;
+  dataDir: string;
+  /** Close the core (as a restart would) and open it again on the same data folder. */
+  restart(): Promise<TestTerminal>;
+  close(): void;
+  waitFor(pred: () => boolean | Promise<boolean>, what: string, ms?: number): Promise<void>;
+}
+
+export async function openTerminal(opts: { serverUrl: string; terminalId: string; token: string; dataDir?: string; idleTimeoutSeconds?: number }): Promise<TestTerminal> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'term-'));
+  const store = new TerminalStore(path.join(dataDir, 'terminal.db'));
+  const core = new TerminalCore({
+    store,
+    settings: { serverUrl: opts.serverUrl, terminalId: opts.terminalId, token: opts.token, idleTimeoutSeconds: opts.idleTimeoutSeconds ?? 0, locale: 'en' },
+    clock: systemClock,
+    scheduler: realScheduler,
+    random: Math.random,
+    dialer: (url) => wsDialer(url, { connectTimeoutMs: 1000 }),
+    appVersion: 'test',
+    sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 400 },
+  });
+  core.startSyncing();
+  const t: TestTerminal = {
+    core,
+    dataDir,
+    async restart() {
+      core.close();
+      return openTerminal({ ...opts, dataDir });
+    },
+    close() {
+      core.close();
+    },
+    async waitFor(pred, what, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!(await pred())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; sync=${JSON.stringify(core.syncStatus())}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+  return t;
+}
+
+export async function waitOnline(t: TestTerminal): Promise<void> {
+  await t.waitFor(() => t.core.syncStatus().status === 'online', 'the terminal to be online');
+}
+
+export async function waitDrained(t: TestTerminal): Promise<void> {
+  await t.waitFor(() => t.core.syncStatus().pending === 0, 'the outbox to drain');
+}

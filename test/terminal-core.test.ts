@@ -1,0 +1,214 @@
+/**
+ * The terminal core against a real server on loopback, with a TCP proxy that cuts one terminal
+ * off while the server and the other terminals stay up.
+ */
+import fs from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../src-shared/domain/errors.js';
+import { userOperation } from '../src-server/engine/mutations.js';
+import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { openTerminal, waitDrained, waitOnline, type TestTerminal } from './support/terminal.js';
+
+let server: TestServer;
+let proxy: TcpProxy;
+const terminals: TestTerminal[] = [];
+
+async function terminal(id: 'k1' | 'k2', via: 'proxy' | 'direct' = 'proxy', extra: { idleTimeoutSeconds?: number } = {}) {
+  const t = await openTerminal({
+    serverUrl: via === 'proxy' ? proxy.url : server.url,
+    terminalId: id,
+    token: id === 'k1' ? TERMINAL_TOKEN : TERMINAL2_TOKEN,
+    ...extra,
+  });
+  terminals.push(t);
+  await waitOnline(t);
+  return t;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+  throw new Error('expected the operation to be refused');
+}
+
+beforeEach(async () => {
+  server = await startTestServer();
+  proxy = await TcpProxy.start(server.port);
+});
+afterEach(async () => {
+  for (const t of terminals.splice(0)) {
+    t.close();
+    fs.rmSync(t.dataDir, { recursive: true, force: true });
+  }
+  await proxy.close();
+  await server.stop();
+});
+
+describe('terminal core', () => {
+  it('SYNC-3 SYNC-7 a new terminal downloads its departments, tasks and the operator directory', async () => {
+    const a = await terminal('k1');
+    const snap = await a.core.getSnapshot();
+    expect(snap.identity).toMatchObject({ terminalId: 'k1', name: 'Kiosk 1', departments: [{ id: 'cut', name: 'Cutting' }] });
+    expect(snap.config).toMatchObject({ defaultTaskLimit: 10 });
+    expect(a.core.store.user('ann')!.badgeHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.core.store.user('qin')).toBeNull();
+  });
+
+  it('OFF-1 an operator signs in from the cached directory while the server is unreachable', async () => {
+    const a = await terminal('k1');
+    proxy.cut();
+    await a.waitFor(() => a.core.syncStatus().status === 'offline', 'offline');
+    const session = await a.core.signIn({ badge: ' b-ann ' });
+    expect(session).toMatchObject({ userId: 'ann', displayName: 'Name ann' });
+    expect(await codeOf(a.core.signIn({ badge: 'B-NOBODY' }))).toBe('sign_in_failed');
+    expect(a.core.syncStatus().pending).toBe(1);
+    proxy.restore();
+    await waitDrained(a);
+    expect((await server.store.getTerminal('k1'))!.signedInUserId).toBe('ann');
+  });
+
+  it('OFF-1 a badge with a PIN needs the PIN; repeated wrong PINs lock the badge for a while', async () => {
+    const a = await terminal('k1');
+    const e = await a.core.signIn({ badge: 'B-BOB' }).catch((x: DomainError) => x);
+    expect(e).toBeInstanceOf(DomainError);
+    expect((e as DomainError).details).toMatchObject({ reason: 'pin_required', userName: 'Name bob' });
+    for (let i = 0; i < 4; i++) expect(await codeOf(a.core.signIn({ badge: 'B-BOB', pin: '0000' }))).toBe('sign_in_failed');
+    expect(await codeOf(a.core.signIn({ badge: 'B-BOB', pin: '0000' }))).toBe('sign_in_locked');
+    expect(await codeOf(a.core.signIn({ badge: 'B-BOB', pin: '4321' }))).toBe('sign_in_locked');
+    expect((await a.core.getSnapshot()).session).toBeNull();
+  });
+
+  it('OFF-2 a claim made offline is queued, shown as pending, and confirmed when the link returns; the outbox drains in order', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.waitFor(() => a.core.syncStatus().status === 'offline', 'offline');
+    const ack = await a.core.claim({ taskId: 't1' });
+    expect(ack).toMatchObject({ result: 'queued', task: { operatorId: 'ann', pending: true } });
+    await a.core.start({ taskId: 't1' });
+    await a.core.claim({ taskId: 't2' });
+    expect(a.core.syncStatus().pending).toBe(3);
+    const mine = await a.core.listMine();
+    expect(mine.map((t) => [t.id, t.status, t.pending])).toEqual([
+      ['t1', 'in_progress', true],
+      ['t2', 'pending', true],
+    ]);
+    proxy.restore();
+    await waitDrained(a);
+    expect((await a.core.listMine()).every((t) => !t.pending)).toBe(true);
+    const audit = (await server.store.listAudit({ limit: 20 })).filter((x) => x.terminalId === 'k1').reverse();
+    expect(audit.map((x) => [x.action, x.taskId])).toEqual([
+      ['signIn', null],
+      ['claim', 't1'],
+      ['start', 't1'],
+      ['claim', 't2'],
+    ]);
+    expect((await server.store.getTask('t1', server.clock.now()))!.status).toBe('in_progress');
+  });
+
+  it('OFF-3 a claim that cannot succeed is refused at once with the server error, and nothing is queued', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    expect(await codeOf(a.core.claim({ taskId: 'draft1' }))).toBe('task_draft');
+    expect(await codeOf(a.core.claim({ taskId: 'q1' }))).toBe('task_not_found');
+    await server.store.updateUser('ann', { taskLimit: 1 }, server.clock.now());
+    proxy.restore();
+    await a.waitFor(() => a.core.store.user('ann')!.taskLimit === 1, 'the new limit to arrive');
+    proxy.cut();
+    await a.core.claim({ taskId: 't1' });
+    const err = await a.core.claim({ taskId: 't2' }).catch((x: DomainError) => x);
+    expect((err as DomainError).code).toBe('capacity_reached');
+    expect((err as DomainError).details).toMatchObject({ count: 1, limit: 1 });
+    expect(a.core.syncStatus().pending).toBe(1);
+    expect(await codeOf(a.core.claim({ taskId: 'nope' }))).toBe('task_not_found');
+  });
+
+  it('OFF-4 an offline claim that lost the race is rejected on reconnect: the cache shows the owner and a conflict record names them, even after a restart', async () => {
+    let a = await terminal('k1');
+    const b = await terminal('k2', 'direct');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await b.core.signIn({ badge: 'B-BOB', pin: '4321' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.waitFor(() => a.core.syncStatus().status === 'offline', 'A offline');
+    await a.core.claim({ taskId: 't3' });
+    await b.core.claim({ taskId: 't3' });
+    await waitDrained(b);
+    const conflicts: unknown[] = [];
+    a.core.subscribe((e) => e.type === 'conflict' && conflicts.push(e.conflict));
+    proxy.restore();
+    await waitDrained(a);
+    expect(a.core.store.task('t3')).toMatchObject({ operatorId: 'bob', operatorName: 'Name bob' });
+    const list = await a.core.listConflicts();
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ operation: 'claim', taskId: 't3', currentOwner: { id: 'bob', name: 'Name bob' }, error: { code: 'task_conflict' } });
+    expect(list[0]!.error.message).toContain('Name bob');
+    expect(conflicts).toHaveLength(1);
+    a = await a.restart();
+    terminals.push(a);
+    await a.core.signIn({ badge: 'B-ANN' });
+    expect((await a.core.listConflicts()).map((c) => c.taskId)).toEqual(['t3']);
+    expect((await a.core.getSnapshot()).openConflicts).toBe(1);
+    await a.core.acknowledgeConflict({ id: list[0]!.id });
+    expect(await a.core.listConflicts()).toEqual([]);
+    a = await a.restart();
+    terminals.push(a);
+    await a.core.signIn({ badge: 'B-ANN' });
+    expect(await a.core.listConflicts()).toEqual([]);
+  });
+
+  it('OFF-5 live changes from other terminals reach the cache; the claimable list follows LIST-1', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    const before = await a.core.listClaimable({ offset: 0, limit: 50 });
+    expect(before.items.map((t) => t.id)).toEqual(['t1', 't3', 'insp1', 'make1', 't2']);
+    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'bob', now));
+    await a.waitFor(() => a.core.store.task('t1')?.operatorId === 'bob', 't1 to show bob');
+    const after = await a.core.listClaimable({ offset: 0, limit: 2 });
+    expect(after.total).toBe(4);
+    expect(after.items.map((t) => t.id)).toEqual(['t3', 'insp1']);
+    await a.core.claim({ taskId: 'make1' });
+    expect((await a.core.listClaimable({ offset: 0, limit: 50 })).items.map((t) => t.id)).toEqual(['t3', 't2']);
+  });
+
+  it('OFF-6 a pending local change is re-applied over fresh server state, so it never flickers back', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.core.claim({ taskId: 't2' });
+    // The server changes the same task (a new priority) while ann's claim is still queued.
+    await server.store.importTasks([{ ...(await import('./support/plant.js')).taskRow('t2', { priority: 5 }) }], server.clock.now());
+    const seen: Array<string | null> = [];
+    a.core.subscribe(() => seen.push(a.core.store.task('t2')?.operatorId ?? null));
+    proxy.restore();
+    await waitDrained(a);
+    expect(a.core.store.task('t2')).toMatchObject({ operatorId: 'ann', priority: 5 });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((o) => o === 'ann')).toBe(true);
+  });
+
+  it('OFF-7 the session ends after the idle timeout', async () => {
+    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
+    await a.core.signIn({ badge: 'B-ANN' });
+    expect((await a.core.getSnapshot()).session).not.toBeNull();
+    await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'the idle sign-out', 5000);
+    expect(await codeOf(a.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
+  });
+
+  it('PROTO-2 a terminal whose token was replaced stays offline and says why', async () => {
+    const a = await openTerminal({ serverUrl: server.url, terminalId: 'k1', token: 'wrong-token-123' });
+    terminals.push(a);
+    await a.waitFor(() => (a.core.syncStatus().lastError ?? '').includes('token'), 'the refusal');
+    expect(a.core.syncStatus().status).not.toBe('online');
+  });
+});
