@@ -204,7 +204,8 @@ export function applyChanges(store: TerminalStore, page: ChangesFrame, departmen
   return store.tx(() => {
     let mark: number | null = null;
     if (page.mode === 'snapshot') {
-      if (page.reset) store.setMeta('pendingSnapshotMark', store.meta<number>('snapshotMark', 0) + 1);
+      // A fresh mark every time, also after an interrupted snapshot, so its leftovers are dropped too.
+      if (page.reset) store.setMeta('pendingSnapshotMark', Math.max(store.meta<number>('snapshotMark', 0), store.meta<number>('pendingSnapshotMark', 0)) + 1);
       mark = store.meta<number>('pendingSnapshotMark', 1);
     }
     if (page.config) store.setMeta('config', page.config);

@@ -47,6 +47,8 @@ export interface TerminalStoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (Electron keeps its own). */
   nativeBinding?: string;
   migrationsDir?: string;
+  /** FULL (default) fsyncs every commit. Only the in-process simulation, which never loses power, turns it OFF. */
+  synchronous?: 'FULL' | 'OFF';
 }
 
 /** `migrations/terminal`, found from this file whether it runs from source, out/node or out/main. */
@@ -160,7 +162,7 @@ export class TerminalStore {
     try {
       this.db.pragma('journal_mode = WAL');
       // A claim tap is durable on this terminal before it returns: fsync every commit.
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
       migrate(sqliteMigrationDb(this.db), loadMigrations(options.migrationsDir ?? terminalMigrationsDir(), fs), file);
     } catch (err) {

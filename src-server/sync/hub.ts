@@ -5,7 +5,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { WebSocketServer, WebSocket } from 'ws';
 import type { Clock } from '../../src-shared/clock.js';
 import { hashEquals, tokenHash } from '../../src-shared/crypto/hash.js';
 import { DomainError, toErrorData, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
@@ -54,8 +54,27 @@ const DEFAULTS: HubOptions = {
 /** A unit that was not run because an earlier mutation of the same terminal failed first. */
 class DeferredError extends Error {}
 
+/**
+ * One connected peer, whatever carries it: a `ws` WebSocket in production, a simulated link in
+ * the sync simulation.
+ */
+export interface PeerSocket {
+  readonly bufferedAmount: number;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  ping(): void;
+}
+
+/** What the transport tells the hub about a peer it accepted. */
+export interface PeerHandle {
+  message(text: string, isBinary: boolean, size: number): void;
+  pong(): void;
+  closed(): void;
+}
+
 interface Connection {
-  ws: WebSocket;
+  ws: PeerSocket;
   remote: string;
   terminalId: string | null;
   departments: string[];
@@ -70,6 +89,8 @@ interface Connection {
   pendingMutations: number;
   /** After a mutation failed transiently, later ones of this terminal wait until it is re-sent. */
   blockedFrom: number | null;
+  /** After the handshake, the terminal must hear once that it is caught up, even if nothing changed. */
+  owesCaughtUp: boolean;
   closed: boolean;
   handshakeTimer: NodeJS.Timeout | null;
 }
@@ -98,14 +119,35 @@ export class SyncHub {
     this.committer = committer;
   }
 
+  /** Serve protocol v1 at /sync on this HTTP(S) server. */
   attach(server: HttpServer | HttpsServer): void {
     this.wss = new WebSocketServer({ server, path: '/sync', maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
-    this.wss.on('connection', (ws, req) => this.onConnection(ws, req.socket.remoteAddress ?? '?'));
+    // The HTTP server reports listen errors (e.g. port in use) to startServer; don't re-throw them here.
+    this.wss.on('error', (err) => this.log.debug({ err: err.message }, 'websocket server error'));
+    this.wss.on('connection', (ws, req) => {
+      const handle = this.accept(wsPeer(ws), req.socket.remoteAddress ?? '?');
+      ws.on('message', (data, isBinary) => {
+        const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+        handle.message(isBinary ? '' : String(data), isBinary, size);
+      });
+      ws.on('pong', () => handle.pong());
+      ws.on('close', () => handle.closed());
+      ws.on('error', (err) => this.log.warn({ err: err.message }, 'websocket error'));
+    });
+    this.startTimers();
+  }
+
+  /** Start the heartbeat and live-push timers (0 disables one; the simulation drives them itself). */
+  startTimers(): void {
     void this.store.headSeq().then((h) => (this.head = Math.max(this.head, h)));
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
-    this.heartbeat.unref();
-    this.pusher = setInterval(() => this.pushDirty(), this.options.pushIntervalMs);
-    this.pusher.unref();
+    if (this.options.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+    if (this.options.pushIntervalMs > 0) {
+      this.pusher = setInterval(() => this.pushDirty(), this.options.pushIntervalMs);
+      this.pusher.unref();
+    }
   }
 
   /** Terminals connected now, by id. */
@@ -131,7 +173,8 @@ export class SyncHub {
 
   // -------------------------------------------------------------------------------------------
 
-  private onConnection(ws: WebSocket, remote: string): void {
+  /** Take a new peer; the transport reports its frames and its end to the returned handle. */
+  accept(ws: PeerSocket, remote: string): PeerHandle {
     const conn: Connection = {
       ws,
       remote,
@@ -145,17 +188,21 @@ export class SyncHub {
       snapshot: null,
       pendingMutations: 0,
       blockedFrom: null,
+      owesCaughtUp: true,
       closed: false,
       handshakeTimer: null,
     };
     this.all.add(conn);
-    conn.handshakeTimer = setTimeout(() => {
-      this.fail(conn, 'unauthenticated', { problem: 'no hello within the handshake time' }, CLOSE_CODES.badHandshake);
-    }, this.options.handshakeTimeoutMs);
-    ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
-    ws.on('close', () => this.onClose(conn));
-    ws.on('error', (err) => this.log.warn({ err: err.message, terminal: conn.terminalId, remote }, 'websocket error'));
+    if (this.options.handshakeTimeoutMs > 0) {
+      conn.handshakeTimer = setTimeout(() => {
+        this.fail(conn, 'unauthenticated', { problem: 'no hello within the handshake time' }, CLOSE_CODES.badHandshake);
+      }, this.options.handshakeTimeoutMs);
+    }
+    return {
+      message: (text, isBinary, size) => this.onMessage(conn, text, isBinary, size),
+      pong: () => (conn.alive = true),
+      closed: () => this.onClose(conn),
+    };
   }
 
   private onClose(conn: Connection): void {
@@ -170,7 +217,7 @@ export class SyncHub {
   }
 
   private send(conn: Connection, frame: ServerFrame): void {
-    if (conn.closed || conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.closed) return;
     conn.ws.send(JSON.stringify(frame));
     this.metrics.frames.inc({ direction: 'out', type: frame.type });
     if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
@@ -191,16 +238,15 @@ export class SyncHub {
     conn.closed = true;
   }
 
-  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+  private onMessage(conn: Connection, data: string, isBinary: boolean, size: number): void {
     if (conn.closed) return;
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
     if (isBinary) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; protocol v1 frames are JSON text' });
     if (size > MAX_FRAME_BYTES) {
       return this.sendError(conn, 'payload_too_large', { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` });
     }
     let value: unknown;
     try {
-      value = JSON.parse(String(data));
+      value = JSON.parse(data);
     } catch {
       return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
     }
@@ -385,7 +431,8 @@ export class SyncHub {
   // -------------------------------------------------------------------------------------------
   // Read sync
 
-  private pushDirty(): void {
+  /** Send pending live changes to every marked terminal (the push timer calls this). */
+  pushDirty(): void {
     for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
   }
 
@@ -424,6 +471,11 @@ export class SyncHub {
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
+        if (conn.owesCaughtUp) {
+          conn.owesCaughtUp = false;
+          this.send(conn, { type: 'changes', mode: 'delta', reset: false, cursor: conn.sentCursor, more: false, tasks: [], users: [], departments: [], config: null });
+          conn.awaitingAck = true;
+        }
         return;
       }
       this.send(conn, {
@@ -439,6 +491,7 @@ export class SyncHub {
       });
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
+      conn.owesCaughtUp = page.more;
       if (!page.more && page.lastSeq >= this.head) conn.dirty = false;
     } catch (err) {
       this.log.error({ err, terminal: conn.terminalId }, 'sending changes failed');
@@ -460,4 +513,20 @@ export class SyncHub {
       if (c.terminalId) void this.store.touchTerminal(c.terminalId, now).catch(() => {});
     }
   }
+}
+
+function wsPeer(ws: WebSocket): PeerSocket {
+  return {
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    },
+    close: (code, reason) => ws.close(code, reason),
+    terminate: () => ws.terminate(),
+    ping: () => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    },
+  };
 }

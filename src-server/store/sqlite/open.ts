@@ -17,7 +17,7 @@ export function serverMigrationsDir(): string {
 
 export interface OpenOptions {
   /** `FULL` (default) fsyncs every commit; tests may pass `NORMAL` only where durability is not under test. */
-  synchronous?: 'FULL' | 'NORMAL';
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
 
 /** Open (creating if needed) the authority's database file, configured and migrated. */

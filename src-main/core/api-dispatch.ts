@@ -1,0 +1,79 @@
+/**
+ * The one place where a TerminalApi call from outside the process is checked and run: the method
+ * must be one of TERMINAL_METHODS, the input must pass that method's zod schema from
+ * `terminalApiInputs`, and every failure comes back as data (`CallResult`) — a DomainError as its
+ * `ErrorData` in the terminal's language, anything else as `internal_error`. The Electron IPC
+ * handlers and the browser host's WebSocket bridge both call through here.
+ */
+import type { z } from 'zod';
+import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
+import type { Locale } from '../../src-shared/domain/i18n.js';
+import {
+  bridgeRequestSchema,
+  terminalApiInputs,
+  type CallResult,
+  type TerminalApi,
+  type TerminalMethod,
+} from '../../src-shared/terminal-api.js';
+import type { TerminalLogger } from './terminal.js';
+
+/** A zod failure as `invalid_input`, naming the first bad field and what is wrong with it. */
+export function invalidInput(error: z.ZodError, prefix: string): DomainError {
+  const issue = error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || 'input';
+  return new DomainError('invalid_input', { field, problem: issue?.message ?? 'is not valid' });
+}
+
+type Input<K extends TerminalMethod> = z.output<(typeof terminalApiInputs)[K]>;
+
+function invoke<K extends TerminalMethod>(api: TerminalApi, method: K, input: Input<K>): Promise<unknown> {
+  // The schema table and the interface are kept in step by `satisfies` in terminal-api.ts.
+  const fn = api[method] as unknown as (input: Input<K>) => Promise<unknown>;
+  return fn.call(api, input);
+}
+
+export class ApiDispatcher {
+  constructor(
+    private readonly api: TerminalApi,
+    /** The language error messages are written in; follows successful `setLocale` calls. */
+    public locale: Locale,
+    private readonly log?: TerminalLogger,
+  ) {}
+
+  errorData(err: unknown, method: string): ErrorData {
+    if (err instanceof DomainError) return err.toData(this.locale);
+    this.log?.('error', 'terminal API call failed unexpectedly', { method, err: err instanceof Error ? err.stack ?? err.message : String(err) });
+    return new DomainError('internal_error', { problem: 'unexpected failure in the terminal' }).toData(this.locale);
+  }
+
+  /** Validate `input` with `method`'s schema, run it, and answer with data, never a throw. */
+  async call(method: TerminalMethod, input: unknown): Promise<CallResult> {
+    const schema = terminalApiInputs[method];
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) return { ok: false, error: invalidInput(parsed.error, 'input').toData(this.locale) };
+    try {
+      const value = await invoke(this.api, method, parsed.data as Input<typeof method>);
+      if (method === 'setLocale') this.locale = (parsed.data as Input<'setLocale'>).locale;
+      return { ok: true, value: value ?? null };
+    } catch (err) {
+      return { ok: false, error: this.errorData(err, method) };
+    }
+  }
+
+  /**
+   * Check one bridge frame's envelope. Returns the request, or the id to answer (0 when the frame
+   * has no usable id) with the error that names the problem.
+   */
+  parseFrame(text: string): { ok: true; id: number; method: TerminalMethod; input: unknown } | { ok: false; id: number; error: ErrorData } {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return { ok: false, id: 0, error: new DomainError('invalid_input', { field: 'frame', problem: 'is not JSON' }).toData(this.locale) };
+    }
+    const id = frame && typeof frame === 'object' && Number.isSafeInteger((frame as { id?: unknown }).id) ? Number((frame as { id: number }).id) : 0;
+    const r = bridgeRequestSchema.safeParse(frame);
+    if (!r.success) return { ok: false, id: id > 0 ? id : 0, error: invalidInput(r.error, '').toData(this.locale) };
+    return { ok: true, id: r.data.id, method: r.data.method, input: r.data.input };
+  }
+}

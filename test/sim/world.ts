@@ -1,0 +1,453 @@
+/**
+ * A seeded, deterministic world for the sync simulation: the real server engine (SQLite store,
+ * group committer, hub) and several real terminal cores (SQLite cache, outbox, sync client) on
+ * virtual time, connected by the simulated network. `run()` plays random operations and faults,
+ * lets everything settle, and `check()` asserts the invariants of issue 4.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { badgeHash, tokenHash } from '../../src-shared/crypto/hash.js';
+import { MINUTE_MS } from '../../src-shared/domain/config.js';
+import { DomainError } from '../../src-shared/domain/errors.js';
+import { resolveTaskLimit } from '../../src-shared/domain/rules.js';
+import { GroupCommitter } from '../../src-server/engine/committer.js';
+import { expireDue, userOperation } from '../../src-server/engine/mutations.js';
+import { silentLogger } from '../../src-server/log.js';
+import { Metrics } from '../../src-server/metrics.js';
+import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
+import { SyncHub } from '../../src-server/sync/hub.js';
+import { TerminalStore } from '../../src-main/core/store.js';
+import { TerminalCore } from '../../src-main/core/terminal.js';
+import { SimNetwork, type Faults } from './network.js';
+import { VirtualTime, prng } from './scheduler.js';
+
+const T0 = Date.UTC(2026, 2, 2, 6, 0, 0);
+const SHM = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+
+interface SimTerminal {
+  id: string;
+  token: string;
+  departments: string[];
+  operators: string[];
+  skewMs: number;
+  core: TerminalCore | null;
+}
+
+interface Server {
+  store: SqliteServerStore;
+  committer: GroupCommitter;
+  hub: SyncHub;
+}
+
+export interface WorldOptions {
+  steps: number;
+  faults: Faults;
+}
+
+const OPERATORS: Array<{ id: string; departments: string[]; limit: number | null }> = [
+  { id: 'op1', departments: ['d1'], limit: null },
+  { id: 'op2', departments: ['d1'], limit: 2 },
+  { id: 'op3', departments: ['d1', 'd2'], limit: 3 },
+  { id: 'op4', departments: ['d2'], limit: null },
+  { id: 'op5', departments: ['d2'], limit: 1 },
+  { id: 'op6', departments: ['d1'], limit: null },
+];
+
+export class World {
+  readonly rng: () => number;
+  readonly time = new VirtualTime(T0);
+  readonly net: SimNetwork;
+  readonly dir: string;
+  readonly trace: string[] = [];
+  server: Server | null = null;
+  readonly terminals: SimTerminal[];
+  private salt = '';
+
+  constructor(
+    readonly seed: number,
+    private readonly options: WorldOptions,
+  ) {
+    this.rng = prng(seed);
+    this.net = new SimNetwork(prng(seed ^ 0x5eed), options.faults, (l) => this.log(l));
+    this.dir = fs.mkdtempSync(path.join(SHM, `sim-${seed}-`));
+    this.terminals = [
+      { id: 'k1', token: 'sim-token-k1', departments: ['d1'], operators: ['op1', 'op2', 'op3', 'op6'], skewMs: 0, core: null },
+      { id: 'k2', token: 'sim-token-k2', departments: ['d1'], operators: ['op1', 'op2', 'op6'], skewMs: -90_000, core: null },
+      { id: 'k3', token: 'sim-token-k3', departments: ['d1', 'd2'], operators: ['op3', 'op4', 'op5', 'op1'], skewMs: 45 * MINUTE_MS, core: null },
+    ];
+  }
+
+  log(line: string): void {
+    this.trace.push(`[${Math.round((this.time.now() - T0) / 1000)}s] ${line}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Setup
+
+  private async seedPlant(store: SqliteServerStore): Promise<void> {
+    const now = this.time.now();
+    this.salt = await store.siteSalt();
+    await store.setConfig({ defaultTaskLimit: 4, cooldownMinutes: 2, assignmentExpiryMinutes: 90, claimMaxAgeMinutes: 480, exclusionPairs: [['make', 'inspect']] }, now);
+    await store.upsertDepartment({ id: 'd1', name: 'Machining', taskLimit: null }, now);
+    await store.upsertDepartment({ id: 'd2', name: 'Quality', taskLimit: null }, now);
+    for (const o of OPERATORS) {
+      await store.createUser(
+        {
+          id: o.id,
+          displayName: `Operator ${o.id}`,
+          roles: ['operator'],
+          departmentIds: o.departments,
+          badgeHash: badgeHash(this.salt, `BADGE-${o.id}`),
+          pinHash: null,
+          passwordHash: null,
+          active: true,
+          taskLimit: o.limit,
+          skills: [],
+          qualityScore: 0.5,
+        },
+        now,
+      );
+    }
+    await store.createUser(
+      { id: 'sup', displayName: 'Supervisor', roles: ['supervisor', 'admin'], departmentIds: ['d1', 'd2'], badgeHash: null, pinHash: null, passwordHash: null, active: true, taskLimit: null, skills: [], qualityScore: 0.5 },
+      now,
+    );
+    for (const t of this.terminals) {
+      await store.createTerminal({ id: t.id, name: `Kiosk ${t.id}`, departments: t.departments, tokenHash: tokenHash(t.token) }, now);
+    }
+    const rows = [];
+    for (let wo = 1; wo <= 4; wo++) {
+      for (const [step, dept] of [
+        ['cut', 'd1'],
+        ['make', 'd1'],
+        ['inspect', wo % 2 ? 'd2' : 'd1'],
+      ] as const) {
+        rows.push({
+          taskId: `w${wo}-${step}`,
+          workOrderNumber: `WO-${wo}`,
+          workOrderTitle: '',
+          step,
+          workContent: `${step} for WO-${wo}`,
+          departmentId: dept,
+          status: wo === 4 && step === 'cut' ? ('draft' as const) : ('pending' as const),
+          priority: (wo * 7) % 5,
+          dueAt: null,
+          requiredSkills: [],
+        });
+      }
+    }
+    const r = await store.importTasks(rows, now);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  }
+
+  private taskIds(departments?: string[]): string[] {
+    const all = [];
+    for (let wo = 1; wo <= 4; wo++) {
+      for (const step of ['cut', 'make', 'inspect']) {
+        const dept = step === 'inspect' ? (wo % 2 ? 'd2' : 'd1') : 'd1';
+        if (!departments || departments.includes(dept)) all.push(`w${wo}-${step}`);
+      }
+    }
+    all.push('ghost-task');
+    return all;
+  }
+
+  async startServer(): Promise<void> {
+    const file = path.join(this.dir, 'server.db');
+    const fresh = !fs.existsSync(file);
+    const store = new SqliteServerStore(file, { synchronous: 'OFF' });
+    if (fresh) await this.seedPlant(store);
+    else this.salt = await store.siteSalt();
+    const hub = new SyncHub(store, this.time, silentLogger(), new Metrics({ defaultMetrics: false }), {
+      heartbeatMs: 0,
+      pushIntervalMs: 0,
+      handshakeTimeoutMs: 0,
+      pageSize: 4,
+    });
+    const committer = new GroupCommitter(store, this.time, (d, h) => hub.notifyChanged(d, h));
+    hub.setCommitter(committer);
+    hub.startTimers();
+    this.server = { store, committer, hub };
+    this.net.hub = hub;
+    this.log('server started');
+  }
+
+  /** The server dies without a goodbye: connections reset, what was not committed is gone. */
+  async crashServer(): Promise<void> {
+    if (!this.server) return;
+    this.log('server crashed');
+    this.net.hub = null;
+    this.net.serverCrashed();
+    await this.settle();
+    await this.server.store.close();
+    this.server = null;
+  }
+
+  startTerminal(t: SimTerminal): void {
+    const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: 'OFF' });
+    const random = prng(Math.floor(this.rng() * 2 ** 31));
+    t.core = new TerminalCore({
+      store,
+      settings: { serverUrl: 'sim://server', terminalId: t.id, token: t.token, idleTimeoutSeconds: 0, locale: 'en' },
+      clock: this.time.skewed(t.skewMs),
+      scheduler: this.time.scheduler(),
+      random,
+      dialer: () => this.net.dialer(t.id),
+      appVersion: 'sim',
+      sync: { pingIntervalMs: 2000, pongTimeoutMs: 5000, backoffInitialMs: 200, backoffMaxMs: 4000 },
+    });
+    t.core.startSyncing();
+    this.log(`terminal ${t.id} started`);
+  }
+
+  stopTerminal(t: SimTerminal): void {
+    if (!t.core) return;
+    this.log(`terminal ${t.id} stopped`);
+    t.core.close();
+    t.core = null;
+  }
+
+  /** Let promises, immediates and queued commits run until nothing moves. */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 12; i++) await new Promise((r) => setImmediate(r));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Random play
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.rng() * items.length)]!;
+  }
+
+  private async operatorAction(t: SimTerminal): Promise<void> {
+    const core = t.core!;
+    const snap = await core.getSnapshot();
+    const r = this.rng();
+    let label = '';
+    try {
+      if (!snap.session || r < 0.08) {
+        const op = this.pick(t.operators);
+        label = `${t.id} signIn ${op}`;
+        await core.signIn({ badge: `BADGE-${op}` });
+      } else if (r < 0.12) {
+        label = `${t.id} signOut`;
+        await core.signOut();
+      } else {
+        const mine = (await core.listMine()).map((x) => x.id);
+        const claimable = (await core.listClaimable({ offset: 0, limit: 50 })).items.map((x) => x.id);
+        const anyTask = claimable.length && this.rng() < 0.7 ? this.pick(claimable) : this.pick(this.taskIds(t.departments));
+        const own = mine.length && this.rng() < 0.7 ? this.pick(mine) : anyTask;
+        const k = this.rng();
+        const name = k < 0.45 ? 'claim' : k < 0.65 ? 'start' : k < 0.8 ? 'complete' : k < 0.92 ? 'release' : 'reject';
+        const taskId = name === 'claim' ? anyTask : own;
+        label = `${t.id} ${snap.session.userId} ${name} ${taskId}`;
+        if (name === 'reject') await core.reject({ taskId, reason: this.rng() < 0.2 ? ' ' : 'not today' });
+        else await core[name]({ taskId });
+      }
+      this.log(`${label} -> ok`);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      this.log(`${label} -> refused locally: ${e.code}`);
+    }
+  }
+
+  private async supervisorAction(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    const taskId = this.pick(this.taskIds());
+    const userId = this.pick(OPERATORS).id;
+    const mode = this.rng() < 0.5 ? 'assign' : 'reassign';
+    const r = await s.committer.submit((now) => userOperation({ name: mode, taskId, userId }, 'sup', now, 'http'));
+    this.log(`supervisor ${mode} ${taskId} to ${userId} -> ${r.ok ? 'ok' : r.error!.code}`);
+  }
+
+  async step(): Promise<void> {
+    const r = this.rng();
+    const live = this.terminals.filter((t) => t.core);
+    if (r < 0.38 && live.length) await this.operatorAction(this.pick(live));
+    else if (r < 0.62) {
+      const n = 1 + Math.floor(this.rng() * 8);
+      for (let i = 0; i < n && this.net.deliverOne(); i++) await this.settle();
+    } else if (r < 0.7) this.server?.hub.pushDirty();
+    else if (r < 0.8) this.time.advance(Math.floor(this.rng() * 4000));
+    else if (r < 0.83) this.time.advance(Math.floor(this.rng() * 20 * MINUTE_MS));
+    else if (r < 0.835) this.time.advance(9 * 60 * MINUTE_MS);
+    else if (r < 0.86) {
+      const l = this.net.randomOpenLink();
+      if (l) this.net.reset(l);
+    } else if (r < 0.875) {
+      const t = this.pick(this.terminals);
+      if (this.net.partitioned.has(t.id)) this.net.heal(t.id);
+      else this.net.partition(t.id);
+    } else if (r < 0.89) {
+      const t = this.pick(this.terminals);
+      if (t.core) this.stopTerminal(t);
+      else this.startTerminal(t);
+    } else if (r < 0.895) {
+      if (this.server) await this.crashServer();
+      else await this.startServer();
+    } else if (r < 0.93) await this.supervisorAction();
+    else if (r < 0.95 && this.server) {
+      const expired = await this.server.committer.submit((now) => expireDue(now));
+      if (expired.length) this.log(`expired ${expired.join(',')}`);
+    } else if (r < 0.98 && live.length) {
+      // A terminal hears that the network is back.
+      this.pick(live).core!.kick();
+    } else {
+      const t = this.pick(this.terminals);
+      if (this.net.partitioned.has(t.id)) this.net.heal(t.id);
+    }
+    await this.settle();
+  }
+
+  async run(): Promise<void> {
+    await this.startServer();
+    for (const t of this.terminals) this.startTerminal(t);
+    await this.settle();
+    for (let i = 0; i < this.options.steps; i++) await this.step();
+    await this.quiesce();
+  }
+
+  /** Heal everything and let the system run until it is quiet (bounded). */
+  async quiesce(): Promise<void> {
+    this.log('--- quiesce ---');
+    if (!this.server) await this.startServer();
+    for (const t of this.terminals) {
+      this.net.heal(t.id);
+      if (!t.core) this.startTerminal(t);
+    }
+    for (let round = 0; round < 400; round++) {
+      for (let i = 0; i < 500 && this.net.deliverOne(); i++) await this.settle();
+      this.server!.hub.pushDirty();
+      await this.settle();
+      if (this.net.inFlight() === 0 && (await this.converged()) === null) return;
+      this.time.advance(1000);
+      await this.settle();
+    }
+    throw new Error(`did not converge: ${await this.converged()}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Invariants
+
+  /** Null when every terminal is online with an empty outbox and the server's state; else why not. */
+  async converged(): Promise<string | null> {
+    const s = this.server!;
+    const now = this.time.now();
+    for (const t of this.terminals) {
+      const core = t.core!;
+      const sync = core.syncStatus();
+      if (sync.status !== 'online') return `${t.id} is ${sync.status}`;
+      if (sync.pending > 0) return `${t.id} has ${sync.pending} pending`;
+      const serverTasks = (await s.store.listTasks({}, { limit: 1000, offset: 0 })).items.filter((x) => x.departmentId && t.departments.includes(x.departmentId));
+      for (const st of serverTasks) {
+        const local = core.store.baseTask(st.id);
+        const open = st.status === 'draft' || st.status === 'pending' || st.status === 'in_progress';
+        if (!local) {
+          if (open) return `${t.id} lacks open task ${st.id}`;
+          continue;
+        }
+        if (local.version !== st.version || local.status !== st.status || local.operatorId !== st.operatorId) {
+          return `${t.id} has ${st.id} v${local.version} ${local.status}/${local.operatorId}, server v${st.version} ${st.status}/${st.operatorId}`;
+        }
+        const visible = core.store.task(st.id);
+        if (JSON.stringify(visible) !== JSON.stringify(local)) return `${t.id} shows ${st.id} differently from its base`;
+        const serverSync = (await s.store.getTask(st.id, now))!;
+        if (JSON.stringify(local.workedBy) !== JSON.stringify(serverSync.workedBy)) return `${t.id} workedBy of ${st.id} differs`;
+      }
+    }
+    return null;
+  }
+
+  async check(): Promise<void> {
+    const s = this.server!;
+    const db = s.store.db;
+    // OWN-1: never two holders; the task row agrees with its active assignment.
+    const doubles = db.prepare(`SELECT task_id FROM assignments WHERE status IN ('assigned','accepted','in_progress') GROUP BY task_id HAVING COUNT(*) > 1`).all();
+    if (doubles.length) throw new Error(`OWN-1 broken: ${JSON.stringify(doubles)}`);
+    const mismatched = db
+      .prepare(
+        `SELECT t.id FROM tasks t LEFT JOIN assignments a ON a.task_id = t.id AND a.status IN ('assigned','accepted','in_progress')
+         WHERE t.status IN ('pending','in_progress') AND COALESCE(t.operator_id, '') <> COALESCE(a.user_id, '')`,
+      )
+      .all();
+    if (mismatched.length) throw new Error(`task rows disagree with assignments: ${JSON.stringify(mismatched)}`);
+    // CLM-4: nobody above their limit.
+    const config = await s.store.getConfig();
+    for (const o of OPERATORS) {
+      const user = (await s.store.getUser(o.id))!;
+      const limit = Math.max(...user.departmentIds.map((d) => resolveTaskLimit(config, { id: d, name: d, taskLimit: null }, user)));
+      const held = (await s.store.listTasks({ operatorId: o.id }, { limit: 100, offset: 0 })).items.filter((t) => t.status === 'pending' || t.status === 'in_progress').length;
+      if (held > limit) throw new Error(`CLM-4 broken: ${o.id} holds ${held} > ${limit}`);
+    }
+    for (const t of this.terminals) {
+      const store = t.core!.store;
+      // Every outbox entry got exactly one outcome; the outbox is empty.
+      const made = store.meta<number>('nextMutationId', 1) - 1;
+      if (store.outboxSize() !== 0) throw new Error(`${t.id} outbox not empty`);
+      if (store.outcomeCount() !== made) throw new Error(`${t.id} made ${made} mutations but holds ${store.outcomeCount()} outcomes`);
+      // Nothing acknowledged lost or applied twice: one audit row per processed mutation, agreeing with the outcome.
+      const audit = db
+        .prepare(`SELECT json_extract(details, '$.mutationId') AS id, outcome, action FROM audit_events WHERE terminal_id = ? ORDER BY id`)
+        .all(t.id) as Array<{ id: number; outcome: string; action: string }>;
+      const byId = new Map<number, { outcome: string; action: string }>();
+      for (const a of audit) {
+        if (byId.has(a.id)) throw new Error(`${t.id} mutation ${a.id} processed twice`);
+        byId.set(a.id, a);
+      }
+      for (let id = 1; id <= made; id++) {
+        const local = store.outcome(id);
+        const server = byId.get(id);
+        if (!local || !server) throw new Error(`${t.id} mutation ${id}: local ${JSON.stringify(local)} server ${JSON.stringify(server)}`);
+        const localCode = local.status === 'applied' ? 'applied' : (local.result as { code: string }).code;
+        if (localCode !== server.outcome) throw new Error(`${t.id} mutation ${id}: terminal says ${localCode}, server ${server.outcome}`);
+      }
+      // Every rejected claim left a conflict record.
+      const conflicts = new Set(store.allConflicts().map((c) => c.mutationId));
+      for (let id = 1; id <= made; id++) {
+        const local = store.outcome(id)!;
+        if (local.status === 'rejected' && byId.get(id)!.action === 'claim' && !conflicts.has(id)) {
+          throw new Error(`${t.id} rejected claim ${id} left no conflict record`);
+        }
+      }
+    }
+    const why = await this.converged();
+    if (why) throw new Error(`not converged: ${why}`);
+  }
+
+  stats(): { mutations: number; rejectedClaims: number } {
+    let mutations = 0;
+    let rejectedClaims = 0;
+    for (const t of this.terminals) {
+      if (!t.core) continue;
+      mutations += t.core.store.outcomeCount();
+      rejectedClaims += t.core.store.allConflicts().length;
+    }
+    return { mutations, rejectedClaims };
+  }
+
+  async dispose(): Promise<void> {
+    for (const t of this.terminals) this.stopTerminal(t);
+    if (this.server) {
+      await this.server.hub.close();
+      await this.server.committer.close();
+      await this.server.store.close();
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function runSeed(seed: number, options: WorldOptions): Promise<{ mutations: number; rejectedClaims: number }> {
+  const world = new World(seed, options);
+  try {
+    await world.run();
+    await world.check();
+    return world.stats();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`sync simulation failed for seed ${seed}: ${message}\n--- last events ---\n${world.trace.slice(-60).join('\n')}`);
+  } finally {
+    await world.dispose();
+  }
+}
