@@ -1,0 +1,145 @@
+/**
+ * PROTO-7 with a real server process: killed with SIGKILL in the middle of a claim load, it
+ * restarts with every acknowledged mutation present exactly once.
+ */
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tokenHash } from '../src-shared/crypto/hash.js';
+import type { MutationOutcome } from '../src-shared/protocol/v1.js';
+import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
+import { T0, newUser, taskRow } from './support/plant.js';
+import { TestClient } from './support/ws-client.js';
+
+const CLI = path.resolve('out/node/src-server/cli.js');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
+  children.push(child);
+  const lines = readline.createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 15 s')), 15_000);
+    lines.on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === 'sync server listening' && rec.url) {
+          clearTimeout(timer);
+          resolve(rec.url);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+  });
+  return { child, url };
+}
+
+const TERMINALS = 8;
+
+describe('server crash', () => {
+  it('PROTO-7 after SIGKILL mid-load, every acknowledged mutation is present exactly once and re-sent mutations never apply twice', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-'));
+    dirs.push(dataDir);
+    const seed = new SqliteServerStore(path.join(dataDir, 'claims.db'));
+    await seed.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: null }, T0);
+    for (let i = 1; i <= TERMINALS; i++) {
+      await seed.createUser(newUser(`op${i}`, { taskLimit: 1000 }), T0);
+      await seed.createTerminal({ id: `k${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`token-${i}`) }, T0);
+    }
+    const rows = Array.from({ length: 400 }, (_, i) => taskRow(`t${String(i).padStart(3, '0')}`));
+    expect((await seed.importTasks(rows, T0)).ok).toBe(true);
+    await seed.close();
+
+    let server = await startProcess(dataDir);
+    const wsUrl = `${server.url.replace(/^http/, 'ws')}/sync`;
+    const clients: TestClient[] = [];
+    for (let i = 1; i <= TERMINALS; i++) {
+      const c = await TestClient.connect(wsUrl, { terminalId: `k${i}`, token: `token-${i}` });
+      await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: `op${i}` }]);
+      clients.push(c);
+    }
+    // Every terminal claims every task, in its own random order, one push after another.
+    const sent = clients.map(() => new Map<number, string>());
+    const acked = clients.map(() => new Map<number, MutationOutcome>());
+    let stop = false;
+    const loops = clients.map(async (c, i) => {
+      const order = rows.map((r) => r.taskId).sort(() => Math.random() - 0.5);
+      let id = 2;
+      for (let k = 0; k < order.length && !stop; k += 3) {
+        const batch = order.slice(k, k + 3).map((taskId, j) => ({ id: id + j, name: 'claim', args: { taskId }, operatorId: `op${i + 1}` }));
+        for (const m of batch) sent[i]!.set(m.id, m.args.taskId);
+        id += batch.length;
+        try {
+          const outs = await c.mutate(batch);
+          for (const o of outs) acked[i]!.set(o.id, o);
+        } catch {
+          return; // the server died under us
+        }
+      }
+    });
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (acked.reduce((n, m) => n + m.size, 0) >= 300) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
+    server.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(loops);
+    for (const c of clients) c.close();
+    const acknowledged = acked.reduce((n, m) => n + m.size, 0);
+    expect(acknowledged).toBeGreaterThanOrEqual(300);
+
+    server = await startProcess(dataDir);
+    const wsUrl2 = `${server.url.replace(/^http/, 'ws')}/sync`;
+    for (let i = 0; i < TERMINALS; i++) {
+      // Reconnect as a terminal that lost every outcome: the server re-sends what it stored.
+      const c = await TestClient.connect(wsUrl2, { terminalId: `k${i + 1}`, token: `token-${i + 1}`, lastAckedMutationId: 1 });
+      const welcome = c.frames[0]!;
+      expect(welcome.type).toBe('welcome');
+      const lastProcessed = welcome.type === 'welcome' ? welcome.lastMutationId : 0;
+      for (const [id] of acked[i]!) expect(id).toBeLessThanOrEqual(lastProcessed);
+      if (lastProcessed > 1) await c.waitFor((f) => f.type === 'results' && f.outcomes.some((o) => o.id === lastProcessed));
+      const resent = new Map(c.outcomes().map((o) => [o.id, o]));
+      for (const [id, outcome] of acked[i]!) expect(resent.get(id), `terminal k${i + 1} mutation ${id}`).toEqual(outcome);
+      // Re-send everything that was sent: processed ones get their stored answer, the rest apply now.
+      const again = await c.mutate([...sent[i]!].map(([id, taskId]) => ({ id, name: 'claim', args: { taskId }, operatorId: `op${i + 1}` })));
+      for (const o of again) if (acked[i]!.has(o.id)) expect(o).toEqual(acked[i]!.get(o.id));
+      c.close();
+    }
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+
+    const db = new Database(path.join(dataDir, 'claims.db'), { readonly: true });
+    try {
+      const twice = db
+        .prepare(`SELECT terminal_id, json_extract(details, '$.mutationId') AS m, COUNT(*) AS n FROM audit_events WHERE via = 'terminal' GROUP BY 1, 2 HAVING n > 1`)
+        .all();
+      expect(twice).toEqual([]);
+      const holders = db.prepare(`SELECT task_id FROM assignments WHERE status = 'accepted' GROUP BY task_id HAVING COUNT(*) > 1`).all();
+      expect(holders).toEqual([]);
+      const applied = db.prepare(`SELECT COUNT(*) FROM audit_events WHERE via = 'terminal' AND action = 'claim' AND outcome = 'applied'`).pluck().get();
+      expect(db.prepare(`SELECT COUNT(*) FROM assignments`).pluck().get()).toBe(applied);
+      expect(db.prepare('SELECT COUNT(*) FROM tasks WHERE operator_id IS NOT NULL').pluck().get()).toBe(applied);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});
