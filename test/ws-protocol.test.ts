@@ -260,6 +260,12 @@ describe('read sync', () => {
     expect((watcher.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('delta');
     await server.store.createTerminal({ id: 'kq', name: 'QA kiosk', departments: ['qa'], tokenHash: tokenHash('qa-token') }, server.clock.now());
     const qa = await connect({ terminalId: 'kq', token: 'qa-token', cursor: head });
+    // Each first hears that it is caught up (an empty page), and acknowledges it.
+    for (const c of [watcher, qa]) {
+      const caughtUp = await c.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes');
+      expect(caughtUp).toMatchObject({ mode: 'delta', cursor: head, more: false, tasks: [] });
+      c.ackAll();
+    }
     await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'ann', now));
     const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0);
     expect(page).toMatchObject({ mode: 'delta', reset: false });

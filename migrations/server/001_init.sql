@@ -62,7 +62,7 @@ CREATE INDEX tasks_claimable ON tasks(department_id, priority DESC, due_at, crea
   WHERE status = 'pending' AND operator_id IS NULL;
 CREATE INDEX tasks_by_operator ON tasks(operator_id, status) WHERE operator_id IS NOT NULL;
 CREATE INDEX tasks_by_work_order ON tasks(work_order_id);
-CREATE INDEX tasks_by_department ON tasks(department_id, status);
+CREATE INDEX tasks_by_department ON tasks(department_id);
 
 CREATE TABLE assignments (
   id            INTEGER PRIMARY KEY,
@@ -79,12 +79,12 @@ CREATE TABLE assignments (
   ended_at      INTEGER,
   updated_at    INTEGER NOT NULL
 ) STRICT;
--- OWN-1: a task never has two holders.
+-- OWN-1: a task never has two holders. This also enforces DUP-1 (no duplicate active
+-- (user, task, step)): one active assignment per task leaves no room for a second one.
 CREATE UNIQUE INDEX assignments_one_holder ON assignments(task_id)
   WHERE status IN ('assigned', 'accepted', 'in_progress');
--- DUP-1: no duplicate active (user, task, step).
-CREATE UNIQUE INDEX assignments_no_duplicate ON assignments(user_id, task_id, step)
-  WHERE status IN ('assigned', 'accepted', 'in_progress');
+-- SYNC: who worked on a task (workedBy), and a task's assignment history.
+CREATE INDEX assignments_by_task ON assignments(task_id, user_id);
 -- XSTEP-1: what a user did on a work order.
 CREATE INDEX assignments_by_user_work_order ON assignments(user_id, work_order_id);
 -- EXP-1: unstarted assignments by age.
@@ -140,7 +140,6 @@ CREATE TABLE changes (
   at            INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX changes_by_entity ON changes(entity, entity_id, department_id);
-CREATE INDEX changes_by_department ON changes(department_id, seq);
 
 CREATE TABLE audit_events (
   id          INTEGER PRIMARY KEY,
@@ -153,8 +152,7 @@ CREATE TABLE audit_events (
   task_id     TEXT,
   details     TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
-CREATE INDEX audit_by_task ON audit_events(task_id, at);
-CREATE INDEX audit_by_at ON audit_events(at);
+CREATE INDEX audit_by_task ON audit_events(task_id);
 
 CREATE TABLE notifications (
   id         INTEGER PRIMARY KEY,
@@ -165,7 +163,7 @@ CREATE TABLE notifications (
   created_at INTEGER NOT NULL,
   read_at    INTEGER
 ) STRICT;
-CREATE INDEX notifications_by_user ON notifications(user_id, created_at);
+CREATE INDEX notifications_by_user ON notifications(user_id);
 
 -- Bearer tokens for API clients and signed-in supervisors; only the hash is stored.
 CREATE TABLE api_tokens (

@@ -155,6 +155,20 @@ export class SyncHub {
     return [...this.conns.keys()];
   }
 
+  /**
+   * Drop a terminal's live connection (it was disabled, its token replaced, or its departments
+   * changed): it has to authenticate again and gets a fresh view of its departments.
+   */
+  disconnect(terminalId: string, reason: string): void {
+    const conn = this.conns.get(terminalId);
+    if (!conn) return;
+    this.log.info({ terminal: terminalId, reason }, 'disconnecting terminal');
+    conn.ws.close(CLOSE_CODES.unauthorized, reason);
+    conn.closed = true;
+    this.conns.delete(terminalId);
+    this.metrics.connections.set(this.conns.size);
+  }
+
   /** Called after each durable commit: mark interested terminals for the next push. */
   notifyChanged(departments: Set<string>, headSeq: number): void {
     this.head = Math.max(this.head, headSeq);

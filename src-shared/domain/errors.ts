@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   cross_step_excluded: 422,
   claim_stale: 422,
   no_eligible_operator: 422,
+  import_rejected: 422,
   // 413 / 429 / 5xx: limits and faults
   payload_too_large: 413,
   sign_in_locked: 429,
@@ -79,6 +80,9 @@ export interface ErrorDetails {
   field?: string;
   problem?: string;
   userId?: string;
+  /** import_rejected: how many rows are bad, and each problem. */
+  badRows?: number;
+  errors?: Array<{ row: number; field: string; message: string }>;
   /** sign_in_locked / rate_limited: seconds until the next try is allowed. */
   retryAfterSeconds?: number;
   [key: string]: unknown;

@@ -67,6 +67,9 @@ const TASK_SELECT = `
   JOIN work_orders wo ON wo.id = t.work_order_id
   LEFT JOIN users u ON u.id = t.operator_id`;
 
+const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;
+const TASK_BY_ID = `${TASK_SELECT} WHERE t.id = ?`;
+
 const USER_SELECT = `
   SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids
   FROM users u`;
@@ -191,8 +194,8 @@ export class SqliteServerStore implements ServerStore {
   // Change log
 
   private logChange(entity: string, entityId: string, departmentId: string, now: number): void {
-    this.q('DELETE FROM changes WHERE entity = ? AND entity_id = ? AND department_id = ?').run(entity, entityId, departmentId);
-    this.q('INSERT INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)').run(entity, entityId, departmentId, now);
+    // REPLACE drops the entity's previous row and numbers the new one after every other (AUTOINCREMENT).
+    this.q('INSERT OR REPLACE INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)').run(entity, entityId, departmentId, now);
     this.changed.add(departmentId);
   }
 
@@ -207,19 +210,53 @@ export class SqliteServerStore implements ServerStore {
   // -------------------------------------------------------------------------------------------
   // Engine operations (synchronous, inside the group transaction)
 
+  /** Tasks read or written by the current engine unit (cleared per unit), so nothing is read twice. */
+  private readonly unitTasks = new Map<string, Task>();
+
   private readTask(id: string): Task | null {
-    const r = this.q(`${TASK_SELECT} WHERE t.id = ?`).get(id) as Row | undefined;
+    const r = this.q(TASK_BY_ID).get(id) as Row | undefined;
     return r ? taskFromRow(r) : null;
   }
 
+  /**
+   * Users and departments change rarely and are read by every mutation: cached, dropped on every
+   * write through this store, and all of them (with the config) when another connection (the admin
+   * CLI) has committed since we last looked (`PRAGMA data_version`).
+   */
+  private dataVersion = -1;
+
+  private revalidateCaches(): void {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.userCache.clear();
+      this.departmentCache.clear();
+      this.configCache = null;
+    }
+  }
+
+  private readonly userCache = new Map<string, UserRecord | null>();
+  private readonly departmentCache = new Map<string, Department | null>();
+
   private readUser(id: string): UserRecord | null {
-    const r = this.q(`${USER_SELECT} WHERE u.id = ?`).get(id) as Row | undefined;
-    return r ? userFromRow(r) : null;
+    let u = this.userCache.get(id);
+    if (u === undefined) {
+      const r = this.q(`${USER_SELECT} WHERE u.id = ?`).get(id) as Row | undefined;
+      u = r ? userFromRow(r) : null;
+      if (this.userCache.size > 10_000) this.userCache.clear();
+      if (u) this.userCache.set(id, u);
+    }
+    return u;
   }
 
   private readDepartment(id: string): Department | null {
-    const r = this.q('SELECT * FROM departments WHERE id = ?').get(id) as Row | undefined;
-    return r ? departmentFromRow(r) : null;
+    let d = this.departmentCache.get(id);
+    if (d === undefined) {
+      const r = this.q('SELECT * FROM departments WHERE id = ?').get(id) as Row | undefined;
+      d = r ? departmentFromRow(r) : null;
+      if (d) this.departmentCache.set(id, d);
+    }
+    return d;
   }
 
   private readConfig(): SiteConfig {
@@ -232,7 +269,7 @@ export class SqliteServerStore implements ServerStore {
     const list = JSON.stringify(ids);
     const rows = this.q(`${TASK_SELECT} WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.id`).all(list) as Row[];
     const cooldowns = new Map<string, Array<{ userId: string; until: number }>>();
-    for (const c of this.q('SELECT task_id, user_id, until FROM cooldowns WHERE task_id IN (SELECT value FROM json_each(?)) AND until > ?').all(
+    for (const c of this.q('SELECT task_id, user_id, until FROM cooldowns WHERE task_id IN (SELECT value FROM json_each(?)) AND until > ? ORDER BY task_id, user_id').all(
       list,
       now,
     ) as Row[]) {
@@ -254,6 +291,18 @@ export class SqliteServerStore implements ServerStore {
     });
   }
 
+  /** One task as sent to terminals (the common case of loadSyncTasks, without json_each). */
+  private loadSyncTask(id: string, now: number): SyncTask | null {
+    const task = this.unitTasks.get(id) ?? this.readTask(id);
+    if (!task) return null;
+    const cooldowns = (this.q('SELECT user_id, until FROM cooldowns WHERE task_id = ? AND until > ? ORDER BY user_id').all(id, now) as Row[]).map((c) => ({
+      userId: c.user_id as string,
+      until: c.until as number,
+    }));
+    const workedBy = this.q(`SELECT DISTINCT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL} ORDER BY user_id`).pluck().all(id) as string[];
+    return { ...task, cooldowns, workedBy };
+  }
+
   private loadDirectoryUsers(ids: readonly string[]): DirectoryUser[] {
     if (ids.length === 0) return [];
     return (this.q(`${USER_SELECT} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(JSON.stringify(ids)) as Row[])
@@ -264,26 +313,26 @@ export class SqliteServerStore implements ServerStore {
   private applyEffect(e: Effect, now: number): void {
     switch (e.kind) {
       case 'task': {
-        const before = this.q('SELECT department_id, version FROM tasks WHERE id = ?').get(e.taskId) as Row | undefined;
-        if (!before || before.version !== e.version - 1) {
-          throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
-        }
-        this.q('UPDATE tasks SET operator_id = ?, status = ?, version = ?, updated_at = ? WHERE id = ?').run(
+        const info = this.q('UPDATE tasks SET operator_id = ?, status = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?').run(
           e.operatorId,
           e.status,
           e.version,
           now,
           e.taskId,
+          e.version - 1,
         );
-        this.logTask(e.taskId, [before.department_id as string | null], now);
+        if (info.changes !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
+        const known = this.unitTasks.get(e.taskId);
+        const department = known ? known.departmentId : (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string | null);
+        this.logTask(e.taskId, [department], now);
+        if (known) this.unitTasks.set(e.taskId, { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now });
         return;
       }
       case 'assignment.open': {
-        const wo = this.q('SELECT work_order_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string;
         this.q(
           `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(e.taskId, e.userId, e.step, wo, e.status, e.assignedBy, now, now);
+           SELECT id, ?, ?, work_order_id, ?, ?, ?, ? FROM tasks WHERE id = ?`,
+        ).run(e.userId, e.step, e.status, e.assignedBy, now, now, e.taskId);
         return;
       }
       case 'assignment.update': {
@@ -347,6 +396,7 @@ export class SqliteServerStore implements ServerStore {
       user: (userId) => this.readUser(userId),
       taskFacts: (taskId): TaskFactsRow => {
         const task = this.readTask(taskId);
+        if (task) this.unitTasks.set(taskId, task);
         return {
           task,
           department: task?.departmentId ? this.readDepartment(task.departmentId) : null,
@@ -360,9 +410,7 @@ export class SqliteServerStore implements ServerStore {
           ? ((this.q('SELECT until FROM cooldowns WHERE task_id = ? AND user_id = ?').pluck().get(task.id, userId) as number | undefined) ?? null)
           : null,
         workedSteps: task
-          ? (this.q(`SELECT DISTINCT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`)
-              .pluck()
-              .all(userId, task.workOrderId) as string[])
+          ? [...new Set(this.q(WORKED_STEPS).pluck().all(userId, task.workOrderId) as string[])]
           : [],
       }),
       qualityScore: (userId) => (this.q('SELECT quality_score FROM users WHERE id = ?').pluck().get(userId) as number | undefined) ?? 0,
@@ -388,7 +436,7 @@ export class SqliteServerStore implements ServerStore {
         this.q('UPDATE terminals SET last_mutation_id = MAX(last_mutation_id, ?) WHERE id = ?').run(mutationId, terminalId);
       },
       audit: (entry, now) => this.writeAudit(entry, now),
-      syncTask: (taskId, now) => this.loadSyncTasks([taskId], now)[0] ?? null,
+      syncTask: (taskId, now) => this.loadSyncTask(taskId, now),
       unstartedAssignments: (createdBefore, limit) =>
         (this.q(
           `SELECT task_id, user_id, status, created_at, started_at FROM assignments
@@ -431,9 +479,11 @@ export class SqliteServerStore implements ServerStore {
   runGroupSync<T>(units: ReadonlyArray<() => Eng<T>>): GroupResult<T> {
     const results: GroupResult<T>['results'] = [];
     this.changed = new Set();
+    this.revalidateCaches();
     this.q('BEGIN IMMEDIATE').run();
     try {
       for (const unit of units) {
+        this.unitTasks.clear();
         this.q('SAVEPOINT unit').run();
         try {
           const value = runSync(unit(), this.ops);
@@ -450,6 +500,8 @@ export class SqliteServerStore implements ServerStore {
       if (this.db.inTransaction) this.q('ROLLBACK').run();
       this.configCache = null;
       throw error;
+    } finally {
+      this.unitTasks.clear();
     }
     const changedDepartments = this.changed;
     this.changed = new Set();
@@ -485,6 +537,7 @@ export class SqliteServerStore implements ServerStore {
   // Departments and users
 
   async upsertDepartment(d: Department, now: number): Promise<void> {
+    this.departmentCache.delete(d.id);
     this.write(() => {
       this.q(
         `INSERT INTO departments (id, name, task_limit, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -504,6 +557,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async createUser(u: NewUser, now: number): Promise<void> {
+    this.userCache.delete(u.id);
     this.write(() => {
       this.q(
         `INSERT INTO users (id, display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, created_at, updated_at)
@@ -528,6 +582,14 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async updateUser(id: string, patch: UserPatch, now: number): Promise<void> {
+    try {
+      this.updateUserSync(id, patch, now);
+    } finally {
+      this.userCache.delete(id);
+    }
+  }
+
+  private updateUserSync(id: string, patch: UserPatch, now: number): void {
     this.write(() => {
       const before = this.readUser(id);
       if (!before) throw new Error(`user ${id} does not exist`);
@@ -782,7 +844,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async getTask(id: string, now: number): Promise<SyncTask | null> {
-    return this.loadSyncTasks([id], now)[0] ?? null;
+    return this.loadSyncTask(id, now);
   }
 
   async listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>> {

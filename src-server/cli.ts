@@ -1,0 +1,785 @@
+#!/usr/bin/env node
+/**
+ * The admin CLI of the sync server (`shopfloor-server`, or `npm run server -- <command>`):
+ * start the server, create and back up its database, seed a demo plant, import work orders, and
+ * enrol departments, people, terminals and API tokens.
+ *
+ * Secrets (terminal and API tokens, demo passwords) are printed once; only their hashes are stored
+ * (CLI-1). A bad command line gets one line on stderr that says what was wrong and what to do, and
+ * exit code 2; a well-formed command the data or the system refuses gets one line and exit code 1;
+ * never a stack trace for either (CLI-2).
+ */
+import Database from 'better-sqlite3';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../src-shared/clock.js';
+import { badgeHash, hashSecret, newToken, normalizeBadge, randomHex, tokenHash } from '../src-shared/crypto/hash.js';
+import { ROLES, type Role } from '../src-shared/domain/types.js';
+import { idSchema } from '../src-shared/protocol/v1.js';
+import { DATABASE_FILE, startServer, type RunningServer } from './app.js';
+import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
+import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
+import { createLogger } from './log.js';
+import { SqliteServerStore } from './store/sqlite/store.js';
+import type { ImportRowError } from './store/types.js';
+
+const BIN = 'shopfloor-server';
+export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
+
+/** The command line is wrong: exit code 2. */
+class UsageError extends Error {}
+/** The command is well-formed but cannot be done: exit code 1. */
+class Failure extends Error {}
+
+export function defaultDataDir(): string {
+  return path.join(os.homedir(), '.shopfloor-claims', 'server');
+}
+
+const out = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Argument parsers (a thrown InvalidArgumentError becomes a one-line usage error)
+
+function parseId(value: string): string {
+  const r = idSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const why = issue?.code === 'invalid_format' || !issue ? 'is not a valid id' : issue.message;
+    throw new InvalidArgumentError(`${why}; use 1-64 letters, digits and . _ : -, starting with a letter or digit`);
+  }
+  return r.data;
+}
+
+function parseIntIn(min: number, max: number) {
+  return (value: string): number => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parseName(value: string): string {
+  const name = value.trim();
+  if (!name) throw new InvalidArgumentError('must not be empty');
+  if (name.length > 200) throw new InvalidArgumentError('must be at most 200 characters');
+  return name;
+}
+
+/** Repeatable and comma-separated: `--role operator --role supervisor` or `--role operator,supervisor`. */
+function collectRoles(value: string, previous: Role[] = []): Role[] {
+  const parts = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (parts.length === 0) throw new InvalidArgumentError(`name a role: ${ROLES.join(', ')}`);
+  const roles = [...previous];
+  for (const part of parts) {
+    if (!(ROLES as readonly string[]).includes(part)) throw new InvalidArgumentError(`unknown role "${part}"; roles are ${ROLES.join(', ')}`);
+    if (!roles.includes(part as Role)) roles.push(part as Role);
+  }
+  return roles;
+}
+
+function collectIds(value: string, previous: string[] = []): string[] {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new InvalidArgumentError('name at least one department id');
+  const ids = [...previous];
+  for (const part of parts) {
+    const id = parseId(part);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+function parseSkills(value: string): string[] {
+  const skills = [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (skills.some((s) => s.length > 64)) throw new InvalidArgumentError('each skill must be at most 64 characters');
+  if (skills.length > 50) throw new InvalidArgumentError('at most 50 skills');
+  return skills;
+}
+
+function parseBadge(value: string): string {
+  const badge = normalizeBadge(value);
+  if (!badge) throw new InvalidArgumentError('must not be empty');
+  if (badge.length > 64) throw new InvalidArgumentError('must be at most 64 characters');
+  return badge;
+}
+
+function parsePin(value: string): string {
+  if (!/^\d{4,12}$/.test(value)) throw new InvalidArgumentError('a PIN is 4 to 12 digits');
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store access
+
+interface DataOptions {
+  data: string;
+}
+
+function databaseFile(opts: DataOptions): { dataDir: string; file: string } {
+  const dataDir = path.resolve(opts.data);
+  return { dataDir, file: path.join(dataDir, DATABASE_FILE) };
+}
+
+function openStore(file: string): SqliteServerStore {
+  try {
+    return new SqliteServerStore(file);
+  } catch (e) {
+    throw new Failure(`cannot open the database ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Run `fn` with the store of an existing database; refuse if there is none (a mistyped --data). */
+async function withStore<T>(opts: DataOptions, fn: (store: SqliteServerStore, dataDir: string) => Promise<T>): Promise<T> {
+  const { dataDir, file } = databaseFile(opts);
+  if (!fs.existsSync(file)) {
+    throw new Failure(`no database in ${dataDir}; run "${BIN} init --data ${dataDir}" first, or point --data (or SHOPFLOOR_DATA) at the right directory`);
+  }
+  const store = openStore(file);
+  try {
+    return await fn(store, dataDir);
+  } finally {
+    await store.close();
+  }
+}
+
+async function requireDepartments(store: SqliteServerStore, ids: readonly string[]): Promise<void> {
+  const known = new Set((await store.listDepartments()).map((d) => d.id));
+  const missing = ids.filter((d) => !known.has(d));
+  if (missing.length) {
+    throw new Failure(
+      `department${missing.length > 1 ? 's' : ''} ${missing.map((d) => `"${d}"`).join(', ')} not found; create ${missing.length > 1 ? 'them' : 'it'} first with "${BIN} add-department --id ${missing[0]} --name NAME"`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers
+
+/** Columns in a terminal: CJK characters take two. */
+function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1;
+  return w;
+}
+
+function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - displayWidth(c))))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function printRowErrors(errors: readonly ImportRowError[]): void {
+  for (const e of errors) err(`row ${e.row}, ${e.field}: ${e.message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+async function cmdInit(opts: DataOptions): Promise<void> {
+  const { dataDir, file } = databaseFile(opts);
+  const dirExisted = fs.existsSync(dataDir);
+  const existed = fs.existsSync(file);
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    throw new Failure(`cannot create the data directory ${dataDir}: ${(e as Error).message}`);
+  }
+  const store = openStore(file);
+  try {
+    const version = store.db.pragma('user_version', { simple: true }) as number;
+    if (existed) {
+      out(`Already initialised: ${file} (schema version ${version}); nothing to do.`);
+      return;
+    }
+    if (!dirExisted) out(`Created data directory ${dataDir}`);
+    out(`Created database ${file} (schema version ${version})`);
+    out('');
+    out('Next steps:');
+    out(`  ${BIN} add-department --data ${dataDir} --id cutting --name Cutting`);
+    out(`  ${BIN} add-user --data ${dataDir} --id admin --name Admin --role admin --password-stdin`);
+    out(`  ${BIN} start --data ${dataDir}`);
+    out(`or try the demo plant: ${BIN} seed-demo --data ${dataDir}`);
+  } finally {
+    await store.close();
+  }
+}
+
+interface DepartmentOptions extends DataOptions {
+  id: string;
+  name: string;
+  limit?: number;
+}
+
+async function cmdAddDepartment(opts: DepartmentOptions): Promise<void> {
+  await withStore(opts, async (store) => {
+    const existing = (await store.listDepartments()).find((d) => d.id === opts.id);
+    await store.upsertDepartment({ id: opts.id, name: opts.name, taskLimit: opts.limit ?? null }, systemClock.now());
+    const limit = opts.limit === undefined ? 'site default task limit' : `task limit ${opts.limit}`;
+    out(`${existing ? 'Updated' : 'Created'} department ${opts.id} "${opts.name}" (${limit})`);
+  });
+}
+
+interface UserOptions extends DataOptions {
+  id: string;
+  name: string;
+  role: Role[];
+  department?: string[];
+  badge?: string;
+  pin?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  limit?: number;
+  skills?: string[];
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new UsageError(`--password-stdin reads the password from a pipe, e.g. printf '%s' "$PASSWORD" | ${BIN} add-user ... --password-stdin`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function cmdAddUser(opts: UserOptions): Promise<void> {
+  const departments = opts.department ?? [];
+  const needsDepartment = opts.role.filter((r) => r !== 'admin');
+  if (needsDepartment.length && departments.length === 0) {
+    throw new UsageError(`an ${needsDepartment.join('/')} needs at least one --department (the department they work in or supervise)`);
+  }
+  const password = opts.passwordStdin ? await readStdin() : opts.password;
+  if (password !== undefined && (password.length < 8 || password.length > 200)) {
+    throw new UsageError('a password must be 8 to 200 characters');
+  }
+  await withStore(opts, async (store) => {
+    if (await store.getUser(opts.id)) throw new Failure(`user "${opts.id}" already exists; choose another --id`);
+    await requireDepartments(store, departments);
+    const salt = await store.siteSalt();
+    const hashedBadge = opts.badge ? badgeHash(salt, opts.badge) : null;
+    if (hashedBadge) {
+      const holder = await store.findUserByBadgeHash(hashedBadge);
+      if (holder) throw new Failure(`badge ${opts.badge} already belongs to user "${holder.id}"; each badge identifies one person`);
+    }
+    const now = systemClock.now();
+    await store.createUser(
+      {
+        id: opts.id,
+        displayName: opts.name,
+        roles: opts.role,
+        departmentIds: departments,
+        badgeHash: hashedBadge,
+        pinHash: opts.pin ? hashSecret(opts.pin) : null,
+        passwordHash: password !== undefined ? hashSecret(password) : null,
+        active: true,
+        taskLimit: opts.limit ?? null,
+        skills: opts.skills ?? [],
+        qualityScore: 0.8,
+      },
+      now,
+    );
+    await store.audit(
+      { action: 'user.create', outcome: 'applied', actorId: null, terminalId: null, via: 'cli', taskId: null, details: { userId: opts.id, roles: opts.role, departmentIds: departments } },
+      now,
+    );
+    out(`Created user ${opts.id} "${opts.name}"`);
+    out(`  roles:       ${opts.role.join(', ')}`);
+    out(`  departments: ${departments.join(', ') || '(none)'}`);
+    out(`  badge:       ${opts.badge ? 'yes (stored hashed)' : 'none'}`);
+    out(`  PIN:         ${opts.pin ? 'yes (stored hashed)' : 'none'}`);
+    out(`  password:    ${password !== undefined ? 'yes (stored hashed)' : 'none'}`);
+    out(`  task limit:  ${opts.limit ?? 'department or site default'}`);
+    if (opts.skills?.length) out(`  skills:      ${opts.skills.join(', ')}`);
+  });
+}
+
+interface TerminalOptions extends DataOptions {
+  id: string;
+  name: string;
+  department: string[];
+}
+
+async function cmdAddTerminal(opts: TerminalOptions): Promise<void> {
+  await withStore(opts, async (store) => {
+    if (await store.getTerminal(opts.id)) {
+      throw new Failure(`terminal "${opts.id}" already exists; choose another --id (its token cannot be shown again)`);
+    }
+    await requireDepartments(store, opts.department);
+    const token = newToken('term');
+    const now = systemClock.now();
+    await store.createTerminal({ id: opts.id, name: opts.name, departments: opts.department, tokenHash: tokenHash(token) }, now);
+    await store.audit(
+      { action: 'terminal.create', outcome: 'applied', actorId: null, terminalId: opts.id, via: 'cli', taskId: null, details: { departments: opts.department } },
+      now,
+    );
+    out(`Enrolled terminal ${opts.id} "${opts.name}" for departments: ${opts.department.join(', ')}`);
+    out('');
+    out('Terminal token (shown only now; the server keeps just its hash, so copy it into the terminal):');
+    out('');
+    out(`  ${token}`);
+    out('');
+    out('Configure the kiosk with:');
+    out('  server URL:      ws://SERVER-HOST:PORT/sync  (wss:// when the server runs with --tls-cert/--tls-key)');
+    out(`  terminal id:     ${opts.id}`);
+    out('  terminal token:  the token above');
+    out(`Lost the token? Enrol the kiosk again under a new --id.`);
+  });
+}
+
+interface ApiTokenOptions extends DataOptions {
+  user: string;
+  name: string;
+}
+
+async function cmdAddApiToken(opts: ApiTokenOptions): Promise<void> {
+  await withStore(opts, async (store) => {
+    const user = await store.getUser(opts.user);
+    if (!user) throw new Failure(`user "${opts.user}" not found; create it first with "${BIN} add-user --id ${opts.user} ..."`);
+    if (!user.active) throw new Failure(`user "${opts.user}" is deactivated; a token for them would not work`);
+    const token = newToken('api');
+    const id = `tok-${randomHex(8)}`;
+    const now = systemClock.now();
+    await store.createApiToken({ id, userId: user.id, name: opts.name, kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash(token) }, now);
+    await store.audit(
+      { action: 'api_token.create', outcome: 'applied', actorId: null, terminalId: null, via: 'cli', taskId: null, details: { tokenId: id, userId: user.id, name: opts.name } },
+      now,
+    );
+    out(`Created API token ${id} "${opts.name}" for ${user.id} "${user.displayName}" (roles: ${user.roles.join(', ')})`);
+    out('');
+    out('Token (shown only now; the server keeps just its hash):');
+    out('');
+    out(`  ${token}`);
+    out('');
+    out("Send it as the header  Authorization: Bearer <token>; it acts with the user's roles and departments.");
+  });
+}
+
+type ImportOptions = DataOptions;
+
+async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext !== '.csv' && ext !== '.json') throw new UsageError(`cannot tell the format of "${file}"; the file name must end in .csv or .json`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Failure(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let parsed: ParsedImport;
+  if (ext === '.csv') parsed = parseImportCsv(text);
+  else {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new Failure(`${file} is not valid JSON: ${(e as Error).message}`);
+    }
+    parsed = parseImportJson(value);
+  }
+  if (parsed.errors.length === 0 && parsed.rows.length === 0) throw new Failure(`${file} holds no tasks; nothing to import`);
+  await withStore(opts, async (store) => {
+    const result = await runImport(store, parsed, systemClock.now());
+    if (!result.ok) {
+      printRowErrors(result.errors);
+      const n = result.errors.length;
+      throw new Failure(`nothing was imported: fix the ${n} error${n === 1 ? '' : 's'} above in ${file} and run the import again`);
+    }
+    out(`Imported ${file}: ${result.created} tasks created, ${result.updated} updated, ${result.workOrders} work orders`);
+  });
+}
+
+interface BackupOptions extends DataOptions {
+  to: string;
+  force?: boolean;
+}
+
+async function cmdBackup(opts: BackupOptions): Promise<void> {
+  const target = path.resolve(opts.to);
+  const { file } = databaseFile(opts);
+  if (target === file) throw new UsageError('--to must name a file other than the live database');
+  if (fs.existsSync(target) && !opts.force) throw new Failure(`${target} already exists; choose another --to, or pass --force to replace it`);
+  if (!fs.existsSync(path.dirname(target))) throw new Failure(`the folder ${path.dirname(target)} does not exist; create it first`);
+  await withStore(opts, async (store) => {
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      await store.backup(partial);
+      const copy = new Database(partial, { fileMustExist: true });
+      let counts: Record<string, number>;
+      try {
+        const check = copy.pragma('integrity_check', { simple: false }) as Array<{ integrity_check: string }>;
+        const problems = check.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+        if (problems.length) throw new Failure(`the copy failed PRAGMA integrity_check: ${problems.slice(0, 3).join('; ')}; the live database was not changed`);
+        // A backup is one self-contained file.
+        copy.pragma('journal_mode = DELETE');
+        const count = (table: string) => copy.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+        counts = {
+          tasks: count('tasks'),
+          'work orders': count('work_orders'),
+          users: count('users'),
+          departments: count('departments'),
+          terminals: count('terminals'),
+          assignments: count('assignments'),
+          'audit events': count('audit_events'),
+        };
+      } finally {
+        copy.close();
+      }
+      fs.renameSync(partial, target);
+      const size = fs.statSync(target).size;
+      out(`Backup written to ${target} (${formatBytes(size)}); PRAGMA integrity_check: ok`);
+      out(`  ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      out(`Restore: stop the server, delete ${file}-wal and ${file}-shm if present, copy the backup to ${file}, start the server.`);
+    } finally {
+      for (const f of [partial, `${partial}-wal`, `${partial}-shm`, `${partial}-journal`]) fs.rmSync(f, { force: true });
+    }
+  });
+}
+
+interface SeedOptions extends DataOptions {
+  force?: boolean;
+  seed: number;
+  operators: number;
+  workOrders: number;
+}
+
+/** What a database holds, or null when it is empty. */
+function contentSummary(stats: { users: number; terminals: number; tasksByStatus: Record<string, number> }, departments: number): string | null {
+  const tasks = Object.values(stats.tasksByStatus).reduce((a, b) => a + b, 0);
+  if (departments + stats.users + stats.terminals + tasks === 0) return null;
+  return `${departments} departments, ${stats.users} users, ${stats.terminals} terminals, ${tasks} tasks`;
+}
+
+function writeCredentials(dataDir: string, plant: DemoPlant): string {
+  const file = path.join(dataDir, DEMO_CREDENTIALS_FILE);
+  const body = {
+    note: 'Demo sign-in data, shown once by seed-demo. Anyone who can read this file can act as any demo user; delete it when the demo is over.',
+    generatedAt: new Date(plant.now).toISOString(),
+    seed: plant.seed,
+    dataDir,
+    admin: plant.admin,
+    supervisors: plant.supervisors,
+    terminals: plant.terminals,
+    operators: plant.operators,
+    counts: plant.counts,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
+}
+
+async function cmdSeedDemo(opts: SeedOptions): Promise<void> {
+  const { dataDir, file } = databaseFile(opts);
+  fs.mkdirSync(dataDir, { recursive: true });
+  let store = openStore(file);
+  try {
+    const existing = contentSummary(await store.stats(), (await store.listDepartments()).length);
+    if (existing) {
+      if (!opts.force) {
+        throw new Failure(
+          `${file} already holds data (${existing}); seed-demo only fills an empty database. Use another --data, or pass --force to replace it (a backup is kept)`,
+        );
+      }
+      const saved = `${file}.before-seed-demo-${new Date(systemClock.now()).toISOString().replace(/[:.]/g, '-')}`;
+      await store.backup(saved);
+      await store.close();
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+      out(`Replaced the existing database; the old one is kept as ${saved}`);
+      store = openStore(file);
+    }
+    const plant = await seedDemo(store, {
+      now: systemClock.now(),
+      seed: opts.seed,
+      sizes: { operators: opts.operators, workOrders: opts.workOrders },
+    });
+    const credentials = writeCredentials(dataDir, plant);
+    printPlant(plant, file, credentials);
+  } finally {
+    await store.close();
+  }
+}
+
+function printPlant(plant: DemoPlant, file: string, credentials: string): void {
+  const c = plant.counts;
+  const s = c.tasksByStatus;
+  out(`Demo plant written to ${file} (seed ${plant.seed})`);
+  out(
+    `  ${c.departments} departments, ${c.operators} operators, ${c.supervisors} supervisors, ${c.admins} admin, ${c.terminals} terminals, ` +
+      `${c.workOrders} work orders, ${c.tasks} tasks`,
+  );
+  out(
+    `  tasks: ${s.draft} draft, ${s.pending} pending, ${s.in_progress} in progress, ${s.completed} completed, ${s.cancelled} cancelled; ` +
+      `${c.heldTasks} held by operators`,
+  );
+  out(`  ${c.exclusionPairWorkOrders} work orders have both a make and an inspect step (one person may not do both)`);
+  out(`  ${c.engineOperations} claims, starts, completions, assigns, releases and rejections ran through the claim engine`);
+  out('');
+  out('Secrets below are shown only now; the database keeps only their hashes. They are also in');
+  out(`${credentials} (readable by you only); delete that file when the demo is over.`);
+  out('');
+  out('Terminals (configure a kiosk with its id and token; server URL ws://HOST:PORT/sync):');
+  for (const line of table(
+    ['ID', 'NAME', 'DEPARTMENTS', 'TOKEN'],
+    plant.terminals.map((t) => [t.id, t.name, t.departments.join(','), t.token]),
+  ))
+    out(`  ${line}`);
+  out('');
+  out('Admin (desktop sign-in with password; API with Authorization: Bearer TOKEN):');
+  out(`  ${plant.admin.id}  password ${plant.admin.password}  API token ${plant.admin.apiToken}`);
+  out('');
+  out('Supervisors (badge, or id + password):');
+  for (const line of table(
+    ['ID', 'NAME', 'DEPARTMENT', 'BADGE', 'PASSWORD'],
+    plant.supervisors.map((u) => [u.id, u.displayName, u.departmentIds.join(','), u.badge, u.password]),
+  ))
+    out(`  ${line}`);
+  out('');
+  out('Operators (scan or type the badge at a kiosk of their department):');
+  for (const line of table(
+    ['ID', 'NAME', 'DEPARTMENTS', 'BADGE', 'PIN', 'LIMIT', 'SKILLS'],
+    plant.operators.map((u) => [u.id, u.displayName, u.departmentIds.join(','), u.badge, u.pin ?? '-', String(u.taskLimit ?? '-'), u.skills.join(',')]),
+  ))
+    out(`  ${line}`);
+  out('');
+  out(`Next: ${BIN} start --data ${path.dirname(file)}`);
+}
+
+interface StartOptions extends DataOptions {
+  port: number;
+  host: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function listenError(e: unknown, opts: StartOptions): Failure {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new Failure(`port ${opts.port} on ${opts.host} is already in use; stop the other process or choose another --port`);
+  if (code === 'EACCES') return new Failure(`not allowed to listen on port ${opts.port}; ports below 1024 need privileges, choose e.g. --port 8080`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new Failure(`cannot listen on host ${opts.host}: it is not an address of this machine; use --host 0.0.0.0 or one of its addresses`);
+  return new Failure(`the server could not start: ${(e as Error).message}`);
+}
+
+/** Try the address first, so "port in use" is a one-line answer rather than an error deep in the server. */
+function probeListen(port: number, host: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (e) => resolve(e));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(null)));
+  });
+}
+
+async function cmdStart(opts: StartOptions): Promise<void> {
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together; give both (for https/wss) or neither');
+  const tls = opts.tlsCert && opts.tlsKey ? { certFile: path.resolve(opts.tlsCert), keyFile: path.resolve(opts.tlsKey) } : undefined;
+  if (tls) {
+    for (const [what, f] of [['certificate', tls.certFile], ['key', tls.keyFile]] as const) {
+      try {
+        fs.accessSync(f, fs.constants.R_OK);
+      } catch {
+        throw new Failure(`cannot read the TLS ${what} file ${f}; check the path and its permissions`);
+      }
+    }
+  }
+  if (opts.port !== 0) {
+    const busy = await probeListen(opts.port, opts.host);
+    if (busy) throw listenError(busy, opts);
+  }
+  const { dataDir, file } = databaseFile(opts);
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    throw new Failure(`cannot create the data directory ${dataDir}: ${(e as Error).message}`);
+  }
+  // Open (and migrate) first, so a database problem is reported as such and not as a crash.
+  const store = openStore(file);
+  const log = createLogger();
+  let server: RunningServer;
+  try {
+    server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store });
+  } catch (e) {
+    await store.close();
+    throw listenError(e, opts);
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal while shutting down; exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      server.close().then(resolve, (e: unknown) => {
+        log.error({ err: e }, 'graceful shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The program
+
+const DESCRIPTION = 'Admin CLI of the shop-floor sync server, the authority for task claims.';
+const USAGE = `${DESCRIPTION}
+
+Examples:
+  ${BIN} init                                  create the data directory and database
+  ${BIN} seed-demo                             fill an empty database with a demo plant
+  ${BIN} start --port 8080                     serve the HTTP API and the terminals' WebSocket (/sync)
+  ${BIN} add-department --id cutting --name Cutting
+  ${BIN} add-user --id ann --name "Ann Lee" --role operator --department cutting --badge 100200
+  ${BIN} add-terminal --id kiosk-1 --name "Cutting kiosk" --department cutting
+  ${BIN} add-api-token --user admin --name erp
+  ${BIN} import-tasks work-orders.csv
+  ${BIN} backup --to /backups/claims-$(date +%F).db
+
+Every command takes --data DIR: default ${path.join('~', '.shopfloor-claims', 'server')}, or $SHOPFLOOR_DATA.
+From a checkout: npm run server -- <command> [options]
+Exit codes: 0 done, 1 the command failed, 2 the command line is wrong.
+`;
+
+function dataOption(): Option {
+  return new Option('--data <dir>', 'data directory holding claims.db').env('SHOPFLOOR_DATA').default(defaultDataDir());
+}
+
+export function buildProgram(): Command {
+  const program = new Command(BIN)
+    .addHelpText('before', USAGE)
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      outputError: (str, write) => write(`${str.trimEnd()} (see: ${BIN} --help)\n`),
+    });
+
+  const sub = (name: string, description: string): Command => {
+    const cmd = program.command(name).description(description).addOption(dataOption());
+    cmd.configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (see: ${BIN} ${name} --help)\n`) });
+    return cmd;
+  };
+
+  sub('start', 'run the sync server: HTTP API and, at /sync, the WebSocket protocol for terminals')
+    .addOption(new Option('--port <port>', 'TCP port (0 picks a free one)').argParser(parseIntIn(0, 65535)).default(8080))
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--tls-cert <file>', 'PEM certificate: serve https and wss (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .action((opts: StartOptions) => cmdStart(opts));
+
+  sub('init', 'create the data directory and the database (idempotent)').action((opts: DataOptions) => cmdInit(opts));
+
+  sub('seed-demo', 'fill an empty database with a demo plant and print its badges, passwords and tokens')
+    .option('--force', 'replace a database that already holds data (stop the server first; the old database is kept as a copy)')
+    .addOption(new Option('--seed <n>', 'PRNG seed: the same seed builds the same plant').argParser(parseIntIn(0, 2 ** 32 - 1)).default(DEFAULT_DEMO_SEED))
+    .addOption(new Option('--operators <n>', 'number of operators').argParser(parseIntIn(10, 1000)).default(DEFAULT_DEMO_SIZES.operators))
+    .addOption(new Option('--work-orders <n>', 'number of work orders (about 7.5 tasks each)').argParser(parseIntIn(1, 20000)).default(DEFAULT_DEMO_SIZES.workOrders))
+    .action((opts: SeedOptions) => cmdSeedDemo(opts));
+
+  sub('backup', 'write an online, consistent, integrity-checked copy of the database (safe while the server runs)')
+    .requiredOption('--to <file>', 'the backup file to write')
+    .option('--force', 'replace --to if it exists')
+    .action((opts: BackupOptions) => cmdBackup(opts));
+
+  sub('import-tasks', 'import work orders and tasks from CSV or JSON; all rows or none')
+    .argument('<file>', 'a .csv file (header row: taskId, workOrderNumber, step, workContent, ...) or a .json file')
+    .action((file: string, opts: ImportOptions) => cmdImportTasks(file, opts));
+
+  sub('add-department', 'create a department (or rename it / change its task limit)')
+    .requiredOption('--id <id>', 'department id, e.g. cutting', parseId)
+    .requiredOption('--name <name>', 'display name', parseName)
+    .addOption(new Option('--limit <n>', "active-task limit for this department's operators").argParser(parseIntIn(1, 1000)))
+    .action((opts: DepartmentOptions) => cmdAddDepartment(opts));
+
+  sub('add-user', 'create an operator, supervisor or admin')
+    .requiredOption('--id <id>', 'user id', parseId)
+    .requiredOption('--name <name>', 'display name', parseName)
+    .requiredOption('--role <role>', `${ROLES.join(' | ')}; repeat or separate with commas`, collectRoles)
+    .option('--department <id>', 'department id; repeat or separate with commas', collectIds)
+    .option('--badge <badge>', 'badge number (stored hashed)', parseBadge)
+    .option('--pin <pin>', 'PIN for badge + PIN sign-in, 4-12 digits (stored hashed)', parsePin)
+    .addOption(new Option('--password <password>', 'password for desktop sign-in (visible in the process list; prefer --password-stdin)').conflicts('passwordStdin'))
+    .option('--password-stdin', 'read the password from standard input')
+    .addOption(new Option('--limit <n>', 'personal active-task limit').argParser(parseIntIn(1, 1000)))
+    .option('--skills <list>', 'skills, comma-separated', parseSkills)
+    .action((opts: UserOptions) => cmdAddUser(opts));
+
+  sub('add-terminal', 'enrol a kiosk terminal and print its token (once)')
+    .requiredOption('--id <id>', 'terminal id', parseId)
+    .requiredOption('--name <name>', 'display name, e.g. "Cutting bay kiosk"', parseName)
+    .requiredOption('--department <id>', 'department it serves; repeat or separate with commas', collectIds)
+    .action((opts: TerminalOptions) => cmdAddTerminal(opts));
+
+  sub('add-api-token', "create a bearer token that acts as a user (with the user's roles) and print it (once)")
+    .requiredOption('--user <id>', 'the user the token acts as', parseId)
+    .requiredOption('--name <name>', 'what the token is for, e.g. erp', parseName)
+    .action((opts: ApiTokenOptions) => cmdAddApiToken(opts));
+
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code (the `start` command resolves when the server has stopped). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  let command = '';
+  program.hook('preAction', (_program, action) => {
+    command = action.name();
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a usage error already printed.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      err(`error: ${e.message} (see: ${BIN} ${command ? `${command} ` : ''}--help)`);
+      return 2;
+    }
+    if (e instanceof Failure) {
+      err(`error: ${e.message}`);
+      return 1;
+    }
+    err(`error: ${(e as Error).message ?? String(e)}`);
+    if (process.env.SHOPFLOOR_DEBUG) err((e as Error).stack ?? '');
+    else err('(this looks like a bug or a fault; set SHOPFLOOR_DEBUG=1 for details)');
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return fs.realpathSync(script) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+    // Output is written; anything still holding the event loop (e.g. a server that failed half-way
+    // through starting) must not keep the process alive.
+    setTimeout(() => process.exit(code), 1000).unref();
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading and validating request input (API-4, API-5): bodies are read with a size limit
+ * (`payload_too_large`, 413), JSON that does not parse and input that does not match its zod
+ * schema are `invalid_input` (400) naming the field and the problem.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import { DomainError } from '../../src-shared/domain/errors.js';
+import { describeIssue } from '../../src-shared/protocol/v1.js';
+
+export const MAX_JSON_BYTES = 1024 * 1024;
+export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
+/** Beyond this we stop reading a refused body and close the connection instead of draining it. */
+const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+
+/** Thrown for a body over the limit; `close` says whether the connection should be closed. */
+export class PayloadTooLarge extends DomainError {
+  constructor(
+    readonly limitBytes: number,
+    readonly close: boolean,
+  ) {
+    super('payload_too_large', { limitBytes });
+  }
+}
+
+/**
+ * Read the whole body, at most `limit` bytes. A larger body is read to its end and discarded (so
+ * the client sees the 413, not a reset), unless it is huge, then the connection is closed.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
+      reject(new PayloadTooLarge(limit, true));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_DRAIN_BYTES) {
+        req.pause();
+        settle(() => reject(new PayloadTooLarge(limit, true)));
+        return;
+      }
+      if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+      } else if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => settle(() => (tooLarge ? reject(new PayloadTooLarge(limit, false)) : resolve(Buffer.concat(chunks)))));
+    req.on('error', (err) => settle(() => reject(err)));
+    req.on('close', () => settle(() => reject(new Error('the client closed the connection before sending the whole body'))));
+  });
+}
+
+function invalid(field: string, problem: string): DomainError {
+  return new DomainError('invalid_input', { field, problem });
+}
+
+/** Parse a JSON body; an empty body is `{}`. */
+export function parseJson(buffer: Buffer): unknown {
+  const text = buffer.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw invalid('body', `is not valid JSON (${(err as Error).message.slice(0, 200)})`);
+  }
+}
+
+/** Validate `value` against `schema`; `where` prefixes the field (e.g. "query"). */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where?: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  let { field, problem } = describeIssue(r.error);
+  if (issue?.code === 'unrecognized_keys' && issue.keys.length > 0) {
+    field = [...issue.path.map(String), issue.keys[0]!].join('.');
+    problem = 'is not a known field';
+  }
+  if (where) field = field === 'body' ? where : `${where}.${field}`;
+  throw invalid(field, problem);
+}

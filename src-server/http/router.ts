@@ -1,0 +1,79 @@
+/**
+ * A small router for `node:http`: routes are a method and a path pattern with `:name` segments;
+ * the first match wins. A path that matches with another method reports the allowed methods.
+ */
+import type { Reply } from './respond.js';
+import type { Scope } from './scope.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type Handler = (scope: Scope) => Promise<Reply>;
+
+export interface Route {
+  method: Method;
+  /** e.g. `/api/tasks/:id/claim`; also the metrics label. */
+  pattern: string;
+  handler: Handler;
+  segments: string[];
+}
+
+export type Match =
+  | { kind: 'found'; route: Route; params: Record<string, string> }
+  | { kind: 'wrong_method'; allowed: Method[]; pattern: string }
+  | { kind: 'none' }
+  | { kind: 'bad_path' };
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: Method, pattern: string, handler: Handler): this {
+    this.routes.push({ method, pattern, handler, segments: pattern.split('/').filter(Boolean) });
+    return this;
+  }
+
+  get(pattern: string, handler: Handler): this {
+    return this.add('GET', pattern, handler);
+  }
+  post(pattern: string, handler: Handler): this {
+    return this.add('POST', pattern, handler);
+  }
+  put(pattern: string, handler: Handler): this {
+    return this.add('PUT', pattern, handler);
+  }
+  patch(pattern: string, handler: Handler): this {
+    return this.add('PATCH', pattern, handler);
+  }
+  delete(pattern: string, handler: Handler): this {
+    return this.add('DELETE', pattern, handler);
+  }
+
+  match(method: string, pathname: string): Match {
+    let parts: string[];
+    try {
+      parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      return { kind: 'bad_path' };
+    }
+    const allowed: Method[] = [];
+    let allowedPattern = '';
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, parts);
+      if (!params) continue;
+      if (route.method === method) return { kind: 'found', route, params };
+      allowed.push(route.method);
+      allowedPattern ||= route.pattern;
+    }
+    return allowed.length ? { kind: 'wrong_method', allowed, pattern: allowedPattern } : { kind: 'none' };
+  }
+}
+
+function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith(':')) params[p.slice(1)] = parts[i]!;
+    else if (p !== parts[i]) return null;
+  }
+  return params;
+}

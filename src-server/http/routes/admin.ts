@@ -1,0 +1,240 @@
+/**
+ * Administration (API-8): departments, users, terminals and the site configuration. Admins
+ * write; supervisors may read users and terminals; every signed-in user may read departments and
+ * the configuration. Secrets arrive in plain text over the request, are hashed at once (badges
+ * with the site salt, PINs and passwords with scrypt, terminal tokens with SHA-256) and are never
+ * returned, except a new terminal token, once.
+ */
+import { badgeHash, hashSecret, newToken, tokenHash } from '../../../src-shared/crypto/hash.js';
+import { siteConfigSchema } from '../../../src-shared/domain/config.js';
+import { DomainError } from '../../../src-shared/domain/errors.js';
+import type { Department } from '../../../src-shared/domain/types.js';
+import type { AuditEntry } from '../../engine/ports.js';
+import type { NewUser, UserPatch } from '../../store/types.js';
+import { ok, type Reply } from '../respond.js';
+import type { Router } from '../router.js';
+import {
+  departmentCreateBody,
+  departmentUpdateBody,
+  noQuery,
+  terminalCreateBody,
+  terminalPatchBody,
+  userCreateBody,
+  userPatchBody,
+  usersQuery,
+} from '../schemas.js';
+import type { Scope } from '../scope.js';
+import { publicUser, terminalView } from '../views.js';
+
+function taken(field: string, what: string): DomainError {
+  return new DomainError('invalid_input', { field, problem: `is already used by ${what}` });
+}
+
+async function audit(s: Scope, actorId: string, action: string, details: Record<string, unknown>): Promise<void> {
+  const entry: AuditEntry = { action, outcome: 'applied', actorId, terminalId: null, via: 'http', taskId: null, details };
+  await s.ctx.store.audit(entry, s.ctx.clock.now());
+}
+
+/** Each department id must exist; the error names the field that holds the unknown one. */
+async function checkDepartments(s: Scope, field: string, ids: readonly string[]): Promise<void> {
+  const known = new Set((await s.ctx.store.listDepartments()).map((d) => d.id));
+  ids.forEach((id, i) => {
+    if (!known.has(id)) throw new DomainError('invalid_input', { field: `${field}.${i}`, problem: `names department "${id}", which does not exist` });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Departments
+
+async function listDepartments(s: Scope): Promise<Reply> {
+  await s.auth();
+  s.queryAs(noQuery);
+  return ok({ items: await s.ctx.store.listDepartments() });
+}
+
+async function createDepartment(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const body = await s.json(departmentCreateBody);
+  if ((await s.ctx.store.listDepartments()).some((d) => d.id === body.id)) throw taken('id', 'another department');
+  const department: Department = { id: body.id, name: body.name, taskLimit: body.taskLimit ?? null };
+  await s.ctx.store.upsertDepartment(department, s.ctx.clock.now());
+  await s.announceChanges();
+  await audit(s, user.id, 'department_create', { departmentId: department.id });
+  return ok({ department }, 201);
+}
+
+async function updateDepartment(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const id = s.id();
+  const body = await s.json(departmentUpdateBody);
+  const before = (await s.ctx.store.listDepartments()).find((d) => d.id === id);
+  if (!before) throw new DomainError('department_not_found', { departmentId: id });
+  const department: Department = {
+    id,
+    name: body.name ?? before.name,
+    taskLimit: body.taskLimit === undefined ? before.taskLimit : body.taskLimit,
+  };
+  await s.ctx.store.upsertDepartment(department, s.ctx.clock.now());
+  await s.announceChanges();
+  await audit(s, user.id, 'department_update', { departmentId: id, fields: Object.keys(body) });
+  return ok({ department });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+async function listUsers(s: Scope): Promise<Reply> {
+  await s.authAs('supervisor');
+  const q = s.queryAs(usersQuery);
+  const users = await s.ctx.store.listUsers({
+    departmentId: q.departmentId,
+    role: q.role,
+    active: q.active === undefined ? undefined : q.active === 'true',
+  });
+  return ok({ items: users.map(publicUser) });
+}
+
+async function getUser(s: Scope): Promise<Reply> {
+  const { user } = await s.auth();
+  const id = s.id();
+  if (id !== user.id) await s.authAs('supervisor');
+  const found = await s.ctx.store.getUser(id);
+  if (!found) throw new DomainError('user_not_found', { userId: id });
+  return ok({ user: publicUser(found) });
+}
+
+async function badgeOf(s: Scope, badge: string | null | undefined, userId: string): Promise<string | null | undefined> {
+  if (badge === undefined || badge === null) return badge;
+  const hash = badgeHash(await s.ctx.store.siteSalt(), badge);
+  const holder = await s.ctx.store.findUserByBadgeHash(hash);
+  if (holder && holder.id !== userId) throw taken('badge', 'another user');
+  return hash;
+}
+
+const secret = (v: string | null | undefined) => (v === undefined || v === null ? v : hashSecret(v));
+
+async function createUser(s: Scope): Promise<Reply> {
+  const { user: admin } = await s.authAs('admin');
+  const body = await s.json(userCreateBody);
+  if (await s.ctx.store.getUser(body.id)) throw taken('id', 'another user');
+  await checkDepartments(s, 'departmentIds', body.departmentIds);
+  const record: NewUser = {
+    id: body.id,
+    displayName: body.displayName,
+    roles: [...new Set(body.roles)],
+    departmentIds: [...new Set(body.departmentIds)],
+    badgeHash: (await badgeOf(s, body.badge, body.id)) ?? null,
+    pinHash: secret(body.pin) ?? null,
+    passwordHash: secret(body.password) ?? null,
+    active: body.active,
+    taskLimit: body.taskLimit ?? null,
+    skills: body.skills,
+    qualityScore: body.qualityScore ?? 0.8,
+  };
+  await s.ctx.store.createUser(record, s.ctx.clock.now());
+  await s.announceChanges();
+  await audit(s, admin.id, 'user_create', { userId: record.id, roles: record.roles });
+  return ok({ user: publicUser((await s.ctx.store.getUser(record.id))!) }, 201);
+}
+
+async function patchUser(s: Scope): Promise<Reply> {
+  const { user: admin } = await s.authAs('admin');
+  const id = s.id();
+  const body = await s.json(userPatchBody);
+  const before = await s.ctx.store.getUser(id);
+  if (!before) throw new DomainError('user_not_found', { userId: id });
+  if (id === admin.id && (body.active === false || (body.roles && !body.roles.includes('admin')))) {
+    throw new DomainError('invalid_input', { field: body.active === false ? 'active' : 'roles', problem: 'would take away your own administrator access' });
+  }
+  if (body.departmentIds) await checkDepartments(s, 'departmentIds', body.departmentIds);
+  const patch: UserPatch = {};
+  if (body.displayName !== undefined) patch.displayName = body.displayName;
+  if (body.roles !== undefined) patch.roles = [...new Set(body.roles)];
+  if (body.departmentIds !== undefined) patch.departmentIds = [...new Set(body.departmentIds)];
+  if (body.active !== undefined) patch.active = body.active;
+  if (body.taskLimit !== undefined) patch.taskLimit = body.taskLimit;
+  if (body.skills !== undefined) patch.skills = body.skills;
+  if (body.qualityScore !== undefined) patch.qualityScore = body.qualityScore;
+  if (body.badge !== undefined) patch.badgeHash = (await badgeOf(s, body.badge, id)) ?? null;
+  if (body.pin !== undefined) patch.pinHash = secret(body.pin) ?? null;
+  if (body.password !== undefined) patch.passwordHash = secret(body.password) ?? null;
+  await s.ctx.store.updateUser(id, patch, s.ctx.clock.now());
+  await s.announceChanges();
+  await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
+  return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminals
+
+async function listTerminals(s: Scope): Promise<Reply> {
+  await s.authAs('supervisor');
+  s.queryAs(noQuery);
+  const connected = new Set(s.ctx.hub.connectedTerminals());
+  return ok({ items: (await s.ctx.store.listTerminals()).map((t) => terminalView(t, connected)) });
+}
+
+async function createTerminal(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const body = await s.json(terminalCreateBody);
+  if (await s.ctx.store.getTerminal(body.id)) throw taken('id', 'another terminal');
+  await checkDepartments(s, 'departments', body.departments);
+  const token = newToken('term');
+  const now = s.ctx.clock.now();
+  await s.ctx.store.createTerminal({ id: body.id, name: body.name, departments: [...new Set(body.departments)], tokenHash: tokenHash(token) }, now);
+  await audit(s, user.id, 'terminal_create', { terminalId: body.id });
+  const terminal = (await s.ctx.store.getTerminal(body.id))!;
+  return ok({ terminal: terminalView(terminal, new Set(s.ctx.hub.connectedTerminals())), token }, 201);
+}
+
+async function patchTerminal(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const id = s.id();
+  const body = await s.json(terminalPatchBody);
+  if (!(await s.ctx.store.getTerminal(id))) throw new DomainError('not_found', { terminalId: id });
+  if (body.departments) await checkDepartments(s, 'departments', body.departments);
+  const token = body.rotateToken ? newToken('term') : null;
+  await s.ctx.store.updateTerminal(id, {
+    name: body.name,
+    departments: body.departments ? [...new Set(body.departments)] : undefined,
+    active: body.active,
+    tokenHash: token ? tokenHash(token) : undefined,
+  });
+  await audit(s, user.id, 'terminal_update', { terminalId: id, fields: Object.keys(body) });
+  // A disabled terminal, a replaced token or other departments take effect on the live connection at once.
+  if (body.active === false || token || body.departments) s.ctx.hub.disconnect(id, body.active === false ? 'terminal disabled' : 'terminal settings changed');
+  const terminal = terminalView((await s.ctx.store.getTerminal(id))!, new Set(s.ctx.hub.connectedTerminals()));
+  return ok(token ? { terminal, token } : { terminal });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Site configuration
+
+async function getConfig(s: Scope): Promise<Reply> {
+  await s.auth();
+  return ok({ config: await s.ctx.store.getConfig() });
+}
+
+async function putConfig(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const config = await s.json(siteConfigSchema);
+  await s.ctx.store.setConfig(config, s.ctx.clock.now());
+  await s.announceChanges();
+  await audit(s, user.id, 'config_update', { config });
+  return ok({ config: await s.ctx.store.getConfig() });
+}
+
+export function adminRoutes(router: Router): void {
+  router.get('/api/departments', listDepartments);
+  router.post('/api/departments', createDepartment);
+  router.put('/api/departments/:id', updateDepartment);
+  router.get('/api/users', listUsers);
+  router.get('/api/users/:id', getUser);
+  router.post('/api/users', createUser);
+  router.patch('/api/users/:id', patchUser);
+  router.get('/api/terminals', listTerminals);
+  router.post('/api/terminals', createTerminal);
+  router.patch('/api/terminals/:id', patchTerminal);
+  router.get('/api/config', getConfig);
+  router.put('/api/config', putConfig);
+}

@@ -1,0 +1,95 @@
+/**
+ * POST /api/tasks/import: work orders and tasks as CSV (`Content-Type: text/csv`) or JSON, all or
+ * nothing (IMP-1): every row is checked first and, if any is bad, the answer lists every bad row
+ * and nothing is imported. Supervisors import for their own departments, admins for any (IMP-3).
+ */
+import { DomainError } from '../../../src-shared/domain/errors.js';
+import { isAdmin } from '../../auth.js';
+import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from '../../import.js';
+import { MAX_IMPORT_BYTES, parseJson } from '../body.js';
+import { errorReply, ok, type Reply } from '../respond.js';
+import type { Router } from '../router.js';
+import type { Scope } from '../scope.js';
+import type { ImportRowError, UserRecord } from '../../store/types.js';
+
+
+function isCsv(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'text/csv' || type === 'application/csv';
+}
+
+/** IMP-3: a supervisor may only create or change tasks of the departments they supervise. */
+async function outsideScope(s: Scope, user: UserRecord, parsed: ParsedImport): Promise<ImportRowError[]> {
+  if (isAdmin(user)) return [];
+  const mine = new Set(user.departmentIds);
+  const errors: ImportRowError[] = [];
+  const now = s.ctx.clock.now();
+  for (let i = 0; i < parsed.rows.length; i++) {
+    const row = parsed.rows[i]!;
+    const rowNo = parsed.rowNumbers[i]!;
+    if (row.departmentId === null || !mine.has(row.departmentId)) {
+      errors.push({
+        row: rowNo,
+        field: 'departmentId',
+        message: row.departmentId === null
+          ? 'only an administrator may import tasks without a department'
+          : `you do not supervise department "${row.departmentId}"`,
+      });
+      continue;
+    }
+    const existing = await s.ctx.store.getTask(row.taskId, now);
+    if (existing && existing.departmentId !== null && !mine.has(existing.departmentId)) {
+      errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise` });
+    }
+  }
+  return errors;
+}
+
+async function importTasks(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('supervisor');
+  const body = await s.body(MAX_IMPORT_BYTES);
+  const csv = isCsv(s.header('content-type'));
+  let parsed: ParsedImport;
+  if (csv) {
+    parsed = parseImportCsv(body.toString('utf8'));
+  } else {
+    const value = parseJson(body);
+    const hasRows = Array.isArray(value) || (value !== null && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows));
+    if (!hasRows) throw new DomainError('invalid_input', { field: 'rows', problem: 'must be an array of rows (send { "rows": [...] }, a bare array, or text/csv)' });
+    parsed = parseImportJson(value);
+  }
+  if (parsed.errors.length === 0) {
+    parsed.errors.push(...(await outsideScope(s, user, parsed)));
+  }
+  const now = s.ctx.clock.now();
+  const result = await runImport(s.ctx.store, parsed, now);
+  const format = csv ? 'csv' : 'json';
+  if (!result.ok) {
+    const errors = [...result.errors].sort((a, b) => a.row - b.row);
+    await s.ctx.store.audit(
+      { action: 'import', outcome: 'import_rejected', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { format, errors: errors.length } },
+      now,
+    );
+    const badRows = new Set(errors.map((e) => e.row)).size;
+    const error = new DomainError('import_rejected', { badRows, errors });
+    return errorReply(error, s.locale);
+  }
+  await s.announceChanges();
+  await s.ctx.store.audit(
+    {
+      action: 'import',
+      outcome: 'applied',
+      actorId: user.id,
+      terminalId: null,
+      via: 'http',
+      taskId: null,
+      details: { format, rows: parsed.rows.length, created: result.created, updated: result.updated, workOrders: result.workOrders },
+    },
+    now,
+  );
+  return ok({ ok: true, rows: parsed.rows.length, created: result.created, updated: result.updated, workOrders: result.workOrders });
+}
+
+export function importRoutes(router: Router): void {
+  router.post('/api/tasks/import', importTasks);
+}

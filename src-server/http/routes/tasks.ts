@@ -1,0 +1,132 @@
+/**
+ * Task routes: the task list with filters and paging (API-6), the caller's claimable list
+ * (LIST-1), one task with its assignments and recent audit, the task operations (claim, release,
+ * start, complete, reject, assign, reassign) and auto-assignment. Every operation goes through the
+ * group committer, so it is durable before it is answered, and is decided by the shared rules.
+ */
+import { performance } from 'node:perf_hooks';
+import { DomainError } from '../../../src-shared/domain/errors.js';
+import { canSupervise } from '../../../src-shared/domain/rules.js';
+import { autoAssign, userOperation, type TaskOperation } from '../../engine/mutations.js';
+import { errorReply, ok, type Reply } from '../respond.js';
+import type { Router } from '../router.js';
+import { assignBody, autoAssignBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
+import type { Scope } from '../scope.js';
+
+/** How many audit events GET /api/tasks/:id shows. */
+export const TASK_AUDIT_LIMIT = 50;
+
+const OPERATIONS = ['claim', 'release', 'start', 'complete', 'reject', 'assign', 'reassign'] as const;
+type OperationName = (typeof OPERATIONS)[number];
+
+async function listTasks(s: Scope): Promise<Reply> {
+  await s.auth();
+  const q = s.queryAs(tasksQuery);
+  const page = pageOf(q);
+  const result = await s.ctx.store.listTasks(
+    { departmentId: q.departmentId, status: q.status, operatorId: q.operatorId, workOrderNumber: q.workOrder, q: q.q },
+    page,
+  );
+  return ok({ items: result.items, total: result.total, ...page });
+}
+
+/** LIST-1: the caller's claimable list; supervisors and admins may look at an operator's list. */
+async function claimable(s: Scope): Promise<Reply> {
+  const { user } = await s.auth();
+  const q = s.queryAs(claimableQuery);
+  const page = pageOf(q);
+  let userId = user.id;
+  if (q.userId && q.userId !== user.id) {
+    const target = await s.ctx.store.getUser(q.userId);
+    if (!target) throw new DomainError('user_not_found', { userId: q.userId });
+    if (!target.departmentIds.some((d) => canSupervise(user, d)) && !canSupervise(user, null)) {
+      throw new DomainError('permission_denied', { userId: target.id, problem: 'only their supervisors may see another operator\u2019s list' });
+    }
+    userId = target.id;
+  }
+  const result = await s.ctx.store.listClaimable(userId, s.ctx.clock.now(), page);
+  return ok({ userId, items: result.items, total: result.total, ...page });
+}
+
+async function taskDetail(s: Scope): Promise<Reply> {
+  await s.auth();
+  s.queryAs(noQuery);
+  const id = s.id();
+  const task = await s.ctx.store.getTask(id, s.ctx.clock.now());
+  if (!task) throw new DomainError('task_not_found', { taskId: id });
+  const [assignments, audit] = await Promise.all([
+    s.ctx.store.listAssignments(id),
+    s.ctx.store.listAudit({ taskId: id, limit: TASK_AUDIT_LIMIT }),
+  ]);
+  return ok({ task, assignments, audit });
+}
+
+async function readOperation(s: Scope, name: OperationName, taskId: string): Promise<TaskOperation> {
+  switch (name) {
+    case 'reject': {
+      const body = await s.json(rejectBody);
+      return { name, taskId, reason: body.reason };
+    }
+    case 'assign':
+    case 'reassign': {
+      const body = await s.json(assignBody);
+      return { name, taskId, userId: body.userId };
+    }
+    default:
+      await s.json(emptyBody);
+      return { name, taskId };
+  }
+}
+
+/**
+ * One task operation by the authenticated user (API-7): 200 `{ ok: true, ...result, task }`, or
+ * the error of the rule that refused it with its status (CLM-7 conflicts carry the holder).
+ */
+function operation(name: OperationName) {
+  return async (s: Scope): Promise<Reply> => {
+    const { user } = await s.auth();
+    const taskId = s.id();
+    const op = await readOperation(s, name, taskId);
+    const { metrics } = s.ctx;
+    let result;
+    try {
+      result = await s.ctx.committer.submit((now) => userOperation(op, user.id, now, 'http'));
+    } catch (err) {
+      metrics.mutations.inc({ name, via: 'http', outcome: 'error' });
+      throw err;
+    }
+    metrics.mutations.inc({ name, via: 'http', outcome: result.ok ? 'applied' : 'rejected' });
+    if (name === 'claim') metrics.claimLatency.observe({ via: 'http' }, (performance.now() - s.startedAt) / 1000);
+    if (result.ok) return ok({ ok: true, ...result.value, task: result.task });
+    return errorReply(result.error!, s.locale, { task: result.task });
+  };
+}
+
+/** AUTO-1..5 for one department's pending tasks; supervisors of the department and admins. */
+async function autoAssignRoute(s: Scope): Promise<Reply> {
+  const { user } = await s.auth();
+  const departmentId = s.id();
+  const body = await s.json(autoAssignBody);
+  const departments = await s.ctx.store.listDepartments();
+  if (!departments.some((d) => d.id === departmentId)) throw new DomainError('department_not_found', { departmentId });
+  if (!canSupervise(user, departmentId)) throw new DomainError('permission_denied', { departmentId, userId: user.id });
+  const request = { departmentId, strategy: body.strategy, capacityWeight: body.capacityWeight ?? 0.5, limit: body.limit ?? 100 };
+  let result;
+  try {
+    result = await s.ctx.committer.submit((now) => autoAssign(request, user.id, now, 'http'));
+  } catch (err) {
+    s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: err instanceof DomainError ? 'rejected' : 'error' });
+    throw err;
+  }
+  s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: 'applied' });
+  return ok({ ok: true, departmentId, strategy: body.strategy, ...result });
+}
+
+export function taskRoutes(router: Router): void {
+  router.get('/api/tasks', listTasks);
+  // Before /api/tasks/:id, which would otherwise take "claimable" for an id.
+  router.get('/api/tasks/claimable', claimable);
+  router.get('/api/tasks/:id', taskDetail);
+  for (const name of OPERATIONS) router.post(`/api/tasks/:id/${name}`, operation(name));
+  router.post('/api/departments/:id/auto-assign', autoAssignRoute);
+}

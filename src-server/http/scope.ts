@@ -1,0 +1,83 @@
+/**
+ * One request as the route handlers see it: path parameters, query, the caller's language, the
+ * authenticated principal (read lazily, from the store, on every request) and validated bodies.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import { parseLocale, type Locale } from '../../src-shared/domain/i18n.js';
+import { idSchema } from '../../src-shared/protocol/v1.js';
+import { authenticate, requireRole, type Principal } from '../auth.js';
+import type { AppContext } from '../context.js';
+import type { Role } from '../../src-shared/domain/types.js';
+import { MAX_JSON_BYTES, parseJson, readBody, validate } from './body.js';
+
+export class Scope {
+  readonly locale: Locale;
+  readonly query: Record<string, string>;
+  private principal: Promise<Principal> | null = null;
+  /** Set when the body was refused unread: the connection is closed after the answer. */
+  closeConnection = false;
+
+  constructor(
+    readonly ctx: AppContext,
+    readonly req: IncomingMessage,
+    readonly url: URL,
+    readonly params: Record<string, string>,
+    readonly requestId: string,
+    /** performance.now() when the request arrived (for latency metrics). */
+    readonly startedAt: number,
+  ) {
+    this.locale = parseLocale(req.headers['accept-language']);
+    this.query = Object.fromEntries(url.searchParams);
+  }
+
+  /** The remote address (sign-in throttling keys on it). */
+  get remote(): string {
+    return this.req.socket.remoteAddress ?? 'unknown';
+  }
+
+  /** AUTH-1..3: the caller, from their bearer token; 401/403 otherwise. */
+  auth(): Promise<Principal> {
+    this.principal ??= authenticate(this.ctx, this.req.headers.authorization);
+    return this.principal;
+  }
+
+  /** AUTH-2: the caller, who must hold one of `roles` (admins always pass). */
+  async authAs(...roles: Role[]): Promise<Principal> {
+    const p = await this.auth();
+    requireRole(p.user, ...roles);
+    return p;
+  }
+
+  /** A path parameter that must be an id (API-5). */
+  id(name = 'id'): string {
+    return validate(idSchema, this.params[name], `path.${name}`);
+  }
+
+  /** The query string, validated. */
+  queryAs<S extends z.ZodType>(schema: S): z.infer<S> {
+    return validate(schema, this.query, 'query');
+  }
+
+  /** The body, read with a size limit, parsed as JSON and validated (API-4, API-5). */
+  async json<S extends z.ZodType>(schema: S, limit = MAX_JSON_BYTES): Promise<z.infer<S>> {
+    return validate(schema, parseJson(await this.body(limit)));
+  }
+
+  async body(limit: number): Promise<Buffer> {
+    return readBody(this.req, limit);
+  }
+
+  /**
+   * After a write outside the claim engine (import, administration) that the store put in the
+   * change log: wake the connected terminals so they pull it now, as after an engine commit.
+   */
+  async announceChanges(): Promise<void> {
+    this.ctx.hub.notifyChanged(new Set(['']), await this.ctx.store.headSeq());
+  }
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+  }
+}

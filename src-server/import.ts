@@ -1,0 +1,296 @@
+/**
+ * Work-order import (IMP-1..n): parse and validate CSV or JSON rows of work orders and tasks into
+ * the store's `ImportTaskRow`s, collecting an error per bad field of every bad row instead of
+ * stopping at the first. Nothing here touches the store except `runImport`, which applies a fully
+ * valid import all-or-nothing and reports the store's own per-row refusals with the same row numbers.
+ * Used by the HTTP API (POST /api/tasks/import) and the admin CLI (import-tasks FILE.csv).
+ *
+ * Row numbers are the ones the user sees: for CSV, the line of the file on which the record starts
+ * (the header is line 1, so the first data row is row 2); for JSON, the 1-based position in the array.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { CsvError } from 'csv-parse/sync';
+import { idSchema } from '../src-shared/protocol/v1.js';
+import type { ImportResult, ImportRowError, ImportTaskRow, ServerStore } from './store/types.js';
+
+/** The columns of an import, in the order the template uses. */
+export const IMPORT_COLUMNS = [
+  'taskId',
+  'workOrderNumber',
+  'workOrderTitle',
+  'step',
+  'workContent',
+  'departmentId',
+  'status',
+  'priority',
+  'dueAt',
+  'requiredSkills',
+] as const;
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+
+export const REQUIRED_COLUMNS: readonly ImportColumn[] = ['taskId', 'workOrderNumber', 'step', 'workContent'];
+export const IMPORT_STATUSES = ['draft', 'pending', 'cancelled'] as const;
+export const MAX_IMPORT_ROWS = 50_000;
+export const MAX_WORK_CONTENT = 2000;
+export const MAX_TITLE = 200;
+export const MAX_STEP = 64;
+export const MAX_SKILLS = 50;
+export const MAX_SKILL = 64;
+export const MAX_PRIORITY = 1_000_000;
+/** Errors reported at most per import (a file of garbage should not produce a megabyte of errors). */
+export const MAX_REPORTED_ERRORS = 1000;
+
+export interface ParsedImport {
+  /** Valid rows, in file order (only meaningful when `errors` is empty). */
+  rows: ImportTaskRow[];
+  /** The user-visible row number of each entry of `rows`. */
+  rowNumbers: number[];
+  errors: ImportRowError[];
+}
+
+/** Header spellings we accept: case, spaces, `_` and `-` do not matter (`task_id`, `Task ID`). */
+function canonicalColumn(name: string): ImportColumn | null {
+  const key = name.replace(/[\s_-]+/g, '').toLowerCase();
+  return IMPORT_COLUMNS.find((c) => c.toLowerCase() === key) ?? null;
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+type FieldResult<T> = { ok: true; value: T } | { ok: false; message: string };
+const good = <T>(value: T): FieldResult<T> => ({ ok: true, value });
+const bad = <T>(message: string): FieldResult<T> => ({ ok: false, message });
+
+function isBlank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function idField(v: unknown, what: string): FieldResult<string> {
+  if (isBlank(v)) return bad(`${what} is required`);
+  if (typeof v !== 'string') return bad(`${what} must be text`);
+  const r = idSchema.safeParse(v.trim());
+  return r.success ? good(r.data) : bad(`${what} "${v.trim().slice(0, 80)}" ${r.error.issues[0]?.message ?? 'is invalid'}`);
+}
+
+function textField(v: unknown, what: string, max: number, required: boolean): FieldResult<string> {
+  if (isBlank(v)) return required ? bad(`${what} is required`) : good('');
+  if (typeof v !== 'string') return bad(`${what} must be text`);
+  if (v.length > max) return bad(`${what} must be at most ${max} characters (it has ${v.length})`);
+  return good(v);
+}
+
+function departmentField(v: unknown): FieldResult<string | null> {
+  if (isBlank(v)) return good(null);
+  return idField(v, 'departmentId');
+}
+
+function statusField(v: unknown): FieldResult<ImportTaskRow['status']> {
+  if (isBlank(v)) return good('pending');
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
+  return (IMPORT_STATUSES as readonly unknown[]).includes(s)
+    ? good(s as ImportTaskRow['status'])
+    : bad(`status must be one of ${IMPORT_STATUSES.join(', ')} (got "${String(v).slice(0, 40)}")`);
+}
+
+function priorityField(v: unknown): FieldResult<number> {
+  if (isBlank(v)) return good(0);
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!Number.isInteger(n)) return bad(`priority must be a whole number (got "${String(v).slice(0, 40)}")`);
+  if (Math.abs(n) > MAX_PRIORITY) return bad(`priority must be between -${MAX_PRIORITY} and ${MAX_PRIORITY}`);
+  return good(n);
+}
+
+function dueAtField(v: unknown): FieldResult<number | null> {
+  if (isBlank(v)) return good(null);
+  let ms = NaN;
+  if (typeof v === 'number') ms = v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^\d+$/.test(s)) ms = Number(s);
+    else if (ISO_DATE_TIME.test(s)) ms = Date.parse(s);
+  }
+  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) {
+    return bad(
+      `dueAt must be an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (got "${String(v).slice(0, 40)}")`,
+    );
+  }
+  return good(ms);
+}
+
+function skillsField(v: unknown): FieldResult<string[]> {
+  if (isBlank(v)) return good([]);
+  let list: unknown[];
+  if (typeof v === 'string') list = v.split(';');
+  else if (Array.isArray(v)) list = v;
+  else return bad('requiredSkills must be a list of skills separated by ";"');
+  const skills: string[] = [];
+  for (const s of list) {
+    if (typeof s !== 'string') return bad('requiredSkills must only hold text');
+    const t = s.trim();
+    if (t === '') continue;
+    if (t.length > MAX_SKILL) return bad(`each required skill must be at most ${MAX_SKILL} characters`);
+    if (!skills.includes(t)) skills.push(t);
+  }
+  if (skills.length > MAX_SKILLS) return bad(`at most ${MAX_SKILLS} required skills per task`);
+  return good(skills);
+}
+
+/**
+ * Validate one row given as field → raw value (strings from CSV; strings, numbers, arrays or null
+ * from JSON). Returns the row, or one error per bad field.
+ */
+export function validateImportRow(raw: Readonly<Record<string, unknown>>, row: number): { row: ImportTaskRow | null; errors: ImportRowError[] } {
+  const errors: ImportRowError[] = [];
+  const take = <T>(field: ImportColumn, r: FieldResult<T>, fallback: T): T => {
+    if (r.ok) return r.value;
+    errors.push({ row, field, message: r.message });
+    return fallback;
+  };
+  const value: ImportTaskRow = {
+    taskId: take('taskId', idField(raw.taskId, 'taskId'), ''),
+    // The work order number is also its id, so it must be a valid id too.
+    workOrderNumber: take('workOrderNumber', idField(raw.workOrderNumber, 'workOrderNumber'), ''),
+    workOrderTitle: take('workOrderTitle', textField(raw.workOrderTitle, 'workOrderTitle', MAX_TITLE, false), ''),
+    step: take('step', textField(typeof raw.step === 'string' ? raw.step.trim() : raw.step, 'step', MAX_STEP, true), ''),
+    workContent: take('workContent', textField(raw.workContent, 'workContent', MAX_WORK_CONTENT, true), ''),
+    departmentId: take('departmentId', departmentField(raw.departmentId), null),
+    status: take('status', statusField(raw.status), 'pending'),
+    priority: take('priority', priorityField(raw.priority), 0),
+    dueAt: take('dueAt', dueAtField(raw.dueAt), null),
+    requiredSkills: take('requiredSkills', skillsField(raw.requiredSkills), []),
+  };
+  return { row: errors.length === 0 ? value : null, errors };
+}
+
+/** Shared tail of both parsers: row checks, duplicate task ids, the row limit. */
+function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unknown> }>, errors: ImportRowError[]): ParsedImport {
+  const out: ParsedImport = { rows: [], rowNumbers: [], errors };
+  if (records.length > MAX_IMPORT_ROWS) {
+    errors.push({ row: records[MAX_IMPORT_ROWS]!.row, field: 'rows', message: `an import may hold at most ${MAX_IMPORT_ROWS} rows; split the file` });
+    return out;
+  }
+  const firstRowOf = new Map<string, number>();
+  for (const { row, raw } of records) {
+    const v = validateImportRow(raw, row);
+    errors.push(...v.errors);
+    if (!v.row) continue;
+    const first = firstRowOf.get(v.row.taskId);
+    if (first !== undefined) {
+      errors.push({ row, field: 'taskId', message: `task ${v.row.taskId} appears twice (first at row ${first})` });
+      continue;
+    }
+    firstRowOf.set(v.row.taskId, row);
+    out.rows.push(v.row);
+    out.rowNumbers.push(row);
+  }
+  if (records.length === 0 && errors.length === 0) errors.push({ row: 1, field: 'rows', message: 'the import holds no rows' });
+  out.errors = errors.slice(0, MAX_REPORTED_ERRORS);
+  return out;
+}
+
+/**
+ * Parse a CSV import: a header row naming the columns (any order; `taskId`, `workOrderNumber`,
+ * `step` and `workContent` are required), then one task per row. `requiredSkills` are separated
+ * by `;`. Quoted fields may hold commas, quotes ("") and line breaks.
+ */
+export function parseImportCsv(text: string): ParsedImport {
+  const errors: ImportRowError[] = [];
+  const records: Array<{ fields: string[]; line: number }> = [];
+  // One line-break convention, so line numbers are counted the way an editor shows them.
+  const normalized = text.replace(/\r\n?/g, '\n');
+  try {
+    parseCsv(normalized, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (err: CsvError | undefined) => {
+        if (err) errors.push({ row: typeof err.lines === 'number' ? err.lines : 1, field: 'csv', message: err.message });
+        return undefined;
+      },
+      on_record: (fields: string[], info: { lines: number }) => {
+        // `lines` is the line the record ends on; a quoted field may span several.
+        const inner = fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+        records.push({ fields, line: info.lines - inner });
+        return null;
+      },
+    });
+  } catch (err) {
+    const e = err as Partial<CsvError>;
+    errors.push({ row: typeof e.lines === 'number' ? e.lines : 1, field: 'csv', message: e.message ?? 'the file is not valid CSV' });
+    return { rows: [], rowNumbers: [], errors };
+  }
+  const header = records.shift();
+  if (!header) {
+    if (errors.length === 0) errors.push({ row: 1, field: 'csv', message: 'the file is empty; the first line must name the columns' });
+    return { rows: [], rowNumbers: [], errors };
+  }
+  const columns: Array<ImportColumn | null> = header.fields.map((name) => canonicalColumn(name));
+  header.fields.forEach((name, i) => {
+    if (columns[i] === null) {
+      errors.push({ row: header.line, field: name.slice(0, 64) || `column ${i + 1}`, message: `unknown column; the columns are ${IMPORT_COLUMNS.join(', ')}` });
+    } else if (columns.indexOf(columns[i]!) !== i) {
+      errors.push({ row: header.line, field: columns[i]!, message: 'this column appears twice' });
+    }
+  });
+  for (const required of REQUIRED_COLUMNS) {
+    if (!columns.includes(required)) errors.push({ row: header.line, field: required, message: 'required column is missing from the header' });
+  }
+  if (errors.some((e) => e.row === header.line)) return { rows: [], rowNumbers: [], errors };
+
+  const rows: Array<{ row: number; raw: Record<string, unknown> }> = [];
+  for (const r of records) {
+    if (r.fields.length !== columns.length) {
+      errors.push({ row: r.line, field: 'csv', message: `this row has ${r.fields.length} fields; the header has ${columns.length}` });
+      continue;
+    }
+    const raw: Record<string, unknown> = {};
+    columns.forEach((c, i) => (raw[c!] = r.fields[i]));
+    rows.push({ row: r.line, raw });
+  }
+  return collect(rows, errors);
+}
+
+/**
+ * Parse a JSON import: `{ "rows": [ ... ] }` or a bare array of row objects with the CSV's column
+ * names as keys. `priority` and `dueAt` may be numbers, `requiredSkills` an array.
+ */
+export function parseImportJson(value: unknown): ParsedImport {
+  const list = Array.isArray(value)
+    ? value
+    : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows)
+      ? ((value as { rows: unknown[] }).rows)
+      : null;
+  if (!list) return { rows: [], rowNumbers: [], errors: [{ row: 0, field: 'rows', message: 'expected an array of rows, or an object { "rows": [...] }' }] };
+  const errors: ImportRowError[] = [];
+  const rows: Array<{ row: number; raw: Record<string, unknown> }> = [];
+  list.forEach((item, i) => {
+    const row = i + 1;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      errors.push({ row, field: 'row', message: 'each row must be an object' });
+      return;
+    }
+    const raw: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(item as Record<string, unknown>)) {
+      const c = canonicalColumn(key);
+      if (c === null) errors.push({ row, field: key.slice(0, 64), message: `unknown field; the fields are ${IMPORT_COLUMNS.join(', ')}` });
+      else raw[c] = v;
+    }
+    rows.push({ row, raw });
+  });
+  return collect(rows, errors);
+}
+
+/** Renumber the store's errors (its row = index + 1 in `rows`) to the rows the user sees. */
+export function toUserRows(errors: readonly ImportRowError[], rowNumbers: readonly number[]): ImportRowError[] {
+  return errors.map((e) => ({ ...e, row: rowNumbers[e.row - 1] ?? e.row }));
+}
+
+/**
+ * Apply a parsed import (IMP-1): nothing is written unless every row is valid, both here and for
+ * the store (departments exist, held or finished tasks are not changed underneath their holder).
+ */
+export async function runImport(store: ServerStore, parsed: ParsedImport, now: number): Promise<ImportResult> {
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  const result = await store.importTasks(parsed.rows, now);
+  return result.ok ? result : { ok: false, errors: toUserRows(result.errors, parsed.rowNumbers) };
+}
