@@ -8,6 +8,8 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'e2e',
+  // Builds out/node (tsc) and out/main, out/preload, out/renderer (electron-vite) first.
+  globalSetup: './e2e/global-setup.ts',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -18,6 +20,9 @@ export default defineConfig({
   use: {
     browserName: 'chromium',
     headless: true,
+    // Every wait is bounded: an action that cannot happen fails in seconds, not at the test timeout.
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
     viewport: { width: 1280, height: 800 },
     screenshot: 'only-on-failure',
     trace: 'off',

@@ -51,9 +51,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = options.logger ?? createLogger();
   fs.mkdirSync(options.dataDir, { recursive: true });
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
+  if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
   const metrics = new Metrics();
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
-  const committer = new GroupCommitter(store, clock, (departments, head) => hub.notifyChanged(departments, head));
+  const committer = new GroupCommitter(
+    store,
+    clock,
+    (departments, head) => hub.notifyChanged(departments, head),
+    (units, seconds) => {
+      metrics.groupSize.observe(units);
+      metrics.commitDuration.observe(seconds);
+    },
+  );
   const ctx: AppContext = { store, committer, clock, log, metrics, hub };
   hub.setCommitter(committer);
 

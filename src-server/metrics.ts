@@ -23,6 +23,12 @@ export class Metrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
     registers: [this.registry],
   });
+  readonly commitDuration = new Histogram({
+    name: 'shopfloor_commit_duration_seconds',
+    help: 'Time to run and durably commit one group of mutations',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
   readonly frames = new Counter({
     name: 'shopfloor_ws_frames_total',
     help: 'WebSocket frames, by direction and type',

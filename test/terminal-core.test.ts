@@ -201,7 +201,16 @@ describe('terminal core', () => {
     const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
     await a.core.signIn({ badge: 'B-ANN' });
     expect((await a.core.getSnapshot()).session).not.toBeNull();
-    await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'the idle sign-out', 5000);
+    // A screen refreshing its lists is not activity: only touches and operations keep the session.
+    await a.waitFor(
+      async () => {
+        await a.core.listClaimable({ offset: 0, limit: 10 }).catch(() => null);
+        await a.core.listMine().catch(() => null);
+        return (await a.core.getSnapshot()).session === null;
+      },
+      'the idle sign-out',
+      5000,
+    );
     expect(await codeOf(a.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
   });
 

@@ -113,14 +113,16 @@ CREATE TABLE terminals (
 ) STRICT;
 
 -- One stored outcome per processed terminal mutation: a re-sent mutation gets the same answer.
+-- (A rowid table: rows are appended in processing order; the index finds them per terminal.)
 CREATE TABLE mutation_outcomes (
+  id           INTEGER PRIMARY KEY,
   terminal_id  TEXT NOT NULL,
   mutation_id  INTEGER NOT NULL,
   name         TEXT NOT NULL,
-  outcome      TEXT NOT NULL,                 -- JSON
-  processed_at INTEGER NOT NULL,
-  PRIMARY KEY (terminal_id, mutation_id)
-) STRICT, WITHOUT ROWID;
+  outcome      TEXT NOT NULL,                 -- JSON, without the task snapshot
+  processed_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX mutation_outcomes_by_terminal ON mutation_outcomes(terminal_id, mutation_id);
 
 -- Presence: who is signed in at which terminal.
 CREATE TABLE presence (
@@ -140,6 +142,8 @@ CREATE TABLE changes (
   at            INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX changes_by_entity ON changes(entity, entity_id, department_id);
+-- A terminal reads only its departments' rows after its cursor.
+CREATE INDEX changes_by_department ON changes(department_id, seq);
 
 CREATE TABLE audit_events (
   id          INTEGER PRIMARY KEY,

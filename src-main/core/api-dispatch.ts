@@ -18,9 +18,9 @@ import {
 import type { TerminalLogger } from './terminal.js';
 
 /** A zod failure as `invalid_input`, naming the first bad field and what is wrong with it. */
-export function invalidInput(error: z.ZodError, prefix: string): DomainError {
+export function invalidInput(error: z.ZodError, prefix: string, whole = prefix): DomainError {
   const issue = error.issues[0];
-  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || 'input';
+  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || whole;
   return new DomainError('invalid_input', { field, problem: issue?.message ?? 'is not valid' });
 }
 
@@ -73,7 +73,7 @@ export class ApiDispatcher {
     }
     const id = frame && typeof frame === 'object' && Number.isSafeInteger((frame as { id?: unknown }).id) ? Number((frame as { id: number }).id) : 0;
     const r = bridgeRequestSchema.safeParse(frame);
-    if (!r.success) return { ok: false, id: id > 0 ? id : 0, error: invalidInput(r.error, '').toData(this.locale) };
+    if (!r.success) return { ok: false, id: id > 0 ? id : 0, error: invalidInput(r.error, '', 'frame').toData(this.locale) };
     return { ok: true, id: r.data.id, method: r.data.method, input: r.data.input };
   }
 }

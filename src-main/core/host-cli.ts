@@ -140,8 +140,8 @@ async function run(opts: HostCliOptions): Promise<void> {
   } catch (e) {
     core.close();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.host} is already in use; pick another with --port (0 picks a free one)`);
-    if (code === 'EADDRNOTAVAIL') throw new Error(`${opts.host} is not an address of this machine; check --host`);
+    if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.host} is already in use; pick another with --port (0 picks a free one)`, { cause: e });
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${opts.host} is not an address of this machine; check --host`, { cause: e });
     throw e;
   }
 

@@ -291,10 +291,11 @@ export class TerminalCore implements TerminalApi {
     return { userId: u.id, displayName: u.displayName, roles: u.roles, departmentIds: u.departmentIds, signedInAt: s.signedInLocal };
   }
 
-  private requireSession(): SessionInfo {
+  /** The signed-in operator, or not_signed_in. Only operations (`activity`) reset the idle timer, never reads. */
+  private requireSession(activity = false): SessionInfo {
     const s = this.sessionInfo();
     if (!s) throw new DomainError('not_signed_in', { problem: 'scan your badge first' });
-    this.armIdle();
+    if (activity) this.armIdle();
     return s;
   }
 
@@ -427,7 +428,7 @@ export class TerminalCore implements TerminalApi {
   // Task operations
 
   private perform(op: TerminalOperation): OperationAck {
-    const session = this.requireSession();
+    const session = this.requireSession(true);
     const now = this.serverNow();
     const outcome = this.store.tx(() => {
       const decision = decideLocal(this.store, op, session.userId, now, this.config());
@@ -497,7 +498,7 @@ export class TerminalCore implements TerminalApi {
   }
 
   async acknowledgeConflict(input: { id: number }): Promise<void> {
-    const session = this.requireSession();
+    const session = this.requireSession(true);
     const c = this.store.conflict(input.id);
     if (!c) throw new DomainError('not_found', { problem: `no conflict record ${input.id}` });
     if (c.operatorId !== session.userId) throw new DomainError('permission_denied', { problem: 'this conflict belongs to another operator' });

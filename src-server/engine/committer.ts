@@ -17,6 +17,11 @@ export interface CommitListener {
   (changedDepartments: Set<string>, headSeq: number): void;
 }
 
+/** Told the size and duration of every committed group (metrics). */
+export interface GroupObserver {
+  (units: number, seconds: number): void;
+}
+
 export interface CommitterStats {
   groups: number;
   units: number;
@@ -34,6 +39,7 @@ export class GroupCommitter {
     private readonly store: ServerStore,
     private readonly clock: Clock,
     private readonly onCommit: CommitListener = () => {},
+    private readonly onGroup: GroupObserver = () => {},
     private readonly maxGroup = 5000,
   ) {}
 
@@ -61,7 +67,9 @@ export class GroupCommitter {
     const batch = this.queue.splice(0, this.maxGroup);
     try {
       const now = this.clock.now();
+      const started = performance.now();
       const group = await this.store.runGroup(batch.map((p) => () => p.unit(now)));
+      this.onGroup(batch.length, (performance.now() - started) / 1000);
       this.stats.groups++;
       this.stats.units += batch.length;
       this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);

@@ -173,6 +173,8 @@ export interface ServerStore {
   listTerminals(): Promise<TerminalRecord[]>;
   /** Record that a terminal was seen (and, at a handshake, its clock offset). */
   touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void>;
+  /** Record that these terminals were seen (heartbeats), in one write. */
+  touchTerminals(ids: readonly string[], now: number): Promise<void>;
 
   createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void>;
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | null>;

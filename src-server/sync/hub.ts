@@ -26,7 +26,7 @@ import type { GroupCommitter } from '../engine/committer.js';
 import { terminalMutation } from '../engine/mutations.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { ServerStore, SnapshotPosition } from '../store/types.js';
+import type { ChangesPage, ServerStore, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
   /** WebSocket ping interval; a terminal that misses one is dropped. */
@@ -231,9 +231,13 @@ export class SyncHub {
   }
 
   private send(conn: Connection, frame: ServerFrame): void {
+    this.sendText(conn, JSON.stringify(frame), frame.type);
+  }
+
+  private sendText(conn: Connection, text: string, type: ServerFrame['type']): void {
     if (conn.closed) return;
-    conn.ws.send(JSON.stringify(frame));
-    this.metrics.frames.inc({ direction: 'out', type: frame.type });
+    conn.ws.send(text);
+    this.metrics.frames.inc({ direction: 'out', type });
     if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.log.warn({ terminal: conn.terminalId, buffered: conn.ws.bufferedAmount }, 'terminal reads too slowly; disconnecting');
       conn.ws.close(CLOSE_CODES.slowConsumer, 'reading too slowly; reconnect and resume from your cursor');
@@ -337,7 +341,7 @@ export class SyncHub {
       previous.closed = true;
     }
     conn.terminalId = terminal.id;
-    conn.departments = terminal.departments;
+    conn.departments = [...terminal.departments].sort();
     this.conns.set(terminal.id, conn);
     this.metrics.connections.set(this.conns.size);
 
@@ -481,7 +485,7 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
-      const page = await this.store.changesPage(conn.departments, conn.sentCursor, this.options.pageSize, now);
+      const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, now);
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
@@ -492,17 +496,7 @@ export class SyncHub {
         }
         return;
       }
-      this.send(conn, {
-        type: 'changes',
-        mode: 'delta',
-        reset: false,
-        cursor: page.lastSeq,
-        more: page.more,
-        tasks: page.tasks,
-        users: page.users,
-        departments: page.departments,
-        config: page.config,
-      });
+      this.sendText(conn, text, 'changes');
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
       conn.owesCaughtUp = page.more;
@@ -514,8 +508,38 @@ export class SyncHub {
     }
   }
 
+  /**
+   * A delta page, read and serialised once per turn for every terminal of the same departments at
+   * the same cursor (on a busy floor, all terminals of a department are), not once per terminal.
+   */
+  private readonly pageCache = new Map<string, Promise<{ page: ChangesPage; text: string }>>();
+
+  private deltaPage(departments: string[], cursor: number, now: number): Promise<{ page: ChangesPage; text: string }> {
+    const key = `${departments.join(',')}|${cursor}`;
+    let cached = this.pageCache.get(key);
+    if (!cached) {
+      if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
+      cached = this.store.changesPage(departments, cursor, this.options.pageSize, now).then((page) => ({
+        page,
+        text: JSON.stringify({
+          type: 'changes',
+          mode: 'delta',
+          reset: false,
+          cursor: page.lastSeq,
+          more: page.more,
+          tasks: page.tasks,
+          users: page.users,
+          departments: page.departments,
+          config: page.config,
+        } satisfies ServerFrame),
+      }));
+      this.pageCache.set(key, cached);
+    }
+    return cached;
+  }
+
   private beat(): void {
-    const now = this.clock.now();
+    const seen: string[] = [];
     for (const c of this.all) {
       if (!c.alive) {
         this.log.info({ terminal: c.terminalId }, 'terminal missed a heartbeat; dropping the connection');
@@ -524,8 +548,10 @@ export class SyncHub {
       }
       c.alive = false;
       c.ws.ping();
-      if (c.terminalId) void this.store.touchTerminal(c.terminalId, now).catch(() => {});
+      if (c.terminalId) seen.push(c.terminalId);
     }
+    // One write (one fsync) for every terminal that answered, not one each.
+    void this.store.touchTerminals(seen, this.clock.now()).catch((err) => this.log.warn({ err }, 'recording terminals seen failed'));
   }
 }
 

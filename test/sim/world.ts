@@ -446,7 +446,7 @@ export async function runSeed(seed: number, options: WorldOptions): Promise<{ mu
     return world.stats();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`sync simulation failed for seed ${seed}: ${message}\n--- last events ---\n${world.trace.slice(-60).join('\n')}`);
+    throw new Error(`sync simulation failed for seed ${seed}: ${message}\n--- last events ---\n${world.trace.slice(-60).join('\n')}`, { cause: err });
   } finally {
     await world.dispose();
   }

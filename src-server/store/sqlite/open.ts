@@ -33,6 +33,9 @@ export function openServerDatabase(file: string, options: OpenOptions = {}): Dat
     db.pragma('cache_size = -65536');
     db.pragma('mmap_size = 268435456');
     db.pragma('temp_store = MEMORY');
+    // SQLite's default: a commit that finds the WAL over ~4 MB checkpoints it. The running server
+    // moves checkpoints to a background thread instead (checkpointer.ts).
+    db.pragma('wal_autocheckpoint = 1000');
     migrate(sqliteMigrationDb(db), loadMigrations(serverMigrationsDir(), fs), file);
   } catch (err) {
     db.close();

@@ -41,6 +41,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '../types.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openServerDatabase, type OpenOptions } from './open.js';
 
 /** Change-log routing value for tasks that have no department (no terminal subscribes to it). */
@@ -152,7 +153,10 @@ export class SqliteServerStore implements ServerStore {
   private configCache: SiteConfig | null = null;
   private readonly stmt = new Map<string, Database.Statement>();
 
-  constructor(file: string, options: OpenOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: OpenOptions = {},
+  ) {
     this.db = openServerDatabase(file, options);
     this.ensureSettings();
     this.ops = this.makeOps();
@@ -186,7 +190,16 @@ export class SqliteServerStore implements ServerStore {
     );
   }
 
+  private checkpointer: Checkpointer | null = null;
+
+  /** Run WAL checkpoints on a background thread from now on (the running server does). */
+  startBackgroundCheckpoints(intervalMs = 1000, onError?: (message: string) => void): void {
+    this.checkpointer ??= startCheckpointer(this.db, this.file, intervalMs, onError);
+  }
+
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     if (this.db.open) this.db.close();
   }
 
@@ -430,7 +443,9 @@ export class SqliteServerStore implements ServerStore {
           terminalId,
           mutationId,
           name,
-          JSON.stringify(outcome),
+          // The task snapshot is "the task as it is now": stale by the time an outcome is re-sent,
+          // and the terminal gets the task's current state from read sync anyway.
+          JSON.stringify(outcome.status === 'retry' ? outcome : { ...outcome, task: null }),
           now,
         );
         this.q('UPDATE terminals SET last_mutation_id = MAX(last_mutation_id, ?) WHERE id = ?').run(mutationId, terminalId);
@@ -684,6 +699,13 @@ export class SqliteServerStore implements ServerStore {
   async touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void> {
     if (clockOffsetMs === undefined) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
     else this.q('UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ? WHERE id = ?').run(now, Math.round(clockOffsetMs), id);
+  }
+
+  async touchTerminals(ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    this.write(() => {
+      for (const id of ids) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
+    });
   }
 
   async createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void> {
@@ -971,11 +993,14 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async changesPage(departments: readonly string[], afterSeq: number, limit: number, now: number): Promise<ChangesPage> {
-    const rows = this.q(
-      `SELECT seq, entity, entity_id FROM changes
-       WHERE seq > ? AND (department_id = '' OR department_id IN (SELECT value FROM json_each(?)))
-       ORDER BY seq LIMIT ?`,
-    ).all(afterSeq, JSON.stringify(departments), limit) as Row[];
+    // One index-ordered range per department (and '' for everyone), merged here: no sort of
+    // everything after the cursor, however far behind the terminal is.
+    const rows: Row[] = [];
+    for (const d of new Set(['', ...departments])) {
+      rows.push(...(this.q('SELECT seq, entity, entity_id FROM changes WHERE department_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(d, afterSeq, limit) as Row[]));
+    }
+    rows.sort((a, b) => (a.seq as number) - (b.seq as number));
+    rows.length = Math.min(rows.length, limit);
     const ids = { task: new Set<string>(), user: new Set<string>(), department: new Set<string>() };
     let config = false;
     for (const r of rows) {

@@ -1,0 +1,139 @@
+/**
+ * Shared helpers for the benchmarks: timing, percentiles, temp folders, server processes, and the
+ * report every benchmark prints (one JSON line, then a readable table). Benchmarks report figures;
+ * they never fail on a number (these machines are noisy), so ratios are measured side by side.
+ */
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the folder with package.json), from wherever this file was compiled to. */
+export const ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+export function tempDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function summarize(samplesMs: number[]): { n: number; p50: number; p99: number; max: number; mean: number } {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  return {
+    n: s.length,
+    p50: round(percentile(s, 50)),
+    p99: round(percentile(s, 99)),
+    max: round(s[s.length - 1] ?? NaN),
+    mean: round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
+  };
+}
+
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/**
+ * Rate of fsync'd single-row write transactions on this disk: WAL, synchronous=FULL, one INSERT
+ * per transaction — the baseline every durable write here pays.
+ */
+export function rawFsyncRate(dir: string, count = 1000): { txPerSec: number; p50Ms: number; p99Ms: number } {
+  const db = new Database(path.join(dir, 'raw-fsync.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const samples: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    insert.run(`row ${i}`);
+    samples.push(performance.now() - t);
+  }
+  const elapsed = performance.now() - start;
+  db.close();
+  const s = summarize(samples);
+  return { txPerSec: Math.round((count / elapsed) * 1000), p50Ms: s.p50, p99Ms: s.p99 };
+}
+
+export interface Report {
+  bench: string;
+  figures: Record<string, unknown>;
+  targets?: Record<string, { target: string; met: boolean }>;
+}
+
+/** Print the result: a JSON line (for machines) and a table (for people). */
+export function report(r: Report): void {
+  console.log(JSON.stringify({ ...r, machine: { cpus: os.cpus().length, node: process.version, at: new Date().toISOString() } }));
+  const rows = Object.entries(r.figures).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+  for (const [k, t] of Object.entries(r.targets ?? {})) rows.push([`target: ${k}`, `${t.target} -> ${t.met ? 'met' : 'NOT met'}`]);
+  const w = Math.max(...rows.map((x) => x[0]!.length));
+  console.log(`\n${r.bench}\n${'-'.repeat(r.bench.length)}`);
+  for (const [k, v] of rows) console.log(`${k!.padEnd(w)}  ${v}`);
+  console.log('');
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Start the real server (compiled CLI) on a data folder; resolves when it listens. */
+export async function startServerProcess(dataDir: string, port = 0): Promise<ServerProcess> {
+  const cli = path.join(ROOT, 'out/node/src-server/cli.js');
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    lines.on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === 'sync server listening' && rec.url) {
+          clearTimeout(timer);
+          resolve(rec.url);
+        }
+      } catch {
+        // not JSON
+      }
+    });
+  });
+  return {
+    child,
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident memory of a process in MiB (Linux /proc). */
+export function rssMiB(pid: number = process.pid): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}

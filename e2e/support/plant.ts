@@ -1,0 +1,61 @@
+/**
+ * The plant the browser tests run against, written straight into a fresh server database before
+ * the server process starts: departments Cutting and Quality, operators with badges (one with a
+ * PIN), two kiosks of Cutting with known tokens, and a page and a half of claimable tasks.
+ */
+import path from 'node:path';
+import { badgeHash, hashSecret, tokenHash } from '../../src-shared/crypto/hash.js';
+import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
+import { newUser, taskRow } from '../../test/support/plant.js';
+
+export const PLANT = {
+  terminals: {
+    k1: { id: 'k1', name: 'Cutting bay 1', token: 'e2e-token-kiosk-one' },
+    k2: { id: 'k2', name: 'Cutting bay 2', token: 'e2e-token-kiosk-two' },
+  },
+  operators: {
+    ann: { id: 'ann', name: 'Ann Lee', badge: 'B1001' },
+    bob: { id: 'bob', name: 'Bob Chen', badge: 'B1002', pin: '4321' },
+    fang: { id: 'fang', name: '王芳', badge: 'B1003' },
+  },
+} as const;
+
+export type KioskId = keyof typeof PLANT.terminals;
+
+/** Claimable for Cutting, in LIST-1 order (priority, then due time, then age). */
+export const CUTTING_TASKS = ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'] as const;
+
+export async function seedPlant(dataDir: string, now = Date.now()): Promise<void> {
+  const store = new SqliteServerStore(path.join(dataDir, 'claims.db'));
+  try {
+    const salt = await store.siteSalt();
+    await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: null }, now);
+    await store.upsertDepartment({ id: 'qa', name: 'Quality', taskLimit: null }, now);
+    const { ann, bob, fang } = PLANT.operators;
+    await store.createUser(newUser(ann.id, { displayName: ann.name, badgeHash: badgeHash(salt, ann.badge) }), now);
+    await store.createUser(newUser(bob.id, { displayName: bob.name, badgeHash: badgeHash(salt, bob.badge), pinHash: hashSecret(bob.pin) }), now);
+    await store.createUser(newUser(fang.id, { displayName: fang.name, badgeHash: badgeHash(salt, fang.badge) }), now);
+    for (const t of Object.values(PLANT.terminals)) {
+      await store.createTerminal({ id: t.id, name: t.name, departments: ['cut'], tokenHash: tokenHash(t.token) }, now);
+    }
+    const rows = [
+      taskRow('t1', { workOrderNumber: 'WO-2026-0101', workContent: 'Cut 40 steel brackets to 120 mm', priority: 3 }),
+      taskRow('t2', { workOrderNumber: 'WO-2026-0101', workContent: 'Deburr bracket edges', priority: 2, dueAt: now + 2 * 3600_000 }),
+      taskRow('t3', { workOrderNumber: 'WO-2026-0102', workContent: 'Cut aluminium profile, 12 pieces', priority: 1, dueAt: now + 3600_000 }),
+      taskRow('t4', { workOrderNumber: 'WO-2026-0102', workContent: 'Saw stock bars to length', priority: 1 }),
+      taskRow('t5', { workOrderNumber: 'WO-2026-0103', workContent: 'Plasma-cut base plates', dueAt: now + 5 * 3600_000 }),
+      taskRow('t6', { workOrderNumber: 'WO-2026-0103', workContent: 'Shear 2 mm sheet blanks' }),
+      taskRow('t7', { workOrderNumber: 'WO-2026-0104', workContent: 'Cut gaskets from rubber roll' }),
+      taskRow('t8', { workOrderNumber: 'WO-2026-0104', workContent: 'Trim cable trays' }),
+      taskRow('d1', { workOrderNumber: 'WO-2026-0105', workContent: 'Draft: not approved yet', status: 'draft' }),
+      taskRow('q1', { workOrderNumber: 'WO-2026-0101', departmentId: 'qa', step: 'inspect', workContent: 'Inspect brackets' }),
+    ];
+    // Ages differ by a second so LIST-1's tie-break (oldest first) follows the list above.
+    for (const [i, row] of rows.entries()) {
+      const result = await store.importTasks([row], now - (rows.length - i) * 1000);
+      if (!result.ok) throw new Error(`seeding ${row.taskId} failed: ${JSON.stringify(result.errors)}`);
+    }
+  } finally {
+    await store.close();
+  }
+}

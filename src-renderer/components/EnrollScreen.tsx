@@ -1,0 +1,74 @@
+/**
+ * First run: the server address and this terminal's id and token. After "Connect" the screen
+ * stays here until the server has welcomed the terminal, and shows why if it refuses.
+ */
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useShallow } from 'zustand/react/shallow';
+import { useStores, useTerminal } from '../stores/hooks.js';
+import { ErrorNotice } from './ErrorNotice.js';
+import { TopBar } from './TopBar.js';
+
+export function EnrollScreen() {
+  const { t } = useTranslation();
+  const stores = useStores();
+  const { terminalId, serverUrl } = useTerminal(useShallow((s) => ({ terminalId: s.identity?.terminalId ?? null, serverUrl: s.identity?.serverUrl ?? null })));
+  const lastError = useTerminal((s) => s.sync?.lastError ?? null);
+  const enrolling = useTerminal((s) => s.enrolling);
+  const enrollError = useTerminal((s) => s.enrollError);
+  const [form, setForm] = useState({ serverUrl: serverUrl ?? '', terminalId: terminalId ?? '', token: '' });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void stores.terminal.getState().enroll(form);
+  };
+  const field = (key: keyof typeof form, label: string, type = 'text', placeholder = '') => (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      <input
+        className="input"
+        type={type}
+        value={form[key]}
+        placeholder={placeholder}
+        autoComplete="off"
+        spellCheck={false}
+        data-testid={`enroll-${key}`}
+        onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+      />
+    </label>
+  );
+
+  return (
+    <div className="screen">
+      <TopBar />
+      <main className="center">
+        <form className="panel enroll" onSubmit={submit} noValidate data-testid="enroll-screen">
+          <h1>{t('enroll.title')}</h1>
+          <p className="lead">{t('enroll.intro')}</p>
+          {field('serverUrl', t('enroll.serverUrl'), 'url', 'http://server:8080')}
+          {field('terminalId', t('enroll.terminalId'))}
+          {field('token', t('enroll.token'), 'password')}
+          <ErrorNotice error={enrollError} testId="enroll-error" />
+          {terminalId && serverUrl && !enrollError && (
+            <div className={lastError ? 'notice notice-error' : 'notice notice-info'} data-testid="enroll-status">
+              <div className="notice-body">
+                <p className={lastError ? 'notice-suggestion' : 'notice-message'}>{t('enroll.connecting', { url: serverUrl, id: terminalId })}</p>
+                {lastError && (
+                  <>
+                    <p className="notice-message" data-testid="enroll-connection-error">
+                      {t('enroll.refused', { reason: lastError })}
+                    </p>
+                    <p className="notice-suggestion">{t('enroll.retryHint')}</p>
+                  </>
+                )}
+              </div>
+            </div>
+          )}
+          <button type="submit" className="btn btn-primary btn-wide" disabled={enrolling} data-testid="enroll-submit">
+            {t('enroll.submit')}
+          </button>
+        </form>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * All stores of the screen, created around one TerminalClient, and the wiring between them: core
+ * events update the stores, a (re)opened link reloads everything, a session change loads or
+ * clears the operator's lists, and the idle timer signs out when the countdown ends.
+ */
+import type { Locale } from '../../src-shared/domain/i18n.js';
+import type { TerminalClient } from '../api/client.js';
+import { toDomainError } from '../api/errors.js';
+import { createConflictsStore } from './conflicts.js';
+import { createIdleStore, secondsLeft } from './idle.js';
+import { createSessionStore } from './session.js';
+import { createTasksStore } from './tasks.js';
+import { createTerminalStore } from './terminal.js';
+
+export interface AppStoreOptions {
+  onLocale?: (locale: Locale) => void;
+  clock?: () => number;
+  pageSize?: number;
+  /** How often the idle countdown advances (ms). */
+  tickMs?: number;
+}
+
+export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
+  const terminal = createTerminalStore(api, o.onLocale ?? (() => undefined));
+  const session = createSessionStore(api);
+  const tasks = createTasksStore(api, o.pageSize);
+  const conflicts = createConflictsStore(api);
+  const idle = createIdleStore(api, o.clock);
+  let idleTimer: ReturnType<typeof setInterval> | null = null;
+  let signingOut = false;
+
+  const stopIdle = () => {
+    if (idleTimer) clearInterval(idleTimer);
+    idleTimer = null;
+  };
+  const startIdle = () => {
+    stopIdle();
+    idle.getState().activity();
+    idleTimer = setInterval(() => {
+      idle.getState().tick();
+      const left = secondsLeft(idle.getState(), terminal.getState().idleTimeoutSeconds);
+      if (left === 0 && session.getState().session && !signingOut) {
+        signingOut = true;
+        void session
+          .getState()
+          .signOut()
+          .finally(() => {
+            signingOut = false;
+          });
+      }
+    }, o.tickMs ?? 500);
+  };
+
+  const onSession = (signedIn: boolean) => {
+    if (signedIn) {
+      startIdle();
+      void tasks.getState().refresh();
+      void conflicts.getState().refresh();
+    } else {
+      stopIdle();
+      tasks.getState().clear();
+      conflicts.getState().clear();
+    }
+  };
+
+  session.subscribe((s, prev) => {
+    if (s.session?.userId !== prev.session?.userId) onSession(s.session !== null);
+  });
+
+  const reload = async () => {
+    try {
+      const snap = await api.getSnapshot();
+      terminal.getState().applySnapshot(snap);
+      const before = session.getState().session?.userId;
+      session.getState().setSession(snap.session);
+      // Same operator as before the link dropped: the subscription above did not fire; refresh.
+      if (snap.session && snap.session.userId === before) onSession(true);
+    } catch (e) {
+      session.setState({ error: toDomainError(e) });
+    }
+  };
+
+  const unsubscribe = api.subscribe((event) => {
+    switch (event.type) {
+      case 'sync':
+        terminal.getState().setSync(event.sync);
+        break;
+      case 'identity':
+        terminal.getState().setIdentity(event.identity);
+        break;
+      case 'session':
+        session.getState().setSession(event.session);
+        break;
+      case 'tasks':
+        if (session.getState().session) void tasks.getState().refresh();
+        break;
+      case 'conflict':
+        if (event.conflict.operatorId === session.getState().session?.userId) conflicts.getState().add(event.conflict);
+        break;
+      case 'outcome':
+        break;
+    }
+  });
+  const unlink = api.onLink((up) => {
+    terminal.getState().setLink(up);
+    if (up) void reload();
+  });
+
+  return {
+    terminal,
+    session,
+    tasks,
+    conflicts,
+    idle,
+    reload,
+    /** Acknowledge a conflict, then show the lists as they are now. */
+    async acknowledgeConflict(id: number) {
+      if (await conflicts.getState().acknowledge(id)) await tasks.getState().refresh();
+    },
+    dispose() {
+      stopIdle();
+      unsubscribe();
+      unlink();
+      api.close();
+    },
+  };
+}
+
+export type AppStores = ReturnType<typeof createAppStores>;

@@ -1,0 +1,82 @@
+/**
+ * The operator's session: sign in by badge (a PIN when the core asks for one), sign out. The core
+ * decides who may sign in; this store only keeps what it answered.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { DomainError } from '../../src-shared/domain/errors.js';
+import type { SessionInfo } from '../../src-shared/terminal-api.js';
+import { toDomainError } from '../api/errors.js';
+import type { TerminalClient } from '../api/client.js';
+
+export type BadgeMethod = 'badge' | 'manual';
+
+export interface PinPrompt {
+  badge: string;
+  method: BadgeMethod;
+  userName: string | null;
+}
+
+export interface SessionState {
+  session: SessionInfo | null;
+  /** The core asked for a PIN for this badge. */
+  pin: PinPrompt | null;
+  busy: boolean;
+  error: DomainError | null;
+  setSession(session: SessionInfo | null): void;
+  signIn(badge: string, method: BadgeMethod): Promise<void>;
+  submitPin(pin: string): Promise<void>;
+  cancelPin(): void;
+  signOut(): Promise<void>;
+  clearError(): void;
+}
+
+function needsPin(e: DomainError): boolean {
+  return e.code === 'sign_in_failed' && e.details.reason === 'pin_required';
+}
+
+export function createSessionStore(api: TerminalClient) {
+  return createStore<SessionState>()((set, get) => {
+    const attempt = async (badge: string, method: BadgeMethod, pin?: string) => {
+      if (get().busy) return;
+      set({ busy: true, error: null });
+      try {
+        const session = await api.signIn(pin ? { badge, method, pin } : { badge, method });
+        set({ session, pin: null, busy: false });
+      } catch (err) {
+        const e = toDomainError(err);
+        if (needsPin(e)) {
+          const name = typeof e.details.userName === 'string' ? e.details.userName : null;
+          set({ busy: false, pin: { badge, method, userName: name }, error: pin ? e : null });
+        } else {
+          // A wrong PIN keeps the PIN pad open; anything else goes back to the badge screen.
+          const keepPin = pin !== undefined && e.code === 'sign_in_failed';
+          set({ busy: false, error: e, pin: keepPin ? get().pin : null });
+        }
+      }
+    };
+    return {
+      session: null,
+      pin: null,
+      busy: false,
+      error: null,
+      setSession: (session) => set(session ? { session } : { session, pin: null }),
+      signIn: (badge, method) => attempt(badge, method),
+      async submitPin(pin) {
+        const p = get().pin;
+        if (p) await attempt(p.badge, p.method, pin);
+      },
+      cancelPin: () => set({ pin: null, error: null }),
+      async signOut() {
+        try {
+          await api.signOut();
+          set({ session: null, pin: null, error: null });
+        } catch (e) {
+          set({ error: toDomainError(e) });
+        }
+      },
+      clearError: () => set({ error: null }),
+    };
+  });
+}
+
+export type SessionStoreApi = ReturnType<typeof createSessionStore>;
