@@ -56,7 +56,7 @@ async function terminal(kiosk: 'k1' | 'k2', serverUrl: string, dataDir = tmp(`te
 
 function serverDb(dataDir: string): Database.Database {
   const db = new Database(path.join(dataDir, 'claims.db'), { readonly: true });
-  cleanups.push(() => db.close());
+  cleanups.push(() => void db.close());
   return db;
 }
 

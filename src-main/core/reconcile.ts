@@ -185,18 +185,22 @@ export function applyOutcome(
   });
 }
 
-/** Take a task from the server into the base, unless the base already holds a newer version. */
-function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): void {
+/**
+ * Take a task from the server into the base, unless the base already holds a newer version.
+ * Returns the task's base as it is now (null if it left this terminal's departments).
+ */
+function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): SyncTask | null {
   if (!t.departmentId || !departments.includes(t.departmentId)) {
     store.deleteBase(t.id);
-    return;
+    return null;
   }
   const current = store.baseTask(t.id);
   if (current && current.version > t.version) {
     if (mark !== null) store.upsertBase(current, mark);
-    return;
+    return current;
   }
   store.upsertBase(t, mark);
+  return t;
 }
 
 /** Apply one change page in one transaction; returns the ids of tasks whose view changed. */
@@ -215,20 +219,29 @@ export function applyChanges(store: TerminalStore, page: ChangesFrame, departmen
       if (u.departmentIds.some((d) => departments.includes(d))) store.upsertUser(u, mark);
       else store.deleteUser(u.id);
     }
-    const changed = new Set<string>();
+    const changed: string[] = [];
+    // Tasks with outbox entries are rebuilt (base + pending replay); the rest are shown as the base.
+    const pending = store.pendingTaskIds();
+    const rebuild = new Set<string>();
     for (const t of page.tasks) {
-      acceptTask(store, t, departments, mark);
-      changed.add(t.id);
+      const base = acceptTask(store, t, departments, mark);
+      changed.push(t.id);
+      if (!base || pending.has(t.id)) rebuild.add(t.id);
+      else store.writeTask(base);
     }
     if (page.cursor !== null) {
       if (page.mode === 'snapshot' && mark !== null) {
-        for (const id of store.dropUnmarked(mark)) changed.add(id);
+        for (const id of store.dropUnmarked(mark)) {
+          changed.push(id);
+          rebuild.add(id);
+        }
         store.setMeta('snapshotMark', mark);
-        for (const id of store.allBaseIds()) changed.add(id);
+        // Visible rows whose base is gone (a snapshot dropped them) must go too.
+        for (const id of store.visibleWithoutBase()) rebuild.add(id);
       }
       store.setMeta('cursor', page.cursor);
     }
-    rebuildVisible(store, changed, now, config);
-    return [...changed];
+    rebuildVisible(store, rebuild, now, config);
+    return changed;
   });
 }

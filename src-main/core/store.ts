@@ -91,6 +91,15 @@ const TASK_COLUMNS = [
   'worked_by',
 ] as const;
 
+const PLACEHOLDERS = TASK_COLUMNS.map(() => '?').join(', ');
+const UPDATES = TASK_COLUMNS.slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+/** Statements built once: they run for every task of every page. Upserts update rows in place. */
+const UPSERT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
+  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark)`;
+const UPSERT_VISIBLE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${PLACEHOLDERS}) ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
+
 function taskFromRow(r: Row): SyncTask {
   return {
     id: r.id as string,
@@ -286,12 +295,7 @@ export class TerminalStore {
   }
 
   upsertBase(t: SyncTask, mark: number | null): void {
-    this.q(
-      `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')}, COALESCE(?, 0))
-       ON CONFLICT(id) DO UPDATE SET ${TASK_COLUMNS.slice(1)
-         .map((c) => `${c} = excluded.${c}`)
-         .join(', ')}, sync_mark = COALESCE(?, tasks_base.sync_mark)`,
-    ).run(...taskParams(t), mark, mark);
+    this.q(UPSERT_BASE).run(...taskParams(t), mark, mark);
   }
 
   deleteBase(id: string): void {
@@ -299,17 +303,16 @@ export class TerminalStore {
   }
 
   writeTask(t: SyncTask): void {
-    this.q(`INSERT OR REPLACE INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`).run(
-      ...taskParams(t),
-    );
+    this.q(UPSERT_VISIBLE).run(...taskParams(t));
   }
 
   deleteTask(id: string): void {
     this.q('DELETE FROM tasks WHERE id = ?').run(id);
   }
 
-  allBaseIds(): string[] {
-    return this.q('SELECT id FROM tasks_base UNION SELECT id FROM tasks').pluck().all() as string[];
+  /** Ids shown on the screen that the server's state no longer has. */
+  visibleWithoutBase(): string[] {
+    return this.q('SELECT id FROM tasks WHERE id NOT IN (SELECT id FROM tasks_base)').pluck().all() as string[];
   }
 
   /** CAP-2 over the visible cache. */

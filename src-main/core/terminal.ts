@@ -176,9 +176,12 @@ export class TerminalCore implements TerminalApi {
         onWelcome: (w) => this.onWelcome(w),
         onOutcomes: (outcomes) => {
           const now = this.o.clock.now();
-          this.store.setMeta('lastSyncAt', now);
-          for (const o of outcomes) {
-            const r = applyOutcome(this.store, o, this.departments(), this.serverNow(), this.config());
+          // One transaction (one fsync) for every outcome of the frame.
+          const results = this.store.tx(() => {
+            this.store.setMeta('lastSyncAt', now);
+            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, this.departments(), this.serverNow(), this.config()) }));
+          });
+          for (const { o, r } of results) {
             if (!r.entry) continue;
             this.emit({
               type: 'outcome',

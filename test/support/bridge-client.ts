@@ -36,7 +36,7 @@ export class BridgeClient {
 
   call<M extends keyof TerminalApi>(method: M, input?: Parameters<TerminalApi[M]>[0]): ReturnType<TerminalApi[M]> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.ws.send(JSON.stringify({ id, method, input: input ?? {} }));
     }) as ReturnType<TerminalApi[M]>;

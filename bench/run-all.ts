@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
+ * other's figures side by side) and print each one's JSON line and table.
+ * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm.
+ */
+import * as catchUp from './catch-up.js';
+import * as httpRace from './http-race.js';
+import * as reconnectStorm from './reconnect-storm.js';
+import * as serverEngine from './server-engine.js';
+import * as terminalTap from './terminal-tap.js';
+import * as wsLoad from './ws-load.js';
+
+const all: Record<string, () => Promise<void>> = {
+  'server-engine': serverEngine.run,
+  'ws-load': wsLoad.run,
+  'http-race': httpRace.run,
+  'terminal-tap': terminalTap.run,
+  'catch-up': catchUp.run,
+  'reconnect-storm': reconnectStorm.run,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in all));
+if (unknown.length) {
+  console.error(`Unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(all).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(all)) await all[name]!();
