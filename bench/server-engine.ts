@@ -12,8 +12,10 @@ import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ImportTaskRow } from '../src-server/store/types.js';
 import { rawFsyncRate, report, round, tempDir } from './lib.js';
 
-const OPERATORS = 200;
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 60_000);
+/** As in a plant: each operator holds a handful of tasks (under the default limit of 10). */
+const PER_OPERATOR = 8;
+const OPERATORS = Math.ceil((CLAIMS + 1000) / PER_OPERATOR);
 const SEQUENTIAL = 1000;
 
 export async function run(): Promise<void> {
@@ -24,7 +26,7 @@ export async function run(): Promise<void> {
     await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: null }, now);
     for (let i = 0; i < OPERATORS; i++) {
       await store.createUser(
-        { id: `op${i}`, displayName: `Operator ${i}`, roles: ['operator'], departmentIds: ['cut'], badgeHash: null, pinHash: null, passwordHash: null, active: true, taskLimit: 1_000_000, skills: [], qualityScore: 0.5 },
+        { id: `op${i}`, displayName: `Operator ${i}`, roles: ['operator'], departmentIds: ['cut'], badgeHash: null, pinHash: null, passwordHash: null, active: true, taskLimit: null, skills: [], qualityScore: 0.5 },
         now,
       );
     }

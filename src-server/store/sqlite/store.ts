@@ -68,6 +68,7 @@ const TASK_SELECT = `
   JOIN work_orders wo ON wo.id = t.work_order_id
   LEFT JOIN users u ON u.id = t.operator_id`;
 
+const WORKED_BY = `SELECT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL}`;
 const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;
 const TASK_BY_ID = `${TASK_SELECT} WHERE t.id = ?`;
 
@@ -312,7 +313,7 @@ export class SqliteServerStore implements ServerStore {
       userId: c.user_id as string,
       until: c.until as number,
     }));
-    const workedBy = this.q(`SELECT DISTINCT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL} ORDER BY user_id`).pluck().all(id) as string[];
+    const workedBy = [...new Set(this.q(WORKED_BY).pluck().all(id) as string[])].sort();
     return { ...task, cooldowns, workedBy };
   }
 
