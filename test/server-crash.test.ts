@@ -3,19 +3,18 @@
  * restarts with every acknowledged mutation present exactly once.
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import type { MutationOutcome } from '../src-shared/protocol/v1.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { T0, newUser, taskRow } from './support/plant.js';
 import { TestClient } from './support/ws-client.js';
+import { startServer } from '../e2e/support/processes.js';
 
-const CLI = path.resolve('out/node/src-server/cli.js');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -25,28 +24,9 @@ afterEach(() => {
 });
 
 async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  const lines = readline.createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start within 15 s')), 15_000);
-    lines.on('line', (line) => {
-      try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'sync server listening' && rec.url) {
-          clearTimeout(timer);
-          resolve(rec.url);
-        }
-      } catch {
-        // not a JSON log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-  });
-  return { child, url };
+  const server = await startServer(dataDir);
+  children.push(server.child);
+  return server;
 }
 
 const TERMINALS = 8;

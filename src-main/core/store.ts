@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations, migrate, sqliteMigrationDb } from '../../src-shared/db/migrate.js';
+import { jsonColumn, taskFromRow, type Row } from '../../src-shared/db/task-row.js';
 import { claimableOrderSql } from '../../src-shared/domain/rules.js';
-import type { Department, Role, TaskStatus } from '../../src-shared/domain/types.js';
+import type { Department, Role } from '../../src-shared/domain/types.js';
 import type { DirectoryUser, SyncTask } from '../../src-shared/protocol/v1.js';
 
-type Row = Record<string, unknown>;
 
 export interface OutboxEntry {
   id: number;
@@ -62,14 +62,7 @@ export function terminalMigrationsDir(): string {
   throw new Error('Cannot find migrations/terminal next to the terminal code; is the install complete?');
 }
 
-const json = <T>(value: unknown, fallback: T): T => {
-  if (typeof value !== 'string') return fallback;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return fallback;
-  }
-};
+const json = jsonColumn;
 
 const TASK_COLUMNS = [
   'id',
@@ -100,23 +93,9 @@ const UPSERT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_ma
   ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark)`;
 const UPSERT_VISIBLE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${PLACEHOLDERS}) ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
 
-function taskFromRow(r: Row): SyncTask {
+function syncTaskFromRow(r: Row): SyncTask {
   return {
-    id: r.id as string,
-    workOrderId: r.work_order_id as string,
-    workOrderNumber: r.work_order_number as string,
-    step: r.step as string,
-    workContent: r.work_content as string,
-    departmentId: (r.department_id as string | null) ?? null,
-    status: r.status as TaskStatus,
-    operatorId: (r.operator_id as string | null) ?? null,
-    operatorName: (r.operator_name as string | null) ?? null,
-    priority: r.priority as number,
-    dueAt: (r.due_at as number | null) ?? null,
-    requiredSkills: json<string[]>(r.required_skills, []),
-    version: r.version as number,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
+    ...taskFromRow(r),
     cooldowns: json<Array<{ userId: string; until: number }>>(r.cooldowns, []),
     workedBy: json<string[]>(r.worked_by, []),
   };
@@ -286,12 +265,12 @@ export class TerminalStore {
 
   baseTask(id: string): SyncTask | null {
     const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
-    return r ? taskFromRow(r) : null;
+    return r ? syncTaskFromRow(r) : null;
   }
 
   task(id: string): SyncTask | null {
     const r = this.q('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
-    return r ? taskFromRow(r) : null;
+    return r ? syncTaskFromRow(r) : null;
   }
 
   upsertBase(t: SyncTask, mark: number | null): void {
@@ -334,7 +313,7 @@ export class TerminalStore {
     return (this.q(
       `SELECT * FROM tasks WHERE status = 'pending' AND operator_id IS NULL AND department_id IN (SELECT value FROM json_each(?))
        ORDER BY ${claimableOrderSql()}`,
-    ).all(JSON.stringify(departmentIds)) as Row[]).map(taskFromRow);
+    ).all(JSON.stringify(departmentIds)) as Row[]).map(syncTaskFromRow);
   }
 
   /** Work orders with the steps this user worked on (for LIST-1's exclusion filter). */
@@ -353,7 +332,7 @@ export class TerminalStore {
   tasksOf(userId: string): SyncTask[] {
     return (this.q(
       `SELECT * FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress') ORDER BY (status = 'in_progress') DESC, ${claimableOrderSql()}`,
-    ).all(userId) as Row[]).map(taskFromRow);
+    ).all(userId) as Row[]).map(syncTaskFromRow);
   }
 
   taskCount(): number {

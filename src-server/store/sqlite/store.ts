@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
 import { randomHex } from '../../../src-shared/crypto/hash.js';
+import { jsonColumn, taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
 import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
 import {
   ACTIVE_ASSIGNMENT_STATUSES,
@@ -16,7 +17,6 @@ import {
   type Department,
   type Role,
   type Task,
-  type TaskStatus,
 } from '../../../src-shared/domain/types.js';
 import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/v1.js';
 import { runSync, type AuditEntry, type Eng, type GroupResult, type TaskFactsRow, type TerminalState, type TxOps } from '../../engine/ports.js';
@@ -51,16 +51,8 @@ const RECENT_FINISHED_MS = 12 * 3600_000;
 const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")}')`;
 const WORKED_SQL = `(status IN ('assigned','accepted','in_progress','submitted') OR started_at IS NOT NULL)`;
 
-type Row = Record<string, unknown>;
 
-const json = <T>(value: unknown, fallback: T): T => {
-  if (typeof value !== 'string') return fallback;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return fallback;
-  }
-};
+const json = jsonColumn;
 
 const TASK_SELECT = `
   SELECT t.*, wo.number AS work_order_number, u.display_name AS operator_name
@@ -76,25 +68,6 @@ const USER_SELECT = `
   SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids
   FROM users u`;
 
-function taskFromRow(r: Row): Task {
-  return {
-    id: r.id as string,
-    workOrderId: r.work_order_id as string,
-    workOrderNumber: r.work_order_number as string,
-    step: r.step as string,
-    workContent: r.work_content as string,
-    departmentId: (r.department_id as string | null) ?? null,
-    status: r.status as TaskStatus,
-    operatorId: (r.operator_id as string | null) ?? null,
-    operatorName: (r.operator_name as string | null) ?? null,
-    priority: r.priority as number,
-    dueAt: (r.due_at as number | null) ?? null,
-    requiredSkills: json<string[]>(r.required_skills, []),
-    version: r.version as number,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
 
 function userFromRow(r: Row): UserRecord {
   return {
