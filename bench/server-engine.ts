@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../src-shared/clock.js';
 import { GroupCommitter } from '../src-server/engine/committer.js';
-import { userOperation } from '../src-server/engine/mutations.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ImportTaskRow } from '../src-server/store/types.js';
 import { rawFsyncRate, report, round, tempDir } from './lib.js';
@@ -42,7 +41,7 @@ export async function run(): Promise<void> {
 
     const raw = rawFsyncRate(dir, 1000);
     const committer = new GroupCommitter(store, systemClock);
-    const claim = (i: number) => committer.submit((t) => userOperation({ name: 'claim', taskId: `t${i}` }, `op${i % OPERATORS}`, t));
+    const claim = (i: number) => committer.submit({ kind: 'operation', op: { name: 'claim', taskId: `t${i}` }, actorId: `op${i % OPERATORS}`, via: 'http' });
 
     // One claim at a time: every claim pays its own fsync (what group commit avoids).
     let start = performance.now();

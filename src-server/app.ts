@@ -10,8 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { systemClock, type Clock } from '../src-shared/clock.js';
 import type { AppContext } from './context.js';
-import { GroupCommitter } from './engine/committer.js';
-import { expireDue } from './engine/mutations.js';
+import { GroupCommitter, type Committer } from './engine/committer.js';
 import { createHttpHandler } from './http/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -50,11 +49,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger();
   fs.mkdirSync(options.dataDir, { recursive: true });
+  const metrics = new Metrics();
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
   if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
-  const metrics = new Metrics();
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
-  const committer = new GroupCommitter(
+  const committer: Committer = new GroupCommitter(
     store,
     clock,
     (departments, head) => hub.notifyChanged(departments, head),
@@ -87,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `${scheme}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}`;
 
   const sweep = setInterval(() => {
-    committer.submit((now) => expireDue(now)).then(
+    committer.submit({ kind: 'expire' }).then(
       (expired) => {
         if (expired.length) log.info({ tasks: expired }, 'assignments expired; tasks returned to the pool');
       },
@@ -104,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   log.info({ url, dataDir: options.dataDir, backend: store.backend }, 'sync server listening');
 
   let closing: Promise<void> | null = null;
-  return {
+  const running: RunningServer = {
     url,
     wsUrl: url.replace(/^http/, 'ws') + '/sync',
     port,
@@ -125,4 +124,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return closing;
     },
   };
+  return running;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../src-shared/clock.js';
-import type { GroupCommitter } from './engine/committer.js';
+import type { Committer } from './engine/committer.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { ServerStore } from './store/types.js';
@@ -8,7 +8,7 @@ import type { SyncHub } from './sync/hub.js';
 /** What the parts of a running server share. */
 export interface AppContext {
   store: ServerStore;
-  committer: GroupCommitter;
+  committer: Committer;
   clock: Clock;
   log: Logger;
   metrics: Metrics;

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../src-shared/domain/errors.js';
-import { userOperation } from '../src-server/engine/mutations.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -171,7 +170,7 @@ describe('terminal core', () => {
     await a.core.signIn({ badge: 'B-ANN' });
     const before = await a.core.listClaimable({ offset: 0, limit: 50 });
     expect(before.items.map((t) => t.id)).toEqual(['t1', 't3', 'insp1', 'make1', 't2']);
-    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'bob', now));
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'bob', via: 'http' });
     await a.waitFor(() => a.core.store.task('t1')?.operatorId === 'bob', 't1 to show bob');
     const after = await a.core.listClaimable({ offset: 0, limit: 2 });
     expect(after.total).toBe(4);

@@ -6,7 +6,6 @@ import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import { userOperation } from '../src-server/engine/mutations.js';
 
 let server: TestServer;
 const open: TestClient[] = [];
@@ -266,7 +265,7 @@ describe('read sync', () => {
       expect(caughtUp).toMatchObject({ mode: 'delta', cursor: head, more: false, tasks: [] });
       c.ackAll();
     }
-    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'ann', now));
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
     const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0);
     expect(page).toMatchObject({ mode: 'delta', reset: false });
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
@@ -281,7 +280,7 @@ describe('read sync', () => {
     await server.store.updateUser('ann', { taskLimit: 1000 }, server.clock.now());
     const head = await server.store.headSeq();
     const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
-    const claims = rows.map((r) => server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: r.taskId }, 'ann', now)));
+    const claims = rows.map((r) => server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: r.taskId }, actorId: 'ann', via: 'http' }));
     await Promise.all(claims);
     const seen = new Set<string>();
     let next = 0;
@@ -309,9 +308,9 @@ describe('read sync', () => {
   });
 
   it('SYNC-4 a terminal whose cursor is older than the pruned change log gets a full resync', async () => {
-    await server.ctx.committer.submit((now) => userOperation({ name: 'claim', taskId: 't1' }, 'ann', now));
-    await server.ctx.committer.submit((now) => userOperation({ name: 'start', taskId: 't1' }, 'ann', now));
-    await server.ctx.committer.submit((now) => userOperation({ name: 'complete', taskId: 't1' }, 'ann', now));
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'start', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'complete', taskId: 't1' }, actorId: 'ann', via: 'http' });
     expect(await server.store.pruneChanges(server.clock.now() + 1)).toBeGreaterThan(0);
     const c = await connect({ cursor: 1 });
     expect((c.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');

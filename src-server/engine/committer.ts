@@ -6,11 +6,22 @@
 import type { Clock } from '../../src-shared/clock.js';
 import type { ServerStore } from '../store/types.js';
 import type { Eng } from './ports.js';
+import { TerminalOrder, unitFor, type UnitDescriptor, type UnitResult } from './units.js';
 
 interface Pending {
   unit: (now: number) => Eng<unknown>;
+  /** The descriptor it came from, when it came from one. */
+  desc: UnitDescriptor | null;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/** What the rest of the server uses to change state, wherever the store runs. */
+export interface Committer {
+  /** Queue a unit of work; resolves with its result once its group is durable. */
+  submit<D extends UnitDescriptor>(desc: D): Promise<UnitResult<D>>;
+  /** Stop taking work and wait for what is queued to be committed. */
+  close(): Promise<void>;
 }
 
 export interface CommitListener {
@@ -28,8 +39,9 @@ export interface CommitterStats {
   largestGroup: number;
 }
 
-export class GroupCommitter {
+export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
+  private readonly order = new TerminalOrder();
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -43,11 +55,19 @@ export class GroupCommitter {
     private readonly maxGroup = 5000,
   ) {}
 
-  /** Queue a unit of engine work; resolves with its value once its group is durable. */
-  submit<T>(unit: (now: number) => Eng<T>): Promise<T> {
+  submit<D extends UnitDescriptor>(desc: D): Promise<UnitResult<D>> {
+    return this.enqueue(unitFor(desc, this.order), desc) as Promise<UnitResult<D>>;
+  }
+
+  /** Queue raw engine work (tests and tools in this process); resolves once its group is durable. */
+  submitUnit<T>(unit: (now: number) => Eng<T>): Promise<T> {
+    return this.enqueue(unit, null) as Promise<T>;
+  }
+
+  private enqueue(unit: (now: number) => Eng<unknown>, desc: UnitDescriptor | null): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ unit, resolve: resolve as (v: unknown) => void, reject });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ unit, desc, resolve, reject });
       this.schedule();
     });
   }
@@ -76,8 +96,12 @@ export class GroupCommitter {
       group.results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.error)));
       if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
     } catch (error) {
-      // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an error.
-      for (const p of batch) p.reject(error);
+      // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an
+      // error, and each terminal's later mutations wait for its first failed one (PROTO-9).
+      for (const p of batch) {
+        if (p.desc?.kind === 'terminal') this.order.block(p.desc);
+        p.reject(error);
+      }
     } finally {
       this.running = false;
       if (this.queue.length > 0) this.schedule();

@@ -22,8 +22,8 @@ import {
   type MutationOutcome,
   type ServerFrame,
 } from '../../src-shared/protocol/v1.js';
-import type { GroupCommitter } from '../engine/committer.js';
-import { terminalMutation } from '../engine/mutations.js';
+import type { Committer } from '../engine/committer.js';
+import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ChangesPage, ServerStore, SnapshotPosition } from '../store/types.js';
@@ -51,8 +51,6 @@ const DEFAULTS: HubOptions = {
   maxPendingMutations: 10_000,
 };
 
-/** A unit that was not run because an earlier mutation of the same terminal failed first. */
-class DeferredError extends Error {}
 
 /**
  * One connected peer, whatever carries it: a `ws` WebSocket in production, a simulated link in
@@ -87,8 +85,8 @@ interface Connection {
   dirty: boolean;
   snapshot: { pos: SnapshotPosition | null; head: number; first: boolean } | null;
   pendingMutations: number;
-  /** After a mutation failed transiently, later ones of this terminal wait until it is re-sent. */
-  blockedFrom: number | null;
+  /** Numbers this terminal's connections, so a new one starts with a clean slate (PROTO-9). */
+  seq: number;
   /** After the handshake, the terminal must hear once that it is caught up, even if nothing changed. */
   owesCaughtUp: boolean;
   closed: boolean;
@@ -99,7 +97,8 @@ export class SyncHub {
   private wss: WebSocketServer | null = null;
   private readonly conns = new Map<string, Connection>();
   private readonly all = new Set<Connection>();
-  private committer: GroupCommitter | null = null;
+  private committer: Committer | null = null;
+  private connections = 0;
   private readonly options: HubOptions;
   private heartbeat: NodeJS.Timeout | null = null;
   private pusher: NodeJS.Timeout | null = null;
@@ -115,7 +114,7 @@ export class SyncHub {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  setCommitter(committer: GroupCommitter): void {
+  setCommitter(committer: Committer): void {
     this.committer = committer;
   }
 
@@ -201,7 +200,7 @@ export class SyncHub {
       dirty: false,
       snapshot: null,
       pendingMutations: 0,
-      blockedFrom: null,
+      seq: ++this.connections,
       owesCaughtUp: true,
       closed: false,
       handshakeTimer: null,
@@ -400,16 +399,7 @@ export class SyncHub {
       const started = performance.now();
       const name = (raw as { name?: unknown }).name;
       committer
-        .submit(function* (now) {
-          if (conn.blockedFrom !== null && id > conn.blockedFrom) throw new DeferredError();
-          if (conn.blockedFrom === id) conn.blockedFrom = null;
-          try {
-            return yield* terminalMutation({ terminalId, id, raw }, now);
-          } catch (err) {
-            conn.blockedFrom = Math.min(conn.blockedFrom ?? id, id);
-            throw err;
-          }
-        })
+        .submit({ kind: 'terminal', terminalId, connection: conn.seq, id, raw })
         .then(
           (outcome) => {
             this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: outcome.status });
@@ -417,7 +407,6 @@ export class SyncHub {
             this.sendOutcome(conn, outcome);
           },
           (err: unknown) => {
-            conn.blockedFrom = Math.min(conn.blockedFrom ?? id, id);
             if (!(err instanceof DeferredError)) this.log.error({ err, terminal: terminalId, mutation: id }, 'mutation failed; terminal will retry');
             const code: ErrorCode = err instanceof DomainError ? err.code : 'internal_error';
             this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: 'retry' });

@@ -12,7 +12,6 @@ import { MINUTE_MS } from '../../src-shared/domain/config.js';
 import { DomainError } from '../../src-shared/domain/errors.js';
 import { resolveTaskLimit } from '../../src-shared/domain/rules.js';
 import { GroupCommitter } from '../../src-server/engine/committer.js';
-import { expireDue, userOperation } from '../../src-server/engine/mutations.js';
 import { silentLogger } from '../../src-server/log.js';
 import { Metrics } from '../../src-server/metrics.js';
 import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
@@ -258,7 +257,7 @@ export class World {
     const taskId = this.pick(this.taskIds());
     const userId = this.pick(OPERATORS).id;
     const mode = this.rng() < 0.5 ? 'assign' : 'reassign';
-    const r = await s.committer.submit((now) => userOperation({ name: mode, taskId, userId }, 'sup', now, 'http'));
+    const r = await s.committer.submit({ kind: 'operation', op: { name: mode, taskId, userId }, actorId: 'sup', via: 'http' });
     this.log(`supervisor ${mode} ${taskId} to ${userId} -> ${r.ok ? 'ok' : r.error!.code}`);
   }
 
@@ -289,7 +288,7 @@ export class World {
       else await this.startServer();
     } else if (r < 0.93) await this.supervisorAction();
     else if (r < 0.95 && this.server) {
-      const expired = await this.server.committer.submit((now) => expireDue(now));
+      const expired = await this.server.committer.submit({ kind: 'expire' });
       if (expired.length) this.log(`expired ${expired.join(',')}`);
     } else if (r < 0.98 && live.length) {
       // A terminal hears that the network is back.

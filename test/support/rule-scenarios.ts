@@ -7,7 +7,6 @@ import { expect } from 'vitest';
 import { MINUTE_MS } from '../../src-shared/domain/config.js';
 import type { SyncTask } from '../../src-shared/protocol/v1.js';
 import type { TaskOperation } from '../../src-server/engine/mutations.js';
-import { expireDue } from '../../src-server/engine/mutations.js';
 import { taskRow } from './plant.js';
 import type { TestServer } from './server.js';
 
@@ -248,7 +247,7 @@ export const scenarios: Scenario[] = [
     async run(d) {
       expectOk(await d.act('ann', { name: 'claim', taskId: 't1' }));
       d.server.clock.advance(120 * MINUTE_MS);
-      await d.server.ctx.committer.submit((now) => expireDue(now));
+      await d.server.ctx.committer.submit({ kind: 'expire' });
       expect((await task(d, 't1')).operatorId).toBeNull();
       expectOk(await d.act('bob', { name: 'claim', taskId: 't1' }));
     },

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import { canSupervise } from '../../../src-shared/domain/rules.js';
-import { autoAssign, userOperation, type TaskOperation } from '../../engine/mutations.js';
+import type { TaskOperation } from '../../engine/mutations.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import { assignBody, autoAssignBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
@@ -90,7 +90,7 @@ function operation(name: OperationName) {
     const { metrics } = s.ctx;
     let result;
     try {
-      result = await s.ctx.committer.submit((now) => userOperation(op, user.id, now, 'http'));
+      result = await s.ctx.committer.submit({ kind: 'operation', op, actorId: user.id, via: 'http' });
     } catch (err) {
       metrics.mutations.inc({ name, via: 'http', outcome: 'error' });
       throw err;
@@ -113,7 +113,7 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
   const request = { departmentId, strategy: body.strategy, capacityWeight: body.capacityWeight ?? 0.5, limit: body.limit ?? 100 };
   let result;
   try {
-    result = await s.ctx.committer.submit((now) => autoAssign(request, user.id, now, 'http'));
+    result = await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http' });
   } catch (err) {
     s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: err instanceof DomainError ? 'rejected' : 'error' });
     throw err;

@@ -1,0 +1,89 @@
+/**
+ * Units of work as data. Everything that changes the authority's state is one of these
+ * descriptors; the committer turns each into an engine generator inside its group transaction.
+ * Callers say what they want done, never how; being plain data, a descriptor can also be logged,
+ * queued or handed to a committer elsewhere.
+ */
+import type { MutationOutcome } from '../../src-shared/protocol/v1.js';
+import {
+  autoAssign,
+  expireDue,
+  terminalMutation,
+  userOperation,
+  type AutoAssignRequest,
+  type AutoAssignResult,
+  type TaskOperation,
+  type UserOperationResult,
+} from './mutations.js';
+import type { Eng, Via } from './ports.js';
+
+export type UnitDescriptor =
+  /** A terminal's mutation as received; `connection` numbers the terminal's connections. */
+  | { kind: 'terminal'; terminalId: string; connection: number; id: number; raw: unknown }
+  /** A task operation by an authenticated user (HTTP, CLI). */
+  | { kind: 'operation'; op: TaskOperation; actorId: string; via: Via }
+  /** EXP-1: expire every unstarted assignment that is due. */
+  | { kind: 'expire' }
+  /** AUTO-1..5 for one department. */
+  | { kind: 'autoAssign'; request: AutoAssignRequest; actorId: string; via: Via };
+
+export type UnitResult<D extends UnitDescriptor> = D extends { kind: 'terminal' }
+  ? MutationOutcome
+  : D extends { kind: 'operation' }
+    ? UserOperationResult
+    : D extends { kind: 'expire' }
+      ? string[]
+      : AutoAssignResult;
+
+/** Thrown for a mutation that was not run because an earlier one of its terminal failed first. */
+export class DeferredError extends Error {
+  readonly deferred = true;
+}
+
+/**
+ * PROTO-9: once a terminal's mutation failed transiently, its later mutations on the same
+ * connection are deferred (not run) until the failed one is sent again, so order is kept.
+ */
+export class TerminalOrder {
+  private readonly blocked = new Map<string, { connection: number; from: number | null }>();
+
+  /** Throws DeferredError when `d` must wait; clears the block when `d` is the failed mutation. */
+  admit(d: Extract<UnitDescriptor, { kind: 'terminal' }>): void {
+    const b = this.blocked.get(d.terminalId);
+    if (!b || b.connection !== d.connection) {
+      this.blocked.set(d.terminalId, { connection: d.connection, from: null });
+      return;
+    }
+    if (b.from === null) return;
+    if (d.id > b.from) throw new DeferredError(`mutation ${d.id} waits for ${b.from}`);
+    if (d.id === b.from) b.from = null;
+  }
+
+  block(d: Extract<UnitDescriptor, { kind: 'terminal' }>): void {
+    const b = this.blocked.get(d.terminalId);
+    if (!b || b.connection !== d.connection) this.blocked.set(d.terminalId, { connection: d.connection, from: d.id });
+    else b.from = b.from === null ? d.id : Math.min(b.from, d.id);
+  }
+}
+
+/** The engine work a descriptor stands for. */
+export function unitFor(d: UnitDescriptor, order: TerminalOrder): (now: number) => Eng<unknown> {
+  switch (d.kind) {
+    case 'terminal':
+      return function* (now) {
+        order.admit(d);
+        try {
+          return yield* terminalMutation({ terminalId: d.terminalId, id: d.id, raw: d.raw }, now);
+        } catch (err) {
+          order.block(d);
+          throw err;
+        }
+      };
+    case 'operation':
+      return (now) => userOperation(d.op, d.actorId, now, d.via);
+    case 'expire':
+      return (now) => expireDue(now);
+    case 'autoAssign':
+      return (now) => autoAssign(d.request, d.actorId, now, d.via);
+  }
+}

@@ -1,0 +1,91 @@
+/** The group committer and mutation order after faults (PROTO-7, PROTO-9), on a real SQLite store. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src-shared/clock.js';
+import { GroupCommitter } from '../src-server/engine/committer.js';
+import { DeferredError, TerminalOrder } from '../src-server/engine/units.js';
+import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
+import { T0, seedPlant } from './support/plant.js';
+
+let dir: string;
+let store: SqliteServerStore;
+let committer: GroupCommitter;
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'committer-'));
+  store = new SqliteServerStore(path.join(dir, 'claims.db'));
+  await seedPlant(store);
+  committer = new GroupCommitter(store, new ManualClock(T0));
+});
+afterEach(async () => {
+  await committer.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const mutation = (id: number, name: string, args: unknown, connection = 1) => ({
+  kind: 'terminal' as const,
+  terminalId: 'k1',
+  connection,
+  id,
+  raw: { id, name, args, operatorId: 'ann', clientTime: T0 },
+});
+
+describe('terminal order after a fault', () => {
+  it('PROTO-9 a blocked terminal defers later mutations until the failed one comes again; a new connection starts clean', () => {
+    const order = new TerminalOrder();
+    order.admit(mutation(1, 'signIn', {}));
+    order.block(mutation(2, 'claim', {}));
+    expect(() => order.admit(mutation(3, 'start', {}))).toThrow(DeferredError);
+    order.admit(mutation(2, 'claim', {}));
+    order.admit(mutation(3, 'start', {}));
+    order.block(mutation(5, 'claim', {}));
+    expect(() => order.admit(mutation(6, 'claim', {}))).toThrow(DeferredError);
+    order.admit(mutation(6, 'claim', {}, 2));
+  });
+
+  it('PROTO-7 PROTO-9 when a commit fails nobody in the group is answered but an error, nothing is kept, and the terminal waits for its first failed mutation', async () => {
+    await committer.submit(mutation(1, 'signIn', { method: 'badge' }));
+    const realRun = store.runGroup.bind(store);
+    store.runGroup = async () => {
+      throw new Error('injected: disk full');
+    };
+    const failed = await Promise.allSettled([committer.submit(mutation(2, 'claim', { taskId: 't1' })), committer.submit(mutation(3, 'start', { taskId: 't1' }))]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    store.runGroup = realRun;
+    expect((await store.getTask('t1', T0))!.operatorId).toBeNull();
+    // The terminal sends 3 again before 2: it must wait.
+    await expect(committer.submit(mutation(3, 'start', { taskId: 't1' }))).rejects.toBeInstanceOf(DeferredError);
+    expect(await committer.submit(mutation(2, 'claim', { taskId: 't1' }))).toMatchObject({ status: 'applied' });
+    expect(await committer.submit(mutation(3, 'start', { taskId: 't1' }))).toMatchObject({ status: 'applied' });
+    expect((await store.getTask('t1', T0))!.status).toBe('in_progress');
+  });
+
+  it('PROTO-9 a mutation that fails inside its unit blocks the later ones of its terminal in the same group', async () => {
+    await committer.submit(mutation(1, 'signIn', { method: 'badge' }));
+    const realRun = store.runGroup.bind(store);
+    let armed = true;
+    store.runGroup = (units) =>
+      realRun(
+        units.map((u, i) =>
+          i === 0 && armed
+            ? () =>
+                (function* () {
+                  armed = false;
+                  const g = u();
+                  g.next(); // inside the unit, past its admission
+                  g.throw(new Error('injected: fault inside the unit'));
+                  return yield* g;
+                })()
+            : u,
+        ),
+      );
+    const results = await Promise.allSettled([committer.submit(mutation(2, 'claim', { taskId: 't1' })), committer.submit(mutation(3, 'start', { taskId: 't1' }))]);
+    expect(results[0]!.status).toBe('rejected');
+    expect(results[1]!.status === 'rejected' && results[1]!.reason).toBeInstanceOf(DeferredError);
+    store.runGroup = realRun;
+    expect((await store.getTerminal('k1'))!.lastMutationId).toBe(1);
+  });
+});
