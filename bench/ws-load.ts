@@ -17,7 +17,7 @@ import { report, round, rssMiB, startServerProcess, summarize, tempDir } from '.
 const TERMINALS = 200;
 const DEPARTMENTS = 20;
 const TASKS_PER_TERMINAL = Number(process.env.BENCH_TASKS_PER_TERMINAL ?? 700);
-const WINDOW = 16;
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 16);
 const MAX_PHASE_MS = Number(process.env.BENCH_MAX_MS ?? 6000);
 const FIXED_RATE = 1000;
 const FIXED_PHASE_MS = Number(process.env.BENCH_FIXED_MS ?? 8000);

@@ -30,7 +30,7 @@ export interface ServerOptions {
   store?: ServerStore;
   /** How often expired assignments are swept (EXP-1). */
   expirySweepMs?: number;
-  /** Change-log rows of finished tasks older than this are pruned (SYNC-4). */
+  /** Change-log rows older than this are pruned (SYNC-4; default 48 hours). */
   changeRetentionMs?: number;
   hub?: Partial<HubOptions>;
 }
@@ -94,7 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   }, options.expirySweepMs ?? 15_000);
   sweep.unref();
-  const retention = options.changeRetentionMs ?? 7 * 24 * 3600_000;
+  const retention = options.changeRetentionMs ?? 48 * 3600_000;
   const prune = setInterval(() => {
     store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
   }, 3600_000);

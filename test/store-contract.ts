@@ -306,14 +306,26 @@ export function storeContract(factory: StoreFactory): void {
       });
     });
 
-    it('SYNC-4 pruning old changes of finished tasks raises the pruned-through cursor', async () => {
+    it('SYNC-4 pruning drops change-log rows older than the retention and raises the pruned-through cursor', async () => {
+      const seeded = await store.headSeq();
+      await op({ name: 'claim', taskId: 't1' }, 'ann', T0 + 10);
+      expect(await store.prunedThroughSeq()).toBe(0);
+      expect(await store.pruneChanges(T0 + 1)).toBe(seeded);
+      expect(await store.prunedThroughSeq()).toBe(seeded);
+      // What is left is the change made after the cut-off.
+      const page = await store.changesPage(['cut'], 0, 1000, T0 + 10);
+      expect(page.tasks.map((t) => t.id)).toEqual(['t1']);
+      expect(await store.pruneChanges(T0 + 1)).toBe(0);
+    });
+
+    it('SYNC-1 the change log is appended to: every change gets a new, higher cursor, and a page carries each entity once', async () => {
+      const head = await store.headSeq();
       await op({ name: 'claim', taskId: 't1' }, 'ann');
       await op({ name: 'start', taskId: 't1' }, 'ann');
-      await op({ name: 'complete', taskId: 't1' }, 'ann');
-      const before = await store.prunedThroughSeq();
-      expect(await store.pruneChanges(T0 + 1)).toBe(1);
-      expect(await store.prunedThroughSeq()).toBeGreaterThan(before);
-      expect((await store.changesPage(['cut'], 0, 1000, T0)).tasks.map((t) => t.id)).not.toContain('t1');
+      expect(await store.headSeq()).toBe(head + 2);
+      const page = await store.changesPage(['cut'], head, 1000, T0);
+      expect(page.tasks.map((t) => [t.id, t.status])).toEqual([['t1', 'in_progress']]);
+      expect(page.lastSeq).toBe(head + 2);
     });
 
     it('AUTH-1 users, terminals and tokens round-trip; badges are found by hash', async () => {

@@ -318,6 +318,18 @@ describe('read sync', () => {
     expect(pages[0]!.reset).toBe(true);
   });
 
+  it('SYNC-4 a terminal too many changes behind gets a snapshot instead of a replay', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { maxReplay: 3 } });
+    const head = await server.store.headSeq();
+    expect(head).toBeGreaterThan(3);
+    const near = await connect({ cursor: head - 3 });
+    expect((near.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('delta');
+    near.close();
+    const far = await connect({ cursor: head - 4 });
+    expect((far.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');
+  });
+
   it('PROTO-11 a terminal that stops answering heartbeats is dropped', async () => {
     await server.stop();
     server = await startTestServer({ hub: { heartbeatMs: 100 } });

@@ -57,9 +57,6 @@ CREATE TABLE tasks (
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
 ) STRICT;
--- LIST-1: the claimable list of a department, already in its order.
-CREATE INDEX tasks_claimable ON tasks(department_id, priority DESC, due_at, created_at, id)
-  WHERE status = 'pending' AND operator_id IS NULL;
 CREATE INDEX tasks_by_operator ON tasks(operator_id, status) WHERE operator_id IS NOT NULL;
 CREATE INDEX tasks_by_work_order ON tasks(work_order_id);
 CREATE INDEX tasks_by_department ON tasks(department_id);
@@ -132,8 +129,10 @@ CREATE TABLE presence (
 ) STRICT;
 CREATE INDEX presence_by_user ON presence(user_id);
 
--- The change log read sync runs on: one row per (entity, department scope), re-numbered on
--- every change, so a terminal catches up by reading rows after its cursor.
+-- The change log read sync runs on: one row appended per change of an entity in a department
+-- scope, numbered by a monotonically increasing sequence (the terminals' cursor). Append-only, so a
+-- busy commit writes its end pages rather than rewriting rows all over the table; rows older than
+-- the retention are pruned from the start (a terminal behind that gets a full resync).
 CREATE TABLE changes (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
   entity        TEXT NOT NULL,                -- 'task' | 'user' | 'department' | 'config'
@@ -141,7 +140,6 @@ CREATE TABLE changes (
   department_id TEXT NOT NULL DEFAULT '',     -- routing; '' = every terminal
   at            INTEGER NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX changes_by_entity ON changes(entity, entity_id, department_id);
 -- A terminal reads only its departments' rows after its cursor.
 CREATE INDEX changes_by_department ON changes(department_id, seq);
 

@@ -40,6 +40,8 @@ export interface HubOptions {
   maxBufferedBytes: number;
   /** Mutations of one terminal waiting for their group; beyond this, pushes get `retry`. */
   maxPendingMutations: number;
+  /** A terminal further behind than this many changes gets a snapshot instead of a replay. */
+  maxReplay: number;
 }
 
 const DEFAULTS: HubOptions = {
@@ -49,6 +51,7 @@ const DEFAULTS: HubOptions = {
   handshakeTimeoutMs: 10_000,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingMutations: 10_000,
+  maxReplay: 250_000,
 };
 
 
@@ -354,7 +357,8 @@ export class SyncHub {
       this.store.siteSalt(),
     ]);
     this.head = Math.max(this.head, head);
-    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head;
+    // SYNC-4: a replay of more than maxReplay changes costs more than a snapshot of the departments.
+    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head || head - hello.cursor > this.options.maxReplay;
     this.send(conn, {
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,

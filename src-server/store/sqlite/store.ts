@@ -181,8 +181,7 @@ export class SqliteServerStore implements ServerStore {
   // Change log
 
   private logChange(entity: string, entityId: string, departmentId: string, now: number): void {
-    // REPLACE drops the entity's previous row and numbers the new one after every other (AUTOINCREMENT).
-    this.q('INSERT OR REPLACE INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)').run(entity, entityId, departmentId, now);
+    this.q('INSERT INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)').run(entity, entityId, departmentId, now);
     this.changed.add(departmentId);
   }
 
@@ -1029,21 +1028,19 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async pruneChanges(before: number): Promise<number> {
-    return this.write(() => {
-      const max = this.q(
-        `SELECT MAX(c.seq) FROM changes c JOIN tasks t ON c.entity = 'task' AND t.id = c.entity_id
-         WHERE c.at < ? AND t.status IN ('completed', 'cancelled')`,
-      )
-        .pluck()
-        .get(before) as number | null;
-      const info = this.q(
-        `DELETE FROM changes WHERE seq IN (
-           SELECT c.seq FROM changes c JOIN tasks t ON c.entity = 'task' AND t.id = c.entity_id
-           WHERE c.at < ? AND t.status IN ('completed', 'cancelled'))`,
-      ).run(before);
-      if (max !== null && max > this.setting<number>('pruned_through_seq')) this.putSetting('pruned_through_seq', max);
-      return info.changes;
-    });
+    // Delete from the start of the log in bounded batches (sequential pages, short transactions).
+    let total = 0;
+    for (;;) {
+      const deleted = this.write(() => {
+        const upto = this.q('SELECT MAX(seq) FROM (SELECT seq FROM changes WHERE at < ? ORDER BY seq LIMIT 20000)').pluck().get(before) as number | null;
+        if (upto === null) return 0;
+        const info = this.q('DELETE FROM changes WHERE seq <= ?').run(upto);
+        if (upto > this.setting<number>('pruned_through_seq')) this.putSetting('pruned_through_seq', upto);
+        return info.changes;
+      });
+      total += deleted;
+      if (deleted < 20_000) return total;
+    }
   }
 
   async stats(): Promise<StoreStats> {
