@@ -1,8 +1,9 @@
 /**
  * Catch-up (issue 4): a terminal that was offline while the server made 100,000 changes to its
  * department reconnects and reaches the server's state. Target: under 3 s. Memory stays flat:
- * pages are streamed one at a time (each acknowledged before the next), so the terminal's and the
- * server's memory grow by far less than the data that passes through them.
+ * pages are streamed one at a time (each acknowledged before the next), so the terminal's live
+ * heap grows by far less than the data that passes through it. (RSS also counts garbage not yet
+ * collected and, on the server, SQLite's page cache and memory-mapped file.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,22 +90,42 @@ export async function run(): Promise<void> {
   const head = await store.headSeq();
   await store.close();
 
+  // Two catch-ups of 100,000 changes each: the first timed without instruments, the second with
+  // the live heap sampled after full GCs (node --expose-gc), which would slow the first.
   server = await startServerProcess(serverDir, port);
   try {
-    const baseline = { terminal: rssMiB(), server: rssMiB(server.child.pid), heap: process.memoryUsage().heapUsed };
-    let peak = { terminal: baseline.terminal, server: baseline.server, heap: baseline.heap };
-    const sample = () => {
-      peak = {
-        terminal: Math.max(peak.terminal, rssMiB()),
-        server: Math.max(peak.server, rssMiB(server.child.pid)),
-        heap: Math.max(peak.heap, process.memoryUsage().heapUsed),
-      };
-    };
-    const start = performance.now();
+    let start = performance.now();
     core = openTerminal(termDir, server.url);
-    await until(() => core.store.meta<number | null>('cursor', null) === head && core.syncStatus().status === 'online', sample);
+    await until(() => core.store.meta<number | null>('cursor', null) === head && core.syncStatus().status === 'online', () => {});
     const seconds = (performance.now() - start) / 1000;
     const changed = core.store.db.prepare('SELECT COUNT(*) FROM tasks_base WHERE priority = 1').pluck().get() as number;
+    core.close();
+    await server.stop();
+
+    store = new SqliteServerStore(path.join(serverDir, 'claims.db'), { synchronous: 'NORMAL' });
+    await importAll(store, rows(2), now + 2);
+    const head2 = await store.headSeq();
+    await store.close();
+    server = await startServerProcess(serverDir, port);
+
+    // Live heap: measured after a full GC, so garbage V8 has not yet collected does not count.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const liveHeap = () => {
+      gc?.();
+      return process.memoryUsage().heapUsed;
+    };
+    const baseline = { terminal: rssMiB(), server: rssMiB(server.child.pid), heap: liveHeap() };
+    let peak = { ...baseline };
+    let lastHeap = 0;
+    const sample = () => {
+      const t = performance.now();
+      const heap = gc && t - lastHeap > 100 ? ((lastHeap = t), liveHeap()) : peak.heap;
+      peak = { terminal: Math.max(peak.terminal, rssMiB()), server: Math.max(peak.server, rssMiB(server.child.pid)), heap: Math.max(peak.heap, heap) };
+    };
+    start = performance.now();
+    core = openTerminal(termDir, server.url);
+    await until(() => core.store.meta<number | null>('cursor', null) === head2 && core.syncStatus().status === 'online', sample);
+    const instrumentedSeconds = (performance.now() - start) / 1000;
     core.close();
     report({
       bench: 'catch-up: a terminal back after 100,000 changes',
@@ -114,8 +135,9 @@ export async function run(): Promise<void> {
         firstSnapshotSeconds: snapshotSeconds,
         catchUpSeconds: round(seconds, 2),
         changesPerSec: Math.round((head - head0) / seconds),
+        secondCatchUpWithGcSamplingSeconds: round(instrumentedSeconds, 2),
+        terminalLiveHeapGrowthMiB: gc ? round((peak.heap - baseline.heap) / 1048576, 1) : 'run with node --expose-gc',
         terminalRssGrowthMiB: peak.terminal - baseline.terminal,
-        terminalHeapGrowthMiB: round((peak.heap - baseline.heap) / 1048576, 1),
         serverRssGrowthMiB: peak.server - baseline.server,
         dataThroughMiB: round((CHANGES * 450) / 1048576, 1),
       },

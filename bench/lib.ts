@@ -54,6 +54,8 @@ export function rawFsyncRate(dir: string, count = 1000): { txPerSec: number; p50
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  // Warm up (the WAL file's first growth is slower than its steady state), then measure.
+  for (let i = 0; i < 200; i++) insert.run('warm-up');
   const samples: number[] = [];
   const start = performance.now();
   for (let i = 0; i < count; i++) {

@@ -1,7 +1,8 @@
 /**
  * Claim engine in-process (issue 3): durable claims per second through the group committer, next
  * to the raw rate of fsync'd single-row SQLite write transactions measured in the same run with the
- * same file settings (WAL, synchronous=FULL). Target: at least 4x the raw rate.
+ * same file settings (WAL, synchronous=FULL), before and after; the ratio uses the faster of the
+ * two. Target: at least 4x the raw rate.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,12 +59,16 @@ export async function run(): Promise<void> {
     const durablePerSec = Math.round((CLAIMS / elapsed) * 1000);
     await committer.close();
     await store.close();
+    // The disk's fsync rate drifts: measure it again after, and compare with the faster of the two.
+    const rawAfter = rawFsyncRate(dir, 1000);
+    const rawBest = Math.max(raw.txPerSec, rawAfter.txPerSec);
 
-    const ratio = round(durablePerSec / raw.txPerSec, 2);
+    const ratio = round(durablePerSec / rawBest, 2);
     report({
       bench: 'server-engine: durable claims in-process',
       figures: {
-        rawFsyncTxPerSec: raw.txPerSec,
+        rawFsyncTxPerSecBefore: raw.txPerSec,
+        rawFsyncTxPerSecAfter: rawAfter.txPerSec,
         rawFsyncP50Ms: raw.p50Ms,
         sequentialClaimsPerSec: sequentialPerSec,
         groupCommitClaimsPerSec: durablePerSec,

@@ -194,8 +194,9 @@ function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly str
     store.deleteBase(t.id);
     return null;
   }
-  const current = store.baseTask(t.id);
-  if (current && current.version > t.version) {
+  const version = store.baseVersion(t.id);
+  if (version !== null && version > t.version) {
+    const current = store.baseTask(t.id)!;
     if (mark !== null) store.upsertBase(current, mark);
     return current;
   }

@@ -263,6 +263,11 @@ export class TerminalStore {
   // -------------------------------------------------------------------------------------------
   // Tasks: base (server state) and visible (base + pending local changes)
 
+  /** The version of a task's base, without reading the whole row. */
+  baseVersion(id: string): number | null {
+    return (this.q('SELECT version FROM tasks_base WHERE id = ?').pluck().get(id) as number | undefined) ?? null;
+  }
+
   baseTask(id: string): SyncTask | null {
     const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
     return r ? syncTaskFromRow(r) : null;

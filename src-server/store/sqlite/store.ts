@@ -315,10 +315,12 @@ export class SqliteServerStore implements ServerStore {
         return;
       }
       case 'assignment.open': {
+        const workOrderId =
+          this.unitTasks.get(e.taskId)?.workOrderId ?? (this.q('SELECT work_order_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string);
         this.q(
           `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
-           SELECT id, ?, ?, work_order_id, ?, ?, ?, ? FROM tasks WHERE id = ?`,
-        ).run(e.userId, e.step, e.status, e.assignedBy, now, now, e.taskId);
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(e.taskId, e.userId, e.step, workOrderId, e.status, e.assignedBy, now, now);
         return;
       }
       case 'assignment.update': {
