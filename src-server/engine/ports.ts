@@ -1,8 +1,8 @@
 /**
  * The claim engine is "sans I/O": its steps are generators that yield queries to the store and
  * receive the answers. The SQLite store answers them synchronously inside one transaction (so
- * nothing is awaited while a transaction is open); a PostgreSQL store would answer the same
- * queries with awaits. Nothing in the engine knows which store it runs on.
+ * nothing is awaited while a transaction is open); a PostgreSQL store would drive the same
+ * generators with `await` between steps. Nothing in the engine knows which store it runs on.
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { Effect, OperatorFacts } from '../../src-shared/domain/rules.js';
@@ -89,17 +89,6 @@ export function runSync<T>(unit: Eng<T>, ops: TxOps): T {
     const q = step.value;
     const fn = ops[q.op] as (...args: unknown[]) => unknown;
     step = unit.next(fn.apply(ops, q.args));
-  }
-  return step.value;
-}
-
-/** Drive a unit to completion against asynchronous store operations (e.g. PostgreSQL). */
-export async function runAsync<T>(unit: Eng<T>, ops: { [K in keyof TxOps]: (...args: Parameters<TxOps[K]>) => Promise<ReturnType<TxOps[K]>> | ReturnType<TxOps[K]> }): Promise<T> {
-  let step = unit.next();
-  while (!step.done) {
-    const q = step.value;
-    const fn = ops[q.op] as (...args: unknown[]) => unknown;
-    step = unit.next(await fn.apply(ops, q.args));
   }
   return step.value;
 }
