@@ -4,6 +4,7 @@
  * task_conflict naming that winner.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupCommitter } from '../src-server/engine/committer.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -79,7 +80,9 @@ describe('the concurrent claim race over HTTP', () => {
 
     expect(answers).toHaveLength(CLIENTS * TASKS);
     // The claims really met: the committer put several into one transaction.
-    expect(server.ctx.committer.stats.largestGroup).toBeGreaterThan(1);
+    const committer = server.ctx.committer;
+    expect(committer).toBeInstanceOf(GroupCommitter);
+    expect((committer as GroupCommitter).stats.largestGroup).toBeGreaterThan(1);
     for (const taskId of taskIds) {
       const mine = answers.filter((a) => a.taskId === taskId);
       const winners = mine.filter((a) => a.status === 200);
