@@ -9,6 +9,7 @@ import type { SiteConfig } from './domain/config.js';
 import type { ErrorData } from './domain/errors.js';
 import type { Locale } from './domain/i18n.js';
 import type { Role, Task } from './domain/types.js';
+import { MAX_REASON_LENGTH } from './domain/rules.js';
 import { idSchema } from './protocol/v1.js';
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'syncing' | 'online';
@@ -92,7 +93,6 @@ export type TerminalEvent =
   | { type: 'session'; session: SessionInfo | null }
   | { type: 'tasks' }
   | { type: 'conflict'; conflict: ConflictView }
-  | { type: 'outcome'; mutationId: number; operation: string; taskId: string | null; status: 'applied' | 'rejected'; error: ErrorData | null }
   | { type: 'identity'; identity: TerminalIdentity };
 
 export interface TerminalApi {
@@ -133,7 +133,7 @@ export type PageInput = z.input<typeof pageInputSchema>;
 export const taskInputSchema = z.object({ taskId: idSchema }).strict();
 export type TaskInput = z.infer<typeof taskInputSchema>;
 
-export const rejectInputSchema = z.object({ taskId: idSchema, reason: z.string().max(1000) }).strict();
+export const rejectInputSchema = z.object({ taskId: idSchema, reason: z.string().max(MAX_REASON_LENGTH * 2) }).strict();
 export type RejectInput = z.infer<typeof rejectInputSchema>;
 
 export const enrollInputSchema = z

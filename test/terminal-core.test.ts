@@ -196,6 +196,30 @@ describe('terminal core', () => {
     expect(seen.every((o) => o === 'ann')).toBe(true);
   });
 
+  it('PROTO-5 a terminal on a new database numbers its mutations after those the server already processed for its id', async () => {
+    const first = await terminal('k1');
+    await first.core.signIn({ badge: 'B-ANN' });
+    await first.core.claim({ taskId: 't1' });
+    await waitDrained(first);
+    first.close();
+    // The kiosk's disk is replaced: same terminal id and token, an empty database.
+    const second = await terminal('k1');
+    await second.core.signIn({ badge: 'B-ANN' });
+    await second.core.claim({ taskId: 't2' });
+    await waitDrained(second);
+    expect((await server.store.getTask('t2', server.clock.now()))!.operatorId).toBe('ann');
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
+    expect(await second.core.listConflicts()).toEqual([]);
+  });
+
+  it('OFF-7 the session ends when the operator is removed from the terminal departments', async () => {
+    const a = await terminal('k1', 'direct');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await server.store.updateUser('ann', { departmentIds: ['qa'] }, server.clock.now());
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't2' }, actorId: 'bob', via: 'http' });
+    await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'the session to end');
+  });
+
   it('OFF-7 the session ends after the idle timeout', async () => {
     const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
     await a.core.signIn({ badge: 'B-ANN' });

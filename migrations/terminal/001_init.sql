@@ -82,9 +82,7 @@ CREATE TABLE outbox (
   args          TEXT NOT NULL,                -- JSON
   operator_id   TEXT NOT NULL,
   task_id       TEXT,
-  created_local INTEGER NOT NULL,
-  attempts      INTEGER NOT NULL DEFAULT 0,
-  last_error    TEXT
+  created_local INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX outbox_by_task ON outbox(task_id);
 

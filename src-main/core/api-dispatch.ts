@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
+import { describeIssue } from '../../src-shared/protocol/v1.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import {
   bridgeRequestSchema,
@@ -17,11 +18,11 @@ import {
 } from '../../src-shared/terminal-api.js';
 import type { TerminalLogger } from './terminal.js';
 
-/** A zod failure as `invalid_input`, naming the first bad field and what is wrong with it. */
+/** A zod failure as `invalid_input`, naming the first bad field (under `prefix`) and what is wrong. */
 export function invalidInput(error: z.ZodError, prefix: string, whole = prefix): DomainError {
-  const issue = error.issues[0];
-  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || whole;
-  return new DomainError('invalid_input', { field, problem: issue?.message ?? 'is not valid' });
+  const { field, problem } = describeIssue(error);
+  const path = field === 'body' ? [] : [field];
+  return new DomainError('invalid_input', { field: [prefix, ...path].filter(Boolean).join('.') || whole, problem });
 }
 
 type Input<K extends TerminalMethod> = z.output<(typeof terminalApiInputs)[K]>;

@@ -14,7 +14,8 @@ import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DomainError } from '../../src-shared/domain/errors.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
-import type { BridgeFrame, TerminalApi, TerminalEvent } from '../../src-shared/terminal-api.js';
+import type { ExposedTerminalApi } from '../../src-shared/exposed-api.js';
+import type { BridgeFrame } from '../../src-shared/terminal-api.js';
 import { ApiDispatcher } from './api-dispatch.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
 import type { TerminalLogger } from './terminal.js';
@@ -28,12 +29,9 @@ export const HARD_MAX_REQUEST_BYTES = 1024 * 1024;
 export const MAX_CALLS_IN_FLIGHT = 32;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-export interface HostedApi extends TerminalApi {
-  subscribe(listener: (event: TerminalEvent) => void): () => void;
-}
-
 export interface BrowserHostOptions {
-  api: HostedApi;
+  /** The TerminalApi plus its event subscription: the same shape the Electron preload exposes. */
+  api: ExposedTerminalApi;
   /** The built renderer (out/renderer); null serves a page saying how to build it. */
   rendererDir: string | null;
   port: number;
@@ -48,8 +46,6 @@ export interface BrowserHostOptions {
 export interface RunningHost {
   url: string;
   port: number;
-  /** Connected screens. */
-  clients(): number;
   close(): Promise<void>;
 }
 
@@ -169,7 +165,6 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<RunningHo
   return {
     url,
     port,
-    clients: () => wss.clients.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.close(1001, 'terminal stopping');

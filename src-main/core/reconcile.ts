@@ -76,7 +76,7 @@ export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId
 }
 
 /** Apply rule effects to the visible cache (the optimistic effect). */
-export function applyLocal(store: TerminalStore, before: SyncTask, effects: readonly Effect[], now: number): void {
+export function applyLocal(store: TerminalStore, before: SyncTask, effects: readonly Effect[], now: number): SyncTask {
   let t: SyncTask = { ...before, cooldowns: [...before.cooldowns], workedBy: [...before.workedBy] };
   for (const e of effects) {
     switch (e.kind) {
@@ -100,6 +100,7 @@ export function applyLocal(store: TerminalStore, before: SyncTask, effects: read
     }
   }
   store.writeTask(t);
+  return t;
 }
 
 export function operationOf(entry: OutboxEntry): TerminalOperation | null {
@@ -145,7 +146,7 @@ export function applyOutcome(
 ): OutcomeEffect {
   return store.tx(() => {
     const entry = store.outboxEntry(outcome.id);
-    if (!entry || store.hasOutcome(outcome.id)) return { entry: null, conflict: null, changedTaskIds: [], refusedSignIn: null };
+    if (!entry) return { entry: null, conflict: null, changedTaskIds: [], refusedSignIn: null };
     store.recordOutcome({
       mutationId: outcome.id,
       name: entry.name,

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, migrate, sqliteMigrationDb } from '../../src-shared/db/migrate.js';
+import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '../../src-shared/db/migrate.js';
 import { jsonColumn, taskFromRow, type Row } from '../../src-shared/db/task-row.js';
 import { claimableOrderSql } from '../../src-shared/domain/rules.js';
 import type { Department, Role } from '../../src-shared/domain/types.js';
@@ -22,7 +22,6 @@ export interface OutboxEntry {
   operatorId: string;
   taskId: string | null;
   createdLocal: number;
-  attempts: number;
 }
 
 export interface ConflictRecord {
@@ -53,13 +52,7 @@ export interface TerminalStoreOptions {
 
 /** `migrations/terminal`, found from this file whether it runs from source, out/node or out/main. */
 export function terminalMigrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'migrations', 'terminal');
-    if (fs.existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error('Cannot find migrations/terminal next to the terminal code; is the install complete?');
+  return findMigrationsDir(path.dirname(fileURLToPath(import.meta.url)), 'terminal', { existsSync: fs.existsSync, join: path.join, dirname: path.dirname });
 }
 
 const json = jsonColumn;
@@ -236,13 +229,6 @@ export class TerminalStore {
     return r ? { id: r.id as string, name: r.name as string, taskLimit: (r.task_limit as number | null) ?? null } : null;
   }
 
-  departments(): Department[] {
-    return (this.q('SELECT * FROM departments ORDER BY name').all() as Row[]).map((r) => ({
-      id: r.id as string,
-      name: r.name as string,
-      taskLimit: (r.task_limit as number | null) ?? null,
-    }));
-  }
 
   upsertDepartment(d: Department, mark: number | null): void {
     this.q(
@@ -340,9 +326,6 @@ export class TerminalStore {
     ).all(userId) as Row[]).map(syncTaskFromRow);
   }
 
-  taskCount(): number {
-    return this.q('SELECT COUNT(*) FROM tasks').pluck().get() as number;
-  }
 
   // -------------------------------------------------------------------------------------------
   // Outbox and outcomes
@@ -353,7 +336,7 @@ export class TerminalStore {
     return next;
   }
 
-  appendOutbox(e: Omit<OutboxEntry, 'id' | 'attempts'>): number {
+  appendOutbox(e: Omit<OutboxEntry, 'id'>): number {
     const id = this.nextMutationId();
     this.q('INSERT INTO outbox (id, name, args, operator_id, task_id, created_local) VALUES (?, ?, ?, ?, ?, ?)').run(
       id,
@@ -374,7 +357,6 @@ export class TerminalStore {
       operatorId: r.operator_id as string,
       taskId: (r.task_id as string | null) ?? null,
       createdLocal: r.created_local as number,
-      attempts: r.attempts as number,
     };
   }
 
@@ -403,23 +385,16 @@ export class TerminalStore {
     return (this.q('SELECT MIN(id) FROM outbox').pluck().get() as number | null) ?? null;
   }
 
-  markSent(fromId: number, toId: number): void {
-    this.q('UPDATE outbox SET attempts = attempts + 1 WHERE id BETWEEN ? AND ?').run(fromId, toId);
-  }
 
   deleteOutbox(id: number): void {
     this.q('DELETE FROM outbox WHERE id = ?').run(id);
   }
 
-  hasOutcome(mutationId: number): boolean {
-    return this.q('SELECT 1 FROM outcomes WHERE mutation_id = ?').get(mutationId) !== undefined;
-  }
 
   recordOutcome(o: { mutationId: number; name: string; taskId: string | null; operatorId: string; status: 'applied' | 'rejected'; result: unknown; receivedLocal: number }): void {
     this.q(
       `INSERT OR IGNORE INTO outcomes (mutation_id, name, task_id, operator_id, status, result, received_local) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(o.mutationId, o.name, o.taskId, o.operatorId, o.status, JSON.stringify(o.result), o.receivedLocal);
-    this.setMeta('lastOutcomeId', Math.max(this.meta<number>('lastOutcomeId', 0), o.mutationId));
   }
 
   outcome(mutationId: number): { status: 'applied' | 'rejected'; result: unknown } | null {
@@ -431,9 +406,27 @@ export class TerminalStore {
     return this.q('SELECT COUNT(*) FROM outcomes').pluck().get() as number;
   }
 
-  /** Outcomes are kept a while for diagnosis, then dropped. */
+  /** Outcomes and acknowledged conflicts are kept a while for diagnosis, then dropped. */
   pruneOutcomes(beforeLocal: number): void {
     this.q('DELETE FROM outcomes WHERE received_local < ?').run(beforeLocal);
+    this.q('DELETE FROM conflicts WHERE acknowledged_local < ?').run(beforeLocal);
+  }
+
+  /**
+   * Make every queued mutation's id, and the next one, greater than `lastProcessed` (the server's
+   * last processed id for this terminal), keeping their order. A no-op unless this database is
+   * newer than the terminal's identity on the server (a replaced disk, a re-enrolled id).
+   */
+  numberOutboxAfter(lastProcessed: number): void {
+    const first = this.firstOutboxId();
+    const shift = first !== null && first <= lastProcessed ? lastProcessed + 1 - first : 0;
+    if (shift > 0) {
+      // Two steps, so no id collides with another while they move.
+      this.q('UPDATE outbox SET id = -(id + ?)').run(shift);
+      this.q('UPDATE outbox SET id = -id').run();
+    }
+    const next = this.meta<number>('nextMutationId', 1) + shift;
+    this.setMeta('nextMutationId', Math.max(next, lastProcessed + 1));
   }
 
   // -------------------------------------------------------------------------------------------

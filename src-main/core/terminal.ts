@@ -76,6 +76,8 @@ interface TerminalMeta {
 }
 
 const MAX_PIN_FAILURES = 5;
+/** Stored outcomes and acknowledged conflicts are kept this long for diagnosis, then dropped. */
+const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
 
 export class TerminalCore implements TerminalApi {
@@ -179,26 +181,26 @@ export class TerminalCore implements TerminalApi {
           // One transaction (one fsync) for every outcome of the frame.
           const results = this.store.tx(() => {
             this.store.setMeta('lastSyncAt', now);
-            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, this.departments(), this.serverNow(), this.config()) }));
+            const departments = this.departments();
+            const serverNow = this.serverNow();
+            const config = this.config();
+            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, departments, serverNow, config) }));
           });
-          for (const { o, r } of results) {
-            if (!r.entry) continue;
-            this.emit({
-              type: 'outcome',
-              mutationId: o.id,
-              operation: r.entry.name,
-              taskId: r.entry.taskId,
-              status: o.status,
-              error: o.status === 'rejected' ? o.error : null,
-            });
+          for (const { r } of results) {
             if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
             if (r.refusedSignIn) this.emit({ type: 'session', session: this.sessionInfo() });
           }
           this.emit({ type: 'tasks' });
         },
         onChanges: (page) => {
-          const changed = applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG);
-          this.store.setMeta('lastSyncAt', this.o.clock.now());
+          // The page and the sync time in one transaction (one fsync).
+          const changed = this.store.tx(() => {
+            this.store.setMeta('lastSyncAt', this.o.clock.now());
+            return applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG);
+          });
+          // The signed-in operator left this terminal's directory (removed from its departments):
+          // end the session, as the screen cannot act for them any more.
+          if (this.store.session() && !this.sessionInfo()) void this.signOut();
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
         },
         onStatus: () => this.emit({ type: 'sync', sync: this.syncStatus() }),
@@ -216,6 +218,10 @@ export class TerminalCore implements TerminalApi {
       this.store.setMeta('siteSalt', w.siteSalt);
       this.store.setMeta('config', w.config);
       this.store.setMeta('serverOffsetMs', w.serverTime - this.o.clock.now());
+      // A new database (or a re-enrolled id) must not reuse mutation ids the server has already
+      // processed for this terminal: number what is queued after them.
+      this.store.numberOutboxAfter(w.lastMutationId);
+      this.store.pruneOutcomes(this.o.clock.now() - OUTCOME_RETENTION_MS);
       if (before && before.departments.join() !== now.departments.join()) {
         // Serving other departments: the cursor says nothing about them; resync from scratch.
         this.store.setMeta('cursor', null);
@@ -436,8 +442,8 @@ export class TerminalCore implements TerminalApi {
     const outcome = this.store.tx(() => {
       const decision = decideLocal(this.store, op, session.userId, now, this.config());
       if (!decision.ok) return decision;
-      if (decision.value.effects.length === 0) return { ok: true as const, queued: false };
-      applyLocal(this.store, this.store.task(op.taskId)!, decision.value.effects, now);
+      if (decision.value.effects.length === 0) return { ok: true as const, written: null };
+      const written = applyLocal(this.store, this.store.task(op.taskId)!, decision.value.effects, now);
       this.store.appendOutbox({
         name: op.name,
         args: op.name === 'reject' ? { taskId: op.taskId, reason: op.reason } : { taskId: op.taskId },
@@ -445,19 +451,17 @@ export class TerminalCore implements TerminalApi {
         taskId: op.taskId,
         createdLocal: this.o.clock.now(),
       });
-      return { ok: true as const, queued: true };
+      return { ok: true as const, written };
     });
     if (!outcome.ok) throw outcome.error;
-    if ('queued' in outcome && outcome.queued) {
+    if (outcome.written) {
       this.sync?.outboxChanged();
       this.emit({ type: 'tasks' });
       this.emit({ type: 'sync', sync: this.syncStatus() });
+      return { result: 'queued', task: toView(outcome.written, true) };
     }
     const task = this.store.task(op.taskId);
-    return {
-      result: 'queued' in outcome && outcome.queued ? 'queued' : 'unchanged',
-      task: task ? toView(task, this.store.pendingTaskIds().has(task.id)) : null,
-    };
+    return { result: 'unchanged', task: task ? toView(task, this.store.outboxForTask(task.id).length > 0) : null };
   }
 
   async claim(input: TaskInput): Promise<OperationAck> {
@@ -543,22 +547,6 @@ export class TerminalCore implements TerminalApi {
 }
 
 function toView(t: SyncTask, pending: boolean): TaskView {
-  return {
-    id: t.id,
-    workOrderId: t.workOrderId,
-    workOrderNumber: t.workOrderNumber,
-    step: t.step,
-    workContent: t.workContent,
-    departmentId: t.departmentId,
-    status: t.status,
-    operatorId: t.operatorId,
-    operatorName: t.operatorName,
-    priority: t.priority,
-    dueAt: t.dueAt,
-    requiredSkills: t.requiredSkills,
-    version: t.version,
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-    pending,
-  };
+  const { cooldowns: _cooldowns, workedBy: _workedBy, ...task } = t;
+  return { ...task, pending };
 }

@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import type { Locale } from '../../src-shared/domain/i18n.js';
 import { ApiDispatcher } from '../core/api-dispatch.js';
 import { openTerminalCore } from '../core/open-core.js';
 import { describeSettings, loadSettings, SettingsError, type HostSettings } from '../core/settings.js';
@@ -110,7 +109,7 @@ async function start(): Promise<void> {
   }
   log('info', 'terminal starting', { settings: describeSettings(settings) });
   const snapshot = await core.getSnapshot();
-  const dispatcher = new ApiDispatcher(core, snapshot.locale as Locale, log);
+  const dispatcher = new ApiDispatcher(core, snapshot.locale, log);
   registerApiHandlers(ipcMain, dispatcher, (event) => Boolean(event.senderFrame && isOwnScreen(event.senderFrame.url, where)));
   forwardEvents(
     (listener) => core!.subscribe(listener),

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { TaskView } from '../../src-shared/terminal-api.js';
 import { useStores, useTasks } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
+import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
 
 export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () => void }) {
   const { t } = useTranslation();
@@ -23,7 +24,7 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
           <textarea
             className="input textarea"
             rows={3}
-            maxLength={500}
+            maxLength={MAX_REASON_LENGTH}
             autoFocus
             placeholder={t('reject.placeholder')}
             value={reason}

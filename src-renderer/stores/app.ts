@@ -97,8 +97,6 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
       case 'conflict':
         if (event.conflict.operatorId === session.getState().session?.userId) conflicts.getState().add(event.conflict);
         break;
-      case 'outcome':
-        break;
     }
   });
   const unlink = api.onLink((up) => {

@@ -79,9 +79,13 @@ export function createTasksStore(api: TerminalClient, pageSize = 5) {
       set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null }));
       try {
         await call();
+        // The core announces an accepted change with a `tasks` event, which has usually started a
+        // refresh already: wait for that one instead of forcing a second.
+        await (running ?? refresh());
         return true;
       } catch (e) {
         set({ error: toDomainError(e) });
+        await refresh();
         return false;
       } finally {
         set((s) => {
@@ -89,7 +93,6 @@ export function createTasksStore(api: TerminalClient, pageSize = 5) {
           delete busy[taskId];
           return { busy };
         });
-        await refresh();
       }
     };
 

@@ -126,6 +126,8 @@ export class FakeClient implements TerminalClient {
   private op(method: string, taskId: string, effect: () => void): Promise<OperationAck> {
     return this.call(method, { taskId }, () => {
       effect();
+      // Like the core: a queued change is announced before the call is answered.
+      this.emit({ type: 'tasks' });
       return { result: 'queued' as const, task: null };
     });
   }

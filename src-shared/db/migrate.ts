@@ -60,6 +60,26 @@ export function parseMigrations(files: ReadonlyArray<{ name: string; sql: string
   return migrations;
 }
 
+export interface PathOps {
+  existsSync(path: string): boolean;
+  join(...parts: string[]): string;
+  dirname(path: string): string;
+}
+
+/**
+ * Find `migrations/<kind>` in `start` or one of its parents: the code runs from source, from
+ * out/node or from an Electron bundle, each a different depth below the folder that ships them.
+ */
+export function findMigrationsDir(start: string, kind: 'server' | 'terminal', ops: PathOps): string {
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    const candidate = ops.join(dir, 'migrations', kind);
+    if (ops.existsSync(candidate)) return candidate;
+    dir = ops.dirname(dir);
+  }
+  throw new MigrationError(`Cannot find migrations/${kind} near ${start}; is the install complete?`);
+}
+
 /** Read every `.sql` file of `dir` (other files are ignored). */
 export function loadMigrations(dir: string, fs: MigrationFs): Migration[] {
   const names = fs.readdirSync(dir).filter((n) => n.endsWith('.sql'));

@@ -2,17 +2,11 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, migrate, sqliteMigrationDb } from '../../../src-shared/db/migrate.js';
+import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '../../../src-shared/db/migrate.js';
 
 /** `migrations/server`, found from this file whether it runs from source or from out/node. */
 export function serverMigrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'migrations', 'server');
-    if (fs.existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error('Cannot find migrations/server next to the server code; is the install complete?');
+  return findMigrationsDir(path.dirname(fileURLToPath(import.meta.url)), 'server', { existsSync: fs.existsSync, join: path.join, dirname: path.dirname });
 }
 
 export interface OpenOptions {

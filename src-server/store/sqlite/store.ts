@@ -85,6 +85,22 @@ function userFromRow(r: Row): UserRecord {
   };
 }
 
+/** The users columns both INSERT and UPDATE write, in this order, ending with updated_at. */
+function userParams(u: Omit<NewUser, 'id'>, now: number): unknown[] {
+  return [
+    u.displayName,
+    u.badgeHash,
+    u.pinHash,
+    u.passwordHash,
+    JSON.stringify(u.roles),
+    u.active ? 1 : 0,
+    u.taskLimit,
+    JSON.stringify(u.skills),
+    u.qualityScore,
+    now,
+  ];
+}
+
 function directoryUser(u: UserRecord): DirectoryUser {
   return {
     id: u.id,
@@ -550,22 +566,9 @@ export class SqliteServerStore implements ServerStore {
     this.userCache.delete(u.id);
     this.write(() => {
       this.q(
-        `INSERT INTO users (id, display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, created_at, updated_at)
+        `INSERT INTO users (display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, updated_at, id, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        u.id,
-        u.displayName,
-        u.badgeHash,
-        u.pinHash,
-        u.passwordHash,
-        JSON.stringify(u.roles),
-        u.active ? 1 : 0,
-        u.taskLimit,
-        JSON.stringify(u.skills),
-        u.qualityScore,
-        now,
-        now,
-      );
+      ).run(...userParams(u, now), u.id, now);
       this.writeUserDepartments(u.id, u.departmentIds);
       this.logUser(u.id, u.departmentIds, now);
     });
@@ -587,19 +590,7 @@ export class SqliteServerStore implements ServerStore {
       this.q(
         `UPDATE users SET display_name = ?, badge_hash = ?, pin_hash = ?, password_hash = ?, roles = ?, active = ?, task_limit = ?,
            skills = ?, quality_score = ?, updated_at = ? WHERE id = ?`,
-      ).run(
-        next.displayName,
-        next.badgeHash,
-        next.pinHash,
-        next.passwordHash,
-        JSON.stringify(next.roles),
-        next.active ? 1 : 0,
-        next.taskLimit,
-        JSON.stringify(next.skills),
-        next.qualityScore,
-        now,
-        id,
-      );
+      ).run(...userParams(next, now), id);
       if (patch.departmentIds) this.writeUserDepartments(id, patch.departmentIds);
       this.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
     });
