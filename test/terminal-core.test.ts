@@ -8,6 +8,7 @@ import { DomainError } from '../src-shared/domain/errors.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { TestClient } from './support/ws-client.js';
 import { openTerminal, waitDrained, waitOnline, type TestTerminal } from './support/terminal.js';
 
 let server: TestServer;
@@ -210,6 +211,28 @@ describe('terminal core', () => {
     expect((await server.store.getTask('t2', server.clock.now()))!.operatorId).toBe('ann');
     expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
     expect(await second.core.listConflicts()).toEqual([]);
+  });
+
+  it('PROTO-5 a claim the server processed while its answer was lost is answered on restart, never applied twice', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.core.claim({ taskId: 't1' });
+    const queuedId = a.core.store.firstOutboxId()!;
+    a.close();
+    // The server processed the claim, but the link died before the terminal read the answer.
+    const link = await TestClient.connect(server.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: queuedId - 1, clientTime: server.clock.now() });
+    await link.mutate([{ id: queuedId, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    link.close();
+    proxy.restore();
+    const b = await a.restart();
+    terminals.push(b);
+    await waitDrained(b);
+    expect(b.core.store.outcome(queuedId)).toMatchObject({ status: 'applied' });
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(queuedId);
+    expect(await server.store.listAssignments('t1')).toHaveLength(1);
+    expect(await b.core.listConflicts()).toEqual([]);
   });
 
   it('OFF-7 the session ends when the operator is removed from the terminal departments', async () => {

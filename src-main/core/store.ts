@@ -414,8 +414,8 @@ export class TerminalStore {
 
   /**
    * Make every queued mutation's id, and the next one, greater than `lastProcessed` (the server's
-   * last processed id for this terminal), keeping their order. A no-op unless this database is
-   * newer than the terminal's identity on the server (a replaced disk, a re-enrolled id).
+   * last processed id for this terminal), keeping their order. Only for a database that has not
+   * yet been welcomed under this terminal id: it has sent nothing, so none of its ids was processed.
    */
   numberOutboxAfter(lastProcessed: number): void {
     const first = this.firstOutboxId();

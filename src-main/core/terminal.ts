@@ -218,9 +218,11 @@ export class TerminalCore implements TerminalApi {
       this.store.setMeta('siteSalt', w.siteSalt);
       this.store.setMeta('config', w.config);
       this.store.setMeta('serverOffsetMs', w.serverTime - this.o.clock.now());
-      // A new database (or a re-enrolled id) must not reuse mutation ids the server has already
-      // processed for this terminal: number what is queued after them.
-      this.store.numberOutboxAfter(w.lastMutationId);
+      // A database never welcomed under this id (a replaced disk, a re-enrolled id) has sent
+      // nothing yet, so its ids must follow the ones the server already processed for this
+      // terminal. Never renumber otherwise: queued ids at or below lastMutationId are then ours,
+      // processed while their answers were lost, and the server replays those answers (PROTO-5).
+      if (before?.id !== w.terminal.id) this.store.numberOutboxAfter(w.lastMutationId);
       this.store.pruneOutcomes(this.o.clock.now() - OUTCOME_RETENTION_MS);
       if (before && before.departments.join() !== now.departments.join()) {
         // Serving other departments: the cursor says nothing about them; resync from scratch.
