@@ -26,6 +26,7 @@ import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from '.
 import { createLogger } from './log.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import type { ImportRowError } from './store/types.js';
+import { MAX_BADGE_LENGTH, PIN_PATTERN, PIN_RULE } from '../src-shared/domain/credentials.js';
 
 const BIN = 'shopfloor-server';
 export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
@@ -107,12 +108,12 @@ function parseSkills(value: string): string[] {
 function parseBadge(value: string): string {
   const badge = normalizeBadge(value);
   if (!badge) throw new InvalidArgumentError('must not be empty');
-  if (badge.length > 64) throw new InvalidArgumentError('must be at most 64 characters');
+  if (badge.length > MAX_BADGE_LENGTH) throw new InvalidArgumentError(`must be at most ${MAX_BADGE_LENGTH} characters`);
   return badge;
 }
 
 function parsePin(value: string): string {
-  if (!/^\d{4,12}$/.test(value)) throw new InvalidArgumentError('a PIN is 4 to 12 digits');
+  if (!PIN_PATTERN.test(value)) throw new InvalidArgumentError(`a PIN ${PIN_RULE}`);
   return value;
 }
 

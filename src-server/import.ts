@@ -289,8 +289,13 @@ export function toUserRows(errors: readonly ImportRowError[], rowNumbers: readon
  * Apply a parsed import (IMP-1): nothing is written unless every row is valid, both here and for
  * the store (departments exist, held or finished tasks are not changed underneath their holder).
  */
-export async function runImport(store: ServerStore, parsed: ParsedImport, now: number): Promise<ImportResult> {
+export async function runImport(
+  store: ServerStore,
+  parsed: ParsedImport,
+  now: number,
+  scope?: { departmentIds: readonly string[] },
+): Promise<ImportResult> {
   if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
-  const result = await store.importTasks(parsed.rows, now);
+  const result = await store.importTasks(parsed.rows, now, scope);
   return result.ok ? result : { ok: false, errors: toUserRows(result.errors, parsed.rowNumbers) };
 }

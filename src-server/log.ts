@@ -4,16 +4,10 @@ import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export interface LogOptions {
-  level?: string;
-  /** Force the human format on or off; by default it follows whether stdout is a TTY. */
-  pretty?: boolean;
-}
-
-export function createLogger(options: LogOptions = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const human = options.pretty ?? Boolean(process.stdout.isTTY);
-  if (human) return pino({ level }, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+/** Level from LOG_LEVEL (default info); the human format when stdout is a TTY. */
+export function createLogger(): Logger {
+  const level = process.env.LOG_LEVEL ?? 'info';
+  if (process.stdout.isTTY) return pino({ level }, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   return pino({ level, base: { service: 'shopfloor-server' } });
 }
 

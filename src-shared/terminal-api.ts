@@ -9,6 +9,7 @@ import type { SiteConfig } from './domain/config.js';
 import type { ErrorData } from './domain/errors.js';
 import type { Locale } from './domain/i18n.js';
 import type { Role, Task } from './domain/types.js';
+import { badgeSchema, pinSchema } from './domain/credentials.js';
 import { MAX_REASON_LENGTH } from './domain/rules.js';
 import { idSchema } from './protocol/v1.js';
 
@@ -120,8 +121,8 @@ export interface TerminalApi {
 
 export const signInInputSchema = z
   .object({
-    badge: z.string().trim().min(1, 'scan or type a badge').max(64, 'is longer than any badge'),
-    pin: z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits').optional(),
+    badge: z.string().trim().min(1, 'scan or type a badge').pipe(badgeSchema),
+    pin: pinSchema.optional(),
     method: z.enum(['badge', 'manual']).default('badge'),
   })
   .strict();

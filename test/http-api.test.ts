@@ -289,6 +289,7 @@ describe('bodies, status codes and errors', () => {
     const wrongMethod = expectError(await call('/api/tasks/t1/claim', { token: ann }), 404, 'not_found');
     expect(wrongMethod.details).toMatchObject({ allowed: ['POST'] });
     expect(expectError(await call('/api/users/nobody', { token: sue }), 404, 'user_not_found').details).toMatchObject({ userId: 'nobody' });
+    expect(expectError(await call('/api/tasks/t1/assign', { token: sue, body: { userId: 'nobody' } }), 404, 'user_not_found').details).toMatchObject({ userId: 'nobody' });
     expectError(await call('/api/departments/nowhere/auto-assign', { token: ada, body: { strategy: 'hybrid' } }), 404, 'department_not_found');
   });
 
@@ -413,7 +414,7 @@ describe('task routes', () => {
 });
 
 describe('administration', () => {
-  it('API-8 terminals: the token is shown once, works for a WebSocket hello, and rotating it retires the old one', async () => {
+  it('API-8 terminals: the token is shown once, works for a WebSocket hello, rotating it retires the old one, other departments reconnect it', async () => {
     const created = await call('/api/terminals', { token: ada, body: { id: 'k9', name: 'Kiosk 9', departments: ['cut'] } });
     expect(created.status).toBe(201);
     const token = created.body.token as string;
@@ -447,9 +448,15 @@ describe('administration', () => {
     old.close();
     const renewed = await TestClient.connect(server.wsUrl, { terminalId: 'k9', token: fresh });
     expect(renewed.frames.some((f) => f.type === 'welcome')).toBe(true);
+    // Other departments drop the live connection with "reconfigured", not "unauthorized": the
+    // terminal reconnects at once and gets the new departments' view.
+    expect((await call('/api/terminals/k9', { token: ada, method: 'PATCH', body: { departments: ['cut', 'qa'] } })).body).toMatchObject({ terminal: { departments: ['cut', 'qa'] } });
+    expect(await renewed.waitClose()).toBe(4205);
+    const reconfigured = await TestClient.connect(server.wsUrl, { terminalId: 'k9', token: fresh });
+    expect(reconfigured.frames.find((f) => f.type === 'welcome')).toMatchObject({ terminal: { departments: ['cut', 'qa'] } });
     // Disabling a terminal drops its live connection at once.
     expect((await call('/api/terminals/k9', { token: ada, method: 'PATCH', body: { active: false } })).body).toMatchObject({ terminal: { active: false } });
-    expect(await renewed.waitClose()).toBe(4401);
+    expect(await reconfigured.waitClose()).toBe(4401);
     expectError(await call('/api/terminals/nope', { token: ada, method: 'PATCH', body: { active: false } }), 404, 'not_found');
   });
 

@@ -95,7 +95,7 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.listAssignments('t1')).toHaveLength(1);
       expect((await store.getTerminal('k1'))!.lastMutationId).toBe(2);
       expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
-      await store.pruneOutcomes('k1', 1);
+      await store.recordHandshake('k1', { now: T0, clockOffsetMs: 0, ackedMutationId: 1 });
       expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([2]);
     });
 
@@ -135,7 +135,7 @@ export function storeContract(factory: StoreFactory): void {
       const stale = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann', now, T0);
       expect(stale).toMatchObject({ status: 'rejected', error: { code: 'claim_stale', details: { ageMinutes: 540 } } });
       // The terminal's clock runs 2 hours behind: a claim stamped 9 h ago by it is only 7 h old.
-      await store.touchTerminal('k1', now, 2 * 60 * MINUTE_MS);
+      await store.recordHandshake('k1', { now, clockOffsetMs: 2 * 60 * MINUTE_MS, ackedMutationId: 0 });
       const ok = await mutate('k1', 3, 'claim', { taskId: 't1' }, 'ann', now, T0);
       expect(ok.status).toBe('applied');
     });
@@ -261,6 +261,21 @@ export function storeContract(factory: StoreFactory): void {
       expect((await store.getTask('t2', T0))!).toMatchObject({ priority: 7, version: 2 });
     });
 
+    it('IMP-3 a scoped import only creates or changes tasks of the departments in scope, all or nothing', async () => {
+      const r = await store.importTasks([taskRow('s1'), taskRow('s2', { departmentId: 'qa' }), taskRow('q1', { departmentId: 'cut', workOrderNumber: 'WO-1' })], T0, {
+        departmentIds: ['cut'],
+      });
+      expect(r).toEqual({
+        ok: false,
+        errors: [
+          { row: 2, field: 'departmentId', message: expect.stringContaining('"qa"') },
+          { row: 3, field: 'taskId', message: expect.stringContaining('belongs to department "qa"') },
+        ],
+      });
+      expect(await store.getTask('s1', T0)).toBeNull();
+      expect((await store.importTasks([taskRow('s1')], T0, { departmentIds: ['cut'] })).ok).toBe(true);
+    });
+
     it('SYNC-1 change pages route by department and advance a cursor', async () => {
       const head0 = await store.headSeq();
       const p0 = await store.changesPage(['cut'], 0, 1000, T0);
@@ -339,7 +354,7 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.findApiToken('h1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: null });
       await store.revokeApiToken('tok1', T0 + 5);
       expect((await store.findApiToken('h1'))!.revokedAt).toBe(T0 + 5);
-      await store.touchTerminal('k1', T0 + 7, -1500);
+      await store.recordHandshake('k1', { now: T0 + 7, clockOffsetMs: -1500, ackedMutationId: 0 });
       expect(await store.getTerminal('k1')).toMatchObject({ lastSeenAt: T0 + 7, clockOffsetMs: -1500, departments: ['cut'] });
       await store.touchTerminals(['k1', 'k2'], T0 + 9);
       expect((await store.listTerminals()).map((t) => [t.id, t.lastSeenAt, t.clockOffsetMs])).toEqual([

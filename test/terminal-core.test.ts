@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashSecret } from '../src-shared/crypto/hash.js';
 import { DomainError } from '../src-shared/domain/errors.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -82,6 +83,13 @@ describe('terminal core', () => {
     expect(await codeOf(a.core.signIn({ badge: 'B-BOB', pin: '0000' }))).toBe('sign_in_locked');
     expect(await codeOf(a.core.signIn({ badge: 'B-BOB', pin: '4321' }))).toBe('sign_in_locked');
     expect((await a.core.getSnapshot()).session).toBeNull();
+  });
+
+  it('OFF-1 a PIN of any length the server accepts (up to 12 digits) works at the terminal', async () => {
+    await server.store.updateUser('bob', { pinHash: hashSecret('123456789012') }, server.clock.now());
+    const a = await terminal('k1');
+    await a.waitFor(() => a.core.store.user('bob')?.pinHash !== null, 'the directory');
+    expect(await a.core.signIn({ badge: 'B-BOB', pin: '123456789012' })).toMatchObject({ userId: 'bob' });
   });
 
   it('OFF-2 a claim made offline is queued, shown as pending, and confirmed when the link returns; the outbox drains in order', async () => {

@@ -59,6 +59,7 @@ export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId
         queuedAt: null,
         operator: {
           user,
+          userId: actorId,
           activeCount: store.activeCount(actorId),
           cooldownUntil: task?.cooldowns.find((c) => c.userId === actorId)?.until ?? null,
           workedSteps: task ? store.workedSteps(actorId, task.workOrderId) : [],

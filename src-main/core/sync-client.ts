@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../../src-shared/clock.js';
 import {
+  CLOSE_CODES,
   MAX_MUTATIONS_PER_PUSH,
   PROTOCOL_VERSION,
   serverFrameSchema,
@@ -237,7 +238,8 @@ export class SyncClient {
     for (const t of [this.pingTimer, this.deadTimer, this.retryTimer]) if (t !== null) this.o.scheduler.clearTimeout(t);
     this.pingTimer = this.deadTimer = this.retryTimer = null;
     this.resendFrom = null;
-    if (code === 4401 || code === 4426) this.attempt = Math.max(this.attempt, 6);
+    // Refused credentials or protocol: retrying at once cannot help, so wait the longest backoff.
+    if (code === CLOSE_CODES.unauthorized || code === CLOSE_CODES.incompatible) this.attempt = Math.max(this.attempt, 6);
     if (!this.lastError) this.lastError = reason ? `connection closed: ${reason}` : `connection closed (${code})`;
     if (this.stopped) {
       this.setStatus('offline');

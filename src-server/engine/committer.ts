@@ -10,8 +10,8 @@ import { TerminalOrder, unitFor, type UnitDescriptor, type UnitResult } from './
 
 interface Pending {
   unit: (now: number) => Eng<unknown>;
-  /** The descriptor it came from, when it came from one. */
-  desc: UnitDescriptor | null;
+  /** The descriptor it came from. */
+  desc: UnitDescriptor;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -59,12 +59,7 @@ export class GroupCommitter implements Committer {
     return this.enqueue(unitFor(desc, this.order), desc) as Promise<UnitResult<D>>;
   }
 
-  /** Queue raw engine work (tests and tools in this process); resolves once its group is durable. */
-  submitUnit<T>(unit: (now: number) => Eng<T>): Promise<T> {
-    return this.enqueue(unit, null) as Promise<T>;
-  }
-
-  private enqueue(unit: (now: number) => Eng<unknown>, desc: UnitDescriptor | null): Promise<unknown> {
+  private enqueue(unit: (now: number) => Eng<unknown>, desc: UnitDescriptor): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     return new Promise((resolve, reject) => {
       this.queue.push({ unit, desc, resolve, reject });
@@ -99,7 +94,7 @@ export class GroupCommitter implements Committer {
       // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an
       // error, and each terminal's later mutations wait for its first failed one (PROTO-9).
       for (const p of batch) {
-        if (p.desc?.kind === 'terminal') this.order.block(p.desc);
+        if (p.desc.kind === 'terminal') this.order.block(p.desc);
         p.reject(error);
       }
     } finally {

@@ -53,8 +53,7 @@ export interface TxOps {
   terminalState(terminalId: string): TerminalState | null;
   user(userId: string): User | null;
   taskFacts(taskId: string): TaskFactsRow;
-  operatorFacts(userId: string, task: Task | null, now: number): OperatorFacts;
-  qualityScore(userId: string): number;
+  operatorFacts(userId: string, task: Task | null): OperatorFacts;
   /** Apply rule effects: task rows, assignments, cooldowns, notifications and the change log. */
   applyEffects(effects: readonly Effect[], now: number): void;
   setPresence(terminalId: string, userId: string | null, now: number): void;
@@ -66,8 +65,8 @@ export interface TxOps {
   unstartedAssignments(createdBefore: number, limit: number): UnstartedAssignment[];
   /** AUTO-1: pending tasks nobody holds in a department, in claimable order. */
   unassignedTasks(departmentId: string, limit: number): Task[];
-  /** AUTO-1: active operators of a department. */
-  departmentOperators(departmentId: string): User[];
+  /** AUTO-1: active operators of a department, with the quality score AUTO-4/5 weigh. */
+  departmentOperators(departmentId: string): Array<User & { qualityScore: number }>;
   roundRobinLast(departmentId: string, step: string): string | null;
   setRoundRobinLast(departmentId: string, step: string, userId: string): void;
 }

@@ -36,9 +36,7 @@ export type UnitResult<D extends UnitDescriptor> = D extends { kind: 'terminal' 
       : AutoAssignResult;
 
 /** Thrown for a mutation that was not run because an earlier one of its terminal failed first. */
-export class DeferredError extends Error {
-  readonly deferred = true;
-}
+export class DeferredError extends Error {}
 
 /**
  * PROTO-9: once a terminal's mutation failed transiently, its later mutations on the same

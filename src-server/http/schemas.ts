@@ -7,6 +7,7 @@ import { AUTO_ASSIGN_STRATEGIES } from '../../src-shared/domain/autoassign.js';
 import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
 import { ROLES, TASK_STATUSES } from '../../src-shared/domain/types.js';
 import { idSchema } from '../../src-shared/protocol/v1.js';
+import { badgeSchema, pinSchema } from '../../src-shared/domain/credentials.js';
 
 export const MAX_PAGE = 500;
 export const DEFAULT_PAGE = 50;
@@ -78,12 +79,9 @@ const taskLimit = z.number().int().min(0).max(1000).nullable();
 export const departmentCreateBody = z.object({ id: idSchema, name: name(200), taskLimit: taskLimit.optional() }).strict();
 export const departmentUpdateBody = z.object({ name: name(200).optional(), taskLimit: taskLimit.optional() }).strict();
 
-const pin = z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits');
+const pin = pinSchema;
 const password = z.string().min(8, 'must be at least 8 characters').max(200);
-const badge = z
-  .string()
-  .max(128)
-  .refine((s) => s.replace(/\s+/g, '').length > 0, 'must not be empty');
+const badge = badgeSchema;
 const roles = z.array(z.enum(ROLES)).min(1, 'needs at least one role').max(3);
 const skills = z.array(z.string().min(1).max(64)).max(50);
 

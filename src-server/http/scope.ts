@@ -68,14 +68,6 @@ export class Scope {
     return readBody(this.req, limit);
   }
 
-  /**
-   * After a write outside the claim engine (import, administration) that the store put in the
-   * change log: wake the connected terminals so they pull it now, as after an engine commit.
-   */
-  async announceChanges(): Promise<void> {
-    this.ctx.hub.notifyChanged(new Set(['']), await this.ctx.store.headSeq());
-  }
-
   header(name: string): string | undefined {
     const v = this.req.headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;

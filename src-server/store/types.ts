@@ -171,8 +171,11 @@ export interface ServerStore {
   updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }): Promise<void>;
   getTerminal(id: string): Promise<TerminalRecord | null>;
   listTerminals(): Promise<TerminalRecord[]>;
-  /** Record that a terminal was seen (and, at a handshake, its clock offset). */
-  touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void>;
+  /**
+   * At a handshake, in one write: the terminal was seen, its clock runs `clockOffsetMs` behind the
+   * server's, and it holds the outcomes up to `ackedMutationId` (the server may drop those).
+   */
+  recordHandshake(id: string, h: { now: number; clockOffsetMs: number; ackedMutationId: number }): Promise<void>;
   /** Record that these terminals were seen (heartbeats), in one write. */
   touchTerminals(ids: readonly string[], now: number): Promise<void>;
 
@@ -186,7 +189,12 @@ export interface ServerStore {
   audit(entry: AuditEntry, now: number): Promise<void>;
   listAudit(filter: { taskId?: string; limit: number }): Promise<AuditRecord[]>;
 
-  importTasks(rows: readonly ImportTaskRow[], now: number): Promise<ImportResult>;
+  /**
+   * IMP-1: all rows or none. With `scope` (a supervisor's import, IMP-3) every row's department,
+   * and an existing task's current department, must be one of `scope.departmentIds`; checked in
+   * the same transaction as the write.
+   */
+  importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult>;
   getTask(id: string, now: number): Promise<SyncTask | null>;
   listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>>;
   listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>>;
@@ -194,7 +202,6 @@ export interface ServerStore {
   listNotifications(userId: string, limit: number): Promise<NotificationRecord[]>;
 
   outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]>;
-  pruneOutcomes(terminalId: string, uptoId: number): Promise<void>;
   headSeq(): Promise<number>;
   /** Changes with a sequence at or below this were pruned: older cursors need a snapshot. */
   prunedThroughSeq(): Promise<number>;

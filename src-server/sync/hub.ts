@@ -147,7 +147,7 @@ export class SyncHub {
       this.heartbeat.unref();
     }
     if (this.options.pushIntervalMs > 0) {
-      this.pusher = setInterval(() => this.pushDirty(), this.options.pushIntervalMs);
+      this.pusher = setInterval(() => void this.tick(), this.options.pushIntervalMs);
       this.pusher.unref();
     }
   }
@@ -158,14 +158,15 @@ export class SyncHub {
   }
 
   /**
-   * Drop a terminal's live connection (it was disabled, its token replaced, or its departments
-   * changed): it has to authenticate again and gets a fresh view of its departments.
+   * Drop a terminal's live connection: `unauthorized` when it was disabled or its token replaced
+   * (it must authenticate again), `reconfigured` when its departments changed (it reconnects at
+   * once and gets a fresh view of them).
    */
-  disconnect(terminalId: string, reason: string): void {
+  disconnect(terminalId: string, reason: string, code: (typeof CLOSE_CODES)['unauthorized' | 'reconfigured']): void {
     const conn = this.conns.get(terminalId);
     if (!conn) return;
     this.log.info({ terminal: terminalId, reason }, 'disconnecting terminal');
-    conn.ws.close(CLOSE_CODES.unauthorized, reason);
+    conn.ws.close(code, reason);
     conn.closed = true;
     this.conns.delete(terminalId);
     this.metrics.connections.set(this.conns.size);
@@ -348,8 +349,7 @@ export class SyncHub {
     this.metrics.connections.set(this.conns.size);
 
     const now = this.clock.now();
-    await this.store.touchTerminal(terminal.id, now, now - hello.clientTime);
-    await this.store.pruneOutcomes(terminal.id, hello.lastAckedMutationId);
+    await this.store.recordHandshake(terminal.id, { now, clockOffsetMs: now - hello.clientTime, ackedMutationId: hello.lastAckedMutationId });
     const [head, pruned, config, salt] = await Promise.all([
       this.store.headSeq(),
       this.store.prunedThroughSeq(),
@@ -442,7 +442,21 @@ export class SyncHub {
   // -------------------------------------------------------------------------------------------
   // Read sync
 
-  /** Send pending live changes to every marked terminal (the push timer calls this). */
+  /**
+   * The push timer: changes committed outside the group committer (administration, imports, the
+   * admin CLI in another process) move the log's head without telling the hub; notice that, then
+   * push.
+   */
+  private async tick(): Promise<void> {
+    const head = await this.store.headSeq().catch(() => this.head);
+    if (head > this.head) {
+      this.head = head;
+      for (const c of this.conns.values()) c.dirty = true;
+    }
+    this.pushDirty();
+  }
+
+  /** Send pending live changes to every marked terminal. */
   pushDirty(): void {
     for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
   }

@@ -79,6 +79,8 @@ interface BaseFacts {
 
 /** What one operator's eligibility for one task depends on. */
 export interface OperatorFacts {
+  /** The user asked for (named in user_not_found when there is no such user). */
+  userId: string;
   user: User | null;
   /** Tasks the operator holds now (CAP-2). */
   activeCount: number;
@@ -247,7 +249,7 @@ export function decideClaim(facts: ClaimFacts): Result<Decision<ClaimResult>> {
   const { task, now, config } = facts;
   const user = facts.operator.user;
   if (!task) return fail('task_not_found');
-  const actorErr = actorError(user, 'operator');
+  const actorErr = actorError(user, 'operator', facts.operator.userId);
   if (actorErr) return actorErr;
   if (facts.queuedAt !== null) {
     const ageMinutes = Math.floor((now - facts.queuedAt) / MINUTE_MS);
@@ -409,7 +411,7 @@ export function decideAssign(facts: AssignFacts): Result<Decision<AssignResult>>
     return fail('permission_denied', { taskId: task.id, departmentId: task.departmentId });
   }
   const target = facts.target.user;
-  if (!target) return fail('user_not_found');
+  if (!target) return fail('user_not_found', { userId: facts.target.userId });
   if (!target.active) return fail('user_inactive', { userId: target.id });
   if (!hasRole(target, 'operator')) return fail('permission_denied', { userId: target.id, problem: 'not an operator' });
   const outside = departmentError(facts, target);

@@ -87,13 +87,6 @@ export interface Assignment {
   endedAt: number | null;
 }
 
-/** A (user, task) cooldown after a release or reject (COOL-1). */
-export interface Cooldown {
-  taskId: string;
-  userId: string;
-  until: number;
-}
-
 export function isActiveTaskStatus(status: TaskStatus): boolean {
   return ACTIVE_TASK_STATUSES.includes(status);
 }

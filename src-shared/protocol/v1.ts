@@ -23,8 +23,10 @@ export const MAX_MUTATIONS_PER_PUSH = 500;
 export const CHANGE_PAGE_SIZE = 2000;
 
 export const CLOSE_CODES = {
-  /** Bad, unknown or revoked terminal token. */
+  /** Bad, unknown or revoked terminal token, or the terminal was disabled. */
   unauthorized: 4401,
+  /** An administrator changed the terminal's departments: reconnect now for the new view. */
+  reconfigured: 4205,
   /** Protocol version mismatch; see the `incompatible` frame sent before closing. */
   incompatible: 4426,
   /** The first frame was not a valid hello. */
@@ -122,7 +124,6 @@ export const mutationArgsSchemas = {
 } as const;
 
 export type MutationName = keyof typeof mutationArgsSchemas;
-export const MUTATION_NAMES = Object.keys(mutationArgsSchemas) as MutationName[];
 export type MutationArgs<N extends MutationName> = z.infer<(typeof mutationArgsSchemas)[N]>;
 
 export function isMutationName(name: unknown): name is MutationName {

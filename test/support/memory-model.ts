@@ -114,6 +114,7 @@ export class MemoryModel implements ModelState {
     const task = this.tasks.get(taskId);
     return {
       user: this.users.get(userId) ?? null,
+      userId,
       activeCount: this.activeCount(userId),
       cooldownUntil: this.cooldowns.get(`${taskId}/${userId}`) ?? null,
       workedSteps: task ? this.workedSteps(userId, task.workOrderId) : [],

@@ -9,6 +9,7 @@ import { badgeHash, hashSecret, newToken, tokenHash } from '../../../src-shared/
 import { siteConfigSchema } from '../../../src-shared/domain/config.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
+import { CLOSE_CODES } from '../../../src-shared/protocol/v1.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { NewUser, UserPatch } from '../../store/types.js';
 import { ok, type Reply } from '../respond.js';
@@ -58,7 +59,6 @@ async function createDepartment(s: Scope): Promise<Reply> {
   if ((await s.ctx.store.listDepartments()).some((d) => d.id === body.id)) throw taken('id', 'another department');
   const department: Department = { id: body.id, name: body.name, taskLimit: body.taskLimit ?? null };
   await s.ctx.store.upsertDepartment(department, s.ctx.clock.now());
-  await s.announceChanges();
   await audit(s, user.id, 'department_create', { departmentId: department.id });
   return ok({ department }, 201);
 }
@@ -75,7 +75,6 @@ async function updateDepartment(s: Scope): Promise<Reply> {
     taskLimit: body.taskLimit === undefined ? before.taskLimit : body.taskLimit,
   };
   await s.ctx.store.upsertDepartment(department, s.ctx.clock.now());
-  await s.announceChanges();
   await audit(s, user.id, 'department_update', { departmentId: id, fields: Object.keys(body) });
   return ok({ department });
 }
@@ -132,7 +131,6 @@ async function createUser(s: Scope): Promise<Reply> {
     qualityScore: body.qualityScore ?? 0.8,
   };
   await s.ctx.store.createUser(record, s.ctx.clock.now());
-  await s.announceChanges();
   await audit(s, admin.id, 'user_create', { userId: record.id, roles: record.roles });
   return ok({ user: publicUser((await s.ctx.store.getUser(record.id))!) }, 201);
 }
@@ -159,7 +157,6 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.pin !== undefined) patch.pinHash = secret(body.pin) ?? null;
   if (body.password !== undefined) patch.passwordHash = secret(body.password) ?? null;
   await s.ctx.store.updateUser(id, patch, s.ctx.clock.now());
-  await s.announceChanges();
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }
@@ -202,7 +199,8 @@ async function patchTerminal(s: Scope): Promise<Reply> {
   });
   await audit(s, user.id, 'terminal_update', { terminalId: id, fields: Object.keys(body) });
   // A disabled terminal, a replaced token or other departments take effect on the live connection at once.
-  if (body.active === false || token || body.departments) s.ctx.hub.disconnect(id, body.active === false ? 'terminal disabled' : 'terminal settings changed');
+  if (body.active === false || token) s.ctx.hub.disconnect(id, body.active === false ? 'terminal disabled' : 'terminal token replaced', CLOSE_CODES.unauthorized);
+  else if (body.departments) s.ctx.hub.disconnect(id, 'terminal departments changed', CLOSE_CODES.reconfigured);
   const terminal = terminalView((await s.ctx.store.getTerminal(id))!, new Set(s.ctx.hub.connectedTerminals()));
   return ok(token ? { terminal, token } : { terminal });
 }
@@ -219,7 +217,6 @@ async function putConfig(s: Scope): Promise<Reply> {
   const { user } = await s.authAs('admin');
   const config = await s.json(siteConfigSchema);
   await s.ctx.store.setConfig(config, s.ctx.clock.now());
-  await s.announceChanges();
   await audit(s, user.id, 'config_update', { config });
   return ok({ config: await s.ctx.store.getConfig() });
 }

@@ -49,7 +49,9 @@ const NO_DEPARTMENT = '~none';
 /** How long finished tasks stay in a snapshot. */
 const RECENT_FINISHED_MS = 12 * 3600_000;
 const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")}')`;
-const WORKED_SQL = `(status IN ('assigned','accepted','in_progress','submitted') OR started_at IS NOT NULL)`;
+/** An assignment row (of table alias `a`, when given) whose operator worked the task. */
+const workedSql = (a = '') => `(${a}status IN ('assigned','accepted','in_progress','submitted') OR ${a}started_at IS NOT NULL)`;
+const WORKED_SQL = workedSql();
 
 
 const json = jsonColumn;
@@ -407,7 +409,8 @@ export class SqliteServerStore implements ServerStore {
           owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? task.operatorId } : null,
         };
       },
-      operatorFacts: (userId, task, _now): OperatorFacts => ({
+      operatorFacts: (userId, task): OperatorFacts => ({
+        userId,
         user: this.readUser(userId),
         activeCount: this.q(`SELECT COUNT(*) FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress')`).pluck().get(userId) as number,
         cooldownUntil: task
@@ -417,7 +420,6 @@ export class SqliteServerStore implements ServerStore {
           ? [...new Set(this.q(WORKED_STEPS).pluck().all(userId, task.workOrderId) as string[])]
           : [],
       }),
-      qualityScore: (userId) => (this.q('SELECT quality_score FROM users WHERE id = ?').pluck().get(userId) as number | undefined) ?? 0,
       applyEffects: (effects, now) => {
         for (const e of effects) this.applyEffect(e, now);
       },
@@ -478,11 +480,6 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
-    return this.runGroupSync(units);
-  }
-
-  /** The synchronous core of `runGroup`, also used by benchmarks to time the store alone. */
-  runGroupSync<T>(units: ReadonlyArray<() => Eng<T>>): GroupResult<T> {
     const results: GroupResult<T>['results'] = [];
     this.changed = new Set();
     this.revalidateCaches();
@@ -662,9 +659,11 @@ export class SqliteServerStore implements ServerStore {
     ).all() as Row[]).map(terminalFromRow);
   }
 
-  async touchTerminal(id: string, now: number, clockOffsetMs?: number): Promise<void> {
-    if (clockOffsetMs === undefined) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
-    else this.q('UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ? WHERE id = ?').run(now, Math.round(clockOffsetMs), id);
+  async recordHandshake(id: string, h: { now: number; clockOffsetMs: number; ackedMutationId: number }): Promise<void> {
+    this.write(() => {
+      this.q('UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ? WHERE id = ?').run(h.now, Math.round(h.clockOffsetMs), id);
+      this.q('DELETE FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id <= ?').run(id, h.ackedMutationId);
+    });
   }
 
   async touchTerminals(ids: readonly string[], now: number): Promise<void> {
@@ -747,7 +746,7 @@ export class SqliteServerStore implements ServerStore {
   // -------------------------------------------------------------------------------------------
   // Tasks
 
-  async importTasks(rows: readonly ImportTaskRow[], now: number): Promise<ImportResult> {
+  async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
     const errors: ImportRowError[] = [];
     let created = 0;
     let updated = 0;
@@ -757,6 +756,17 @@ export class SqliteServerStore implements ServerStore {
       this.write(() => {
         rows.forEach((row, index) => {
           const rowNo = index + 1;
+          if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
+            errors.push({
+              row: rowNo,
+              field: 'departmentId',
+              message:
+                row.departmentId === null
+                  ? 'only an administrator may import tasks without a department'
+                  : `you do not supervise department "${row.departmentId}"`,
+            });
+            return;
+          }
           if (row.departmentId && !this.readDepartment(row.departmentId)) {
             errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
             return;
@@ -768,6 +778,14 @@ export class SqliteServerStore implements ServerStore {
           ).run(woId, row.workOrderNumber, row.workOrderTitle, now);
           workOrders.add(woId);
           const existing = this.readTask(row.taskId);
+          if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
+            errors.push({
+              row: rowNo,
+              field: 'taskId',
+              message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise`,
+            });
+            return;
+          }
           if (!existing) {
             this.q(
               `INSERT INTO tasks (id, work_order_id, step, work_content, department_id, status, priority, due_at, required_skills, version, created_at, updated_at)
@@ -878,7 +896,7 @@ export class SqliteServerStore implements ServerStore {
         AND NOT EXISTS (
           SELECT 1 FROM assignments a
           WHERE a.user_id = @user AND a.work_order_id = t.work_order_id
-            AND (a.status IN ('assigned','accepted','in_progress','submitted') OR a.started_at IS NOT NULL)
+            AND ${workedSql('a.')}
             AND EXISTS (SELECT 1 FROM json_each(@pairs) p
                         WHERE (p.value ->> 0 = a.step AND p.value ->> 1 = t.step) OR (p.value ->> 1 = a.step AND p.value ->> 0 = t.step)))`;
     const params = { user: userId, now, pairs: JSON.stringify(this.readConfig().exclusionPairs) };
@@ -927,10 +945,6 @@ export class SqliteServerStore implements ServerStore {
     )
       .pluck()
       .all(terminalId, afterId, limit) as string[]).map((s) => JSON.parse(s) as MutationOutcome);
-  }
-
-  async pruneOutcomes(terminalId: string, uptoId: number): Promise<void> {
-    this.q('DELETE FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id <= ?').run(terminalId, uptoId);
   }
 
   private headSeqSync(): number {
