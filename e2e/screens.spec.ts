@@ -37,7 +37,7 @@ test('UI-11 screen tour: every screen renders (screenshots in test-results/scree
   await page.getByTestId('sign-in-error-dismiss').click();
   await scanBadge(page, bob.badge);
   await expect(page.getByTestId('pin-pad')).toBeVisible();
-  for (const d of '12') await page.getByTestId(`pin-key-${d}`).click();
+  for (const d of '123456789012') await page.getByTestId(`pin-key-${d}`).click(); // the longest PIN (MAX_PIN_DIGITS)
   await shot(page, '05-pin-pad');
   await page.getByTestId('pin-cancel').click();
 

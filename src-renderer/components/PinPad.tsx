@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSession, useStores } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
+import { MAX_PIN_DIGITS } from '../../src-shared/domain/credentials.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
@@ -13,7 +14,7 @@ export function PinPad() {
   const busy = useSession((s) => s.busy);
   const error = useSession((s) => s.error);
   const [pin, setPin] = useState('');
-  const press = (d: string) => setPin((p) => (p.length < 8 ? p + d : p));
+  const press = (d: string) => setPin((p) => (p.length < MAX_PIN_DIGITS ? p + d : p));
   const submit = () => {
     void session.getState().submitPin(pin);
     setPin('');
@@ -22,7 +23,7 @@ export function PinPad() {
     <div className="panel pinpad" data-testid="pin-pad">
       <h1>{t('pin.title')}</h1>
       {userName && <p className="lead">{t('pin.for', { name: userName })}</p>}
-      <div className="pin-display" data-testid="pin-display" aria-live="polite">
+      <div className={pin.length > 8 ? 'pin-display pin-display-long' : 'pin-display'} data-testid="pin-display" aria-live="polite">
         {pin.length ? '●'.repeat(pin.length) : ' '}
       </div>
       <ErrorNotice error={error} testId="pin-error" />
