@@ -9,7 +9,7 @@ import path from 'node:path';
 import { systemClock } from '../src-shared/clock.js';
 import { badgeHash } from '../src-shared/crypto/hash.js';
 import { DEFAULT_SITE_CONFIG } from '../src-shared/domain/config.js';
-import type { SyncTask } from '../src-shared/protocol/v1.js';
+import type { SyncTask } from '../src-shared/protocol/terminal.js';
 import { applyChanges } from '../src-main/core/reconcile.js';
 import { TerminalStore } from '../src-main/core/store.js';
 import { realScheduler } from '../src-main/core/sync-client.js';

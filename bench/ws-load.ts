@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/v1.js';
+import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ImportTaskRow } from '../src-server/store/types.js';
 import { report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
@@ -73,7 +73,7 @@ class Terminal {
       }
     });
     this.ws.send(
-      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: this.id, token: `token-${this.id}`, cursor, lastAckedMutationId: 0, clientTime: Date.now(), appVersion: 'bench' }),
+      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: this.id, token: `token-${this.id}`, cursor, lastAckedMutationId: 0, clientTime: Date.now(), appVersion: 'bench', outbox: 0 }),
     );
     await welcome;
     await this.send('signIn', { method: 'badge' });

@@ -9,6 +9,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { systemClock, type Clock } from '../src-shared/clock.js';
+import { MINUTE_MS } from '../src-shared/domain/config.js';
+import { SUPERVISOR_PATH } from '../src-shared/protocol/supervisor.js';
+import { authenticateToken } from './auth.js';
 import type { AppContext } from './context.js';
 import { GroupCommitter, type Committer } from './engine/committer.js';
 import { createHttpHandler } from './http/index.js';
@@ -16,7 +19,9 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import type { ServerStore } from './store/types.js';
+import { findRendererDir } from './http/static.js';
 import { SyncHub, type HubOptions } from './sync/hub.js';
+import { SupervisorHub, type SupervisorHubOptions } from './sync/supervisor-hub.js';
 
 export interface ServerOptions {
   /** Folder for the database (created if missing). */
@@ -33,6 +38,11 @@ export interface ServerOptions {
   /** Change-log rows older than this are pruned (SYNC-4; default 48 hours). */
   changeRetentionMs?: number;
   hub?: Partial<HubOptions>;
+  supervisorHub?: Partial<SupervisorHubOptions>;
+  /** How often offline terminals with queued work are checked (SUP-5). */
+  offlineAlertSweepMs?: number;
+  /** The built renderer to serve the supervisor overview from; default: out/renderer, found from here. */
+  rendererDir?: string | null;
 }
 
 export interface RunningServer {
@@ -52,17 +62,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new Metrics();
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
   if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
+  await store.resetConnections(clock.now());
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
+  const supervisors = new SupervisorHub(store, clock, log, metrics, (token) => authenticateToken({ store, clock }, token), {
+    ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),
+    ...options.supervisorHub,
+  });
   const committer: Committer = new GroupCommitter(
     store,
     clock,
-    (departments, head) => hub.notifyChanged(departments, head),
+    (departments, head) => {
+      hub.notifyChanged(departments, head);
+      supervisors.notifyChanged(departments, head);
+    },
     (units, seconds) => {
       metrics.groupSize.observe(units);
       metrics.commitDuration.observe(seconds);
     },
   );
-  const ctx: AppContext = { store, committer, clock, log, metrics, hub };
+  const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
+  const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir };
   hub.setCommitter(committer);
 
   const handler = createHttpHandler(ctx);
@@ -71,7 +90,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : http.createServer(handler);
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
-  hub.attach(server);
+  // WebSocket upgrades by path: terminals at /sync, supervisor pages at /supervise.
+  server.on('upgrade', (req, socket, head) => {
+    const pathname = (req.url ?? '').split('?')[0];
+    if (pathname === '/sync') hub.handleUpgrade(req, socket, head);
+    else if (pathname === SUPERVISOR_PATH) supervisors.handleUpgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nWebSockets are served at /sync (terminals) and /supervise (supervisor pages).\n');
+  });
+  hub.startTimers();
+  supervisors.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -94,6 +121,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   }, options.expirySweepMs ?? 15_000);
   sweep.unref();
+  const offlineAlerts = setInterval(() => {
+    void (async () => {
+      const settings = await store.getSupervision();
+      const now = clock.now();
+      const alerts = await store.alertOfflineTerminals(now - settings.terminalOfflineAlertMinutes * MINUTE_MS, now);
+      for (const a of alerts) log.warn(a, 'terminal offline with work queued; supervisors notified');
+    })().catch((err) => log.error({ err }, 'offline terminal check failed'));
+  }, options.offlineAlertSweepMs ?? 30_000);
+  offlineAlerts.unref();
   const retention = options.changeRetentionMs ?? 48 * 3600_000;
   const prune = setInterval(() => {
     store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
@@ -112,6 +148,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         clearInterval(sweep);
         clearInterval(prune);
+        clearInterval(offlineAlerts);
+        await supervisors.close();
         await hub.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -61,6 +61,11 @@ export function bearerToken(header: string | undefined): string | null {
 export async function authenticate(ctx: AppContext, authorization: string | undefined): Promise<Principal> {
   const token = bearerToken(authorization);
   if (!token) throw new DomainError('unauthenticated', { problem: 'no bearer token in the Authorization header' });
+  return authenticateToken(ctx, token);
+}
+
+/** AUTH-1..3 for a token however it came (header, session cookie, supervisor hello). */
+export async function authenticateToken(ctx: Pick<AppContext, 'store' | 'clock'>, token: string): Promise<Principal> {
   const record = await ctx.store.findApiToken(tokenHash(token));
   if (!record) throw new DomainError('unauthenticated', { problem: 'the token is unknown' });
   const now = ctx.clock.now();
@@ -155,11 +160,18 @@ function fresh(state: SignInFailureState | null, now: number, policy: SignInPoli
  * Throws `sign_in_failed` (401), `rate_limited` / `sign_in_locked` (429, details.retryAfterSeconds)
  * or `user_inactive` (403).
  */
-export function signIn(ctx: AppContext, req: SignInRequest, remote: string, policy: SignInPolicy = SIGN_IN_POLICY): Promise<SignInSuccess> {
-  return serialized(ctx, () => signInNow(ctx, req, remote, policy));
+export function signIn(
+  ctx: AppContext,
+  req: SignInRequest,
+  remote: string,
+  policy: SignInPolicy = SIGN_IN_POLICY,
+  /** Only users with one of these roles may sign in here (SUP-1: the supervisor overview). */
+  roles: readonly Role[] | null = null,
+): Promise<SignInSuccess> {
+  return serialized(ctx, () => signInNow(ctx, req, remote, policy, roles));
 }
 
-async function signInNow(ctx: AppContext, req: SignInRequest, remote: string, policy: SignInPolicy): Promise<SignInSuccess> {
+async function signInNow(ctx: AppContext, req: SignInRequest, remote: string, policy: SignInPolicy, roles: readonly Role[] | null): Promise<SignInSuccess> {
   const { store } = ctx;
   const now = ctx.clock.now();
   let user: UserRecord | null;
@@ -238,6 +250,10 @@ async function signInNow(ctx: AppContext, req: SignInRequest, remote: string, po
   if (!who.active) {
     await audit('user_inactive', {});
     throw new DomainError('user_inactive', { userId: who.id });
+  }
+  if (roles && !roles.some((r) => hasRole(who, r))) {
+    await audit('supervisor_only', {});
+    throw new DomainError('supervisor_only', { userId: who.id });
   }
   const issued = await issueToken(ctx, { userId: who.id, kind: 'session', name: `sign-in (${req.method})`, ttlMs: SESSION_TTL_MS });
   await audit('applied', { tokenId: issued.record.id });

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock } from '../src-shared/clock.js';
 import { badgeHash, hashSecret, newToken, normalizeBadge, randomHex, tokenHash } from '../src-shared/crypto/hash.js';
 import { ROLES, type Role } from '../src-shared/domain/types.js';
-import { idSchema } from '../src-shared/protocol/v1.js';
+import { idSchema } from '../src-shared/protocol/terminal.js';
 import { DATABASE_FILE, startServer, type RunningServer } from './app.js';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
 import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';

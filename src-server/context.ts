@@ -4,6 +4,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { ServerStore } from './store/types.js';
 import type { SyncHub } from './sync/hub.js';
+import type { SupervisorHub } from './sync/supervisor-hub.js';
 
 /** What the parts of a running server share. */
 export interface AppContext {
@@ -13,4 +14,8 @@ export interface AppContext {
   log: Logger;
   metrics: Metrics;
   hub: SyncHub;
+  /** Supervisor pages' live subscriptions (SUP-1). */
+  supervisors: SupervisorHub;
+  /** The built supervisor overview (out/renderer), or null when it was not built. */
+  rendererDir: string | null;
 }

@@ -10,7 +10,7 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
-import { idSchema } from '../src-shared/protocol/v1.js';
+import { idSchema } from '../src-shared/protocol/terminal.js';
 import type { ImportResult, ImportRowError, ImportTaskRow, ServerStore } from './store/types.js';
 
 /** The columns of an import, in the order the template uses. */

@@ -4,6 +4,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'shopfloor_terminal_connections', help: 'Terminals connected over WebSocket', registers: [this.registry] });
+  readonly supervisorConnections = new Gauge({
+    name: 'shopfloor_supervisor_connections',
+    help: 'Supervisor pages subscribed over WebSocket',
+    registers: [this.registry],
+  });
   readonly mutations = new Counter({
     name: 'shopfloor_mutations_total',
     help: 'Mutations processed, by name, route and outcome',

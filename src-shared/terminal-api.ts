@@ -11,7 +11,7 @@ import type { Locale } from './domain/i18n.js';
 import type { Role, Task } from './domain/types.js';
 import { badgeSchema, pinSchema } from './domain/credentials.js';
 import { MAX_REASON_LENGTH } from './domain/rules.js';
-import { idSchema } from './protocol/v1.js';
+import { idSchema } from './protocol/terminal.js';
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'syncing' | 'online';
 

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import type { Task } from '../src-shared/domain/types.js';
-import type { ServerFrame } from '../src-shared/protocol/v1.js';
+import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import { parseImportCsv, parseImportJson } from '../src-server/import.js';
 import { TERMINAL_TOKEN, newUser } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';

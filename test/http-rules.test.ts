@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { httpStatusOf, type ErrorCode } from '../src-shared/domain/errors.js';
-import type { SyncTask } from '../src-shared/protocol/v1.js';
+import type { SyncTask } from '../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../src-server/engine/mutations.js';
 import { scenarios, type ActResult, type RuleDriver } from './support/rule-scenarios.js';
 import { startTestServer, type TestServer } from './support/server.js';

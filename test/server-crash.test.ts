@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import type { MutationOutcome } from '../src-shared/protocol/v1.js';
+import type { MutationOutcome } from '../src-shared/protocol/terminal.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { T0, newUser, taskRow } from './support/plant.js';
 import { TestClient } from './support/ws-client.js';

@@ -1,7 +1,7 @@
 /** Protocol v1 over real WebSocket connections to a real server on loopback (docs/PROTOCOL.md). */
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/v1.js';
+import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
@@ -69,7 +69,7 @@ describe('handshake', () => {
   });
 
   it('PROTO-2 a disabled terminal is refused even with its right token', async () => {
-    await server.store.updateTerminal('k1', { active: false });
+    await server.store.updateTerminal('k1', { active: false }, server.clock.now());
     const c = await connect();
     const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
     expect(f.error.details.problem).toMatch(/disabled/);

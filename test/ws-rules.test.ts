@@ -1,7 +1,7 @@
 /** Every SPEC rule through the WebSocket protocol: each operator acts from their own terminal. */
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import type { MutationOutcome } from '../src-shared/protocol/v1.js';
+import type { MutationOutcome } from '../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../src-server/engine/mutations.js';
 import { scenarios, type ActResult, type RuleDriver } from './support/rule-scenarios.js';
 import { startTestServer, type TestServer } from './support/server.js';

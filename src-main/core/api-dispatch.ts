@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
-import { describeIssue } from '../../src-shared/protocol/v1.js';
+import { describeIssue } from '../../src-shared/protocol/terminal.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import {
   bridgeRequestSchema,

@@ -16,7 +16,7 @@ import {
   type Effect,
 } from '../../src-shared/domain/rules.js';
 import { ACTIVE_ASSIGNMENT_STATUSES, type User } from '../../src-shared/domain/types.js';
-import type { ChangesFrame, DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { ChangesFrame, DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
 import type { ConflictRecord, OutboxEntry, TerminalStore } from './store.js';
 
 export type TerminalOperation =

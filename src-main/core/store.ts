@@ -12,7 +12,7 @@ import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '.
 import { jsonColumn, taskFromRow, type Row } from '../../src-shared/db/task-row.js';
 import { claimableOrderSql } from '../../src-shared/domain/rules.js';
 import type { Department, Role } from '../../src-shared/domain/types.js';
-import type { DirectoryUser, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { DirectoryUser, SyncTask } from '../../src-shared/protocol/terminal.js';
 
 
 export interface OutboxEntry {

@@ -15,7 +15,7 @@ import {
   type MutationOutcome,
   type ServerFrame,
   type Welcome,
-} from '../../src-shared/protocol/v1.js';
+} from '../../src-shared/protocol/terminal.js';
 import type { ConnectionStatus } from '../../src-shared/terminal-api.js';
 import type { OutboxEntry } from './store.js';
 
@@ -49,6 +49,8 @@ export const realScheduler: Scheduler = {
 export interface SyncHandlers {
   cursor(): number | null;
   lastAckedMutationId(): number;
+  /** Mutations in the outbox waiting for an outcome (reported to the server, protocol v2). */
+  outboxDepth(): number;
   /** Outbox entries with an id above `afterId`, oldest first. */
   pendingAfter(afterId: number, limit: number): OutboxEntry[];
   onWelcome(welcome: Welcome): void;
@@ -188,6 +190,7 @@ export class SyncClient {
       lastAckedMutationId: this.h.lastAckedMutationId(),
       clientTime: this.o.clock.now(),
       appVersion: this.o.appVersion,
+      outbox: this.h.outboxDepth(),
     });
     this.armDeadTimer(this.o.handshakeTimeoutMs);
   }
@@ -225,7 +228,7 @@ export class SyncClient {
     this.pingTimer = this.o.scheduler.setTimeout(() => {
       this.pingTimer = null;
       if (!this.link) return;
-      this.send({ type: 'ping', t: this.o.clock.now() });
+      this.send({ type: 'ping', t: this.o.clock.now(), outbox: this.h.outboxDepth() });
       if (this.deadTimer === null) this.armDeadTimer(this.o.pongTimeoutMs);
       this.schedulePing();
     }, this.o.pingIntervalMs);

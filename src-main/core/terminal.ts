@@ -12,7 +12,7 @@ import { DEFAULT_SITE_CONFIG, type SiteConfig } from '../../src-shared/domain/co
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import { isClaimableBy } from '../../src-shared/domain/rules.js';
-import type { SyncTask, Welcome } from '../../src-shared/protocol/v1.js';
+import type { SyncTask, Welcome } from '../../src-shared/protocol/terminal.js';
 import type {
   ConflictView,
   EnrollInput,
@@ -175,6 +175,7 @@ export class TerminalCore implements TerminalApi {
           return first !== null ? first - 1 : this.store.meta<number>('nextMutationId', 1) - 1;
         },
         pendingAfter: (afterId, limit) => this.store.outbox(afterId, limit),
+        outboxDepth: () => this.store.outboxSize(),
         onWelcome: (w) => this.onWelcome(w),
         onOutcomes: (outcomes) => {
           const now = this.o.clock.now();

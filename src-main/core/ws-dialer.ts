@@ -1,6 +1,6 @@
 /** The real transport: a `ws` WebSocket to the server's /sync endpoint. */
 import WebSocket from 'ws';
-import { HARD_MAX_FRAME_BYTES } from '../../src-shared/protocol/v1.js';
+import { HARD_MAX_FRAME_BYTES } from '../../src-shared/protocol/terminal.js';
 import type { Dialer } from './sync-client.js';
 
 /** `http://host:8080` (or ws://…) → `ws://host:8080/sync`. */

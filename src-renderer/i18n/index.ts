@@ -35,10 +35,12 @@ export interface ErrorText {
 /** A DomainError in the screen's language: the message, what to do, and the button text. */
 export function errorText(t: i18n['t'], error: Pick<DomainError, 'code' | 'details'>): ErrorText {
   const params = error.details as Record<string, unknown>;
-  const own = (prefix: string) => `${prefix}.${error.code}`;
+  // ERR-3: about another person (targetName), the `.target` wording comes first where there is one.
+  const own = (prefix: string) =>
+    typeof params.targetName === 'string' ? [`${prefix}.${error.code}.target`, `${prefix}.${error.code}`] : [`${prefix}.${error.code}`];
   return {
     message: t(own('error'), params),
-    suggestion: t([own('suggestion'), 'suggestion.default'], params),
-    action: t([own('action'), 'action.default'], params),
+    suggestion: t([...own('suggestion'), 'suggestion.default'], params),
+    action: t([...own('action'), 'action.default'], params),
   };
 }

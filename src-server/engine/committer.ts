@@ -6,7 +6,7 @@
 import type { Clock } from '../../src-shared/clock.js';
 import type { ServerStore } from '../store/types.js';
 import type { Eng } from './ports.js';
-import { TerminalOrder, unitFor, type UnitDescriptor, type UnitResult } from './units.js';
+import { RolledBack, TerminalOrder, unitFor, type UnitDescriptor, type UnitResult } from './units.js';
 
 interface Pending {
   unit: (now: number) => Eng<unknown>;
@@ -88,7 +88,11 @@ export class GroupCommitter implements Committer {
       this.stats.groups++;
       this.stats.units += batch.length;
       this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);
-      group.results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.error)));
+      group.results.forEach((r, i) => {
+        if (r.ok) batch[i]!.resolve(r.value);
+        else if (r.error instanceof RolledBack) batch[i]!.resolve(r.error.value);
+        else batch[i]!.reject(r.error);
+      });
       if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
     } catch (error) {
       // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an

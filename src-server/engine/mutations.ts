@@ -5,18 +5,21 @@
  */
 import { decideAutoAssign, pickAssignee, type AutoAssignStrategy, type Candidate } from '../../src-shared/domain/autoassign.js';
 import { MINUTE_MS } from '../../src-shared/domain/config.js';
-import { DomainError, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
+import { DomainError, type ErrorCode, type ErrorData, type ErrorDetails } from '../../src-shared/domain/errors.js';
 import {
   canSupervise,
   decideAssign,
+  decideCancel,
   decideClaim,
   decideComplete,
   decideExpire,
   decideReject,
   decideRelease,
   decideStart,
+  decideUnassign,
   resolveTaskLimit,
   type Decision,
+  type ExceptionKind,
 } from '../../src-shared/domain/rules.js';
 import type { Result } from '../../src-shared/domain/result.js';
 import {
@@ -27,7 +30,8 @@ import {
   type MutationName,
   type MutationOutcome,
   type SyncTask,
-} from '../../src-shared/protocol/v1.js';
+} from '../../src-shared/protocol/terminal.js';
+import type { User } from '../../src-shared/domain/types.js';
 import { ask, type Eng, type TerminalState, type Via } from './ports.js';
 
 type AnyDecision = Result<Decision<Record<string, unknown>>>;
@@ -40,7 +44,10 @@ function rejected(id: number, code: ErrorCode, details: ErrorDetails, task: Sync
 export type TaskOperation =
   | { name: 'claim' | 'start' | 'complete' | 'release'; taskId: string }
   | { name: 'reject'; taskId: string; reason: string }
-  | { name: 'assign' | 'reassign'; taskId: string; userId: string };
+  | { name: 'assign' | 'reassign'; taskId: string; userId: string }
+  /** Supervisors: back to the pool (ASG-6), cancel with a reason (CNL-1). */
+  | { name: 'unassign'; taskId: string }
+  | { name: 'cancel'; taskId: string; reason: string };
 
 /** Decide one task operation for `actorId`. `queuedAt` applies to claims that waited offline. */
 function* decideOperation(op: TaskOperation, actorId: string, now: number, queuedAt: number | null): Eng<AnyDecision> {
@@ -68,6 +75,14 @@ function* decideOperation(op: TaskOperation, actorId: string, now: number, queue
       const actor = yield* ask('user', actorId);
       const target = yield* ask('operatorFacts', op.userId, facts.task);
       return decideAssign({ ...base, actor, target, mode: op.name }) as AnyDecision;
+    }
+    case 'unassign': {
+      const actor = yield* ask('user', actorId);
+      return decideUnassign({ ...base, actor }) as AnyDecision;
+    }
+    case 'cancel': {
+      const actor = yield* ask('user', actorId);
+      return decideCancel({ ...base, actor, reason: op.reason }) as AnyDecision;
     }
   }
 }
@@ -150,11 +165,30 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
       const op = { name, ...(args.data as object) } as TaskOperation;
       taskId = op.taskId;
       // CLM-13: judge the age of a claim in server time, via the offset measured at the handshake.
-      const queuedAt = name === 'claim' ? env.data.clientTime + (term.clockOffsetMs ?? 0) : null;
+      const madeAt = env.data.clientTime + (term.clockOffsetMs ?? 0);
+      const queuedAt = name === 'claim' ? madeAt : null;
       const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queuedAt);
       outcome = decision.ok
         ? { id, status: 'applied', value: decision.value.result, task }
         : { id, status: 'rejected', error: decision.error.toData('en'), task };
+      if (outcome.status === 'rejected' && task) {
+        // SUP-4: a refused terminal operation goes to the supervisors' exceptions feed.
+        yield* ask(
+          'recordException',
+          {
+            kind: exceptionKindOf(name, outcome.error),
+            taskId: task.id,
+            userId: env.data.operatorId,
+            holder: task.operatorId ? { id: task.operatorId, name: task.operatorName ?? task.operatorId } : null,
+            terminalId,
+            operation: name,
+            errorCode: outcome.error.code,
+            reason: null,
+            waitedMs: Math.max(0, now - madeAt),
+          },
+          now,
+        );
+      }
     }
   }
   yield* ask(
@@ -172,6 +206,13 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
   );
   yield* ask('recordOutcome', terminalId, id, name, outcome, now);
   return outcome;
+}
+
+/** SUP-4: how a refused terminal operation shows in the exceptions feed. */
+function exceptionKindOf(name: string, error: ErrorData): ExceptionKind {
+  if (name === 'claim' && error.code === 'task_conflict') return 'claim_conflict';
+  if (error.code === 'claim_stale') return 'claim_stale';
+  return 'operation_refused';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +237,11 @@ export function* userOperation(op: TaskOperation, actorId: string, now: number, 
       terminalId: null,
       via,
       taskId: op.taskId,
-      details: decision.ok ? { ...decision.value.result, ...('userId' in op ? { userId: op.userId } : {}) } : { error: decision.error.details },
+      details: {
+        ...(decision.ok ? decision.value.result : { error: decision.error.details }),
+        ...('userId' in op ? { userId: op.userId } : {}),
+        ...('reason' in op ? { reason: op.reason } : {}),
+      },
     },
     now,
   );
@@ -239,9 +284,24 @@ export interface AutoAssignRequest {
   limit: number;
 }
 
+/** Why the strategy picked this operator: the figures it compared (AUTO-2..5). */
+export interface AutoAssignPick {
+  taskId: string;
+  userId: string;
+  userName: string;
+  /** Their active tasks and limit before this pick. */
+  activeCount: number;
+  limit: number;
+  /** PERF-1 */
+  performance: number;
+  /** How many operators were eligible for the task. */
+  eligible: number;
+}
+
 export interface AutoAssignResult {
-  assigned: Array<{ taskId: string; userId: string }>;
-  unassigned: Array<{ taskId: string; reason: ErrorCode }>;
+  assigned: AutoAssignPick[];
+  /** Tasks nobody could take, with the commonest reason operators were not eligible. */
+  unassigned: Array<{ taskId: string; reason: ErrorCode; details: { ineligible: Partial<Record<ErrorCode, number>> } }>;
 }
 
 /** AUTO-1..5: give a department's pending tasks to eligible operators by a strategy. */
@@ -252,17 +312,21 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
   }
   const config = yield* ask('config');
   const tasks = yield* ask('unassignedTasks', req.departmentId, req.limit);
-  const operators = yield* ask('departmentOperators', req.departmentId);
+  const operators = yield* ask('departmentOperators', req.departmentId, now);
   const result: AutoAssignResult = { assigned: [], unassigned: [] };
   for (const pooled of tasks) {
     const facts = yield* ask('taskFacts', pooled.id);
     const base = { ...facts, now, config, actor, mode: 'assign' as const };
     const candidates: Candidate[] = [];
     const decisions = new Map<string, Decision<unknown>>();
+    const ineligible: Partial<Record<ErrorCode, number>> = {};
     for (const op of operators) {
       const target = yield* ask('operatorFacts', op.id, facts.task);
       const d = decideAutoAssign({ ...base, target });
-      if (!d.ok) continue;
+      if (!d.ok) {
+        ineligible[d.error.code] = (ineligible[d.error.code] ?? 0) + 1;
+        continue;
+      }
       decisions.set(op.id, d.value);
       candidates.push({
         userId: op.id,
@@ -275,7 +339,7 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
     const lastUserId = req.strategy === 'round_robin' ? yield* ask('roundRobinLast', req.departmentId, step) : null;
     const pick = pickAssignee(req.strategy, candidates, { lastUserId, capacityWeight: req.capacityWeight });
     if (!pick) {
-      result.unassigned.push({ taskId: pooled.id, reason: 'no_eligible_operator' });
+      result.unassigned.push({ taskId: pooled.id, reason: 'no_eligible_operator', details: { ineligible } });
       continue;
     }
     yield* ask('applyEffects', decisions.get(pick)!.effects, now);
@@ -285,7 +349,81 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
       { action: 'auto_assign', outcome: 'applied', actorId, terminalId: null, via, taskId: pooled.id, details: { userId: pick, strategy: req.strategy } },
       now,
     );
-    result.assigned.push({ taskId: pooled.id, userId: pick });
+    const chosen = candidates.find((c) => c.userId === pick)!;
+    result.assigned.push({
+      taskId: pooled.id,
+      userId: pick,
+      userName: operators.find((o) => o.id === pick)!.displayName,
+      activeCount: chosen.activeCount,
+      limit: chosen.limit,
+      performance: chosen.qualityScore,
+      eligible: candidates.length,
+    });
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operator picker (ASG-7)
+
+export interface AssignCandidate {
+  userId: string;
+  displayName: string;
+  active: boolean;
+  departmentIds: string[];
+  activeCount: number;
+  limit: number;
+  performance: number;
+  /** Assigning now would succeed. */
+  eligible: boolean;
+  /** Why not, in the words the assign itself would answer with (ERR-3 names the operator). */
+  error: ErrorData | null;
+  /** Eligible, but they gave this task back recently: an explicit assign overrides their cooldown (COOL-1). */
+  cooldownUntil: number | null;
+}
+
+/**
+ * ASG-7: for a supervisor about to assign (or reassign) a task, every operator they could pick, each
+ * judged by the same rules the assign runs (decideAssign), so the picker says who is eligible and
+ * why not before anything is sent. Lists the operators of the task's department, and of the
+ * supervisor's other departments (admins: of every department), so "not in this department" is
+ * explained too.
+ */
+export function* assignCandidates(taskId: string, mode: 'assign' | 'reassign', actorId: string, now: number): Eng<AssignCandidate[]> {
+  const actor = yield* ask('user', actorId);
+  const config = yield* ask('config');
+  const facts = yield* ask('taskFacts', taskId);
+  if (!facts.task) throw new DomainError('task_not_found', { taskId });
+  if (!actor || !canSupervise(actor, facts.task.departmentId)) {
+    throw new DomainError('permission_denied', { taskId, departmentId: facts.task.departmentId ?? undefined });
+  }
+  const departments = canSupervise(actor, null)
+    ? null
+    : [...new Set([...(facts.task.departmentId ? [facts.task.departmentId] : []), ...actor.departmentIds])];
+  const people = yield* ask('pickerOperators', departments, now);
+  const list: AssignCandidate[] = [];
+  for (const person of people) {
+    const target = yield* ask('operatorFacts', person.id, facts.task);
+    const d = decideAssign({ ...facts, now, config, actor, target, mode });
+    const inCooldown = target.cooldownUntil !== null && target.cooldownUntil > now;
+    list.push({
+      userId: person.id,
+      displayName: person.displayName,
+      active: person.active,
+      departmentIds: person.departmentIds,
+      activeCount: target.activeCount,
+      limit: resolveTaskLimit(config, facts.department, person as User),
+      performance: person.qualityScore,
+      eligible: d.ok,
+      error: d.ok ? null : d.error.toData('en'),
+      cooldownUntil: d.ok && inCooldown ? target.cooldownUntil : null,
+    });
+  }
+  // Eligible first, then by load, then by name.
+  return list.sort(
+    (a, b) =>
+      Number(b.eligible) - Number(a.eligible) ||
+      a.activeCount / Math.max(1, a.limit) - b.activeCount / Math.max(1, b.limit) ||
+      a.displayName.localeCompare(b.displayName),
+  );
 }

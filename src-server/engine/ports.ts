@@ -5,9 +5,9 @@
  * generators with `await` between steps. Nothing in the engine knows which store it runs on.
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
-import type { Effect, OperatorFacts } from '../../src-shared/domain/rules.js';
+import type { Effect, ExceptionKind, OperatorFacts } from '../../src-shared/domain/rules.js';
 import type { Department, Task, User, UserRef } from '../../src-shared/domain/types.js';
-import type { MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
 
 export interface TerminalState {
   id: string;
@@ -38,6 +38,19 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/** SUP-4: a refused terminal operation for the supervisors' exceptions feed (the store adds names and department). */
+export interface NewException {
+  kind: ExceptionKind;
+  taskId: string;
+  userId: string | null;
+  holder: UserRef | null;
+  terminalId: string | null;
+  operation: string | null;
+  errorCode: string | null;
+  reason: string | null;
+  waitedMs: number | null;
+}
+
 export interface UnstartedAssignment {
   taskId: string;
   userId: string;
@@ -65,8 +78,14 @@ export interface TxOps {
   unstartedAssignments(createdBefore: number, limit: number): UnstartedAssignment[];
   /** AUTO-1: pending tasks nobody holds in a department, in claimable order. */
   unassignedTasks(departmentId: string, limit: number): Task[];
-  /** AUTO-1: active operators of a department, with the quality score AUTO-4/5 weigh. */
-  departmentOperators(departmentId: string): Array<User & { qualityScore: number }>;
+  /** AUTO-1: active operators of a department, with their performance (PERF-1), which AUTO-4/5 weigh. */
+  departmentOperators(departmentId: string, now: number): Array<User & { qualityScore: number }>;
+  /**
+   * ASG-7: everyone with the operator role in these departments (null: all), active or not, with
+   * their performance: whom a supervisor's picker lists.
+   */
+  pickerOperators(departmentIds: readonly string[] | null, now: number): Array<User & { qualityScore: number }>;
+  recordException(exception: NewException, now: number): void;
   roundRobinLast(departmentId: string, step: string): string | null;
   setRoundRobinLast(departmentId: string, step: string, userId: string): void;
 }

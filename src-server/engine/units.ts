@@ -4,12 +4,14 @@
  * Callers say what they want done, never how; being plain data, a descriptor can also be logged,
  * queued or handed to a committer elsewhere.
  */
-import type { MutationOutcome } from '../../src-shared/protocol/v1.js';
+import type { MutationOutcome } from '../../src-shared/protocol/terminal.js';
 import {
+  assignCandidates,
   autoAssign,
   expireDue,
   terminalMutation,
   userOperation,
+  type AssignCandidate,
   type AutoAssignRequest,
   type AutoAssignResult,
   type TaskOperation,
@@ -24,8 +26,13 @@ export type UnitDescriptor =
   | { kind: 'operation'; op: TaskOperation; actorId: string; via: Via }
   /** EXP-1: expire every unstarted assignment that is due. */
   | { kind: 'expire' }
-  /** AUTO-1..5 for one department. */
-  | { kind: 'autoAssign'; request: AutoAssignRequest; actorId: string; via: Via };
+  /**
+   * AUTO-1..5 for one department. `dryRun` (AUTO-6): decide exactly as a real run would, in the
+   * same transaction, then roll it back: the preview of what applying would do.
+   */
+  | { kind: 'autoAssign'; request: AutoAssignRequest; actorId: string; via: Via; dryRun?: boolean }
+  /** ASG-7: whom a supervisor could assign the task to, and why not the others (reads only). */
+  | { kind: 'candidates'; taskId: string; mode: 'assign' | 'reassign'; actorId: string };
 
 export type UnitResult<D extends UnitDescriptor> = D extends { kind: 'terminal' }
   ? MutationOutcome
@@ -33,10 +40,26 @@ export type UnitResult<D extends UnitDescriptor> = D extends { kind: 'terminal' 
     ? UserOperationResult
     : D extends { kind: 'expire' }
       ? string[]
-      : AutoAssignResult;
+      : D extends { kind: 'candidates' }
+        ? AssignCandidate[]
+        : AutoAssignResult;
 
 /** Thrown for a mutation that was not run because an earlier one of its terminal failed first. */
 export class DeferredError extends Error {}
+
+/**
+ * Thrown at the end of a unit that must leave nothing behind (a preview): its savepoint is rolled
+ * back like a failed unit's, and the committer answers with `value`.
+ */
+export class RolledBack<T = unknown> extends Error {
+  constructor(readonly value: T) {
+    super('rolled back on purpose');
+  }
+}
+
+function* rolledBack<T>(unit: Eng<T>): Eng<T> {
+  throw new RolledBack(yield* unit);
+}
 
 /**
  * PROTO-9: once a terminal's mutation failed transiently, its later mutations on the same
@@ -82,6 +105,8 @@ export function unitFor(d: UnitDescriptor, order: TerminalOrder): (now: number) 
     case 'expire':
       return (now) => expireDue(now);
     case 'autoAssign':
-      return (now) => autoAssign(d.request, d.actorId, now, d.via);
+      return (now) => (d.dryRun ? rolledBack(autoAssign(d.request, d.actorId, now, d.via)) : autoAssign(d.request, d.actorId, now, d.via));
+    case 'candidates':
+      return (now) => rolledBack(assignCandidates(d.taskId, d.mode, d.actorId, now));
   }
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { DomainError } from '../../src-shared/domain/errors.js';
-import { describeIssue } from '../../src-shared/protocol/v1.js';
+import { describeIssue } from '../../src-shared/protocol/terminal.js';
 
 export const MAX_JSON_BYTES = 1024 * 1024;
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;

@@ -17,9 +17,11 @@ import { Router } from './router.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { importRoutes } from './routes/import.js';
+import { supervisorRoutes } from './routes/supervisor.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { Scope } from './scope.js';
+import { serveSupervisorPage } from './static.js';
 
 const METHOD_LABELS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
@@ -28,6 +30,7 @@ export function buildRouter(): Router {
   systemRoutes(router);
   accountRoutes(router);
   importRoutes(router);
+  supervisorRoutes(router);
   taskRoutes(router);
   adminRoutes(router);
   return router;
@@ -46,6 +49,10 @@ export function createHttpHandler(ctx: AppContext): (req: IncomingMessage, res: 
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (serveSupervisorPage(ctx.rendererDir, req, res, url.pathname)) {
+        ctx.metrics.httpRequests.inc({ method: METHOD_LABELS.has(method) ? method : 'other', route: 'static', status: String(res.statusCode) });
+        return;
+      }
       const match = router.match(method, url.pathname);
       switch (match.kind) {
         case 'found':

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { AUTO_ASSIGN_STRATEGIES } from '../../src-shared/domain/autoassign.js';
-import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
+import { EXCEPTION_KINDS, MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
 import { ROLES, TASK_STATUSES } from '../../src-shared/domain/types.js';
-import { idSchema } from '../../src-shared/protocol/v1.js';
+import { idSchema } from '../../src-shared/protocol/terminal.js';
 import { badgeSchema, pinSchema } from '../../src-shared/domain/credentials.js';
 
 export const MAX_PAGE = 500;
@@ -50,6 +50,49 @@ export const tasksQuery = z
 
 export const claimableQuery = z.object({ userId: idSchema.optional(), ...paging }).strict();
 
+export const candidatesQuery = z.object({ mode: z.enum(['assign', 'reassign']).optional() }).strict();
+
+export const exceptionsQuery = z
+  .object({
+    departmentId: idSchema.optional(),
+    open: z.enum(['true', 'false']).optional(),
+    kind: z.enum(EXCEPTION_KINDS).optional(),
+    taskId: idSchema.optional(),
+    ...paging,
+  })
+  .strict();
+
+/** A time in a query: epoch milliseconds or an ISO 8601 date-time with an offset. */
+const timeParam = z
+  .string()
+  .max(40)
+  .transform((v, ctx) => {
+    const t = /^\d{1,15}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(v) ? Date.parse(v) : NaN;
+    if (!Number.isFinite(t)) {
+      ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO 8601 time with an offset (e.g. 2026-11-26T06:00:00Z)' });
+      return z.NEVER;
+    }
+    return t;
+  })
+  .optional();
+
+export const auditQuery = z
+  .object({
+    departmentId: idSchema.optional(),
+    taskId: idSchema.optional(),
+    workOrder: z.string().min(1).max(100).optional(),
+    userId: idSchema.optional(),
+    action: z.string().min(1).max(64).optional(),
+    /** An outcome (applied, an error code), or "refused" for every refusal. */
+    outcome: z.string().min(1).max(64).optional(),
+    terminalId: idSchema.optional(),
+    from: timeParam,
+    to: timeParam,
+    format: z.enum(['json', 'csv']).optional(),
+    ...paging,
+  })
+  .strict();
+
 export const noQuery = z.object({}).strict();
 export const limitQuery = z.object({ limit: intParam(1, MAX_PAGE) }).strict();
 
@@ -62,8 +105,12 @@ export const autoAssignBody = z
     strategy: z.enum(AUTO_ASSIGN_STRATEGIES),
     capacityWeight: z.number().min(0).max(1).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
+    /** AUTO-6: decide as a real run would, then keep nothing: a preview. */
+    dryRun: z.boolean().optional(),
   })
   .strict();
+
+export const cancelBody = z.object({ reason: z.string().max(MAX_REASON_LENGTH * 2) }).strict();
 
 export const signInBody = z
   .object({
@@ -71,7 +118,15 @@ export const signInBody = z
     pin: z.string().min(1).max(32).optional(),
     userId: idSchema.optional(),
     password: z.string().min(1).max(200).optional(),
+    /** AUTH-8: keep the session in an HttpOnly cookie instead of returning the token. */
+    cookie: z.boolean().optional(),
+    /** SUP-1: signing in to the supervisor overview: only supervisors and admins. */
+    for: z.literal('supervisor').optional(),
   })
+  .strict();
+
+export const notificationsReadBody = z
+  .object({ ids: z.array(z.number().int().positive()).min(1).max(1000).optional(), all: z.literal(true).optional() })
   .strict();
 
 const taskLimit = z.number().int().min(0).max(1000).nullable();

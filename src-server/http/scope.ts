@@ -5,8 +5,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { parseLocale, type Locale } from '../../src-shared/domain/i18n.js';
-import { idSchema } from '../../src-shared/protocol/v1.js';
-import { authenticate, requireRole, type Principal } from '../auth.js';
+import { idSchema } from '../../src-shared/protocol/terminal.js';
+import { DomainError } from '../../src-shared/domain/errors.js';
+import { authenticate, authenticateToken, requireRole, type Principal } from '../auth.js';
+import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { AppContext } from '../context.js';
 import type { Role } from '../../src-shared/domain/types.js';
 import { MAX_JSON_BYTES, parseJson, readBody, validate } from './body.js';
@@ -36,10 +38,30 @@ export class Scope {
     return this.req.socket.remoteAddress ?? 'unknown';
   }
 
-  /** AUTH-1..3: the caller, from their bearer token; 401/403 otherwise. */
+  /**
+   * AUTH-1..3: the caller, from their bearer token, or from the session cookie of a supervisor's
+   * page (AUTH-8); 401/403 otherwise.
+   */
   auth(): Promise<Principal> {
-    this.principal ??= authenticate(this.ctx, this.req.headers.authorization);
+    this.principal ??= this.resolvePrincipal();
     return this.principal;
+  }
+
+  private async resolvePrincipal(): Promise<Principal> {
+    if (this.req.headers.authorization !== undefined) return authenticate(this.ctx, this.req.headers.authorization);
+    const cookie = cookieValue(this.req.headers.cookie, SESSION_COOKIE);
+    if (cookie === null) return authenticate(this.ctx, undefined);
+    // AUTH-8: a cookie rides along with any request the browser sends; a change must come from a
+    // page of this server, never from another site's form or script.
+    if (this.req.method !== 'GET' && this.req.method !== 'HEAD' && (isCrossOrigin(this.req) || !this.req.headers.origin)) {
+      throw new DomainError('permission_denied', { problem: 'a change made with the session cookie must come from a page of this server' });
+    }
+    return authenticateToken(this.ctx, cookie);
+  }
+
+  /** Signed in with the session cookie (a supervisor's page) rather than a bearer token. */
+  get viaCookie(): boolean {
+    return this.req.headers.authorization === undefined && cookieValue(this.req.headers.cookie, SESSION_COOKIE) !== null;
   }
 
   /** AUTH-2: the caller, who must hold one of `roles` (admins always pass). */

@@ -4,8 +4,10 @@
  * asynchronous; engine work runs through `runGroup` (see engine/ports.ts).
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
+import type { SupervisionSettings } from '../../src-shared/domain/supervision.js';
+import type { BoardException, BoardNotification, SupervisorChanges } from '../../src-shared/protocol/supervisor.js';
 import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
-import type { DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/v1.js';
+import type { DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
 import type { AuditEntry, Eng, GroupResult } from '../engine/ports.js';
 
 export interface UserRecord extends User {
@@ -43,6 +45,82 @@ export interface TerminalRecord {
   createdAt: number;
   signedInUserId: string | null;
   signedInAt: number | null;
+  /** Reported at the handshake. */
+  appVersion: string | null;
+  protocolVersion: number | null;
+  /** Mutations waiting in its outbox, as last reported (hello and heartbeats). */
+  outbox: number | null;
+  /** Connected to this server now (kept in the store, so every reader agrees). */
+  connected: boolean;
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+}
+
+/** What a terminal says about itself at the handshake. */
+export interface HandshakeRecord {
+  now: number;
+  clockOffsetMs: number;
+  /** It holds the outcomes up to here: the server may drop those. */
+  ackedMutationId: number;
+  appVersion: string;
+  protocolVersion: number;
+  /** Null for protocol v1 terminals, which do not report it. */
+  outbox: number | null;
+}
+
+/** Whose view of the floor a supervisor page shows: every department (admins) or these (SUP-1). */
+export interface SupervisorScope {
+  userId: string;
+  all: boolean;
+  departmentIds: readonly string[];
+}
+
+export type SupervisorSnapshotPhase = 'meta' | 'people' | 'terminals' | 'exceptions' | 'notifications' | 'tasks';
+export interface SupervisorSnapshotPosition {
+  phase: SupervisorSnapshotPhase;
+  afterId: string;
+}
+
+/** The entities of one supervisor change page (the frame without its envelope). */
+export type SupervisorPageData = Omit<SupervisorChanges, 'type' | 'mode' | 'reset' | 'cursor' | 'more'>;
+
+export interface SupervisorChangesPage extends SupervisorPageData {
+  lastSeq: number;
+  more: boolean;
+}
+
+export interface SupervisorSnapshotPage extends SupervisorPageData {
+  next: SupervisorSnapshotPosition | null;
+}
+
+export interface ExceptionFilter {
+  /** null: every department (admins). */
+  departmentIds: readonly string[] | null;
+  open?: boolean;
+  kind?: BoardException['kind'];
+  taskId?: string;
+}
+
+export interface AuditFilter {
+  /** null: every department (admins); otherwise events of tasks of these departments. */
+  departmentIds: readonly string[] | null;
+  taskId?: string;
+  workOrderNumber?: string;
+  /** The actor, or the operator an action was about (details.userId). */
+  userId?: string;
+  action?: string;
+  outcome?: string;
+  from?: number;
+  to?: number;
+  terminalId?: string;
+}
+
+/** An offline terminal with work queued whose supervisors were just told (SUP-5). */
+export interface OfflineAlert {
+  terminalId: string;
+  outbox: number;
+  offlineSince: number;
+  notified: string[];
 }
 
 export interface ApiTokenRecord {
@@ -120,19 +198,11 @@ export interface SnapshotPage extends ChangeData {
   next: SnapshotPosition | null;
 }
 
-export interface NotificationRecord {
-  id: number;
-  userId: string;
-  event: string;
-  taskId: string | null;
-  byUserId: string | null;
-  createdAt: number;
-  readAt: number | null;
-}
-
 export interface AuditRecord extends AuditEntry {
   id: number;
   at: number;
+  /** The task's department when it happened. */
+  departmentId: string | null;
 }
 
 export interface StoreStats {
@@ -168,16 +238,49 @@ export interface ServerStore {
   listUsers(filter: { departmentId?: string; role?: Role; active?: boolean }): Promise<UserRecord[]>;
 
   createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void>;
-  updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }): Promise<void>;
+  updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }, now: number): Promise<void>;
   getTerminal(id: string): Promise<TerminalRecord | null>;
   listTerminals(): Promise<TerminalRecord[]>;
   /**
-   * At a handshake, in one write: the terminal was seen, its clock runs `clockOffsetMs` behind the
-   * server's, and it holds the outcomes up to `ackedMutationId` (the server may drop those).
+   * At a handshake, in one write: the terminal is connected and was seen, its clock runs
+   * `clockOffsetMs` behind the server's, what it runs and has queued, and it holds the outcomes up
+   * to `ackedMutationId` (the server may drop those).
    */
-  recordHandshake(id: string, h: { now: number; clockOffsetMs: number; ackedMutationId: number }): Promise<void>;
-  /** Record that these terminals were seen (heartbeats), in one write. */
-  touchTerminals(ids: readonly string[], now: number): Promise<void>;
+  recordHandshake(id: string, h: HandshakeRecord): Promise<void>;
+  /**
+   * Heartbeats, in one write: these terminals were seen; `outboxes` holds the outbox depths that
+   * changed since the last write (supervisors see them).
+   */
+  touchTerminals(ids: readonly string[], now: number, outboxes?: ReadonlyMap<string, number>): Promise<void>;
+  /** The terminal's connection ended. */
+  recordDisconnect(id: string, now: number): Promise<void>;
+  /** At start: no terminal is connected to a server that just started (a crash left some marked). */
+  resetConnections(now: number): Promise<void>;
+  /**
+   * SUP-5: notify the supervisors of each terminal that has been offline since before
+   * `offlineBefore` with work in its outbox, once per disconnection.
+   */
+  alertOfflineTerminals(offlineBefore: number, now: number): Promise<OfflineAlert[]>;
+
+  getSupervision(): Promise<SupervisionSettings>;
+  setSupervision(settings: SupervisionSettings, now: number): Promise<void>;
+  /** SUP-1: a supervisor page's changes after `afterSeq`, only of its scope. */
+  supervisorChangesPage(scope: SupervisorScope, afterSeq: number, limit: number, now: number): Promise<SupervisorChangesPage>;
+  /** SUP-1: a supervisor page's fresh view of its scope, in pages. */
+  supervisorSnapshotPage(
+    scope: SupervisorScope,
+    from: SupervisorSnapshotPosition | null,
+    limit: number,
+    now: number,
+  ): Promise<SupervisorSnapshotPage>;
+  listExceptions(filter: ExceptionFilter, page: { limit: number; offset: number }): Promise<Page<BoardException>>;
+  getException(id: number): Promise<BoardException | null>;
+  /** SUP-4: mark an open exception handled by `userId`; returns it as it is now (null if unknown). */
+  acknowledgeException(id: number, userId: string, now: number): Promise<BoardException | null>;
+  /** Mark a user's notifications read (all of them when `ids` is null); returns how many changed. */
+  markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): Promise<number>;
+  /** SUP-6: the audit trail, newest first. */
+  searchAudit(filter: AuditFilter, page: { limit: number; offset: number }): Promise<Page<AuditRecord>>;
 
   createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void>;
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | null>;
@@ -199,7 +302,7 @@ export interface ServerStore {
   listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>>;
   listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>>;
   listAssignments(taskId: string): Promise<Assignment[]>;
-  listNotifications(userId: string, limit: number): Promise<NotificationRecord[]>;
+  listNotifications(userId: string, limit: number): Promise<BoardNotification[]>;
 
   outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]>;
   headSeq(): Promise<number>;

@@ -3,8 +3,8 @@
  * change pages out, presence and heartbeats. Every frame is validated at this edge; a bad frame
  * gets an error frame naming the problem and the connection's other work carries on.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Clock } from '../../src-shared/clock.js';
 import { hashEquals, tokenHash } from '../../src-shared/crypto/hash.js';
@@ -13,15 +13,16 @@ import {
   CHANGE_PAGE_SIZE,
   CLOSE_CODES,
   HARD_MAX_FRAME_BYTES,
+  HELLO_SCHEMAS,
   MAX_FRAME_BYTES,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   describeIssue,
-  terminalFrameSchema,
+  sessionFrameSchema,
   type Hello,
   type MutationOutcome,
   type ServerFrame,
-} from '../../src-shared/protocol/v1.js';
+} from '../../src-shared/protocol/terminal.js';
 import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
@@ -92,6 +93,11 @@ interface Connection {
   seq: number;
   /** After the handshake, the terminal must hear once that it is caught up, even if nothing changed. */
   owesCaughtUp: boolean;
+  /** The protocol version agreed in the handshake. */
+  protocolVersion: number;
+  /** Its outbox depth as last reported, and whether the store has not heard of it yet. */
+  outbox: number | null;
+  outboxUnsaved: boolean;
   closed: boolean;
   handshakeTimer: NodeJS.Timeout | null;
 }
@@ -121,10 +127,14 @@ export class SyncHub {
     this.committer = committer;
   }
 
-  /** Serve protocol v1 at /sync on this HTTP(S) server. */
-  attach(server: HttpServer | HttpsServer): void {
-    this.wss = new WebSocketServer({ server, path: '/sync', maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
-    // The HTTP server reports listen errors (e.g. port in use) to startServer; don't re-throw them here.
+  /** Take an HTTP upgrade to /sync (the server routes upgrades by path). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.wss) this.listen();
+    this.wss!.handleUpgrade(req, socket, head, (ws) => this.wss!.emit('connection', ws, req));
+  }
+
+  private listen(): void {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
     this.wss.on('error', (err) => this.log.debug({ err: err.message }, 'websocket server error'));
     this.wss.on('connection', (ws, req) => {
       const handle = this.accept(wsPeer(ws), req.socket.remoteAddress ?? '?');
@@ -136,7 +146,6 @@ export class SyncHub {
       ws.on('close', () => handle.closed());
       ws.on('error', (err) => this.log.warn({ err: err.message }, 'websocket error'));
     });
-    this.startTimers();
   }
 
   /** Start the heartbeat and live-push timers (0 disables one; the simulation drives them itself). */
@@ -168,8 +177,15 @@ export class SyncHub {
     this.log.info({ terminal: terminalId, reason }, 'disconnecting terminal');
     conn.ws.close(code, reason);
     conn.closed = true;
-    this.conns.delete(terminalId);
+    this.forget(conn);
+  }
+
+  /** The terminal's connection is over: the store (and supervisors) hear it is offline. */
+  private forget(conn: Connection): void {
+    if (!conn.terminalId || this.conns.get(conn.terminalId) !== conn) return;
+    this.conns.delete(conn.terminalId);
     this.metrics.connections.set(this.conns.size);
+    this.store.recordDisconnect(conn.terminalId, this.clock.now()).catch((err) => this.log.warn({ err }, 'recording a disconnect failed'));
   }
 
   /** Called after each durable commit: mark interested terminals for the next push. */
@@ -206,6 +222,9 @@ export class SyncHub {
       pendingMutations: 0,
       seq: ++this.connections,
       owesCaughtUp: true,
+      protocolVersion: PROTOCOL_VERSION,
+      outbox: null,
+      outboxUnsaved: false,
       closed: false,
       handshakeTimer: null,
     };
@@ -227,9 +246,8 @@ export class SyncHub {
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
     this.all.delete(conn);
     if (conn.terminalId && this.conns.get(conn.terminalId) === conn) {
-      this.conns.delete(conn.terminalId);
-      this.metrics.connections.set(this.conns.size);
       this.log.info({ terminal: conn.terminalId }, 'terminal disconnected');
+      this.forget(conn);
     }
   }
 
@@ -273,28 +291,28 @@ export class SyncHub {
     }
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
     this.metrics.frames.inc({ direction: 'in', type: typeof type === 'string' && type.length < 20 ? type : 'invalid' });
-    const parsed = terminalFrameSchema.safeParse(value);
+    if (type === 'hello') {
+      if (conn.terminalId) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
+      void this.onHello(conn, value as Record<string, unknown>).catch((err) => {
+        this.log.error({ err }, 'handshake failed');
+        this.fail(conn, 'internal_error', {}, 1011);
+      });
+      return;
+    }
+    if (!conn.terminalId) {
+      return this.fail(conn, 'unauthenticated', { field: 'type', problem: 'the first frame must be a hello' }, CLOSE_CODES.badHandshake);
+    }
+    const parsed = sessionFrameSchema.safeParse(value);
     if (!parsed.success) {
       const known = ['hello', 'push', 'ack', 'ping'];
       const details =
         typeof type === 'string' && !known.includes(type)
-          ? { field: 'type', problem: `"${type.slice(0, 40)}" is not a message type of protocol v1 (expected ${known.join(', ')})` }
+          ? { field: 'type', problem: `"${type.slice(0, 40)}" is not a message type of protocol v${conn.protocolVersion} (expected ${known.join(', ')})` }
           : describeIssue(parsed.error);
-      if (!conn.terminalId) return this.fail(conn, 'invalid_input', details, CLOSE_CODES.badHandshake);
       return this.sendError(conn, 'invalid_input', details);
     }
     const frame = parsed.data;
-    if (!conn.terminalId && frame.type !== 'hello') {
-      return this.fail(conn, 'unauthenticated', { field: 'type', problem: 'the first frame must be a hello' }, CLOSE_CODES.badHandshake);
-    }
     switch (frame.type) {
-      case 'hello':
-        if (conn.terminalId) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
-        void this.onHello(conn, frame).catch((err) => {
-          this.log.error({ err }, 'handshake failed');
-          this.fail(conn, 'internal_error', {}, 1011);
-        });
-        return;
       case 'push':
         return this.onPush(conn, frame.mutations);
       case 'ack':
@@ -305,28 +323,47 @@ export class SyncHub {
         void this.pump(conn);
         return;
       case 'ping':
+        if (frame.outbox !== undefined && frame.outbox !== conn.outbox) {
+          // Saved with the next heartbeat write (SUP-3: supervisors see queued work).
+          conn.outbox = frame.outbox;
+          conn.outboxUnsaved = true;
+        }
         this.send(conn, { type: 'pong', t: frame.t, serverTime: this.clock.now() });
         return;
     }
   }
 
-  private async onHello(conn: Connection, hello: Hello): Promise<void> {
+  /**
+   * PROTO-1: the version is read first; a version this server does not speak is answered
+   * `incompatible` whatever else the hello holds (a later version may have other fields). The
+   * rest is then validated against that version's hello.
+   */
+  private async onHello(conn: Connection, raw: Record<string, unknown>): Promise<void> {
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
-    if (hello.protocolVersion < MIN_PROTOCOL_VERSION || hello.protocolVersion > PROTOCOL_VERSION) {
-      const tooOld = hello.protocolVersion < MIN_PROTOCOL_VERSION;
+    const version = raw.protocolVersion;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version)) {
+      return this.fail(conn, 'invalid_input', { field: 'protocolVersion', problem: 'must be a whole number' }, CLOSE_CODES.badHandshake);
+    }
+    if (version < MIN_PROTOCOL_VERSION || version > PROTOCOL_VERSION) {
+      const tooOld = version < MIN_PROTOCOL_VERSION;
       this.send(conn, {
         type: 'incompatible',
         reason: tooOld ? 'terminal_too_old' : 'server_too_old',
         minProtocolVersion: MIN_PROTOCOL_VERSION,
         maxProtocolVersion: PROTOCOL_VERSION,
         message: tooOld
-          ? `This terminal speaks protocol ${hello.protocolVersion}; the server needs ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}. Update the terminal.`
-          : `This terminal speaks protocol ${hello.protocolVersion}; the server only knows up to ${PROTOCOL_VERSION}. Update the server.`,
+          ? `This terminal speaks protocol ${version}; the server needs ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}. Update the terminal.`
+          : `This terminal speaks protocol ${version}; the server only knows up to ${PROTOCOL_VERSION}. Update the server.`,
       });
       conn.ws.close(CLOSE_CODES.incompatible, tooOld ? 'terminal too old' : 'server too old');
       conn.closed = true;
       return;
     }
+    const parsed = HELLO_SCHEMAS[version]!.safeParse(raw);
+    if (!parsed.success) return this.fail(conn, 'invalid_input', describeIssue(parsed.error), CLOSE_CODES.badHandshake);
+    const hello: Hello = parsed.data;
+    conn.protocolVersion = version;
+    conn.outbox = 'outbox' in hello ? hello.outbox : null;
     const terminal = await this.store.getTerminal(hello.terminalId);
     if (!terminal || !terminal.active || !hashEquals(terminal.tokenHash, tokenHash(hello.token))) {
       this.log.warn({ terminal: hello.terminalId, remote: conn.remote }, 'terminal handshake refused: bad token');
@@ -349,7 +386,16 @@ export class SyncHub {
     this.metrics.connections.set(this.conns.size);
 
     const now = this.clock.now();
-    await this.store.recordHandshake(terminal.id, { now, clockOffsetMs: now - hello.clientTime, ackedMutationId: hello.lastAckedMutationId });
+    // SYNC-4 judges how far behind the terminal was when it said hello (its own handshake is a change too).
+    const headAtHello = await this.store.headSeq();
+    await this.store.recordHandshake(terminal.id, {
+      now,
+      clockOffsetMs: now - hello.clientTime,
+      ackedMutationId: hello.lastAckedMutationId,
+      appVersion: hello.appVersion,
+      protocolVersion: version,
+      outbox: conn.outbox,
+    });
     const [head, pruned, config, salt] = await Promise.all([
       this.store.headSeq(),
       this.store.prunedThroughSeq(),
@@ -358,10 +404,10 @@ export class SyncHub {
     ]);
     this.head = Math.max(this.head, head);
     // SYNC-4: a replay of more than maxReplay changes costs more than a snapshot of the departments.
-    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head || head - hello.cursor > this.options.maxReplay;
+    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head || headAtHello - hello.cursor > this.options.maxReplay;
     this.send(conn, {
       type: 'welcome',
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion: version,
       serverTime: now,
       terminal: { id: terminal.id, name: terminal.name, departments: terminal.departments },
       lastMutationId: terminal.lastMutationId,
@@ -547,6 +593,7 @@ export class SyncHub {
 
   private beat(): void {
     const seen: string[] = [];
+    const outboxes = new Map<string, number>();
     for (const c of this.all) {
       if (!c.alive) {
         this.log.info({ terminal: c.terminalId }, 'terminal missed a heartbeat; dropping the connection');
@@ -556,9 +603,13 @@ export class SyncHub {
       c.alive = false;
       c.ws.ping();
       if (c.terminalId) seen.push(c.terminalId);
+      if (c.terminalId && c.outboxUnsaved && c.outbox !== null) {
+        outboxes.set(c.terminalId, c.outbox);
+        c.outboxUnsaved = false;
+      }
     }
     // One write (one fsync) for every terminal that answered, not one each.
-    void this.store.touchTerminals(seen, this.clock.now()).catch((err) => this.log.warn({ err }, 'recording terminals seen failed'));
+    void this.store.touchTerminals(seen, this.clock.now(), outboxes).catch((err) => this.log.warn({ err }, 'recording terminals seen failed'));
   }
 }
 

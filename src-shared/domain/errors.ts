@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   not_in_department: 403,
   user_inactive: 403,
   not_signed_in: 403,
+  supervisor_only: 403,
   // 404: no such thing
   task_not_found: 404,
   user_not_found: 404,
@@ -80,6 +81,11 @@ export interface ErrorDetails {
   field?: string;
   problem?: string;
   userId?: string;
+  /**
+   * ERR-3: set when the refusal is about someone other than the person acting (the operator a
+   * supervisor picked); messages then name them instead of saying "you".
+   */
+  targetName?: string;
   /** import_rejected: how many rows are bad, and each problem. */
   badRows?: number;
   errors?: Array<{ row: number; field: string; message: string }>;

@@ -43,6 +43,20 @@ export const messagesEn: Catalog = {
   'error.rate_limited': 'Too many requests. Try again in {{retryAfterSeconds}} s.',
   'error.internal_error': 'Something went wrong on our side.',
   'error.unavailable': 'The server is not reachable right now.',
+  'error.supervisor_only': 'The supervisor overview is for supervisors and administrators. Operators sign in at a kiosk.',
+  'error.not_in_department.target': '{{targetName}} is not in {{departmentName}}.',
+  'error.user_inactive.target': 'The account of {{targetName}} is deactivated.',
+  'error.permission_denied.target': '{{targetName}} is not an operator, so cannot be given tasks.',
+  'error.capacity_reached.target': '{{targetName}} already has {{count}} active tasks; the limit is {{limit}}.',
+  'error.cooldown_active.target': '{{targetName}} gave this task back recently ({{minutesLeft}} min of cooldown left).',
+  'error.cross_step_excluded.target':
+    '{{targetName}} did step "{{step}}" on this work order, so may not also do step "{{conflictingStep}}".',
+  'suggestion.not_in_department.target': 'Pick an operator of {{departmentName}}, or ask an administrator to add {{targetName}} to it.',
+  'suggestion.capacity_reached.target': 'Pick someone with spare capacity, or wait until {{targetName}} finishes a task.',
+  'suggestion.cross_step_excluded.target': 'Pick someone who did not work the other step of this work order.',
+  'suggestion.user_inactive.target': 'Pick an active operator.',
+  'suggestion.permission_denied.target': 'Pick an operator.',
+  'suggestion.supervisor_only': 'Use a kiosk terminal to see and claim your tasks.',
 
   'suggestion.task_conflict': 'Refresh the list and pick another task.',
   'action.task_conflict': 'Refresh',
@@ -106,6 +120,19 @@ export const messagesZh: Catalog = {
   'error.rate_limited': '请求过于频繁，请 {{retryAfterSeconds}} 秒后再试。',
   'error.internal_error': '服务器内部错误。',
   'error.unavailable': '暂时无法连接服务器。',
+  'error.supervisor_only': '主管总览仅供主管和管理员使用。操作员请在工位终端登录。',
+  'error.not_in_department.target': '{{targetName}} 不属于部门 {{departmentName}}。',
+  'error.user_inactive.target': '{{targetName}} 的账号已停用。',
+  'error.permission_denied.target': '{{targetName}} 不是操作员，不能分配任务。',
+  'error.capacity_reached.target': '{{targetName}} 已有 {{count}} 个未完成的任务，上限为 {{limit}} 个。',
+  'error.cooldown_active.target': '{{targetName}} 刚刚退回了该任务（冷却还剩 {{minutesLeft}} 分钟）。',
+  'error.cross_step_excluded.target': '{{targetName}} 已在该施工单上完成工序“{{step}}”，不能再做工序“{{conflictingStep}}”。',
+  'suggestion.not_in_department.target': '请选择 {{departmentName}} 的操作员，或请管理员将 {{targetName}} 加入该部门。',
+  'suggestion.capacity_reached.target': '请选择有空余容量的人员，或等待 {{targetName}} 完成一个任务。',
+  'suggestion.cross_step_excluded.target': '请选择未做过该施工单另一工序的人员。',
+  'suggestion.user_inactive.target': '请选择在职的操作员。',
+  'suggestion.permission_denied.target': '请选择操作员。',
+  'suggestion.supervisor_only': '请在工位终端查看和认领您的任务。',
 
   'suggestion.task_conflict': '刷新列表后选择其他任务。',
   'action.task_conflict': '刷新',
@@ -155,7 +182,15 @@ function lookup(path: string, params: Record<string, unknown>): unknown {
 export function formatMessage(key: string, params: Record<string, unknown> = {}, locale: Locale = 'en'): string {
   const catalog = catalogs[locale] ?? messagesEn;
   const fallbackKey = key.startsWith('suggestion.') ? 'suggestion.default' : key.startsWith('action.') ? 'action.default' : key;
-  const template = catalog[key] ?? messagesEn[key] ?? catalog[fallbackKey] ?? messagesEn[fallbackKey] ?? key;
+  // ERR-3: a refusal about another person (details.targetName) has its own wording, where one exists.
+  const targetKey = typeof params.targetName === 'string' ? `${key}.target` : null;
+  const template =
+    (targetKey ? (catalog[targetKey] ?? messagesEn[targetKey]) : undefined) ??
+    catalog[key] ??
+    messagesEn[key] ??
+    catalog[fallbackKey] ??
+    messagesEn[fallbackKey] ??
+    key;
   return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, name: string) => {
     const value = lookup(name, params);
     return value === undefined || value === null ? '?' : String(value);

@@ -24,7 +24,23 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Effects
 
-export type NotificationEvent = 'task_claimed' | 'task_assigned' | 'task_reassigned_away' | 'task_expired';
+export type NotificationEvent =
+  | 'task_claimed'
+  | 'task_assigned'
+  | 'task_reassigned_away'
+  | 'task_expired'
+  | 'task_released_by_supervisor'
+  | 'task_cancelled';
+
+/** What supervisors are told about their departments (SUP-5). */
+export type SupervisorNotificationEvent = 'task_rejected' | 'terminal_offline';
+
+/**
+ * Exceptions a supervisor should see and resolve (SUP-4): a refused terminal operation (recorded
+ * by the server engine), a task an operator rejected, an assignment that expired.
+ */
+export const EXCEPTION_KINDS = ['claim_conflict', 'claim_stale', 'operation_refused', 'task_rejected', 'assignment_expired'] as const;
+export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
 export type Effect =
   /** Set the task's holder and status; `version` is the task's new version. */
@@ -56,7 +72,18 @@ export type Effect =
   /** The user may not claim the task again before `until` (COOL-1). */
   | { kind: 'cooldown'; taskId: string; userId: string; until: number }
   /** Tell a user something happened to them. */
-  | { kind: 'notify'; userId: string; event: NotificationEvent; taskId: string; byUserId: string | null };
+  | { kind: 'notify'; userId: string; event: NotificationEvent; taskId: string; byUserId: string | null }
+  /** Put the task in the supervisors' exceptions feed (SUP-4). */
+  | { kind: 'exception'; exception: Extract<ExceptionKind, 'task_rejected' | 'assignment_expired'>; taskId: string; userId: string; reason: string | null }
+  /** Tell every supervisor of the department (the store knows who they are; SUP-5). */
+  | {
+      kind: 'notifySupervisors';
+      departmentId: string;
+      event: SupervisorNotificationEvent;
+      taskId: string;
+      byUserId: string | null;
+      reason: string | null;
+    };
 
 export interface Decision<R> {
   effects: Effect[];
@@ -379,7 +406,15 @@ export function decideReject(facts: RejectFacts): Result<Decision<Record<string,
   const err = holderError(facts);
   if (err) return err;
   if (facts.task!.status === 'completed') return fail('task_completed', taskRef(facts.task!));
-  return ok({ effects: giveBack(facts, 'rejected', reason), result: {} });
+  const task = facts.task!;
+  const me = facts.actor!;
+  const effects = giveBack(facts, 'rejected', reason);
+  // SUP-4, SUP-5: a rejected task waits for a supervisor's decision, and its supervisors are told why.
+  effects.push({ kind: 'exception', exception: 'task_rejected', taskId: task.id, userId: me.id, reason });
+  if (task.departmentId) {
+    effects.push({ kind: 'notifySupervisors', departmentId: task.departmentId, event: 'task_rejected', taskId: task.id, byUserId: me.id, reason });
+  }
+  return ok({ effects, result: {} });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,6 +422,15 @@ export function decideReject(facts: RejectFacts): Result<Decision<Record<string,
 
 export interface AssignResult {
   previousOwner: UserRef | null;
+}
+
+/**
+ * ERR-3: a refusal about someone other than the person acting names them ("Jonas Rossi is not in
+ * Cutting"), so the supervisor is not told "you" about the operator they picked.
+ */
+function aboutTarget<E extends ReturnType<typeof fail> | null>(error: E, targetName: string): E {
+  if (!error) return error;
+  return fail(error.error.code, { ...error.error.details, targetName }) as E;
 }
 
 /** ASG-1: admins may assign anywhere; supervisors only in their own departments. */
@@ -412,9 +456,10 @@ export function decideAssign(facts: AssignFacts): Result<Decision<AssignResult>>
   }
   const target = facts.target.user;
   if (!target) return fail('user_not_found', { userId: facts.target.userId });
-  if (!target.active) return fail('user_inactive', { userId: target.id });
-  if (!hasRole(target, 'operator')) return fail('permission_denied', { userId: target.id, problem: 'not an operator' });
-  const outside = departmentError(facts, target);
+  const targetName = target.displayName;
+  if (!target.active) return fail('user_inactive', { userId: target.id, targetName });
+  if (!hasRole(target, 'operator')) return fail('permission_denied', { userId: target.id, targetName, problem: 'not an operator' });
+  const outside = aboutTarget(departmentError(facts, target), targetName);
   if (outside) return outside;
   const closed = closedStatusError(task);
   if (closed) return closed;
@@ -426,7 +471,7 @@ export function decideAssign(facts: AssignFacts): Result<Decision<AssignResult>>
     return fail('task_conflict', { taskId: task.id, currentOwner: previous });
   }
   if (!previous && facts.mode === 'reassign') return fail('task_not_claimed', taskRef(task));
-  const notEligible = eligibilityError(facts, facts.target, { honourCooldown: false });
+  const notEligible = aboutTarget(eligibilityError(facts, facts.target, { honourCooldown: false }), targetName);
   if (notEligible) return notEligible;
 
   const to = userRef(target);
@@ -442,6 +487,89 @@ export function decideAssign(facts: AssignFacts): Result<Decision<AssignResult>>
     { kind: 'assignment.open', taskId: task.id, userId: to.id, step: task.step, status: 'assigned', assignedBy: facts.actor!.id },
     { kind: 'notify', userId: to.id, event: 'task_assigned', taskId: task.id, byUserId: facts.actor!.id },
   );
+  return ok({ effects, result: { previousOwner: previous } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Release to the pool and cancel (supervisors)
+
+export interface SupervisorFacts extends BaseFacts {
+  /** The supervisor or admin acting. */
+  actor: User | null;
+}
+
+/** ASG-1 for an operation on an existing task: the actor supervises the task's department. */
+function supervisorError(facts: SupervisorFacts) {
+  const { task } = facts;
+  if (!task) return fail('task_not_found');
+  const actorErr = actorError(facts.actor, 'supervisor');
+  if (actorErr) return actorErr;
+  if (!canSupervise(facts.actor!, task.departmentId)) {
+    return fail('permission_denied', { taskId: task.id, departmentId: task.departmentId ?? undefined });
+  }
+  return null;
+}
+
+export interface UnassignResult {
+  previousOwner: UserRef;
+}
+
+/**
+ * ASG-6: a supervisor of the task's department (or an admin) returns a held, unfinished task to
+ * the pool: the holder's assignment closes as `released` (no cooldown: it was not their choice)
+ * and the holder is told.
+ */
+export function decideUnassign(facts: SupervisorFacts): Result<Decision<UnassignResult>> {
+  const err = supervisorError(facts);
+  if (err) return err;
+  const task = facts.task!;
+  if (task.status === 'completed') return fail('task_completed', taskRef(task));
+  if (task.status === 'cancelled') return fail('task_cancelled', taskRef(task));
+  if (task.operatorId === null) return fail('task_not_claimed', taskRef(task));
+  const previous = ownerOf(facts);
+  return ok({
+    effects: [
+      { kind: 'assignment.update', taskId: task.id, userId: previous.id, status: 'released', reason: null },
+      bump(task, null, 'pending'),
+      { kind: 'notify', userId: previous.id, event: 'task_released_by_supervisor', taskId: task.id, byUserId: facts.actor!.id },
+    ],
+    result: { previousOwner: previous },
+  });
+}
+
+export interface CancelFacts extends SupervisorFacts {
+  reason: string;
+}
+
+export interface CancelResult {
+  previousOwner: UserRef | null;
+}
+
+/**
+ * CNL-1: a supervisor of the task's department (or an admin) cancels a task that is not finished,
+ * with a reason (1–500 characters). A holder's assignment closes as `released` with the reason, and
+ * the holder is told. A cancelled task can no longer be claimed or assigned (CLM-5).
+ */
+export function decideCancel(facts: CancelFacts): Result<Decision<CancelResult>> {
+  const reason = facts.reason.trim();
+  if (reason.length === 0) return fail('reason_required', { field: 'reason', problem: 'is empty' });
+  if (reason.length > MAX_REASON_LENGTH) {
+    return fail('invalid_input', { field: 'reason', problem: `is longer than ${MAX_REASON_LENGTH} characters` });
+  }
+  const err = supervisorError(facts);
+  if (err) return err;
+  const task = facts.task!;
+  if (task.status === 'completed') return fail('task_completed', taskRef(task));
+  if (task.status === 'cancelled') return fail('task_cancelled', taskRef(task));
+  const previous = task.operatorId !== null ? ownerOf(facts) : null;
+  const effects: Effect[] = [];
+  if (previous) {
+    effects.push(
+      { kind: 'assignment.update', taskId: task.id, userId: previous.id, status: 'released', reason },
+      { kind: 'notify', userId: previous.id, event: 'task_cancelled', taskId: task.id, byUserId: facts.actor!.id },
+    );
+  }
+  effects.push(bump(task, null, 'cancelled'));
   return ok({ effects, result: { previousOwner: previous } });
 }
 
@@ -464,6 +592,7 @@ export function decideExpire(facts: ExpireFacts): Decision<Record<string, never>
       bump(task, null, 'pending'),
       { kind: 'assignment.update', taskId: task.id, userId: assignment.userId, status: 'expired', reason: null },
       { kind: 'notify', userId: assignment.userId, event: 'task_expired', taskId: task.id, byUserId: null },
+      { kind: 'exception', exception: 'assignment_expired', taskId: task.id, userId: assignment.userId, reason: null },
     ],
     result: {},
   };

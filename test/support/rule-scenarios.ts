@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { MINUTE_MS } from '../../src-shared/domain/config.js';
-import type { SyncTask } from '../../src-shared/protocol/v1.js';
+import type { SyncTask } from '../../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../../src-server/engine/mutations.js';
 import { taskRow } from './plant.js';
 import type { TestServer } from './server.js';

@@ -1,6 +1,6 @@
 /** A bare protocol-v1 client for tests: sends frames, records what comes back, waits for frames. */
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type MutationOutcome, type ServerFrame } from '../../src-shared/protocol/v1.js';
+import { PROTOCOL_VERSION, type MutationOutcome, type ServerFrame } from '../../src-shared/protocol/terminal.js';
 
 export class TestClient {
   readonly frames: ServerFrame[] = [];
@@ -33,7 +33,7 @@ export class TestClient {
   /** Connect and say hello; resolves after the welcome (and the first sync page) arrived. */
   static async connect(
     url: string,
-    hello: { terminalId: string; token: string; cursor?: number | null; lastAckedMutationId?: number; clientTime?: number },
+    hello: { terminalId: string; token: string; cursor?: number | null; lastAckedMutationId?: number; clientTime?: number; outbox?: number },
   ): Promise<TestClient> {
     const c = await TestClient.open(url);
     c.sendRaw({
@@ -45,6 +45,7 @@ export class TestClient {
       lastAckedMutationId: hello.lastAckedMutationId ?? 0,
       clientTime: hello.clientTime ?? Date.now(),
       appVersion: 'test',
+      outbox: hello.outbox ?? 0,
     });
     await c.waitFor((f) => f.type === 'welcome' || f.type === 'error' || f.type === 'incompatible');
     return c;

@@ -7,11 +7,18 @@ import { MINUTE_MS } from '../../../src-shared/domain/config.js';
 import { isAdmin, issueToken, signIn, type SignInRequest } from '../../auth.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { emptyBody, limitQuery, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
+import { emptyBody, limitQuery, notificationsReadBody, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
 import type { Scope } from '../scope.js';
 import { publicUser, tokenView } from '../views.js';
+import { SESSION_COOKIE } from '../../session.js';
 
 const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/** AUTH-8: the session of a supervisor's page, in a cookie its scripts (and other sites) cannot read. */
+function sessionCookie(s: Scope, token: string, maxAgeSeconds: number): string {
+  const secure = (s.req.socket as { encrypted?: boolean }).encrypted ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
 
 async function signInRoute(s: Scope): Promise<Reply> {
   const body = await s.json(signInBody);
@@ -23,8 +30,14 @@ async function signInRoute(s: Scope): Promise<Reply> {
   } else {
     throw new DomainError('invalid_input', { field: 'body', problem: 'must hold either badge (and pin if you have one) or userId and password' });
   }
-  const result = await signIn(s.ctx, request, s.remote);
-  return ok({ token: result.token, tokenId: result.record.id, expiresAt: result.record.expiresAt, user: publicUser(result.user) });
+  // SUP-1: the overview is for supervisors and admins; an operator is told so (after the right secret).
+  const result = await signIn(s.ctx, request, s.remote, undefined, body.for === 'supervisor' ? ['supervisor', 'admin'] : null);
+  const view = { tokenId: result.record.id, expiresAt: result.record.expiresAt, user: publicUser(result.user) };
+  if (body.cookie) {
+    const maxAge = Math.max(1, Math.floor(((result.record.expiresAt ?? s.ctx.clock.now()) - s.ctx.clock.now()) / 1000));
+    return { status: 200, body: view, headers: { 'set-cookie': sessionCookie(s, result.token, maxAge) } };
+  }
+  return ok({ token: result.token, ...view });
 }
 
 async function signOut(s: Scope): Promise<Reply> {
@@ -34,7 +47,8 @@ async function signOut(s: Scope): Promise<Reply> {
     throw new DomainError('invalid_input', { field: 'Authorization', problem: 'is an API token; revoke it with DELETE /api/tokens/:id instead' });
   }
   await s.ctx.store.revokeApiToken(token.id, s.ctx.clock.now());
-  return ok({ ok: true });
+  s.ctx.supervisors.revokeToken(token.id, 'signed out');
+  return s.viaCookie ? { status: 200, body: { ok: true }, headers: { 'set-cookie': sessionCookie(s, '', 0) } } : ok({ ok: true });
 }
 
 async function me(s: Scope): Promise<Reply> {
@@ -46,6 +60,17 @@ async function notifications(s: Scope): Promise<Reply> {
   const { user } = await s.auth();
   const q = s.queryAs(limitQuery);
   return ok({ items: await s.ctx.store.listNotifications(user.id, q.limit ?? 50) });
+}
+
+/** SUP-5: mark one's own notifications read (some, or all); pages of the same user see it live. */
+async function readNotifications(s: Scope): Promise<Reply> {
+  const { user } = await s.auth();
+  const body = await s.json(notificationsReadBody);
+  if ((body.ids === undefined) === (body.all === undefined)) {
+    throw new DomainError('invalid_input', { field: 'body', problem: 'must hold either ids (a list) or all: true' });
+  }
+  const changed = await s.ctx.store.markNotificationsRead(user.id, body.all ? null : body.ids!, s.ctx.clock.now());
+  return ok({ ok: true, changed });
 }
 
 /** AUTH-7: admins create API tokens for anyone; everybody else only for themself. */
@@ -83,6 +108,7 @@ async function revokeToken(s: Scope): Promise<Reply> {
   if (!token) throw new DomainError('not_found', { tokenId: id });
   const now = s.ctx.clock.now();
   await s.ctx.store.revokeApiToken(id, now);
+  s.ctx.supervisors.revokeToken(id, 'the session was revoked');
   await s.ctx.store.audit(
     { action: 'token_revoke', outcome: 'applied', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { tokenId: id, userId: token.userId } },
     now,
@@ -95,6 +121,7 @@ export function accountRoutes(router: Router): void {
   router.post('/api/auth/sign-out', signOut);
   router.get('/api/me', me);
   router.get('/api/notifications', notifications);
+  router.post('/api/notifications/read', readNotifications);
   router.get('/api/tokens', listTokens);
   router.post('/api/tokens', createToken);
   router.delete('/api/tokens/:id', revokeToken);

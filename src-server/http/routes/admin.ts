@@ -9,7 +9,7 @@ import { badgeHash, hashSecret, newToken, tokenHash } from '../../../src-shared/
 import { siteConfigSchema } from '../../../src-shared/domain/config.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
-import { CLOSE_CODES } from '../../../src-shared/protocol/v1.js';
+import { CLOSE_CODES } from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { NewUser, UserPatch } from '../../store/types.js';
 import { ok, type Reply } from '../respond.js';
@@ -196,7 +196,7 @@ async function patchTerminal(s: Scope): Promise<Reply> {
     departments: body.departments ? [...new Set(body.departments)] : undefined,
     active: body.active,
     tokenHash: token ? tokenHash(token) : undefined,
-  });
+  }, s.ctx.clock.now());
   await audit(s, user.id, 'terminal_update', { terminalId: id, fields: Object.keys(body) });
   // A disabled terminal, a replaced token or other departments take effect on the live connection at once.
   if (body.active === false || token) s.ctx.hub.disconnect(id, body.active === false ? 'terminal disabled' : 'terminal token replaced', CLOSE_CODES.unauthorized);

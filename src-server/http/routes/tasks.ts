@@ -10,13 +10,13 @@ import { canSupervise } from '../../../src-shared/domain/rules.js';
 import type { TaskOperation } from '../../engine/mutations.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { assignBody, autoAssignBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
+import { assignBody, autoAssignBody, cancelBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
 import type { Scope } from '../scope.js';
 
 /** How many audit events GET /api/tasks/:id shows. */
 export const TASK_AUDIT_LIMIT = 50;
 
-const OPERATIONS = ['claim', 'release', 'start', 'complete', 'reject', 'assign', 'reassign'] as const;
+const OPERATIONS = ['claim', 'release', 'start', 'complete', 'reject', 'assign', 'reassign', 'unassign', 'cancel'] as const;
 type OperationName = (typeof OPERATIONS)[number];
 
 async function listTasks(s: Scope): Promise<Reply> {
@@ -48,23 +48,49 @@ async function claimable(s: Scope): Promise<Reply> {
   return ok({ userId, items: result.items, total: result.total, ...page });
 }
 
+/**
+ * One task with its history (SUP-3): assignments (who, by whom, status, reason), recent audit events
+ * (who, from which terminal, how), its exceptions, and the names of the people and terminals they
+ * mention. Admins see every task; everyone else the tasks of their own departments.
+ */
 async function taskDetail(s: Scope): Promise<Reply> {
-  await s.auth();
+  const { user } = await s.auth();
   s.queryAs(noQuery);
   const id = s.id();
   const task = await s.ctx.store.getTask(id, s.ctx.clock.now());
   if (!task) throw new DomainError('task_not_found', { taskId: id });
-  const [assignments, audit] = await Promise.all([
+  if (!canSupervise(user, null) && !(task.departmentId !== null && user.departmentIds.includes(task.departmentId))) {
+    throw new DomainError('permission_denied', { taskId: id, problem: 'the task is not of your departments' });
+  }
+  const [assignments, audit, exceptions, terminals] = await Promise.all([
     s.ctx.store.listAssignments(id),
     s.ctx.store.listAudit({ taskId: id, limit: TASK_AUDIT_LIMIT }),
+    s.ctx.store.listExceptions({ departmentIds: null, taskId: id }, { limit: 50, offset: 0 }),
+    s.ctx.store.listTerminals(),
   ]);
-  return ok({ task, assignments, audit });
+  const people = new Set<string>();
+  for (const a of assignments) people.add(a.userId).add(a.assignedBy);
+  for (const e of audit) {
+    if (e.actorId) people.add(e.actorId);
+    if (typeof e.details.userId === 'string') people.add(e.details.userId);
+  }
+  const names: Record<string, string> = {};
+  for (const userId of people) {
+    const u = await s.ctx.store.getUser(userId);
+    if (u) names[userId] = u.displayName;
+  }
+  const terminalNames = Object.fromEntries(terminals.filter((t) => audit.some((e) => e.terminalId === t.id)).map((t) => [t.id, t.name]));
+  return ok({ task, assignments, audit, exceptions: exceptions.items, names, terminals: terminalNames });
 }
 
 async function readOperation(s: Scope, name: OperationName, taskId: string): Promise<TaskOperation> {
   switch (name) {
     case 'reject': {
       const body = await s.json(rejectBody);
+      return { name, taskId, reason: body.reason };
+    }
+    case 'cancel': {
+      const body = await s.json(cancelBody);
       return { name, taskId, reason: body.reason };
     }
     case 'assign':
@@ -111,15 +137,16 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
   if (!departments.some((d) => d.id === departmentId)) throw new DomainError('department_not_found', { departmentId });
   if (!canSupervise(user, departmentId)) throw new DomainError('permission_denied', { departmentId, userId: user.id });
   const request = { departmentId, strategy: body.strategy, capacityWeight: body.capacityWeight ?? 0.5, limit: body.limit ?? 100 };
+  const dryRun = body.dryRun ?? false;
   let result;
   try {
-    result = await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http' });
+    result = await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http', dryRun });
   } catch (err) {
     s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: err instanceof DomainError ? 'rejected' : 'error' });
     throw err;
   }
-  s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: 'applied' });
-  return ok({ ok: true, departmentId, strategy: body.strategy, ...result });
+  if (!dryRun) s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: 'applied' });
+  return ok({ ok: true, departmentId, strategy: body.strategy, dryRun, ...result });
 }
 
 export function taskRoutes(router: Router): void {

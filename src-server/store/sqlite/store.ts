@@ -8,34 +8,51 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
 import { randomHex } from '../../../src-shared/crypto/hash.js';
-import { jsonColumn, taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
+import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
 import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
 import {
-  ACTIVE_ASSIGNMENT_STATUSES,
-  type Assignment,
-  type AssignmentStatus,
-  type Department,
-  type Role,
-  type Task,
-} from '../../../src-shared/domain/types.js';
-import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/v1.js';
-import { runSync, type AuditEntry, type Eng, type GroupResult, type TaskFactsRow, type TerminalState, type TxOps } from '../../engine/ports.js';
+  DEFAULT_SUPERVISION_SETTINGS,
+  epochDay,
+  performanceScore,
+  supervisionSettingsSchema,
+  type SupervisionSettings,
+} from '../../../src-shared/domain/supervision.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, isActiveTaskStatus, type Assignment, type AssignmentStatus, type Department, type Role, type Task } from '../../../src-shared/domain/types.js';
+import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
+import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/terminal.js';
+import {
+  runSync,
+  type AuditEntry,
+  type Eng,
+  type GroupResult,
+  type NewException,
+  type TaskFactsRow,
+  type TerminalState,
+  type TxOps,
+} from '../../engine/ports.js';
 import type {
   ApiTokenRecord,
+  AuditFilter,
   AuditRecord,
   ChangeData,
   ChangesPage,
+  ExceptionFilter,
+  HandshakeRecord,
   ImportResult,
   ImportRowError,
   ImportTaskRow,
   NewUser,
-  NotificationRecord,
+  OfflineAlert,
   Page,
   ServerStore,
   SignInFailureState,
   SnapshotPage,
   SnapshotPosition,
   StoreStats,
+  SupervisorChangesPage,
+  SupervisorScope,
+  SupervisorSnapshotPage,
+  SupervisorSnapshotPosition,
   TaskFilter,
   TerminalRecord,
   UserPatch,
@@ -43,99 +60,30 @@ import type {
 } from '../types.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openServerDatabase, type OpenOptions } from './open.js';
-
-/** Change-log routing value for tasks that have no department (no terminal subscribes to it). */
-const NO_DEPARTMENT = '~none';
-/** How long finished tasks stay in a snapshot. */
-const RECENT_FINISHED_MS = 12 * 3600_000;
-const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")}')`;
-/** An assignment row (of table alias `a`, when given) whose operator worked the task. */
-const workedSql = (a = '') => `(${a}status IN ('assigned','accepted','in_progress','submitted') OR ${a}started_at IS NOT NULL)`;
-const WORKED_SQL = workedSql();
-
-
-const json = jsonColumn;
-
-const TASK_SELECT = `
-  SELECT t.*, wo.number AS work_order_number, u.display_name AS operator_name
-  FROM tasks t
-  JOIN work_orders wo ON wo.id = t.work_order_id
-  LEFT JOIN users u ON u.id = t.operator_id`;
-
-const WORKED_BY = `SELECT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL}`;
-const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;
-const TASK_BY_ID = `${TASK_SELECT} WHERE t.id = ?`;
-
-const USER_SELECT = `
-  SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids
-  FROM users u`;
-
-
-function userFromRow(r: Row): UserRecord {
-  return {
-    id: r.id as string,
-    displayName: r.display_name as string,
-    roles: json<Role[]>(r.roles, []),
-    departmentIds: json<string[]>(r.department_ids, []).sort(),
-    active: r.active === 1,
-    taskLimit: (r.task_limit as number | null) ?? null,
-    skills: json<string[]>(r.skills, []),
-    badgeHash: (r.badge_hash as string | null) ?? null,
-    pinHash: (r.pin_hash as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    qualityScore: r.quality_score as number,
-  };
-}
-
-/** The users columns both INSERT and UPDATE write, in this order, ending with updated_at. */
-function userParams(u: Omit<NewUser, 'id'>, now: number): unknown[] {
-  return [
-    u.displayName,
-    u.badgeHash,
-    u.pinHash,
-    u.passwordHash,
-    JSON.stringify(u.roles),
-    u.active ? 1 : 0,
-    u.taskLimit,
-    JSON.stringify(u.skills),
-    u.qualityScore,
-    now,
-  ];
-}
-
-function directoryUser(u: UserRecord): DirectoryUser {
-  return {
-    id: u.id,
-    displayName: u.displayName,
-    badgeHash: u.badgeHash,
-    pinHash: u.pinHash,
-    roles: u.roles,
-    departmentIds: u.departmentIds,
-    active: u.active,
-    taskLimit: u.taskLimit,
-    skills: u.skills,
-  };
-}
-
-function departmentFromRow(r: Row): Department {
-  return { id: r.id as string, name: r.name as string, taskLimit: (r.task_limit as number | null) ?? null };
-}
-
-function terminalFromRow(r: Row): TerminalRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    tokenHash: r.token_hash as string,
-    departments: json<string[]>(r.departments, []),
-    active: r.active === 1,
-    lastMutationId: r.last_mutation_id as number,
-    clockOffsetMs: (r.clock_offset_ms as number | null) ?? null,
-    lastSeenAt: (r.last_seen_at as number | null) ?? null,
-    createdAt: r.created_at as number,
-    signedInUserId: (r.signed_in_user_id as string | null) ?? null,
-    signedInAt: (r.signed_in_at as number | null) ?? null,
-  };
-}
+import {
+  ACTIVE_ASSIGNMENT_SQL,
+  auditFromRow,
+  departmentFromRow,
+  directoryUser,
+  exceptionFromRow,
+  json,
+  NO_DEPARTMENT,
+  notificationFromRow,
+  RECENT_FINISHED_MS,
+  route,
+  TASK_BY_ID,
+  TASK_SELECT,
+  TERMINAL_SELECT,
+  terminalFromRow,
+  USER_SELECT,
+  userFromRow,
+  userParams,
+  WORKED_BY,
+  WORKED_SQL,
+  WORKED_STEPS,
+  workedSql,
+} from './rows.js';
+import { SupervisorReads } from './supervisor-reads.js';
 
 export class SqliteServerStore implements ServerStore {
   readonly backend = 'sqlite';
@@ -143,6 +91,8 @@ export class SqliteServerStore implements ServerStore {
   private readonly ops: TxOps;
   private changed = new Set<string>();
   private configCache: SiteConfig | null = null;
+  private supervisionCache: SupervisionSettings | null = null;
+  private readonly supervisorReads: SupervisorReads;
   private readonly stmt = new Map<string, Database.Statement>();
 
   constructor(
@@ -152,6 +102,7 @@ export class SqliteServerStore implements ServerStore {
     this.db = openServerDatabase(file, options);
     this.ensureSettings();
     this.ops = this.makeOps();
+    this.supervisorReads = new SupervisorReads({ q: (sql) => this.q(sql), config: () => this.readConfig(), supervision: () => this.readSupervision() });
   }
 
   private q(sql: string): Database.Statement {
@@ -169,6 +120,7 @@ export class SqliteServerStore implements ServerStore {
     if (get('config') === undefined) put.run('config', JSON.stringify(DEFAULT_SITE_CONFIG));
     if (get('site_salt') === undefined) put.run('site_salt', JSON.stringify(randomHex(16)));
     if (get('pruned_through_seq') === undefined) put.run('pruned_through_seq', '0');
+    if (get('supervision') === undefined) put.run('supervision', JSON.stringify(DEFAULT_SUPERVISION_SETTINGS));
   }
 
   private setting<T>(key: string): T {
@@ -211,6 +163,95 @@ export class SqliteServerStore implements ServerStore {
     for (const d of new Set(departmentIds)) this.logChange('user', userId, d, now);
   }
 
+  /** What the current engine unit already logged for supervisors (cleared per unit, like its savepoint). */
+  private readonly unitLogged = new Set<string>();
+
+  private logOnce(entity: string, entityId: string, key: string, now: number): void {
+    const k = `${entity}\u0000${entityId}\u0000${key}`;
+    if (this.unitLogged.has(k)) return;
+    this.unitLogged.add(k);
+    this.logChange(entity, entityId, key, now);
+  }
+
+  /** An operator's load, performance or presence changed: their supervisors' pages show it (SUP-3). */
+  private logPerson(userId: string | null, now: number): void {
+    if (!userId) return;
+    for (const d of this.readUser(userId)?.departmentIds ?? []) this.logOnce('person', userId, route.supervisors(d), now);
+  }
+
+  /** A terminal's state changed (connection, outbox, who is signed in): its supervisors' pages show it. */
+  private logTerminal(terminalId: string, departments: readonly string[], now: number): void {
+    for (const d of new Set(departments)) this.logOnce('terminal', terminalId, route.supervisors(d), now);
+  }
+
+  private terminalDepartments(terminalId: string): string[] {
+    return json<string[]>(this.q('SELECT departments FROM terminals WHERE id = ?').pluck().get(terminalId), []);
+  }
+
+  private logException(id: number, departmentId: string | null, now: number): void {
+    this.logChange('exception', String(id), departmentId ? route.supervisors(departmentId) : route.allSupervisors, now);
+  }
+
+  private insertNotification(n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> }, now: number, live: boolean): void {
+    const info = this.q('INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details) VALUES (?, ?, ?, ?, ?, ?)').run(
+      n.userId,
+      n.event,
+      n.taskId,
+      n.byUserId,
+      now,
+      JSON.stringify(n.details),
+    );
+    if (live) this.logChange('notification', String(info.lastInsertRowid), route.user(n.userId), now);
+  }
+
+  /** Active supervisors of a department (SUP-5 tells them). */
+  private supervisorsOf(departmentId: string): string[] {
+    return this.q(
+      `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
+       WHERE ud.department_id = ? AND u.active = 1 AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'supervisor')
+       ORDER BY u.id`,
+    )
+      .pluck()
+      .all(departmentId) as string[];
+  }
+
+  /**
+   * SUP-4: a task that found a new holder (or was cancelled) no longer waits for a supervisor:
+   * its open rejected/expired exceptions are resolved, naming what happened and who did it.
+   */
+  private resolveTaskExceptions(taskId: string, resolution: string, byUserId: string | null, now: number): void {
+    const open = this.q(
+      `SELECT id, department_id FROM exceptions WHERE task_id = ? AND acknowledged_at IS NULL AND kind IN ('task_rejected', 'assignment_expired')`,
+    ).all(taskId) as Row[];
+    for (const r of open) {
+      this.q('UPDATE exceptions SET acknowledged_at = ?, acknowledged_by = ?, resolution = ? WHERE id = ?').run(now, byUserId, resolution, r.id);
+      this.logException(r.id as number, (r.department_id as string | null) ?? null, now);
+    }
+  }
+
+  private insertException(e: NewException, now: number): void {
+    const departmentId = this.unitTasks.get(e.taskId)?.departmentId ?? (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string | null | undefined) ?? null;
+    const info = this.q(
+      `INSERT INTO exceptions (kind, task_id, department_id, user_id, user_name, holder_id, holder_name, terminal_id, operation, error_code, reason, waited_ms, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      e.kind,
+      e.taskId,
+      departmentId,
+      e.userId,
+      e.userId ? (this.readUser(e.userId)?.displayName ?? null) : null,
+      e.holder?.id ?? null,
+      e.holder?.name ?? null,
+      e.terminalId,
+      e.operation,
+      e.errorCode,
+      e.reason,
+      e.waitedMs === null ? null : Math.round(e.waitedMs),
+      now,
+    );
+    this.logException(Number(info.lastInsertRowid), departmentId, now);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Engine operations (synchronous, inside the group transaction)
 
@@ -236,6 +277,7 @@ export class SqliteServerStore implements ServerStore {
       this.userCache.clear();
       this.departmentCache.clear();
       this.configCache = null;
+      this.supervisionCache = null;
     }
   }
 
@@ -266,6 +308,11 @@ export class SqliteServerStore implements ServerStore {
   private readConfig(): SiteConfig {
     if (!this.configCache) this.configCache = siteConfigSchema.parse(this.setting('config'));
     return this.configCache;
+  }
+
+  private readSupervision(): SupervisionSettings {
+    if (!this.supervisionCache) this.supervisionCache = supervisionSettingsSchema.parse(this.setting('supervision'));
+    return this.supervisionCache;
   }
 
   private loadSyncTasks(ids: readonly string[], now: number): SyncTask[] {
@@ -317,6 +364,8 @@ export class SqliteServerStore implements ServerStore {
   private applyEffect(e: Effect, now: number): void {
     switch (e.kind) {
       case 'task': {
+        const known = this.unitTasks.get(e.taskId) ?? this.readTask(e.taskId);
+        if (!known) throw new Error(`task ${e.taskId} does not exist`);
         const info = this.q('UPDATE tasks SET operator_id = ?, status = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?').run(
           e.operatorId,
           e.status,
@@ -326,10 +375,14 @@ export class SqliteServerStore implements ServerStore {
           e.version - 1,
         );
         if (info.changes !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
-        const known = this.unitTasks.get(e.taskId);
-        const department = known ? known.departmentId : (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(e.taskId) as string | null);
-        this.logTask(e.taskId, [department], now);
-        if (known) this.unitTasks.set(e.taskId, { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now });
+        this.logTask(e.taskId, [known.departmentId], now);
+        // SUP-3: the load of the holder before and after changed.
+        if (known.operatorId !== e.operatorId || isActiveTaskStatus(known.status) !== isActiveTaskStatus(e.status)) {
+          this.logPerson(known.operatorId, now);
+          if (e.operatorId !== known.operatorId) this.logPerson(e.operatorId, now);
+        }
+        if (e.status === 'cancelled') this.resolveTaskExceptions(e.taskId, 'cancelled', null, now);
+        this.unitTasks.set(e.taskId, { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now });
         return;
       }
       case 'assignment.open': {
@@ -339,6 +392,7 @@ export class SqliteServerStore implements ServerStore {
           `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(e.taskId, e.userId, e.step, workOrderId, e.status, e.assignedBy, now, now);
+        this.resolveTaskExceptions(e.taskId, e.assignedBy === e.userId ? 'claimed' : 'assigned', e.assignedBy, now);
         return;
       }
       case 'assignment.update': {
@@ -350,6 +404,14 @@ export class SqliteServerStore implements ServerStore {
            WHERE task_id = ? AND user_id = ? AND status IN ${ACTIVE_ASSIGNMENT_SQL}`,
         ).run(e.status, e.reason, now, e.status, now, ended, e.taskId, e.userId);
         if (info.changes !== 1) throw new Error(`no active assignment of ${e.userId} on ${e.taskId}`);
+        if (e.status === 'submitted' || e.status === 'rejected' || e.status === 'expired') {
+          // PERF-1: the operator's history, one row per day.
+          this.q(
+            `INSERT INTO operator_daily (user_id, day, ${e.status}) VALUES (?, ?, 1)
+             ON CONFLICT(user_id, day) DO UPDATE SET ${e.status} = ${e.status} + 1`,
+          ).run(e.userId, epochDay(now));
+          this.logPerson(e.userId, now);
+        }
         return;
       }
       case 'cooldown':
@@ -358,22 +420,35 @@ export class SqliteServerStore implements ServerStore {
         ).run(e.taskId, e.userId, e.until);
         return;
       case 'notify':
-        this.q('INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
-          e.userId,
-          e.event,
-          e.taskId,
-          e.byUserId,
+        this.insertNotification({ userId: e.userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: {} }, now, false);
+        return;
+      case 'exception':
+        this.insertException(
+          { kind: e.exception, taskId: e.taskId, userId: e.userId, holder: null, terminalId: null, operation: null, errorCode: null, reason: e.reason, waitedMs: null },
           now,
         );
+        return;
+      case 'notifySupervisors':
+        for (const userId of this.supervisorsOf(e.departmentId)) {
+          this.insertNotification(
+            { userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: { departmentId: e.departmentId, ...(e.reason ? { reason: e.reason } : {}) } },
+            now,
+            true,
+          );
+        }
         return;
     }
   }
 
   private writeAudit(entry: AuditEntry, now: number): void {
+    // SUP-6: an event about a task is filed under the task's department, so supervisors find it.
+    const departmentId = entry.taskId
+      ? (this.unitTasks.get(entry.taskId)?.departmentId ?? (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(entry.taskId) as string | null | undefined) ?? null)
+      : null;
     this.q(
-      `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(now, entry.action, entry.outcome, entry.actorId, entry.terminalId, entry.via, entry.taskId, JSON.stringify(entry.details));
+      `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(now, entry.action, entry.outcome, entry.actorId, entry.terminalId, entry.via, entry.taskId, JSON.stringify(entry.details), departmentId);
   }
 
   private makeOps(): TxOps {
@@ -424,13 +499,19 @@ export class SqliteServerStore implements ServerStore {
         for (const e of effects) this.applyEffect(e, now);
       },
       setPresence: (terminalId, userId, now) => {
+        const before = (this.q('SELECT user_id FROM presence WHERE terminal_id = ?').pluck().get(terminalId) as string | undefined) ?? null;
         if (userId === null) this.q('DELETE FROM presence WHERE terminal_id = ?').run(terminalId);
         else
           this.q(
             `INSERT INTO presence (terminal_id, user_id, signed_in_at) VALUES (?, ?, ?)
              ON CONFLICT(terminal_id) DO UPDATE SET user_id = excluded.user_id, signed_in_at = excluded.signed_in_at`,
           ).run(terminalId, userId, now);
+        // SUP-3: who is where.
+        this.logTerminal(terminalId, this.terminalDepartments(terminalId), now);
+        this.logPerson(before, now);
+        if (userId !== before) this.logPerson(userId, now);
       },
+      recordException: (e, now) => this.insertException(e, now),
       recordOutcome: (terminalId, mutationId, name, outcome, now) => {
         this.q('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES (?, ?, ?, ?, ?)').run(
           terminalId,
@@ -461,11 +542,23 @@ export class SqliteServerStore implements ServerStore {
           `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
            ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
         ).all(departmentId, limit) as Row[]).map(taskFromRow),
-      departmentOperators: (departmentId) =>
-        (this.q(
-          `${USER_SELECT} WHERE u.active = 1 AND EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)
-           AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`,
-        ).all(departmentId) as Row[]).map(userFromRow),
+      departmentOperators: (departmentId, now) =>
+        this.withPerformance(now, 
+          (this.q(
+            `${USER_SELECT} WHERE u.active = 1 AND EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)
+             AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`,
+          ).all(departmentId) as Row[]).map(userFromRow),
+        ),
+      pickerOperators: (departmentIds, now) =>
+        this.withPerformance(now, 
+          (departmentIds === null
+            ? (this.q(`${USER_SELECT} WHERE EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`).all() as Row[])
+            : (this.q(
+                `${USER_SELECT} WHERE EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id IN (SELECT value FROM json_each(?)))
+                 AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`,
+              ).all(JSON.stringify(departmentIds)) as Row[])
+          ).map(userFromRow),
+        ),
       roundRobinLast: (departmentId, step) =>
         (this.q('SELECT last_user_id FROM round_robin WHERE department_id = ? AND step = ?').pluck().get(departmentId, step) as
           | string
@@ -479,6 +572,20 @@ export class SqliteServerStore implements ServerStore {
     };
   }
 
+  /** PERF-1: each user's performance over the configured window replaces the starting score they carry. */
+  private withPerformance(now: number, users: UserRecord[]): UserRecord[] {
+    if (users.length === 0) return users;
+    const fromDay = epochDay(now) - this.readSupervision().performanceWindowDays + 1;
+    const counts = new Map<string, { submitted: number; rejected: number; expired: number }>();
+    for (const r of this.q(
+      `SELECT user_id, SUM(submitted) AS s, SUM(rejected) AS r, SUM(expired) AS e FROM operator_daily
+       WHERE user_id IN (SELECT value FROM json_each(?)) AND day >= ? GROUP BY user_id`,
+    ).all(JSON.stringify(users.map((u) => u.id)), fromDay) as Row[]) {
+      counts.set(r.user_id as string, { submitted: r.s as number, rejected: r.r as number, expired: r.e as number });
+    }
+    return users.map((u) => ({ ...u, qualityScore: performanceScore(counts.get(u.id) ?? { submitted: 0, rejected: 0, expired: 0 }, u.qualityScore) }));
+  }
+
   async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
     const results: GroupResult<T>['results'] = [];
     this.changed = new Set();
@@ -487,6 +594,7 @@ export class SqliteServerStore implements ServerStore {
     try {
       for (const unit of units) {
         this.unitTasks.clear();
+        this.unitLogged.clear();
         this.q('SAVEPOINT unit').run();
         try {
           const value = runSync(unit(), this.ops);
@@ -534,6 +642,20 @@ export class SqliteServerStore implements ServerStore {
 
   async siteSalt(): Promise<string> {
     return this.setting<string>('site_salt');
+  }
+
+  async getSupervision(): Promise<SupervisionSettings> {
+    this.revalidateCaches();
+    return this.readSupervision();
+  }
+
+  async setSupervision(settings: SupervisionSettings, now: number): Promise<void> {
+    const valid = supervisionSettingsSchema.parse(settings);
+    this.write(() => {
+      this.putSetting('supervision', valid);
+      this.logChange('supervision', 'site', route.allSupervisors, now);
+    });
+    this.supervisionCache = valid;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -625,52 +747,118 @@ export class SqliteServerStore implements ServerStore {
   // Terminals and tokens
 
   async createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void> {
-    this.q('INSERT INTO terminals (id, name, token_hash, departments, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      input.id,
-      input.name,
-      input.tokenHash,
-      JSON.stringify(input.departments),
-      now,
-    );
+    this.write(() => {
+      this.q('INSERT INTO terminals (id, name, token_hash, departments, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        input.id,
+        input.name,
+        input.tokenHash,
+        JSON.stringify(input.departments),
+        now,
+      );
+      this.logTerminal(input.id, input.departments, now);
+    });
+    this.unitLogged.clear();
   }
 
-  async updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }): Promise<void> {
+  async updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }, now: number): Promise<void> {
     const before = await this.getTerminal(id);
     if (!before) throw new Error(`terminal ${id} does not exist`);
-    this.q('UPDATE terminals SET name = ?, departments = ?, active = ?, token_hash = ? WHERE id = ?').run(
-      patch.name ?? before.name,
-      JSON.stringify(patch.departments ?? before.departments),
-      (patch.active ?? before.active) ? 1 : 0,
-      patch.tokenHash ?? before.tokenHash,
-      id,
-    );
+    this.write(() => {
+      this.q('UPDATE terminals SET name = ?, departments = ?, active = ?, token_hash = ? WHERE id = ?').run(
+        patch.name ?? before.name,
+        JSON.stringify(patch.departments ?? before.departments),
+        (patch.active ?? before.active) ? 1 : 0,
+        patch.tokenHash ?? before.tokenHash,
+        id,
+      );
+      // Supervisors of the departments it left see it leave; those of its new ones see it arrive.
+      this.logTerminal(id, [...before.departments, ...(patch.departments ?? [])], now);
+    });
+    this.unitLogged.clear();
   }
 
   async getTerminal(id: string): Promise<TerminalRecord | null> {
-    const r = this.q(
-      `SELECT t.*, p.user_id AS signed_in_user_id, p.signed_in_at FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = ?`,
-    ).get(id) as Row | undefined;
+    const r = this.q(`${TERMINAL_SELECT} WHERE t.id = ?`).get(id) as Row | undefined;
     return r ? terminalFromRow(r) : null;
   }
 
   async listTerminals(): Promise<TerminalRecord[]> {
-    return (this.q(
-      `SELECT t.*, p.user_id AS signed_in_user_id, p.signed_in_at FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id ORDER BY t.id`,
-    ).all() as Row[]).map(terminalFromRow);
+    return (this.q(`${TERMINAL_SELECT} ORDER BY t.id`).all() as Row[]).map(terminalFromRow);
   }
 
-  async recordHandshake(id: string, h: { now: number; clockOffsetMs: number; ackedMutationId: number }): Promise<void> {
+  /** Write terminal state outside the engine and tell its supervisors (one transaction). */
+  private writeTerminal(id: string, now: number, fn: () => void): void {
     this.write(() => {
-      this.q('UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ? WHERE id = ?').run(h.now, Math.round(h.clockOffsetMs), id);
+      fn();
+      this.logTerminal(id, this.terminalDepartments(id), now);
+    });
+    this.unitLogged.clear();
+  }
+
+  async recordHandshake(id: string, h: HandshakeRecord): Promise<void> {
+    this.writeTerminal(id, h.now, () => {
+      this.q(
+        `UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ?, app_version = ?, protocol_version = ?, outbox = ?,
+           connected = 1, connected_at = ?, offline_alerted_at = NULL WHERE id = ?`,
+      ).run(h.now, Math.round(h.clockOffsetMs), h.appVersion, h.protocolVersion, h.outbox, h.now, id);
       this.q('DELETE FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id <= ?').run(id, h.ackedMutationId);
     });
   }
 
-  async touchTerminals(ids: readonly string[], now: number): Promise<void> {
-    if (ids.length === 0) return;
+  async touchTerminals(ids: readonly string[], now: number, outboxes: ReadonlyMap<string, number> = new Map()): Promise<void> {
+    if (ids.length === 0 && outboxes.size === 0) return;
     this.write(() => {
       for (const id of ids) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
+      for (const [id, outbox] of outboxes) {
+        this.q('UPDATE terminals SET outbox = ? WHERE id = ?').run(outbox, id);
+        this.logTerminal(id, this.terminalDepartments(id), now);
+      }
     });
+    this.unitLogged.clear();
+  }
+
+  async recordDisconnect(id: string, now: number): Promise<void> {
+    this.writeTerminal(id, now, () => {
+      this.q('UPDATE terminals SET connected = 0, disconnected_at = ?, last_seen_at = ? WHERE id = ?').run(now, now, id);
+    });
+  }
+
+  async resetConnections(now: number): Promise<void> {
+    const stale = this.q('SELECT id FROM terminals WHERE connected = 1').pluck().all() as string[];
+    if (stale.length === 0) return;
+    this.write(() => {
+      for (const id of stale) {
+        this.q('UPDATE terminals SET connected = 0, disconnected_at = COALESCE(last_seen_at, ?) WHERE id = ?').run(now, id);
+        this.logTerminal(id, this.terminalDepartments(id), now);
+      }
+    });
+    this.unitLogged.clear();
+  }
+
+  async alertOfflineTerminals(offlineBefore: number, now: number): Promise<OfflineAlert[]> {
+    const due = (this.q(
+      `SELECT id, departments, outbox, disconnected_at FROM terminals
+       WHERE active = 1 AND connected = 0 AND outbox > 0 AND disconnected_at IS NOT NULL AND disconnected_at <= ? AND offline_alerted_at IS NULL`,
+    ).all(offlineBefore) as Row[]);
+    if (due.length === 0) return [];
+    const alerts: OfflineAlert[] = [];
+    this.write(() => {
+      for (const t of due) {
+        const terminalId = t.id as string;
+        const notified = new Set<string>();
+        for (const d of json<string[]>(t.departments, [])) for (const u of this.supervisorsOf(d)) notified.add(u);
+        for (const userId of notified) {
+          this.insertNotification(
+            { userId, event: 'terminal_offline', taskId: null, byUserId: null, details: { terminalId, outbox: t.outbox, offlineSince: t.disconnected_at } },
+            now,
+            true,
+          );
+        }
+        this.q('UPDATE terminals SET offline_alerted_at = ? WHERE id = ?').run(now, terminalId);
+        alerts.push({ terminalId, outbox: t.outbox as number, offlineSince: t.disconnected_at as number, notified: [...notified] });
+      }
+    });
+    return alerts;
   }
 
   async createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void> {
@@ -730,17 +918,124 @@ export class SqliteServerStore implements ServerStore {
     const rows = filter.taskId
       ? (this.q('SELECT * FROM audit_events WHERE task_id = ? ORDER BY id DESC LIMIT ?').all(filter.taskId, filter.limit) as Row[])
       : (this.q('SELECT * FROM audit_events ORDER BY id DESC LIMIT ?').all(filter.limit) as Row[]);
-    return rows.map((r) => ({
-      id: r.id as number,
-      at: r.at as number,
-      action: r.action as string,
-      outcome: r.outcome as string,
-      actorId: (r.actor_id as string | null) ?? null,
-      terminalId: (r.terminal_id as string | null) ?? null,
-      via: r.via as AuditEntry['via'],
-      taskId: (r.task_id as string | null) ?? null,
-      details: json<Record<string, unknown>>(r.details, {}),
-    }));
+    return rows.map(auditFromRow);
+  }
+
+  async searchAudit(filter: AuditFilter, page: { limit: number; offset: number }): Promise<Page<AuditRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.departmentIds !== null) {
+      where.push('a.department_id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(filter.departmentIds));
+    }
+    if (filter.taskId) {
+      where.push('a.task_id = ?');
+      args.push(filter.taskId);
+    }
+    if (filter.workOrderNumber) {
+      where.push('a.task_id IN (SELECT t.id FROM tasks t JOIN work_orders wo ON wo.id = t.work_order_id WHERE wo.number = ?)');
+      args.push(filter.workOrderNumber);
+    }
+    if (filter.userId) {
+      where.push("(a.actor_id = ? OR json_extract(a.details, '$.userId') = ?)");
+      args.push(filter.userId, filter.userId);
+    }
+    if (filter.action) {
+      where.push('a.action = ?');
+      args.push(filter.action);
+    }
+    if (filter.outcome) {
+      where.push(filter.outcome === 'refused' ? "a.outcome <> 'applied'" : 'a.outcome = ?');
+      if (filter.outcome !== 'refused') args.push(filter.outcome);
+    }
+    if (filter.terminalId) {
+      where.push('a.terminal_id = ?');
+      args.push(filter.terminalId);
+    }
+    if (filter.from !== undefined) {
+      where.push('a.at >= ?');
+      args.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('a.at < ?');
+      args.push(filter.to);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.prepare(`SELECT COUNT(*) FROM audit_events a ${w}`).pluck().get(...args) as number;
+    const items = (this.db.prepare(`SELECT a.* FROM audit_events a ${w} ORDER BY a.id DESC LIMIT ? OFFSET ?`).all(...args, page.limit, page.offset) as Row[]).map(
+      auditFromRow,
+    );
+    return { items, total };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Supervisors
+
+  async supervisorChangesPage(scope: SupervisorScope, afterSeq: number, limit: number, now: number): Promise<SupervisorChangesPage> {
+    this.revalidateCaches();
+    return this.supervisorReads.changesPage(scope, afterSeq, limit, now);
+  }
+
+  async supervisorSnapshotPage(
+    scope: SupervisorScope,
+    from: SupervisorSnapshotPosition | null,
+    limit: number,
+    now: number,
+  ): Promise<SupervisorSnapshotPage> {
+    this.revalidateCaches();
+    return this.supervisorReads.snapshotPage(scope, from, limit, now);
+  }
+
+  async listExceptions(filter: ExceptionFilter, page: { limit: number; offset: number }): Promise<Page<BoardException>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.departmentIds !== null) {
+      where.push('department_id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(filter.departmentIds));
+    }
+    if (filter.open !== undefined) where.push(filter.open ? 'acknowledged_at IS NULL' : 'acknowledged_at IS NOT NULL');
+    if (filter.kind) {
+      where.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.taskId) {
+      where.push('task_id = ?');
+      args.push(filter.taskId);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.prepare(`SELECT COUNT(*) FROM exceptions ${w}`).pluck().get(...args) as number;
+    const items = (this.db.prepare(`SELECT * FROM exceptions ${w} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, page.limit, page.offset) as Row[]).map(
+      exceptionFromRow,
+    );
+    return { items, total };
+  }
+
+  async getException(id: number): Promise<BoardException | null> {
+    const r = this.q('SELECT * FROM exceptions WHERE id = ?').get(id) as Row | undefined;
+    return r ? exceptionFromRow(r) : null;
+  }
+
+  async acknowledgeException(id: number, userId: string, now: number): Promise<BoardException | null> {
+    this.write(() => {
+      const r = this.q('SELECT department_id FROM exceptions WHERE id = ? AND acknowledged_at IS NULL').get(id) as Row | undefined;
+      if (!r) return;
+      this.q("UPDATE exceptions SET acknowledged_at = ?, acknowledged_by = ?, resolution = 'acknowledged' WHERE id = ?").run(now, userId, id);
+      this.logException(id, (r.department_id as string | null) ?? null, now);
+    });
+    return this.getException(id);
+  }
+
+  async markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): Promise<number> {
+    return this.write(() => {
+      const unread = (ids === null
+        ? this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL').pluck().all(userId)
+        : this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))').pluck().all(userId, JSON.stringify(ids))) as number[];
+      for (const id of unread) {
+        this.q('UPDATE notifications SET read_at = ? WHERE id = ?').run(now, id);
+        this.logChange('notification', String(id), route.user(userId), now);
+      }
+      return unread.length;
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -924,16 +1219,8 @@ export class SqliteServerStore implements ServerStore {
     }));
   }
 
-  async listNotifications(userId: string, limit: number): Promise<NotificationRecord[]> {
-    return (this.q('SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?').all(userId, limit) as Row[]).map((r) => ({
-      id: r.id as number,
-      userId: r.user_id as string,
-      event: r.event as string,
-      taskId: (r.task_id as string | null) ?? null,
-      byUserId: (r.by_user_id as string | null) ?? null,
-      createdAt: r.created_at as number,
-      readAt: (r.read_at as number | null) ?? null,
-    }));
+  async listNotifications(userId: string, limit: number): Promise<BoardNotification[]> {
+    return (this.q('SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?').all(userId, limit) as Row[]).map(notificationFromRow);
   }
 
   // -------------------------------------------------------------------------------------------

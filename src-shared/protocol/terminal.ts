@@ -1,8 +1,12 @@
 /**
- * Sync protocol v1 between a terminal and the server: only types and schemas.
+ * The sync protocol between a terminal and the server: only types and schemas.
  * One version integer, messages tagged by `type` and split by direction, explicit
  * incompatibility reasons. Both ends validate every frame they receive with these schemas.
  * docs/PROTOCOL.md describes the conversation.
+ *
+ * Version 2 adds what a terminal reports about itself: the depth of its outbox, in the hello and
+ * in every heartbeat ping, so supervisors see a kiosk that has work queued. The server still
+ * speaks version 1 (a v1 hello is validated with the v1 schema).
  */
 import { z } from 'zod';
 import { siteConfigSchema } from '../domain/config.js';
@@ -10,7 +14,7 @@ import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { MAX_REASON_LENGTH } from '../domain/rules.js';
 import { ROLES, TASK_STATUSES } from '../domain/types.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The oldest terminal protocol this server still speaks. */
 export const MIN_PROTOCOL_VERSION = 1;
 
@@ -150,10 +154,11 @@ export type Mutation = { [N in MutationName]: Omit<MutationEnvelope, 'name' | 'a
 // ---------------------------------------------------------------------------------------------
 // Terminal → server frames
 
-export const helloSchema = z
+/** Version 1's hello. */
+export const helloV1Schema = z
   .object({
     type: z.literal('hello'),
-    protocolVersion: z.number().int().min(0).max(1_000_000),
+    protocolVersion: z.literal(1),
     terminalId: idSchema,
     token: z.string().min(1).max(200),
     /** The last change cursor this terminal applied; null if it never synced. */
@@ -165,6 +170,18 @@ export const helloSchema = z
   })
   .strict();
 
+/** The current hello (version 2): version 1's, plus the terminal's outbox depth. */
+export const helloSchema = helloV1Schema
+  .extend({
+    protocolVersion: z.literal(2),
+    /** Mutations in the terminal's outbox waiting for the server's answer. */
+    outbox: z.number().int().min(0).max(1_000_000_000),
+  })
+  .strict();
+
+/** The hello of each version this server speaks, by version (PROTO-1: read the version first). */
+export const HELLO_SCHEMAS: Record<number, typeof helloV1Schema | typeof helloSchema> = { 1: helloV1Schema, 2: helloSchema };
+
 export const pushSchema = z
   .object({ type: z.literal('push'), mutations: z.array(z.unknown()).min(1).max(MAX_MUTATIONS_PER_PUSH) })
   .strict();
@@ -172,10 +189,14 @@ export const pushSchema = z
 /** The terminal applied change pages up to `cursor`: the server may send the next one. */
 export const ackSchema = z.object({ type: z.literal('ack'), cursor: z.number().int().min(0) }).strict();
 
-export const pingSchema = z.object({ type: z.literal('ping'), t: epochMs }).strict();
+/** A heartbeat; from version 2 it carries the outbox depth. */
+export const pingSchema = z.object({ type: z.literal('ping'), t: epochMs, outbox: z.number().int().min(0).max(1_000_000_000).optional() }).strict();
 
 export const terminalFrameSchema = z.discriminatedUnion('type', [helloSchema, pushSchema, ackSchema, pingSchema]);
-export type Hello = z.infer<typeof helloSchema>;
+/** Frames after the handshake (a hello is read by its version first). */
+export const sessionFrameSchema = z.discriminatedUnion('type', [pushSchema, ackSchema, pingSchema]);
+/** A hello of any version this server speaks. */
+export type Hello = z.infer<typeof helloV1Schema> | z.infer<typeof helloSchema>;
 export type TerminalFrame = z.infer<typeof terminalFrameSchema>;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,177 @@
+/**
+ * The SQLite store's SQL fragments and row mappers, shared by the store and its supervisor reads.
+ */
+import { jsonColumn, type Row } from '../../../src-shared/db/task-row.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, type Department, type Role } from '../../../src-shared/domain/types.js';
+import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
+import type { DirectoryUser } from '../../../src-shared/protocol/terminal.js';
+import type { AuditEntry } from '../../engine/ports.js';
+import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
+
+export const json = jsonColumn;
+
+/** Change-log routing value for tasks that have no department (no terminal subscribes to it). */
+export const NO_DEPARTMENT = '~none';
+
+/**
+ * Change-log routing keys (the `department_id` column) besides department ids. Ids cannot start
+ * with "~", so none of these collides with a department:
+ * - a department's id: terminals of it and its supervisors read these rows;
+ * - `~s:<department>`: only its supervisors (people's load, terminals' state, exceptions);
+ * - `~s:`: every supervisor (supervision settings);
+ * - `~u:<user>`: only that user's supervisor pages (their notifications).
+ */
+export const route = {
+  supervisors: (departmentId: string) => `~s:${departmentId}`,
+  allSupervisors: '~s:',
+  user: (userId: string) => `~u:${userId}`,
+  userPrefix: '~u:',
+};
+
+/** How long finished tasks stay in a terminal's snapshot. */
+export const RECENT_FINISHED_MS = 12 * 3600_000;
+export const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")}')`;
+/** An assignment row (of table alias `a`, when given) whose operator worked the task. */
+export const workedSql = (a = '') => `(${a}status IN ('assigned','accepted','in_progress','submitted') OR ${a}started_at IS NOT NULL)`;
+export const WORKED_SQL = workedSql();
+
+export const TASK_SELECT = `
+  SELECT t.*, wo.number AS work_order_number, u.display_name AS operator_name
+  FROM tasks t
+  JOIN work_orders wo ON wo.id = t.work_order_id
+  LEFT JOIN users u ON u.id = t.operator_id`;
+
+export const WORKED_BY = `SELECT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL}`;
+export const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;
+export const TASK_BY_ID = `${TASK_SELECT} WHERE t.id = ?`;
+
+export const USER_SELECT = `
+  SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids
+  FROM users u`;
+
+export const TERMINAL_SELECT = `
+  SELECT t.*, p.user_id AS signed_in_user_id, p.signed_in_at FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id`;
+
+export function userFromRow(r: Row): UserRecord {
+  return {
+    id: r.id as string,
+    displayName: r.display_name as string,
+    roles: json<Role[]>(r.roles, []),
+    departmentIds: json<string[]>(r.department_ids, []).sort(),
+    active: r.active === 1,
+    taskLimit: (r.task_limit as number | null) ?? null,
+    skills: json<string[]>(r.skills, []),
+    badgeHash: (r.badge_hash as string | null) ?? null,
+    pinHash: (r.pin_hash as string | null) ?? null,
+    passwordHash: (r.password_hash as string | null) ?? null,
+    qualityScore: r.quality_score as number,
+  };
+}
+
+/** The users columns both INSERT and UPDATE write, in this order, ending with updated_at. */
+export function userParams(u: Omit<NewUser, 'id'>, now: number): unknown[] {
+  return [
+    u.displayName,
+    u.badgeHash,
+    u.pinHash,
+    u.passwordHash,
+    JSON.stringify(u.roles),
+    u.active ? 1 : 0,
+    u.taskLimit,
+    JSON.stringify(u.skills),
+    u.qualityScore,
+    now,
+  ];
+}
+
+export function directoryUser(u: UserRecord): DirectoryUser {
+  return {
+    id: u.id,
+    displayName: u.displayName,
+    badgeHash: u.badgeHash,
+    pinHash: u.pinHash,
+    roles: u.roles,
+    departmentIds: u.departmentIds,
+    active: u.active,
+    taskLimit: u.taskLimit,
+    skills: u.skills,
+  };
+}
+
+export function departmentFromRow(r: Row): Department {
+  return { id: r.id as string, name: r.name as string, taskLimit: (r.task_limit as number | null) ?? null };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+export function terminalFromRow(r: Row): TerminalRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    tokenHash: r.token_hash as string,
+    departments: json<string[]>(r.departments, []),
+    active: r.active === 1,
+    lastMutationId: r.last_mutation_id as number,
+    clockOffsetMs: num(r.clock_offset_ms),
+    lastSeenAt: num(r.last_seen_at),
+    createdAt: r.created_at as number,
+    signedInUserId: str(r.signed_in_user_id),
+    signedInAt: num(r.signed_in_at),
+    appVersion: str(r.app_version),
+    protocolVersion: num(r.protocol_version),
+    outbox: num(r.outbox),
+    connected: r.connected === 1,
+    connectedAt: num(r.connected_at),
+    disconnectedAt: num(r.disconnected_at),
+  };
+}
+
+export function exceptionFromRow(r: Row): BoardException {
+  return {
+    id: r.id as number,
+    kind: r.kind as BoardException['kind'],
+    taskId: r.task_id as string,
+    departmentId: str(r.department_id),
+    userId: str(r.user_id),
+    userName: str(r.user_name),
+    holderId: str(r.holder_id),
+    holderName: str(r.holder_name),
+    terminalId: str(r.terminal_id),
+    operation: str(r.operation),
+    errorCode: str(r.error_code),
+    reason: str(r.reason),
+    waitedMs: num(r.waited_ms),
+    createdAt: r.created_at as number,
+    acknowledgedAt: num(r.acknowledged_at),
+    acknowledgedBy: str(r.acknowledged_by),
+    resolution: str(r.resolution),
+  };
+}
+
+export function notificationFromRow(r: Row): BoardNotification {
+  return {
+    id: r.id as number,
+    event: r.event as string,
+    taskId: str(r.task_id),
+    byUserId: str(r.by_user_id),
+    createdAt: r.created_at as number,
+    readAt: num(r.read_at),
+    details: json<Record<string, unknown>>(r.details, {}),
+  };
+}
+
+export function auditFromRow(r: Row): AuditRecord {
+  return {
+    id: r.id as number,
+    at: r.at as number,
+    action: r.action as string,
+    outcome: r.outcome as string,
+    actorId: str(r.actor_id),
+    terminalId: str(r.terminal_id),
+    via: r.via as AuditEntry['via'],
+    taskId: str(r.task_id),
+    departmentId: str(r.department_id),
+    details: json<Record<string, unknown>>(r.details, {}),
+  };
+}

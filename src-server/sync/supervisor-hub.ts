@@ -1,0 +1,430 @@
+/**
+ * The supervisor subscription (docs/PROTOCOL.md, "Supervisor subscription"; SUP-1): a live view of
+ * the floor for supervisors' pages, over WebSocket at /supervise. A page authenticates with its
+ * session (the HttpOnly cookie a browser sends with the upgrade, or a token in the hello), must
+ * belong to a supervisor or an administrator, and receives only its scope: the supervisor's
+ * departments (an administrator: all). Snapshot first, then change pages by cursor, one in flight
+ * until acknowledged, pushed live after each commit and coalesced.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { Clock } from '../../src-shared/clock.js';
+import { DomainError, toErrorData, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
+import { hasRole } from '../../src-shared/domain/types.js';
+import { describeIssue } from '../../src-shared/protocol/terminal.js';
+import {
+  MIN_SUPERVISOR_PROTOCOL_VERSION,
+  SUPERVISOR_CLOSE_CODES,
+  SUPERVISOR_MAX_FRAME_BYTES,
+  SUPERVISOR_PAGE_SIZE,
+  SUPERVISOR_PROTOCOL_VERSION,
+  emptySupervisorChanges,
+  supervisorClientFrameSchema,
+  supervisorHelloSchema,
+  type SupervisorChanges,
+  type SupervisorServerFrame,
+} from '../../src-shared/protocol/supervisor.js';
+import type { Principal } from '../auth.js';
+import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { route } from '../store/sqlite/rows.js';
+import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPosition } from '../store/types.js';
+
+export interface SupervisorHubOptions {
+  heartbeatMs: number;
+  pushIntervalMs: number;
+  pageSize: number;
+  handshakeTimeoutMs: number;
+  /** How often a connection's session, roles and departments are checked again. */
+  revalidateMs: number;
+  maxBufferedBytes: number;
+}
+
+const DEFAULTS: SupervisorHubOptions = {
+  heartbeatMs: 10_000,
+  pushIntervalMs: 50,
+  pageSize: SUPERVISOR_PAGE_SIZE,
+  handshakeTimeoutMs: 10_000,
+  revalidateMs: 15_000,
+  maxBufferedBytes: 32 * 1024 * 1024,
+};
+
+/** Resolve a bearer or session token to its user, or throw (unauthenticated, user_inactive). */
+export type TokenAuthenticator = (token: string) => Promise<Principal>;
+
+interface Conn {
+  ws: WebSocket;
+  remote: string;
+  /** The session cookie sent with the upgrade, if any. */
+  cookieToken: string | null;
+  principal: Principal | null;
+  scope: SupervisorScope | null;
+  /** Routing keys whose changes this page reads (null: all, for admins). */
+  keys: Set<string> | null;
+  sentCursor: number;
+  awaitingAck: boolean;
+  pumping: boolean;
+  dirty: boolean;
+  owesCaughtUp: boolean;
+  snapshot: { pos: SupervisorSnapshotPosition | null; head: number; first: boolean } | null;
+  alive: boolean;
+  closed: boolean;
+  timers: NodeJS.Timeout[];
+}
+
+/** The scope a principal may see (SUP-1): admins every department, supervisors their own. */
+export function scopeOf(p: Principal): SupervisorScope | null {
+  if (!p.user.active) return null;
+  if (hasRole(p.user, 'admin')) return { userId: p.user.id, all: true, departmentIds: [] };
+  if (hasRole(p.user, 'supervisor')) return { userId: p.user.id, all: false, departmentIds: [...p.user.departmentIds].sort() };
+  return null;
+}
+
+function scopeKeys(scope: SupervisorScope): Set<string> | null {
+  if (scope.all) return null;
+  return new Set(['', route.allSupervisors, route.user(scope.userId), ...scope.departmentIds, ...scope.departmentIds.map(route.supervisors)]);
+}
+
+const sameScope = (a: SupervisorScope, b: SupervisorScope) =>
+  a.all === b.all && a.userId === b.userId && a.departmentIds.join(',') === b.departmentIds.join(',');
+
+export class SupervisorHub {
+  private wss: WebSocketServer | null = null;
+  private readonly conns = new Set<Conn>();
+  private readonly options: SupervisorHubOptions;
+  private timers: NodeJS.Timeout[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly store: ServerStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly authenticate: TokenAuthenticator,
+    options: Partial<SupervisorHubOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  start(): void {
+    void this.store.headSeq().then((h) => (this.head = Math.max(this.head, h)));
+    if (this.options.heartbeatMs > 0) this.timers.push(setInterval(() => this.beat(), this.options.heartbeatMs));
+    if (this.options.pushIntervalMs > 0) this.timers.push(setInterval(() => void this.tick(), this.options.pushIntervalMs));
+    if (this.options.revalidateMs > 0) this.timers.push(setInterval(() => void this.revalidateAll(), this.options.revalidateMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Supervisor pages connected now. */
+  get size(): number {
+    return this.conns.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A page of another site must not ride on the supervisor's cookie (cross-site WebSocket hijacking).
+    if (isCrossOrigin(req)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThe supervisor subscription only serves pages of this server.\n');
+      return;
+    }
+    this.wss ??= new WebSocketServer({ noServer: true, maxPayload: SUPERVISOR_MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+  }
+
+  /** Called after each durable commit with the routing keys it wrote. */
+  notifyChanged(keys: ReadonlySet<string>, headSeq: number): void {
+    this.head = Math.max(this.head, headSeq);
+    for (const c of this.conns) if (!c.keys || [...keys].some((k) => c.keys!.has(k))) c.dirty = true;
+  }
+
+  /** A session was signed out or revoked: its pages go back to sign-in at once. */
+  revokeToken(tokenId: string, why: string): void {
+    for (const c of this.conns) {
+      if (c.principal?.token.id === tokenId) this.fail(c, 'unauthenticated', { problem: why }, SUPERVISOR_CLOSE_CODES.unauthorized);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const c of this.conns) c.ws.close(SUPERVISOR_CLOSE_CODES.shuttingDown, 'server shutting down');
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const conn: Conn = {
+      ws,
+      remote: req.socket.remoteAddress ?? '?',
+      cookieToken: cookieValue(req.headers.cookie, SESSION_COOKIE),
+      principal: null,
+      scope: null,
+      keys: null,
+      sentCursor: 0,
+      awaitingAck: false,
+      pumping: false,
+      dirty: false,
+      owesCaughtUp: true,
+      snapshot: null,
+      alive: true,
+      closed: false,
+      timers: [],
+    };
+    this.conns.add(conn);
+    this.metrics.supervisorConnections.set(this.conns.size);
+    if (this.options.handshakeTimeoutMs > 0) {
+      conn.timers.push(
+        setTimeout(() => {
+          if (!conn.principal) this.fail(conn, 'unauthenticated', { problem: 'no hello within the handshake time' }, SUPERVISOR_CLOSE_CODES.badHandshake);
+        }, this.options.handshakeTimeoutMs),
+      );
+    }
+    ws.on('message', (data, isBinary) => this.onMessage(conn, isBinary ? null : String(data)));
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('close', () => {
+      conn.closed = true;
+      for (const t of conn.timers) clearTimeout(t);
+      this.conns.delete(conn);
+      this.metrics.supervisorConnections.set(this.conns.size);
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'supervisor websocket error'));
+  }
+
+  private send(conn: Conn, frame: SupervisorServerFrame): void {
+    this.sendText(conn, JSON.stringify(frame));
+  }
+
+  private sendText(conn: Conn, text: string): void {
+    if (conn.closed || conn.ws.readyState !== WebSocket.OPEN) return;
+    conn.ws.send(text);
+    if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.log.warn({ user: conn.principal?.user.id, buffered: conn.ws.bufferedAmount }, 'supervisor page reads too slowly; disconnecting');
+      conn.ws.close(SUPERVISOR_CLOSE_CODES.slowConsumer, 'reading too slowly; reconnect and resume from your cursor');
+      conn.closed = true;
+    }
+  }
+
+  private sendError(conn: Conn, code: ErrorCode, details: ErrorDetails, fatal = false): void {
+    this.send(conn, { type: 'error', error: toErrorData(code, details), fatal });
+  }
+
+  private fail(conn: Conn, code: ErrorCode, details: ErrorDetails, closeCode: number): void {
+    if (conn.closed) return;
+    this.sendError(conn, code, details, true);
+    conn.ws.close(closeCode, String(details.problem ?? toErrorData(code, details).message).slice(0, 120));
+    conn.closed = true;
+  }
+
+  private onMessage(conn: Conn, text: string | null): void {
+    if (conn.closed) return;
+    if (text === null) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; frames are JSON text' });
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
+    }
+    const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+    if (type === 'hello') {
+      if (conn.principal) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
+      void this.onHello(conn, value as Record<string, unknown>).catch((err) => {
+        this.log.error({ err }, 'supervisor handshake failed');
+        this.fail(conn, 'internal_error', {}, 1011);
+      });
+      return;
+    }
+    if (!conn.principal) return this.fail(conn, 'unauthenticated', { field: 'type', problem: 'the first frame must be a hello' }, SUPERVISOR_CLOSE_CODES.badHandshake);
+    const parsed = supervisorClientFrameSchema.safeParse(value);
+    if (!parsed.success) return this.sendError(conn, 'invalid_input', describeIssue(parsed.error));
+    const frame = parsed.data;
+    if (frame.type === 'ack') {
+      if (frame.cursor > conn.sentCursor) {
+        return this.sendError(conn, 'invalid_input', { field: 'cursor', problem: `acknowledges ${frame.cursor}, beyond the ${conn.sentCursor} sent` });
+      }
+      conn.awaitingAck = false;
+      void this.pump(conn);
+    } else if (frame.type === 'ping') {
+      this.send(conn, { type: 'pong', t: frame.t, serverTime: this.clock.now() });
+    }
+  }
+
+  private async onHello(conn: Conn, raw: Record<string, unknown>): Promise<void> {
+    const version = raw.protocolVersion;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version)) {
+      return this.fail(conn, 'invalid_input', { field: 'protocolVersion', problem: 'must be a whole number' }, SUPERVISOR_CLOSE_CODES.badHandshake);
+    }
+    if (version < MIN_SUPERVISOR_PROTOCOL_VERSION || version > SUPERVISOR_PROTOCOL_VERSION) {
+      const tooOld = version < MIN_SUPERVISOR_PROTOCOL_VERSION;
+      this.send(conn, {
+        type: 'incompatible',
+        reason: tooOld ? 'client_too_old' : 'server_too_old',
+        minProtocolVersion: MIN_SUPERVISOR_PROTOCOL_VERSION,
+        maxProtocolVersion: SUPERVISOR_PROTOCOL_VERSION,
+        message: tooOld ? 'This page is older than the server: reload it.' : 'This page is newer than the server: update the server.',
+      });
+      conn.ws.close(SUPERVISOR_CLOSE_CODES.incompatible, tooOld ? 'page too old' : 'server too old');
+      conn.closed = true;
+      return;
+    }
+    const parsed = supervisorHelloSchema.safeParse(raw);
+    if (!parsed.success) return this.fail(conn, 'invalid_input', describeIssue(parsed.error), SUPERVISOR_CLOSE_CODES.badHandshake);
+    const hello = parsed.data;
+    const token = hello.token ?? conn.cookieToken;
+    if (!token) return this.fail(conn, 'unauthenticated', { problem: 'not signed in' }, SUPERVISOR_CLOSE_CODES.unauthorized);
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(token);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return this.fail(conn, err.code, err.details, SUPERVISOR_CLOSE_CODES.unauthorized);
+    }
+    const scope = scopeOf(principal);
+    if (!scope) return this.fail(conn, 'supervisor_only', { userId: principal.user.id }, SUPERVISOR_CLOSE_CODES.forbidden);
+    if (conn.closed) return;
+    conn.principal = principal;
+    conn.scope = scope;
+    conn.keys = scopeKeys(scope);
+    const expiresAt = principal.token.expiresAt;
+    if (expiresAt !== null) {
+      conn.timers.push(
+        setTimeout(
+          () => this.fail(conn, 'unauthenticated', { problem: 'the session expired' }, SUPERVISOR_CLOSE_CODES.unauthorized),
+          Math.min(2 ** 31 - 1, Math.max(0, expiresAt - this.clock.now())),
+        ),
+      );
+    }
+    const head = await this.store.headSeq();
+    this.head = Math.max(this.head, head);
+    const pruned = await this.store.prunedThroughSeq();
+    const needSnapshot = hello.cursor === null || hello.cursor < pruned || hello.cursor > head;
+    this.send(conn, {
+      type: 'welcome',
+      protocolVersion: SUPERVISOR_PROTOCOL_VERSION,
+      serverTime: this.clock.now(),
+      user: { id: principal.user.id, displayName: principal.user.displayName, roles: principal.user.roles },
+      scope: { all: scope.all, departmentIds: [...scope.departmentIds] },
+      sessionExpiresAt: expiresAt,
+      sync: needSnapshot ? 'snapshot' : 'delta',
+    });
+    this.log.info({ user: principal.user.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'supervisor page connected');
+    if (needSnapshot) conn.snapshot = { pos: null, head, first: true };
+    else conn.sentCursor = hello.cursor!;
+    conn.dirty = true;
+    await this.pump(conn);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async tick(): Promise<void> {
+    // Writes outside the committer (heartbeats, acknowledgements, administration) move the head too.
+    const head = await this.store.headSeq().catch(() => this.head);
+    if (head > this.head) {
+      this.head = head;
+      for (const c of this.conns) c.dirty = true;
+    }
+    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+  }
+
+  private async pump(conn: Conn): Promise<void> {
+    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.scope) return;
+    conn.pumping = true;
+    try {
+      const now = this.clock.now();
+      if (conn.snapshot) {
+        const snap = conn.snapshot;
+        const page = await this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now);
+        const last = page.next === null;
+        const { next: _next, ...data } = page;
+        this.send(conn, { type: 'changes', mode: 'snapshot', reset: snap.first, cursor: last ? snap.head : null, more: !last, ...data });
+        snap.first = false;
+        snap.pos = page.next;
+        if (last) {
+          conn.snapshot = null;
+          conn.sentCursor = snap.head;
+          conn.dirty = true;
+        }
+        conn.awaitingAck = true;
+        return;
+      }
+      if (!conn.dirty) return;
+      const { page, text } = await this.deltaPage(conn.scope, conn.sentCursor, now);
+      if (page.lastSeq === conn.sentCursor) {
+        conn.dirty = false;
+        if (conn.owesCaughtUp) {
+          conn.owesCaughtUp = false;
+          this.send(conn, emptySupervisorChanges('delta', conn.sentCursor));
+          conn.awaitingAck = true;
+        }
+        return;
+      }
+      this.sendText(conn, text);
+      conn.sentCursor = page.lastSeq;
+      conn.awaitingAck = true;
+      conn.owesCaughtUp = page.more;
+      if (!page.more && page.lastSeq >= this.head) conn.dirty = false;
+    } catch (err) {
+      this.log.error({ err, user: conn.principal?.user.id }, 'sending supervisor changes failed');
+    } finally {
+      conn.pumping = false;
+    }
+  }
+
+  /** One page read and encoded per scope and cursor per turn, shared by every page of that scope. */
+  private readonly pageCache = new Map<string, Promise<{ page: SupervisorChangesPage; text: string }>>();
+
+  private deltaPage(scope: SupervisorScope, cursor: number, now: number): Promise<{ page: SupervisorChangesPage; text: string }> {
+    const key = `${scope.all ? '*' : scope.departmentIds.join(',')}|${scope.userId}|${cursor}`;
+    let cached = this.pageCache.get(key);
+    if (!cached) {
+      if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
+      cached = this.store.supervisorChangesPage(scope, cursor, this.options.pageSize, now).then((page) => {
+        const { lastSeq, more, ...data } = page;
+        const frame: SupervisorChanges = { type: 'changes', mode: 'delta', reset: false, cursor: lastSeq, more, ...data };
+        return { page, text: JSON.stringify(frame) };
+      });
+      this.pageCache.set(key, cached);
+    }
+    return cached;
+  }
+
+  private beat(): void {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      if (c.ws.readyState === WebSocket.OPEN) c.ws.ping();
+    }
+  }
+
+  /** Sessions revoked elsewhere, deactivated users, changed roles or departments take effect. */
+  private async revalidateAll(): Promise<void> {
+    for (const c of [...this.conns]) {
+      if (!c.principal || c.closed) continue;
+      try {
+        const p = await this.recheck(c);
+        const scope = scopeOf(p);
+        if (!scope) this.fail(c, 'supervisor_only', { userId: p.user.id }, SUPERVISOR_CLOSE_CODES.forbidden);
+        else if (!sameScope(scope, c.scope!)) this.fail(c, 'permission_denied', { problem: 'your departments changed; reloading the view' }, SUPERVISOR_CLOSE_CODES.rescoped);
+      } catch (err) {
+        if (err instanceof DomainError) this.fail(c, err.code, err.details, SUPERVISOR_CLOSE_CODES.unauthorized);
+        else this.log.warn({ err }, 'revalidating a supervisor page failed');
+      }
+    }
+  }
+
+  /** The connection's session as the store has it now (by its record: the plain token is not kept). */
+  private async recheck(c: Conn): Promise<Principal> {
+    const record = c.principal!.token;
+    const now = this.clock.now();
+    if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the session expired' });
+    const user = await this.store.getUser(record.userId);
+    if (!user) throw new DomainError('unauthenticated', { problem: 'the session belongs to no user' });
+    if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
+    const tokens = await this.store.listApiTokens(user.id);
+    const current = tokens.find((t) => t.id === record.id);
+    if (!current || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked' });
+    return { user, token: current };
+  }
+}
