@@ -2,7 +2,9 @@
  * electron-vite build of the desktop app: the main process (out/main/index.js, ESM; native and
  * Node packages stay external and load from node_modules at run time), the sandboxed preload
  * (out/preload/index.cjs: sandboxed preloads must be CommonJS, and everything they import is
- * bundled in), and the React renderer (out/renderer, also served by the browser-hosted terminal).
+ * bundled in), and the React renderer (out/renderer): the kiosk screen (index.html, also served by
+ * the browser-hosted terminal) and the supervisors' overview (supervisor.html, served by the sync
+ * server at /supervisor/).
  * Building needs only node_modules/electron/package.json (for the target versions), not the
  * Electron binary.
  */
@@ -43,7 +45,8 @@ export default defineConfig({
       sourcemap: true,
       minify: true,
       rolldownOptions: {
-        input: { index: resolve(root, 'src-renderer/index.html') },
+        // The kiosk screen, and the supervisors' overview the sync server serves at /supervisor/.
+        input: { index: resolve(root, 'src-renderer/index.html'), supervisor: resolve(root, 'src-renderer/supervisor.html') },
       },
     },
   },

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { TcpProxy } from '../test/support/tcp-proxy.js';
 import { PLANT, seedPlant, type KioskId } from './support/plant.js';
 import { startServer, startTerminalHost, type RunningProcess } from './support/processes.js';
+import { signInSupervisor } from './support/supervisor.js';
 
 export { expect };
 
@@ -32,14 +33,25 @@ export interface TerminalRequest {
   locale?: 'en' | 'zh';
 }
 
+export type SupervisorId = keyof typeof PLANT.supervisors | 'ada';
+
+export interface SupervisorRequest {
+  as: SupervisorId;
+  viewport?: { width: number; height: number };
+  /** Open this query string of the overview (a shared view). */
+  search?: string;
+}
+
 interface Fixtures {
   workDir: string;
   server: RunningProcess;
   startTerminal(request: TerminalRequest): Promise<TerminalHandle>;
+  /** A browser page on the server's /supervisor/, signed in (own cookies). */
+  openSupervisor(request: SupervisorRequest): Promise<Page>;
 }
 
-async function openScreen(browser: Browser, url: string): Promise<Page> {
-  const context = await browser.newContext();
+async function openScreen(browser: Browser, url: string, viewport?: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext(viewport ? { viewport } : {});
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -103,5 +115,16 @@ export const test = base.extend<Fixtures>({
         await testInfo.attach(`${t.process.name}.log`, { body: t.process.output(), contentType: 'text/plain' });
       }
     }
+  },
+
+  openSupervisor: async ({ server, browser }, use) => {
+    const pages: Page[] = [];
+    await use(async (request) => {
+      const page = await openScreen(browser, `${server.url}/supervisor/${request.search ?? ''}`, request.viewport);
+      pages.push(page);
+      await signInSupervisor(page, request.as);
+      return page;
+    });
+    for (const p of pages) await p.context().close();
   },
 });

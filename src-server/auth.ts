@@ -69,8 +69,8 @@ export async function authenticateToken(ctx: Pick<AppContext, 'store' | 'clock'>
   const record = await ctx.store.findApiToken(tokenHash(token));
   if (!record) throw new DomainError('unauthenticated', { problem: 'the token is unknown' });
   const now = ctx.clock.now();
-  if (record.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the token was revoked' });
-  if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the token expired' });
+  if (record.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the token was revoked', reason: 'revoked' });
+  if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the token expired', reason: 'expired' });
   const user = await ctx.store.getUser(record.userId);
   if (!user) throw new DomainError('unauthenticated', { problem: 'the token belongs to no user' });
   if (!user.active) throw new DomainError('user_inactive', { userId: user.id });

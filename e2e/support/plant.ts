@@ -1,7 +1,8 @@
 /**
  * The plant the browser tests run against, written straight into a fresh server database before
  * the server process starts: departments Cutting and Quality, operators with badges (one with a
- * PIN), two kiosks of Cutting with known tokens, and a page and a half of claimable tasks.
+ * PIN), a supervisor of each department and an administrator (passwords), two kiosks of Cutting
+ * with known tokens, and a page and a half of claimable tasks.
  */
 import path from 'node:path';
 import { badgeHash, hashSecret, tokenHash } from '../../src-shared/crypto/hash.js';
@@ -17,7 +18,15 @@ export const PLANT = {
     ann: { id: 'ann', name: 'Ann Lee', badge: 'B1001' },
     bob: { id: 'bob', name: 'Bob Chen', badge: 'B1002', pin: '4321' },
     fang: { id: 'fang', name: '王芳', badge: 'B1003' },
+    /** Quality only: not eligible for Cutting's tasks. */
+    jonas: { id: 'jonas', name: 'Jonas Rossi', badge: 'B1004' },
   },
+  /** The supervisors' overview: a supervisor of each department and an administrator. */
+  supervisors: {
+    sue: { id: 'sue', name: 'Sue Park', password: 'sue-supervises-cutting', badge: 'S2001', pin: '2468', departments: ['cut'] },
+    quinn: { id: 'quinn', name: 'Quinn Moss', password: 'quinn-supervises-qa', badge: 'S2002', pin: '1357', departments: ['qa'] },
+  },
+  admin: { id: 'ada', name: 'Ada Admin', password: 'ada-administers-all' },
 } as const;
 
 export type KioskId = keyof typeof PLANT.terminals;
@@ -35,6 +44,23 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
     await store.createUser(newUser(ann.id, { displayName: ann.name, badgeHash: badgeHash(salt, ann.badge) }), now);
     await store.createUser(newUser(bob.id, { displayName: bob.name, badgeHash: badgeHash(salt, bob.badge), pinHash: hashSecret(bob.pin) }), now);
     await store.createUser(newUser(fang.id, { displayName: fang.name, badgeHash: badgeHash(salt, fang.badge) }), now);
+    const { jonas } = PLANT.operators;
+    await store.createUser(newUser(jonas.id, { displayName: jonas.name, departmentIds: ['qa'], badgeHash: badgeHash(salt, jonas.badge) }), now);
+    for (const s of Object.values(PLANT.supervisors)) {
+      await store.createUser(
+        newUser(s.id, {
+          displayName: s.name,
+          roles: ['supervisor'],
+          departmentIds: [...s.departments],
+          badgeHash: badgeHash(salt, s.badge),
+          pinHash: hashSecret(s.pin),
+          passwordHash: hashSecret(s.password),
+        }),
+        now,
+      );
+    }
+    const { admin } = PLANT;
+    await store.createUser(newUser(admin.id, { displayName: admin.name, roles: ['admin'], departmentIds: [], passwordHash: hashSecret(admin.password) }), now);
     for (const t of Object.values(PLANT.terminals)) {
       await store.createTerminal({ id: t.id, name: t.name, departments: ['cut'], tokenHash: tokenHash(t.token) }, now);
     }

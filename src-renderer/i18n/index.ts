@@ -7,7 +7,8 @@ import { messagesEn, messagesZh, type Locale } from '../../src-shared/domain/i18
 import type { DomainError } from '../../src-shared/domain/errors.js';
 import { uiEn, uiZh } from './ui.js';
 
-export function createI18n(locale: Locale): i18n {
+/** i18next with the shared domain catalog, the screens' strings and `extra` (a screen's own). */
+export function createI18n(locale: Locale, extra: Record<Locale, Record<string, string>> = { en: {}, zh: {} }): i18n {
   const instance = i18next.createInstance();
   void instance.init({
     lng: locale,
@@ -19,8 +20,8 @@ export function createI18n(locale: Locale): i18n {
     interpolation: { escapeValue: false },
     missingInterpolationHandler: () => '?',
     resources: {
-      en: { translation: { ...messagesEn, ...uiEn } },
-      zh: { translation: { ...messagesZh, ...uiZh } },
+      en: { translation: { ...messagesEn, ...uiEn, ...extra.en } },
+      zh: { translation: { ...messagesZh, ...uiZh, ...extra.zh } },
     },
   });
   return instance;

@@ -137,10 +137,11 @@ export class SupervisorHub {
     for (const c of this.conns) if (!c.keys || [...keys].some((k) => c.keys!.has(k))) c.dirty = true;
   }
 
-  /** A session was signed out or revoked: its pages go back to sign-in at once. */
-  revokeToken(tokenId: string, why: string): void {
+  /** A session was signed out or revoked: its pages go back to sign-in at once, told which. */
+  revokeToken(tokenId: string, reason: 'signed_out' | 'revoked'): void {
+    const problem = reason === 'signed_out' ? 'the session was signed out' : 'the session was revoked';
     for (const c of this.conns) {
-      if (c.principal?.token.id === tokenId) this.fail(c, 'unauthenticated', { problem: why }, SUPERVISOR_CLOSE_CODES.unauthorized);
+      if (c.principal?.token.id === tokenId) this.fail(c, 'unauthenticated', { problem, reason }, SUPERVISOR_CLOSE_CODES.unauthorized);
     }
   }
 
@@ -288,7 +289,7 @@ export class SupervisorHub {
     if (expiresAt !== null) {
       conn.timers.push(
         setTimeout(
-          () => this.fail(conn, 'unauthenticated', { problem: 'the session expired' }, SUPERVISOR_CLOSE_CODES.unauthorized),
+          () => this.fail(conn, 'unauthenticated', { problem: 'the session expired', reason: 'expired' }, SUPERVISOR_CLOSE_CODES.unauthorized),
           Math.min(2 ** 31 - 1, Math.max(0, expiresAt - this.clock.now())),
         ),
       );
@@ -418,13 +419,13 @@ export class SupervisorHub {
   private async recheck(c: Conn): Promise<Principal> {
     const record = c.principal!.token;
     const now = this.clock.now();
-    if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the session expired' });
+    if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the session expired', reason: 'expired' });
     const user = await this.store.getUser(record.userId);
     if (!user) throw new DomainError('unauthenticated', { problem: 'the session belongs to no user' });
     if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
     const tokens = await this.store.listApiTokens(user.id);
     const current = tokens.find((t) => t.id === record.id);
-    if (!current || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked' });
+    if (!current || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked', reason: 'revoked' });
     return { user, token: current };
   }
 }

@@ -7,7 +7,7 @@ import { MINUTE_MS } from '../../../src-shared/domain/config.js';
 import { isAdmin, issueToken, signIn, type SignInRequest } from '../../auth.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { emptyBody, limitQuery, notificationsReadBody, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
+import { emptyBody, limitQuery, noQuery, notificationsReadBody, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
 import type { Scope } from '../scope.js';
 import { publicUser, tokenView } from '../views.js';
 import { SESSION_COOKIE } from '../../session.js';
@@ -47,8 +47,23 @@ async function signOut(s: Scope): Promise<Reply> {
     throw new DomainError('invalid_input', { field: 'Authorization', problem: 'is an API token; revoke it with DELETE /api/tokens/:id instead' });
   }
   await s.ctx.store.revokeApiToken(token.id, s.ctx.clock.now());
-  s.ctx.supervisors.revokeToken(token.id, 'signed out');
+  s.ctx.supervisors.revokeToken(token.id, 'signed_out');
   return s.viaCookie ? { status: 200, body: { ok: true }, headers: { 'set-cookie': sessionCookie(s, '', 0) } } : ok({ ok: true });
+}
+
+/**
+ * AUTH-8: is this page signed in? Always 200 (a page asks before it has a session): `signedIn`
+ * false with the reason, or the user and when the session ends.
+ */
+async function session(s: Scope): Promise<Reply> {
+  s.queryAs(noQuery);
+  try {
+    const { user, token } = await s.auth();
+    return ok({ signedIn: true, user: publicUser(user), expiresAt: token.expiresAt });
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return ok({ signedIn: false, reason: err.code === 'user_inactive' ? 'inactive' : typeof err.details.reason === 'string' ? err.details.reason : 'none' });
+  }
 }
 
 async function me(s: Scope): Promise<Reply> {
@@ -108,7 +123,7 @@ async function revokeToken(s: Scope): Promise<Reply> {
   if (!token) throw new DomainError('not_found', { tokenId: id });
   const now = s.ctx.clock.now();
   await s.ctx.store.revokeApiToken(id, now);
-  s.ctx.supervisors.revokeToken(id, 'the session was revoked');
+  s.ctx.supervisors.revokeToken(id, 'revoked');
   await s.ctx.store.audit(
     { action: 'token_revoke', outcome: 'applied', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { tokenId: id, userId: token.userId } },
     now,
@@ -120,6 +135,7 @@ export function accountRoutes(router: Router): void {
   router.post('/api/auth/sign-in', signInRoute);
   router.post('/api/auth/sign-out', signOut);
   router.get('/api/me', me);
+  router.get('/api/auth/session', session);
   router.get('/api/notifications', notifications);
   router.post('/api/notifications/read', readNotifications);
   router.get('/api/tokens', listTokens);

@@ -613,6 +613,9 @@ export class SqliteServerStore implements ServerStore {
       throw error;
     } finally {
       this.unitTasks.clear();
+      // Writes outside the engine (handshakes, heartbeats, disconnects) log their own changes: what
+      // the group's last unit logged must not make them skip theirs.
+      this.unitLogged.clear();
     }
     const changedDepartments = this.changed;
     this.changed = new Set();

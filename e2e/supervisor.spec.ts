@@ -1,0 +1,237 @@
+/**
+ * The supervisors' overview in Chromium against a real server process and browser-hosted
+ * terminals: sign-in and sign-out, the live board, the exceptions feed fed by a terminal's offline
+ * conflict, assigning to an operator at a terminal, reassigning, auto-assign previews, CSV import
+ * with a bad row, and the audit trail with its export.
+ */
+import type { Page } from '@playwright/test';
+import { expect, pageProblems, test } from './fixtures.js';
+import { PLANT } from './support/plant.js';
+import { signIn } from './support/screen.js';
+import { api, apiToken } from './support/supervisor.js';
+
+const { ann, bob } = PLANT.operators;
+
+/** No errors in the page's console but the network refusals a test provoked on purpose. */
+function quiet(page: Page): string[] {
+  return pageProblems(page).filter((p) => !/Failed to load resource|WebSocket/.test(p));
+}
+
+test('SUP-1 AUTH-8 a supervisor signs in at /supervisor and sees the floor; an operator is refused; signing out comes back to sign-in', async ({ server, browser, openSupervisor }) => {
+  // An operator's credentials are refused with a message saying who the overview is for.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await expect(page).toHaveURL(/\/supervisor\/$/);
+  await page.getByTestId('sv-signin-method-badge').click();
+  await page.getByTestId('sv-signin-badge').fill(ann.badge);
+  await page.getByTestId('sv-signin-pin').fill('0000');
+  await page.getByTestId('sv-signin-submit').click();
+  await expect(page.getByTestId('sv-signin-error')).toBeVisible();
+  await page.getByTestId('sv-signin-method-password').click();
+  await page.getByTestId('sv-signin-user').fill('ann');
+  await page.getByTestId('sv-signin-password').fill('whatever-password');
+  await page.getByTestId('sv-signin-submit').click();
+  await expect(page.getByTestId('sv-signin-error')).toHaveAttribute('data-code', 'sign_in_failed');
+  // The supervisor signs in with badge and PIN.
+  const sue = PLANT.supervisors.sue;
+  await page.getByTestId('sv-signin-method-badge').click();
+  await page.getByTestId('sv-signin-badge').fill(sue.badge);
+  await page.getByTestId('sv-signin-pin').fill(sue.pin);
+  await page.getByTestId('sv-signin-submit').click();
+  await expect(page.getByTestId('sv-live')).toHaveAttribute('data-state', 'live');
+  await expect(page.getByTestId('sv-user')).toHaveText(sue.name);
+  await expect(page.getByTestId('sv-scope')).toHaveText('Cutting');
+  // Cutting's 8 free tasks; Quality's are not in her view.
+  await expect(page.getByTestId('sv-sum-cut-pending')).toHaveText('8');
+  await expect(page.getByTestId('sv-sum-row-qa')).toHaveCount(0);
+  // The session is in an HttpOnly cookie: the page's scripts cannot read it.
+  expect(await page.evaluate(() => document.cookie)).toBe('');
+  expect((await context.cookies()).find((c) => c.name === 'sf_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  await page.getByTestId('sv-sign-out').click();
+  await expect(page.getByTestId('sv-signin-ended')).toHaveAttribute('data-reason', 'signedOut');
+  await page.reload();
+  await expect(page.getByTestId('sv-signin')).toBeVisible();
+  await context.close();
+
+  // A session revoked by an administrator takes an open board back to sign-in, saying so.
+  const board = await openSupervisor({ as: 'sue' });
+  const admin = await apiToken(server.url, { userId: PLANT.admin.id, password: PLANT.admin.password });
+  const tokens = await api<{ items: Array<{ id: string; kind: string; revokedAt: number | null }> }>(server.url, admin, `/api/tokens?userId=${sue.id}`);
+  for (const t of tokens.body.items.filter((x) => x.kind === 'session' && x.revokedAt === null)) {
+    const r = await fetch(`${server.url}/api/tokens/${t.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+    expect(r.status).toBe(200);
+  }
+  await expect(board.getByTestId('sv-signin-ended')).toHaveAttribute('data-reason', 'revoked');
+  expect(quiet(board)).toEqual([]);
+});
+
+test('SUP-1 SUP-3 a claim made at a terminal shows on the board live, with the holder\u2019s presence and load', async ({ startTerminal, openSupervisor }) => {
+  const kiosk = await startTerminal({ id: 'k1' });
+  const board = await openSupervisor({ as: 'sue', search: '?view=tasks&sort=id&dir=asc' });
+  await expect(board.getByTestId('sv-row-t3')).toHaveAttribute('data-state', 'pending');
+  await signIn(kiosk.page, ann.badge);
+  await kiosk.page.getByTestId('claim-t3').click();
+  await expect(board.getByTestId('sv-row-t3')).toHaveAttribute('data-state', 'claimed');
+  await expect(board.getByTestId('sv-row-t3')).toContainText(ann.name);
+  await board.getByTestId('sv-nav-people').click();
+  await expect(board.getByTestId('sv-person-where-ann')).toContainText(PLANT.terminals.k1.name);
+  await expect(board.getByTestId('sv-person-ann')).toHaveAttribute('data-active-count', '1');
+  await board.getByTestId('sv-nav-terminals').click();
+  await expect(board.getByTestId('sv-terminal-k1')).toHaveAttribute('data-connected', 'true');
+  await expect(board.getByTestId('sv-terminal-k1')).toContainText(ann.name);
+  expect(quiet(board)).toEqual([]);
+});
+
+test('SUP-4 an offline conflict at a terminal appears in the exceptions feed naming both operators, the terminal and the offline wait; acknowledging clears it', async ({
+  startTerminal,
+  openSupervisor,
+}) => {
+  const a = await startTerminal({ id: 'k1', viaProxy: true });
+  const b = await startTerminal({ id: 'k2' });
+  const board = await openSupervisor({ as: 'sue' });
+  await signIn(a.page, ann.badge);
+  await signIn(b.page, bob.badge, bob.pin);
+  // The supervisor sees that the kiosk went offline with a claim queued.
+  a.proxy!.cut();
+  await expect(a.page.getByTestId('sync-status')).toHaveAttribute('data-status', 'offline');
+  await a.page.getByTestId('claim-t3').click();
+  await expect(a.page.getByTestId('pending-t3')).toBeVisible();
+  await a.page.waitForTimeout(1200);
+  await b.page.getByTestId('claim-t3').click();
+  await expect(b.page.getByTestId('confirmed-t3')).toBeVisible();
+  a.proxy!.restore();
+  await expect(a.page.getByTestId('conflict-dialog')).toBeVisible();
+
+  const item = board.locator('[data-testid^="sv-exception-"][data-kind="claim_conflict"]');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText(`${ann.name} tried to claim t3, but ${bob.name} holds it`);
+  await expect(item).toContainText(PLANT.terminals.k1.name);
+  await expect(item.locator('[data-testid^="sv-exception-waited-"]')).toHaveText(/^\d+ s$/);
+  await expect(board.getByTestId('sv-feed-count')).toHaveText('1');
+  await item.locator('[data-testid^="sv-exception-ack-"]').click();
+  await expect(board.getByTestId('sv-feed-count')).toHaveText('0');
+  expect(quiet(board)).toEqual([]);
+});
+
+test('ASG-7 ERR-3 RSG-1 the picker explains who cannot take a task; an assigned task arrives at the operator\u2019s terminal; a reassign moves it', async ({
+  startTerminal,
+  openSupervisor,
+}) => {
+  const kiosk = await startTerminal({ id: 'k1' });
+  await signIn(kiosk.page, ann.badge);
+  const board = await openSupervisor({ as: 'sue', search: '?view=tasks&task=t5' });
+  await expect(board.getByTestId('sv-detail-content')).toHaveText('Plasma-cut base plates');
+  await board.getByTestId('sv-detail-assign').click();
+  await expect(board.getByTestId('sv-candidate-ann')).toHaveAttribute('data-eligible', 'true');
+  // Supervisor Sue supervises only Cutting, so Jonas (Quality) is not offered by her picker; the
+  // admin's is checked below.
+  await expect(board.getByTestId('sv-candidate-jonas')).toHaveCount(0);
+  await board.getByTestId('sv-candidate-pick-ann').click();
+  await expect(board.getByTestId('sv-toast').first()).toContainText(`Task t5 assigned to ${ann.name}`);
+  await expect(board.getByTestId('sv-detail-holder')).toHaveText(ann.name);
+  // It arrives at Ann's kiosk.
+  await expect(kiosk.page.getByTestId('mine-t5')).toBeVisible();
+  // Reassign to Bob: it leaves Ann's kiosk.
+  await board.getByTestId('sv-detail-assign').click();
+  await expect(board.getByTestId('sv-assign')).toContainText('Reassign task');
+  await board.getByTestId('sv-candidate-pick-bob').click();
+  await expect(board.getByTestId('sv-detail-holder')).toHaveText(bob.name);
+  await expect(kiosk.page.getByTestId('mine-t5')).toHaveCount(0);
+  await expect(board.getByTestId('sv-detail-history')).toContainText('Reassign');
+
+  // An administrator's picker lists Quality's Jonas too, and says why not, about him.
+  const admin = await openSupervisor({ as: 'ada', search: '?view=tasks&task=t6' });
+  await admin.getByTestId('sv-detail-assign').click();
+  await expect(admin.getByTestId('sv-candidate-jonas')).toHaveAttribute('data-eligible', 'false');
+  await expect(admin.getByTestId('sv-candidate-why-jonas')).toHaveText('✕ Jonas Rossi is not in Cutting.');
+  await expect(admin.getByTestId('sv-candidate-pick-jonas')).toBeDisabled();
+  expect(quiet(board)).toEqual([]);
+});
+
+test('AUTO-6 auto-assign: preview shows who gets what, then applying does exactly that, for every strategy', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue' });
+  for (const strategy of ['round_robin', 'least_loaded', 'performance_weighted', 'hybrid'] as const) {
+    await board.getByTestId('sv-auto-assign').click();
+    await board.getByTestId(`sv-auto-strategy-${strategy}`).check();
+    await board.getByTestId('sv-auto-limit').fill('2');
+    await board.getByTestId('sv-auto-preview').click();
+    const plan = board.getByTestId('sv-auto-plan');
+    await expect(plan).toHaveAttribute('data-assigned', '2');
+    const previewed = await plan.locator('tbody tr').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-testid')}=${r.getAttribute('data-user')}`));
+    await board.getByTestId('sv-auto-apply').click();
+    await expect(board.getByTestId('sv-auto-same')).toBeVisible();
+    const applied = await board
+      .getByTestId('sv-auto-result')
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-testid')}=${r.getAttribute('data-user')}`));
+    expect(applied.map((x) => x.replace('sv-auto-result', 'sv-auto-plan'))).toEqual(previewed);
+    await board.getByTestId('sv-auto-close').click();
+  }
+  // Eight tasks were free; four strategies took two each.
+  await expect(board.getByTestId('sv-sum-cut-pending')).toHaveText('0');
+  await expect(board.getByTestId('sv-sum-cut-claimed')).toHaveText('8');
+});
+
+test('IMP-2 a CSV import with a bad row shows that row\u2019s error and imports nothing; a good file imports with its progress', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=import' });
+  const bad = ['taskId,workOrderNumber,step,workContent,departmentId,priority', 'n1,WO-2026-0200,cut,Cut flanges,cut,2', 'n2,WO-2026-0200,cut,,cut,high'].join('\n');
+  await board.getByTestId('sv-import-file').setInputFiles({ name: 'orders.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await expect(board.getByTestId('sv-import-error')).toHaveAttribute('data-code', 'import_rejected');
+  await expect(board.getByTestId('sv-import-row-3')).toHaveCount(2);
+  await expect(board.getByTestId('sv-import-rows')).toContainText('workContent');
+  await expect(board.getByTestId('sv-import-rows')).toContainText('priority');
+  const good = ['taskId,workOrderNumber,step,workContent,departmentId,priority', 'n1,WO-2026-0200,cut,Cut flanges,cut,2', 'n2,WO-2026-0200,cut,Drill flanges,cut,1'].join('\n');
+  await board.getByTestId('sv-import-file').setInputFiles({ name: 'orders.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await expect(board.getByTestId('sv-import-done')).toContainText('2 tasks created');
+  await expect(board.getByTestId('sv-import-progress')).toContainText('orders.csv uploaded');
+  // Live on the board at once.
+  await board.getByTestId('sv-nav-overview').click();
+  await expect(board.getByTestId('sv-sum-cut-pending')).toHaveText('10');
+});
+
+test('SUP-6 the audit trail filters by task and outcome and exports the same rows as CSV', async ({ startTerminal, openSupervisor }) => {
+  const kiosk = await startTerminal({ id: 'k1' });
+  await signIn(kiosk.page, ann.badge);
+  await kiosk.page.getByTestId('claim-t1').click();
+  await expect(kiosk.page.getByTestId('confirmed-t1')).toBeVisible();
+  await kiosk.page.getByTestId('start-t1').click();
+  await expect(kiosk.page.getByTestId('mine-t1')).toHaveAttribute('data-status', 'in_progress');
+  const board = await openSupervisor({ as: 'sue', search: '?view=audit' });
+  await board.getByTestId('sv-audit-taskId').fill('t1');
+  await board.getByTestId('sv-audit-search').click();
+  await expect(board.getByTestId('sv-audit-total')).toHaveAttribute('data-total', '2');
+  await expect(board.locator('[data-testid^="sv-audit-row-"]').first()).toHaveAttribute('data-action', 'start');
+  await board.getByTestId('sv-audit-action').selectOption('claim');
+  await board.getByTestId('sv-audit-search').click();
+  await expect(board.getByTestId('sv-audit-total')).toHaveAttribute('data-total', '1');
+  const download = board.waitForEvent('download');
+  await board.getByTestId('sv-audit-csv').click();
+  const file = await (await download).path();
+  const csv = (await import('node:fs')).readFileSync(file, 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('id,at,action,outcome,actorId,via,terminalId,taskId,departmentId,details');
+  expect(csv).toHaveLength(2);
+  expect(csv[1]).toContain(',claim,applied,ann,terminal,k1,t1,cut,');
+});
+
+test('SUP-5 a rejection at a terminal notifies the supervisor at once, with the reason; it can be marked read', async ({ startTerminal, openSupervisor }) => {
+  const kiosk = await startTerminal({ id: 'k1' });
+  const board = await openSupervisor({ as: 'sue' });
+  await signIn(kiosk.page, ann.badge);
+  await kiosk.page.getByTestId('claim-t2').click();
+  await expect(kiosk.page.getByTestId('confirmed-t2')).toBeVisible();
+  await kiosk.page.getByTestId('reject-t2').click();
+  await kiosk.page.getByTestId('reject-reason').fill('Saw blade broken');
+  await kiosk.page.getByTestId('reject-submit').click();
+  await expect(board.getByTestId('sv-toast').filter({ hasText: 'rejected task t2' })).toContainText('Saw blade broken');
+  await expect(board.getByTestId('sv-bell')).toHaveAttribute('data-unread', '1');
+  await expect(board.getByTestId('sv-sum-cut-rejected')).toHaveText(/1$/);
+  // The count opens exactly the rejected task.
+  await board.getByTestId('sv-sum-cut-rejected').click();
+  await expect(board).toHaveURL(/flag=rejected/);
+  await expect(board.getByTestId('sv-tasks-count')).toHaveAttribute('data-count', '1');
+  await expect(board.getByTestId('sv-row-t2')).toBeVisible();
+  await board.getByTestId('sv-bell').click();
+  await board.getByTestId('sv-notifications-read-all').click();
+  await expect(board.getByTestId('sv-bell')).toHaveAttribute('data-unread', '0');
+});

@@ -1,0 +1,152 @@
+/**
+ * The virtualised task table: a sticky header with sortable columns, and only the rows in view
+ * rendered (@tanstack/react-virtual). While the pointer is over the rows, live changes update
+ * them in place but do not reorder them (the table store freezes the order).
+ */
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { boardState, isOverdue, type TaskSortKey } from '../../../src-shared/domain/board.js';
+import { formatWhen } from '../format.js';
+import { useApp, useBoard, useTable, useUi, useView } from '../stores/hooks.js';
+import { StateTag } from './StateTag.js';
+
+const ROW_HEIGHT = 34;
+
+const COLUMNS: Array<{ sort: TaskSortKey | null; label: string; className: string }> = [
+  { sort: 'id', label: 'sv.col.task', className: 'c-id' },
+  { sort: 'workOrder', label: 'sv.col.workOrder', className: 'c-wo' },
+  { sort: 'step', label: 'sv.col.step', className: 'c-step' },
+  { sort: null, label: 'sv.col.content', className: 'c-content' },
+  { sort: 'department', label: 'sv.col.department', className: 'c-dept' },
+  { sort: 'state', label: 'sv.col.state', className: 'c-state' },
+  { sort: 'holder', label: 'sv.col.holder', className: 'c-holder' },
+  { sort: 'priority', label: 'sv.col.priority', className: 'c-prio' },
+  { sort: 'due', label: 'sv.col.due', className: 'c-due' },
+  { sort: 'updated', label: 'sv.col.updated', className: 'c-updated' },
+];
+
+function Row({ id, top, index }: { id: string; top: number; index: number }) {
+  const { t } = useTranslation();
+  const app = useApp();
+  const task = useBoard((s) => s.tasks.get(id));
+  const department = useBoard((s) => (task?.departmentId ? s.departments.get(task.departmentId)?.name : undefined));
+  const selected = useView((s) => s.taskId === id);
+  const now = useUi((s) => s.now);
+  const tz = useBoard((s) => s.supervision.timeZone);
+  const locale = useUi((s) => s.locale);
+  const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
+  if (!task) {
+    return (
+      <div role="row" className="sv-row sv-row-gone" style={style} aria-rowindex={index + 2}>
+        <span role="cell" className="c-content sv-muted">
+          {t('sv.tasks.gone', { id })}
+        </span>
+      </div>
+    );
+  }
+  const overdue = isOverdue(task, now);
+  return (
+    <div
+      role="row"
+      className={`sv-row${selected ? ' sv-row-selected' : ''}`}
+      style={style}
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      tabIndex={0}
+      data-testid={`sv-row-${id}`}
+      data-task-id={id}
+      data-version={task.version}
+      data-state={boardState(task)}
+      onClick={() => app.view.getState().openTask(id)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') app.view.getState().openTask(id);
+      }}
+    >
+      <span role="cell" className="c-id">
+        {task.id}
+      </span>
+      <span role="cell" className="c-wo">
+        {task.workOrderNumber}
+      </span>
+      <span role="cell" className="c-step">
+        {task.step}
+      </span>
+      <span role="cell" className="c-content" title={task.workContent}>
+        {task.workContent}
+      </span>
+      <span role="cell" className="c-dept">
+        {department ?? task.departmentId ?? '—'}
+      </span>
+      <span role="cell" className="c-state">
+        <StateTag task={task} />
+      </span>
+      <span role="cell" className="c-holder">
+        {task.operatorName ?? '—'}
+      </span>
+      <span role="cell" className="c-prio">
+        {task.priority}
+      </span>
+      <span role="cell" className={`c-due${overdue ? ' sv-overdue' : ''}`}>
+        {task.dueAt === null ? '—' : formatWhen(task.dueAt, now, tz, locale)}
+        {overdue && <span className="sv-tag sv-tag-overdue">⚠ {t('sv.flag.overdue')}</span>}
+      </span>
+      <span role="cell" className="c-updated">
+        {formatWhen(task.updatedAt, now, tz, locale)}
+      </span>
+    </div>
+  );
+}
+
+export function TaskTable() {
+  const { t } = useTranslation();
+  const app = useApp();
+  const rows = useTable((s) => s.rows);
+  const pending = useTable((s) => s.pending);
+  const sort = useView((s) => s.sort);
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  return (
+    <div className="sv-grid" role="table" aria-label={t('sv.tasks.table')} aria-rowcount={rows.length + 1} data-testid="sv-task-table">
+      <div role="rowgroup" className="sv-grid-head">
+        <div role="row" className="sv-row sv-row-head">
+          {COLUMNS.map((c) => {
+            const key = c.sort;
+            const on = key !== null && sort.key === key;
+            return (
+              <span key={c.className} role="columnheader" className={c.className} aria-sort={on ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
+                {key !== null ? (
+                  <button type="button" className="sv-sort" data-testid={`sv-sort-${key}`} onClick={() => app.view.getState().sortBy(key)}>
+                    {t(c.label)} {on ? (sort.dir === 'asc' ? '▲' : '▼') : ''}
+                  </button>
+                ) : (
+                  t(c.label)
+                )}
+              </span>
+            );
+          })}
+        </div>
+      </div>
+      {pending > 0 && (
+        <p className="sv-frozen" role="status" data-testid="sv-frozen">
+          {t('sv.tasks.frozen', { count: pending })}
+        </p>
+      )}
+      <div
+        ref={scroller}
+        role="rowgroup"
+        className="sv-grid-body"
+        data-testid="sv-task-rows"
+        onPointerEnter={() => app.table.getState().setFrozen(true)}
+        onPointerLeave={() => app.table.getState().setFrozen(false)}
+      >
+        {rows.length === 0 && <p className="sv-muted sv-pad">{t('sv.tasks.none')}</p>}
+        <div className="sv-grid-space" style={{ height: virtualizer.getTotalSize() }}>
+          {virtualizer.getVirtualItems().map((v) => (
+            <Row key={rows[v.index]} id={rows[v.index]!} top={v.start} index={v.index} />
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,226 @@
+/**
+ * Every store of the overview, created around one HTTP client and one subscription, and the
+ * wiring between them: signing in starts the live feed and signing out stops it; each page of the
+ * feed updates the board, the task table and the open task; new notifications become toasts; the
+ * view's filters rebuild the table. The actions a supervisor takes are here too (stores act,
+ * components render).
+ */
+import type { Locale } from '../../../src-shared/domain/i18n.js';
+import { fromErrorData, type DomainError } from '../../../src-shared/domain/errors.js';
+import { shiftBounds } from '../../../src-shared/domain/supervision.js';
+import { toDomainError } from '../../api/errors.js';
+import { FeedClient, type FeedSocket } from '../api/feed.js';
+import { Http } from '../api/http.js';
+import { localInputToInstant } from '../format.js';
+import { createAssignStore } from './assign.js';
+import { createAuditStore } from './audit.js';
+import { createAutoAssignStore } from './autoassign.js';
+import { createBoardStore } from './board.js';
+import { createDetailStore } from './detail.js';
+import { createImportStore } from './importer.js';
+import { createSessionStore, endReasonOf } from './session.js';
+import { createTableStore, TableModel } from './table.js';
+import { createToastsStore } from './toasts.js';
+import { createUiStore } from './ui.js';
+import { createViewStore } from './view.js';
+
+export interface SupervisorAppOptions {
+  feedUrl: string;
+  openSocket(url: string): FeedSocket;
+  /** The URL's query string at start, and how to write it back (history). */
+  search: string;
+  writeSearch(search: string, push: boolean): void;
+  locale: Locale;
+  onLocale(locale: Locale): void;
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** How often "now" advances for overdue and shift counts (ms). */
+  tickMs?: number;
+}
+
+export function createSupervisorApp(o: SupervisorAppOptions) {
+  const now = o.now ?? (() => Date.now());
+  const ui = createUiStore(o.locale, o.onLocale, now());
+  const toasts = createToastsStore();
+  let session: ReturnType<typeof createSessionStore>;
+  const http = new Http({
+    locale: () => ui.getState().locale,
+    onUnauthenticated: (e: DomainError) => session.getState().end(endReasonOf(e)),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  });
+  session = createSessionStore(http);
+  const board = createBoardStore();
+  const view = createViewStore(o.search, o.writeSearch);
+  const table = createTableStore();
+  const model = new TableModel(table, () => board.getState(), now);
+  const assign = createAssignStore(http);
+  const detail = createDetailStore(http);
+  const autoAssign = createAutoAssignStore(http);
+  const importer = createImportStore(http);
+  const audit = createAuditStore(http, (local) => localInputToInstant(local, board.getState().supervision.timeZone));
+
+  const feed = new FeedClient(
+    {
+      url: o.feedUrl,
+      open: o.openSocket,
+      now,
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    },
+    {
+      welcome: (w) => board.getState().setWelcome(w),
+      changes: (page) => {
+        const effect = board.getState().applyPage(page, now());
+        model.pageApplied(effect, page.exceptions.length > 0);
+        for (const n of effect.newNotifications) toasts.getState().show({ tone: 'alert', key: `notification.${n.event}`, params: notificationParams(n) }, 10_000);
+        refreshDetail();
+      },
+      state: (s) => board.getState().setFeed(s),
+      ended: (reason, error) => session.getState().end(reason === 'session' ? endReasonOf(error) : reason),
+    },
+  );
+
+  const notificationParams = (n: { taskId: string | null; byUserId: string | null; details: Record<string, unknown> }) => {
+    const b = board.getState();
+    const terminalId = typeof n.details.terminalId === 'string' ? n.details.terminalId : null;
+    return {
+      task: n.taskId ?? '',
+      by: n.byUserId ? (b.people.get(n.byUserId)?.displayName ?? n.byUserId) : '',
+      reason: typeof n.details.reason === 'string' ? n.details.reason : '',
+      terminal: terminalId ? (b.terminals.get(terminalId)?.name ?? terminalId) : '',
+      outbox: typeof n.details.outbox === 'number' ? n.details.outbox : 0,
+    };
+  };
+
+  /** The open task's history follows the task's version on the board. */
+  const refreshDetail = () => {
+    const taskId = view.getState().taskId;
+    const version = taskId ? (board.getState().tasks.get(taskId)?.version ?? null) : null;
+    void detail.getState().load(taskId, version);
+  };
+
+  // Signing in starts the feed; signing out stops it and forgets the floor.
+  session.subscribe((s, prev) => {
+    if (s.status === prev.status) return;
+    if (s.status === 'signedIn') feed.start();
+    else {
+      feed.stop();
+      board.getState().clear();
+      model.rebuild();
+    }
+  });
+
+  view.subscribe((s, prev) => {
+    if (s.filter !== prev.filter || s.sort !== prev.sort) model.rebuild(s.filter, s.sort);
+    if (s.taskId !== prev.taskId) refreshDetail();
+  });
+  table.subscribe((s, prev) => {
+    if (s.frozen !== prev.frozen) model.freezeChanged();
+  });
+  model.rebuild(view.getState().filter, view.getState().sort);
+
+  // "Now" moves on: overdue tasks and the shift's counts follow.
+  const clock = setInterval(() => {
+    ui.getState().tick(now());
+    model.tick();
+  }, o.tickMs ?? 30_000);
+
+  const notify = (tone: 'success' | 'error', key: string, params: Record<string, unknown> = {}) => toasts.getState().show({ tone, key, params });
+  const refused = (e: unknown) => toasts.getState().show({ tone: 'error', error: toDomainError(e) }, 10_000);
+
+  const actions = {
+    /** ASG-6: back to the pool; from an exception, that exception is handled too. */
+    async unassign(taskId: string, exceptionId: number | null = null): Promise<boolean> {
+      try {
+        await http.post(`/api/tasks/${encodeURIComponent(taskId)}/unassign`, {});
+        notify('success', 'sv.toast.unassigned', { task: taskId });
+        if (exceptionId !== null) await actions.acknowledge(exceptionId);
+        return true;
+      } catch (e) {
+        refused(e);
+        return false;
+      }
+    },
+    /** CNL-1 */
+    async cancel(taskId: string, reason: string): Promise<DomainError | null> {
+      try {
+        await http.post(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { reason });
+        notify('success', 'sv.toast.cancelled', { task: taskId });
+        ui.getState().close();
+        return null;
+      } catch (e) {
+        return toDomainError(e);
+      }
+    },
+    /** SUP-4 */
+    async acknowledge(exceptionId: number): Promise<void> {
+      try {
+        await http.post(`/api/exceptions/${exceptionId}/acknowledge`, {});
+      } catch (e) {
+        refused(e);
+      }
+    },
+    /** ASG-7: open the picker. */
+    openAssign(taskId: string, mode: 'assign' | 'reassign', exceptionId: number | null = null): void {
+      ui.getState().open({ kind: 'assign', taskId, mode, exceptionId });
+      void assign.getState().load(taskId, mode);
+    },
+    /** Assign to the picked operator; from an exception, that exception is handled too. */
+    async assignTo(userId: string): Promise<boolean> {
+      const dialog = ui.getState().dialog;
+      const done = await assign.getState().submit(userId);
+      if (!done) return false;
+      const name = assign.getState().candidates?.find((c) => c.userId === userId)?.displayName ?? userId;
+      notify('success', assign.getState().mode === 'reassign' ? 'sv.toast.reassigned' : 'sv.toast.assigned', { task: assign.getState().taskId, name });
+      if (dialog?.kind === 'assign' && dialog.exceptionId !== null) await actions.acknowledge(dialog.exceptionId);
+      ui.getState().close();
+      assign.getState().reset();
+      return true;
+    },
+    openAutoAssign(departmentId: string | null): void {
+      const first = departmentId ?? [...board.getState().departments.keys()][0] ?? null;
+      autoAssign.getState().reset(first);
+      ui.getState().open({ kind: 'autoAssign', departmentId: first });
+    },
+    /** SUP-5 */
+    async markRead(ids: number[] | null): Promise<void> {
+      try {
+        await http.post('/api/notifications/read', ids === null ? { all: true } : { ids });
+      } catch (e) {
+        refused(e);
+      }
+    },
+    /** Start of the current shift (SUP-2). */
+    shift() {
+      return shiftBounds(ui.getState().now, board.getState().supervision);
+    },
+  };
+
+  return {
+    http,
+    session,
+    board,
+    view,
+    table,
+    ui,
+    toasts,
+    assign,
+    detail,
+    autoAssign,
+    importer,
+    audit,
+    actions,
+    feed,
+    dispose() {
+      clearInterval(clock);
+      feed.stop();
+    },
+  };
+}
+
+export type SupervisorApp = ReturnType<typeof createSupervisorApp>;
+
+/** Error data from a notification or an exception's code, as a DomainError to show. */
+export function errorOf(code: string | null, details: Record<string, unknown> = {}): DomainError {
+  return fromErrorData({ code, details });
+}

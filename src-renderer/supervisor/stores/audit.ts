@@ -1,0 +1,72 @@
+/** The audit trail page (SUP-6): a filter, one page of events at a time, and its CSV export. */
+import { createStore } from 'zustand/vanilla';
+import type { DomainError } from '../../../src-shared/domain/errors.js';
+import { toDomainError } from '../../api/errors.js';
+import type { Http } from '../api/http.js';
+import type { AuditEvent } from './detail.js';
+
+export interface AuditFilter {
+  departmentId?: string;
+  taskId?: string;
+  workOrder?: string;
+  userId?: string;
+  action?: string;
+  outcome?: string;
+  /** Local date-time strings from the inputs (YYYY-MM-DDTHH:MM), turned into instants when sent. */
+  from?: string;
+  to?: string;
+}
+
+export const AUDIT_PAGE = 50;
+
+export interface AuditState {
+  filter: AuditFilter;
+  offset: number;
+  items: AuditEvent[];
+  total: number | null;
+  loading: boolean;
+  error: DomainError | null;
+  setFilter(patch: Partial<AuditFilter>): void;
+  search(offset?: number): Promise<void>;
+  /** The same search as a CSV download link. */
+  csvHref(): string;
+}
+
+/** The query the server takes for a filter (times as ISO instants). */
+export function auditQuery(filter: AuditFilter, toInstant: (local: string) => number | null): Record<string, string> {
+  const q: Record<string, string> = {};
+  for (const key of ['departmentId', 'taskId', 'workOrder', 'userId', 'action', 'outcome'] as const) {
+    const v = filter[key]?.trim();
+    if (v) q[key] = v;
+  }
+  for (const key of ['from', 'to'] as const) {
+    const v = filter[key];
+    const t = v ? toInstant(v) : null;
+    if (t !== null) q[key] = new Date(t).toISOString();
+  }
+  return q;
+}
+
+export function createAuditStore(http: Http, toInstant: (local: string) => number | null) {
+  return createStore<AuditState>()((set, get) => ({
+    filter: {},
+    offset: 0,
+    items: [],
+    total: null,
+    loading: false,
+    error: null,
+    setFilter: (patch) => set({ filter: { ...get().filter, ...patch } }),
+    async search(offset = 0) {
+      set({ loading: true, error: null, offset });
+      try {
+        const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(get().filter, toInstant), limit: AUDIT_PAGE, offset });
+        set({ items: r.items, total: r.total, loading: false });
+      } catch (e) {
+        set({ error: toDomainError(e), loading: false });
+      }
+    },
+    csvHref: () => `/api/audit?${new URLSearchParams({ ...auditQuery(get().filter, toInstant), format: 'csv' })}`,
+  }));
+}
+
+export type AuditStore = ReturnType<typeof createAuditStore>;

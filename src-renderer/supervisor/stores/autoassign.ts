@@ -1,0 +1,113 @@
+/**
+ * Auto-assignment from the overview (AUTO-1..6): pick a department and a strategy, preview on the
+ * server (the same code path as applying, rolled back), then apply; if the floor changed in between,
+ * the applied result differs from the preview and the differences are listed.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { AutoAssignStrategy } from '../../../src-shared/domain/autoassign.js';
+import type { DomainError, ErrorCode } from '../../../src-shared/domain/errors.js';
+import { toDomainError } from '../../api/errors.js';
+import type { Http } from '../api/http.js';
+
+export interface AutoPick {
+  taskId: string;
+  userId: string;
+  userName: string;
+  activeCount: number;
+  limit: number;
+  performance: number;
+  eligible: number;
+}
+
+export interface AutoResult {
+  assigned: AutoPick[];
+  unassigned: Array<{ taskId: string; reason: ErrorCode; details: { ineligible: Partial<Record<ErrorCode, number>> } }>;
+}
+
+export interface AutoDifference {
+  taskId: string;
+  /** Who the preview picked, and who got it (null: nobody). */
+  previewed: string | null;
+  applied: string | null;
+}
+
+/** Where an applied result differs from its preview. */
+export function differences(preview: AutoResult, applied: AutoResult): AutoDifference[] {
+  const before = new Map(preview.assigned.map((p) => [p.taskId, p.userName]));
+  const after = new Map(applied.assigned.map((p) => [p.taskId, p.userName]));
+  const ids = new Set([...before.keys(), ...after.keys()]);
+  const out: AutoDifference[] = [];
+  for (const taskId of ids) {
+    const previewed = before.get(taskId) ?? null;
+    const got = after.get(taskId) ?? null;
+    if (previewed !== got) out.push({ taskId, previewed, applied: got });
+  }
+  return out.sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
+}
+
+export interface AutoAssignState {
+  departmentId: string | null;
+  strategy: AutoAssignStrategy;
+  capacityWeight: number;
+  limit: number;
+  preview: AutoResult | null;
+  applied: AutoResult | null;
+  diff: AutoDifference[];
+  busy: 'preview' | 'apply' | null;
+  error: DomainError | null;
+  configure(patch: Partial<Pick<AutoAssignState, 'departmentId' | 'strategy' | 'capacityWeight' | 'limit'>>): void;
+  runPreview(): Promise<void>;
+  apply(): Promise<void>;
+  reset(departmentId: string | null): void;
+}
+
+export function createAutoAssignStore(http: Http) {
+  return createStore<AutoAssignState>()((set, get) => {
+    const run = async (dryRun: boolean): Promise<AutoResult> => {
+      const { departmentId, strategy, capacityWeight, limit } = get();
+      return http.post<AutoResult>(`/api/departments/${encodeURIComponent(departmentId!)}/auto-assign`, {
+        strategy,
+        limit,
+        dryRun,
+        ...(strategy === 'hybrid' ? { capacityWeight } : {}),
+      });
+    };
+    return {
+      departmentId: null,
+      strategy: 'least_loaded',
+      capacityWeight: 0.5,
+      limit: 100,
+      preview: null,
+      applied: null,
+      diff: [],
+      busy: null,
+      error: null,
+      // Changing what is asked makes the preview stale.
+      configure: (patch) => set({ ...patch, preview: null, applied: null, diff: [], error: null }),
+      async runPreview() {
+        if (!get().departmentId || get().busy) return;
+        set({ busy: 'preview', error: null, applied: null, diff: [] });
+        try {
+          const preview = await run(true);
+          set({ preview, busy: null });
+        } catch (e) {
+          set({ error: toDomainError(e), busy: null });
+        }
+      },
+      async apply() {
+        const { preview } = get();
+        if (!preview || get().busy) return;
+        set({ busy: 'apply', error: null });
+        try {
+          const applied = await run(false);
+          set({ applied, diff: differences(preview, applied), busy: null });
+        } catch (e) {
+          set({ error: toDomainError(e), busy: null });
+        }
+      },
+      reset: (departmentId) => set({ departmentId, preview: null, applied: null, diff: [], error: null, busy: null }),
+    };
+  });
+}
+
+export type AutoAssignStore = ReturnType<typeof createAutoAssignStore>;

@@ -1,0 +1,59 @@
+/**
+ * Importing work orders and tasks from a CSV file (IMP-1..4): the upload's progress, then either
+ * what was created and updated or every bad row with its field and message (nothing is imported
+ * then: all or nothing).
+ */
+import { createStore } from 'zustand/vanilla';
+import { DomainError } from '../../../src-shared/domain/errors.js';
+import { toDomainError } from '../../api/errors.js';
+import type { Http } from '../api/http.js';
+
+export interface ImportRowError {
+  row: number;
+  field: string;
+  message: string;
+}
+
+export interface ImportState {
+  fileName: string | null;
+  /** 0..1 while uploading. */
+  progress: number | null;
+  result: { rows: number; created: number; updated: number; workOrders: number } | null;
+  rowErrors: ImportRowError[];
+  error: DomainError | null;
+  busy: boolean;
+  upload(file: File): Promise<void>;
+  reset(): void;
+}
+
+/** The server refuses files above this (API-4); checked first so a big file fails at once. */
+export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
+
+export function createImportStore(http: Http) {
+  return createStore<ImportState>()((set) => ({
+    fileName: null,
+    progress: null,
+    result: null,
+    rowErrors: [],
+    error: null,
+    busy: false,
+    async upload(file) {
+      set({ fileName: file.name, progress: 0, result: null, rowErrors: [], error: null, busy: true });
+      try {
+        if (file.size > MAX_IMPORT_BYTES) throw new DomainError('payload_too_large', { limitBytes: MAX_IMPORT_BYTES });
+        const type = file.name.toLowerCase().endsWith('.json') ? 'application/json' : 'text/csv';
+        const result = await http.upload<ImportState['result']>('/api/tasks/import', file, type, (p) =>
+          set({ progress: p.total > 0 ? Math.min(1, p.loaded / p.total) : null }),
+        );
+        set({ result, busy: false, progress: 1 });
+      } catch (e) {
+        const error = toDomainError(e);
+        const rows = (error.details.errors as ImportRowError[] | undefined) ?? [];
+        set({ error, rowErrors: rows, busy: false, progress: null });
+      }
+    },
+    reset: () => set({ fileName: null, progress: null, result: null, rowErrors: [], error: null, busy: false }),
+  }));
+}
+
+export type ImportStore = ReturnType<typeof createImportStore>;
