@@ -17,7 +17,7 @@ import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { startBrowserHost, type RunningHost } from './browser-host.js';
 import { openTerminalCore, packageVersion, type SyncTuning } from './open-core.js';
-import { describeSettings, loadSettings, SettingsError, type HostSettings } from './settings.js';
+import { describeSettings, loadSettings, SETTINGS, SettingsError, type HostSettings } from './settings.js';
 import { findRendererDir } from './static-files.js';
 import type { TerminalCore, TerminalLogger } from './terminal.js';
 
@@ -91,7 +91,7 @@ function createLog(): { log: TerminalLogger; logger: Logger } {
 }
 
 function settingsFrom(opts: HostCliOptions): HostSettings {
-  return loadSettings({
+  const settings = loadSettings({
     flags: {
       serverUrl: opts.server,
       terminalId: opts.terminalId,
@@ -104,6 +104,12 @@ function settingsFrom(opts: HostCliOptions): HostSettings {
     ...(opts.config ? { configFile: opts.config } : {}),
     defaults: { dataDir: defaultTerminalDataDir(), kiosk: false },
   });
+  if (settings.mode !== 'kiosk') {
+    throw new SettingsError([
+      `${SETTINGS.mode.env} = "${settings.mode}": the browser-hosted terminal is always a kiosk; supervisors open ${settings.serverUrl ?? 'http://server:8080'}/supervisor/ in a browser, or run the desktop app with --mode supervisor`,
+    ]);
+  }
+  return settings;
 }
 
 async function run(opts: HostCliOptions): Promise<void> {

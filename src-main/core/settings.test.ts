@@ -30,6 +30,7 @@ describe('SET-1 terminal settings', () => {
   it('defaults when nothing is given: not enrolled, kiosk off, the default idle timeout, English', () => {
     const s = loadSettings({ defaults: { dataDir: dir } });
     expect(s).toEqual({
+      mode: 'kiosk',
       serverUrl: null,
       terminalId: null,
       token: null,
@@ -90,7 +91,7 @@ describe('SET-1 terminal settings', () => {
     fs.writeFileSync(file, JSON.stringify({ servrUrl: 'http://x:1', kiosk: 'yes', idleTimeoutSeconds: { n: 1 } }));
     const problems = problemsOf(() => loadSettings({ defaults: { dataDir: dir } }));
     expect(problems).toEqual([
-      expect.stringMatching(/unknown setting "servrUrl"; the settings are serverUrl, terminalId, token, dataDir, kiosk, idleTimeoutSeconds, locale$/),
+      expect.stringMatching(/unknown setting "servrUrl"; the settings are mode, serverUrl, terminalId, token, dataDir, kiosk, idleTimeoutSeconds, locale$/),
       expect.stringMatching(/"idleTimeoutSeconds" must be a string, number or boolean/),
       expect.stringMatching(new RegExp(`^config file ${file}, "kiosk" = "yes": must be true or false .*; fix it in the file$`)),
     ]);
@@ -108,6 +109,17 @@ describe('SET-1 terminal settings', () => {
     const problems = problemsOf(() => loadSettings({ env: env({ SHOPFLOOR_SERVER_URL: 'http://server:8080' }), defaults: { dataDir: dir } }));
     expect(problems).toEqual([
       expect.stringMatching(/^serverUrl, terminalId and token go together: .*missing terminalId \(SHOPFLOOR_TERMINAL_ID or --terminal-id\), token \(SHOPFLOOR_TERMINAL_TOKEN or --token\)$/),
+    ]);
+  });
+
+  it('SUP-7 supervisor mode needs only the server address, and says where to give it when missing', () => {
+    const s = loadSettings({ flags: { mode: 'supervisor', serverUrl: 'http://plant-server:8080' }, defaults: { dataDir: dir } });
+    expect(s).toMatchObject({ mode: 'supervisor', serverUrl: 'http://plant-server:8080', terminalId: null, token: null });
+    expect(problemsOf(() => loadSettings({ env: env({ SHOPFLOOR_MODE: 'supervisor' }), defaults: { dataDir: dir } }))).toEqual([
+      expect.stringMatching(/^mode "supervisor" opens the overview of a sync server: give its address with --server, SHOPFLOOR_SERVER_URL or "serverUrl"/),
+    ]);
+    expect(problemsOf(() => loadSettings({ env: env({ SHOPFLOOR_MODE: 'boss' }), defaults: { dataDir: dir } }))).toEqual([
+      expect.stringMatching(/^environment variable SHOPFLOOR_MODE = "boss": must be one of kiosk, supervisor/),
     ]);
   });
 

@@ -16,7 +16,15 @@ export const CONFIG_FILE_NAME = 'terminal.json';
 export const DEFAULT_IDLE_SECONDS = 120;
 export const MAX_IDLE_SECONDS = 24 * 3600;
 
+/**
+ * What the desktop app is: a kiosk terminal (the default), or a supervisor's window on the
+ * server's overview (no terminal core, no database; needs only the server address).
+ */
+export const APP_MODES = ['kiosk', 'supervisor'] as const;
+export type AppMode = (typeof APP_MODES)[number];
+
 export interface HostSettings {
+  mode: AppMode;
   serverUrl: string | null;
   terminalId: string | null;
   token: string | null;
@@ -35,6 +43,7 @@ export type SettingKey = Exclude<keyof HostSettings, 'configFile'>;
 
 /** One setting's names in each source, for reading and for error messages. */
 export const SETTINGS: Record<SettingKey, { env: string; flag: string; about: string }> = {
+  mode: { env: 'SHOPFLOOR_MODE', flag: '--mode', about: 'kiosk (a terminal) or supervisor (the overview in a desktop window)' },
   serverUrl: { env: 'SHOPFLOOR_SERVER_URL', flag: '--server', about: 'sync server address, e.g. http://server:8080' },
   terminalId: { env: 'SHOPFLOOR_TERMINAL_ID', flag: '--terminal-id', about: 'this terminal\'s id, as enrolled on the server' },
   token: { env: 'SHOPFLOOR_TERMINAL_TOKEN', flag: '--token', about: 'this terminal\'s token, printed once by `add-terminal`' },
@@ -59,6 +68,7 @@ const BOOL_FALSE = /^(0|false|no|off)$/i;
 
 /** Validators per setting: the values as JSON types (strings from text sources are converted first). */
 const fieldSchemas: Record<SettingKey, z.ZodType> = {
+  mode: z.enum(APP_MODES, { error: `must be one of ${APP_MODES.join(', ')}` }),
   serverUrl: enrollInputSchema.shape.serverUrl,
   terminalId: enrollInputSchema.shape.terminalId,
   token: enrollInputSchema.shape.token,
@@ -195,8 +205,15 @@ export function loadSettings(sources: SettingsSources): HostSettings {
     else problems.push(`${source.where(key)} = ${describe(raw)}: ${r.error.issues[0]?.message ?? 'is not valid'} (${SETTINGS[key].about}); ${source.fix}`);
   }
 
+  const mode = (values.mode as AppMode | undefined) ?? 'kiosk';
   const enrollment = (['serverUrl', 'terminalId', 'token'] as const).filter((k) => values[k] !== undefined);
-  if (enrollment.length > 0 && enrollment.length < 3) {
+  if (mode === 'supervisor') {
+    if (values.serverUrl === undefined) {
+      problems.push(
+        `mode "supervisor" opens the overview of a sync server: give its address with ${SETTINGS.serverUrl.flag}, ${SETTINGS.serverUrl.env} or "serverUrl" in the config file`,
+      );
+    }
+  } else if (enrollment.length > 0 && enrollment.length < 3) {
     const missing = (['serverUrl', 'terminalId', 'token'] as const).filter((k) => values[k] === undefined);
     problems.push(
       `serverUrl, terminalId and token go together: give all three (to enroll from settings) or none (to enroll on the terminal's screen); missing ${missing
@@ -207,6 +224,7 @@ export function loadSettings(sources: SettingsSources): HostSettings {
   if (problems.length) throw new SettingsError(problems);
 
   return {
+    mode,
     serverUrl: (values.serverUrl as string | undefined) ?? null,
     terminalId: (values.terminalId as string | undefined) ?? null,
     token: (values.token as string | undefined) ?? null,

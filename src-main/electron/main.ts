@@ -3,7 +3,9 @@
  * (the same one the browser host runs) with its SQLite cache, the IPC handlers built from the
  * channel table, and one hardened kiosk window that is reloaded after a renderer or GPU crash
  * (and the app relaunched if crashes keep coming). Settings as in settings.ts, with
- * `--config FILE` on the command line; the data folder defaults to Electron's userData.
+ * `--config FILE`, `--mode` and `--server` on the command line; the data folder defaults to
+ * Electron's userData. With mode "supervisor" it opens the sync server's overview in a desktop
+ * window instead (SUP-7).
  */
 import { app, dialog, ipcMain, Menu, type BrowserWindow } from 'electron';
 import fs from 'node:fs';
@@ -16,7 +18,7 @@ import { describeSettings, loadSettings, SettingsError, type HostSettings } from
 import type { TerminalCore, TerminalLogger } from '../core/terminal.js';
 import { CrashBudget } from './crash-budget.js';
 import { forwardEvents, registerApiHandlers } from './ipc.js';
-import { createTerminalWindow, hardenSession, isOwnScreen, type ScreenLocation } from './window.js';
+import { createSupervisorWindow, createTerminalWindow, hardenSession, isOwnScreen, type ScreenLocation } from './window.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(here, '..', 'preload', 'index.cjs');
@@ -44,6 +46,7 @@ function argValue(name: string): string | undefined {
 function readSettings(): HostSettings {
   const configFile = argValue('--config');
   return loadSettings({
+    flags: { mode: argValue('--mode'), serverUrl: argValue('--server') },
     env: process.env,
     ...(configFile ? { configFile } : {}),
     defaults: { dataDir: app.getPath('userData'), kiosk: app.isPackaged },
@@ -93,6 +96,17 @@ async function start(): Promise<void> {
     settings = readSettings();
   } catch (e) {
     fail('Terminal settings are not valid', e instanceof SettingsError ? e.message : String(e));
+    return;
+  }
+  if (settings.mode === 'supervisor') {
+    // The overview lives on the server: no terminal core, no database here.
+    log('info', 'supervisor window starting', { serverUrl: settings.serverUrl });
+    Menu.setApplicationMenu(null);
+    hardenSession(undefined, null);
+    win = createSupervisorWindow({ serverUrl: settings.serverUrl! });
+    win.on('closed', () => {
+      win = null;
+    });
     return;
   }
   try {

@@ -6,6 +6,7 @@
 import { BrowserWindow, session, type Session } from 'electron';
 import { pathToFileURL } from 'node:url';
 import { TERMINAL_CSP } from '../core/csp.js';
+import { isOverviewPage, supervisorUrl } from './overview-url.js';
 
 export interface ScreenLocation {
   /** The built renderer's index.html (file://), used unless `devUrl` is set. */
@@ -24,13 +25,65 @@ export function isOwnScreen(url: string, where: ScreenLocation): boolean {
   return url.split(/[?#]/)[0] === screenUrl(where);
 }
 
-/** Session-wide rules: the CSP header on every response, and no permission is ever granted. */
-export function hardenSession(s: Session = session.defaultSession): void {
-  s.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [TERMINAL_CSP] } });
-  });
+/**
+ * Session-wide rules: no permission is ever granted, and every response carries a CSP: the
+ * kiosk's own (`csp`), or, for the supervisor window, the one the sync server sends with its
+ * overview (null: keep the server's header).
+ */
+export function hardenSession(s: Session = session.defaultSession, csp: string | null = TERMINAL_CSP): void {
+  if (csp !== null) {
+    s.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+    });
+  }
   s.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   s.setPermissionCheckHandler(() => false);
+}
+
+/** The hardened web preferences both windows use: isolated, sandboxed, no Node, no webviews. */
+function webPreferences(devTools: boolean, preload?: string): Electron.WebPreferences {
+  return {
+    ...(preload ? { preload } : {}),
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    spellcheck: false,
+    devTools,
+  };
+}
+
+/**
+ * The supervisor's window: a normal, resizable desktop window on the server's overview, with the
+ * same isolation as the kiosk's but no preload (the overview talks to the server only); it may not
+ * leave the overview or open other windows.
+ */
+export function createSupervisorWindow(o: { serverUrl: string }): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1600,
+    height: 960,
+    minWidth: 1200,
+    minHeight: 700,
+    show: false,
+    autoHideMenuBar: true,
+    backgroundColor: '#f1f4f8',
+    title: 'Shop-floor overview',
+    webPreferences: webPreferences(true),
+  });
+  const wc = win.webContents;
+  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  const stayHome = (event: Electron.Event, url: string) => {
+    if (!isOverviewPage(url, o.serverUrl)) event.preventDefault();
+  };
+  wc.on('will-navigate', stayHome);
+  wc.on('will-redirect', stayHome);
+  wc.on('will-attach-webview', (event) => event.preventDefault());
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(supervisorUrl(o.serverUrl));
+  return win;
 }
 
 export function createTerminalWindow(o: { preload: string; kiosk: boolean; where: ScreenLocation }): BrowserWindow {
@@ -43,18 +96,7 @@ export function createTerminalWindow(o: { preload: string; kiosk: boolean; where
     autoHideMenuBar: true,
     backgroundColor: '#0f172a',
     title: 'Shop-floor terminal',
-    webPreferences: {
-      preload: o.preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-      devTools: !o.kiosk,
-    },
+    webPreferences: webPreferences(!o.kiosk, o.preload),
   });
   win.setMenu(null);
   const wc = win.webContents;
