@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { MemoryModel, makeTask, makeUser } from '../../test/support/memory-model.js';
 import { MINUTE_MS } from './config.js';
 import { httpStatusOf } from './errors.js';
-import { compareClaimable, excludedBy, isClaimableBy, resolveTaskLimit, claimableOrderSql } from './rules.js';
+import {
+  compareClaimable,
+  decideCancel,
+  decideExpire,
+  decideReject,
+  decideUnassign,
+  excludedBy,
+  isClaimableBy,
+  resolveTaskLimit,
+  claimableOrderSql,
+  type Effect,
+} from './rules.js';
 
 function errorOf(r: { ok: boolean; error?: { code: string; details: Record<string, unknown> } }) {
   if (r.ok) throw new Error('expected an error, got success');
@@ -433,5 +444,148 @@ describe('claimable list', () => {
     ];
     expect(tasks.sort(compareClaimable).map((t) => t.id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(claimableOrderSql('t')).toMatch(/^t\.priority DESC/);
+  });
+});
+
+describe('unassign and cancel (supervisors)', () => {
+  const supervised = () =>
+    plant()
+      .addUser(makeUser('sam', { roles: ['supervisor'], departmentIds: ['d2'] }))
+      .addUser(makeUser('root', { roles: ['admin'], departmentIds: [] }))
+      .addUser(makeUser('gone', { roles: ['supervisor'], active: false }));
+
+  it('ASG-6 a supervisor returns a held task to the pool: the assignment closes released, the holder is told, no cooldown', () => {
+    const m = supervised();
+    m.claim('ann', 't1', 0);
+    m.start('ann', 't1', 10);
+    const version = m.tasks.get('t1')!.version;
+    const d = decideUnassign({ ...m.base('t1', 100), actor: m.users.get('sue')! });
+    expect(d.ok && d.value.result).toEqual({ previousOwner: { id: 'ann', name: 'Name ann' } });
+    expect(d.ok && d.value.effects.map((e) => e.kind)).not.toContain('cooldown');
+    m.run(d, 100);
+    expect(m.tasks.get('t1')!).toMatchObject({ operatorId: null, status: 'pending', version: version + 1 });
+    expect(m.assignments.map((a) => [a.userId, a.status])).toEqual([['ann', 'released']]);
+    expect(m.notifications.at(-1)).toEqual({ userId: 'ann', event: 'task_released_by_supervisor', taskId: 't1' });
+    expect(m.claim('ann', 't1', 101).ok).toBe(true);
+  });
+
+  it('ASG-6 only a supervisor of the task department or an admin may; a free task is task_not_claimed; finished tasks are refused', () => {
+    const m = supervised().addTask(makeTask('done', { status: 'completed' })).addTask(makeTask('off', { status: 'cancelled' }));
+    m.claim('ann', 't1');
+    const unassign = (actor: string, taskId = 't1') => decideUnassign({ ...m.base(taskId, 0), actor: m.users.get(actor) ?? null });
+    expect(errorOf(unassign('ann')).code).toBe('permission_denied');
+    expect(errorOf(unassign('sam')).code).toBe('permission_denied');
+    expect(errorOf(unassign('gone')).code).toBe('user_inactive');
+    expect(errorOf(unassign('ghost')).code).toBe('user_not_found');
+    expect(errorOf(unassign('sue', 'nope')).code).toBe('task_not_found');
+    expect(errorOf(unassign('sue', 'done')).code).toBe('task_completed');
+    expect(errorOf(unassign('sue', 'off')).code).toBe('task_cancelled');
+    expect(m.tasks.get('t1')!.operatorId).toBe('ann');
+    expect(unassign('root').ok).toBe(true);
+    m.addTask(makeTask('t2'));
+    expect(errorOf(unassign('sue', 't2')).code).toBe('task_not_claimed');
+  });
+
+  it('CNL-1 a cancellation needs a reason of 1\u2013500 characters after trimming', () => {
+    const m = supervised();
+    const cancel = (reason: string) => decideCancel({ ...m.base('t1', 0), actor: m.users.get('sue')!, reason });
+    expect(errorOf(cancel('')).code).toBe('reason_required');
+    expect(errorOf(cancel('   \n ')).code).toBe('reason_required');
+    expect(errorOf(cancel('x'.repeat(501))).details).toMatchObject({ field: 'reason' });
+    expect(errorOf(cancel('x'.repeat(501))).code).toBe('invalid_input');
+    expect(cancel(`  ${'x'.repeat(500)}  `).ok).toBe(true);
+  });
+
+  it('CNL-1 cancelling a held task closes its assignment released with the reason and tells the holder; nobody can then take it', () => {
+    const m = supervised();
+    m.claim('ann', 't1');
+    const d = decideCancel({ ...m.base('t1', 50), actor: m.users.get('sue')!, reason: '  Order withdrawn ' });
+    expect(d.ok && d.value.result).toEqual({ previousOwner: { id: 'ann', name: 'Name ann' } });
+    m.run(d, 50);
+    expect(m.tasks.get('t1')!).toMatchObject({ status: 'cancelled', operatorId: null });
+    expect(m.assignments.map((a) => [a.userId, a.status, a.reason])).toEqual([['ann', 'released', 'Order withdrawn']]);
+    expect(m.notifications.at(-1)).toEqual({ userId: 'ann', event: 'task_cancelled', taskId: 't1' });
+    expect(errorOf(m.claim('bob', 't1')).code).toBe('task_cancelled');
+    expect(errorOf(m.assign('sue', 'bob', 't1')).code).toBe('task_cancelled');
+    expect(errorOf(decideCancel({ ...m.base('t1', 60), actor: m.users.get('sue')!, reason: 'again' })).code).toBe('task_cancelled');
+    // A task nobody holds: cancelled, nobody to tell.
+    m.addTask(makeTask('t2'));
+    const free = decideCancel({ ...m.base('t2', 70), actor: m.users.get('root')!, reason: 'Duplicate' });
+    expect(free.ok && free.value.effects.map((e) => e.kind)).toEqual(['task']);
+  });
+
+  it('CNL-1 operators and supervisors of other departments may not cancel; completed work cannot be cancelled', () => {
+    const m = supervised().addTask(makeTask('done', { status: 'completed' }));
+    const cancel = (actor: string, taskId = 't1') => decideCancel({ ...m.base(taskId, 0), actor: m.users.get(actor) ?? null, reason: 'no' });
+    expect(errorOf(cancel('ann')).code).toBe('permission_denied');
+    expect(errorOf(cancel('sam')).code).toBe('permission_denied');
+    expect(errorOf(cancel('sue', 'done')).code).toBe('task_completed');
+    expect(m.tasks.get('t1')!.status).toBe('pending');
+  });
+});
+
+describe('exceptions and supervisor notifications', () => {
+  it('SUP-4 SUP-5 a reject files a task_rejected exception with the reason and notifies the department supervisors', () => {
+    const m = plant();
+    m.claim('ann', 't1');
+    const d = decideReject({ ...m.base('t1', 5), actor: m.users.get('ann')!, reason: '  Blade is dull ' });
+    const effects = d.ok ? d.value.effects : [];
+    expect(effects).toContainEqual({ kind: 'exception', exception: 'task_rejected', taskId: 't1', userId: 'ann', reason: 'Blade is dull' });
+    expect(effects).toContainEqual({ kind: 'notifySupervisors', departmentId: 'd1', event: 'task_rejected', taskId: 't1', byUserId: 'ann', reason: 'Blade is dull' });
+    // A release is the operator's normal choice: nothing for supervisors.
+    const m2 = plant();
+    m2.claim('ann', 't1');
+    const released = m2.release('ann', 't1');
+    const kinds = (released.ok ? released.value.effects : []).map((e: Effect) => e.kind);
+    expect(kinds).not.toContain('exception');
+    expect(kinds).not.toContain('notifySupervisors');
+  });
+
+  it('SUP-4 an expired assignment files an assignment_expired exception naming the holder; started work files nothing', () => {
+    const m = plant().addTask(makeTask('t2'));
+    m.claim('ann', 't1', 0);
+    m.claim('bob', 't2', 0);
+    m.start('bob', 't2', 10);
+    const now = 120 * MINUTE_MS;
+    const of = (taskId: string) => m.assignments.find((a) => a.taskId === taskId)!;
+    const expired = decideExpire({ now, config: m.config, task: m.tasks.get('t1')!, assignment: of('t1') });
+    expect(expired!.effects).toContainEqual({ kind: 'exception', exception: 'assignment_expired', taskId: 't1', userId: 'ann', reason: null });
+    expect(decideExpire({ now, config: m.config, task: m.tasks.get('t2')!, assignment: of('t2') })).toBeNull();
+  });
+});
+
+describe('refusals about someone else', () => {
+  it('ERR-3 an assign refused because of the operator picked names them, in English and Chinese', () => {
+    const m = plant()
+      .addUser(makeUser('max', { departmentIds: ['d2'] }))
+      .addUser(makeUser('old', { active: false }))
+      .addUser(makeUser('cap', { taskLimit: 0 }))
+      .addTask(makeTask('make1', { step: 'make' }))
+      .addTask(makeTask('insp1', { step: 'inspect' }));
+    const refusal = (target: string, taskId = 't1') => {
+      const r = m.assign('sue', target, taskId);
+      if (r.ok) throw new Error('expected a refusal');
+      return { details: r.error.details, en: r.error.toData('en'), zh: r.error.toData('zh') };
+    };
+    const outside = refusal('max');
+    expect(outside.details).toMatchObject({ targetName: 'Name max', departmentName: 'Cutting' });
+    expect(outside.en.message).toBe('Name max is not in Cutting.');
+    expect(outside.en.retry.suggestion).toBe('Pick an operator of Cutting, or ask an administrator to add Name max to it.');
+    expect(outside.zh.message).toBe('Name max 不属于部门 Cutting。');
+    expect(refusal('old').en.message).toBe('The account of Name old is deactivated.');
+    expect(refusal('sue').en.message).toBe('Name sue is not an operator, so cannot be given tasks.');
+    expect(refusal('cap').en.message).toBe('Name cap already has 0 active tasks; the limit is 0.');
+    expect(refusal('cap').zh.message).toBe('Name cap 已有 0 个未完成的任务，上限为 0 个。');
+    m.claim('ann', 'make1');
+    m.start('ann', 'make1');
+    expect(refusal('ann', 'insp1').en.message).toBe('Name ann did step "make" on this work order, so may not also do step "inspect".');
+  });
+
+  it('ERR-3 the same rule refusing the operator themself still says "you"', () => {
+    const m = plant().addUser(makeUser('max', { departmentIds: ['d2'] }));
+    const r = m.claim('max', 't1');
+    const e = errorOf(r);
+    expect(e.details).not.toHaveProperty('targetName');
+    expect(!r.ok && r.error.toData('en').message).toBe('You do not belong to department Cutting, so you cannot take this task.');
   });
 });

@@ -93,12 +93,17 @@ export function zoneOffset(t: number, timeZone: string): number {
   return asUtc - Math.floor(t / 1000) * 1000;
 }
 
-/** The instant at which the wall clock in `timeZone` shows this local time (the earlier one in a fold). */
+/**
+ * The instant at which the wall clock in `timeZone` shows this local time: the earlier one in a
+ * fold; for a time skipped by a jump forward, the instant it would be by the offset before the jump.
+ */
 export function fromLocalTime(l: Omit<LocalTime, 'second'> & { second?: number }, timeZone: string): number {
   const guess = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second ?? 0);
-  const first = guess - zoneOffset(guess, timeZone);
-  const second = guess - zoneOffset(first, timeZone);
-  return Math.min(first, second);
+  // The offsets in force around that day (zone transitions are more than a day apart).
+  const before = guess - zoneOffset(guess - 24 * 60 * MINUTE_MS, timeZone);
+  const after = guess - zoneOffset(guess + 24 * 60 * MINUTE_MS, timeZone);
+  const shows = [before, after].filter((t) => t + zoneOffset(t, timeZone) === guess);
+  return shows.length > 0 ? Math.min(...shows) : before;
 }
 
 export interface ShiftBounds {

@@ -42,13 +42,13 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   const now = o.now ?? (() => Date.now());
   const ui = createUiStore(o.locale, o.onLocale, now());
   const toasts = createToastsStore();
-  let session: ReturnType<typeof createSessionStore>;
   const http = new Http({
     locale: () => ui.getState().locale,
+    // Called only after a request, by which time the session store exists.
     onUnauthenticated: (e: DomainError) => session.getState().end(endReasonOf(e)),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  session = createSessionStore(http);
+  const session = createSessionStore(http);
   const board = createBoardStore();
   const view = createViewStore(o.search, o.writeSearch);
   const table = createTableStore();

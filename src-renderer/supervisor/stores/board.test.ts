@@ -1,0 +1,100 @@
+/**
+ * SUP-1 on the page: a snapshot is shown only once complete (the old floor stays until then),
+ * deltas change it in place, removals take entities out, and only notifications that arrive live
+ * (not those of a snapshot) are announced. The task table follows the pages and holds its order
+ * while frozen.
+ */
+import { describe, expect, it } from 'vitest';
+import { emptySupervisorChanges, type BoardTask, type SupervisorChanges } from '../../../src-shared/protocol/supervisor.js';
+import { createBoardStore } from './board.js';
+import { createTableStore, TableModel } from './table.js';
+
+function task(id: string, over: Partial<BoardTask> = {}): BoardTask {
+  return {
+    id,
+    workOrderId: 'WO-1',
+    workOrderNumber: 'WO-1',
+    step: 'cut',
+    workContent: `Work ${id}`,
+    departmentId: 'cut',
+    status: 'pending',
+    operatorId: null,
+    operatorName: null,
+    priority: 0,
+    dueAt: null,
+    requiredSkills: [],
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  };
+}
+
+const snap = (over: Partial<SupervisorChanges>) => ({ ...emptySupervisorChanges('snapshot', null), ...over });
+const delta = (over: Partial<SupervisorChanges>) => ({ ...emptySupervisorChanges('delta', 1), ...over });
+const note = (id: number) => ({ id, event: 'task_rejected', taskId: 't1', byUserId: 'ann', createdAt: 1, readAt: null, details: { reason: 'bent' } });
+
+describe('SUP-1 the board', () => {
+  it('shows a snapshot only once its last page is in, then replaces everything', () => {
+    const board = createBoardStore();
+    board.getState().applyPage(snap({ reset: true, tasks: [task('a')], more: true }), 1);
+    expect(board.getState().loaded).toBe(false);
+    expect(board.getState().tasks.size).toBe(0);
+    const effect = board.getState().applyPage(snap({ tasks: [task('b')], cursor: 10 }), 2);
+    expect(effect.reset).toBe(true);
+    expect([...board.getState().tasks.keys()]).toEqual(['a', 'b']);
+    expect(board.getState().loaded).toBe(true);
+    // A later snapshot (after a rescope) keeps the old floor visible until it completes.
+    board.getState().applyPage(snap({ reset: true, tasks: [task('c')], more: true }), 3);
+    expect([...board.getState().tasks.keys()]).toEqual(['a', 'b']);
+    board.getState().applyPage(snap({ cursor: 12 }), 4);
+    expect([...board.getState().tasks.keys()]).toEqual(['c']);
+  });
+
+  it('applies deltas and removals in place, noting each task as it was', () => {
+    const board = createBoardStore();
+    board.getState().applyPage(snap({ reset: true, tasks: [task('a'), task('b')], cursor: 1 }), 1);
+    const v = board.getState().version;
+    const effect = board.getState().applyPage(delta({ tasks: [task('a', { operatorId: 'ann', version: 2 })], removed: { tasks: ['b'], people: [], terminals: [] } }), 2);
+    expect(board.getState().version).toBe(v + 1);
+    expect(board.getState().tasks.get('a')!.operatorId).toBe('ann');
+    expect(board.getState().tasks.has('b')).toBe(false);
+    expect(effect.tasks.map((c) => [c.id, c.before?.version])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+  });
+
+  it('announces only notifications that arrive live', () => {
+    const board = createBoardStore();
+    const first = board.getState().applyPage(snap({ reset: true, notifications: [note(1)], cursor: 1 }), 1);
+    expect(first.newNotifications).toEqual([]);
+    const live = board.getState().applyPage(delta({ notifications: [note(1), note(2)] }), 2);
+    expect(live.newNotifications.map((n) => n.id)).toEqual([2]);
+  });
+});
+
+describe('SUP-2 the task table model', () => {
+  it('follows pages, holds its order while the pointer is over it, and catches up after', () => {
+    const board = createBoardStore();
+    const table = createTableStore();
+    const model = new TableModel(table, () => board.getState(), () => 0);
+    board.getState().applyPage(snap({ reset: true, tasks: [task('a', { priority: 1 }), task('b', { priority: 2 })], cursor: 1 }), 1);
+    model.pageApplied({ reset: true, tasks: [], newNotifications: [] }, false);
+    expect(table.getState().rows).toEqual(['b', 'a']);
+    table.getState().setFrozen(true);
+    model.freezeChanged();
+    const effect = board.getState().applyPage(delta({ tasks: [task('a', { priority: 3 }), task('c', { priority: 5 })] }), 2);
+    model.pageApplied(effect, false);
+    // Frozen: same order, the new rows are counted, not inserted.
+    expect(table.getState().rows).toEqual(['b', 'a']);
+    expect(table.getState().total).toBe(3);
+    expect(table.getState().pending).toBe(1);
+    table.getState().setFrozen(false);
+    model.freezeChanged();
+    expect(table.getState().rows).toEqual(['c', 'a', 'b']);
+    // A filter rebuilds.
+    model.rebuild({ q: 'work b' }, { key: 'priority', dir: 'desc' });
+    expect(table.getState().rows).toEqual(['b']);
+  });
+});
