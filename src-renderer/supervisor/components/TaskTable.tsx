@@ -12,6 +12,7 @@ import { useApp, useBoard, useTable, useUi, useView } from '../stores/hooks.js';
 import { StateTag } from './StateTag.js';
 
 const ROW_HEIGHT = 34;
+const HEADER_HEIGHT = 34;
 
 const COLUMNS: Array<{ sort: TaskSortKey | null; label: string; className: string }> = [
   { sort: 'id', label: 'sv.col.task', className: 'c-id' },
@@ -102,12 +103,26 @@ export function TaskTable() {
   const { t } = useTranslation();
   const app = useApp();
   const rows = useTable((s) => s.rows);
-  const pending = useTable((s) => s.pending);
   const sort = useView((s) => s.sort);
   const scroller = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  // The header scrolls sideways with the rows (it sits in the same scroll box, sticky on top), so
+  // the rows start HEADER_HEIGHT below the top of the scroll box.
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    scrollMargin: HEADER_HEIGHT,
+  });
   return (
-    <div className="sv-grid" role="table" aria-label={t('sv.tasks.table')} aria-rowcount={rows.length + 1} data-testid="sv-task-table">
+    <div
+      ref={scroller}
+      className="sv-grid"
+      role="table"
+      aria-label={t('sv.tasks.table')}
+      aria-rowcount={rows.length + 1}
+      data-testid="sv-task-table"
+    >
       <div role="rowgroup" className="sv-grid-head">
         <div role="row" className="sv-row sv-row-head">
           {COLUMNS.map((c) => {
@@ -127,13 +142,7 @@ export function TaskTable() {
           })}
         </div>
       </div>
-      {pending > 0 && (
-        <p className="sv-frozen" role="status" data-testid="sv-frozen">
-          {t('sv.tasks.frozen', { count: pending })}
-        </p>
-      )}
       <div
-        ref={scroller}
         role="rowgroup"
         className="sv-grid-body"
         data-testid="sv-task-rows"
@@ -143,7 +152,7 @@ export function TaskTable() {
         {rows.length === 0 && <p className="sv-muted sv-pad">{t('sv.tasks.none')}</p>}
         <div className="sv-grid-space" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((v) => (
-            <Row key={rows[v.index]} id={rows[v.index]!} top={v.start} index={v.index} />
+            <Row key={rows[v.index]} id={rows[v.index]!} top={v.start - HEADER_HEIGHT} index={v.index} />
           ))}
         </div>
       </div>

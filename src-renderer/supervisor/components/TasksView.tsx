@@ -26,6 +26,17 @@ function Select(props: { label: string; value: string | undefined; testId: strin
   );
 }
 
+/** While the pointer holds the table's order, how many changes wait to be shown. */
+function FrozenNote() {
+  const { t } = useTranslation();
+  const pending = useTable((s) => s.pending);
+  return (
+    <p className={`sv-frozen${pending > 0 ? '' : ' sv-frozen-idle'}`} role="status" data-testid="sv-frozen" data-pending={pending}>
+      {pending > 0 ? t('sv.tasks.frozen', { count: pending }) : ''}
+    </p>
+  );
+}
+
 export function TasksView() {
   const { t } = useTranslation();
   const app = useApp();
@@ -105,6 +116,7 @@ export function TasksView() {
           </button>
         )}
       </div>
+      <FrozenNote />
       <TaskTable />
     </section>
   );
