@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm.
+ * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board.
  */
 import * as catchUp from './catch-up.js';
 import * as httpRace from './http-race.js';
 import * as reconnectStorm from './reconnect-storm.js';
 import * as serverEngine from './server-engine.js';
+import * as supervisorBoard from './supervisor-board.js';
 import * as terminalTap from './terminal-tap.js';
 import * as wsLoad from './ws-load.js';
 
@@ -17,6 +18,7 @@ const all: Record<string, () => Promise<void>> = {
   'terminal-tap': terminalTap.run,
   'catch-up': catchUp.run,
   'reconnect-storm': reconnectStorm.run,
+  'supervisor-board': supervisorBoard.run,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the product on its embedded defaults. Builds what is needed, seeds a demo plant
-// (SQLite, in ./.data) the first time, starts the sync server and one browser-hosted kiosk
-// terminal enrolled with a demo terminal token, and prints where to go and which badges to scan.
+// (SQLite, in ./.data) the first time, starts the sync server (which serves the supervisors'
+// overview) and one browser-hosted kiosk terminal enrolled with a demo terminal token, and prints
+// where to go, which badges to scan and how a supervisor signs in.
 // Ctrl+C stops both. Environment: SHOPFLOOR_DEMO_DIR (default ./.data), PORT (server, 8080),
 // KIOSK_PORT (kiosk, 8081), HOST (127.0.0.1; use 0.0.0.0 to reach it from other machines).
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +30,7 @@ function run(title, cmd, args) {
 }
 
 run('building the server and terminal core', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node.json']);
-run('building the kiosk screen', process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build']);
+run('building the kiosk screen and the supervisor overview', process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build']);
 
 const credentialsFile = path.join(serverDir, 'demo-credentials.json');
 if (!fs.existsSync(path.join(serverDir, 'claims.db'))) {
@@ -87,10 +88,13 @@ const kioskUrl = await start(
 );
 
 const operators = credentials.operators.filter((o) => o.departmentIds.some((d) => kiosk.departments.includes(d))).slice(0, 6);
+const supervisor = credentials.supervisors.find((s) => s.departmentIds.some((d) => kiosk.departments.includes(d))) ?? credentials.supervisors[0];
 console.log(`
 Shop-floor task claiming demo is running (data in ${demoDir}).
 
   Kiosk terminal "${kiosk.name}":  ${kioskUrl}
+  Supervisor overview:  ${serverUrl}/supervisor/
+    sign in as ${supervisor.id} / ${supervisor.password} (${supervisor.displayName}), or as ${credentials.admin.id} / ${credentials.admin.password} (all departments)
   Sync server (HTTP API, /metrics):  ${serverUrl}
 
 Scan (type) one of these badges at the kiosk and press Enter:

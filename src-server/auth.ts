@@ -12,11 +12,12 @@
  *
  * Time always comes from `ctx.clock` (an injected clock).
  */
-import { badgeHash, hashSecret, newToken, randomHex, tokenHash, verifySecret } from '../src-shared/crypto/hash.js';
+import { badgeHash, newToken, randomHex, tokenHash } from '../src-shared/crypto/hash.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { DomainError } from '../src-shared/domain/errors.js';
 import { hasRole, type Role } from '../src-shared/domain/types.js';
 import type { AppContext } from './context.js';
+import { hashSecretAsync, verifySecretAsync } from './secrets.js';
 import type { ApiTokenRecord, SignInFailureState, UserRecord } from './store/types.js';
 
 /** Sessions from a sign-in last one long shift. */
@@ -121,10 +122,10 @@ export interface SignInSuccess {
 }
 
 /** A hash to verify against when there is no real one, so unknown users take as long as known ones. */
-let dummyHash: string | null = null;
-function burnVerify(secret: string): void {
-  dummyHash ??= hashSecret(randomHex(16));
-  verifySecret(secret, dummyHash);
+let dummyHash: Promise<string> | null = null;
+async function burnVerify(secret: string): Promise<void> {
+  dummyHash ??= hashSecretAsync(randomHex(16));
+  await verifySecretAsync(secret, await dummyHash);
 }
 
 /** Sign-ins are checked one at a time, so parallel guesses cannot race past the failure counter. */
@@ -204,17 +205,17 @@ async function signInNow(ctx: AppContext, req: SignInRequest, remote: string, po
 
   let valid: boolean;
   if (req.method === 'badge') {
-    if (user?.pinHash) valid = verifySecret(req.pin ?? '', user.pinHash);
+    if (user?.pinHash) valid = await verifySecretAsync(req.pin ?? '', user.pinHash);
     // A badge alone is enough only for operators: a supervisor or admin needs a PIN or a password.
     else if (user) valid = !user.roles.some((r) => r === 'supervisor' || r === 'admin');
     else {
-      burnVerify(req.pin ?? '');
+      await burnVerify(req.pin ?? '');
       valid = false;
     }
   } else if (user?.passwordHash) {
-    valid = verifySecret(req.password, user.passwordHash);
+    valid = await verifySecretAsync(req.password, user.passwordHash);
   } else {
-    burnVerify(req.password);
+    await burnVerify(req.password);
     valid = false;
   }
 

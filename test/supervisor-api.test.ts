@@ -393,8 +393,9 @@ describe('SUP-6 audit trail', () => {
   it('SUP-6 supervisors search the trail of their own departments, admins all of it, operators none', async () => {
     await history();
     const sue = await audit(tok.sue);
-    // Five events about cut's tasks (the kiosk sign-in is about no task).
-    expect(sue.total).toBe(5);
+    // Five events about cut's tasks, and the sign-in at cut's kiosk k1.
+    expect(sue.total).toBe(6);
+    expect(sue.items.filter((e) => e.taskId === null).map((e) => [e.action, e.terminalId])).toEqual([['signIn', 'k1']]);
     expect(new Set(sue.items.map((e) => e.departmentId))).toEqual(new Set(['cut']));
     expect(sue.items.map((e) => e.taskId)).not.toContain('q1');
     expect(sue.items.map((e) => e.id)).toEqual([...sue.items.map((e) => e.id)].sort((a, b) => b - a));
@@ -417,6 +418,7 @@ describe('SUP-6 audit trail', () => {
     // A person: what they did, and what was done to them (the assign names bob in its details).
     expect(await pick('?userId=bob')).toEqual([
       ['claim', 'applied', 'bob', 't3'],
+      ['signIn', 'applied', 'bob', null],
       ['assign', 'applied', 'sue', 't2'],
       ['claim', 'task_conflict', 'bob', 't1'],
     ]);
@@ -424,11 +426,14 @@ describe('SUP-6 audit trail', () => {
     expect(await pick('?outcome=task_conflict')).toEqual([['claim', 'task_conflict', 'bob', 't1']]);
     expect(await pick('?outcome=refused')).toEqual([['claim', 'task_conflict', 'bob', 't1']]);
     expect((await audit(tok.sue, '?outcome=applied')).items.every((e) => e.outcome === 'applied')).toBe(true);
-    expect((await audit(tok.sue, '?outcome=applied')).total).toBe(4);
-    expect(await pick('?terminalId=k1')).toEqual([['claim', 'applied', 'bob', 't3']]);
+    expect((await audit(tok.sue, '?outcome=applied')).total).toBe(5);
+    expect(await pick('?terminalId=k1')).toEqual([
+      ['claim', 'applied', 'bob', 't3'],
+      ['signIn', 'applied', 'bob', null],
+    ]);
     const p1 = await audit(tok.sue, '?limit=4&offset=0');
     const p2 = await audit(tok.sue, '?limit=4&offset=4');
-    expect([p1.items.length, p2.items.length, p1.total, p2.total, p2.offset]).toEqual([4, 1, 5, 5, 4]);
+    expect([p1.items.length, p2.items.length, p1.total, p2.total, p2.offset]).toEqual([4, 2, 6, 6, 4]);
     expect([...p1.items, ...p2.items].map((e) => e.id)).toEqual((await audit(tok.sue)).items.map((e) => e.id));
   });
 
@@ -440,7 +445,8 @@ describe('SUP-6 audit trail', () => {
     // 07:00 UTC written as 08:00 in UTC+1, and 08:00 UTC with Z.
     expect(await tasks('?from=2026-01-05T08:00:00%2B01:00&to=2026-01-05T08:00:00Z')).toEqual(['make1', 't1']);
     expect(await tasks(`?to=${T0 + 1}`)).toEqual(['t1']);
-    expect(await tasks(`?from=${T0 + 2 * hour}`)).toEqual(['t3', 't2']);
+    // After 08:00: the claim at the kiosk, the sign-in before it (no task), and the assign.
+    expect(await tasks(`?from=${T0 + 2 * hour}`)).toEqual(['t3', null, 't2']);
     for (const bad of ['yesterday', '2026-01-05T07:00:00', '2026-13-45T99:00:00Z']) {
       const b = expectError(await http(`/api/audit?from=${encodeURIComponent(bad)}`, { token: tok.sue }), 400, 'invalid_input');
       expect(b.details, bad).toMatchObject({ field: 'query.from' });

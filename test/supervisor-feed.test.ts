@@ -329,6 +329,31 @@ describe('SUP-1 scope', () => {
     expect(sue.closeCode).toBeNull();
   });
 
+  it('SUP-1 an operator of both departments signed in at a qa kiosk shows to the cut supervisor as signed in, without naming the kiosk', async () => {
+    const s = await boot();
+    const now = s.clock.now();
+    await s.store.createUser(newUser('duo', { departmentIds: ['cut', 'qa'], displayName: 'Duo Both' }), now);
+    await s.store.createTerminal({ id: 'kq', name: 'QA kiosk', departments: ['qa'], tokenHash: tokenHash('kq-token') }, now);
+    const sue = await livePage(tok.sue);
+    const quinn = await livePage(tok.quinn);
+    const kq = await kiosk('kq', 'kq-token');
+    await signInAt(kq, 'duo');
+    const forSue = await sue.waitForChange((p) => p.people.some((x) => x.id === 'duo' && x.presence !== null));
+    expect(forSue.people.find((x) => x.id === 'duo')!.presence).toEqual({ terminalId: null, since: now });
+    const forQuinn = await quinn.waitForChange((p) => p.people.some((x) => x.id === 'duo' && x.presence !== null));
+    expect(forQuinn.people.find((x) => x.id === 'duo')!.presence).toEqual({ terminalId: 'kq', since: now });
+    expect(sue.texts.join('\n')).not.toContain('"kq"');
+  });
+
+  it('SUP-6 a sign-in at a kiosk is in the audit trail of the kiosk’s department, not of others', async () => {
+    await boot();
+    const k1 = await kiosk('k1', TERMINAL_TOKEN);
+    await signInAt(k1, 'ann');
+    const forSue = await http('/api/audit?action=signIn', { token: tok.sue });
+    expect(forSue.body).toMatchObject({ total: 1, items: [{ action: 'signIn', actorId: 'ann', terminalId: 'k1', departmentId: 'cut' }] });
+    expect((await http('/api/audit?action=signIn', { token: tok.quinn })).body).toMatchObject({ total: 0 });
+  });
+
   it('SUP-1 a task moved to a department outside the view arrives only as its id in removed.tasks', async () => {
     const s = await boot();
     const sue = await livePage(tok.sue);

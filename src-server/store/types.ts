@@ -5,7 +5,7 @@
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { SupervisionSettings } from '../../src-shared/domain/supervision.js';
-import type { BoardException, BoardNotification, SupervisorChanges } from '../../src-shared/protocol/supervisor.js';
+import type { BoardException, BoardNotification, SupervisorChangesFrame } from '../../src-shared/protocol/supervisor.js';
 import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
 import type { DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
 import type { AuditEntry, Eng, GroupResult } from '../engine/ports.js';
@@ -81,8 +81,8 @@ export interface SupervisorSnapshotPosition {
   afterId: string;
 }
 
-/** The entities of one supervisor change page (the frame without its envelope). */
-export type SupervisorPageData = Omit<SupervisorChanges, 'type' | 'mode' | 'reset' | 'cursor' | 'more'>;
+/** The entities of one supervisor change page, as sent (tasks as a table; the frame without its envelope). */
+export type SupervisorPageData = Omit<SupervisorChangesFrame, 'type' | 'mode' | 'reset' | 'cursor' | 'more'>;
 
 export interface SupervisorChangesPage extends SupervisorPageData {
   lastSeq: number;

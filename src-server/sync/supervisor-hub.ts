@@ -20,9 +20,9 @@ import {
   SUPERVISOR_PAGE_SIZE,
   SUPERVISOR_PROTOCOL_VERSION,
   emptySupervisorChanges,
+  encodeChanges,
   supervisorClientFrameSchema,
   supervisorHelloSchema,
-  type SupervisorChanges,
   type SupervisorServerFrame,
 } from '../../src-shared/protocol/supervisor.js';
 import type { Principal } from '../auth.js';
@@ -30,7 +30,7 @@ import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
-import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPosition } from '../store/types.js';
+import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
 
 export interface SupervisorHubOptions {
   heartbeatMs: number;
@@ -68,7 +68,13 @@ interface Conn {
   pumping: boolean;
   dirty: boolean;
   owesCaughtUp: boolean;
-  snapshot: { pos: SupervisorSnapshotPosition | null; head: number; first: boolean } | null;
+  snapshot: {
+    pos: SupervisorSnapshotPosition | null;
+    head: number;
+    first: boolean;
+    /** The next page, read while the page sent before it is being applied (one ahead at most). */
+    ahead: Promise<SupervisorSnapshotPage> | null;
+  } | null;
   alive: boolean;
   closed: boolean;
   timers: NodeJS.Timeout[];
@@ -86,6 +92,9 @@ function scopeKeys(scope: SupervisorScope): Set<string> | null {
   if (scope.all) return null;
   return new Set(['', route.allSupervisors, route.user(scope.userId), ...scope.departmentIds, ...scope.departmentIds.map(route.supervisors)]);
 }
+
+/** The longest delay a Node timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const sameScope = (a: SupervisorScope, b: SupervisorScope) =>
   a.all === b.all && a.userId === b.userId && a.departmentIds.join(',') === b.departmentIds.join(',');
@@ -286,14 +295,7 @@ export class SupervisorHub {
     conn.scope = scope;
     conn.keys = scopeKeys(scope);
     const expiresAt = principal.token.expiresAt;
-    if (expiresAt !== null) {
-      conn.timers.push(
-        setTimeout(
-          () => this.fail(conn, 'unauthenticated', { problem: 'the session expired', reason: 'expired' }, SUPERVISOR_CLOSE_CODES.unauthorized),
-          Math.min(2 ** 31 - 1, Math.max(0, expiresAt - this.clock.now())),
-        ),
-      );
-    }
+    if (expiresAt !== null) this.closeAtExpiry(conn, expiresAt);
     const head = await this.store.headSeq();
     this.head = Math.max(this.head, head);
     const pruned = await this.store.prunedThroughSeq();
@@ -308,10 +310,24 @@ export class SupervisorHub {
       sync: needSnapshot ? 'snapshot' : 'delta',
     });
     this.log.info({ user: principal.user.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'supervisor page connected');
-    if (needSnapshot) conn.snapshot = { pos: null, head, first: true };
+    if (needSnapshot) conn.snapshot = { pos: null, head, first: true, ahead: null };
     else conn.sentCursor = hello.cursor!;
     conn.dirty = true;
     await this.pump(conn);
+  }
+
+  /** Close the page when its session expires (timers wait at most ~24.8 days: re-arm until due). */
+  private closeAtExpiry(conn: Conn, expiresAt: number): void {
+    const left = expiresAt - this.clock.now();
+    const timer = setTimeout(
+      () => {
+        if (conn.closed) return;
+        if (expiresAt - this.clock.now() > 0 && left > MAX_TIMER_MS) this.closeAtExpiry(conn, expiresAt);
+        else this.fail(conn, 'unauthenticated', { problem: 'the session expired', reason: 'expired' }, SUPERVISOR_CLOSE_CODES.unauthorized);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, left)),
+    );
+    conn.timers.push(timer);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -333,7 +349,8 @@ export class SupervisorHub {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now);
+        const page = await (snap.ahead ?? this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now));
+        snap.ahead = null;
         const last = page.next === null;
         const { next: _next, ...data } = page;
         this.send(conn, { type: 'changes', mode: 'snapshot', reset: snap.first, cursor: last ? snap.head : null, more: !last, ...data });
@@ -343,6 +360,11 @@ export class SupervisorHub {
           conn.snapshot = null;
           conn.sentCursor = snap.head;
           conn.dirty = true;
+        } else {
+          // Read the next page while the page applies this one: a fresh view arrives in about the
+          // time the slower of the two takes, not their sum. Still one page in flight on the wire.
+          snap.ahead = this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now);
+          snap.ahead.catch(() => undefined);
         }
         conn.awaitingAck = true;
         return;
@@ -353,7 +375,7 @@ export class SupervisorHub {
         conn.dirty = false;
         if (conn.owesCaughtUp) {
           conn.owesCaughtUp = false;
-          this.send(conn, emptySupervisorChanges('delta', conn.sentCursor));
+          this.send(conn, encodeChanges(emptySupervisorChanges('delta', conn.sentCursor)));
           conn.awaitingAck = true;
         }
         return;
@@ -380,8 +402,7 @@ export class SupervisorHub {
       if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
       cached = this.store.supervisorChangesPage(scope, cursor, this.options.pageSize, now).then((page) => {
         const { lastSeq, more, ...data } = page;
-        const frame: SupervisorChanges = { type: 'changes', mode: 'delta', reset: false, cursor: lastSeq, more, ...data };
-        return { page, text: JSON.stringify(frame) };
+        return { page, text: JSON.stringify({ type: 'changes', mode: 'delta', reset: false, cursor: lastSeq, more, ...data } satisfies SupervisorServerFrame) };
       });
       this.pageCache.set(key, cached);
     }

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { siteConfigSchema } from '../domain/config.js';
 import { EXCEPTION_KINDS } from '../domain/rules.js';
 import { supervisionSettingsSchema } from '../domain/supervision.js';
-import { ROLES } from '../domain/types.js';
-import { departmentSchema, errorDataSchema, idSchema, syncTaskSchema } from './terminal.js';
+import { ROLES, TASK_STATUSES } from '../domain/types.js';
+import { departmentSchema, EPOCH_MS_MAX, errorDataSchema, ID_MAX, ID_PATTERN, idSchema, syncTaskSchema } from './terminal.js';
 
 export const SUPERVISOR_PROTOCOL = 'supervisor';
 export const SUPERVISOR_PROTOCOL_VERSION = 1;
@@ -44,6 +44,102 @@ const text = (max: number) => z.string().max(max);
 export const boardTaskSchema = syncTaskSchema.omit({ cooldowns: true, workedBy: true });
 export type BoardTask = z.infer<typeof boardTaskSchema>;
 
+/** The fields of a board task, in the order of the columns of a task table. */
+export const TASK_FIELDS = [
+  'id',
+  'workOrderId',
+  'workOrderNumber',
+  'step',
+  'workContent',
+  'departmentId',
+  'status',
+  'operatorId',
+  'operatorName',
+  'priority',
+  'dueAt',
+  'requiredSkills',
+  'version',
+  'createdAt',
+  'updatedAt',
+] as const satisfies ReadonlyArray<keyof BoardTask>;
+
+const fields = boardTaskSchema.shape;
+type TaskField = (typeof TASK_FIELDS)[number];
+
+/**
+ * Tasks on the wire as a table: one array per field, all the same length. A page of 5,000 tasks is
+ * half the bytes of 5,000 objects (no repeated keys) and parses faster. This zod form states the
+ * rule; `checkTaskColumns` applies the same rule column by column (a page's 75,000 values checked
+ * in a loop, not one zod call each), and a property test holds the two to the same answers.
+ */
+export const taskColumnsReferenceSchema = z
+  .object(Object.fromEntries(TASK_FIELDS.map((f) => [f, z.array(fields[f])])) as { [F in TaskField]: z.ZodArray<(typeof fields)[F]> })
+  .strict()
+  .refine((c) => TASK_FIELDS.every((f) => c[f].length === c.id.length), 'every column must have one value per task');
+export type TaskColumns = z.infer<typeof taskColumnsReferenceSchema>;
+
+type Check = (v: unknown) => boolean;
+const isId: Check = (v) => typeof v === 'string' && v.length >= 1 && v.length <= ID_MAX && ID_PATTERN.test(v);
+const isText = (max: number): Check => (v) => typeof v === 'string' && v.length <= max;
+const isInt = (min: number, max: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const orNull = (c: Check): Check => (v) => v === null || c(v);
+const isEpoch = isInt(0, EPOCH_MS_MAX);
+
+/** Each column's value rule: exactly the constraints of syncTaskSchema's field. */
+const COLUMN_CHECKS: Record<TaskField, Check> = {
+  id: isId,
+  workOrderId: isId,
+  workOrderNumber: isText(100),
+  step: isText(64),
+  workContent: isText(2000),
+  departmentId: orNull(isId),
+  status: (v) => typeof v === 'string' && (TASK_STATUSES as readonly string[]).includes(v),
+  operatorId: orNull(isId),
+  operatorName: orNull(isText(200)),
+  priority: isInt(-1_000_000, 1_000_000),
+  dueAt: orNull(isEpoch),
+  requiredSkills: (v) => Array.isArray(v) && v.length <= 50 && v.every(isText(64)),
+  version: isInt(0, Number.MAX_SAFE_INTEGER),
+  createdAt: isEpoch,
+  updatedAt: isEpoch,
+};
+
+/** The problem with a task table, or null when it is valid (same answers as the reference schema). */
+export function checkTaskColumns(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'tasks must be an object of columns';
+  const cols = value as Record<string, unknown>;
+  for (const key of Object.keys(cols)) if (!(TASK_FIELDS as readonly string[]).includes(key)) return `tasks.${key} is not a task field`;
+  const length = Array.isArray(cols.id) ? cols.id.length : -1;
+  for (const f of TASK_FIELDS) {
+    const col = cols[f];
+    if (!Array.isArray(col)) return `tasks.${f} must be an array`;
+    if (col.length !== length) return 'every column must have one value per task';
+    const check = COLUMN_CHECKS[f];
+    for (let i = 0; i < col.length; i++) if (!check(col[i])) return `tasks.${f}.${i} is not a valid ${f}`;
+  }
+  return null;
+}
+
+export const taskColumnsSchema = z.custom<TaskColumns>((v) => checkTaskColumns(v) === null, { message: 'is not a valid task table' });
+
+export function toTaskColumns(tasks: readonly BoardTask[]): TaskColumns {
+  const cols = Object.fromEntries(TASK_FIELDS.map((f) => [f, new Array<unknown>(tasks.length)])) as Record<string, unknown[]>;
+  tasks.forEach((t, i) => {
+    for (const f of TASK_FIELDS) cols[f]![i] = t[f];
+  });
+  return cols as unknown as TaskColumns;
+}
+
+export function fromTaskColumns(cols: TaskColumns): BoardTask[] {
+  const out = new Array<BoardTask>(cols.id.length);
+  for (let i = 0; i < out.length; i++) {
+    const t: Record<string, unknown> = {};
+    for (const f of TASK_FIELDS) t[f] = cols[f][i];
+    out[i] = t as BoardTask;
+  }
+  return out;
+}
+
 export const personSchema = z
   .object({
     id: idSchema,
@@ -66,8 +162,11 @@ export const personSchema = z
         expired: z.number().int().min(0),
       })
       .strict(),
-    /** Where they are signed in, if at a terminal. */
-    presence: z.object({ terminalId: idSchema, since: epochMs }).strict().nullable(),
+    /**
+     * Where they are signed in, if at a terminal; `terminalId` is null when that terminal serves
+     * none of the viewer's departments (it is not named to them).
+     */
+    presence: z.object({ terminalId: idSchema.nullable(), since: epochMs }).strict().nullable(),
   })
   .strict();
 export type Person = z.infer<typeof personSchema>;
@@ -186,7 +285,7 @@ export const supervisorChangesSchema = z
     /** The cursor to acknowledge and keep; null on snapshot pages before the last. */
     cursor: z.number().int().min(0).nullable(),
     more: z.boolean(),
-    tasks: z.array(boardTaskSchema),
+    tasks: taskColumnsSchema,
     people: z.array(personSchema),
     terminals: z.array(boardTerminalSchema),
     exceptions: z.array(boardExceptionSchema),
@@ -200,7 +299,18 @@ export const supervisorChangesSchema = z
       .strict(),
   })
   .strict();
-export type SupervisorChanges = z.infer<typeof supervisorChangesSchema>;
+/** A change page as sent (tasks as a table). */
+export type SupervisorChangesFrame = z.infer<typeof supervisorChangesSchema>;
+/** A change page as the ends work with it (tasks as objects). */
+export type SupervisorChanges = Omit<SupervisorChangesFrame, 'tasks'> & { tasks: BoardTask[] };
+
+export function encodeChanges(page: SupervisorChanges): SupervisorChangesFrame {
+  return { ...page, tasks: toTaskColumns(page.tasks) };
+}
+
+export function decodeChanges(frame: SupervisorChangesFrame): SupervisorChanges {
+  return { ...frame, tasks: fromTaskColumns(frame.tasks) };
+}
 
 export const supervisorIncompatibleSchema = z
   .object({
@@ -222,7 +332,10 @@ export const supervisorServerFrameSchema = z.discriminatedUnion('type', [
   supervisorPongSchema,
   supervisorErrorSchema,
 ]);
+/** A server frame as sent. */
 export type SupervisorServerFrame = z.infer<typeof supervisorServerFrameSchema>;
+/** A server frame as the ends work with it (change pages decoded). */
+export type SupervisorMessage = Exclude<SupervisorServerFrame, { type: 'changes' }> | SupervisorChanges;
 
 /** An empty change page (the caught-up signal, or the frame the server fills). */
 export function emptySupervisorChanges(mode: 'snapshot' | 'delta', cursor: number | null): SupervisorChanges {

@@ -47,13 +47,17 @@ export const CLOSE_CODES = {
 // Building blocks
 
 /** Ids from us or from an ERP: letters, digits and . _ : - ; at most 64 characters. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+export const ID_MAX = 64;
+
 export const idSchema = z
   .string()
   .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may only hold letters, digits and . _ : -');
+  .max(ID_MAX, `must be at most ${ID_MAX} characters`)
+  .regex(ID_PATTERN, 'may only hold letters, digits and . _ : -');
 
-const epochMs = z.number().int().min(0).max(8.64e15);
+export const EPOCH_MS_MAX = 8.64e15;
+const epochMs = z.number().int().min(0).max(EPOCH_MS_MAX);
 const text = (max: number) => z.string().max(max);
 
 export const departmentSchema = z

@@ -8,14 +8,16 @@ import {
   SUPERVISOR_PATH,
   SUPERVISOR_PROTOCOL,
   SUPERVISOR_PROTOCOL_VERSION,
+  decodeChanges,
   supervisorServerFrameSchema,
   type SupervisorChanges,
-  type SupervisorServerFrame,
+  type SupervisorChangesFrame,
+  type SupervisorMessage,
 } from '../../src-shared/protocol/supervisor.js';
 
 export type Changes = SupervisorChanges;
-export type Welcome = Extract<SupervisorServerFrame, { type: 'welcome' }>;
-export type ErrorFrame = Extract<SupervisorServerFrame, { type: 'error' }>;
+export type Welcome = Extract<SupervisorMessage, { type: 'welcome' }>;
+export type ErrorFrame = Extract<SupervisorMessage, { type: 'error' }>;
 
 /** The /supervise URL of a server whose HTTP base is `baseUrl`. */
 export function superviseUrl(baseUrl: string): string {
@@ -49,7 +51,7 @@ export function tryUpgrade(url: string, headers: Record<string, string> = {}, ms
 }
 
 export class SupervisorClient {
-  readonly frames: SupervisorServerFrame[] = [];
+  readonly frames: SupervisorMessage[] = [];
   /** Every frame exactly as received. */
   readonly texts: string[] = [];
   /** Frames that did not match the shared schema (a server bug). */
@@ -66,7 +68,9 @@ export class SupervisorClient {
       this.texts.push(text);
       const parsed = supervisorServerFrameSchema.safeParse(JSON.parse(text));
       if (!parsed.success) this.invalid.push(`${parsed.error.message} in ${text.slice(0, 300)}`);
-      const frame = JSON.parse(text) as SupervisorServerFrame;
+      const raw = JSON.parse(text) as SupervisorMessage | SupervisorChangesFrame;
+      // Change pages carry tasks as a table; tests read them as objects.
+      const frame = (raw.type === 'changes' && !Array.isArray(raw.tasks) ? decodeChanges(raw as SupervisorChangesFrame) : raw) as SupervisorMessage;
       this.frames.push(frame);
       if (this.autoAck && frame.type === 'changes') this.ack(frame.cursor ?? 0);
       this.wake();
@@ -138,7 +142,7 @@ export class SupervisorClient {
   }
 
   /** Wait until a frame at index >= `from` matches `pred`, up to `ms`. */
-  async waitFor<T extends SupervisorServerFrame>(pred: (f: SupervisorServerFrame) => boolean, ms = 3000, from = 0): Promise<T> {
+  async waitFor<T extends SupervisorMessage>(pred: (f: SupervisorMessage) => boolean, ms = 3000, from = 0): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
       if (this.invalid.length) throw new Error(`the server sent a frame outside the schema: ${this.invalid[0]}`);

@@ -5,7 +5,7 @@
  * answering. A fake socket and a manual timer queue stand in for the network and time.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { emptySupervisorChanges, type SupervisorChanges } from '../../../src-shared/protocol/supervisor.js';
+import { emptySupervisorChanges, encodeChanges, type SupervisorChanges } from '../../../src-shared/protocol/supervisor.js';
 import { FeedClient, type FeedSocket, type FeedState } from './feed.js';
 
 class FakeSocket implements FeedSocket {
@@ -27,7 +27,8 @@ class FakeSocket implements FeedSocket {
     this.onopen?.({});
   }
   frame(value: unknown) {
-    this.onmessage?.({ data: JSON.stringify(value) });
+    const v = value as { type?: string; tasks?: unknown };
+    this.onmessage?.({ data: JSON.stringify(v.type === 'changes' && Array.isArray(v.tasks) ? encodeChanges(value as SupervisorChanges) : value) });
   }
   drop(code: number) {
     this.onclose?.({ code, reason: '' });
@@ -176,6 +177,7 @@ describe('SUP-1 the overview\u2019s subscription', () => {
     sockets[0]!.open();
     sockets[0]!.onmessage?.({ data: 'not json' });
     sockets[0]!.frame({ type: 'changes', mode: 'delta', tasks: 'nope' });
+    sockets[0]!.frame({ ...emptySupervisorChanges('delta', 3), tasks: { id: ['t1'], status: [] } });
     expect(pages).toHaveLength(0);
     expect(sockets[0]!.sent.filter((f) => f.type === 'ack')).toHaveLength(0);
   });

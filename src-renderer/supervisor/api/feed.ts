@@ -10,6 +10,7 @@ import {
   SUPERVISOR_PATH,
   SUPERVISOR_PROTOCOL,
   SUPERVISOR_PROTOCOL_VERSION,
+  decodeChanges,
   supervisorServerFrameSchema,
   type SupervisorChanges,
   type SupervisorWelcome,
@@ -57,6 +58,11 @@ export interface FeedOptions {
   /** No frame for this long after a ping: the link is dead. */
   deadMs?: number;
   backoffMaxMs?: number;
+}
+
+/** A User Timing mark (the benchmark reads them; a no-op where there is no `performance`). */
+function mark(name: string): void {
+  globalThis.performance?.mark?.(name);
 }
 
 /** ws(s)://host/supervise for a page served from `location`. */
@@ -134,6 +140,7 @@ export class FeedClient {
     this.socket = socket;
     socket.onopen = () => {
       if (socket !== this.socket) return;
+      mark('sv:open');
       socket.send(JSON.stringify({ type: 'hello', protocol: SUPERVISOR_PROTOCOL, protocolVersion: SUPERVISOR_PROTOCOL_VERSION, cursor: this.cursor }));
       this.schedulePing();
     };
@@ -182,15 +189,17 @@ export class FeedClient {
     const frame = parsed.data;
     switch (frame.type) {
       case 'welcome':
+        mark('sv:welcome');
         this.attempt = 0;
         if (frame.sync === 'snapshot') this.cursor = null;
         this.h.welcome(frame);
         return;
       case 'changes':
-        this.h.changes(frame);
+        this.h.changes(decodeChanges(frame));
         if (frame.cursor !== null) this.cursor = frame.cursor;
         this.socket?.send(JSON.stringify({ type: 'ack', cursor: frame.cursor ?? 0 }));
         if (!frame.more) {
+          mark('sv:live');
           this.disconnectedAt = null;
           this.h.state({ kind: 'live' });
         }

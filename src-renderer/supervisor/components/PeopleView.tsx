@@ -73,7 +73,8 @@ export function PeopleView() {
           </thead>
           <tbody>
             {people.map((p) => {
-              const terminal = p.presence ? (board.terminals.get(p.presence.terminalId)?.name ?? p.presence.terminalId) : null;
+              const terminalId = p.presence?.terminalId ?? null;
+              const terminal = terminalId ? (board.terminals.get(terminalId)?.name ?? terminalId) : t('sv.people.elsewhere');
               return (
                 <tr key={p.id} data-testid={`sv-person-${p.id}`} data-active-count={p.activeCount}>
                   <th scope="row">

@@ -56,6 +56,7 @@ export function createSessionStore(http: Http) {
       }
     },
     async signIn(input) {
+      globalThis.performance?.mark?.('sv:signin');
       set({ busy: true, error: null });
       try {
         const body =

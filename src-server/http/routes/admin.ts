@@ -5,7 +5,8 @@
  * with the site salt, PINs and passwords with scrypt, terminal tokens with SHA-256) and are never
  * returned, except a new terminal token, once.
  */
-import { badgeHash, hashSecret, newToken, tokenHash } from '../../../src-shared/crypto/hash.js';
+import { badgeHash, newToken, tokenHash } from '../../../src-shared/crypto/hash.js';
+import { hashSecretAsync } from '../../secrets.js';
 import { siteConfigSchema } from '../../../src-shared/domain/config.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
@@ -110,7 +111,7 @@ async function badgeOf(s: Scope, badge: string | null | undefined, userId: strin
   return hash;
 }
 
-const secret = (v: string | null | undefined) => (v === undefined || v === null ? v : hashSecret(v));
+const secret = async (v: string | null | undefined) => (v === undefined || v === null ? v : hashSecretAsync(v));
 
 async function createUser(s: Scope): Promise<Reply> {
   const { user: admin } = await s.authAs('admin');
@@ -123,8 +124,8 @@ async function createUser(s: Scope): Promise<Reply> {
     roles: [...new Set(body.roles)],
     departmentIds: [...new Set(body.departmentIds)],
     badgeHash: (await badgeOf(s, body.badge, body.id)) ?? null,
-    pinHash: secret(body.pin) ?? null,
-    passwordHash: secret(body.password) ?? null,
+    pinHash: (await secret(body.pin)) ?? null,
+    passwordHash: (await secret(body.password)) ?? null,
     active: body.active,
     taskLimit: body.taskLimit ?? null,
     skills: body.skills,
@@ -154,8 +155,8 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.skills !== undefined) patch.skills = body.skills;
   if (body.qualityScore !== undefined) patch.qualityScore = body.qualityScore;
   if (body.badge !== undefined) patch.badgeHash = (await badgeOf(s, body.badge, id)) ?? null;
-  if (body.pin !== undefined) patch.pinHash = secret(body.pin) ?? null;
-  if (body.password !== undefined) patch.passwordHash = secret(body.password) ?? null;
+  if (body.pin !== undefined) patch.pinHash = (await secret(body.pin)) ?? null;
+  if (body.password !== undefined) patch.passwordHash = (await secret(body.password)) ?? null;
   await s.ctx.store.updateUser(id, patch, s.ctx.clock.now());
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });

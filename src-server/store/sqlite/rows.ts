@@ -3,7 +3,7 @@
  */
 import { jsonColumn, type Row } from '../../../src-shared/db/task-row.js';
 import { ACTIVE_ASSIGNMENT_STATUSES, type Department, type Role } from '../../../src-shared/domain/types.js';
-import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
+import { TASK_FIELDS, type BoardException, type BoardNotification, type TaskColumns } from '../../../src-shared/protocol/supervisor.js';
 import type { DirectoryUser } from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
@@ -40,6 +40,28 @@ export const TASK_SELECT = `
   FROM tasks t
   JOIN work_orders wo ON wo.id = t.work_order_id
   LEFT JOIN users u ON u.id = t.operator_id`;
+
+/**
+ * Tasks as a table for supervisors (TASK_FIELDS order), read raw: no object per row. Filter with
+ * WHERE on alias `t`.
+ */
+export const TASK_COLUMNS_SELECT = `
+  SELECT t.id, t.work_order_id, wo.number, t.step, t.work_content, t.department_id, t.status, t.operator_id,
+         u.display_name, t.priority, t.due_at, t.required_skills, t.version, t.created_at, t.updated_at
+  FROM tasks t
+  JOIN work_orders wo ON wo.id = t.work_order_id
+  LEFT JOIN users u ON u.id = t.operator_id`;
+
+const SKILLS = TASK_FIELDS.indexOf('requiredSkills');
+
+/** Raw rows of TASK_COLUMNS_SELECT as a task table. */
+export function taskColumnsFromRaw(rows: readonly unknown[][]): TaskColumns {
+  const cols = TASK_FIELDS.map(() => new Array<unknown>(rows.length));
+  rows.forEach((r, i) => {
+    for (let f = 0; f < cols.length; f++) cols[f]![i] = f === SKILLS ? (r[f] === '[]' ? [] : json<string[]>(r[f], [])) : r[f];
+  });
+  return Object.fromEntries(TASK_FIELDS.map((f, i) => [f, cols[i]])) as unknown as TaskColumns;
+}
 
 export const WORKED_BY = `SELECT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL}`;
 export const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;

@@ -441,10 +441,13 @@ export class SqliteServerStore implements ServerStore {
   }
 
   private writeAudit(entry: AuditEntry, now: number): void {
-    // SUP-6: an event about a task is filed under the task's department, so supervisors find it.
+    // SUP-6: an event about a task is filed under the task's department, so supervisors find it; one
+    // at a terminal without a task (a sign-in) under the terminal's first department.
     const departmentId = entry.taskId
       ? (this.unitTasks.get(entry.taskId)?.departmentId ?? (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(entry.taskId) as string | null | undefined) ?? null)
-      : null;
+      : entry.terminalId
+        ? (this.terminalDepartments(entry.terminalId)[0] ?? null)
+        : null;
     this.q(
       `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

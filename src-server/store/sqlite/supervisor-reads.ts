@@ -6,10 +6,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { SiteConfig } from '../../../src-shared/domain/config.js';
-import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
+import type { Row } from '../../../src-shared/db/task-row.js';
 import { epochDay, performanceScore, type SupervisionSettings } from '../../../src-shared/domain/supervision.js';
 import type { Department } from '../../../src-shared/domain/types.js';
-import type { BoardException, BoardNotification, BoardTask, BoardTerminal, Person } from '../../../src-shared/protocol/supervisor.js';
+import { TASK_FIELDS, type BoardException, type BoardNotification, type BoardTerminal, type Person, type TaskColumns } from '../../../src-shared/protocol/supervisor.js';
 import type {
   SupervisorChangesPage,
   SupervisorPageData,
@@ -17,7 +17,19 @@ import type {
   SupervisorSnapshotPage,
   SupervisorSnapshotPosition,
 } from '../types.js';
-import { departmentFromRow, exceptionFromRow, notificationFromRow, route, TASK_SELECT, TERMINAL_SELECT, terminalFromRow, USER_SELECT, userFromRow } from './rows.js';
+import {
+  departmentFromRow,
+  exceptionFromRow,
+  json,
+  notificationFromRow,
+  route,
+  TASK_COLUMNS_SELECT,
+  taskColumnsFromRaw,
+  TERMINAL_SELECT,
+  terminalFromRow,
+  USER_SELECT,
+  userFromRow,
+} from './rows.js';
 
 /** Finished tasks stay on the board this long (this shift and the one before). */
 export const SUPERVISOR_RECENT_MS = 24 * 3600_000;
@@ -33,9 +45,18 @@ export interface StoreAccess {
 const ids = (list: readonly string[]) => JSON.stringify(list);
 const IN_IDS = 'IN (SELECT value FROM json_each(?))';
 
+function noTasks(): TaskColumns {
+  return Object.fromEntries(TASK_FIELDS.map((f) => [f, []])) as unknown as TaskColumns;
+}
+
+/** Append task table `b` to `a`. */
+function appendTasks(a: TaskColumns, b: TaskColumns): void {
+  for (const f of TASK_FIELDS) (a[f] as unknown[]).push(...(b[f] as unknown[]));
+}
+
 function emptyData(): SupervisorPageData {
   return {
-    tasks: [],
+    tasks: noTasks(),
     people: [],
     terminals: [],
     exceptions: [],
@@ -108,10 +129,35 @@ export class SupervisorReads {
     return { ...data, lastSeq, more };
   }
 
+  /**
+   * A page of a fresh view: the departments and settings, then people, terminals, exceptions,
+   * notifications and tasks, in that order. A page goes on into the next phase while it holds fewer
+   * than `limit` entities, so a small plant arrives in one page and a large one in few.
+   */
   snapshotPage(scope: SupervisorScope, from: SupervisorSnapshotPosition | null, limit: number, now: number): SupervisorSnapshotPage {
     const data = emptyData();
+    let pos: SupervisorSnapshotPosition | null = from ?? { phase: 'meta', afterId: '' };
+    let size = 0;
+    while (pos !== null) {
+      const page = this.phasePage(scope, pos, limit - size, now);
+      appendTasks(data.tasks, page.tasks);
+      data.people.push(...page.people);
+      data.terminals.push(...page.terminals);
+      data.exceptions.push(...page.exceptions);
+      data.notifications.push(...page.notifications);
+      data.departments.push(...page.departments);
+      data.config ??= page.config;
+      data.supervision ??= page.supervision;
+      size += page.tasks.id.length + page.people.length + page.terminals.length + page.exceptions.length + page.notifications.length;
+      pos = page.next;
+      if (size >= limit || (pos !== null && pos.afterId !== '' && pos.afterId !== '0')) break;
+    }
+    return { ...data, next: pos };
+  }
+
+  private phasePage(scope: SupervisorScope, pos: SupervisorSnapshotPosition, limit: number, now: number): SupervisorSnapshotPage {
+    const data = emptyData();
     const depts = ids(scope.departmentIds);
-    const pos = from ?? { phase: 'meta', afterId: '' };
     switch (pos.phase) {
       case 'meta': {
         const all = (this.s.q('SELECT * FROM departments ORDER BY id').all() as Row[]).map(departmentFromRow);
@@ -170,17 +216,18 @@ export class SupervisorReads {
         return { ...data, next: { phase: 'tasks', afterId: '' } };
       }
       case 'tasks': {
-        const open = `(status IN ('draft', 'pending', 'in_progress') OR updated_at > ?)`;
-        const found = (
+        // One query per page: the rows themselves, in id order (the primary key), no id list first.
+        const open = `(t.status IN ('draft', 'pending', 'in_progress') OR t.updated_at > ?)`;
+        const rows = (
           scope.all
-            ? this.s.q(`SELECT id FROM tasks WHERE id > ? AND ${open} ORDER BY id LIMIT ?`).pluck().all(pos.afterId, now - SUPERVISOR_RECENT_MS, limit)
+            ? this.s.q(`${TASK_COLUMNS_SELECT} WHERE t.id > ? AND ${open} ORDER BY t.id LIMIT ?`).raw().all(pos.afterId, now - SUPERVISOR_RECENT_MS, limit)
             : this.s
-                .q(`SELECT id FROM tasks WHERE department_id ${IN_IDS} AND id > ? AND ${open} ORDER BY id LIMIT ?`)
-                .pluck()
+                .q(`${TASK_COLUMNS_SELECT} WHERE t.department_id ${IN_IDS} AND t.id > ? AND ${open} ORDER BY t.id LIMIT ?`)
+                .raw()
                 .all(depts, pos.afterId, now - SUPERVISOR_RECENT_MS, limit)
-        ) as string[];
-        data.tasks = this.loadTasks(found);
-        const next: SupervisorSnapshotPosition | null = found.length === limit ? { phase: 'tasks', afterId: found[found.length - 1]! } : null;
+        ) as unknown[][];
+        data.tasks = taskColumnsFromRaw(rows);
+        const next: SupervisorSnapshotPosition | null = rows.length === limit ? { phase: 'tasks', afterId: rows[rows.length - 1]![0] as string } : null;
         return { ...data, next };
       }
     }
@@ -188,18 +235,19 @@ export class SupervisorReads {
 
   // -------------------------------------------------------------------------------------------
 
-  private loadTasks(taskIds: readonly string[]): BoardTask[] {
-    if (taskIds.length === 0) return [];
-    return (this.s.q(`${TASK_SELECT} WHERE t.id ${IN_IDS} ORDER BY t.id`).all(ids(taskIds)) as Row[]).map(taskFromRow);
-  }
-
   private addTasks(data: SupervisorPageData, scope: SupervisorScope, taskIds: readonly string[]): void {
+    if (taskIds.length === 0) return;
+    const rows = this.s.q(`${TASK_COLUMNS_SELECT} WHERE t.id ${IN_IDS} ORDER BY t.id`).raw().all(ids(taskIds)) as unknown[][];
     const found = new Set<string>();
-    for (const t of this.loadTasks(taskIds)) {
-      found.add(t.id);
-      if (this.inScope(scope, t.departmentId)) data.tasks.push(t);
-      else data.removed.tasks.push(t.id);
+    const shown: unknown[][] = [];
+    const department = TASK_FIELDS.indexOf('departmentId');
+    for (const r of rows) {
+      const id = r[0] as string;
+      found.add(id);
+      if (this.inScope(scope, r[department] as string | null)) shown.push(r);
+      else data.removed.tasks.push(id);
     }
+    data.tasks = taskColumnsFromRaw(shown);
     for (const id of taskIds) if (!found.has(id)) data.removed.tasks.push(id);
   }
 
@@ -229,9 +277,13 @@ export class SupervisorReads {
       .all(list, fromDay) as Row[]) {
       history.set(r.user_id as string, { submitted: r.s as number, rejected: r.r as number, expired: r.e as number });
     }
-    const presence = new Map<string, { terminalId: string; since: number }>();
-    for (const r of this.s.q(`SELECT terminal_id, user_id, signed_in_at FROM presence WHERE user_id ${IN_IDS} ORDER BY signed_in_at`).all(list) as Row[]) {
-      presence.set(r.user_id as string, { terminalId: r.terminal_id as string, since: r.signed_in_at as number });
+    const presence = new Map<string, { terminalId: string | null; since: number }>();
+    for (const r of this.s
+      .q(`SELECT p.terminal_id, p.user_id, p.signed_in_at, t.departments FROM presence p JOIN terminals t ON t.id = p.terminal_id WHERE p.user_id ${IN_IDS} ORDER BY p.signed_in_at`)
+      .all(list) as Row[]) {
+      // A terminal of another department is not named (SUP-1): only that the person is signed in.
+      const visible = scope.all || json<string[]>(r.departments, []).some((d) => scope.departmentIds.includes(d));
+      presence.set(r.user_id as string, { terminalId: visible ? (r.terminal_id as string) : null, since: r.signed_in_at as number });
     }
     const config = this.s.config();
     const limits = new Map((this.s.q('SELECT id, task_limit FROM departments').all() as Row[]).map((r) => [r.id as string, r.task_limit as number | null]));
