@@ -56,9 +56,9 @@ export interface HourlySeries {
   series: Array<{ id: string; label: string; counts: number[] }>;
 }
 
-/** Tasks completed per hour of the current shift, per department. */
+/** Tasks completed per hour of the current shift, per department (at most twice a second). */
 export function useCompletedPerHour(): HourlySeries {
-  const version = useBoard((s) => s.version);
+  const version = useBoard((s) => s.slowVersion);
   const shift = useShift();
   const now = useUi((s) => s.now);
   const board = useApp().board;
@@ -81,7 +81,7 @@ export function useCompletedPerHour(): HourlySeries {
 
 /** Claim conflicts, other refusals, rejections and expiries per hour of the current shift. */
 export function useExceptionsPerHour(): HourlySeries {
-  const version = useBoard((s) => s.version);
+  const version = useBoard((s) => s.slowVersion);
   const shift = useShift();
   const now = useUi((s) => s.now);
   const board = useApp().board;
@@ -111,7 +111,7 @@ export function exceptionList(s: BoardState, o: { all: boolean; kind?: BoardExce
 
 /** Tasks each operator completed this shift (in the departments this view covers). */
 export function useCompletedByPerson(): Map<string, number> {
-  const version = useBoard((s) => s.version);
+  const version = useBoard((s) => s.slowVersion);
   const shift = useShift();
   const board = useApp().board;
   return useMemo(() => {

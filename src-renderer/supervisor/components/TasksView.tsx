@@ -3,6 +3,7 @@
  * rejected / expired), a search ("/" focuses it), sortable columns, and a virtualised body that
  * stays smooth with 50,000 rows. Filters live in the URL.
  */
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BOARD_STATES, TASK_FLAGS, type TaskFilter } from '../../../src-shared/domain/board.js';
 import { useDepartments } from '../selectors.js';
@@ -44,11 +45,12 @@ export function TasksView() {
   const total = useTable((s) => s.total);
   const all = useBoard((s) => s.tasks.size);
   const departments = useDepartments();
-  const version = useBoard((s) => s.version);
-  void version;
-  const board = app.board.getState();
-  const steps = [...new Set([...board.tasks.values()].map((x) => x.step))].sort();
-  const operators = [...board.people.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+  // The choices of the step and holder filters: read again when the board's contents settle, not
+  // on every live page.
+  const slow = useBoard((s) => s.slowVersion);
+  const board = app.board;
+  const steps = useMemo(() => [...new Set([...board.getState().tasks.values()].map((x) => x.step))].sort(), [board, slow]);
+  const operators = useMemo(() => [...board.getState().people.values()].sort((a, b) => a.displayName.localeCompare(b.displayName)), [board, slow]);
   const set = (patch: Partial<TaskFilter>) => app.view.getState().setFilter(patch);
   const active = Object.keys(filter).length > 0;
   return (

@@ -65,6 +65,19 @@ describe('SUP-1 the board', () => {
     ]);
   });
 
+  it('moves slowVersion at most every half second however many pages come, and once more after the last', () => {
+    const pending: Array<() => void> = [];
+    const board = createBoardStore({ setTimeout: (fn) => pending.push(fn) });
+    board.getState().applyPage(snap({ reset: true, cursor: 1 }), 1000);
+    expect(board.getState().slowVersion).toBe(1);
+    for (let t = 1010; t < 1400; t += 10) board.getState().applyPage(delta({}), t);
+    expect(board.getState().version).toBe(40);
+    expect(board.getState().slowVersion).toBe(1);
+    expect(pending).toHaveLength(1);
+    pending.shift()!();
+    expect(board.getState().slowVersion).toBe(2);
+  });
+
   it('announces only notifications that arrive live', () => {
     const board = createBoardStore();
     const first = board.getState().applyPage(snap({ reset: true, notifications: [note(1)], cursor: 1 }), 1);

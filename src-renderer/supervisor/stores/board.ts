@@ -45,6 +45,11 @@ export interface BoardState extends FloorData {
   loaded: boolean;
   /** Goes up with every applied page. */
   version: number;
+  /**
+   * Goes up with the pages too, but at most twice a second: what costly views (charts, summaries
+   * over every task) follow on a busy floor.
+   */
+  slowVersion: number;
   feed: FeedState;
   /** When the last page arrived (page clock). */
   receivedAt: number | null;
@@ -93,15 +98,36 @@ function merge(floor: FloorData, page: SupervisorChanges, effect: PageEffect, li
   if (page.supervision) floor.supervision = page.supervision;
 }
 
-export function createBoardStore() {
+/** How often `slowVersion` may move. */
+export const SLOW_VERSION_MS = 500;
+
+export function createBoardStore(timers: { setTimeout(fn: () => void, ms: number): unknown } = globalThis) {
   /** A snapshot being received: applied to the board only once its last page is in. */
   let staging: FloorData | null = null;
+  let slowAt = -Infinity;
+  let slowPending = false;
 
-  return createStore<BoardState>()((set, get) => ({
+  return createStore<BoardState>()((set, get) => {
+    /** Move slowVersion now, or once SLOW_VERSION_MS has passed since it last moved. */
+    const touchSlow = (now: number) => {
+      if (now - slowAt >= SLOW_VERSION_MS) {
+        slowAt = now;
+        set((s) => ({ slowVersion: s.slowVersion + 1 }));
+      } else if (!slowPending) {
+        slowPending = true;
+        timers.setTimeout(() => {
+          slowPending = false;
+          slowAt = slowAt + SLOW_VERSION_MS;
+          set((s) => ({ slowVersion: s.slowVersion + 1 }));
+        }, slowAt + SLOW_VERSION_MS - now);
+      }
+    };
+    return {
     ...emptyFloor(),
     welcome: null,
     loaded: false,
     version: 0,
+    slowVersion: 0,
     feed: { kind: 'connecting' },
     receivedAt: null,
     setWelcome: (welcome) => set({ welcome }),
@@ -118,18 +144,21 @@ export function createBoardStore() {
         staging = null;
         effect.reset = true;
         set((s) => ({ ...floor, loaded: true, version: s.version + 1, receivedAt: now }));
+        touchSlow(now);
         return effect;
       }
       const s = get();
       merge(s, page, effect, s.loaded);
       set({ version: s.version + 1, receivedAt: now });
+      touchSlow(now);
       return effect;
     },
     clear() {
       staging = null;
-      set({ ...emptyFloor(), welcome: null, loaded: false, version: get().version + 1, receivedAt: null });
+      set({ ...emptyFloor(), welcome: null, loaded: false, version: get().version + 1, slowVersion: get().slowVersion + 1, receivedAt: null });
     },
-  }));
+    };
+  });
 }
 
 export type BoardStore = ReturnType<typeof createBoardStore>;
