@@ -17,7 +17,7 @@ import {
   supervisionSettingsSchema,
   type SupervisionSettings,
 } from '../../../src-shared/domain/supervision.js';
-import { ACTIVE_ASSIGNMENT_STATUSES, isActiveTaskStatus, type Assignment, type AssignmentStatus, type Department, type Role, type Task } from '../../../src-shared/domain/types.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, type Assignment, type AssignmentStatus, type Department, type Role, type Task } from '../../../src-shared/domain/types.js';
 import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
 import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/terminal.js';
 import {
@@ -376,11 +376,9 @@ export class SqliteServerStore implements ServerStore {
         );
         if (info.changes !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
         this.logTask(e.taskId, [known.departmentId], now);
-        // SUP-3: the load of the holder before and after changed.
-        if (known.operatorId !== e.operatorId || isActiveTaskStatus(known.status) !== isActiveTaskStatus(e.status)) {
-          this.logPerson(known.operatorId, now);
-          if (e.operatorId !== known.operatorId) this.logPerson(e.operatorId, now);
-        }
+        // SUP-3: a holder who lost the task has a new load; supervisors' pages are told. (The load of
+        // the task's holder now, and their record, travel with the task's own change.)
+        if (known.operatorId !== null && known.operatorId !== e.operatorId) this.logPerson(known.operatorId, now);
         if (e.status === 'cancelled') this.resolveTaskExceptions(e.taskId, 'cancelled', null, now);
         this.unitTasks.set(e.taskId, { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now });
         return;
@@ -410,7 +408,6 @@ export class SqliteServerStore implements ServerStore {
             `INSERT INTO operator_daily (user_id, day, ${e.status}) VALUES (?, ?, 1)
              ON CONFLICT(user_id, day) DO UPDATE SET ${e.status} = ${e.status} + 1`,
           ).run(e.userId, epochDay(now));
-          this.logPerson(e.userId, now);
         }
         return;
       }

@@ -119,6 +119,8 @@ export class SupervisorReads {
     }
     const data = emptyData();
     this.addTasks(data, scope, [...wanted.task]);
+    // The holder of a changed task may have a new load or record: their row comes with the task.
+    for (const operatorId of data.tasks.operatorId) if (operatorId !== null) wanted.person.add(operatorId);
     this.addPeople(data, scope, [...wanted.person], now);
     this.addTerminals(data, scope, [...wanted.terminal]);
     data.exceptions = this.exceptionsById(scope, [...wanted.exception]);
