@@ -157,7 +157,7 @@ describe('task import over HTTP', () => {
     expect(r.status).toBe(422);
     expect(r.body).toMatchObject({
       code: 'import_rejected',
-      message: '5 rows of the import have errors, so nothing was imported.',
+      message: 'The import has errors in 5 of its rows, so nothing was imported.',
       details: { badRows: 5 },
       retry: { canRetry: false, suggestion: 'Fix the listed rows and import the whole file again.' },
     });

@@ -356,6 +356,8 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.findApiToken('h1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: null });
       await store.revokeApiToken('tok1', T0 + 5);
       expect((await store.findApiToken('h1'))!.revokedAt).toBe(T0 + 5);
+      expect(await store.getApiToken('tok1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: T0 + 5 });
+      expect(await store.getApiToken('nope')).toBeNull();
       await store.recordHandshake('k1', { now: T0 + 7, clockOffsetMs: -1500, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });
       expect(await store.getTerminal('k1')).toMatchObject({ lastSeenAt: T0 + 7, clockOffsetMs: -1500, departments: ['cut'] });
       await store.touchTerminals(['k1', 'k2'], T0 + 9);

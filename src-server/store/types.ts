@@ -284,6 +284,7 @@ export interface ServerStore {
 
   createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void>;
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | null>;
+  getApiToken(id: string): Promise<ApiTokenRecord | null>;
   revokeApiToken(id: string, now: number): Promise<void>;
   listApiTokens(userId?: string): Promise<ApiTokenRecord[]>;
 

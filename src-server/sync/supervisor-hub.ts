@@ -444,9 +444,8 @@ export class SupervisorHub {
     const user = await this.store.getUser(record.userId);
     if (!user) throw new DomainError('unauthenticated', { problem: 'the session belongs to no user' });
     if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
-    const tokens = await this.store.listApiTokens(user.id);
-    const current = tokens.find((t) => t.id === record.id);
-    if (!current || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked', reason: 'revoked' });
+    const current = await this.store.getApiToken(record.id);
+    if (!current || current.userId !== user.id || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked', reason: 'revoked' });
     return { user, token: current };
   }
 }

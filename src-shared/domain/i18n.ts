@@ -37,7 +37,7 @@ export const messagesEn: Catalog = {
   'error.claim_stale':
     'This claim waited {{ageMinutes}} min offline, longer than the {{maxAgeMinutes}} min allowed, so it was not applied.',
   'error.no_eligible_operator': 'No operator is eligible for this task right now.',
-  'error.import_rejected': '{{badRows}} rows of the import have errors, so nothing was imported.',
+  'error.import_rejected': 'The import has errors in {{badRows}} of its rows, so nothing was imported.',
   'error.payload_too_large': 'The request is too large.',
   'error.sign_in_locked': 'Too many failed sign-ins. Try again in {{retryAfterSeconds}} s.',
   'error.rate_limited': 'Too many requests. Try again in {{retryAfterSeconds}} s.',

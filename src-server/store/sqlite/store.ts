@@ -875,6 +875,11 @@ export class SqliteServerStore implements ServerStore {
     return r ? this.tokenFromRow(r) : null;
   }
 
+  async getApiToken(id: string): Promise<ApiTokenRecord | null> {
+    const r = this.q('SELECT * FROM api_tokens WHERE id = ?').get(id) as Row | undefined;
+    return r ? this.tokenFromRow(r) : null;
+  }
+
   private tokenFromRow(r: Row): ApiTokenRecord {
     return {
       id: r.id as string,
