@@ -47,6 +47,8 @@ export async function run(): Promise<void> {
       updatedAt: now,
       cooldowns: [],
       workedBy: [],
+      assignment: null,
+      lastRejection: null,
     }));
     applyChanges(
       store,
@@ -57,9 +59,10 @@ export async function run(): Promise<void> {
         cursor: 1,
         more: false,
         tasks,
-        users: [{ id: 'ann', displayName: 'Ann', badgeHash: badgeHash(salt, 'B-ANN'), pinHash: null, roles: ['operator'], departmentIds: ['cut'], active: true, taskLimit: null, skills: [] }],
+        users: [{ id: 'ann', displayName: 'Ann', badgeHash: badgeHash(salt, 'B-ANN'), pinHash: null, roles: ['operator'], departmentIds: ['cut'], active: true, taskLimit: null, skills: [], activeTasks: {} }],
         departments: [{ id: 'cut', name: 'Cutting', taskLimit: null }],
         config: null,
+        notifications: [],
       },
       ['cut'],
       now,

@@ -15,7 +15,7 @@
 import { badgeHash, newToken, randomHex, tokenHash } from '../src-shared/crypto/hash.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { DomainError } from '../src-shared/domain/errors.js';
-import { hasRole, type Role } from '../src-shared/domain/types.js';
+import { badgeNeedsPin, hasRole, type Role } from '../src-shared/domain/types.js';
 import type { AppContext } from './context.js';
 import { hashSecretAsync, verifySecretAsync } from './secrets.js';
 import type { ApiTokenRecord, SignInFailureState, UserRecord } from './store/types.js';
@@ -207,7 +207,7 @@ async function signInNow(ctx: AppContext, req: SignInRequest, remote: string, po
   if (req.method === 'badge') {
     if (user?.pinHash) valid = await verifySecretAsync(req.pin ?? '', user.pinHash);
     // A badge alone is enough only for operators: a supervisor or admin needs a PIN or a password.
-    else if (user) valid = !user.roles.some((r) => r === 'supervisor' || r === 'admin');
+    else if (user) valid = !badgeNeedsPin(user);
     else {
       await burnVerify(req.pin ?? '');
       valid = false;

@@ -11,7 +11,7 @@ import type { Locale } from './domain/i18n.js';
 import type { Role, Task } from './domain/types.js';
 import { badgeSchema, pinSchema } from './domain/credentials.js';
 import { MAX_REASON_LENGTH } from './domain/rules.js';
-import { idSchema } from './protocol/terminal.js';
+import { idSchema, type LastRejection, type TaskAssignmentInfo, type TerminalNotification } from './protocol/terminal.js';
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'syncing' | 'online';
 
@@ -33,6 +33,8 @@ export interface SessionInfo {
   roles: Role[];
   departmentIds: string[];
   signedInAt: number;
+  /** KIO-1: a supervisor or admin without the operator role looks at the floor; they do not act. */
+  lookOnly: boolean;
 }
 
 export interface TerminalIdentity {
@@ -59,13 +61,61 @@ export interface TerminalSnapshot {
 export interface TaskView extends Task {
   /** A local change to this task is waiting for the server. */
   pending: boolean;
+  /** The holder's assignment: claimed by them, or assigned by a supervisor and not yet accepted (ACC-1). */
+  assignment: TaskAssignmentInfo | null;
+  /** The last rejection, shown to whoever sees the task next (KIO-7). */
+  lastRejection: LastRejection | null;
+  /** Due before now (server time). */
+  overdue: boolean;
+}
+
+/** LIST-2: what narrows the claimable list. */
+export interface ClaimableFilters {
+  /** Words found in the task id, work order number, step or work content. */
+  search?: string;
+  workOrder?: string;
+  step?: string;
+  /** Only tasks with a priority above normal. */
+  highPriority?: boolean;
+  overdue?: boolean;
 }
 
 export interface TaskPage {
   items: TaskView[];
+  /** Tasks matching the filters. */
   total: number;
   offset: number;
   limit: number;
+  /** Counts over the whole claimable list, for the filter buttons. */
+  facets: { all: number; overdue: number; highPriority: number; steps: Array<{ step: string; count: number }> };
+}
+
+/** CAP-3: the operator's active tasks across every department, against their limit(s). */
+export interface Workload {
+  active: number;
+  /** The limit for tasks of each of this terminal's departments the operator belongs to (CAP-1). */
+  limits: Record<string, number>;
+  /** The smallest of those: what the top bar shows. */
+  limit: number;
+}
+
+export interface MyWork {
+  /** The operator's tasks; for a look-only session, every held task of the terminal's departments. */
+  tasks: TaskView[];
+  /** Null for a look-only session. */
+  workload: Workload | null;
+}
+
+/** KIO-3: what a scanned or typed code at the work screen turned out to be. */
+export type ScanResult =
+  | { kind: 'task'; task: TaskView; mine: boolean; claimable: boolean; reason: ErrorData | null }
+  | { kind: 'workOrder'; workOrderNumber: string; claimable: number; tasks: number }
+  | { kind: 'badge' }
+  | { kind: 'unknown'; code: string };
+
+/** NTF-1: a notification as the kiosk shows it. */
+export interface NotificationView extends TerminalNotification {
+  read: boolean;
 }
 
 /** A rejected offline action, kept until the operator has seen it (survives restarts). */
@@ -74,6 +124,8 @@ export interface ConflictView {
   mutationId: number;
   /** The operation that was refused: usually 'claim'. */
   operation: string;
+  /** KIO-5: it had waited offline; otherwise the server refused it while the terminal was online. */
+  offline: boolean;
   taskId: string;
   taskLabel: string;
   operatorId: string;
@@ -94,21 +146,29 @@ export type TerminalEvent =
   | { type: 'session'; session: SessionInfo | null }
   | { type: 'tasks' }
   | { type: 'conflict'; conflict: ConflictView }
-  | { type: 'identity'; identity: TerminalIdentity };
+  | { type: 'identity'; identity: TerminalIdentity }
+  /** NTF-1: the signed-in operator's notifications changed; `fresh` are the ones that just arrived. */
+  | { type: 'notifications'; fresh: NotificationView[] };
 
 export interface TerminalApi {
   getSnapshot(): Promise<TerminalSnapshot>;
   signIn(input: SignInInput): Promise<SessionInfo>;
   signOut(): Promise<void>;
   listClaimable(input: PageInput): Promise<TaskPage>;
-  listMine(): Promise<TaskView[]>;
+  listMine(): Promise<MyWork>;
+  /** KIO-3: a scanned or typed work-order or task code. */
+  findByCode(input: { code: string }): Promise<ScanResult>;
   claim(input: TaskInput): Promise<OperationAck>;
+  accept(input: TaskInput): Promise<OperationAck>;
   start(input: TaskInput): Promise<OperationAck>;
   complete(input: TaskInput): Promise<OperationAck>;
   release(input: TaskInput): Promise<OperationAck>;
   reject(input: RejectInput): Promise<OperationAck>;
   listConflicts(): Promise<ConflictView[]>;
   acknowledgeConflict(input: { id: number }): Promise<void>;
+  listNotifications(): Promise<NotificationView[]>;
+  /** NTF-2: mark these (or all, without ids) of the signed-in operator's notifications read. */
+  markNotificationsRead(input: { ids?: number[] }): Promise<void>;
   /** First-run enrollment: the server address and the terminal's id and token. */
   enroll(input: EnrollInput): Promise<TerminalIdentity>;
   setLocale(input: { locale: Locale }): Promise<void>;
@@ -128,8 +188,25 @@ export const signInInputSchema = z
   .strict();
 export type SignInInput = z.input<typeof signInInputSchema>;
 
-export const pageInputSchema = z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(200).default(50) }).strict();
+/** Scanned or typed codes and search words: short, printable. */
+const MAX_CODE_LENGTH = 100;
+
+export const pageInputSchema = z
+  .object({
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(500).default(50),
+    search: z.string().trim().max(MAX_CODE_LENGTH).optional(),
+    workOrder: z.string().trim().max(MAX_CODE_LENGTH).optional(),
+    step: z.string().trim().max(64).optional(),
+    highPriority: z.boolean().optional(),
+    overdue: z.boolean().optional(),
+  })
+  .strict();
 export type PageInput = z.input<typeof pageInputSchema>;
+
+export const codeInputSchema = z.object({ code: z.string().trim().min(1, 'scan or type a code').max(MAX_CODE_LENGTH) }).strict();
+
+export const readNotificationsInputSchema = z.object({ ids: z.array(z.number().int().positive()).max(1000).optional() }).strict();
 
 export const taskInputSchema = z.object({ taskId: idSchema }).strict();
 export type TaskInput = z.infer<typeof taskInputSchema>;
@@ -158,13 +235,17 @@ export const terminalApiInputs = {
   signOut: empty,
   listClaimable: pageInputSchema,
   listMine: empty,
+  findByCode: codeInputSchema,
   claim: taskInputSchema,
+  accept: taskInputSchema,
   start: taskInputSchema,
   complete: taskInputSchema,
   release: taskInputSchema,
   reject: rejectInputSchema,
   listConflicts: empty,
   acknowledgeConflict: z.object({ id: z.number().int().positive() }).strict(),
+  listNotifications: empty,
+  markNotificationsRead: readNotificationsInputSchema,
   enroll: enrollInputSchema,
   setLocale: z.object({ locale: z.enum(['en', 'zh']) }).strict(),
   touch: empty,

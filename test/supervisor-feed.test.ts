@@ -716,12 +716,12 @@ describe('PROTO-1 PROTO-14 terminal protocol version 2', () => {
     expect(await s.store.getTerminal('k1')).toMatchObject({ protocolVersion: 1, outbox: null, appVersion: 'old-kiosk', connected: true });
   });
 
-  it('PROTO-14 a v3 hello with unknown fields and no cursor gets incompatible server_too_old and 4426, not invalid_input', async () => {
+  it('PROTO-14 a v4 hello with unknown fields and no cursor gets incompatible server_too_old and 4426, not invalid_input', async () => {
     await boot();
     const c = await rawTerminal();
-    c.sendRaw({ type: 'hello', protocolVersion: 3, terminalId: 'k1', token: TERMINAL_TOKEN, clientTime: 0, appVersion: 'x', outbox: 0, capabilities: ['delta-v3'] });
+    c.sendRaw({ type: 'hello', protocolVersion: 4, terminalId: 'k1', token: TERMINAL_TOKEN, clientTime: 0, appVersion: 'x', outbox: 0, capabilities: ['delta-v4'] });
     const f = await c.waitFor((x) => x.type === 'incompatible' || x.type === 'error');
-    expect(f).toMatchObject({ type: 'incompatible', reason: 'server_too_old', minProtocolVersion: 1, maxProtocolVersion: 2 });
+    expect(f).toMatchObject({ type: 'incompatible', reason: 'server_too_old', minProtocolVersion: 1, maxProtocolVersion: 3 });
     expect(await c.waitClose()).toBe(4426);
   });
 

@@ -103,14 +103,14 @@ describe('terminal core', () => {
     await a.core.start({ taskId: 't1' });
     await a.core.claim({ taskId: 't2' });
     expect(a.core.syncStatus().pending).toBe(3);
-    const mine = await a.core.listMine();
+    const mine = (await a.core.listMine()).tasks;
     expect(mine.map((t) => [t.id, t.status, t.pending])).toEqual([
       ['t1', 'in_progress', true],
       ['t2', 'pending', true],
     ]);
     proxy.restore();
     await waitDrained(a);
-    expect((await a.core.listMine()).every((t) => !t.pending)).toBe(true);
+    expect((await a.core.listMine()).tasks.every((t) => !t.pending)).toBe(true);
     const audit = (await server.store.listAudit({ limit: 20 })).filter((x) => x.terminalId === 'k1').reverse();
     expect(audit.map((x) => [x.action, x.taskId])).toEqual([
       ['signIn', null],

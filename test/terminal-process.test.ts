@@ -134,7 +134,7 @@ describe('terminal processes', () => {
     const [conflict] = await a.api.call('listConflicts');
     expect(conflict).toMatchObject({ operation: 'claim', taskId: 't2', currentOwner: { id: 'fang', name: '王芳' }, error: { code: 'task_conflict' } });
     expect(conflict!.error.message).toContain('王芳');
-    expect((await a.api.call('listMine')).map((t) => t.id)).not.toContain('t2');
+    expect((await a.api.call('listMine')).tasks.map((t) => t.id)).not.toContain('t2');
     expect((await a.api.call('listClaimable', { offset: 0, limit: 50 })).items.map((t) => t.id)).not.toContain('t2');
   });
 });

@@ -7,6 +7,7 @@
 import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { Result } from '../../src-shared/domain/result.js';
 import {
+  decideAccept,
   decideClaim,
   decideComplete,
   decideReject,
@@ -16,14 +17,14 @@ import {
   type Effect,
 } from '../../src-shared/domain/rules.js';
 import { ACTIVE_ASSIGNMENT_STATUSES, type User } from '../../src-shared/domain/types.js';
-import type { ChangesFrame, DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
+import type { ChangesFrame, DirectoryUser, MutationOutcome, SyncTask, TerminalNotification } from '../../src-shared/protocol/terminal.js';
 import type { ConflictRecord, OutboxEntry, TerminalStore } from './store.js';
 
 export type TerminalOperation =
-  | { name: 'claim' | 'start' | 'complete' | 'release'; taskId: string }
+  | { name: 'claim' | 'accept' | 'start' | 'complete' | 'release'; taskId: string }
   | { name: 'reject'; taskId: string; reason: string };
 
-export const TASK_OPERATIONS = ['claim', 'start', 'complete', 'release', 'reject'] as const;
+export const TASK_OPERATIONS = ['claim', 'accept', 'start', 'complete', 'release', 'reject'] as const;
 
 export function isTaskOperation(name: string): name is TerminalOperation['name'] {
   return (TASK_OPERATIONS as readonly string[]).includes(name);
@@ -35,6 +36,18 @@ export function directoryUserToUser(u: DirectoryUser | null): User | null {
     : null;
 }
 
+/**
+ * CAP-3: the operator's active tasks as the server counts them: those of this terminal's
+ * departments from the visible cache (with pending local changes), those of every other department
+ * from the directory (kept current by read sync).
+ */
+export function activeCountEverywhere(store: TerminalStore, userId: string, departments: readonly string[]): number {
+  const elsewhere = Object.entries(store.user(userId)?.activeTasks ?? {})
+    .filter(([d]) => !departments.includes(d))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return store.activeCount(userId) + elsewhere;
+}
+
 export function taskLabel(t: SyncTask | null, taskId: string): string {
   return t ? `${t.workOrderNumber} · ${t.step} · ${t.workContent}` : taskId;
 }
@@ -42,7 +55,14 @@ export function taskLabel(t: SyncTask | null, taskId: string): string {
 type AnyDecision = Result<Decision<Record<string, unknown>>>;
 
 /** Decide an operation against the visible cache with the shared rules (the terminal's pre-check). */
-export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId: string, now: number, config: SiteConfig): AnyDecision {
+export function decideLocal(
+  store: TerminalStore,
+  op: TerminalOperation,
+  actorId: string,
+  now: number,
+  config: SiteConfig,
+  departments: readonly string[],
+): AnyDecision {
   const task = store.task(op.taskId);
   const user = directoryUserToUser(store.user(actorId));
   const base = {
@@ -51,6 +71,9 @@ export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId
     task,
     department: task?.departmentId ? store.department(task.departmentId) : null,
     owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? store.user(task.operatorId)?.displayName ?? task.operatorId } : null,
+    holderAssignment: task?.assignment ? { status: task.assignment.status, assignedBy: task.assignment.assignedBy } : null,
+    // What became of a rejected task is the server's to tell (NTF-3), not the cache's.
+    rejection: null,
   };
   switch (op.name) {
     case 'claim':
@@ -60,11 +83,13 @@ export function decideLocal(store: TerminalStore, op: TerminalOperation, actorId
         operator: {
           user,
           userId: actorId,
-          activeCount: store.activeCount(actorId),
+          activeCount: activeCountEverywhere(store, actorId, departments),
           cooldownUntil: task?.cooldowns.find((c) => c.userId === actorId)?.until ?? null,
           workedSteps: task ? store.workedSteps(actorId, task.workOrderId) : [],
         },
       }) as AnyDecision;
+    case 'accept':
+      return decideAccept({ ...base, actor: user }) as AnyDecision;
     case 'start':
       return decideStart({ ...base, actor: user }) as AnyDecision;
     case 'complete':
@@ -83,14 +108,24 @@ export function applyLocal(store: TerminalStore, before: SyncTask, effects: read
     switch (e.kind) {
       case 'task':
         t = { ...t, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now };
+        if (e.operatorId === null) t.assignment = null;
         break;
       case 'assignment.open':
         if (!t.workedBy.includes(e.userId)) t.workedBy = [...t.workedBy, e.userId].sort();
+        t.assignment = { status: e.status, assignedBy: e.assignedBy, assignedByName: store.user(e.assignedBy)?.displayName ?? null, at: now };
         break;
       case 'assignment.update':
         // A hold given back before it was ever started does not count as having worked on it (XSTEP-1).
         if (!ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) && e.status !== 'submitted' && before.status === 'pending') {
           t.workedBy = t.workedBy.filter((u) => u !== e.userId);
+        }
+        if (e.status === 'assigned' || e.status === 'accepted' || e.status === 'in_progress') {
+          t.assignment = t.assignment ? { ...t.assignment, status: e.status } : null;
+        } else {
+          t.assignment = null;
+        }
+        if (e.status === 'rejected') {
+          t.lastRejection = { userId: e.userId, userName: store.user(e.userId)?.displayName ?? e.userId, reason: e.reason ?? '', at: now };
         }
         break;
       case 'cooldown':
@@ -112,7 +147,7 @@ export function operationOf(entry: OutboxEntry): TerminalOperation | null {
 }
 
 /** Rebuild the visible state of these tasks: base, then pending outbox entries replayed in order. */
-export function rebuildVisible(store: TerminalStore, taskIds: Iterable<string>, now: number, config: SiteConfig): void {
+export function rebuildVisible(store: TerminalStore, taskIds: Iterable<string>, now: number, config: SiteConfig, departments: readonly string[]): void {
   for (const id of taskIds) {
     const base = store.baseTask(id);
     if (!base) {
@@ -123,7 +158,7 @@ export function rebuildVisible(store: TerminalStore, taskIds: Iterable<string>, 
     for (const entry of store.outboxForTask(id)) {
       const op = operationOf(entry);
       if (!op) continue;
-      const d = decideLocal(store, op, entry.operatorId, now, config);
+      const d = decideLocal(store, op, entry.operatorId, now, config, departments);
       if (d.ok) applyLocal(store, store.task(id)!, d.value.effects, now);
     }
   }
@@ -137,13 +172,17 @@ export interface OutcomeEffect {
   refusedSignIn: string | null;
 }
 
-/** Store one server outcome: the outbox entry is done, the base updated, a rejection recorded. */
+/**
+ * Store one server outcome: the outbox entry is done, the base updated, a rejection recorded (with
+ * whether it had waited offline: made offline, or made before the connection it is answered on).
+ */
 export function applyOutcome(
   store: TerminalStore,
   outcome: Extract<MutationOutcome, { status: 'applied' | 'rejected' }>,
   departments: readonly string[],
   now: number,
   config: SiteConfig,
+  connectedSince: number | null,
 ): OutcomeEffect {
   return store.tx(() => {
     const entry = store.outboxEntry(outcome.id);
@@ -175,6 +214,7 @@ export function applyOutcome(
         error: outcome.error,
         taskLabel: taskLabel(outcome.task ?? store.baseTask(entry.taskId), entry.taskId),
         createdLocal: now,
+        offline: waitedOffline(entry, connectedSince),
       });
     }
     let refusedSignIn: string | null = null;
@@ -182,7 +222,7 @@ export function applyOutcome(
       refusedSignIn = entry.operatorId;
       if (store.session()?.userId === entry.operatorId) store.setSession(null);
     }
-    rebuildVisible(store, changed, now, config);
+    rebuildVisible(store, changed, now, config, departments);
     return { entry, conflict, changedTaskIds: [...changed], refusedSignIn };
   });
 }
@@ -206,8 +246,23 @@ function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly str
   return t;
 }
 
-/** Apply one change page in one transaction; returns the ids of tasks whose view changed. */
-export function applyChanges(store: TerminalStore, page: ChangesFrame, departments: readonly string[], now: number, fallbackConfig: SiteConfig): string[] {
+/** KIO-5: an outbox entry waited offline if it was made offline or before the current connection began. */
+export function waitedOffline(entry: Pick<OutboxEntry, 'offline' | 'createdLocal'>, connectedSince: number | null): boolean {
+  return entry.offline || connectedSince === null || entry.createdLocal < connectedSince;
+}
+
+/**
+ * Apply one change page in one transaction; returns the ids of tasks whose view changed.
+ * Notifications new to this terminal are added to `fresh` (the screen announces them).
+ */
+export function applyChanges(
+  store: TerminalStore,
+  page: ChangesFrame,
+  departments: readonly string[],
+  now: number,
+  fallbackConfig: SiteConfig,
+  fresh: TerminalNotification[] = [],
+): string[] {
   return store.tx(() => {
     let mark: number | null = null;
     if (page.mode === 'snapshot') {
@@ -222,6 +277,7 @@ export function applyChanges(store: TerminalStore, page: ChangesFrame, departmen
       if (u.departmentIds.some((d) => departments.includes(d))) store.upsertUser(u, mark);
       else store.deleteUser(u.id);
     }
+    for (const n of page.notifications) if (store.upsertNotification(n, mark) && n.readAt === null) fresh.push(n);
     const changed: string[] = [];
     // Tasks with outbox entries are rebuilt (base + pending replay); the rest are shown as the base.
     const pending = store.pendingTaskIds();
@@ -244,7 +300,7 @@ export function applyChanges(store: TerminalStore, page: ChangesFrame, departmen
       }
       store.setMeta('cursor', page.cursor);
     }
-    rebuildVisible(store, rebuild, now, config);
+    rebuildVisible(store, rebuild, now, config, departments);
     return changed;
   });
 }

@@ -12,7 +12,7 @@ import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '.
 import { jsonColumn, taskFromRow, type Row } from '../../src-shared/db/task-row.js';
 import { claimableOrderSql } from '../../src-shared/domain/rules.js';
 import type { Department, Role } from '../../src-shared/domain/types.js';
-import type { DirectoryUser, SyncTask } from '../../src-shared/protocol/terminal.js';
+import type { DirectoryUser, LastRejection, SyncTask, TaskAssignmentInfo, TerminalNotification } from '../../src-shared/protocol/terminal.js';
 
 
 export interface OutboxEntry {
@@ -22,6 +22,8 @@ export interface OutboxEntry {
   operatorId: string;
   taskId: string | null;
   createdLocal: number;
+  /** Made while the terminal was not connected to the server (KIO-5). */
+  offline: boolean;
 }
 
 export interface ConflictRecord {
@@ -35,6 +37,14 @@ export interface ConflictRecord {
   taskLabel: string;
   createdLocal: number;
   acknowledgedLocal: number | null;
+  /** The refused action had waited offline (KIO-5); otherwise the server refused it while online. */
+  offline: boolean;
+}
+
+/** A notification as the kiosk keeps it (NTF-1): the server's, with a local read mark. */
+export interface StoredNotification extends TerminalNotification {
+  /** Read here; the outbox carries it to the server. */
+  readLocal: number | null;
 }
 
 export interface SessionRecord {
@@ -75,6 +85,8 @@ const TASK_COLUMNS = [
   'updated_at',
   'cooldowns',
   'worked_by',
+  'assignment',
+  'last_rejection',
 ] as const;
 
 const PLACEHOLDERS = TASK_COLUMNS.map(() => '?').join(', ');
@@ -91,6 +103,8 @@ function syncTaskFromRow(r: Row): SyncTask {
     ...taskFromRow(r),
     cooldowns: json<Array<{ userId: string; until: number }>>(r.cooldowns, []),
     workedBy: json<string[]>(r.worked_by, []),
+    assignment: json<TaskAssignmentInfo | null>(r.assignment, null),
+    lastRejection: json<LastRejection | null>(r.last_rejection, null),
   };
 }
 
@@ -113,6 +127,8 @@ function taskParams(t: SyncTask): unknown[] {
     t.updatedAt,
     JSON.stringify(t.cooldowns),
     JSON.stringify(t.workedBy),
+    t.assignment ? JSON.stringify(t.assignment) : null,
+    t.lastRejection ? JSON.stringify(t.lastRejection) : null,
   ];
 }
 
@@ -127,6 +143,23 @@ function userFromRow(r: Row): DirectoryUser {
     active: r.active === 1,
     taskLimit: (r.task_limit as number | null) ?? null,
     skills: json<string[]>(r.skills, []),
+    activeTasks: json<Record<string, number>>(r.active_tasks, {}),
+  };
+}
+
+function notificationFromRow(r: Row): StoredNotification {
+  return {
+    id: r.id as number,
+    userId: r.user_id as string,
+    event: r.event as StoredNotification['event'],
+    taskId: (r.task_id as string | null) ?? null,
+    taskLabel: (r.task_label as string | null) ?? null,
+    byUserId: (r.by_user_id as string | null) ?? null,
+    byName: (r.by_name as string | null) ?? null,
+    details: json<StoredNotification['details']>(r.details, {}),
+    createdAt: r.created_at as number,
+    readAt: (r.read_at as number | null) ?? null,
+    readLocal: (r.read_local as number | null) ?? null,
   };
 }
 
@@ -200,11 +233,11 @@ export class TerminalStore {
 
   upsertUser(u: DirectoryUser, mark: number | null): void {
     this.q(
-      `INSERT INTO directory (id, display_name, badge_hash, pin_hash, roles, department_ids, active, task_limit, skills, sync_mark)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0))
+      `INSERT INTO directory (id, display_name, badge_hash, pin_hash, roles, department_ids, active, task_limit, skills, active_tasks, sync_mark)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0))
        ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, badge_hash = excluded.badge_hash, pin_hash = excluded.pin_hash,
          roles = excluded.roles, department_ids = excluded.department_ids, active = excluded.active, task_limit = excluded.task_limit,
-         skills = excluded.skills, sync_mark = COALESCE(?, directory.sync_mark)`,
+         skills = excluded.skills, active_tasks = excluded.active_tasks, sync_mark = COALESCE(?, directory.sync_mark)`,
     ).run(
       u.id,
       u.displayName,
@@ -215,6 +248,7 @@ export class TerminalStore {
       u.active ? 1 : 0,
       u.taskLimit,
       JSON.stringify(u.skills),
+      JSON.stringify(u.activeTasks),
       mark,
       mark,
     );
@@ -243,6 +277,8 @@ export class TerminalStore {
     this.q('DELETE FROM tasks_base WHERE sync_mark <> ?').run(mark);
     this.q('DELETE FROM directory WHERE sync_mark <> ?').run(mark);
     this.q('DELETE FROM departments WHERE sync_mark <> ?').run(mark);
+    // Notifications the snapshot no longer carries (read long ago), unless a read mark waits to be sent.
+    this.q('DELETE FROM notifications WHERE sync_mark <> ? AND NOT (read_local IS NOT NULL AND read_at IS NULL)').run(mark);
     return gone;
   }
 
@@ -320,6 +356,25 @@ export class TerminalStore {
     return map;
   }
 
+  /** KIO-1: every held task of these departments (what a supervisor at a kiosk looks at). */
+  heldTasks(departmentIds: readonly string[]): SyncTask[] {
+    return (this.q(
+      `SELECT * FROM tasks WHERE operator_id IS NOT NULL AND status IN ('pending', 'in_progress') AND department_id IN (SELECT value FROM json_each(?))
+       ORDER BY operator_name, ${claimableOrderSql()}`,
+    ).all(JSON.stringify(departmentIds)) as Row[]).map(syncTaskFromRow);
+  }
+
+  /** The task whose id is `id`, ignoring case (a scanned code may come in another case). */
+  taskByCode(code: string): SyncTask | null {
+    const r = (this.q('SELECT * FROM tasks WHERE id = ?').get(code) ?? this.q('SELECT * FROM tasks WHERE id = ? COLLATE NOCASE').get(code)) as Row | undefined;
+    return r ? syncTaskFromRow(r) : null;
+  }
+
+  /** Tasks of a work order by its number, ignoring case. */
+  tasksOfWorkOrder(number: string): SyncTask[] {
+    return (this.q(`SELECT * FROM tasks WHERE work_order_number = ? COLLATE NOCASE ORDER BY ${claimableOrderSql()}`).all(number) as Row[]).map(syncTaskFromRow);
+  }
+
   tasksOf(userId: string): SyncTask[] {
     return (this.q(
       `SELECT * FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress') ORDER BY (status = 'in_progress') DESC, ${claimableOrderSql()}`,
@@ -338,13 +393,14 @@ export class TerminalStore {
 
   appendOutbox(e: Omit<OutboxEntry, 'id'>): number {
     const id = this.nextMutationId();
-    this.q('INSERT INTO outbox (id, name, args, operator_id, task_id, created_local) VALUES (?, ?, ?, ?, ?, ?)').run(
+    this.q('INSERT INTO outbox (id, name, args, operator_id, task_id, created_local, offline) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
       id,
       e.name,
       JSON.stringify(e.args),
       e.operatorId,
       e.taskId,
       e.createdLocal,
+      e.offline ? 1 : 0,
     );
     return id;
   }
@@ -357,6 +413,7 @@ export class TerminalStore {
       operatorId: r.operator_id as string,
       taskId: (r.task_id as string | null) ?? null,
       createdLocal: r.created_local as number,
+      offline: r.offline === 1,
     };
   }
 
@@ -434,9 +491,9 @@ export class TerminalStore {
 
   addConflict(c: Omit<ConflictRecord, 'id' | 'acknowledgedLocal'>): ConflictRecord {
     const info = this.q(
-      `INSERT OR IGNORE INTO conflicts (mutation_id, task_id, operator_id, code, error, task_label, created_local)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(c.mutationId, c.taskId, c.operatorId, c.code, JSON.stringify({ operation: c.operation, error: c.error }), c.taskLabel, c.createdLocal);
+      `INSERT OR IGNORE INTO conflicts (mutation_id, task_id, operator_id, code, error, task_label, created_local, offline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(c.mutationId, c.taskId, c.operatorId, c.code, JSON.stringify({ operation: c.operation, error: c.error }), c.taskLabel, c.createdLocal, c.offline ? 1 : 0);
     const id = info.changes ? Number(info.lastInsertRowid) : (this.q('SELECT id FROM conflicts WHERE mutation_id = ?').pluck().get(c.mutationId) as number);
     return this.conflict(id)!;
   }
@@ -454,6 +511,7 @@ export class TerminalStore {
       taskLabel: r.task_label as string,
       createdLocal: r.created_local as number,
       acknowledgedLocal: (r.acknowledged_local as number | null) ?? null,
+      offline: r.offline === 1,
     };
   }
 
@@ -475,6 +533,63 @@ export class TerminalStore {
 
   acknowledgeConflict(id: number, now: number): boolean {
     return this.q('UPDATE conflicts SET acknowledged_local = ? WHERE id = ? AND acknowledged_local IS NULL').run(now, id).changes === 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Notifications (NTF-1, NTF-2)
+
+  /** Take the server's notification; a local read mark stays until the server has it too. Returns true when it is new here. */
+  upsertNotification(n: TerminalNotification, mark: number | null): boolean {
+    const known = this.q('SELECT 1 FROM notifications WHERE id = ?').get(n.id) !== undefined;
+    this.q(
+      `INSERT INTO notifications (id, user_id, event, task_id, task_label, by_user_id, by_name, details, created_at, read_at, sync_mark)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0))
+       ON CONFLICT(id) DO UPDATE SET read_at = excluded.read_at, task_label = COALESCE(excluded.task_label, notifications.task_label),
+         sync_mark = COALESCE(?, notifications.sync_mark)`,
+    ).run(n.id, n.userId, n.event, n.taskId, n.taskLabel, n.byUserId, n.byName, JSON.stringify(n.details), n.createdAt, n.readAt, mark, mark);
+    return !known;
+  }
+
+  /** A user's newest notifications (unread first is the screen's business). */
+  notificationsOf(userId: string, limit: number): StoredNotification[] {
+    return (this.q('SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?').all(userId, limit) as Row[]).map(notificationFromRow);
+  }
+
+  unreadNotifications(userId: string): number {
+    return this.q('SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL AND read_local IS NULL').pluck().get(userId) as number;
+  }
+
+  /** Mark these of the user's notifications read here; returns the ids that were unread. */
+  markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): number[] {
+    const unread = (ids === null
+      ? this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL AND read_local IS NULL').pluck().all(userId)
+      : this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL AND read_local IS NULL AND id IN (SELECT value FROM json_each(?))')
+          .pluck()
+          .all(userId, JSON.stringify(ids))) as number[];
+    for (const id of unread) this.q('UPDATE notifications SET read_local = ? WHERE id = ?').run(now, id);
+    return unread;
+  }
+
+  /** Read notifications older than `before` (the kiosk shows a short list): dropped. */
+  pruneNotifications(before: number): void {
+    this.q('DELETE FROM notifications WHERE created_at < ? AND (read_at IS NOT NULL OR (read_local IS NOT NULL AND read_local < ?))').run(before, before);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Failed PINs (KIO-2): they survive a restart
+
+  pinFailures(badgeHash: string): { failures: number; lockedUntil: number | null } | null {
+    const r = this.q('SELECT failures, locked_until FROM pin_failures WHERE badge_hash = ?').get(badgeHash) as Row | undefined;
+    return r ? { failures: r.failures as number, lockedUntil: (r.locked_until as number | null) ?? null } : null;
+  }
+
+  setPinFailures(badgeHash: string, state: { failures: number; lockedUntil: number | null } | null): void {
+    if (!state) this.q('DELETE FROM pin_failures WHERE badge_hash = ?').run(badgeHash);
+    else
+      this.q(
+        `INSERT INTO pin_failures (badge_hash, failures, locked_until) VALUES (?, ?, ?)
+         ON CONFLICT(badge_hash) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
+      ).run(badgeHash, state.failures, state.lockedUntil);
   }
 
   // -------------------------------------------------------------------------------------------

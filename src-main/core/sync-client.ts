@@ -17,6 +17,7 @@ import {
   type Welcome,
 } from '../../src-shared/protocol/terminal.js';
 import type { ConnectionStatus } from '../../src-shared/terminal-api.js';
+import { waitedOffline } from './reconcile.js';
 import type { OutboxEntry } from './store.js';
 
 export interface Link {
@@ -83,6 +84,8 @@ export class SyncClient {
   status: ConnectionStatus = 'offline';
   lastError: string | null = null;
   lastSyncAt: number | null = null;
+  /** When the current connection was welcomed (terminal clock); null while not connected. */
+  welcomedAt: number | null = null;
   nextAttemptAt: number | null = null;
 
   private link: Link | null = null;
@@ -181,6 +184,7 @@ export class SyncClient {
     }
     this.link = link;
     this.welcomed = false;
+    this.welcomedAt = null;
     this.send({
       type: 'hello',
       protocolVersion: PROTOCOL_VERSION,
@@ -238,6 +242,7 @@ export class SyncClient {
     if (!alreadyDropped) this.generation++;
     this.link = null;
     this.welcomed = false;
+    this.welcomedAt = null;
     for (const t of [this.pingTimer, this.deadTimer, this.retryTimer]) if (t !== null) this.o.scheduler.clearTimeout(t);
     this.pingTimer = this.deadTimer = this.retryTimer = null;
     this.resendFrom = null;
@@ -291,6 +296,7 @@ export class SyncClient {
         if (this.deadTimer !== null) this.o.scheduler.clearTimeout(this.deadTimer);
         this.deadTimer = null;
         this.welcomed = true;
+        this.welcomedAt = this.o.clock.now();
         this.attempt = 0;
         this.lastError = null;
         this.h.onWelcome(frame);
@@ -362,7 +368,15 @@ export class SyncClient {
       if (batch.length === 0) return;
       this.send({
         type: 'push',
-        mutations: batch.map((e) => ({ id: e.id, name: e.name, args: e.args, operatorId: e.operatorId, clientTime: e.createdLocal })),
+        mutations: batch.map((e) => ({
+          id: e.id,
+          name: e.name,
+          args: e.args,
+          operatorId: e.operatorId,
+          clientTime: e.createdLocal,
+          // KIO-5, NTF-1: it waited offline (made offline, or before this connection began).
+          ...(waitedOffline(e, this.welcomedAt) ? { offline: true } : {}),
+        })),
       });
       this.sentUpTo = batch[batch.length - 1]!.id;
       if (!this.link) return;

@@ -11,10 +11,16 @@ import { badgeHash, verifySecret } from '../../src-shared/crypto/hash.js';
 import { DEFAULT_SITE_CONFIG, type SiteConfig } from '../../src-shared/domain/config.js';
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
-import { isClaimableBy } from '../../src-shared/domain/rules.js';
-import type { SyncTask, Welcome } from '../../src-shared/protocol/terminal.js';
+import { isClaimableBy, resolveTaskLimit } from '../../src-shared/domain/rules.js';
+import { badgeNeedsPin, looksOnlyAtKiosk } from '../../src-shared/domain/types.js';
+import { compilePattern } from '../../src-shared/domain/config.js';
+import { MAX_NOTIFICATION_IDS, type SyncTask, type TerminalNotification, type Welcome } from '../../src-shared/protocol/terminal.js';
 import type {
   ConflictView,
+  MyWork,
+  NotificationView,
+  ScanResult,
+  Workload,
   EnrollInput,
   OperationAck,
   PageInput,
@@ -30,9 +36,17 @@ import type {
   TerminalIdentity,
   TerminalSnapshot,
 } from '../../src-shared/terminal-api.js';
-import { pageInputSchema, signInInputSchema } from '../../src-shared/terminal-api.js';
-import { applyChanges, applyLocal, applyOutcome, decideLocal, directoryUserToUser, type TerminalOperation } from './reconcile.js';
-import type { ConflictRecord, TerminalStore } from './store.js';
+import { codeInputSchema, pageInputSchema, readNotificationsInputSchema, signInInputSchema } from '../../src-shared/terminal-api.js';
+import {
+  activeCountEverywhere,
+  applyChanges,
+  applyLocal,
+  applyOutcome,
+  decideLocal,
+  directoryUserToUser,
+  type TerminalOperation,
+} from './reconcile.js';
+import type { ConflictRecord, StoredNotification, TerminalStore } from './store.js';
 import { SyncClient, type Dialer, type Scheduler } from './sync-client.js';
 
 export interface TerminalSettings {
@@ -79,6 +93,9 @@ const MAX_PIN_FAILURES = 5;
 /** Stored outcomes and acknowledged conflicts are kept this long for diagnosis, then dropped. */
 const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
+/** A kiosk shows this many of an operator's notifications, and keeps read ones this long. */
+const NOTIFICATIONS_SHOWN = 30;
+const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
 
 export class TerminalCore implements TerminalApi {
   readonly store: TerminalStore;
@@ -87,8 +104,10 @@ export class TerminalCore implements TerminalApi {
   private idleTimer: unknown = null;
   private netTimer: NodeJS.Timeout | null = null;
   private netSignature = '';
-  private readonly pinFailures = new Map<string, { failures: number; lockedUntil: number | null }>();
   private locale: Locale;
+  /** Bumped whenever the visible tasks may have changed: the claimable list is computed once per value. */
+  private tasksGeneration = 0;
+  private claimableCache: { key: string; list: SyncTask[]; facets: TaskPage['facets'] } | null = null;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
@@ -125,6 +144,7 @@ export class TerminalCore implements TerminalApi {
   }
 
   private emit(e: TerminalEvent): void {
+    if (e.type === 'tasks') this.tasksGeneration++;
     for (const l of this.listeners) {
       try {
         l(e);
@@ -185,7 +205,8 @@ export class TerminalCore implements TerminalApi {
             const departments = this.departments();
             const serverNow = this.serverNow();
             const config = this.config();
-            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, departments, serverNow, config) }));
+            const connectedSince = this.sync?.welcomedAt ?? null;
+            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, departments, serverNow, config, connectedSince) }));
           });
           for (const { r } of results) {
             if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
@@ -195,14 +216,19 @@ export class TerminalCore implements TerminalApi {
         },
         onChanges: (page) => {
           // The page and the sync time in one transaction (one fsync).
+          const fresh: TerminalNotification[] = [];
           const changed = this.store.tx(() => {
             this.store.setMeta('lastSyncAt', this.o.clock.now());
-            return applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG);
+            return applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG, fresh);
           });
           // The signed-in operator left this terminal's directory (removed from its departments):
           // end the session, as the screen cannot act for them any more.
           if (this.store.session() && !this.sessionInfo()) void this.signOut();
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
+          const me = this.store.session()?.userId;
+          if (me && page.notifications.some((n) => n.userId === me)) {
+            this.emit({ type: 'notifications', fresh: fresh.filter((n) => n.userId === me).map((n) => ({ ...n, read: false })) });
+          }
         },
         onStatus: () => this.emit({ type: 'sync', sync: this.syncStatus() }),
         log: (level, message, data) => this.log(level, message, data),
@@ -225,6 +251,7 @@ export class TerminalCore implements TerminalApi {
       // processed while their answers were lost, and the server replays those answers (PROTO-5).
       if (before?.id !== w.terminal.id) this.store.numberOutboxAfter(w.lastMutationId);
       this.store.pruneOutcomes(this.o.clock.now() - OUTCOME_RETENTION_MS);
+      this.store.pruneNotifications(this.o.clock.now() - READ_NOTIFICATIONS_KEPT_MS);
       if (before && before.departments.join() !== now.departments.join()) {
         // Serving other departments: the cursor says nothing about them; resync from scratch.
         this.store.setMeta('cursor', null);
@@ -300,7 +327,14 @@ export class TerminalCore implements TerminalApi {
     if (!s) return null;
     const u = this.store.user(s.userId);
     if (!u) return null;
-    return { userId: u.id, displayName: u.displayName, roles: u.roles, departmentIds: u.departmentIds, signedInAt: s.signedInLocal };
+    return {
+      userId: u.id,
+      displayName: u.displayName,
+      roles: u.roles,
+      departmentIds: u.departmentIds,
+      signedInAt: s.signedInLocal,
+      lookOnly: looksOnlyAtKiosk(u),
+    };
   }
 
   /** The signed-in operator, or not_signed_in. Only operations (`activity`) reset the idle timer, never reads. */
@@ -350,7 +384,8 @@ export class TerminalCore implements TerminalApi {
     }
     const now = this.o.clock.now();
     const hash = badgeHash(salt, badge);
-    const lock = this.pinFailures.get(hash);
+    // KIO-2: failed PINs are counted in the database, so a restart does not reset the count.
+    const lock = this.store.pinFailures(hash);
     if (lock?.lockedUntil && lock.lockedUntil > now) {
       throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
     }
@@ -364,21 +399,24 @@ export class TerminalCore implements TerminalApi {
         departmentName: departments.map((d) => this.store.department(d)?.name ?? d).join(', '),
       });
     }
+    // AUTH-4, KIO-1: a supervisor or admin needs a PIN here too, never the badge alone.
+    if (badgeNeedsPin(user) && !user.pinHash) throw new DomainError('sign_in_failed', { reason: 'pin_not_set', userName: user.displayName });
     if (user.pinHash) {
       if (!pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: user.displayName });
       if (!verifySecret(pin, user.pinHash)) {
         const failures = (lock?.failures ?? 0) + 1;
         const locked = failures >= MAX_PIN_FAILURES;
-        this.pinFailures.set(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
+        this.store.setPinFailures(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
         if (locked) throw new DomainError('sign_in_locked', { retryAfterSeconds: PIN_LOCK_MS / 1000 });
-        throw new DomainError('sign_in_failed', { reason: 'wrong_pin' });
+        throw new DomainError('sign_in_failed', { reason: 'wrong_pin', attemptsLeft: MAX_PIN_FAILURES - failures, userName: user.displayName });
       }
     }
-    this.pinFailures.delete(hash);
+    if (lock) this.store.setPinFailures(hash, null);
     const current = this.store.session();
     if (current?.userId !== user.id) {
+      const offline = this.isOffline();
       this.store.tx(() => {
-        if (current) this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: now });
+        if (current) this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: now, offline });
         this.store.setSession({ userId: user.id, signedInLocal: now });
         this.store.appendOutbox({
           name: 'signIn',
@@ -386,6 +424,7 @@ export class TerminalCore implements TerminalApi {
           operatorId: user.id,
           taskId: null,
           createdLocal: now,
+          offline,
         });
       });
       this.sync?.outboxChanged();
@@ -397,12 +436,18 @@ export class TerminalCore implements TerminalApi {
     return session;
   }
 
+  /** The terminal is not connected to the server (an action now waits offline). */
+  private isOffline(): boolean {
+    const status = this.sync?.status ?? 'offline';
+    return status === 'offline' || status === 'connecting';
+  }
+
   async signOut(): Promise<void> {
     const current = this.store.session();
     if (!current) return;
     this.store.tx(() => {
       this.store.setSession(null);
-      this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: this.o.clock.now() });
+      this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: this.o.clock.now(), offline: this.isOffline() });
     });
     if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
     this.idleTimer = null;
@@ -414,26 +459,129 @@ export class TerminalCore implements TerminalApi {
   // -------------------------------------------------------------------------------------------
   // Lists
 
-  async listClaimable(input: PageInput): Promise<TaskPage> {
-    const { offset, limit } = pageInputSchema.parse(input);
-    const session = this.requireSession();
-    const user = directoryUserToUser(this.store.user(session.userId))!;
+  /**
+   * LIST-1 for the signed-in operator, computed once per change of the cache (and per minute, as
+   * cooldowns run out), with the counts the filter buttons show.
+   */
+  private claimableFor(userId: string): { list: SyncTask[]; facets: TaskPage['facets'] } {
     const now = this.serverNow();
+    const key = `${userId}|${this.tasksGeneration}|${Math.floor(now / 60_000)}`;
+    if (this.claimableCache?.key === key) return this.claimableCache;
+    const user = directoryUserToUser(this.store.user(userId))!;
     const config = this.config();
     const worked = this.store.workedStepsByWorkOrder(user.id);
-    const claimable = this.store
+    const list = this.store
       .freeTasks(user.departmentIds)
       .filter((t) =>
         isClaimableBy(t, user, { cooldownUntil: t.cooldowns.find((c) => c.userId === user.id)?.until ?? null, workedSteps: worked.get(t.workOrderId) ?? [] }, now, config),
       );
-    const pending = this.store.pendingTaskIds();
-    return { items: claimable.slice(offset, offset + limit).map((t) => toView(t, pending.has(t.id))), total: claimable.length, offset, limit };
+    const steps = new Map<string, number>();
+    let overdue = 0;
+    let highPriority = 0;
+    for (const t of list) {
+      steps.set(t.step, (steps.get(t.step) ?? 0) + 1);
+      if (t.dueAt !== null && t.dueAt < now) overdue++;
+      if (t.priority > 0) highPriority++;
+    }
+    const facets = {
+      all: list.length,
+      overdue,
+      highPriority,
+      steps: [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || a.step.localeCompare(b.step)),
+    };
+    this.claimableCache = { key, list, facets };
+    return this.claimableCache;
   }
 
-  async listMine(): Promise<TaskView[]> {
+  async listClaimable(input: PageInput): Promise<TaskPage> {
+    const q = pageInputSchema.parse(input);
+    const session = this.requireSession();
+    const { list, facets } = this.claimableFor(session.userId);
+    const now = this.serverNow();
+    const words = (q.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const workOrder = q.workOrder?.toLowerCase();
+    const filtered =
+      words.length || workOrder || q.step || q.highPriority || q.overdue
+        ? list.filter((t) => {
+            if (workOrder && t.workOrderNumber.toLowerCase() !== workOrder) return false;
+            if (q.step && t.step !== q.step) return false;
+            if (q.highPriority && t.priority <= 0) return false;
+            if (q.overdue && !(t.dueAt !== null && t.dueAt < now)) return false;
+            if (words.length) {
+              const text = `${t.id} ${t.workOrderNumber} ${t.step} ${t.workContent}`.toLowerCase();
+              if (!words.every((w) => text.includes(w))) return false;
+            }
+            return true;
+          })
+        : list;
+    const pending = this.store.pendingTaskIds();
+    return {
+      items: filtered.slice(q.offset, q.offset + q.limit).map((t) => toView(t, pending.has(t.id), now)),
+      total: filtered.length,
+      offset: q.offset,
+      limit: q.limit,
+      facets,
+    };
+  }
+
+  /** CAP-3: the operator's active tasks plant-wide against the limits of this terminal's departments. */
+  private workload(userId: string): Workload {
+    const user = directoryUserToUser(this.store.user(userId))!;
+    const config = this.config();
+    const departments = this.departments();
+    const limits: Record<string, number> = {};
+    for (const d of departments) {
+      if (user.departmentIds.includes(d)) limits[d] = resolveTaskLimit(config, this.store.department(d), user);
+    }
+    const values = Object.values(limits);
+    return {
+      active: activeCountEverywhere(this.store, userId, departments),
+      limits,
+      limit: values.length ? Math.min(...values) : resolveTaskLimit(config, null, user),
+    };
+  }
+
+  async listMine(): Promise<MyWork> {
     const session = this.requireSession();
     const pending = this.store.pendingTaskIds();
-    return this.store.tasksOf(session.userId).map((t) => toView(t, pending.has(t.id)));
+    const now = this.serverNow();
+    if (session.lookOnly) {
+      return { tasks: this.store.heldTasks(this.departments()).map((t) => toView(t, pending.has(t.id), now)), workload: null };
+    }
+    return { tasks: this.store.tasksOf(session.userId).map((t) => toView(t, pending.has(t.id), now)), workload: this.workload(session.userId) };
+  }
+
+  /**
+   * KIO-3: a code scanned (or typed) at the work screen. One that does not look like a task code
+   * (the site's pattern) is a badge; otherwise a task id, then a work-order number, of this
+   * terminal's cache. A task says whether the operator may claim it, and if not, why (the rules'
+   * own answer).
+   */
+  async findByCode(input: { code: string }): Promise<ScanResult> {
+    const { code } = codeInputSchema.parse(input);
+    const session = this.requireSession();
+    const pattern = compilePattern(this.config().taskCodePattern);
+    if (!pattern?.test(code)) return { kind: 'badge' };
+    const now = this.serverNow();
+    const task = this.store.taskByCode(code);
+    if (task) {
+      const pending = this.store.outboxForTask(task.id).length > 0;
+      const mine = task.operatorId === session.userId;
+      const d = session.lookOnly || mine ? null : decideLocal(this.store, { name: 'claim', taskId: task.id }, session.userId, now, this.config(), this.departments());
+      return {
+        kind: 'task',
+        task: toView(task, pending, now),
+        mine,
+        claimable: d?.ok === true && d.value.effects.length > 0,
+        reason: d && !d.ok ? d.error.toData(this.locale) : null,
+      };
+    }
+    const tasks = this.store.tasksOfWorkOrder(code);
+    if (tasks.length) {
+      const claimable = this.claimableFor(session.userId).list.filter((t) => t.workOrderId === tasks[0]!.workOrderId).length;
+      return { kind: 'workOrder', workOrderNumber: tasks[0]!.workOrderNumber, claimable, tasks: tasks.length };
+    }
+    return { kind: 'unknown', code };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -442,8 +590,9 @@ export class TerminalCore implements TerminalApi {
   private perform(op: TerminalOperation): OperationAck {
     const session = this.requireSession(true);
     const now = this.serverNow();
+    const offline = this.isOffline();
     const outcome = this.store.tx(() => {
-      const decision = decideLocal(this.store, op, session.userId, now, this.config());
+      const decision = decideLocal(this.store, op, session.userId, now, this.config(), this.departments());
       if (!decision.ok) return decision;
       if (decision.value.effects.length === 0) return { ok: true as const, written: null };
       const written = applyLocal(this.store, this.store.task(op.taskId)!, decision.value.effects, now);
@@ -453,6 +602,7 @@ export class TerminalCore implements TerminalApi {
         operatorId: session.userId,
         taskId: op.taskId,
         createdLocal: this.o.clock.now(),
+        offline,
       });
       return { ok: true as const, written };
     });
@@ -461,14 +611,17 @@ export class TerminalCore implements TerminalApi {
       this.sync?.outboxChanged();
       this.emit({ type: 'tasks' });
       this.emit({ type: 'sync', sync: this.syncStatus() });
-      return { result: 'queued', task: toView(outcome.written, true) };
+      return { result: 'queued', task: toView(outcome.written, true, now) };
     }
     const task = this.store.task(op.taskId);
-    return { result: 'unchanged', task: task ? toView(task, this.store.outboxForTask(task.id).length > 0) : null };
+    return { result: 'unchanged', task: task ? toView(task, this.store.outboxForTask(task.id).length > 0, now) : null };
   }
 
   async claim(input: TaskInput): Promise<OperationAck> {
     return this.perform({ name: 'claim', taskId: input.taskId });
+  }
+  async accept(input: TaskInput): Promise<OperationAck> {
+    return this.perform({ name: 'accept', taskId: input.taskId });
   }
   async start(input: TaskInput): Promise<OperationAck> {
     return this.perform({ name: 'start', taskId: input.taskId });
@@ -499,6 +652,7 @@ export class TerminalCore implements TerminalApi {
       error,
       currentOwner: owner ?? null,
       createdAt: c.createdLocal,
+      offline: c.offline,
     };
   }
 
@@ -513,6 +667,39 @@ export class TerminalCore implements TerminalApi {
     if (!c) throw new DomainError('not_found', { problem: `no conflict record ${input.id}` });
     if (c.operatorId !== session.userId) throw new DomainError('permission_denied', { problem: 'this conflict belongs to another operator' });
     this.store.acknowledgeConflict(input.id, this.o.clock.now());
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Notifications (NTF-1, NTF-2)
+
+  async listNotifications(): Promise<NotificationView[]> {
+    const session = this.requireSession();
+    return this.store.notificationsOf(session.userId, NOTIFICATIONS_SHOWN).map(notificationView);
+  }
+
+  async markNotificationsRead(input: { ids?: number[] }): Promise<void> {
+    const { ids } = readNotificationsInputSchema.parse(input);
+    const session = this.requireSession(true);
+    const now = this.o.clock.now();
+    const offline = this.isOffline();
+    const marked = this.store.tx(() => {
+      const unread = this.store.markNotificationsRead(session.userId, ids ?? null, now);
+      for (let i = 0; i < unread.length; i += MAX_NOTIFICATION_IDS) {
+        this.store.appendOutbox({
+          name: 'readNotifications',
+          args: { ids: unread.slice(i, i + MAX_NOTIFICATION_IDS) },
+          operatorId: session.userId,
+          taskId: null,
+          createdLocal: now,
+          offline,
+        });
+      }
+      return unread.length;
+    });
+    if (marked === 0) return;
+    this.sync?.outboxChanged();
+    this.emit({ type: 'notifications', fresh: [] });
+    this.emit({ type: 'sync', sync: this.syncStatus() });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -549,7 +736,12 @@ export class TerminalCore implements TerminalApi {
   }
 }
 
-function toView(t: SyncTask, pending: boolean): TaskView {
+function toView(t: SyncTask, pending: boolean, now: number): TaskView {
   const { cooldowns: _cooldowns, workedBy: _workedBy, ...task } = t;
-  return { ...task, pending };
+  return { ...task, pending, overdue: t.dueAt !== null && t.dueAt < now && (t.status === 'pending' || t.status === 'in_progress') };
+}
+
+function notificationView(n: StoredNotification): NotificationView {
+  const { readLocal, ...rest } = n;
+  return { ...rest, read: rest.readAt !== null || readLocal !== null };
 }

@@ -8,6 +8,7 @@ import { MINUTE_MS } from '../../src-shared/domain/config.js';
 import { DomainError, type ErrorCode, type ErrorData, type ErrorDetails } from '../../src-shared/domain/errors.js';
 import {
   canSupervise,
+  decideAccept,
   decideAssign,
   decideCancel,
   decideClaim,
@@ -27,11 +28,12 @@ import {
   isMutationName,
   mutationArgsSchemas,
   mutationEnvelopeSchema,
+  PROTOCOL_VERSION,
   type MutationName,
   type MutationOutcome,
   type SyncTask,
 } from '../../src-shared/protocol/terminal.js';
-import type { User } from '../../src-shared/domain/types.js';
+import { badgeNeedsPin, type User } from '../../src-shared/domain/types.js';
 import { ask, type Eng, type TerminalState, type Via } from './ports.js';
 
 type AnyDecision = Result<Decision<Record<string, unknown>>>;
@@ -42,22 +44,32 @@ function rejected(id: number, code: ErrorCode, details: ErrorDetails, task: Sync
 
 /** The operations a user can perform on a task, by any route. */
 export type TaskOperation =
-  | { name: 'claim' | 'start' | 'complete' | 'release'; taskId: string }
+  | { name: 'claim' | 'accept' | 'start' | 'complete' | 'release'; taskId: string }
   | { name: 'reject'; taskId: string; reason: string }
   | { name: 'assign' | 'reassign'; taskId: string; userId: string }
   /** Supervisors: back to the pool (ASG-6), cancel with a reason (CNL-1). */
   | { name: 'unassign'; taskId: string }
   | { name: 'cancel'; taskId: string; reason: string };
 
-/** Decide one task operation for `actorId`. `queuedAt` applies to claims that waited offline. */
-function* decideOperation(op: TaskOperation, actorId: string, now: number, queuedAt: number | null): Eng<AnyDecision> {
+/** How a claim came from a terminal: when it was made (server time) and whether it waited offline. */
+export interface Queued {
+  at: number;
+  offline: boolean;
+}
+
+/** Decide one task operation for `actorId`. `queued` applies to claims from a terminal's outbox. */
+function* decideOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null): Eng<AnyDecision> {
   const config = yield* ask('config');
   const facts = yield* ask('taskFacts', op.taskId);
   const base = { ...facts, now, config };
   switch (op.name) {
     case 'claim': {
       const operator = yield* ask('operatorFacts', actorId, facts.task);
-      return decideClaim({ ...base, operator, queuedAt }) as AnyDecision;
+      return decideClaim({ ...base, operator, queuedAt: queued?.at ?? null, waitedOffline: queued?.offline ?? false }) as AnyDecision;
+    }
+    case 'accept': {
+      const actor = yield* ask('user', actorId);
+      return decideAccept({ ...base, actor }) as AnyDecision;
     }
     case 'start':
     case 'complete':
@@ -93,8 +105,8 @@ export interface OperationResult {
 }
 
 /** Decide and, if allowed, apply; returns the decision and the task as it is afterwards. */
-function* performOperation(op: TaskOperation, actorId: string, now: number, queuedAt: number | null): Eng<OperationResult> {
-  const decision = yield* decideOperation(op, actorId, now, queuedAt);
+function* performOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null): Eng<OperationResult> {
+  const decision = yield* decideOperation(op, actorId, now, queued);
   if (decision.ok) yield* ask('applyEffects', decision.value.effects, now);
   const task = yield* ask('syncTask', op.taskId, now);
   return { decision, task };
@@ -111,10 +123,14 @@ export interface TerminalMutationRequest {
   raw: unknown;
 }
 
-function* signIn(id: number, term: TerminalState, operatorId: string, now: number): Eng<MutationOutcome> {
+function* signIn(id: number, term: TerminalState, operatorId: string, method: string, now: number): Eng<MutationOutcome> {
   const user = yield* ask('user', operatorId);
   if (!user) return rejected(id, 'user_not_found', { userId: operatorId });
   if (!user.active) return rejected(id, 'user_inactive', { userId: operatorId });
+  // AUTH-4, KIO-1: a supervisor or admin never signs in by badge alone, at a kiosk either.
+  if (badgeNeedsPin(user) && method !== 'badge_pin') {
+    return rejected(id, 'sign_in_failed', { reason: 'pin_required', userName: user.displayName });
+  }
   if (!user.departmentIds.some((d) => term.departments.includes(d))) {
     return rejected(id, 'not_in_department', { userId: operatorId, departmentName: term.departments.join(', ') });
   }
@@ -146,7 +162,7 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
   if (!env.success) {
     outcome = rejected(id, 'invalid_input', describeIssue(env.error));
   } else if (!isMutationName(env.data.name)) {
-    outcome = rejected(id, 'invalid_input', { field: 'name', problem: `"${env.data.name}" is not a mutation of protocol v1` });
+    outcome = rejected(id, 'invalid_input', { field: 'name', problem: `"${env.data.name}" is not a mutation of protocol v${PROTOCOL_VERSION}` });
   } else {
     name = env.data.name;
     operatorId = env.data.operatorId;
@@ -155,19 +171,23 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
       const issue = describeIssue(args.error);
       outcome = rejected(id, 'invalid_input', { field: `args.${issue.field}`, problem: issue.problem });
     } else if (name === 'signIn') {
-      outcome = yield* signIn(id, term, env.data.operatorId, now);
+      outcome = yield* signIn(id, term, env.data.operatorId, (args.data as { method: string }).method, now);
     } else if (name === 'signOut') {
       if (term.presenceUserId === env.data.operatorId) yield* ask('setPresence', terminalId, null, now);
       outcome = { id, status: 'applied', value: {}, task: null };
     } else if (term.presenceUserId !== env.data.operatorId) {
       outcome = rejected(id, 'not_signed_in', { userId: env.data.operatorId });
+    } else if (name === 'readNotifications') {
+      // NTF-2: only the signed-in operator's own notifications; others' ids are ignored.
+      const marked = yield* ask('readNotifications', env.data.operatorId, (args.data as { ids: number[] }).ids, now);
+      outcome = { id, status: 'applied', value: { marked }, task: null };
     } else {
       const op = { name, ...(args.data as object) } as TaskOperation;
       taskId = op.taskId;
       // CLM-13: judge the age of a claim in server time, via the offset measured at the handshake.
       const madeAt = env.data.clientTime + (term.clockOffsetMs ?? 0);
-      const queuedAt = name === 'claim' ? madeAt : null;
-      const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queuedAt);
+      const queued = name === 'claim' ? { at: madeAt, offline: env.data.offline === true } : null;
+      const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queued);
       outcome = decision.ok
         ? { id, status: 'applied', value: decision.value.result, task }
         : { id, status: 'rejected', error: decision.error.toData('en'), task };

@@ -6,7 +6,7 @@
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { Effect, ExceptionKind, OperatorFacts } from '../../src-shared/domain/rules.js';
-import type { Department, Task, User, UserRef } from '../../src-shared/domain/types.js';
+import type { AssignmentStatus, Department, Task, User, UserRef } from '../../src-shared/domain/types.js';
 import type { MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
 
 export interface TerminalState {
@@ -24,6 +24,10 @@ export interface TaskFactsRow {
   task: Task | null;
   department: Department | null;
   owner: UserRef | null;
+  /** The holder's active assignment (ACC-1). */
+  holderAssignment: { status: AssignmentStatus; assignedBy: string } | null;
+  /** A rejection nothing has followed yet (NTF-3). */
+  rejection: { userId: string; userName: string; awaiting: boolean } | null;
 }
 
 export type Via = 'terminal' | 'http' | 'cli' | 'system';
@@ -86,6 +90,8 @@ export interface TxOps {
    */
   pickerOperators(departmentIds: readonly string[] | null, now: number): Array<User & { qualityScore: number }>;
   recordException(exception: NewException, now: number): void;
+  /** NTF-2: mark these unread notifications of the user read; returns how many changed. */
+  readNotifications(userId: string, ids: readonly number[], now: number): number;
   roundRobinLast(departmentId: string, step: string): string | null;
   setRoundRobinLast(departmentId: string, step: string, userId: string): void;
 }

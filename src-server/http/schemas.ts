@@ -97,6 +97,8 @@ export const noQuery = z.object({}).strict();
 export const limitQuery = z.object({ limit: intParam(1, MAX_PAGE) }).strict();
 
 export const emptyBody = z.object({}).strict();
+/** PATCH /api/config: some of the site settings (checked whole after merging with the rest). */
+export const configPatchBody = z.record(z.string().max(64), z.unknown()).refine((o) => Object.keys(o).length > 0, 'name at least one setting to change');
 export const rejectBody = z.object({ reason: z.string().max(MAX_REASON_LENGTH * 2) }).strict();
 export const assignBody = z.object({ userId: idSchema }).strict();
 

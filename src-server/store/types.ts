@@ -7,7 +7,7 @@ import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { SupervisionSettings } from '../../src-shared/domain/supervision.js';
 import type { BoardException, BoardNotification, SupervisorChangesFrame } from '../../src-shared/protocol/supervisor.js';
 import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
-import type { DirectoryUser, MutationOutcome, SyncTask } from '../../src-shared/protocol/terminal.js';
+import type { DirectoryUser, MutationOutcome, SyncTask, TerminalNotification } from '../../src-shared/protocol/terminal.js';
 import type { AuditEntry, Eng, GroupResult } from '../engine/ports.js';
 
 export interface UserRecord extends User {
@@ -180,6 +180,8 @@ export interface ChangeData {
   users: DirectoryUser[];
   departments: Department[];
   config: SiteConfig | null;
+  /** NTF-1: operators' notifications for the kiosks of their departments. */
+  notifications: TerminalNotification[];
 }
 
 export interface ChangesPage extends ChangeData {
@@ -188,7 +190,7 @@ export interface ChangesPage extends ChangeData {
   more: boolean;
 }
 
-export type SnapshotPhase = 'departments' | 'users' | 'tasks';
+export type SnapshotPhase = 'departments' | 'users' | 'notifications' | 'tasks';
 export interface SnapshotPosition {
   phase: SnapshotPhase;
   afterId: string;

@@ -18,6 +18,7 @@ import {
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   describeIssue,
+  frameForVersion,
   sessionFrameSchema,
   type Hello,
   type MutationOutcome,
@@ -251,8 +252,9 @@ export class SyncHub {
     }
   }
 
+  /** PROTO-1: each terminal gets frames of the version it said hello with. */
   private send(conn: Connection, frame: ServerFrame): void {
-    this.sendText(conn, JSON.stringify(frame), frame.type);
+    this.sendText(conn, JSON.stringify(frameForVersion(frame, conn.protocolVersion)), frame.type);
   }
 
   private sendText(conn: Connection, text: string, type: ServerFrame['type']): void {
@@ -526,6 +528,7 @@ export class SyncHub {
           users: page.users,
           departments: page.departments,
           config: page.config,
+          notifications: page.notifications,
         });
         snap.first = false;
         snap.pos = page.next;
@@ -538,13 +541,24 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
-      const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, now);
+      const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
         if (conn.owesCaughtUp) {
           conn.owesCaughtUp = false;
-          this.send(conn, { type: 'changes', mode: 'delta', reset: false, cursor: conn.sentCursor, more: false, tasks: [], users: [], departments: [], config: null });
+          this.send(conn, {
+            type: 'changes',
+            mode: 'delta',
+            reset: false,
+            cursor: conn.sentCursor,
+            more: false,
+            tasks: [],
+            users: [],
+            departments: [],
+            config: null,
+            notifications: [],
+          });
           conn.awaitingAck = true;
         }
         return;
@@ -567,24 +581,30 @@ export class SyncHub {
    */
   private readonly pageCache = new Map<string, Promise<{ page: ChangesPage; text: string }>>();
 
-  private deltaPage(departments: string[], cursor: number, now: number): Promise<{ page: ChangesPage; text: string }> {
-    const key = `${departments.join(',')}|${cursor}`;
+  private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string }> {
+    const key = `${version}|${departments.join(',')}|${cursor}`;
     let cached = this.pageCache.get(key);
     if (!cached) {
       if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
       cached = this.store.changesPage(departments, cursor, this.options.pageSize, now).then((page) => ({
         page,
-        text: JSON.stringify({
-          type: 'changes',
-          mode: 'delta',
-          reset: false,
-          cursor: page.lastSeq,
-          more: page.more,
-          tasks: page.tasks,
-          users: page.users,
-          departments: page.departments,
-          config: page.config,
-        } satisfies ServerFrame),
+        text: JSON.stringify(
+          frameForVersion(
+            {
+              type: 'changes',
+              mode: 'delta',
+              reset: false,
+              cursor: page.lastSeq,
+              more: page.more,
+              tasks: page.tasks,
+              users: page.users,
+              departments: page.departments,
+              config: page.config,
+              notifications: page.notifications,
+            },
+            version,
+          ),
+        ),
       }));
       this.pageCache.set(key, cached);
     }

@@ -1,5 +1,18 @@
 import { z } from 'zod';
 
+export const MAX_PRESET_REASONS = 20;
+export const MAX_PRESET_REASON_LENGTH = 100;
+export const DEFAULT_TASK_CODE_PATTERN = '^WO-';
+
+/** A task-code pattern as a RegExp, or null when it does not compile. */
+export function compilePattern(pattern: string): RegExp | null {
+  try {
+    return new RegExp(pattern, 'i');
+  } catch {
+    return null;
+  }
+}
+
 /** Site-wide rule settings. The server owns them and sends them to terminals. */
 export const siteConfigSchema = z
   .object({
@@ -13,6 +26,21 @@ export const siteConfigSchema = z
     claimMaxAgeMinutes: z.number().int().min(1).max(30 * 24 * 60),
     /** XSTEP-1: pairs of step codes one person may not both do on the same work order. */
     exclusionPairs: z.array(z.tuple([z.string().min(1).max(64), z.string().min(1).max(64)])).max(200),
+    /**
+     * KIO-6: the reasons a kiosk offers when an operator rejects a task, in the plant's own words
+     * (free text stays possible). Empty: the kiosk offers its built-in list in the screen's language.
+     */
+    rejectReasons: z.array(z.string().trim().min(1, 'must not be empty').max(MAX_PRESET_REASON_LENGTH)).max(MAX_PRESET_REASONS).default([]),
+    /**
+     * KIO-3: what a scanned work-order or task barcode looks like, as a regular expression; anything
+     * else a scanner sends is a badge. The default takes codes that start with "WO-".
+     */
+    taskCodePattern: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((p) => compilePattern(p) !== null, 'must be a valid regular expression')
+      .default(DEFAULT_TASK_CODE_PATTERN),
   })
   .strict();
 
@@ -24,6 +52,8 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   assignmentExpiryMinutes: 120,
   claimMaxAgeMinutes: 8 * 60,
   exclusionPairs: [['make', 'inspect']],
+  rejectReasons: [],
+  taskCodePattern: DEFAULT_TASK_CODE_PATTERN,
 };
 
 export const MINUTE_MS = 60_000;

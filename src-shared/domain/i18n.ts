@@ -14,6 +14,11 @@ export const messagesEn: Catalog = {
   'error.reason_required': 'Please give a reason for rejecting this task.',
   'error.unauthenticated': 'Sign-in required: the token is missing, unknown or revoked.',
   'error.sign_in_failed': 'The badge, PIN or password was not recognised.',
+  'error.sign_in_failed.unknown_badge': 'This badge is not known here.',
+  'error.sign_in_failed.wrong_pin': 'Wrong PIN. {{attemptsLeft}} more tries before this badge is locked for a few minutes.',
+  'error.sign_in_failed.pin_required': '{{userName}}: enter your PIN.',
+  'error.sign_in_failed.pin_not_set':
+    'Supervisors and administrators sign in at a kiosk with badge and PIN, and {{userName}} has no PIN yet. Ask an administrator to set one.',
   'error.permission_denied': 'You are not allowed to do this.',
   'error.not_in_department': 'You do not belong to department {{departmentName}}, so you cannot take this task.',
   'error.user_inactive': 'This account is deactivated.',
@@ -93,6 +98,10 @@ export const messagesZh: Catalog = {
   'error.reason_required': '请填写拒绝该任务的原因。',
   'error.unauthenticated': '需要登录：令牌缺失、未知或已被吊销。',
   'error.sign_in_failed': '无法识别工牌、PIN 或密码。',
+  'error.sign_in_failed.unknown_badge': '此工牌在这里无法识别。',
+  'error.sign_in_failed.wrong_pin': 'PIN 错误。再错 {{attemptsLeft}} 次，此工牌将被锁定几分钟。',
+  'error.sign_in_failed.pin_required': '{{userName}}：请输入 PIN。',
+  'error.sign_in_failed.pin_not_set': '主管和管理员在终端上需用工牌加 PIN 登录，而 {{userName}} 尚未设置 PIN。请联系管理员设置。',
   'error.permission_denied': '您没有权限执行此操作。',
   'error.not_in_department': '您不属于部门 {{departmentName}}，无法认领该任务。',
   'error.user_inactive': '该账号已停用。',
@@ -182,10 +191,12 @@ function lookup(path: string, params: Record<string, unknown>): unknown {
 export function formatMessage(key: string, params: Record<string, unknown> = {}, locale: Locale = 'en'): string {
   const catalog = catalogs[locale] ?? messagesEn;
   const fallbackKey = key.startsWith('suggestion.') ? 'suggestion.default' : key.startsWith('action.') ? 'action.default' : key;
-  // ERR-3: a refusal about another person (details.targetName) has its own wording, where one exists.
-  const targetKey = typeof params.targetName === 'string' ? `${key}.target` : null;
+  // ERR-3: a refusal about another person (details.targetName) has its own wording, where one exists;
+  // so does a refusal with a known reason (details.reason: a wrong PIN, a missing one).
+  const variantKey =
+    typeof params.targetName === 'string' ? `${key}.target` : typeof params.reason === 'string' && /^[a-z_]{1,40}$/.test(params.reason) ? `${key}.${params.reason}` : null;
   const template =
-    (targetKey ? (catalog[targetKey] ?? messagesEn[targetKey]) : undefined) ??
+    (variantKey ? (catalog[variantKey] ?? messagesEn[variantKey]) : undefined) ??
     catalog[key] ??
     messagesEn[key] ??
     catalog[fallbackKey] ??

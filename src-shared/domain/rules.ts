@@ -30,7 +30,13 @@ export type NotificationEvent =
   | 'task_reassigned_away'
   | 'task_expired'
   | 'task_released_by_supervisor'
-  | 'task_cancelled';
+  | 'task_cancelled'
+  /** NTF-3: what became of a task the operator rejected. */
+  | 'rejected_task_claimed'
+  | 'rejected_task_assigned'
+  | 'rejected_task_cancelled';
+
+export type NotificationDetails = Record<string, string | number | boolean | null>;
 
 /** What supervisors are told about their departments (SUP-5). */
 export type SupervisorNotificationEvent = 'task_rejected' | 'terminal_offline';
@@ -71,8 +77,11 @@ export type Effect =
     }
   /** The user may not claim the task again before `until` (COOL-1). */
   | { kind: 'cooldown'; taskId: string; userId: string; until: number }
-  /** Tell a user something happened to them. */
-  | { kind: 'notify'; userId: string; event: NotificationEvent; taskId: string; byUserId: string | null }
+  /**
+   * Tell a user something happened to them. `read`: they saw it happen on their own screen (an
+   * online claim), so it is kept for the record but not delivered as news (NTF-1).
+   */
+  | { kind: 'notify'; userId: string; event: NotificationEvent; taskId: string; byUserId: string | null; read?: boolean; details?: NotificationDetails }
   /** Put the task in the supervisors' exceptions feed (SUP-4). */
   | { kind: 'exception'; exception: Extract<ExceptionKind, 'task_rejected' | 'assignment_expired'>; taskId: string; userId: string; reason: string | null }
   /** Tell every supervisor of the department (the store knows who they are; SUP-5). */
@@ -102,6 +111,13 @@ interface BaseFacts {
   department: Department | null;
   /** The task's current holder, for naming in conflicts. */
   owner: UserRef | null;
+  /** The holder's active assignment: who made it and how far it got (ACC-1). */
+  holderAssignment?: { status: AssignmentStatus; assignedBy: string } | null;
+  /**
+   * The task's last rejection; `awaiting` while nothing has happened to the task since (its latest
+   * assignment is that rejection): its fate is then told to the operator who rejected it (NTF-3).
+   */
+  rejection?: { userId: string; userName: string; awaiting: boolean } | null;
 }
 
 /** What one operator's eligibility for one task depends on. */
@@ -124,6 +140,8 @@ export interface ClaimFacts extends BaseFacts {
    * (terminal clock + the offset measured at handshake). Null for a live claim.
    */
   queuedAt: number | null;
+  /** The claim waited offline at a terminal: its confirmation is news to the operator (NTF-1). */
+  waitedOffline?: boolean;
 }
 
 export interface HolderFacts extends BaseFacts {
@@ -258,6 +276,31 @@ function userRef(user: User): UserRef {
   return { id: user.id, name: user.displayName };
 }
 
+/**
+ * NTF-3: a task its last operator rejected, and nothing happened to since, now finds its fate: tell
+ * the operator who rejected it (unless they are the one taking it back).
+ */
+function fateOfRejected(
+  facts: BaseFacts,
+  event: 'rejected_task_claimed' | 'rejected_task_assigned' | 'rejected_task_cancelled',
+  byUserId: string,
+  newHolder: UserRef | null,
+  details: NotificationDetails = {},
+): Effect[] {
+  const r = facts.rejection;
+  if (!r?.awaiting || r.userId === newHolder?.id) return [];
+  return [
+    {
+      kind: 'notify',
+      userId: r.userId,
+      event,
+      taskId: facts.task!.id,
+      byUserId,
+      details: newHolder ? { ...details, holderId: newHolder.id, holderName: newHolder.name } : details,
+    },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Claim
 
@@ -298,11 +341,22 @@ export function decideClaim(facts: ClaimFacts): Result<Decision<ClaimResult>> {
   const notEligible = eligibilityError(facts, facts.operator, { honourCooldown: true });
   if (notEligible) return notEligible;
   const me = userRef(user!);
+  const offline = facts.waitedOffline === true;
   return ok({
     effects: [
       bump(task, me, task.status),
       { kind: 'assignment.open', taskId: task.id, userId: me.id, step: task.step, status: 'accepted', assignedBy: me.id },
-      { kind: 'notify', userId: me.id, event: 'task_claimed', taskId: task.id, byUserId: me.id },
+      // CLM-8, NTF-1: recorded for every claim; news only when it waited offline.
+      {
+        kind: 'notify',
+        userId: me.id,
+        event: 'task_claimed',
+        taskId: task.id,
+        byUserId: me.id,
+        read: !offline,
+        details: offline && facts.queuedAt !== null ? { offline: true, waitedMinutes: Math.max(0, Math.floor((now - facts.queuedAt) / MINUTE_MS)) } : {},
+      },
+      ...fateOfRejected(facts, 'rejected_task_claimed', me.id, me),
     ],
     result: { alreadyClaimed: false },
   });
@@ -326,6 +380,28 @@ function holderError(facts: HolderFacts) {
     return fail('task_conflict', { taskId: task.id, currentOwner: ownerOf(facts) });
   }
   return null;
+}
+
+export interface AcceptResult {
+  alreadyAccepted: boolean;
+}
+
+/**
+ * ACC-1: the holder accepts a task a supervisor assigned to them: the assignment moves from
+ * `assigned` to `accepted` (the task's version bumps, so every screen shows it). A task already
+ * accepted, claimed by the holder or started is an idempotent success.
+ */
+export function decideAccept(facts: HolderFacts): Result<Decision<AcceptResult>> {
+  const err = holderError(facts);
+  if (err) return err;
+  const task = facts.task!;
+  if (task.status === 'completed') return fail('task_completed', taskRef(task));
+  if (facts.holderAssignment?.status !== 'assigned') return ok({ effects: [], result: { alreadyAccepted: true } });
+  const me = userRef(facts.actor!);
+  return ok({
+    effects: [bump(task, me, task.status), { kind: 'assignment.update', taskId: task.id, userId: me.id, status: 'accepted', reason: null }],
+    result: { alreadyAccepted: false },
+  });
 }
 
 export interface StartResult {
@@ -486,6 +562,7 @@ export function decideAssign(facts: AssignFacts): Result<Decision<AssignResult>>
     bump(task, to, 'pending'),
     { kind: 'assignment.open', taskId: task.id, userId: to.id, step: task.step, status: 'assigned', assignedBy: facts.actor!.id },
     { kind: 'notify', userId: to.id, event: 'task_assigned', taskId: task.id, byUserId: facts.actor!.id },
+    ...fateOfRejected(facts, 'rejected_task_assigned', facts.actor!.id, to),
   );
   return ok({ effects, result: { previousOwner: previous } });
 }
@@ -569,7 +646,7 @@ export function decideCancel(facts: CancelFacts): Result<Decision<CancelResult>>
       { kind: 'notify', userId: previous.id, event: 'task_cancelled', taskId: task.id, byUserId: facts.actor!.id },
     );
   }
-  effects.push(bump(task, null, 'cancelled'));
+  effects.push(bump(task, null, 'cancelled'), ...fateOfRejected(facts, 'rejected_task_cancelled', facts.actor!.id, null, { reason }));
   return ok({ effects, result: { previousOwner: previous } });
 }
 

@@ -98,3 +98,13 @@ export function isActiveAssignmentStatus(status: AssignmentStatus): boolean {
 export function hasRole(user: Pick<User, 'roles'>, role: Role): boolean {
   return user.roles.includes(role);
 }
+
+/** AUTH-4, KIO-1: supervisors and admins sign in with a PIN (or a password), never by a badge alone, anywhere. */
+export function badgeNeedsPin(user: Pick<User, 'roles'>): boolean {
+  return hasRole(user, 'supervisor') || hasRole(user, 'admin');
+}
+
+/** KIO-1: at a kiosk, someone without the operator role only looks (no task operations). */
+export function looksOnlyAtKiosk(user: Pick<User, 'roles'>): boolean {
+  return !hasRole(user, 'operator');
+}

@@ -41,7 +41,7 @@ const text = (max: number) => z.string().max(max);
 // What the board shows
 
 /** A task on the board: the task itself (terminals' cooldown and worked-by details are left out). */
-export const boardTaskSchema = syncTaskSchema.omit({ cooldowns: true, workedBy: true });
+export const boardTaskSchema = syncTaskSchema.omit({ cooldowns: true, workedBy: true, assignment: true, lastRejection: true });
 export type BoardTask = z.infer<typeof boardTaskSchema>;
 
 /** The fields of a board task, in the order of the columns of a task table. */

@@ -5,16 +5,23 @@
  * docs/PROTOCOL.md describes the conversation.
  *
  * Version 2 adds what a terminal reports about itself: the depth of its outbox, in the hello and
- * in every heartbeat ping, so supervisors see a kiosk that has work queued. The server still
- * speaks version 1 (a v1 hello is validated with the v1 schema).
+ * in every heartbeat ping, so supervisors see a kiosk that has work queued.
+ *
+ * Version 3 carries what a kiosk needs through a whole shift: each task's active assignment (who
+ * assigned it, accepted or not) and last rejection, each directory user's active tasks per
+ * department (so a terminal counts tasks held elsewhere, CAP-3), the operators' notifications, the
+ * `accept` and `readNotifications` mutations, a mutation's `offline` mark, and two site settings
+ * (reject reasons, the task-code pattern). The server still speaks versions 1 and 2: it reads a
+ * hello by its version and sends such a terminal its frames without what v3 added
+ * (`frameForVersion`).
  */
 import { z } from 'zod';
-import { siteConfigSchema } from '../domain/config.js';
+import { siteConfigSchema, type SiteConfig } from '../domain/config.js';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { MAX_REASON_LENGTH } from '../domain/rules.js';
 import { ROLES, TASK_STATUSES } from '../domain/types.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** The oldest terminal protocol this server still speaks. */
 export const MIN_PROTOCOL_VERSION = 1;
 
@@ -23,6 +30,8 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Frames larger than this close the connection (WebSocket close 1009). */
 export const HARD_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export const MAX_MUTATIONS_PER_PUSH = 500;
+/** How many notifications one readNotifications mutation may mark. */
+export const MAX_NOTIFICATION_IDS = 200;
 /** Change pages carry at most this many entities. */
 export const CHANGE_PAGE_SIZE = 2000;
 
@@ -64,6 +73,20 @@ export const departmentSchema = z
   .object({ id: idSchema, name: text(200), taskLimit: z.number().int().min(0).max(1000).nullable() })
   .strict();
 
+export const taskAssignmentSchema = z
+  .object({
+    status: z.enum(['assigned', 'accepted', 'in_progress']),
+    /** Who made it: the holder themself (a claim) or a supervisor (an assignment). */
+    assignedBy: idSchema,
+    assignedByName: text(200).nullable(),
+    at: epochMs,
+  })
+  .strict();
+
+export const lastRejectionSchema = z
+  .object({ userId: idSchema, userName: text(200), reason: text(MAX_REASON_LENGTH * 2), at: epochMs })
+  .strict();
+
 export const syncTaskSchema = z
   .object({
     id: idSchema,
@@ -85,9 +108,15 @@ export const syncTaskSchema = z
     cooldowns: z.array(z.object({ userId: idSchema, until: epochMs }).strict()).max(1000),
     /** Users who hold or worked on this task (XSTEP-1 on the terminal). */
     workedBy: z.array(idSchema).max(1000),
+    /** v3: the holder's active assignment: claimed by them, or assigned by a supervisor (ACC-1). */
+    assignment: taskAssignmentSchema.nullable(),
+    /** v3: the last time an operator rejected this task, shown to the next one who sees it (KIO-7). */
+    lastRejection: lastRejectionSchema.nullable(),
   })
   .strict();
 export type SyncTask = z.infer<typeof syncTaskSchema>;
+export type TaskAssignmentInfo = z.infer<typeof taskAssignmentSchema>;
+export type LastRejection = z.infer<typeof lastRejectionSchema>;
 
 export const directoryUserSchema = z
   .object({
@@ -100,9 +129,49 @@ export const directoryUserSchema = z
     active: z.boolean(),
     taskLimit: z.number().int().min(0).max(1000).nullable(),
     skills: z.array(text(64)).max(50),
+    /**
+     * v3 (CAP-3): the user's active tasks per task department ('' for none), across the whole
+     * plant: a terminal counts those of departments it does not serve from here.
+     */
+    activeTasks: z
+      .record(z.string().max(ID_MAX), z.number().int().min(0).max(1_000_000))
+      .refine((r) => Object.keys(r).length <= 200, 'at most 200 departments'),
   })
   .strict();
 export type DirectoryUser = z.infer<typeof directoryUserSchema>;
+
+/** Notification events an operator sees at a kiosk (NTF-1). */
+export const OPERATOR_NOTIFICATION_EVENTS = [
+  'task_claimed',
+  'task_assigned',
+  'task_reassigned_away',
+  'task_expired',
+  'task_released_by_supervisor',
+  'task_cancelled',
+  'rejected_task_claimed',
+  'rejected_task_assigned',
+  'rejected_task_cancelled',
+] as const;
+export type OperatorNotificationEvent = (typeof OPERATOR_NOTIFICATION_EVENTS)[number];
+
+/** v3 (NTF-1): something that happened to an operator, delivered to the kiosks of their departments. */
+export const terminalNotificationSchema = z
+  .object({
+    id: z.number().int().positive(),
+    userId: idSchema,
+    event: z.enum(OPERATOR_NOTIFICATION_EVENTS),
+    taskId: idSchema.nullable(),
+    /** "WO-2026-0042 · cut · Cut brackets", when the task is known. */
+    taskLabel: text(400).nullable(),
+    byUserId: idSchema.nullable(),
+    byName: text(200).nullable(),
+    /** Event specifics: the new holder's name, a cancel reason, an offline claim's wait. */
+    details: z.record(z.string().max(40), z.union([z.string().max(MAX_REASON_LENGTH * 2), z.number(), z.boolean(), z.null()])),
+    createdAt: epochMs,
+    readAt: epochMs.nullable(),
+  })
+  .strict();
+export type TerminalNotification = z.infer<typeof terminalNotificationSchema>;
 
 const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 
@@ -129,6 +198,10 @@ export const mutationArgsSchemas = {
   complete: taskArgs,
   release: taskArgs,
   reject: z.object({ taskId: idSchema, reason: z.string().max(MAX_REASON_LENGTH * 2) }).strict(),
+  /** v3 (ACC-1): the holder accepts a task a supervisor assigned to them. */
+  accept: taskArgs,
+  /** v3 (NTF-2): the operator has seen these notifications of theirs. */
+  readNotifications: z.object({ ids: z.array(z.number().int().positive()).min(1).max(MAX_NOTIFICATION_IDS) }).strict(),
 } as const;
 
 export type MutationName = keyof typeof mutationArgsSchemas;
@@ -149,6 +222,11 @@ export const mutationEnvelopeSchema = z
     operatorId: idSchema,
     /** The terminal's clock when the operator acted: informative only (the server orders). */
     clientTime: epochMs,
+    /**
+     * v3: the mutation waited offline (made while the terminal was not connected, or its connection
+     * ended before the answer came). A claim confirmed after such a wait is notified (NTF-1).
+     */
+    offline: z.boolean().optional(),
   })
   .strict();
 export type MutationEnvelope = z.infer<typeof mutationEnvelopeSchema>;
@@ -174,8 +252,8 @@ export const helloV1Schema = z
   })
   .strict();
 
-/** The current hello (version 2): version 1's, plus the terminal's outbox depth. */
-export const helloSchema = helloV1Schema
+/** Version 2's hello: version 1's, plus the terminal's outbox depth. */
+export const helloV2Schema = helloV1Schema
   .extend({
     protocolVersion: z.literal(2),
     /** Mutations in the terminal's outbox waiting for the server's answer. */
@@ -183,8 +261,15 @@ export const helloSchema = helloV1Schema
   })
   .strict();
 
+/** The current hello (version 3): the same fields as version 2's. */
+export const helloSchema = helloV2Schema.extend({ protocolVersion: z.literal(3) }).strict();
+
 /** The hello of each version this server speaks, by version (PROTO-1: read the version first). */
-export const HELLO_SCHEMAS: Record<number, typeof helloV1Schema | typeof helloSchema> = { 1: helloV1Schema, 2: helloSchema };
+export const HELLO_SCHEMAS: Record<number, typeof helloV1Schema | typeof helloV2Schema | typeof helloSchema> = {
+  1: helloV1Schema,
+  2: helloV2Schema,
+  3: helloSchema,
+};
 
 export const pushSchema = z
   .object({ type: z.literal('push'), mutations: z.array(z.unknown()).min(1).max(MAX_MUTATIONS_PER_PUSH) })
@@ -200,7 +285,7 @@ export const terminalFrameSchema = z.discriminatedUnion('type', [helloSchema, pu
 /** Frames after the handshake (a hello is read by its version first). */
 export const sessionFrameSchema = z.discriminatedUnion('type', [pushSchema, ackSchema, pingSchema]);
 /** A hello of any version this server speaks. */
-export type Hello = z.infer<typeof helloV1Schema> | z.infer<typeof helloSchema>;
+export type Hello = z.infer<typeof helloV1Schema> | z.infer<typeof helloV2Schema> | z.infer<typeof helloSchema>;
 export type TerminalFrame = z.infer<typeof terminalFrameSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +350,8 @@ export const changesSchema = z
     users: z.array(directoryUserSchema),
     departments: z.array(departmentSchema),
     config: siteConfigSchema.nullable(),
+    /** v3 (NTF-1): new or changed notifications of the users in `users`' departments. */
+    notifications: z.array(terminalNotificationSchema),
   })
   .strict();
 export type ChangesFrame = z.infer<typeof changesSchema>;
@@ -290,6 +377,54 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
 ]);
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Older terminals (PROTO-1)
+
+/** What version 3 added to a task, a directory user and the site config: not sent to older terminals. */
+function olderTask(t: SyncTask): Record<string, unknown> {
+  const { assignment: _a, lastRejection: _r, ...rest } = t;
+  return rest;
+}
+
+function olderUser(u: DirectoryUser): Record<string, unknown> {
+  const { activeTasks: _a, ...rest } = u;
+  return rest;
+}
+
+function olderConfig(c: SiteConfig): Record<string, unknown> {
+  const { rejectReasons: _r, taskCodePattern: _p, ...rest } = c;
+  return rest;
+}
+
+/**
+ * A server frame as a terminal of `version` expects it: version 3's frames unchanged; for versions
+ * 1 and 2 without the fields and entities version 3 added (their schemas are strict and would
+ * refuse them).
+ */
+export function frameForVersion(frame: ServerFrame, version: number): unknown {
+  if (version >= 3) return frame;
+  switch (frame.type) {
+    case 'welcome':
+      return { ...frame, config: olderConfig(frame.config) };
+    case 'changes': {
+      const { notifications: _n, ...rest } = frame;
+      return {
+        ...rest,
+        tasks: frame.tasks.map(olderTask),
+        users: frame.users.map(olderUser),
+        config: frame.config ? olderConfig(frame.config) : null,
+      };
+    }
+    case 'results':
+      return {
+        ...frame,
+        outcomes: frame.outcomes.map((o) => (o.status === 'retry' ? o : { ...o, task: o.task ? olderTask(o.task) : null })),
+      };
+    default:
+      return frame;
+  }
+}
 
 /** Turn a zod failure into the `field` / `problem` details of an `invalid_input` error. */
 export function describeIssue(error: z.ZodError): { field: string; problem: string } {

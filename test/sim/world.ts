@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { badgeHash, tokenHash } from '../../src-shared/crypto/hash.js';
-import { MINUTE_MS } from '../../src-shared/domain/config.js';
+import { DEFAULT_SITE_CONFIG, MINUTE_MS } from '../../src-shared/domain/config.js';
 import { DomainError } from '../../src-shared/domain/errors.js';
 import { resolveTaskLimit } from '../../src-shared/domain/rules.js';
 import { GroupCommitter } from '../../src-server/engine/committer.js';
@@ -87,7 +87,7 @@ export class World {
   private async seedPlant(store: SqliteServerStore): Promise<void> {
     const now = this.time.now();
     this.salt = await store.siteSalt();
-    await store.setConfig({ defaultTaskLimit: 4, cooldownMinutes: 2, assignmentExpiryMinutes: 90, claimMaxAgeMinutes: 480, exclusionPairs: [['make', 'inspect']] }, now);
+    await store.setConfig({ ...DEFAULT_SITE_CONFIG, defaultTaskLimit: 4, cooldownMinutes: 2, assignmentExpiryMinutes: 90, claimMaxAgeMinutes: 480, exclusionPairs: [['make', 'inspect']] }, now);
     await store.upsertDepartment({ id: 'd1', name: 'Machining', taskLimit: null }, now);
     await store.upsertDepartment({ id: 'd2', name: 'Quality', taskLimit: null }, now);
     for (const o of OPERATORS) {
@@ -233,7 +233,7 @@ export class World {
         label = `${t.id} signOut`;
         await core.signOut();
       } else {
-        const mine = (await core.listMine()).map((x) => x.id);
+        const mine = (await core.listMine()).tasks.map((x) => x.id);
         const claimable = (await core.listClaimable({ offset: 0, limit: 50 })).items.map((x) => x.id);
         const anyTask = claimable.length && this.rng() < 0.7 ? this.pick(claimable) : this.pick(this.taskIds(t.departments));
         const own = mine.length && this.rng() < 0.7 ? this.pick(mine) : anyTask;

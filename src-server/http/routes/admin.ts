@@ -10,12 +10,13 @@ import { hashSecretAsync } from '../../secrets.js';
 import { siteConfigSchema } from '../../../src-shared/domain/config.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
-import { CLOSE_CODES } from '../../../src-shared/protocol/terminal.js';
+import { CLOSE_CODES, describeIssue } from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { NewUser, UserPatch } from '../../store/types.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import {
+  configPatchBody,
   departmentCreateBody,
   departmentUpdateBody,
   noQuery,
@@ -222,6 +223,20 @@ async function putConfig(s: Scope): Promise<Reply> {
   return ok({ config: await s.ctx.store.getConfig() });
 }
 
+/**
+ * Change some settings, keep the rest (KIO-6: e.g. the kiosks' reject reasons). The merged
+ * configuration is validated whole: an unknown or invalid field is refused and nothing changes.
+ */
+async function patchConfig(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const patch = await s.json(configPatchBody);
+  const merged = siteConfigSchema.safeParse({ ...(await s.ctx.store.getConfig()), ...patch });
+  if (!merged.success) throw new DomainError('invalid_input', describeIssue(merged.error));
+  await s.ctx.store.setConfig(merged.data, s.ctx.clock.now());
+  await audit(s, user.id, 'config_update', { changed: Object.keys(patch) });
+  return ok({ config: await s.ctx.store.getConfig() });
+}
+
 export function adminRoutes(router: Router): void {
   router.get('/api/departments', listDepartments);
   router.post('/api/departments', createDepartment);
@@ -235,4 +250,5 @@ export function adminRoutes(router: Router): void {
   router.patch('/api/terminals/:id', patchTerminal);
   router.get('/api/config', getConfig);
   router.put('/api/config', putConfig);
+  router.patch('/api/config', patchConfig);
 }

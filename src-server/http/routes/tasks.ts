@@ -16,7 +16,7 @@ import type { Scope } from '../scope.js';
 /** How many audit events GET /api/tasks/:id shows. */
 export const TASK_AUDIT_LIMIT = 50;
 
-const OPERATIONS = ['claim', 'release', 'start', 'complete', 'reject', 'assign', 'reassign', 'unassign', 'cancel'] as const;
+const OPERATIONS = ['claim', 'accept', 'release', 'start', 'complete', 'reject', 'assign', 'reassign', 'unassign', 'cancel'] as const;
 type OperationName = (typeof OPERATIONS)[number];
 
 async function listTasks(s: Scope): Promise<Reply> {

@@ -4,7 +4,13 @@
 import { jsonColumn, type Row } from '../../../src-shared/db/task-row.js';
 import { ACTIVE_ASSIGNMENT_STATUSES, type Department, type Role } from '../../../src-shared/domain/types.js';
 import { TASK_FIELDS, type BoardException, type BoardNotification, type TaskColumns } from '../../../src-shared/protocol/supervisor.js';
-import type { DirectoryUser } from '../../../src-shared/protocol/terminal.js';
+import {
+  OPERATOR_NOTIFICATION_EVENTS,
+  type DirectoryUser,
+  type LastRejection,
+  type TaskAssignmentInfo,
+  type TerminalNotification,
+} from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
 
@@ -106,7 +112,7 @@ export function userParams(u: Omit<NewUser, 'id'>, now: number): unknown[] {
   ];
 }
 
-export function directoryUser(u: UserRecord): DirectoryUser {
+export function directoryUser(u: UserRecord, activeTasks: Record<string, number> = {}): DirectoryUser {
   return {
     id: u.id,
     displayName: u.displayName,
@@ -117,7 +123,13 @@ export function directoryUser(u: UserRecord): DirectoryUser {
     active: u.active,
     taskLimit: u.taskLimit,
     skills: u.skills,
+    activeTasks,
   };
+}
+
+/** A task as an operator reads it in a list or a notification. */
+export function taskLabelOf(workOrderNumber: unknown, step: unknown, workContent: unknown): string | null {
+  return typeof workOrderNumber === 'string' ? `${workOrderNumber} · ${String(step)} · ${String(workContent)}`.slice(0, 400) : null;
 }
 
 export function departmentFromRow(r: Row): Department {
@@ -196,4 +208,57 @@ export function auditFromRow(r: Row): AuditRecord {
     departmentId: str(r.department_id),
     details: json<Record<string, unknown>>(r.details, {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a kiosk shows of a task's assignments (ACC-1, KIO-7) and of an operator's news (NTF-1)
+
+/** An assignment with the name of whoever made it. Filter with WHERE on alias `a`. */
+export const ASSIGNMENT_INFO = `
+  SELECT a.task_id, a.status, a.assigned_by, a.created_at, u.display_name AS by_name
+  FROM assignments a LEFT JOIN users u ON u.id = a.assigned_by`;
+
+export function assignmentInfo(r: Row): TaskAssignmentInfo {
+  return {
+    status: r.status as TaskAssignmentInfo['status'],
+    assignedBy: r.assigned_by as string,
+    assignedByName: (r.by_name as string | null) ?? null,
+    at: r.created_at as number,
+  };
+}
+
+/** A rejection with the name of who rejected. Filter with WHERE on alias `a`. */
+export const REJECTION_INFO = `
+  SELECT a.task_id, a.user_id, a.reason, a.updated_at, u.display_name AS user_name
+  FROM assignments a LEFT JOIN users u ON u.id = a.user_id`;
+
+export function rejectionInfo(r: Row): LastRejection {
+  return {
+    userId: r.user_id as string,
+    userName: (r.user_name as string | null) ?? (r.user_id as string),
+    reason: (r.reason as string | null) ?? '',
+    at: r.updated_at as number,
+  };
+}
+
+const OPERATOR_EVENTS: ReadonlySet<string> = new Set(OPERATOR_NOTIFICATION_EVENTS);
+export const OPERATOR_EVENTS_SQL = `('${OPERATOR_NOTIFICATION_EVENTS.join("','")}')`;
+
+/** NTF-1: notifications a kiosk shows (supervisors' own go to their overview only). */
+export function isOperatorEvent(event: string): boolean {
+  return OPERATOR_EVENTS.has(event);
+}
+
+/** How long a kiosk keeps read notifications (a terminal's snapshot includes them this long). */
+export const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
+
+/** A notification's details as the protocol carries them: short scalar values only. */
+export function notificationDetails(d: Record<string, unknown>): TerminalNotification['details'] {
+  const out: TerminalNotification['details'] = {};
+  for (const [k, v] of Object.entries(d).slice(0, 20)) {
+    if (k.length > 40) continue;
+    if (typeof v === 'string') out[k] = v.slice(0, 1000);
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null) out[k] = v;
+  }
+  return out;
 }

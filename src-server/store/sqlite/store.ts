@@ -17,9 +17,25 @@ import {
   supervisionSettingsSchema,
   type SupervisionSettings,
 } from '../../../src-shared/domain/supervision.js';
-import { ACTIVE_ASSIGNMENT_STATUSES, type Assignment, type AssignmentStatus, type Department, type Role, type Task } from '../../../src-shared/domain/types.js';
+import {
+  ACTIVE_ASSIGNMENT_STATUSES,
+  isActiveTaskStatus,
+  type Assignment,
+  type AssignmentStatus,
+  type Department,
+  type Role,
+  type Task,
+} from '../../../src-shared/domain/types.js';
 import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
-import type { DirectoryUser, MutationOutcome, SyncTask } from '../../../src-shared/protocol/terminal.js';
+import type {
+  DirectoryUser,
+  LastRejection,
+  MutationOutcome,
+  OperatorNotificationEvent,
+  SyncTask,
+  TaskAssignmentInfo,
+  TerminalNotification,
+} from '../../../src-shared/protocol/terminal.js';
 import {
   runSync,
   type AuditEntry,
@@ -62,7 +78,16 @@ import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openServerDatabase, type OpenOptions } from './open.js';
 import {
   ACTIVE_ASSIGNMENT_SQL,
+  ASSIGNMENT_INFO,
+  assignmentInfo,
   auditFromRow,
+  isOperatorEvent,
+  notificationDetails,
+  OPERATOR_EVENTS_SQL,
+  READ_NOTIFICATIONS_KEPT_MS,
+  REJECTION_INFO,
+  rejectionInfo,
+  taskLabelOf,
   departmentFromRow,
   directoryUser,
   exceptionFromRow,
@@ -192,16 +217,35 @@ export class SqliteServerStore implements ServerStore {
     this.logChange('exception', String(id), departmentId ? route.supervisors(departmentId) : route.allSupervisors, now);
   }
 
-  private insertNotification(n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> }, now: number, live: boolean): void {
-    const info = this.q('INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details) VALUES (?, ?, ?, ?, ?, ?)').run(
+  /**
+   * Store a notification. Operators' news goes to the kiosks of their departments (NTF-1), unless
+   * it is `read` already (they saw it happen); supervisors' to their overview pages.
+   */
+  private insertNotification(
+    n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> },
+    now: number,
+    to: { read?: boolean; overview?: boolean },
+  ): void {
+    const info = this.q('INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
       n.userId,
       n.event,
       n.taskId,
       n.byUserId,
       now,
       JSON.stringify(n.details),
+      to.read ? now : null,
     );
-    if (live) this.logChange('notification', String(info.lastInsertRowid), route.user(n.userId), now);
+    const id = String(info.lastInsertRowid);
+    if (to.overview) this.logChange('notification', id, route.user(n.userId), now);
+    if (!to.read && isOperatorEvent(n.event)) this.logToKiosks('notification', id, n.userId, null, now);
+  }
+
+  /**
+   * Log a change of a user's own data for the kiosks of their departments (a terminal's directory
+   * holds its departments' users), except `exceptDepartment`, whose kiosks learn it another way.
+   */
+  private logToKiosks(entity: string, entityId: string, userId: string, exceptDepartment: string | null, now: number): void {
+    for (const d of this.readUser(userId)?.departmentIds ?? []) if (d !== exceptDepartment) this.logOnce(entity, entityId, d, now);
   }
 
   /** Active supervisors of a department (SUP-5 tells them). */
@@ -336,9 +380,23 @@ export class SqliteServerStore implements ServerStore {
       arr.push(w.user_id as string);
       worked.set(w.task_id as string, arr);
     }
+    const assignments = new Map<string, TaskAssignmentInfo>();
+    for (const a of this.q(`${ASSIGNMENT_INFO} WHERE a.task_id IN (SELECT value FROM json_each(?)) AND a.status IN ${ACTIVE_ASSIGNMENT_SQL}`).all(list) as Row[]) {
+      assignments.set(a.task_id as string, assignmentInfo(a));
+    }
+    const rejections = new Map<string, LastRejection>();
+    for (const a of this.q(`${REJECTION_INFO} WHERE a.task_id IN (SELECT value FROM json_each(?)) AND a.status = 'rejected' ORDER BY a.id`).all(list) as Row[]) {
+      rejections.set(a.task_id as string, rejectionInfo(a));
+    }
     return rows.map((r) => {
       const t = taskFromRow(r);
-      return { ...t, cooldowns: cooldowns.get(t.id) ?? [], workedBy: worked.get(t.id) ?? [] };
+      return {
+        ...t,
+        cooldowns: cooldowns.get(t.id) ?? [],
+        workedBy: worked.get(t.id) ?? [],
+        assignment: assignments.get(t.id) ?? null,
+        lastRejection: rejections.get(t.id) ?? null,
+      };
     });
   }
 
@@ -351,14 +409,53 @@ export class SqliteServerStore implements ServerStore {
       until: c.until as number,
     }));
     const workedBy = [...new Set(this.q(WORKED_BY).pluck().all(id) as string[])].sort();
-    return { ...task, cooldowns, workedBy };
+    const a = this.q(`${ASSIGNMENT_INFO} WHERE a.task_id = ? AND a.status IN ${ACTIVE_ASSIGNMENT_SQL}`).get(id) as Row | undefined;
+    const rj = this.q(`${REJECTION_INFO} WHERE a.task_id = ? AND a.status = 'rejected' ORDER BY a.id DESC LIMIT 1`).get(id) as Row | undefined;
+    return { ...task, cooldowns, workedBy, assignment: a ? assignmentInfo(a) : null, lastRejection: rj ? rejectionInfo(rj) : null };
   }
 
   private loadDirectoryUsers(ids: readonly string[]): DirectoryUser[] {
     if (ids.length === 0) return [];
-    return (this.q(`${USER_SELECT} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(JSON.stringify(ids)) as Row[])
+    const list = JSON.stringify(ids);
+    // CAP-3: each user's active tasks per department, plant-wide.
+    const held = new Map<string, Record<string, number>>();
+    for (const r of this.q(
+      `SELECT operator_id, COALESCE(department_id, '') AS d, COUNT(*) AS n FROM tasks
+       WHERE operator_id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'in_progress') GROUP BY operator_id, department_id`,
+    ).all(list) as Row[]) {
+      const m = held.get(r.operator_id as string) ?? {};
+      m[r.d as string] = r.n as number;
+      held.set(r.operator_id as string, m);
+    }
+    return (this.q(`${USER_SELECT} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(list) as Row[])
       .map(userFromRow)
-      .map(directoryUser);
+      .map((u) => directoryUser(u, held.get(u.id) ?? {}));
+  }
+
+  /** NTF-1: notifications as kiosks show them, with the task's label and who acted. */
+  private loadTerminalNotifications(ids: readonly string[]): TerminalNotification[] {
+    if (ids.length === 0) return [];
+    return (this.q(
+      `SELECT n.*, b.display_name AS by_name, wo.number AS wo_number, t.step, t.work_content
+       FROM notifications n
+       LEFT JOIN users b ON b.id = n.by_user_id
+       LEFT JOIN tasks t ON t.id = n.task_id
+       LEFT JOIN work_orders wo ON wo.id = t.work_order_id
+       WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.id`,
+    ).all(JSON.stringify(ids.map(Number))) as Row[])
+      .filter((r) => isOperatorEvent(r.event as string))
+      .map((r) => ({
+        id: r.id as number,
+        userId: r.user_id as string,
+        event: r.event as OperatorNotificationEvent,
+        taskId: (r.task_id as string | null) ?? null,
+        taskLabel: taskLabelOf(r.wo_number, r.step, r.work_content),
+        byUserId: (r.by_user_id as string | null) ?? null,
+        byName: (r.by_name as string | null) ?? null,
+        details: notificationDetails(json<Record<string, unknown>>(r.details, {})),
+        createdAt: r.created_at as number,
+        readAt: (r.read_at as number | null) ?? null,
+      }));
   }
 
   private applyEffect(e: Effect, now: number): void {
@@ -379,6 +476,14 @@ export class SqliteServerStore implements ServerStore {
         // SUP-3: a holder who lost the task has a new load; supervisors' pages are told. (The load of
         // the task's holder now, and their record, travel with the task's own change.)
         if (known.operatorId !== null && known.operatorId !== e.operatorId) this.logPerson(known.operatorId, now);
+        // CAP-3: a holder whose count of active tasks changed: kiosks of their other departments
+        // are told (a kiosk of the task's department counts from the task itself).
+        const heldBefore = isActiveTaskStatus(known.status) ? known.operatorId : null;
+        const heldAfter = isActiveTaskStatus(e.status) ? e.operatorId : null;
+        if (heldBefore !== heldAfter) {
+          if (heldBefore) this.logToKiosks('user', heldBefore, heldBefore, known.departmentId, now);
+          if (heldAfter) this.logToKiosks('user', heldAfter, heldAfter, known.departmentId, now);
+        }
         if (e.status === 'cancelled') this.resolveTaskExceptions(e.taskId, 'cancelled', null, now);
         this.unitTasks.set(e.taskId, { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now });
         return;
@@ -417,7 +522,7 @@ export class SqliteServerStore implements ServerStore {
         ).run(e.taskId, e.userId, e.until);
         return;
       case 'notify':
-        this.insertNotification({ userId: e.userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: {} }, now, false);
+        this.insertNotification({ userId: e.userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: e.details ?? {} }, now, { read: e.read === true });
         return;
       case 'exception':
         this.insertException(
@@ -430,7 +535,7 @@ export class SqliteServerStore implements ServerStore {
           this.insertNotification(
             { userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: { departmentId: e.departmentId, ...(e.reason ? { reason: e.reason } : {}) } },
             now,
-            true,
+            { overview: true },
           );
         }
         return;
@@ -478,10 +583,23 @@ export class SqliteServerStore implements ServerStore {
       taskFacts: (taskId): TaskFactsRow => {
         const task = this.readTask(taskId);
         if (task) this.unitTasks.set(taskId, task);
+        // The task's latest assignment: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
+        const latest = task
+          ? (this.q('SELECT status, user_id, assigned_by FROM assignments WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as Row | undefined)
+          : undefined;
+        const status = latest?.status as AssignmentStatus | undefined;
         return {
           task,
           department: task?.departmentId ? this.readDepartment(task.departmentId) : null,
           owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? task.operatorId } : null,
+          holderAssignment:
+            status && ACTIVE_ASSIGNMENT_STATUSES.includes(status) && latest!.user_id === task?.operatorId
+              ? { status, assignedBy: latest!.assigned_by as string }
+              : null,
+          rejection:
+            status === 'rejected'
+              ? { userId: latest!.user_id as string, userName: this.readUser(latest!.user_id as string)?.displayName ?? String(latest!.user_id), awaiting: true }
+              : null,
         };
       },
       operatorFacts: (userId, task): OperatorFacts => ({
@@ -512,6 +630,7 @@ export class SqliteServerStore implements ServerStore {
         if (userId !== before) this.logPerson(userId, now);
       },
       recordException: (e, now) => this.insertException(e, now),
+      readNotifications: (userId, ids, now) => this.readNotifications(userId, ids, now, true),
       recordOutcome: (terminalId, mutationId, name, outcome, now) => {
         this.q('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES (?, ?, ?, ?, ?)').run(
           terminalId,
@@ -854,7 +973,7 @@ export class SqliteServerStore implements ServerStore {
           this.insertNotification(
             { userId, event: 'terminal_offline', taskId: null, byUserId: null, details: { terminalId, outbox: t.outbox, offlineSince: t.disconnected_at } },
             now,
-            true,
+            { overview: true },
           );
         }
         this.q('UPDATE terminals SET offline_alerted_at = ? WHERE id = ?').run(now, terminalId);
@@ -1035,15 +1154,25 @@ export class SqliteServerStore implements ServerStore {
 
   async markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): Promise<number> {
     return this.write(() => {
-      const unread = (ids === null
-        ? this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL').pluck().all(userId)
-        : this.q('SELECT id FROM notifications WHERE user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))').pluck().all(userId, JSON.stringify(ids))) as number[];
-      for (const id of unread) {
-        this.q('UPDATE notifications SET read_at = ? WHERE id = ?').run(now, id);
-        this.logChange('notification', String(id), route.user(userId), now);
-      }
-      return unread.length;
+      return this.readNotifications(userId, ids, now, true);
     });
+  }
+
+  /**
+   * Mark a user's unread notifications read (all when `ids` is null): their overview pages and the
+   * kiosks of their departments are told (NTF-2). Returns how many changed.
+   */
+  private readNotifications(userId: string, ids: readonly number[] | null, now: number, overview: boolean): number {
+    const unread = (ids === null
+      ? this.q('SELECT id, event FROM notifications WHERE user_id = ? AND read_at IS NULL').all(userId)
+      : this.q('SELECT id, event FROM notifications WHERE user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))').all(userId, JSON.stringify(ids))) as Row[];
+    for (const r of unread) {
+      const id = String(r.id);
+      this.q('UPDATE notifications SET read_at = ? WHERE id = ?').run(now, r.id);
+      if (overview) this.logChange('notification', id, route.user(userId), now);
+      if (isOperatorEvent(r.event as string)) this.logToKiosks('notification', id, userId, null, now);
+    }
+    return unread.length;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1254,8 +1383,9 @@ export class SqliteServerStore implements ServerStore {
     return this.setting<number>('pruned_through_seq');
   }
 
-  private loadChangeData(taskIds: string[], userIds: string[], departmentIds: string[], withConfig: boolean, now: number): ChangeData {
+  private loadChangeData(taskIds: string[], userIds: string[], departmentIds: string[], withConfig: boolean, now: number, notificationIds: string[] = []): ChangeData {
     return {
+      notifications: this.loadTerminalNotifications(notificationIds),
       tasks: this.loadSyncTasks(taskIds, now),
       users: this.loadDirectoryUsers(userIds),
       departments: departmentIds.length
@@ -1276,16 +1406,16 @@ export class SqliteServerStore implements ServerStore {
     }
     rows.sort((a, b) => (a.seq as number) - (b.seq as number));
     rows.length = Math.min(rows.length, limit);
-    const ids = { task: new Set<string>(), user: new Set<string>(), department: new Set<string>() };
+    const ids = { task: new Set<string>(), user: new Set<string>(), department: new Set<string>(), notification: new Set<string>() };
     let config = false;
     for (const r of rows) {
       const entity = r.entity as string;
       if (entity === 'config') config = true;
-      else if (entity === 'task' || entity === 'user' || entity === 'department') ids[entity].add(r.entity_id as string);
+      else if (entity === 'task' || entity === 'user' || entity === 'department' || entity === 'notification') ids[entity].add(r.entity_id as string);
     }
     const lastSeq = rows.length ? (rows[rows.length - 1]!.seq as number) : afterSeq;
     return {
-      ...this.loadChangeData([...ids.task], [...ids.user], [...ids.department], config, now),
+      ...this.loadChangeData([...ids.task], [...ids.user], [...ids.department], config, now, [...ids.notification]),
       lastSeq,
       more: rows.length === limit,
     };
@@ -1294,7 +1424,7 @@ export class SqliteServerStore implements ServerStore {
   async snapshotPage(departments: readonly string[], from: SnapshotPosition | null, limit: number, now: number): Promise<SnapshotPage> {
     const depts = JSON.stringify(departments);
     let pos: SnapshotPosition = from ?? { phase: 'departments', afterId: '' };
-    const empty: ChangeData = { tasks: [], users: [], departments: [], config: from === null ? this.readConfig() : null };
+    const empty: ChangeData = { tasks: [], users: [], departments: [], notifications: [], config: from === null ? this.readConfig() : null };
     for (;;) {
       if (pos.phase === 'departments') {
         const rows = (this.q('SELECT * FROM departments WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(depts) as Row[]).map(
@@ -1311,8 +1441,24 @@ export class SqliteServerStore implements ServerStore {
           .all(depts, pos.afterId, limit) as string[];
         if (ids.length) {
           const next: SnapshotPosition =
-            ids.length === limit ? { phase: 'users', afterId: ids[ids.length - 1]! } : { phase: 'tasks', afterId: '' };
+            ids.length === limit ? { phase: 'users', afterId: ids[ids.length - 1]! } : { phase: 'notifications', afterId: '' };
           return { ...empty, users: this.loadDirectoryUsers(ids), next };
+        }
+        pos = { phase: 'notifications', afterId: '' };
+      } else if (pos.phase === 'notifications') {
+        // NTF-1: the departments' operators' unread notifications, and the last day's read ones.
+        const ids = this.q(
+          `SELECT n.id FROM notifications n
+           WHERE n.user_id IN (SELECT user_id FROM user_departments WHERE department_id IN (SELECT value FROM json_each(?)))
+             AND n.event IN ${OPERATOR_EVENTS_SQL} AND (n.read_at IS NULL OR n.created_at > ?) AND n.id > ?
+           ORDER BY n.id LIMIT ?`,
+        )
+          .pluck()
+          .all(depts, now - READ_NOTIFICATIONS_KEPT_MS, Number(pos.afterId || 0), limit) as number[];
+        if (ids.length) {
+          const next: SnapshotPosition =
+            ids.length === limit ? { phase: 'notifications', afterId: String(ids[ids.length - 1]) } : { phase: 'tasks', afterId: '' };
+          return { ...empty, notifications: this.loadTerminalNotifications(ids.map(String)), next };
         }
         pos = { phase: 'tasks', afterId: '' };
       } else {
