@@ -12,6 +12,7 @@ import { App } from './components/App.js';
 import { createI18n } from './i18n/index.js';
 import { createAppStores } from './stores/app.js';
 import { StoresContext } from './stores/hooks.js';
+import './fonts.css';
 import './styles.css';
 
 const i18n = createI18n('en');

@@ -110,7 +110,8 @@ export interface MyWork {
 export type ScanResult =
   | { kind: 'task'; task: TaskView; mine: boolean; claimable: boolean; reason: ErrorData | null }
   | { kind: 'workOrder'; workOrderNumber: string; claimable: number; tasks: number }
-  | { kind: 'badge' }
+  /** Not a task code: a badge. `self`: the signed-in operator's own (scanning it again signs out). */
+  | { kind: 'badge'; self: boolean }
   | { kind: 'unknown'; code: string };
 
 /** NTF-1: a notification as the kiosk shows it. */
@@ -148,7 +149,9 @@ export type TerminalEvent =
   | { type: 'conflict'; conflict: ConflictView }
   | { type: 'identity'; identity: TerminalIdentity }
   /** NTF-1: the signed-in operator's notifications changed; `fresh` are the ones that just arrived. */
-  | { type: 'notifications'; fresh: NotificationView[] };
+  | { type: 'notifications'; fresh: NotificationView[] }
+  /** The site configuration changed (reject reasons, task-code pattern, limits). */
+  | { type: 'config'; config: SiteConfig };
 
 export interface TerminalApi {
   getSnapshot(): Promise<TerminalSnapshot>;

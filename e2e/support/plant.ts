@@ -13,6 +13,8 @@ export const PLANT = {
   terminals: {
     k1: { id: 'k1', name: 'Cutting bay 1', token: 'e2e-token-kiosk-one' },
     k2: { id: 'k2', name: 'Cutting bay 2', token: 'e2e-token-kiosk-two' },
+    /** Quality's kiosk: an operator of both departments works at k1 and here (CAP-3). */
+    k3: { id: 'k3', name: 'Quality lab', token: 'e2e-token-kiosk-three', departments: ['qa'] },
   },
   operators: {
     ann: { id: 'ann', name: 'Ann Lee', badge: 'B1001' },
@@ -20,6 +22,8 @@ export const PLANT = {
     fang: { id: 'fang', name: '王芳', badge: 'B1003' },
     /** Quality only: not eligible for Cutting's tasks. */
     jonas: { id: 'jonas', name: 'Jonas Rossi', badge: 'B1004' },
+    /** Cutting and Quality, with a limit of 3 active tasks across both (CAP-3). */
+    mia: { id: 'mia', name: 'Mia Wong', badge: 'B1005', taskLimit: 3 },
   },
   /** The supervisors' overview: a supervisor of each department and an administrator. */
   supervisors: {
@@ -33,6 +37,10 @@ export type KioskId = keyof typeof PLANT.terminals;
 
 /** Claimable for Cutting, in LIST-1 order (priority, then due time, then age). */
 export const CUTTING_TASKS = ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'] as const;
+/** Claimable for Quality, in LIST-1 order. */
+export const QUALITY_TASKS = ['q1', 'q2', 'q3'] as const;
+/** KIO-3: the plant's task barcodes are work-order numbers (WO-…) and task ids (t1, q2, …). */
+export const TASK_CODE_PATTERN = '^(WO-|[tq][0-9])';
 
 export async function seedPlant(dataDir: string, now = Date.now()): Promise<void> {
   const store = new SqliteServerStore(path.join(dataDir, 'claims.db'));
@@ -44,8 +52,13 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
     await store.createUser(newUser(ann.id, { displayName: ann.name, badgeHash: badgeHash(salt, ann.badge) }), now);
     await store.createUser(newUser(bob.id, { displayName: bob.name, badgeHash: badgeHash(salt, bob.badge), pinHash: hashSecret(bob.pin) }), now);
     await store.createUser(newUser(fang.id, { displayName: fang.name, badgeHash: badgeHash(salt, fang.badge) }), now);
-    const { jonas } = PLANT.operators;
+    const { jonas, mia } = PLANT.operators;
     await store.createUser(newUser(jonas.id, { displayName: jonas.name, departmentIds: ['qa'], badgeHash: badgeHash(salt, jonas.badge) }), now);
+    await store.createUser(
+      newUser(mia.id, { displayName: mia.name, departmentIds: ['cut', 'qa'], badgeHash: badgeHash(salt, mia.badge), taskLimit: mia.taskLimit }),
+      now,
+    );
+    await store.setConfig({ ...(await store.getConfig()), taskCodePattern: TASK_CODE_PATTERN }, now);
     for (const s of Object.values(PLANT.supervisors)) {
       await store.createUser(
         newUser(s.id, {
@@ -62,7 +75,8 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
     const { admin } = PLANT;
     await store.createUser(newUser(admin.id, { displayName: admin.name, roles: ['admin'], departmentIds: [], passwordHash: hashSecret(admin.password) }), now);
     for (const t of Object.values(PLANT.terminals)) {
-      await store.createTerminal({ id: t.id, name: t.name, departments: ['cut'], tokenHash: tokenHash(t.token) }, now);
+      const departments = 'departments' in t ? [...t.departments] : ['cut'];
+      await store.createTerminal({ id: t.id, name: t.name, departments, tokenHash: tokenHash(t.token) }, now);
     }
     const rows = [
       taskRow('t1', { workOrderNumber: 'WO-2026-0101', workContent: 'Cut 40 steel brackets to 120 mm', priority: 3 }),
@@ -75,6 +89,8 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
       taskRow('t8', { workOrderNumber: 'WO-2026-0104', workContent: 'Trim cable trays' }),
       taskRow('d1', { workOrderNumber: 'WO-2026-0105', workContent: 'Draft: not approved yet', status: 'draft' }),
       taskRow('q1', { workOrderNumber: 'WO-2026-0101', departmentId: 'qa', step: 'inspect', workContent: 'Inspect brackets' }),
+      taskRow('q2', { workOrderNumber: 'WO-2026-0102', departmentId: 'qa', step: 'inspect', workContent: 'Inspect aluminium profiles' }),
+      taskRow('q3', { workOrderNumber: 'WO-2026-0103', departmentId: 'qa', step: 'inspect', workContent: 'Measure base plates' }),
     ];
     // Ages differ by a second so LIST-1's tie-break (oldest first) follows the list above.
     for (const [i, row] of rows.entries()) {

@@ -14,6 +14,7 @@ import type { Locale } from '../../src-shared/domain/i18n.js';
 import { isClaimableBy, resolveTaskLimit } from '../../src-shared/domain/rules.js';
 import { badgeNeedsPin, looksOnlyAtKiosk } from '../../src-shared/domain/types.js';
 import { compilePattern } from '../../src-shared/domain/config.js';
+import { badgeSchema } from '../../src-shared/domain/credentials.js';
 import { MAX_NOTIFICATION_IDS, type SyncTask, type TerminalNotification, type Welcome } from '../../src-shared/protocol/terminal.js';
 import type {
   ConflictView,
@@ -225,6 +226,7 @@ export class TerminalCore implements TerminalApi {
           // end the session, as the screen cannot act for them any more.
           if (this.store.session() && !this.sessionInfo()) void this.signOut();
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
+          if (page.config) this.emit({ type: 'config', config: page.config });
           const me = this.store.session()?.userId;
           if (me && page.notifications.some((n) => n.userId === me)) {
             this.emit({ type: 'notifications', fresh: fresh.filter((n) => n.userId === me).map((n) => ({ ...n, read: false })) });
@@ -258,6 +260,7 @@ export class TerminalCore implements TerminalApi {
       }
     });
     this.emit({ type: 'identity', identity: this.identity() });
+    this.emit({ type: 'config', config: w.config });
     if (before && before.departments.join() !== now.departments.join() && w.sync === 'delta') {
       this.log('info', 'departments changed; resyncing');
       this.restartSync();
@@ -561,7 +564,12 @@ export class TerminalCore implements TerminalApi {
     const { code } = codeInputSchema.parse(input);
     const session = this.requireSession();
     const pattern = compilePattern(this.config().taskCodePattern);
-    if (!pattern?.test(code)) return { kind: 'badge' };
+    if (!pattern?.test(code)) {
+      const salt = this.store.meta<string | null>('siteSalt', null);
+      const badge = badgeSchema.safeParse(code);
+      const self = salt !== null && badge.success && this.store.userByBadgeHash(badgeHash(salt, badge.data))?.id === session.userId;
+      return { kind: 'badge', self };
+    }
     const now = this.serverNow();
     const task = this.store.taskByCode(code);
     if (task) {

@@ -1,5 +1,6 @@
 /** UI-2: a badge scanner's burst is told from human typing by the time between keys. */
 import { describe, expect, it } from 'vitest';
+import { catchScans } from './scanner.js';
 import { WedgeDetector } from './wedge.js';
 
 const typed = (gaps: number[]) => {
@@ -11,9 +12,10 @@ const typed = (gaps: number[]) => {
 };
 
 describe('UI-2 keyboard-wedge detection', () => {
-  it('a fast burst of at least three keys is a scan', () => {
+  it('a fast burst of at least two keys is a scan (a task code can be as short as "t3")', () => {
     expect(typed([8, 9, 7, 10]).isBurst()).toBe(true);
-    expect(typed([8]).isBurst()).toBe(false);
+    expect(typed([8]).isBurst()).toBe(true);
+    expect(typed([]).isBurst()).toBe(false);
   });
 
   it('a pause between keys, a paste or a delete means a person typed it', () => {
@@ -24,5 +26,39 @@ describe('UI-2 keyboard-wedge detection', () => {
     w.reset();
     for (const t of [0, 5, 10, 15]) w.key(t);
     expect(w.isBurst()).toBe(true);
+  });
+});
+
+describe('KIO-3 scans at the work screen', () => {
+  /** A window with a document whose focus the test sets, and keydown listeners it can call. */
+  function fakeWindow() {
+    const listeners: Array<(e: KeyboardEvent) => void> = [];
+    const win = {
+      document: { activeElement: null as { tagName: string } | null },
+      addEventListener: (_: string, l: (e: KeyboardEvent) => void) => listeners.push(l),
+      removeEventListener: () => undefined,
+    };
+    const press = (key: string, timeStamp: number) => listeners.forEach((l) => l({ key, timeStamp } as KeyboardEvent));
+    return { win: win as unknown as Window, press, focus: (tagName: string | null) => (win.document.activeElement = tagName ? { tagName } : null) };
+  }
+
+  it('a burst ending in Enter with no field focused is a scan; slow typing goes to the search field; keys into a field are left to it', () => {
+    const { win, press, focus } = fakeWindow();
+    const scans: string[] = [];
+    const typed: string[] = [];
+    catchScans(win, { onScan: (c) => scans.push(c), onTyped: (c) => typed.push(c) });
+    let t = 0;
+    for (const k of 'WO-2026-0101') press(k, (t += 8));
+    press('Enter', (t += 8));
+    expect(scans).toEqual(['WO-2026-0101']);
+    press('t', (t += 500));
+    press('1', (t += 400));
+    expect(typed).toEqual(['t1']);
+    press('Enter', (t += 300));
+    expect(scans).toHaveLength(1);
+    focus('INPUT');
+    for (const k of 'B1001') press(k, (t += 8));
+    press('Enter', (t += 8));
+    expect(scans).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@
  * person typing, by the time between keystrokes.
  */
 export const MAX_SCANNER_GAP_MS = 50;
-export const MIN_SCANNED_LENGTH = 3;
+export const MIN_SCANNED_LENGTH = 2;
 
 export class WedgeDetector {
   private times: number[] = [];
@@ -24,6 +24,11 @@ export class WedgeDetector {
   /** The input was edited some other way (paste, delete, an on-screen key): not a scan. */
   edited(): void {
     this.broken = true;
+  }
+
+  /** A gap longer than a scanner's was seen since the last reset: a person is typing. */
+  byHand(): boolean {
+    return this.broken;
   }
 
   /** Everything typed since the last reset came as one scanner burst. */

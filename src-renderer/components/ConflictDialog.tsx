@@ -1,6 +1,7 @@
 /**
- * An offline action the server refused (usually: someone else got the task first). It names who
- * holds the task now, gives the server's suggestion, and stays until the operator acknowledges it.
+ * An action the server refused (KIO-5, OFF-4): it says truthfully what happened: refused after
+ * waiting offline, or refused while online; a conflict (naming who holds the task) only when
+ * someone else does. It gives the server's suggestion and stays until the operator acknowledges it.
  */
 import { useTranslation } from 'react-i18next';
 import { fromErrorData } from '../../src-shared/domain/errors.js';
@@ -18,14 +19,28 @@ export function ConflictDialog() {
   if (!conflict) return null;
   const text = errorText(i18n.t.bind(i18n), fromErrorData(conflict.error));
   const owner = conflict.currentOwner;
+  const params = { task: conflict.taskLabel, owner: owner?.name, operation: t(`op.${conflict.operation}`) };
+  const title = conflict.offline ? 'conflict.offlineTitle' : owner ? 'conflict.takenTitle' : 'conflict.refusedTitle';
+  const headline = conflict.offline
+    ? owner
+      ? 'conflict.offlineTaken'
+      : 'conflict.offlineRefused'
+    : owner
+      ? 'conflict.onlineTaken'
+      : 'conflict.onlineRefused';
   return (
-    <div className="overlay" role="alertdialog" aria-modal="true" data-testid="conflict-dialog" data-conflict-id={conflict.id}>
-      <div className="dialog dialog-conflict">
-        <h2>{t('conflict.title')}</h2>
+    <div
+      className="overlay"
+      role="alertdialog"
+      aria-modal="true"
+      data-testid="conflict-dialog"
+      data-conflict-id={conflict.id}
+      data-kind={`${conflict.offline ? 'offline' : 'online'}-${owner ? 'taken' : 'refused'}`}
+    >
+      <div className={owner ? 'dialog dialog-conflict' : 'dialog dialog-refused'}>
+        <h2 data-testid="conflict-title">{t(title)}</h2>
         <p className="conflict-headline" data-testid="conflict-message">
-          {owner
-            ? t('conflict.taken', { task: conflict.taskLabel, owner: owner.name })
-            : t('conflict.refused', { operation: t(`op.${conflict.operation}`), task: conflict.taskLabel })}
+          {t(headline, params)}
         </p>
         {!owner && <p className="conflict-detail">{text.message}</p>}
         <p className="conflict-suggestion" data-testid="conflict-suggestion">

@@ -1,37 +1,77 @@
-/** Reject a task with a reason (the core requires one and says so if it is missing). */
+/**
+ * Reject a task with a reason (KIO-6): one touch on a reason from the site's list (or the kiosk's
+ * own list in the screen's language), or free text on the on-screen keyboard. The core requires a
+ * reason and says so if it is missing.
+ */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TaskView } from '../../src-shared/terminal-api.js';
-import { useStores, useTasks } from '../stores/hooks.js';
-import { ErrorNotice } from './ErrorNotice.js';
 import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
+import { useStores, useTasks, useTerminal } from '../stores/hooks.js';
+import { ErrorNotice } from './ErrorNotice.js';
+import { OnScreenKeyboard } from './OnScreenKeyboard.js';
+
+const BUILT_IN_REASONS = ['reject.preset.1', 'reject.preset.2', 'reject.preset.3', 'reject.preset.4', 'reject.preset.5'];
 
 export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () => void }) {
   const { t } = useTranslation();
   const tasks = useStores().tasks;
   const error = useTasks((s) => s.error);
   const working = useTasks((s) => Boolean(s.busy[task.id]));
+  const siteReasons = useTerminal((s) => s.config?.rejectReasons ?? []);
+  const presets = siteReasons.length ? siteReasons : BUILT_IN_REASONS.map((k) => t(k));
   const [reason, setReason] = useState('');
+  const [keyboard, setKeyboard] = useState(false);
   const submit = async () => {
     if (await tasks.getState().reject(task.id, reason)) onClose();
   };
   return (
-    <div className="overlay" role="dialog" aria-modal="true" data-testid="reject-dialog">
-      <div className="dialog">
-        <h2>{t('reject.title', { task: `${task.workOrderNumber} · ${task.step}` })}</h2>
+    <div className="overlay overlay-top" role="dialog" aria-modal="true" data-testid="reject-dialog">
+      <div className="dialog dialog-reject">
+        <h2>{t('reject.title', { task: `${task.id} · ${task.workOrderNumber} · ${task.step}` })}</h2>
+        {!keyboard && <p className="field-label">{t('reject.presets')}</p>}
+        <div className="presets" role="radiogroup" aria-label={t('reject.presets')} hidden={keyboard}>
+          {presets.map((p, i) => (
+            <button
+              key={`${i}-${p}`}
+              type="button"
+              role="radio"
+              aria-checked={reason === p}
+              className={reason === p ? 'btn preset is-on' : 'btn preset'}
+              data-testid={`reject-preset-${i}`}
+              onClick={() => setReason(p)}
+            >
+              {p}
+            </button>
+          ))}
+        </div>
         <label className="field">
-          <span className="field-label">{t('reject.reason')}</span>
-          <textarea
-            className="input textarea"
-            rows={3}
-            maxLength={MAX_REASON_LENGTH}
-            autoFocus
-            placeholder={t('reject.placeholder')}
-            value={reason}
-            data-testid="reject-reason"
-            onChange={(e) => setReason(e.target.value)}
-          />
+          <span className="field-label">{t('reject.other')}</span>
+          <div className="search">
+            <textarea
+              className="input textarea"
+              rows={2}
+              maxLength={MAX_REASON_LENGTH}
+              inputMode="none"
+              placeholder={t('reject.placeholder')}
+              value={reason}
+              data-testid="reject-reason"
+              onChange={(e) => setReason(e.target.value)}
+              onPointerDown={() => setKeyboard(true)}
+            />
+            <button
+              type="button"
+              className={keyboard ? 'btn btn-key is-on' : 'btn btn-key'}
+              aria-pressed={keyboard}
+              aria-label={keyboard ? t('keyboard.hide') : t('reject.keyboard')}
+              data-testid="reject-keyboard"
+              onClick={() => setKeyboard((k) => !k)}
+            >
+              ⌨
+            </button>
+          </div>
         </label>
+        {keyboard && <OnScreenKeyboard value={reason} onChange={(v) => setReason(v.slice(0, MAX_REASON_LENGTH))} onEnter={() => setKeyboard(false)} testId="reject-osk" />}
         <ErrorNotice error={error} testId="reject-error" />
         <div className="row row-end">
           <button

@@ -1,11 +1,11 @@
-/** The bar above every screen: the terminal's name, its link to the server, the language. */
+/** The bar above every screen: the terminal's name (or who is signed in), its link to the server, the language, and a screen's own actions. */
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useTerminal } from '../stores/hooks.js';
 import { LocaleSwitch } from './LocaleSwitch.js';
 import { SyncIndicator } from './SyncIndicator.js';
 
-export function TopBar({ children }: { children?: ReactNode }) {
+export function TopBar({ children, actions }: { children?: ReactNode; actions?: ReactNode }) {
   const { t } = useTranslation();
   const name = useTerminal((s) => s.identity?.name ?? s.identity?.terminalId ?? null);
   return (
@@ -20,6 +20,7 @@ export function TopBar({ children }: { children?: ReactNode }) {
       <div className="topbar-right">
         <SyncIndicator />
         <LocaleSwitch />
+        {actions}
       </div>
     </header>
   );

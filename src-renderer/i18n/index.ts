@@ -36,9 +36,11 @@ export interface ErrorText {
 /** A DomainError in the screen's language: the message, what to do, and the button text. */
 export function errorText(t: i18n['t'], error: Pick<DomainError, 'code' | 'details'>): ErrorText {
   const params = error.details as Record<string, unknown>;
-  // ERR-3: about another person (targetName), the `.target` wording comes first where there is one.
-  const own = (prefix: string) =>
-    typeof params.targetName === 'string' ? [`${prefix}.${error.code}.target`, `${prefix}.${error.code}`] : [`${prefix}.${error.code}`];
+  // ERR-3: about another person (targetName), the `.target` wording comes first where there is one;
+  // a refusal with a known reason (a wrong PIN) has its own wording too (as formatMessage).
+  const variant =
+    typeof params.targetName === 'string' ? 'target' : typeof params.reason === 'string' && /^[a-z_]{1,40}$/.test(params.reason) ? params.reason : null;
+  const own = (prefix: string) => (variant ? [`${prefix}.${error.code}.${variant}`, `${prefix}.${error.code}`] : [`${prefix}.${error.code}`]);
   return {
     message: t(own('error'), params),
     suggestion: t([...own('suggestion'), 'suggestion.default'], params),

@@ -8,14 +8,17 @@ import type { TerminalClient } from '../api/client.js';
 import { toDomainError } from '../api/errors.js';
 import { createConflictsStore } from './conflicts.js';
 import { createIdleStore, secondsLeft } from './idle.js';
+import { createNotificationsStore } from './notifications.js';
+import { createScanStore } from './scan.js';
 import { createSessionStore } from './session.js';
 import { createTasksStore } from './tasks.js';
 import { createTerminalStore } from './terminal.js';
+import { createToastsStore } from './toasts.js';
 
 export interface AppStoreOptions {
   onLocale?: (locale: Locale) => void;
   clock?: () => number;
-  pageSize?: number;
+  timers?: { setTimeout(fn: () => void, ms: number): unknown };
   /** How often the idle countdown advances (ms). */
   tickMs?: number;
 }
@@ -23,8 +26,19 @@ export interface AppStoreOptions {
 export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
   const terminal = createTerminalStore(api, o.onLocale ?? (() => undefined));
   const session = createSessionStore(api);
-  const tasks = createTasksStore(api, o.pageSize);
+  const toasts = createToastsStore(o.timers);
+  const tasks = createTasksStore(api, {
+    toasts,
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.timers ? { timers: o.timers } : {}),
+    offline: () => {
+      const status = terminal.getState().sync?.status;
+      return status === 'offline' || status === 'connecting';
+    },
+  });
   const conflicts = createConflictsStore(api);
+  const notifications = createNotificationsStore(api, toasts);
+  const scan = createScanStore(api, { session, tasks, toasts });
   const idle = createIdleStore(api, o.clock);
   let idleTimer: ReturnType<typeof setInterval> | null = null;
   let signingOut = false;
@@ -56,10 +70,13 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
       startIdle();
       void tasks.getState().refresh();
       void conflicts.getState().refresh();
+      void notifications.getState().refresh();
     } else {
       stopIdle();
       tasks.getState().clear();
       conflicts.getState().clear();
+      notifications.getState().clear();
+      scan.getState().close();
     }
   };
 
@@ -97,6 +114,12 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
       case 'conflict':
         if (event.conflict.operatorId === session.getState().session?.userId) conflicts.getState().add(event.conflict);
         break;
+      case 'notifications':
+        if (session.getState().session) void notifications.getState().arrived(event.fresh);
+        break;
+      case 'config':
+        terminal.getState().setConfig(event.config);
+        break;
     }
   });
   const unlink = api.onLink((up) => {
@@ -109,6 +132,9 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
     session,
     tasks,
     conflicts,
+    notifications,
+    scan,
+    toasts,
     idle,
     reload,
     /** Acknowledge a conflict, then show the lists as they are now. */

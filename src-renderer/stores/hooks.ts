@@ -7,6 +7,9 @@ import { useStore } from 'zustand';
 import type { AppStores } from './app.js';
 import type { ConflictsState } from './conflicts.js';
 import type { IdleState } from './idle.js';
+import type { NotificationsState } from './notifications.js';
+import type { ScanState } from './scan.js';
+import type { ToastsState } from './toasts.js';
 import type { SessionState } from './session.js';
 import type { TasksState } from './tasks.js';
 import type { TerminalState } from './terminal.js';
@@ -24,3 +27,6 @@ export const useSession = <T,>(selector: (s: SessionState) => T): T => useStore(
 export const useTasks = <T,>(selector: (s: TasksState) => T): T => useStore(useStores().tasks, selector);
 export const useConflicts = <T,>(selector: (s: ConflictsState) => T): T => useStore(useStores().conflicts, selector);
 export const useIdle = <T,>(selector: (s: IdleState) => T): T => useStore(useStores().idle, selector);
+export const useNotifications = <T,>(selector: (s: NotificationsState) => T): T => useStore(useStores().notifications, selector);
+export const useScan = <T,>(selector: (s: ScanState) => T): T => useStore(useStores().scan, selector);
+export const useToasts = <T,>(selector: (s: ToastsState) => T): T => useStore(useStores().toasts, selector);

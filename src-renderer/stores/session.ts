@@ -27,6 +27,11 @@ export interface SessionState {
   submitPin(pin: string): Promise<void>;
   cancelPin(): void;
   signOut(): Promise<void>;
+  /**
+   * KIO-3: a badge scanned at the work screen: the operator's own signs out; another's switches the
+   * operator (through the PIN pad when that badge needs a PIN).
+   */
+  badgeScanned(badge: string, self: boolean): Promise<void>;
   clearError(): void;
 }
 
@@ -72,6 +77,25 @@ export function createSessionStore(api: TerminalClient) {
           set({ session: null, pin: null, error: null });
         } catch (e) {
           set({ error: toDomainError(e) });
+        }
+      },
+      async badgeScanned(badge, self) {
+        if (self) return get().signOut();
+        if (get().busy) return;
+        set({ busy: true, error: null });
+        try {
+          const session = await api.signIn({ badge, method: 'badge' });
+          set({ session, pin: null, busy: false });
+        } catch (err) {
+          const e = toDomainError(err);
+          if (needsPin(e)) {
+            // The next operator types their PIN on the badge screen's pad; the current one is signed out.
+            const name = typeof e.details.userName === 'string' ? e.details.userName : null;
+            await api.signOut().catch(() => undefined);
+            set({ session: null, busy: false, pin: { badge, method: 'badge', userName: name } });
+          } else {
+            set({ busy: false, error: e });
+          }
         }
       },
       clearError: () => set({ error: null }),

@@ -1,18 +1,38 @@
 /**
- * UI-S1..S6: the screen's stores against a test double of the TerminalApi boundary. They keep
- * what the core answers (errors as DomainErrors), ask for a PIN when the core does, coalesce
- * refreshes, follow events, and sign out when the idle countdown ends.
+ * UI-S1..S6, KIO-3, KIO-4, NTF-1: the screen's stores against a test double of the TerminalApi
+ * boundary. They keep what the core answers (errors as DomainErrors), ask for a PIN when the core
+ * does, coalesce refreshes, load the rows the list shows, confirm what an action did, need a second
+ * touch to release, act on scans, announce notifications, follow events, and sign out when the idle
+ * countdown ends.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../src-shared/domain/errors.js';
-import { conflictView, FakeClient, settle, SYNC_ONLINE, taskView } from '../testing/fake-client.js';
+import { conflictView, FakeClient, notificationView, settle, SYNC_ONLINE, taskView } from '../testing/fake-client.js';
 import { createAppStores } from './app.js';
 import { secondsLeft, warningSeconds } from './idle.js';
-import { primaryAction } from './tasks.js';
+import { unreadCount } from './notifications.js';
+import { atLimit, CONFIRM_MS, primaryAction, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
 import { screenOf } from './terminal.js';
 
+/** Timers a test runs by hand. */
+function manualTimers() {
+  const pending: Array<{ at: number; fn: () => void }> = [];
+  let now = 0;
+  return {
+    clock: () => now,
+    timers: { setTimeout: (fn: () => void, ms: number) => pending.push({ at: now + ms, fn }) },
+    advance(ms: number) {
+      now += ms;
+      for (const p of pending.splice(0)) {
+        if (p.at <= now) p.fn();
+        else pending.push(p);
+      }
+    },
+  };
+}
+
 async function signedIn(api = new FakeClient(), o: Parameters<typeof createAppStores>[1] = {}) {
-  const stores = createAppStores(api, { pageSize: 2, ...o });
+  const stores = createAppStores(api, o);
   api.setLink(true);
   await settle();
   await stores.session.getState().signIn('B1', 'badge');
@@ -49,15 +69,38 @@ describe('UI-S1 session', () => {
 });
 
 describe('UI-S2 tasks', () => {
-  it('loads the first page and my tasks on sign-in; a claim moves the task and refreshes', async () => {
+  it('UI-4 loads the rows around what the list shows, and my tasks with the workload, on sign-in; a claim moves the task, says so and highlights it', async () => {
     const api = new FakeClient();
     api.free = [taskView('t1'), taskView('t2'), taskView('t3')];
     const { stores } = await signedIn(api);
-    expect(stores.tasks.getState().claimable).toMatchObject({ total: 3, items: [{ id: 't1' }, { id: 't2' }] });
+    expect(stores.tasks.getState()).toMatchObject({ total: 3, window: { offset: 0, items: [{ id: 't1' }, { id: 't2' }, { id: 't3' }] }, workload: { active: 0, limit: 10 } });
+    expect(api.calls.find((c) => c.method === 'listClaimable')?.input).toEqual({ offset: 0, limit: WINDOW_SIZE });
     expect(await stores.tasks.getState().run('claim', 't1')).toBe(true);
     expect(stores.tasks.getState().mine).toMatchObject([{ id: 't1', pending: true }]);
-    expect(stores.tasks.getState().claimable?.items.map((t) => t.id)).toEqual(['t2', 't3']);
-    expect(stores.tasks.getState().busy).toEqual({});
+    expect(stores.tasks.getState().window.items.map((t) => t.id)).toEqual(['t2', 't3']);
+    expect(stores.tasks.getState()).toMatchObject({ busy: {}, highlight: 't1' });
+    expect(stores.toasts.getState().items).toMatchObject([{ tone: 'success', key: 'done.claim', params: { task: 'WO-1 · cut' } }]);
+  });
+
+  it('LIST-2 the list scrolls through a window: rows outside it are fetched around the visible range; filters start again at the top', async () => {
+    const api = new FakeClient();
+    api.free = Array.from({ length: 1000 }, (_, i) => taskView(`t${i}`, { step: i % 2 ? 'cut' : 'weld' }));
+    const { stores } = await signedIn(api);
+    const loads = api.count('listClaimable');
+    stores.tasks.getState().setRange(10, 20);
+    await settle(20);
+    expect(api.count('listClaimable')).toBe(loads);
+    stores.tasks.getState().setRange(500, 510);
+    await settle(20);
+    expect(api.calls.filter((c) => c.method === 'listClaimable').at(-1)?.input).toEqual({ offset: 500 - WINDOW_BEFORE, limit: WINDOW_SIZE });
+    expect(stores.tasks.getState().window.items[WINDOW_BEFORE]?.id).toBe('t500');
+    stores.tasks.getState().setFilters({ step: 'weld', search: '' });
+    await settle(20);
+    expect(api.calls.filter((c) => c.method === 'listClaimable').at(-1)?.input).toEqual({ step: 'weld', offset: 0, limit: WINDOW_SIZE });
+    expect(stores.tasks.getState()).toMatchObject({ filters: { step: 'weld' }, total: 500, window: { offset: 0 } });
+    stores.tasks.getState().clearFilters();
+    await settle(20);
+    expect(stores.tasks.getState()).toMatchObject({ filters: {}, total: 1000 });
   });
 
   it('a refused operation keeps the core\'s error; a missing reason for reject is the core\'s reason_required', async () => {
@@ -67,6 +110,7 @@ describe('UI-S2 tasks', () => {
     api.failNext.set('claim', new DomainError('task_conflict', { taskId: 't1', currentOwner: { id: 'bob', name: 'Bob' } }));
     expect(await stores.tasks.getState().run('claim', 't1')).toBe(false);
     expect(stores.tasks.getState().error).toMatchObject({ code: 'task_conflict', details: { currentOwner: { name: 'Bob' } } });
+    expect(stores.toasts.getState().items).toEqual([]);
     expect(await stores.tasks.getState().reject('t1', '  ')).toBe(false);
     expect(stores.tasks.getState().error?.code).toBe('reason_required');
   });
@@ -80,21 +124,115 @@ describe('UI-S2 tasks', () => {
     expect(api.count('listMine') - before).toBeGreaterThanOrEqual(1);
   });
 
-  it('a page that emptied under the operator falls back to the last page', async () => {
-    const api = new FakeClient();
-    api.free = [taskView('t1'), taskView('t2'), taskView('t3')];
-    const { stores } = await signedIn(api);
-    await stores.tasks.getState().showPage(2);
-    expect(stores.tasks.getState().claimable?.items.map((t) => t.id)).toEqual(['t3']);
-    api.free = [taskView('t1'), taskView('t2')];
-    await stores.tasks.getState().refresh();
-    expect(stores.tasks.getState()).toMatchObject({ offset: 0, claimable: { items: [{ id: 't1' }, { id: 't2' }] } });
+  it('ACC-1 the next step of a held task: accept a supervisor\'s assignment, then start, then complete', () => {
+    const assigned = { status: 'assigned' as const, assignedBy: 'sue', assignedByName: 'Sue', at: 0 };
+    expect(primaryAction({ status: 'pending', operatorId: 'ann', assignment: assigned })).toBe('accept');
+    expect(primaryAction({ status: 'pending', operatorId: 'ann', assignment: { ...assigned, status: 'accepted' } })).toBe('start');
+    expect(primaryAction({ status: 'pending', operatorId: 'ann', assignment: { ...assigned, assignedBy: 'ann', status: 'accepted' } })).toBe('start');
+    expect(primaryAction({ status: 'in_progress', operatorId: 'ann', assignment: null })).toBe('complete');
+    expect(primaryAction({ status: 'completed', operatorId: 'ann', assignment: null })).toBeNull();
   });
 
-  it('the next step of a held task follows its status', () => {
-    expect(primaryAction({ status: 'pending' })).toBe('start');
-    expect(primaryAction({ status: 'in_progress' })).toBe('complete');
-    expect(primaryAction({ status: 'completed' })).toBeNull();
+  it('CAP-3 KIO-4 at the limit of a department Claim is blocked; below it, or with no workload (look-only), it is not', () => {
+    const workload = { active: 3, limits: { cut: 3, qa: 5 }, limit: 3 };
+    expect(atLimit(workload, 'cut')).toBe(true);
+    expect(atLimit(workload, 'qa')).toBe(false);
+    expect(atLimit({ ...workload, active: 2 }, 'cut')).toBe(false);
+    expect(atLimit(null, 'cut')).toBe(false);
+  });
+});
+
+describe('KIO-4 release needs a second touch', () => {
+  it('the first touch only arms; a second within the window releases and confirms; after the window it arms again', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    api.mine = [taskView('t1', { operatorId: 'ann' }), taskView('t2', { operatorId: 'ann' })];
+    const { stores } = await signedIn(api, { clock: clock.clock, timers: clock.timers });
+    expect(await stores.tasks.getState().release('t1')).toBe(false);
+    expect(api.count('release')).toBe(0);
+    expect(stores.tasks.getState().armed?.taskId).toBe('t1');
+    // A touch on another task's Release arms that one instead.
+    expect(await stores.tasks.getState().release('t2')).toBe(false);
+    expect(stores.tasks.getState().armed?.taskId).toBe('t2');
+    clock.advance(CONFIRM_MS + 1);
+    expect(stores.tasks.getState().armed).toBeNull();
+    expect(await stores.tasks.getState().release('t2')).toBe(false);
+    clock.advance(CONFIRM_MS - 100);
+    expect(await stores.tasks.getState().release('t2')).toBe(true);
+    expect(api.count('release')).toBe(1);
+    expect(stores.tasks.getState().armed).toBeNull();
+    expect(stores.toasts.getState().items.at(-1)).toMatchObject({ key: 'done.release' });
+  });
+});
+
+describe('KIO-3 scans at the work screen', () => {
+  it('a task code opens the task; a work order filters the list; an unknown code says so', async () => {
+    const api = new FakeClient();
+    api.free = [taskView('t1', { workOrderNumber: 'WO-7' }), taskView('t2')];
+    api.codes = {
+      t1: { kind: 'task', task: api.free[0]!, mine: false, claimable: true, reason: null },
+      'WO-7': { kind: 'workOrder', workOrderNumber: 'WO-7', claimable: 1, tasks: 2 },
+      'WO-404': { kind: 'unknown', code: 'WO-404' },
+    };
+    const { stores } = await signedIn(api);
+    await stores.scan.getState().scan('t1', 'scan');
+    expect(stores.scan.getState().found).toMatchObject({ kind: 'task', task: { id: 't1' }, claimable: true });
+    await stores.scan.getState().scan('WO-7', 'scan');
+    await settle(20);
+    expect(stores.scan.getState().found).toBeNull();
+    expect(stores.tasks.getState()).toMatchObject({ filters: { workOrder: 'WO-7' }, total: 1 });
+    expect(stores.toasts.getState().items.at(-1)).toMatchObject({ key: 'scan.workOrder', params: { number: 'WO-7', count: 1 } });
+    await stores.scan.getState().scan('WO-404', 'scan');
+    expect(stores.toasts.getState().items.at(-1)).toMatchObject({ key: 'scan.unknown', params: { code: 'WO-404' } });
+  });
+
+  it('the operator\'s own badge signs out; another badge switches the operator; a typed badge is only a search', async () => {
+    const api = new FakeClient();
+    const { stores } = await signedIn(api);
+    await stores.scan.getState().scan('B9', 'manual');
+    expect(api.count('signIn')).toBe(1);
+    await stores.scan.getState().scan('B1', 'scan');
+    expect(stores.session.getState().session).toBeNull();
+    await stores.session.getState().signIn('B1', 'badge');
+    api.users.B3 = { name: 'Cai' };
+    await stores.scan.getState().scan('B3', 'scan');
+    expect(stores.session.getState().session?.displayName).toBe('Cai');
+  });
+
+  it('another badge that needs a PIN signs the current operator out and opens the PIN pad for the next', async () => {
+    const api = new FakeClient();
+    const { stores } = await signedIn(api);
+    await stores.scan.getState().scan('B2', 'scan');
+    expect(stores.session.getState()).toMatchObject({ session: null, pin: { badge: 'B2', userName: 'Bob' } });
+    expect(api.count('signOut')).toBe(1);
+    await stores.session.getState().submitPin('1234');
+    expect(stores.session.getState().session?.displayName).toBe('Bob');
+  });
+});
+
+describe('NTF-1 NTF-2 notifications', () => {
+  it('a notification arriving for the signed-in operator is announced and listed; marking it read asks the core and shows it read', async () => {
+    const api = new FakeClient();
+    const { stores } = await signedIn(api);
+    const n = notificationView(7, 'ann', { details: { holderName: 'Bob' }, event: 'rejected_task_claimed' });
+    api.notifications = [n];
+    api.emit({ type: 'notifications', fresh: [n] });
+    await settle(20);
+    expect(stores.toasts.getState().items.at(-1)).toMatchObject({ tone: 'info', key: 'ntf.rejected_task_claimed', params: { task: 'WO-1 · cut · Cut t1', holder: 'Bob' } });
+    expect(unreadCount(stores.notifications.getState())).toBe(1);
+    await stores.notifications.getState().markRead([7]);
+    expect(api.calls.filter((c) => c.method === 'markNotificationsRead').at(-1)?.input).toEqual({ ids: [7] });
+    expect(unreadCount(stores.notifications.getState())).toBe(0);
+  });
+
+  it('signing out clears the list; signing in loads the operator\'s own', async () => {
+    const api = new FakeClient();
+    api.notifications = [notificationView(1, 'ann'), notificationView(2, 'ann', { read: true, readAt: 5 })];
+    const { stores } = await signedIn(api);
+    expect(stores.notifications.getState().list.map((n) => n.id)).toEqual([1, 2]);
+    await stores.session.getState().signOut();
+    await settle();
+    expect(stores.notifications.getState().list).toEqual([]);
   });
 });
 
@@ -109,7 +247,7 @@ describe('UI-S3 events', () => {
     expect(stores.terminal.getState().identity?.name).toBe('Renamed');
     api.emit({ type: 'session', session: null });
     await settle();
-    expect(stores.tasks.getState().claimable).toBeNull();
+    expect(stores.tasks.getState()).toMatchObject({ total: null, mine: [], window: { items: [] } });
   });
 
   it('UI-7 a conflict event for the signed-in operator opens it; another operator\'s is ignored; acknowledging removes it and refreshes', async () => {
@@ -130,7 +268,7 @@ describe('UI-S3 events', () => {
   it('a reopened link reloads the snapshot, the session and its conflicts', async () => {
     const api = new FakeClient();
     const stores = createAppStores(api);
-    api.session = { userId: 'ann', displayName: 'Ann', roles: ['operator'], departmentIds: ['cut'], signedInAt: 0 };
+    api.session = { userId: 'ann', displayName: 'Ann', roles: ['operator'], departmentIds: ['cut'], signedInAt: 0, lookOnly: false };
     api.conflicts = [conflictView(5, 'ann')];
     api.setLink(true);
     await settle(30);

@@ -1,55 +1,108 @@
 /**
- * Tasks on the screen: the operator's claimable list (paged) and their own tasks, and the task
+ * Tasks on the screen: the claimable list (a window of rows around what the virtualised list
+ * shows, with its filters and counts), the operator's own tasks with their workload, and the task
  * operations. Every operation goes to the core, which runs the rules and answers or refuses; the
- * store shows the answer and refreshes. Refreshes are coalesced: events may ask for many at once.
+ * store shows the answer (a short confirmation, a highlight, the error) and refreshes. Refreshes
+ * are coalesced: events may ask for many at once.
  */
 import { createStore } from 'zustand/vanilla';
 import type { DomainError } from '../../src-shared/domain/errors.js';
-import type { TaskPage, TaskView } from '../../src-shared/terminal-api.js';
+import type { ClaimableFilters, TaskPage, TaskView, Workload } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
+import type { ToastsStore } from './toasts.js';
 
-export type TaskOperation = 'claim' | 'start' | 'complete' | 'release' | 'reject';
+export type TaskOperation = 'claim' | 'accept' | 'start' | 'complete' | 'release' | 'reject';
+
+/** Rows fetched around the visible range: the list scrolls through a window, not 10,000 rows. */
+export const WINDOW_BEFORE = 40;
+export const WINDOW_SIZE = 160;
+/** How long a second touch confirms a release (KIO-4), and how long a claimed task stays highlighted. */
+export const CONFIRM_MS = 4000;
+export const HIGHLIGHT_MS = 8000;
 
 export interface TasksState {
-  claimable: TaskPage | null;
+  filters: ClaimableFilters;
+  /** Claimable tasks matching the filters; null until the first load. */
+  total: number | null;
+  facets: TaskPage['facets'] | null;
+  /** Loaded rows: `items[i]` is row `offset + i` of the filtered list. */
+  window: { offset: number; items: TaskView[] };
+  /** The rows the list shows now (from the virtualiser). */
+  range: { start: number; end: number };
   mine: TaskView[];
-  offset: number;
-  pageSize: number;
+  workload: Workload | null;
   /** Operations running, by task id (their buttons are disabled meanwhile). */
   busy: Record<string, TaskOperation>;
+  /** KIO-4: a release waiting for its second touch. */
+  armed: { taskId: string; until: number } | null;
+  /** The task just claimed: shown first among my tasks, highlighted. */
+  highlight: string | null;
   error: DomainError | null;
   refresh(): Promise<void>;
-  showPage(offset: number): Promise<void>;
-  run(operation: Exclude<TaskOperation, 'reject'>, taskId: string): Promise<boolean>;
+  setRange(start: number, end: number): void;
+  setFilters(patch: Partial<ClaimableFilters>): void;
+  clearFilters(): void;
+  run(operation: 'claim' | 'accept' | 'start' | 'complete', taskId: string): Promise<boolean>;
+  /** KIO-4: the first touch arms, a second within CONFIRM_MS releases. Returns true once released. */
+  release(taskId: string): Promise<boolean>;
   reject(taskId: string, reason: string): Promise<boolean>;
   clear(): void;
   clearError(): void;
   setError(error: DomainError | null): void;
 }
 
-/** The main next step for a task the operator holds, by its status. */
-export function primaryAction(task: Pick<TaskView, 'status'>): 'start' | 'complete' | null {
+/** The main next step for a task the operator holds: accept an assignment, start, complete. */
+export function primaryAction(task: Pick<TaskView, 'status' | 'assignment' | 'operatorId'>): 'accept' | 'start' | 'complete' | null {
+  if (task.status === 'pending' && task.assignment?.status === 'assigned' && task.assignment.assignedBy !== task.operatorId) return 'accept';
   if (task.status === 'pending') return 'start';
   if (task.status === 'in_progress') return 'complete';
   return null;
 }
 
-export function createTasksStore(api: TerminalClient, pageSize = 5) {
+/** CAP-3, KIO-4: the operator is at their limit for tasks of this department. */
+export function atLimit(workload: Workload | null, departmentId: string | null): boolean {
+  if (!workload) return false;
+  const limit = (departmentId !== null ? workload.limits[departmentId] : undefined) ?? workload.limit;
+  return workload.active >= limit;
+}
+
+/** "WO-2026-0101 · cut": how a confirmation names a task. */
+export function taskName(t: Pick<TaskView, 'workOrderNumber' | 'step'> | null | undefined, fallback: string): string {
+  return t ? `${t.workOrderNumber} · ${t.step}` : fallback;
+}
+
+const EMPTY_FILTERS: ClaimableFilters = {};
+
+export interface TasksStoreOptions {
+  toasts: ToastsStore;
+  clock?: () => number;
+  timers?: { setTimeout(fn: () => void, ms: number): unknown };
+  /** Whether the terminal is offline now (a confirmation then says the action waits). */
+  offline?: () => boolean;
+}
+
+export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
+  const clock = o.clock ?? (() => Date.now());
+  const timers = o.timers ?? globalThis;
   return createStore<TasksState>()((set, get) => {
     let running: Promise<void> | null = null;
     let again = false;
+    /** Bumped when filters change: an answer for older filters is dropped. */
+    let query = 0;
+
+    const windowStart = (start: number) => Math.max(0, start - WINDOW_BEFORE);
 
     const load = async () => {
-      const { offset } = get();
-      const [page, mine] = await Promise.all([api.listClaimable({ offset, limit: pageSize }), api.listMine()]);
-      // The list shrank under us (someone claimed the last tasks of a page): show the last page.
-      if (page.items.length === 0 && page.total > 0 && offset > 0) {
-        const last = Math.max(0, Math.floor((page.total - 1) / pageSize) * pageSize);
-        set({ offset: last, claimable: await api.listClaimable({ offset: last, limit: pageSize }), mine });
-      } else {
-        set({ claimable: page, mine });
+      const q = query;
+      const { filters, range } = get();
+      const offset = windowStart(range.start);
+      const [page, mine] = await Promise.all([api.listClaimable({ ...filters, offset, limit: WINDOW_SIZE }), api.listMine()]);
+      if (q !== query) {
+        again = true;
+        return;
       }
+      set({ total: page.total, facets: page.facets, window: { offset, items: page.items }, mine: mine.tasks, workload: mine.workload });
     };
 
     const refresh = (): Promise<void> => {
@@ -74,11 +127,27 @@ export function createTasksStore(api: TerminalClient, pageSize = 5) {
       return running;
     };
 
+    const findTask = (taskId: string): TaskView | undefined =>
+      get().mine.find((t) => t.id === taskId) ?? get().window.items.find((t) => t.id === taskId);
+
+    const confirm = (operation: TaskOperation, task: TaskView | undefined, taskId: string) => {
+      o.toasts.getState().show({ tone: 'success', key: `done.${operation}`, params: { task: taskName(task, taskId) } }, 3500);
+      if (o.offline?.()) o.toasts.getState().show({ tone: 'info', key: 'done.offline' }, 3500);
+    };
+
     const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<unknown>): Promise<boolean> => {
       if (get().busy[taskId]) return false;
-      set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null }));
+      const task = findTask(taskId);
+      set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null, armed: null }));
       try {
         await call();
+        if (operation === 'claim') {
+          set({ highlight: taskId });
+          timers.setTimeout(() => {
+            if (get().highlight === taskId) set({ highlight: null });
+          }, HIGHLIGHT_MS);
+        }
+        confirm(operation, task, taskId);
         // The core announces an accepted change with a `tasks` event, which has usually started a
         // refresh already: wait for that one instead of forcing a second.
         await (running ?? refresh());
@@ -96,21 +165,71 @@ export function createTasksStore(api: TerminalClient, pageSize = 5) {
       }
     };
 
+    const applyFilters = (filters: ClaimableFilters) => {
+      query++;
+      set({ filters, range: { start: 0, end: 0 }, window: { offset: 0, items: [] }, total: null });
+      void refresh();
+    };
+
     return {
-      claimable: null,
+      filters: EMPTY_FILTERS,
+      total: null,
+      facets: null,
+      window: { offset: 0, items: [] },
+      range: { start: 0, end: 0 },
       mine: [],
-      offset: 0,
-      pageSize,
+      workload: null,
       busy: {},
+      armed: null,
+      highlight: null,
       error: null,
       refresh,
-      async showPage(offset) {
-        set({ offset: Math.max(0, offset) });
-        await refresh();
+      setRange(start, end) {
+        const { window, range, total } = get();
+        if (start === range.start && end === range.end) return;
+        set({ range: { start, end } });
+        const loadedEnd = window.offset + window.items.length;
+        const outside = start < window.offset || (end > loadedEnd && loadedEnd < (total ?? 0));
+        if (outside) void refresh();
       },
+      setFilters(patch) {
+        const next: ClaimableFilters = { ...get().filters, ...patch };
+        for (const k of Object.keys(next) as Array<keyof ClaimableFilters>) {
+          if (next[k] === undefined || next[k] === '' || next[k] === false) delete next[k];
+        }
+        applyFilters(next);
+      },
+      clearFilters: () => applyFilters(EMPTY_FILTERS),
       run: (operation, taskId) => perform(operation, taskId, () => api[operation]({ taskId })),
+      async release(taskId) {
+        const armed = get().armed;
+        if (!armed || armed.taskId !== taskId || armed.until < clock()) {
+          const until = clock() + CONFIRM_MS;
+          set({ armed: { taskId, until } });
+          timers.setTimeout(() => {
+            if (get().armed?.until === until) set({ armed: null });
+          }, CONFIRM_MS);
+          return false;
+        }
+        return perform('release', taskId, () => api.release({ taskId }));
+      },
       reject: (taskId, reason) => perform('reject', taskId, () => api.reject({ taskId, reason })),
-      clear: () => set({ claimable: null, mine: [], offset: 0, busy: {}, error: null }),
+      clear: () => {
+        query++;
+        set({
+          filters: EMPTY_FILTERS,
+          total: null,
+          facets: null,
+          window: { offset: 0, items: [] },
+          range: { start: 0, end: 0 },
+          mine: [],
+          workload: null,
+          busy: {},
+          armed: null,
+          highlight: null,
+          error: null,
+        });
+      },
       clearError: () => set({ error: null }),
       setError: (error) => set({ error }),
     };
@@ -118,3 +237,8 @@ export function createTasksStore(api: TerminalClient, pageSize = 5) {
 }
 
 export type TasksStoreApi = ReturnType<typeof createTasksStore>;
+
+/** The row at `index` of the filtered list, if loaded. */
+export function rowAt(s: Pick<TasksState, 'window'>, index: number): TaskView | undefined {
+  return s.window.items[index - s.window.offset];
+}

@@ -4,6 +4,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { DomainError } from '../../src-shared/domain/errors.js';
+import type { SiteConfig } from '../../src-shared/domain/config.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import type { EnrollInput, SyncStatus, TerminalIdentity, TerminalSnapshot } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
@@ -19,7 +20,10 @@ export interface TerminalState {
   linkUp: boolean | null;
   enrolling: boolean;
   enrollError: DomainError | null;
+  /** The site's settings as the terminal last heard them (reject reasons, limits, task-code pattern). */
+  config: SiteConfig | null;
   applySnapshot(s: TerminalSnapshot): void;
+  setConfig(config: SiteConfig): void;
   setSync(sync: SyncStatus): void;
   setIdentity(identity: TerminalIdentity): void;
   setLink(up: boolean): void;
@@ -46,10 +50,12 @@ export function createTerminalStore(api: TerminalClient, onLocale: (l: Locale) =
     linkUp: api.transport === 'electron' ? true : null,
     enrolling: false,
     enrollError: null,
+    config: null,
     applySnapshot(s) {
-      set({ loaded: true, identity: s.identity, sync: s.sync, locale: s.locale, idleTimeoutSeconds: s.idleTimeoutSeconds });
+      set({ loaded: true, identity: s.identity, sync: s.sync, locale: s.locale, idleTimeoutSeconds: s.idleTimeoutSeconds, config: s.config });
       onLocale(s.locale);
     },
+    setConfig: (config) => set({ config }),
     setSync: (sync) => set({ sync }),
     setIdentity: (identity) => set({ identity }),
     setLink: (linkUp) => set({ linkUp }),

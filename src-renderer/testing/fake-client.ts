@@ -5,13 +5,19 @@
  */
 import { DomainError } from '../../src-shared/domain/errors.js';
 import type {
+  ClaimableFilters,
   ConflictView,
+  MyWork,
+  NotificationView,
   OperationAck,
+  ScanResult,
   SessionInfo,
   SyncStatus,
+  TaskPage,
   TaskView,
   TerminalEvent,
   TerminalSnapshot,
+  Workload,
 } from '../../src-shared/terminal-api.js';
 import type { TerminalClient } from '../api/client.js';
 
@@ -33,6 +39,26 @@ export function taskView(id: string, over: Partial<TaskView> = {}): TaskView {
     createdAt: 0,
     updatedAt: 0,
     pending: false,
+    assignment: null,
+    lastRejection: null,
+    overdue: false,
+    ...over,
+  };
+}
+
+export function notificationView(id: number, userId: string, over: Partial<NotificationView> = {}): NotificationView {
+  return {
+    id,
+    userId,
+    event: 'task_assigned',
+    taskId: 't1',
+    taskLabel: 'WO-1 · cut · Cut t1',
+    byUserId: 'sue',
+    byName: 'Sue',
+    details: {},
+    createdAt: 0,
+    readAt: null,
+    read: false,
     ...over,
   };
 }
@@ -45,6 +71,12 @@ export class FakeClient implements TerminalClient {
   free: TaskView[] = [];
   mine: TaskView[] = [];
   conflicts: ConflictView[] = [];
+  notifications: NotificationView[] = [];
+  workload: Workload | null = { active: 0, limits: { cut: 10 }, limit: 10 };
+  /** What findByCode answers, by code (anything else is a badge). */
+  codes: Record<string, ScanResult> = {};
+  /** The badge of the signed-in operator (findByCode says `self`). */
+  ownBadge: string | null = null;
   session: SessionInfo | null = null;
   users: Record<string, { name: string; pin?: string }> = { B1: { name: 'Ann' }, B2: { name: 'Bob', pin: '1234' } };
   /** Make the next call of this method fail with this error. */
@@ -99,9 +131,11 @@ export class FakeClient implements TerminalClient {
       const u = this.users[input.badge];
       if (!u) throw new DomainError('sign_in_failed', { reason: 'unknown_badge' });
       if (u.pin && !input.pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: u.name });
-      if (u.pin && input.pin !== u.pin) throw new DomainError('sign_in_failed', { reason: 'wrong_pin' });
-      this.session = { userId: u.name.toLowerCase(), displayName: u.name, roles: ['operator'], departmentIds: ['cut'], signedInAt: 0 };
-      return this.session;
+      if (u.pin && input.pin !== u.pin) throw new DomainError('sign_in_failed', { reason: 'wrong_pin', attemptsLeft: 4 });
+      const session: SessionInfo = { userId: u.name.toLowerCase(), displayName: u.name, roles: ['operator'], departmentIds: ['cut'], signedInAt: 0, lookOnly: false };
+      this.session = session;
+      this.ownBadge = input.badge;
+      return session;
     });
   }
   signOut(): Promise<void> {
@@ -109,18 +143,44 @@ export class FakeClient implements TerminalClient {
       this.session = null;
     });
   }
-  listClaimable(input: { offset?: number; limit?: number }) {
+  listClaimable(input: { offset?: number; limit?: number } & ClaimableFilters): Promise<TaskPage> {
     return this.call('listClaimable', input, () => {
       if (!this.session) throw new DomainError('not_signed_in', {});
       const offset = input.offset ?? 0;
       const limit = input.limit ?? 50;
-      return { items: this.free.slice(offset, offset + limit), total: this.free.length, offset, limit };
+      const list = this.free.filter(
+        (t) =>
+          (!input.workOrder || t.workOrderNumber === input.workOrder) &&
+          (!input.step || t.step === input.step) &&
+          (!input.search || `${t.id} ${t.workContent}`.includes(input.search)),
+      );
+      return {
+        items: list.slice(offset, offset + limit),
+        total: list.length,
+        offset,
+        limit,
+        facets: { all: this.free.length, overdue: 0, highPriority: 0, steps: [] },
+      };
     });
   }
-  listMine(): Promise<TaskView[]> {
+  listMine(): Promise<MyWork> {
     return this.call('listMine', undefined, () => {
       if (!this.session) throw new DomainError('not_signed_in', {});
-      return this.mine;
+      return { tasks: this.mine, workload: this.workload };
+    });
+  }
+  findByCode(input: { code: string }): Promise<ScanResult> {
+    return this.call('findByCode', input, () => this.codes[input.code] ?? { kind: 'badge', self: input.code === this.ownBadge });
+  }
+  accept({ taskId }: { taskId: string }) {
+    return this.op('accept', taskId, () => undefined);
+  }
+  listNotifications(): Promise<NotificationView[]> {
+    return this.call('listNotifications', undefined, () => this.notifications);
+  }
+  markNotificationsRead(input: { ids?: number[] }): Promise<void> {
+    return this.call('markNotificationsRead', input, () => {
+      this.notifications = this.notifications.map((n) => (!input.ids || input.ids.includes(n.id) ? { ...n, read: true } : n));
     });
   }
   private op(method: string, taskId: string, effect: () => void): Promise<OperationAck> {
@@ -183,6 +243,7 @@ export function conflictView(id: number, operatorId: string, over: Partial<Confl
     error: new DomainError('task_conflict', { taskId: 't1', currentOwner: { id: 'bob', name: 'Bob' } }).toData('en'),
     currentOwner: { id: 'bob', name: 'Bob' },
     createdAt: 0,
+    offline: true,
     ...over,
   };
 }

@@ -34,7 +34,7 @@ describe('errors', () => {
     const data = toErrorData('capacity_reached', { count: 10, limit: 10 }, 'zh');
     expect(data).toEqual({
       code: 'capacity_reached',
-      message: '您已有 10 个进行中的任务，上限为 10 个。',
+      message: '您已有 10 项在手任务（已认领或进行中），上限为 10 项。',
       details: { count: 10, limit: 10 },
       retry: { canRetry: false, suggestion: '请先完成或退回一个任务。', actionText: '我的任务' },
     });

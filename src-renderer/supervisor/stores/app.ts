@@ -20,7 +20,7 @@ import { createDetailStore } from './detail.js';
 import { createImportStore } from './importer.js';
 import { createSessionStore, endReasonOf } from './session.js';
 import { createTableStore, TableModel } from './table.js';
-import { createToastsStore } from './toasts.js';
+import { createToastsStore } from '../../stores/toasts.js';
 import { createUiStore } from './ui.js';
 import { createViewStore } from './view.js';
 

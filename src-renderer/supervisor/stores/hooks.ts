@@ -10,7 +10,7 @@ import type { DetailState } from './detail.js';
 import type { ImportState } from './importer.js';
 import type { SessionState } from './session.js';
 import type { TableState } from './table.js';
-import type { ToastsState } from './toasts.js';
+import type { ToastsState } from '../../stores/toasts.js';
 import type { UiState } from './ui.js';
 import type { ViewState } from './view.js';
 

@@ -3,7 +3,7 @@
  * message keys (or a DomainError), so they are shown in the language of the moment.
  */
 import { createStore } from 'zustand/vanilla';
-import type { DomainError } from '../../../src-shared/domain/errors.js';
+import type { DomainError } from '../../src-shared/domain/errors.js';
 
 export interface Toast {
   id: number;

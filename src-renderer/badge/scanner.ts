@@ -1,0 +1,41 @@
+/**
+ * KIO-3: scans at the work screen. A scanner types wherever the focus is; with no text field
+ * focused, its burst is caught here and handed over as a scan, while slow typing goes to the search
+ * field (manual entry). A burst typed into a field is detected by the field's own WedgeDetector.
+ */
+import { WedgeDetector } from './wedge.js';
+
+export interface ScanCatcher {
+  stop(): void;
+}
+
+export function catchScans(
+  win: Window,
+  handlers: { onScan(code: string): void; onTyped(char: string): void },
+  detector = new WedgeDetector(),
+): ScanCatcher {
+  let buffer = '';
+  const onKey = (e: KeyboardEvent) => {
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    const active = win.document.activeElement;
+    if (active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')) return;
+    if (e.key === 'Enter') {
+      if (buffer && detector.isBurst()) handlers.onScan(buffer);
+      buffer = '';
+      detector.reset();
+      return;
+    }
+    if (e.key.length !== 1) return;
+    if (buffer === '') detector.reset();
+    detector.key(e.timeStamp);
+    buffer += e.key;
+    // Slow typing is a person: it belongs in the search field.
+    if (detector.byHand()) {
+      handlers.onTyped(buffer);
+      buffer = '';
+      detector.reset();
+    }
+  };
+  win.addEventListener('keydown', onKey, { capture: true });
+  return { stop: () => win.removeEventListener('keydown', onKey, { capture: true }) };
+}
