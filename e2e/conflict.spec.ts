@@ -29,7 +29,10 @@ test('UI-7 OFF-4 CLM-7 an offline claim that lost the race shows A a conflict di
   a.proxy!.restore();
   const dialog = a.page.getByTestId('conflict-dialog');
   await expect(dialog).toBeVisible();
-  await expect(a.page.getByTestId('conflict-message')).toHaveText('Task WO-2026-0102 · cut · Cut aluminium profile, 12 pieces is already taken by Bob Chen.');
+  // KIO-5: it waited offline, and someone else holds the task: said so, naming them.
+  await expect(dialog).toHaveAttribute('data-kind', 'offline-taken');
+  await expect(a.page.getByTestId('conflict-title')).toHaveText('Not accepted after waiting offline');
+  await expect(a.page.getByTestId('conflict-message')).toHaveText('While this terminal was offline, Bob Chen took task WO-2026-0102 · cut · Cut aluminium profile, 12 pieces.');
   await expect(a.page.getByTestId('conflict-suggestion')).toHaveText(formatMessage('suggestion.task_conflict', {}, 'en'));
   await expect(a.page.getByTestId('conflict-ack')).toHaveText(formatMessage('action.task_conflict', {}, 'en'));
   // The optimistic claim was reverted: A does not hold T, and T is not offered (Bob has it).
@@ -42,7 +45,7 @@ test('UI-7 OFF-4 CLM-7 an offline claim that lost the race shows A a conflict di
   await expect(a.page.getByTestId('operator-name')).toHaveText(ann.name);
   await expect(dialog).toBeVisible();
   await a.page.getByTestId('locale-zh').click();
-  await expect(a.page.getByTestId('conflict-message')).toContainText('已被 Bob Chen 认领');
+  await expect(a.page.getByTestId('conflict-message')).toContainText('本终端离线期间，Bob Chen 认领了任务');
   await a.page.getByTestId('locale-en').click();
   await a.page.getByTestId('conflict-ack').click();
   await expect(dialog).toBeHidden();

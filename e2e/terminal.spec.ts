@@ -35,9 +35,9 @@ test('UI-2 a badge scan (a fast burst ending in Enter) signs in; manual entry wo
   await waitForBadgeScreen(page);
   await scanBadge(page, 'B9999');
   await expect(page.getByTestId('sign-in-error')).toHaveAttribute('data-code', 'sign_in_failed');
-  await expect(page.getByTestId('sign-in-error')).toContainText(formatMessage('error.sign_in_failed', {}, 'en'));
+  await expect(page.getByTestId('sign-in-error')).toContainText(formatMessage('error.sign_in_failed', { reason: 'unknown_badge' }, 'en'));
   await page.getByTestId('locale-zh').click();
-  await expect(page.getByTestId('sign-in-error')).toContainText(formatMessage('error.sign_in_failed', {}, 'zh'));
+  await expect(page.getByTestId('sign-in-error')).toContainText(formatMessage('error.sign_in_failed', { reason: 'unknown_badge' }, 'zh'));
   await expect(page.getByText('请刷工牌')).toBeVisible();
   await page.getByTestId('locale-en').click();
 
@@ -80,20 +80,36 @@ test('UI-3 a badge with a PIN opens the PIN pad; a wrong PIN is refused there; t
   await expect(page.getByTestId('operator-name')).toHaveText(bob.name);
 });
 
-test('UI-4 LIST-1 the claimable list shows the department\'s free tasks in priority order, a page at a time, with the total', async ({ startTerminal }) => {
+test('UI-4 LIST-1 LIST-2 the claimable list shows the department\'s free tasks in priority order in one list, with counts; filters and search narrow it', async ({ startTerminal }) => {
   const { page } = await startTerminal({ id: 'k1' });
   await signIn(page, ann.badge);
-  const ids = () => page.locator('[data-testid="claimable"] li[data-task-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-task-id')));
+  const ids = () => page.locator('[data-testid="claimable"] [data-task-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-task-id')));
   await expect(page.getByTestId('claimable-count')).toHaveText(String(CUTTING_TASKS.length));
-  await expect.poll(ids).toEqual(CUTTING_TASKS.slice(0, 5));
-  await expect(page.getByTestId('page-range')).toHaveText('1–5 of 8');
-  await page.getByTestId('page-next').click();
-  await expect.poll(ids).toEqual(CUTTING_TASKS.slice(5));
-  await page.getByTestId('page-prev').click();
-  await expect.poll(ids).toEqual(CUTTING_TASKS.slice(0, 5));
+  await expect.poll(ids).toEqual([...CUTTING_TASKS]);
   // Drafts and other departments' tasks are not offered.
   await expect(page.getByTestId('claimable-d1')).toHaveCount(0);
   await expect(page.getByTestId('claimable-q1')).toHaveCount(0);
+  // Task ids are shown (KIO-8).
+  await expect(page.getByTestId('task-id-t1')).toHaveText('t1');
+
+  await expect(page.getByTestId('filter-high')).toHaveText('High priority (4)');
+  await page.getByTestId('filter-high').click();
+  await expect.poll(ids).toEqual(['t1', 't2', 't3', 't4']);
+  await expect(page.getByTestId('filter-showing')).toHaveText('4 shown');
+  await page.getByTestId('filter-all').click();
+  await expect.poll(ids).toEqual([...CUTTING_TASKS]);
+
+  // Search by words of the work content (typed with no field focused goes to the search box).
+  await page.keyboard.type('plate', { delay: 120 });
+  await expect(page.getByTestId('search-input')).toHaveValue('plate');
+  await expect.poll(ids).toEqual(['t5']);
+  await page.getByTestId('search-input').fill('gaskets');
+  await expect.poll(ids).toEqual(['t7']);
+  await page.getByTestId('search-input').fill('no such work');
+  await expect(page.getByTestId('claimable-empty')).toHaveText('No available task matches these filters.');
+  await page.getByTestId('filter-all').click();
+  await expect(page.getByTestId('search-input')).toHaveValue('');
+  await expect.poll(ids).toEqual([...CUTTING_TASKS]);
 });
 
 test('UI-5 UI-6 OFF-2 a claim made offline shows "pending — waiting for the server" and the offline state with what waits; when the link returns it turns "confirmed"', async ({ startTerminal }) => {
@@ -145,6 +161,10 @@ test('UI-8 REJ-1 HLD-1 refused operations show the core\'s error in the chosen l
 
   await page.getByTestId('claim-t4').click();
   await expect(page.getByTestId('confirmed-t4')).toBeVisible();
+  // KIO-4: the first touch only asks for a second.
+  await page.getByTestId('release-t4').click();
+  await expect(page.getByTestId('release-t4')).toHaveText('再点一次以退回');
+  await expect(page.getByTestId('mine-t4')).toBeVisible();
   await page.getByTestId('release-t4').click();
   await expect(page.getByTestId('mine-t4')).toHaveCount(0);
   // COOL-1: the operator who gave it back cannot take it again at once; it is not offered.

@@ -29,8 +29,10 @@ export function catchScans(
     if (buffer === '') detector.reset();
     detector.key(e.timeStamp);
     buffer += e.key;
-    // Slow typing is a person: it belongs in the search field.
+    // Slow typing is a person: it belongs in the search field (which gets these characters from
+    // here; this key's own default is cancelled, or it would land there twice once focused).
     if (detector.byHand()) {
+      e.preventDefault();
       handlers.onTyped(buffer);
       buffer = '';
       detector.reset();

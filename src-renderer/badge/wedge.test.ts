@@ -38,7 +38,7 @@ describe('KIO-3 scans at the work screen', () => {
       addEventListener: (_: string, l: (e: KeyboardEvent) => void) => listeners.push(l),
       removeEventListener: () => undefined,
     };
-    const press = (key: string, timeStamp: number) => listeners.forEach((l) => l({ key, timeStamp } as KeyboardEvent));
+    const press = (key: string, timeStamp: number) => listeners.forEach((l) => l({ key, timeStamp, preventDefault: () => undefined } as unknown as KeyboardEvent));
     return { win: win as unknown as Window, press, focus: (tagName: string | null) => (win.document.activeElement = tagName ? { tagName } : null) };
   }
 
@@ -58,7 +58,7 @@ describe('KIO-3 scans at the work screen', () => {
     expect(scans).toHaveLength(1);
     focus('INPUT');
     for (const k of 'B1001') press(k, (t += 8));
-    press('Enter', (t += 8));
+    press('Enter', t + 8);
     expect(scans).toHaveLength(1);
   });
 });

@@ -73,12 +73,12 @@ export function ClaimableList() {
             {total ?? '…'}
           </span>
         </h2>
-        {workload && atLimit(workload, null) && !lookOnly && (
-          <p className="limit-note" data-testid="at-limit">
-            {t('work.atLimit', { active: workload.active, limit: workload.limit })}
-          </p>
-        )}
       </div>
+      {workload && atLimit(workload, null) && !lookOnly && (
+        <p className="limit-note" data-testid="at-limit">
+          {t('work.atLimit', { active: workload.active, limit: workload.limit })}
+        </p>
+      )}
       {total === 0 && (
         <p className="empty" data-testid="claimable-empty">
           {filtered ? t('work.emptyFiltered') : t('work.emptyClaimable')}

@@ -42,7 +42,7 @@ export function TaskSummary({ task, showHolder = false }: { task: TaskView; show
       {showHolder && task.operatorName && <div className="task-note">{t('task.heldBy', { name: task.operatorName })}</div>}
       {assignedBySomeoneElse && (
         <div className={a.status === 'assigned' ? 'task-note task-assigned' : 'task-note'} data-testid={`assigned-by-${task.id}`}>
-          {t(a.status === 'assigned' ? 'task.assignedBy' : 'task.assignedAccepted', { name: a.assignedByName ?? a.assignedBy })}
+          {t(showHolder ? 'task.assignedByOther' : a.status === 'assigned' ? 'task.assignedBy' : 'task.assignedAccepted', { name: a.assignedByName ?? a.assignedBy })}
         </div>
       )}
       {task.lastRejection && (

@@ -77,11 +77,15 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
       conflicts.getState().clear();
       notifications.getState().clear();
       scan.getState().close();
+      toasts.getState().clear();
     }
   };
 
   session.subscribe((s, prev) => {
-    if (s.session?.userId !== prev.session?.userId) onSession(s.session !== null);
+    if (s.session?.userId === prev.session?.userId) return;
+    // Another operator (a badge scanned at the work screen): nothing of the last one stays.
+    if (s.session && prev.session) onSession(false);
+    onSession(s.session !== null);
   });
 
   const reload = async () => {

@@ -142,6 +142,27 @@ describe('UI-S2 tasks', () => {
   });
 });
 
+describe('KIO-4 confirmations belong to one operator', () => {
+  it('signing out, or another badge taking over, clears the last operator\'s toasts and filters', async () => {
+    const api = new FakeClient();
+    api.free = [taskView('t1'), taskView('t2')];
+    const { stores } = await signedIn(api);
+    await stores.tasks.getState().run('claim', 't1');
+    stores.tasks.getState().setFilters({ search: 'Cut' });
+    expect(stores.toasts.getState().items).toHaveLength(1);
+    api.users.B3 = { name: 'Cai' };
+    await stores.scan.getState().scan('B3', 'scan');
+    await settle(20);
+    expect(stores.session.getState().session?.displayName).toBe('Cai');
+    expect(stores.toasts.getState().items).toEqual([]);
+    expect(stores.tasks.getState().filters).toEqual({});
+    await stores.tasks.getState().run('claim', 't2');
+    await stores.session.getState().signOut();
+    await settle();
+    expect(stores.toasts.getState().items).toEqual([]);
+  });
+});
+
 describe('KIO-4 release needs a second touch', () => {
   it('the first touch only arms; a second within the window releases and confirms; after the window it arms again', async () => {
     const api = new FakeClient();

@@ -7,7 +7,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { DomainError } from '../../src-shared/domain/errors.js';
-import type { ClaimableFilters, TaskPage, TaskView, Workload } from '../../src-shared/terminal-api.js';
+import type { ClaimableFilters, OperationAck, TaskPage, TaskView, Workload } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
 import type { ToastsStore } from './toasts.js';
@@ -135,12 +135,28 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       if (o.offline?.()) o.toasts.getState().show({ tone: 'info', key: 'done.offline' }, 3500);
     };
 
-    const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<unknown>): Promise<boolean> => {
+    /**
+     * Show what the core just wrote at once (the ack carries the task as it is now, pending), before
+     * the lists are read again: the pending mark appears one round trip after the tap (KIO-4).
+     */
+    const showAck = (operation: TaskOperation, taskId: string, ack: OperationAck) => {
+      const t = ack.task;
+      set((s) => {
+        const others = s.mine.filter((x) => x.id !== taskId);
+        const held = t !== null && (t.status === 'pending' || t.status === 'in_progress') && (operation === 'claim' || s.mine.some((x) => x.id === taskId));
+        return {
+          mine: held ? [t, ...others] : operation === 'claim' ? s.mine : others,
+          window: operation === 'claim' ? { ...s.window, items: s.window.items.filter((x) => x.id !== taskId) } : s.window,
+        };
+      });
+    };
+
+    const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<OperationAck>): Promise<boolean> => {
       if (get().busy[taskId]) return false;
       const task = findTask(taskId);
       set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null, armed: null }));
       try {
-        await call();
+        showAck(operation, taskId, await call());
         if (operation === 'claim') {
           set({ highlight: taskId });
           timers.setTimeout(() => {

@@ -19,6 +19,8 @@ export interface ToastsState {
   items: Toast[];
   show(toast: Omit<Toast, 'id'>, ms?: number): void;
   dismiss(id: number): void;
+  /** Forget every toast (the operator signed out: the next one must not read the last one's). */
+  clear(): void;
 }
 
 export function createToastsStore(timers: { setTimeout(fn: () => void, ms: number): unknown } = globalThis) {
@@ -32,6 +34,7 @@ export function createToastsStore(timers: { setTimeout(fn: () => void, ms: numbe
       timers.setTimeout(() => get().dismiss(id), ms);
     },
     dismiss: (id) => set({ items: get().items.filter((t) => t.id !== id) }),
+    clear: () => set({ items: [] }),
   }));
 }
 
