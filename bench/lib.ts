@@ -92,23 +92,20 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Start the real server (compiled CLI) on a data folder; resolves when it listens. */
-export async function startServerProcess(dataDir: string, port = 0): Promise<ServerProcess> {
-  const cli = path.join(ROOT, 'out/node/src-server/cli.js');
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1'], {
+/** Start a compiled entry point of ours; resolves with its URL once it logs `listeningMsg`. */
+async function startListening(script: string, args: string[], listeningMsg: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'info' },
   });
   const lines = readline.createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     lines.on('line', (line) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'sync server listening' && rec.url) {
+        if (rec.msg === listeningMsg && rec.url) {
           clearTimeout(timer);
           resolve(rec.url);
         }
@@ -127,6 +124,22 @@ export async function startServerProcess(dataDir: string, port = 0): Promise<Ser
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Start the real server (compiled CLI) on a data folder; resolves when it listens. */
+export function startServerProcess(dataDir: string, port = 0): Promise<ServerProcess> {
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return startListening('out/node/src-server/cli.js', ['start', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1'], 'sync server listening', nodeArgs);
+}
+
+/** Start a browser-hosted terminal (the kiosk's core and screen) enrolled with a server. */
+export function startTerminalProcess(dataDir: string, enrollment: { serverUrl: string; terminalId: string; token: string }): Promise<ServerProcess> {
+  return startListening(
+    'out/node/src-main/core/host-cli.js',
+    ['--data', dataDir, '--port', '0', '--host', '127.0.0.1', '--server', enrollment.serverUrl, '--terminal-id', enrollment.terminalId, '--token', enrollment.token, '--idle-seconds', '0'],
+    'terminal listening',
+  );
 }
 
 /** Resident memory of a process in MiB (Linux /proc). */

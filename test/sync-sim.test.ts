@@ -23,7 +23,7 @@ describe('sync simulation', () => {
     await runSeed(seed, { steps: 200, faults: FAULTS });
   });
 
-  it(`SIM-1 OWN-1 CLM-4 PROTO-5 ${SEEDS} random seeds: one owner per task, limits kept, every outbox entry answered exactly once, terminals converge, rejected claims recorded`, async () => {
+  it(`SIM-1 OWN-1 CLM-4 PROTO-5 CAP-3 ${SEEDS} random seeds: one owner per task, limits kept, every outbox entry answered exactly once, terminals converge, rejected claims recorded, every terminal counts each operator's active tasks as the server does`, async () => {
     let mutations = 0;
     let rejected = 0;
     for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {

@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
-import { PLANT, seedPlant } from '../e2e/support/plant.js';
+import { tokenHash } from '../src-shared/crypto/hash.js';
+import { PLANT, seedPlant, type KioskId } from '../e2e/support/plant.js';
 import { startProcess, startServer, startTerminalHost, type RunningProcess } from '../e2e/support/processes.js';
-import { BridgeClient } from './support/bridge-client.js';
+import { BridgeClient, BridgeError } from './support/bridge-client.js';
 import { taskRow } from './support/plant.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -42,7 +43,7 @@ async function server(dataDir: string): Promise<RunningProcess> {
   return s;
 }
 
-async function terminal(kiosk: 'k1' | 'k2', serverUrl: string, dataDir = tmp(`term-${kiosk}`)) {
+async function terminal(kiosk: KioskId, serverUrl: string, dataDir = tmp(`term-${kiosk}`)) {
   const t = PLANT.terminals[kiosk];
   const host = await startTerminalHost({ dataDir, enrollment: { serverUrl, terminalId: t.id, token: t.token } });
   const api = await BridgeClient.open(host.url);
@@ -58,6 +59,17 @@ function serverDb(dataDir: string): Database.Database {
   const db = new Database(path.join(dataDir, 'claims.db'), { readonly: true });
   cleanups.push(() => void db.close());
   return db;
+}
+
+/** Poll the signed-in operator's active-task count at a terminal (CAP-3) until it is `n`. */
+async function activeBecomes(api: BridgeClient, n: number, kiosk: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { workload } = await api.call('listMine');
+    if (workload?.active === n) return;
+    if (Date.now() > deadline) throw new Error(`${kiosk} never counted ${n} active tasks: ${JSON.stringify(workload)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('terminal processes', () => {
@@ -136,5 +148,42 @@ describe('terminal processes', () => {
     expect(conflict!.error.message).toContain('王芳');
     expect((await a.api.call('listMine')).tasks.map((t) => t.id)).not.toContain('t2');
     expect((await a.api.call('listClaimable', { offset: 0, limit: 50 })).items.map((t) => t.id)).not.toContain('t2');
+  });
+
+  it('CAP-3 OFF-3 one operator at two kiosks of different departments: the Cutting kiosk counts her Quality tasks, refuses a claim past her limit at once with nothing queued, and the server agrees', async () => {
+    const dataDir = await plant(0);
+    // An API token for mia, to ask the server itself.
+    const store = new SqliteServerStore(path.join(dataDir, 'claims.db'));
+    const miaToken = 'api_test_mia_cap3';
+    await store.createApiToken({ id: 'tok-mia', userId: 'mia', name: 'test', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash(miaToken) }, Date.now());
+    await store.close();
+    const srv = await server(dataDir);
+    const cut = await terminal('k1', srv.url);
+    const qa = await terminal('k3', srv.url);
+    const { mia } = PLANT.operators;
+
+    await qa.api.call('signIn', { badge: mia.badge });
+    for (const taskId of ['q1', 'q2']) expect((await qa.api.call('claim', { taskId })).result).toBe('queued');
+    await qa.api.until((s) => s.sync.pending === 0, 'the Quality claims to be confirmed');
+    await cut.api.call('signIn', { badge: mia.badge });
+    expect((await cut.api.call('claim', { taskId: 't1' })).result).toBe('queued');
+    await cut.api.until((s) => s.sync.pending === 0, 'the Cutting claim to be confirmed');
+
+    await activeBecomes(cut.api, 3, 'k1');
+    expect((await cut.api.call('listMine')).workload).toEqual({ active: 3, limit: mia.taskLimit, limits: { cut: mia.taskLimit } });
+    const refused = await cut.api.call('claim', { taskId: 't2' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BridgeError);
+    expect((refused as BridgeError).data).toMatchObject({ code: 'capacity_reached', details: { count: 3, limit: 3 } });
+    expect((await cut.api.call('getSnapshot')).sync.pending).toBe(0);
+    expect((await cut.api.call('listClaimable', { offset: 0, limit: 50 })).items.map((t) => t.id)).toContain('t2');
+    await activeBecomes(qa.api, 3, 'k3');
+
+    // The server agrees.
+    const db = serverDb(dataDir);
+    expect(db.prepare(`SELECT COUNT(*) FROM tasks WHERE operator_id = 'mia' AND status IN ('pending', 'in_progress')`).pluck().get()).toBe(3);
+    expect(db.prepare(`SELECT operator_id FROM tasks WHERE id = 't2'`).pluck().get()).toBeNull();
+    const res = await fetch(`${srv.url}/api/tasks/t2/claim`, { method: 'POST', headers: { authorization: `Bearer ${miaToken}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ code: 'capacity_reached', details: { count: 3, limit: 3 } });
   });
 });

@@ -217,6 +217,10 @@ export function applyOutcome(
         offline: waitedOffline(entry, connectedSince),
       });
     }
+    // NTF-2: a read mark the server refused is taken back, so the kiosk shows what the server has.
+    if (outcome.status === 'rejected' && entry.name === 'readNotifications' && Array.isArray(entry.args.ids)) {
+      store.unmarkNotificationsRead(entry.args.ids.filter((x): x is number => typeof x === 'number'));
+    }
     let refusedSignIn: string | null = null;
     if (outcome.status === 'rejected' && entry.name === 'signIn') {
       refusedSignIn = entry.operatorId;

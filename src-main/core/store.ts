@@ -570,6 +570,11 @@ export class TerminalStore {
     return unread;
   }
 
+  /** The server refused a read mark (NTF-2): these are unread here again, as they are there. */
+  unmarkNotificationsRead(ids: readonly number[]): void {
+    this.q('UPDATE notifications SET read_local = NULL WHERE read_at IS NULL AND id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids));
+  }
+
   /** Read notifications older than `before` (the kiosk shows a short list): dropped. */
   pruneNotifications(before: number): void {
     this.q('DELETE FROM notifications WHERE created_at < ? AND (read_at IS NOT NULL OR (read_local IS NOT NULL AND read_local < ?))').run(before, before);

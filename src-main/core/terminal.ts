@@ -213,6 +213,7 @@ export class TerminalCore implements TerminalApi {
             if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
             if (r.refusedSignIn) this.emit({ type: 'session', session: this.sessionInfo() });
           }
+          if (results.some(({ o, r }) => o.status === 'rejected' && r.entry?.name === 'readNotifications')) this.emit({ type: 'notifications', fresh: [] });
           this.emit({ type: 'tasks' });
         },
         onChanges: (page) => {
@@ -295,8 +296,9 @@ export class TerminalCore implements TerminalApi {
     return this.o.clock.now() + this.store.meta<number>('serverOffsetMs', 0);
   }
 
+  /** The site settings as last received; settings an older protocol did not carry take their defaults. */
   private config(): SiteConfig {
-    return this.store.meta<SiteConfig>('config', DEFAULT_SITE_CONFIG);
+    return { ...DEFAULT_SITE_CONFIG, ...this.store.meta<Partial<SiteConfig>>('config', {}) };
   }
 
   private departments(): string[] {
@@ -355,7 +357,7 @@ export class TerminalCore implements TerminalApi {
       sync: this.syncStatus(),
       session,
       openConflicts: session ? this.store.openConflicts(session.userId).length : 0,
-      config: this.store.meta<SiteConfig | null>('config', null),
+      config: this.store.meta<SiteConfig | null>('config', null) ? this.config() : null,
       idleTimeoutSeconds: this.o.settings.idleTimeoutSeconds,
       locale: this.locale,
     };

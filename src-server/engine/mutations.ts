@@ -127,9 +127,10 @@ function* signIn(id: number, term: TerminalState, operatorId: string, method: st
   const user = yield* ask('user', operatorId);
   if (!user) return rejected(id, 'user_not_found', { userId: operatorId });
   if (!user.active) return rejected(id, 'user_inactive', { userId: operatorId });
-  // AUTH-4, KIO-1: a supervisor or admin never signs in by badge alone, at a kiosk either.
-  if (badgeNeedsPin(user) && method !== 'badge_pin') {
-    return rejected(id, 'sign_in_failed', { reason: 'pin_required', userName: user.displayName });
+  // AUTH-4, KIO-1: a supervisor or admin never signs in by badge alone, at a kiosk either; one
+  // without a PIN cannot have given one.
+  if (badgeNeedsPin(user) && (method !== 'badge_pin' || !user.pinHash)) {
+    return rejected(id, 'sign_in_failed', { reason: user.pinHash ? 'pin_required' : 'pin_not_set', userName: user.displayName });
   }
   if (!user.departmentIds.some((d) => term.departments.includes(d))) {
     return rejected(id, 'not_in_department', { userId: operatorId, departmentName: term.departments.join(', ') });

@@ -68,7 +68,8 @@ export interface TxOps {
   config(): SiteConfig;
   storedOutcome(terminalId: string, mutationId: number): MutationOutcome | null;
   terminalState(terminalId: string): TerminalState | null;
-  user(userId: string): User | null;
+  /** A user, with whether they have a PIN (KIO-1: supervisors sign in at a kiosk with one). */
+  user(userId: string): (User & { pinHash: string | null }) | null;
   taskFacts(taskId: string): TaskFactsRow;
   operatorFacts(userId: string, task: Task | null): OperatorFacts;
   /** Apply rule effects: task rows, assignments, cooldowns, notifications and the change log. */

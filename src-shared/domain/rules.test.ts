@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { MemoryModel, makeTask, makeUser } from '../../test/support/memory-model.js';
 import { MINUTE_MS } from './config.js';
 import { httpStatusOf } from './errors.js';
+import { isActiveAssignmentStatus } from './types.js';
 import {
   compareClaimable,
+  decideAccept,
+  decideAssign,
   decideCancel,
+  decideClaim,
   decideExpire,
   decideReject,
+  decideStart,
   decideUnassign,
   excludedBy,
   isClaimableBy,
@@ -18,6 +23,24 @@ import {
 function errorOf(r: { ok: boolean; error?: { code: string; details: Record<string, unknown> } }) {
   if (r.ok) throw new Error('expected an error, got success');
   return r.error!;
+}
+
+/**
+ * The facts the server reads for a task (ACC-1, NTF-3): the holder's active assignment, and the
+ * task's latest assignment when it is a rejection nothing has followed yet.
+ */
+function factsOf(m: MemoryModel, taskId: string, now = 0) {
+  const active = m.assignments.find((a) => a.taskId === taskId && isActiveAssignmentStatus(a.status));
+  const latest = m.assignments.filter((a) => a.taskId === taskId).at(-1);
+  return {
+    ...m.base(taskId, now),
+    holderAssignment: active ? { status: active.status, assignedBy: active.assignedBy } : null,
+    rejection: latest?.status === 'rejected' ? { userId: latest.userId, userName: m.users.get(latest.userId)!.displayName, awaiting: true } : null,
+  };
+}
+
+function notifies(effects: readonly Effect[]) {
+  return effects.filter((e): e is Extract<Effect, { kind: 'notify' }> => e.kind === 'notify');
 }
 
 function plant() {
@@ -575,7 +598,7 @@ describe('refusals about someone else', () => {
     expect(refusal('old').en.message).toBe('The account of Name old is deactivated.');
     expect(refusal('sue').en.message).toBe('Name sue is not an operator, so cannot be given tasks.');
     expect(refusal('cap').en.message).toBe('Name cap already has 0 active tasks; the limit is 0.');
-    expect(refusal('cap').zh.message).toBe('Name cap 已有 0 个未完成的任务，上限为 0 个。');
+    expect(refusal('cap').zh.message).toBe('Name cap 已有 0 项在手任务，上限为 0 项。');
     m.claim('ann', 'make1');
     m.start('ann', 'make1');
     expect(refusal('ann', 'insp1').en.message).toBe('Name ann did step "make" on this work order, so may not also do step "inspect".');
@@ -587,5 +610,152 @@ describe('refusals about someone else', () => {
     const e = errorOf(r);
     expect(e.details).not.toHaveProperty('targetName');
     expect(!r.ok && r.error.toData('en').message).toBe('You do not belong to department Cutting, so you cannot take this task.');
+  });
+});
+
+describe('accept (ACC-1)', () => {
+  const accept = (m: MemoryModel, userId: string, taskId: string, now = 0) => decideAccept({ ...factsOf(m, taskId, now), actor: m.users.get(userId) ?? null });
+
+  it('ACC-1 the holder accepts a task a supervisor assigned: the assignment moves from assigned to accepted and the version bumps', () => {
+    const m = plant();
+    m.assign('sue', 'ann', 't1');
+    const version = m.tasks.get('t1')!.version;
+    const d = accept(m, 'ann', 't1', 10);
+    expect(d.ok && d.value.result).toEqual({ alreadyAccepted: false });
+    m.run(d, 10);
+    expect(m.tasks.get('t1')!).toMatchObject({ operatorId: 'ann', status: 'pending', version: version + 1 });
+    expect(m.assignments.map((a) => [a.userId, a.status, a.assignedBy])).toEqual([['ann', 'accepted', 'sue']]);
+    // Accepting it again changes nothing.
+    const again = accept(m, 'ann', 't1', 20);
+    expect(again.ok && again.value).toEqual({ effects: [], result: { alreadyAccepted: true } });
+  });
+
+  it('ACC-1 accepting a task one claimed, or one already started, succeeds with alreadyAccepted and no effects', () => {
+    const m = plant().addTask(makeTask('t2'));
+    m.claim('ann', 't1');
+    const claimed = accept(m, 'ann', 't1');
+    expect(claimed.ok && claimed.value).toEqual({ effects: [], result: { alreadyAccepted: true } });
+    m.assign('sue', 'ann', 't2');
+    m.start('ann', 't2');
+    expect(m.assignments.find((a) => a.taskId === 't2')!.status).toBe('in_progress');
+    const started = accept(m, 'ann', 't2');
+    expect(started.ok && started.value).toEqual({ effects: [], result: { alreadyAccepted: true } });
+  });
+
+  it('ACC-1 only the holder accepts: someone else gets a conflict naming the holder; a free, completed or cancelled task is refused', () => {
+    const m = plant().addTask(makeTask('t2')).addTask(makeTask('off', { status: 'cancelled' }));
+    m.assign('sue', 'ann', 't1');
+    const e = errorOf(accept(m, 'bob', 't1'));
+    expect(e.code).toBe('task_conflict');
+    expect(e.details.currentOwner).toEqual({ id: 'ann', name: 'Name ann' });
+    expect(errorOf(accept(m, 'ann', 't2')).code).toBe('task_not_claimed');
+    expect(errorOf(accept(m, 'ann', 'off')).code).toBe('task_cancelled');
+    expect(errorOf(accept(m, 'sue', 't1')).code).toBe('permission_denied');
+    m.start('ann', 't1');
+    m.complete('ann', 't1');
+    expect(m.tasks.get('t1')!).toMatchObject({ status: 'completed', operatorId: 'ann' });
+    expect(errorOf(accept(m, 'ann', 't1')).code).toBe('task_completed');
+    expect(httpStatusOf('task_completed')).toBe(422);
+  });
+
+  it('ACC-1 start works from assigned as from accepted; reject works on an assigned task as on a claimed one', () => {
+    const m = plant().addTask(makeTask('t2'));
+    m.assign('sue', 'ann', 't1');
+    const started = decideStart({ ...factsOf(m, 't1'), actor: m.users.get('ann')! });
+    expect(started.ok && started.value.result).toEqual({ alreadyStarted: false });
+    m.run(started, 1);
+    expect(m.assignments[0]!).toMatchObject({ status: 'in_progress', assignedBy: 'sue' });
+    m.assign('sue', 'ann', 't2');
+    const rejected = decideReject({ ...factsOf(m, 't2'), actor: m.users.get('ann')!, reason: 'No drawing' });
+    expect(rejected.ok).toBe(true);
+    m.run(rejected, 2);
+    expect(m.assignments.find((a) => a.taskId === 't2')!).toMatchObject({ status: 'rejected', reason: 'No drawing' });
+    expect(m.tasks.get('t2')!.operatorId).toBeNull();
+  });
+});
+
+describe('notifications (NTF-1, NTF-3)', () => {
+  const claim = (m: MemoryModel, userId: string, taskId: string, now: number, queued: { at: number; offline: boolean } | null = null) =>
+    m.run(
+      decideClaim({ ...factsOf(m, taskId, now), operator: m.operatorFacts(userId, taskId), queuedAt: queued?.at ?? null, waitedOffline: queued?.offline ?? false }),
+      now,
+    );
+
+  it('NTF-1 a claim is notified already read (the operator saw it happen), also one queued while online', () => {
+    const m = plant().addTask(makeTask('t2'));
+    const live = claim(m, 'ann', 't1', 1000);
+    expect(live.ok && notifies(live.value.effects)).toEqual([
+      { kind: 'notify', userId: 'ann', event: 'task_claimed', taskId: 't1', byUserId: 'ann', read: true, details: {} },
+    ]);
+    const queuedOnline = claim(m, 'ann', 't2', 10 * MINUTE_MS, { at: 9 * MINUTE_MS, offline: false });
+    expect(queuedOnline.ok && notifies(queuedOnline.value.effects)).toEqual([expect.objectContaining({ event: 'task_claimed', read: true, details: {} })]);
+  });
+
+  it('NTF-1 a claim that waited offline is news: unread, with how many minutes it waited', () => {
+    const m = plant();
+    const now = 100 * MINUTE_MS;
+    const r = claim(m, 'ann', 't1', now, { at: now - 37 * MINUTE_MS - 59_000, offline: true });
+    expect(r.ok && notifies(r.value.effects)).toEqual([
+      { kind: 'notify', userId: 'ann', event: 'task_claimed', taskId: 't1', byUserId: 'ann', read: false, details: { offline: true, waitedMinutes: 37 } },
+    ]);
+  });
+
+  it('NTF-3 a rejected task claimed by someone else: who rejected it is told who took it (unread)', () => {
+    const m = plant();
+    m.claim('ann', 't1', 0);
+    m.reject('ann', 't1', 'Blade is dull', 10);
+    const r = claim(m, 'bob', 't1', 20);
+    expect(r.ok && notifies(r.value.effects).filter((n) => n.userId === 'ann')).toEqual([
+      { kind: 'notify', userId: 'ann', event: 'rejected_task_claimed', taskId: 't1', byUserId: 'bob', details: { holderId: 'bob', holderName: 'Name bob' } },
+    ]);
+    expect(r.ok && notifies(r.value.effects).find((n) => n.userId === 'ann')!.read).toBeUndefined();
+  });
+
+  it('NTF-3 a rejected task a supervisor assigns: who rejected it is told to whom, by whom', () => {
+    const m = plant();
+    m.claim('ann', 't1', 0);
+    m.reject('ann', 't1', 'Blade is dull', 10);
+    const d = decideAssign({ ...factsOf(m, 't1', 20), actor: m.users.get('sue')!, target: m.operatorFacts('bob', 't1'), mode: 'assign' });
+    expect(d.ok && notifies(d.value.effects).map((n) => [n.userId, n.event, n.byUserId, n.details ?? null])).toEqual([
+      ['bob', 'task_assigned', 'sue', null],
+      ['ann', 'rejected_task_assigned', 'sue', { holderId: 'bob', holderName: 'Name bob' }],
+    ]);
+  });
+
+  it('NTF-3 a rejected task a supervisor cancels: who rejected it is told, with the reason', () => {
+    const m = plant();
+    m.claim('ann', 't1', 0);
+    m.reject('ann', 't1', 'Blade is dull', 10);
+    const d = decideCancel({ ...factsOf(m, 't1', 20), actor: m.users.get('sue')!, reason: '  Order withdrawn ' });
+    expect(d.ok && notifies(d.value.effects)).toEqual([
+      { kind: 'notify', userId: 'ann', event: 'rejected_task_cancelled', taskId: 't1', byUserId: 'sue', details: { reason: 'Order withdrawn' } },
+    ]);
+  });
+
+  it('NTF-3 nobody is told when the rejecter takes the task back (claim or assign), or once the rejection is no longer the latest', () => {
+    const m = plant().addUser(makeUser('cat'));
+    m.claim('ann', 't1', 0);
+    m.reject('ann', 't1', 'Blade is dull', 10);
+    const back = 10 + 15 * MINUTE_MS;
+    const reclaimed = claim(m, 'ann', 't1', back);
+    expect(reclaimed.ok && notifies(reclaimed.value.effects).map((n) => n.event)).toEqual(['task_claimed']);
+    m.reject('ann', 't1', 'Still dull', back + 1);
+    const assignedBack = decideAssign({ ...factsOf(m, 't1', back + 2), actor: m.users.get('sue')!, target: m.operatorFacts('ann', 't1'), mode: 'assign' });
+    expect(assignedBack.ok && notifies(assignedBack.value.effects).map((n) => n.event)).toEqual(['task_assigned']);
+    m.run(assignedBack, back + 2);
+    m.release('ann', 't1', back + 3);
+    // The latest assignment is a release, not the rejection: its fate was already settled.
+    expect(factsOf(m, 't1').rejection).toBeNull();
+    const later = claim(m, 'bob', 't1', back + 4);
+    expect(later.ok && notifies(later.value.effects).map((n) => [n.userId, n.event])).toEqual([['bob', 'task_claimed']]);
+    // A rejection that is not awaiting its fate is not told either.
+    m.reject('bob', 't1', 'No', back + 5);
+    const notAwaiting = decideClaim({
+      ...factsOf(m, 't1', back + 6),
+      rejection: { userId: 'bob', userName: 'Name bob', awaiting: false },
+      operator: m.operatorFacts('cat', 't1'),
+      queuedAt: null,
+    });
+    expect(notAwaiting.ok && notifies(notAwaiting.value.effects).map((n) => n.userId)).toEqual(['cat']);
   });
 });

@@ -18,6 +18,7 @@ import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
 import { SyncHub } from '../../src-server/sync/hub.js';
 import { TerminalStore } from '../../src-main/core/store.js';
 import { TerminalCore } from '../../src-main/core/terminal.js';
+import { activeCountEverywhere } from '../../src-main/core/reconcile.js';
 import { SimNetwork, type Faults } from './network.js';
 import { VirtualTime, prng } from './scheduler.js';
 
@@ -47,6 +48,7 @@ export interface WorldOptions {
 const OPERATORS: Array<{ id: string; departments: string[]; limit: number | null }> = [
   { id: 'op1', departments: ['d1'], limit: null },
   { id: 'op2', departments: ['d1'], limit: 2 },
+  // In both departments: k1 and k2 (d1 only) count op3's d2 tasks from their directory (CAP-3).
   { id: 'op3', departments: ['d1', 'd2'], limit: 3 },
   { id: 'op4', departments: ['d2'], limit: null },
   { id: 'op5', departments: ['d2'], limit: 1 },
@@ -354,6 +356,17 @@ export class World {
         if (JSON.stringify(visible) !== JSON.stringify(local)) return `${t.id} shows ${st.id} differently from its base`;
         const serverSync = (await s.store.getTask(st.id, now))!;
         if (JSON.stringify(local.workedBy) !== JSON.stringify(serverSync.workedBy)) return `${t.id} workedBy of ${st.id} differs`;
+        for (const field of ['assignment', 'lastRejection'] as const) {
+          if (JSON.stringify(local[field]) !== JSON.stringify(serverSync[field])) return `${t.id} ${field} of ${st.id} differs`;
+        }
+      }
+      // CAP-3: the terminal counts each operator of its directory's active tasks as the server does
+      // (its departments' from its cache, the others' from the directory).
+      const count = s.store.db.prepare(`SELECT COUNT(*) FROM tasks WHERE operator_id = ? AND status IN ('pending', 'in_progress')`).pluck();
+      for (const userId of core.store.db.prepare('SELECT id FROM directory ORDER BY id').pluck().all() as string[]) {
+        const local = activeCountEverywhere(core.store, userId, t.departments);
+        const server = count.get(userId) as number;
+        if (local !== server) return `CAP-3: ${t.id} counts ${local} active tasks for ${userId}, the server ${server}`;
       }
     }
     return null;

@@ -1,6 +1,7 @@
 /**
  * A loopback TCP proxy a test controls: put it between one terminal and the server to cut that
- * terminal off (existing connections dropped, new ones refused) while everything else stays up.
+ * terminal off (existing connections dropped, new ones refused) while everything else stays up, or
+ * to hold back what the server sends (the terminal's link stays up, its cache goes stale).
  */
 import net from 'node:net';
 
@@ -8,6 +9,8 @@ export class TcpProxy {
   private server: net.Server;
   private sockets = new Set<net.Socket>();
   private up = true;
+  /** While set, bytes from the server wait here instead of reaching the terminal. */
+  private held: Array<{ client: net.Socket; chunk: Buffer }> | null = null;
   port = 0;
 
   private constructor(private readonly targetPort: number) {
@@ -28,7 +31,10 @@ export class TcpProxy {
       client.on('error', done).on('close', done);
       upstream.on('error', done).on('close', done);
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.on('data', (chunk: Buffer) => {
+        if (this.held) this.held.push({ client, chunk });
+        else client.write(chunk);
+      });
     });
   }
 
@@ -46,12 +52,25 @@ export class TcpProxy {
   /** Drop every connection through the proxy and refuse new ones. */
   cut(): void {
     this.up = false;
+    this.held = this.held ? [] : null;
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
   }
 
   restore(): void {
     this.up = true;
+  }
+
+  /** Hold back everything the server sends from now on (the terminal's frames still go through). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Deliver what was held back, in order, and stop holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const { client, chunk } of held) if (!client.destroyed) client.write(chunk);
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,15 @@ export interface TestTerminal {
   waitFor(pred: () => boolean | Promise<boolean>, what: string, ms?: number): Promise<void>;
 }
 
-export async function openTerminal(opts: { serverUrl: string; terminalId: string; token: string; dataDir?: string; idleTimeoutSeconds?: number }): Promise<TestTerminal> {
+export async function openTerminal(opts: {
+  serverUrl: string;
+  terminalId: string;
+  token: string;
+  dataDir?: string;
+  idleTimeoutSeconds?: number;
+  /** Heartbeat and backoff settings over the fast defaults below. */
+  sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
+}): Promise<TestTerminal> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'term-'));
   const store = new TerminalStore(path.join(dataDir, 'terminal.db'));
   const core = new TerminalCore({
@@ -28,7 +36,7 @@ export async function openTerminal(opts: { serverUrl: string; terminalId: string
     random: Math.random,
     dialer: (url) => wsDialer(url, { connectTimeoutMs: 1000 }),
     appVersion: 'test',
-    sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 400 },
+    sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 400, ...opts.sync },
   });
   core.startSyncing();
   const t: TestTerminal = {

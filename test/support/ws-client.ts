@@ -33,12 +33,21 @@ export class TestClient {
   /** Connect and say hello; resolves after the welcome (and the first sync page) arrived. */
   static async connect(
     url: string,
-    hello: { terminalId: string; token: string; cursor?: number | null; lastAckedMutationId?: number; clientTime?: number; outbox?: number },
+    hello: {
+      terminalId: string;
+      token: string;
+      cursor?: number | null;
+      lastAckedMutationId?: number;
+      clientTime?: number;
+      outbox?: number;
+      /** An older terminal (PROTO-1); the current version by default. */
+      protocolVersion?: number;
+    },
   ): Promise<TestClient> {
     const c = await TestClient.open(url);
     c.sendRaw({
       type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion: hello.protocolVersion ?? PROTOCOL_VERSION,
       terminalId: hello.terminalId,
       token: hello.token,
       cursor: hello.cursor ?? null,
@@ -101,13 +110,14 @@ export class TestClient {
   }
 
   /** Send mutations and wait for all their outcomes. */
-  async mutate(items: Array<{ name: string; args: unknown; operatorId: string; clientTime?: number; id?: number }>): Promise<MutationOutcome[]> {
+  async mutate(items: Array<{ name: string; args: unknown; operatorId: string; clientTime?: number; id?: number; offline?: boolean }>): Promise<MutationOutcome[]> {
     const mutations = items.map((m) => ({
       id: m.id ?? this.nextId++,
       name: m.name,
       args: m.args,
       operatorId: m.operatorId,
       clientTime: m.clientTime ?? Date.now(),
+      ...(m.offline !== undefined ? { offline: m.offline } : {}),
     }));
     for (const m of mutations) this.nextId = Math.max(this.nextId, m.id + 1);
     this.sendRaw({ type: 'push', mutations });
