@@ -47,7 +47,8 @@ import {
   directoryUserToUser,
   type TerminalOperation,
 } from './reconcile.js';
-import type { ConflictRecord, StoredNotification, TerminalStore } from './store.js';
+import type { ClaimableCandidate, ConflictRecord, StoredNotification, TerminalStore } from './store.js';
+import { jsonColumn } from '../../src-shared/db/task-row.js';
 import { SyncClient, type Dialer, type Scheduler } from './sync-client.js';
 
 export interface TerminalSettings {
@@ -108,7 +109,7 @@ export class TerminalCore implements TerminalApi {
   private locale: Locale;
   /** Bumped whenever the visible tasks may have changed: the claimable list is computed once per value. */
   private tasksGeneration = 0;
-  private claimableCache: { key: string; list: SyncTask[]; facets: TaskPage['facets'] } | null = null;
+  private claimableCache: ClaimableCache | null = null;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
@@ -468,18 +469,19 @@ export class TerminalCore implements TerminalApi {
    * LIST-1 for the signed-in operator, computed once per change of the cache (and per minute, as
    * cooldowns run out), with the counts the filter buttons show.
    */
-  private claimableFor(userId: string): { list: SyncTask[]; facets: TaskPage['facets'] } {
+  private claimableFor(userId: string): ClaimableCache {
     const now = this.serverNow();
     const key = `${userId}|${this.tasksGeneration}|${Math.floor(now / 60_000)}`;
     if (this.claimableCache?.key === key) return this.claimableCache;
     const user = directoryUserToUser(this.store.user(userId))!;
     const config = this.config();
     const worked = this.store.workedStepsByWorkOrder(user.id);
-    const list = this.store
-      .freeTasks(user.departmentIds)
-      .filter((t) =>
-        isClaimableBy(t, user, { cooldownUntil: t.cooldowns.find((c) => c.userId === user.id)?.until ?? null, workedSteps: worked.get(t.workOrderId) ?? [] }, now, config),
-      );
+    const list: ClaimableCandidate[] = [];
+    for (const c of this.store.claimableCandidates(user.departmentIds)) {
+      const cooldownUntil = c.cooldowns ? (jsonColumn<Array<{ userId: string; until: number }>>(c.cooldowns, []).find((x) => x.userId === user.id)?.until ?? null) : null;
+      const task = { status: 'pending' as const, operatorId: null, departmentId: c.departmentId, step: c.step };
+      if (isClaimableBy(task, user, { cooldownUntil, workedSteps: worked.get(c.workOrderId) ?? [] }, now, config)) list.push(c);
+    }
     const steps = new Map<string, number>();
     let overdue = 0;
     let highPriority = 0;
@@ -494,38 +496,41 @@ export class TerminalCore implements TerminalApi {
       highPriority,
       steps: [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || a.step.localeCompare(b.step)),
     };
-    this.claimableCache = { key, list, facets };
+    this.claimableCache = { key, list, facets, text: null };
     return this.claimableCache;
   }
 
   async listClaimable(input: PageInput): Promise<TaskPage> {
     const q = pageInputSchema.parse(input);
     const session = this.requireSession();
-    const { list, facets } = this.claimableFor(session.userId);
+    const cache = this.claimableFor(session.userId);
     const now = this.serverNow();
     const words = (q.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    // The searchable text is read only when someone searches, once per change of the cache.
+    const text = words.length ? (cache.text ??= this.store.claimableText(this.store.user(session.userId)?.departmentIds ?? [])) : null;
     const workOrder = q.workOrder?.toLowerCase();
     const filtered =
       words.length || workOrder || q.step || q.highPriority || q.overdue
-        ? list.filter((t) => {
+        ? cache.list.filter((t) => {
             if (workOrder && t.workOrderNumber.toLowerCase() !== workOrder) return false;
             if (q.step && t.step !== q.step) return false;
             if (q.highPriority && t.priority <= 0) return false;
             if (q.overdue && !(t.dueAt !== null && t.dueAt < now)) return false;
-            if (words.length) {
-              const text = `${t.id} ${t.workOrderNumber} ${t.step} ${t.workContent}`.toLowerCase();
-              if (!words.every((w) => text.includes(w))) return false;
+            if (text) {
+              const s = text.get(t.id) ?? '';
+              if (!words.every((w) => s.includes(w))) return false;
             }
             return true;
           })
-        : list;
+        : cache.list;
     const pending = this.store.pendingTaskIds();
+    const rows = this.store.tasksByIds(filtered.slice(q.offset, q.offset + q.limit).map((t) => t.id));
     return {
-      items: filtered.slice(q.offset, q.offset + q.limit).map((t) => toView(t, pending.has(t.id), now)),
+      items: rows.map((t) => toView(t, pending.has(t.id), now)),
       total: filtered.length,
       offset: q.offset,
       limit: q.limit,
-      facets,
+      facets: cache.facets,
     };
   }
 
@@ -744,6 +749,14 @@ export class TerminalCore implements TerminalApi {
     this.locale = input.locale;
     this.store.setMeta('locale', input.locale);
   }
+}
+
+/** LIST-1 for one operator at one state of the cache, with the filter counts (and, once searched, the search text). */
+interface ClaimableCache {
+  key: string;
+  list: ClaimableCandidate[];
+  facets: TaskPage['facets'];
+  text: Map<string, string> | null;
 }
 
 function toView(t: SyncTask, pending: boolean, now: number): TaskView {

@@ -688,7 +688,7 @@ export function expiresAt(config: SiteConfig, createdAt: number): number | null 
  * their departments, not in cooldown for them and not excluded for them by a step they did.
  */
 export function isClaimableBy(
-  task: Task,
+  task: Pick<Task, 'status' | 'operatorId' | 'departmentId' | 'step'>,
   user: User,
   op: { cooldownUntil: number | null; workedSteps: readonly string[] },
   now: number,
@@ -704,7 +704,7 @@ export function isClaimableBy(
  * LIST-1 order: priority (high first), then due time (soonest first, none last), then age
  * (oldest first), then id for a stable order.
  */
-export function compareClaimable(a: Task, b: Task): number {
+export function compareClaimable(a: Pick<Task, 'priority' | 'dueAt' | 'createdAt' | 'id'>, b: Pick<Task, 'priority' | 'dueAt' | 'createdAt' | 'id'>): number {
   if (a.priority !== b.priority) return b.priority - a.priority;
   if (a.dueAt !== b.dueAt) {
     if (a.dueAt === null) return 1;
