@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen.
+ * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse.
  */
+import * as abuse from './abuse.js';
 import * as catchUp from './catch-up.js';
 import * as httpRace from './http-race.js';
 import * as kioskScreen from './kiosk-screen.js';
+import * as pinHash from './pin-hash.js';
 import * as reconnectStorm from './reconnect-storm.js';
 import * as serverEngine from './server-engine.js';
 import * as supervisorBoard from './supervisor-board.js';
@@ -21,6 +23,8 @@ const all: Record<string, () => Promise<void>> = {
   'reconnect-storm': reconnectStorm.run,
   'supervisor-board': supervisorBoard.run,
   'kiosk-screen': kioskScreen.run,
+  'pin-hash': pinHash.run,
+  abuse: abuse.run,
 };
 
 const wanted = process.argv.slice(2);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../src-shared/clock.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { SUPERVISOR_PATH } from '../src-shared/protocol/supervisor.js';
-import { authenticateToken } from './auth.js';
+import { SIGN_IN_POLICY, authenticateToken, type SignInPolicy } from './auth.js';
 import type { AppContext } from './context.js';
 import { GroupCommitter, type Committer } from './engine/committer.js';
 import { createHttpHandler } from './http/index.js';
@@ -43,6 +43,10 @@ export interface ServerOptions {
   offlineAlertSweepMs?: number;
   /** The built renderer to serve the supervisor overview from; default: out/renderer, found from here. */
   rendererDir?: string | null;
+  /** Sign-in throttling and limits (AUTH-6, SEC-1..3, SEC-11); defaults from SIGN_IN_POLICY. */
+  signInPolicy?: Partial<SignInPolicy>;
+  /** How often expired sessions and stale sign-in counters are pruned (SEC-3; default hourly). */
+  authPruneMs?: number;
 }
 
 export interface RunningServer {
@@ -81,7 +85,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   );
   const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
-  const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir };
+  const signInPolicy = { ...SIGN_IN_POLICY, ...options.signInPolicy };
+  const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir, signInPolicy };
   hub.setCommitter(committer);
 
   const handler = createHttpHandler(ctx);
@@ -135,6 +140,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
   }, 3600_000);
   prune.unref();
+  // SEC-3: sessions that ended more than a day ago, and failure counters that lock nothing, go.
+  const pruneAuth = () => {
+    const now = clock.now();
+    store.pruneAuth(now - 24 * 60 * MINUTE_MS, now - signInPolicy.windowMs, now).then(
+      (n) => {
+        if (n.sessions + n.failureKeys > 0) log.info(n, 'pruned ended sessions and stale sign-in counters');
+      },
+      (err) => log.error({ err }, 'pruning sessions failed'),
+    );
+  };
+  pruneAuth();
+  const authPrune = setInterval(pruneAuth, options.authPruneMs ?? 3600_000);
+  authPrune.unref();
 
   log.info({ url, dataDir: options.dataDir, backend: store.backend }, 'sync server listening');
 
@@ -148,6 +166,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         clearInterval(sweep);
         clearInterval(prune);
+        clearInterval(authPrune);
         clearInterval(offlineAlerts);
         await supervisors.close();
         await hub.close();

@@ -24,12 +24,20 @@ import { DATABASE_FILE, startServer, type RunningServer } from './app.js';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
 import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
 import { createLogger } from './log.js';
+import { hashPinAsync, hashSecretAsync } from './secrets.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import type { ImportRowError } from './store/types.js';
-import { MAX_BADGE_LENGTH, PIN_PATTERN, PIN_RULE } from '../src-shared/domain/credentials.js';
+import { MAX_BADGE_LENGTH, PIN_PATTERN, PIN_RULE, pinPolicyProblem } from '../src-shared/domain/credentials.js';
 
 const BIN = 'shopfloor-server';
 export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
+
+/**
+ * `start`: a second SIGINT/SIGTERM within this long of the first is the same request to stop (a
+ * Ctrl+C reaches every process of the group, and a supervising script may forward one too); a
+ * later one means "stop now" and exits 1 without the clean shutdown (CLI-7).
+ */
+export const REPEAT_SIGNAL_GRACE_MS = 2000;
 
 /** The command line is wrong: exit code 2. */
 class UsageError extends Error {}
@@ -273,6 +281,9 @@ async function cmdAddUser(opts: UserOptions): Promise<void> {
   await withStore(opts, async (store) => {
     if (await store.getUser(opts.id)) throw new Failure(`user "${opts.id}" already exists; choose another --id`);
     await requireDepartments(store, departments);
+    // SEC-32: the site's minimum PIN length (pinMinLength, set with PATCH /api/config).
+    const pinProblem = opts.pin ? pinPolicyProblem(opts.pin, (await store.getConfig()).pinMinLength) : null;
+    if (pinProblem) throw new UsageError(`--pin ${pinProblem}`);
     const salt = await store.siteSalt();
     const hashedBadge = opts.badge ? badgeHash(salt, opts.badge) : null;
     if (hashedBadge) {
@@ -287,7 +298,7 @@ async function cmdAddUser(opts: UserOptions): Promise<void> {
         roles: opts.role,
         departmentIds: departments,
         badgeHash: hashedBadge,
-        pinHash: opts.pin ? hashSecret(opts.pin) : null,
+        pinHash: opts.pin ? await hashPinAsync(opts.pin) : null,
         passwordHash: password !== undefined ? hashSecret(password) : null,
         active: true,
         taskLimit: opts.limit ?? null,
@@ -377,14 +388,21 @@ type ImportOptions = DataOptions;
 async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> {
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.csv' && ext !== '.json') throw new UsageError(`cannot tell the format of "${file}"; the file name must end in .csv or .json`);
+  let bytes: Buffer;
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (e) {
     throw new Failure(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+  try {
+    // SEC-7: bytes that are not UTF-8 would become U+FFFD: refuse them, never change them.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Failure(`${file} is not valid UTF-8 text; save it as UTF-8 (in Excel: "CSV UTF-8") and import it again`);
+  }
   let parsed: ParsedImport;
-  if (ext === '.csv') parsed = parseImportCsv(text);
+  if (ext === '.csv') parsed = await parseImportCsv(text);
   else {
     let value: unknown;
     try {
@@ -392,7 +410,7 @@ async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> 
     } catch (e) {
       throw new Failure(`${file} is not valid JSON: ${(e as Error).message}`);
     }
-    parsed = parseImportJson(value);
+    parsed = await parseImportJson(value);
   }
   if (parsed.errors.length === 0 && parsed.rows.length === 0) throw new Failure(`${file} holds no tasks; nothing to import`);
   await withStore(opts, async (store) => {
@@ -455,6 +473,7 @@ async function cmdBackup(opts: BackupOptions): Promise<void> {
 
 interface SeedOptions extends DataOptions {
   force?: boolean;
+  quiet?: boolean;
   seed: number;
   operators: number;
   workOrders: number;
@@ -470,7 +489,7 @@ function contentSummary(stats: { users: number; terminals: number; tasksByStatus
 function writeCredentials(dataDir: string, plant: DemoPlant): string {
   const file = path.join(dataDir, DEMO_CREDENTIALS_FILE);
   const body = {
-    note: 'Demo sign-in data, shown once by seed-demo. Anyone who can read this file can act as any demo user; delete it when the demo is over.',
+    note: 'Demo sign-in data, written by seed-demo (and printed once, unless --quiet). Anyone who can read this file can act as any demo user; delete it when the demo is over.',
     generatedAt: new Date(plant.now).toISOString(),
     seed: plant.seed,
     dataDir,
@@ -510,13 +529,14 @@ async function cmdSeedDemo(opts: SeedOptions): Promise<void> {
       sizes: { operators: opts.operators, workOrders: opts.workOrders },
     });
     const credentials = writeCredentials(dataDir, plant);
-    printPlant(plant, file, credentials);
+    printPlant(plant, file, credentials, Boolean(opts.quiet));
   } finally {
     await store.close();
   }
 }
 
-function printPlant(plant: DemoPlant, file: string, credentials: string): void {
+/** What was built and how to sign in; with `quiet`, no secrets: only where the credentials file is. */
+function printPlant(plant: DemoPlant, file: string, credentials: string, quiet: boolean): void {
   const c = plant.counts;
   const s = c.tasksByStatus;
   out(`Demo plant written to ${file} (seed ${plant.seed})`);
@@ -524,6 +544,10 @@ function printPlant(plant: DemoPlant, file: string, credentials: string): void {
     `  ${c.departments} departments, ${c.operators} operators, ${c.supervisors} supervisors, ${c.admins} admin, ${c.terminals} terminals, ` +
       `${c.workOrders} work orders, ${c.tasks} tasks`,
   );
+  if (quiet) {
+    out(`  badges, PINs, passwords and tokens (not printed): ${credentials} (readable by you only)`);
+    return;
+  }
   out(
     `  tasks: ${s.draft} draft, ${s.pending} pending, ${s.in_progress} in progress, ${s.completed} completed, ${s.cancelled} cancelled; ` +
       `${c.heldTasks} held by operators`,
@@ -610,31 +634,46 @@ async function cmdStart(opts: StartOptions): Promise<void> {
   // Open (and migrate) first, so a database problem is reported as such and not as a crash.
   const store = openStore(file);
   const log = createLogger();
-  let server: RunningServer;
+  // Signals are handled from before the server listens: one that comes as soon as (or before) the
+  // listening line is out stops the server cleanly once it has started, instead of killing it.
+  let server: RunningServer | null = null;
+  let firstSignalAt: number | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const shutDown = (running: RunningServer) => {
+    running.close().then(stopped, (e: unknown) => {
+      log.error({ err: e }, 'graceful shutdown failed');
+      process.exitCode = 1;
+      stopped();
+    });
+  };
+  const stop = (signal: NodeJS.Signals) => {
+    if (firstSignalAt !== null) {
+      // A terminal's Ctrl+C reaches the whole process group, and a supervising script (npm start)
+      // may pass a signal on as well: a second one this soon is the same request (CLI-7).
+      if (performance.now() - firstSignalAt < REPEAT_SIGNAL_GRACE_MS) {
+        log.info({ signal }, 'already shutting down');
+        return;
+      }
+      log.warn({ signal }, 'second signal while shutting down; exiting now');
+      process.exit(1);
+    }
+    firstSignalAt = performance.now();
+    log.info({ signal }, 'shutting down');
+    if (server) shutDown(server);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store });
   } catch (e) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await store.close();
     throw listenError(e, opts);
   }
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal while shutting down; exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      server.close().then(resolve, (e: unknown) => {
-        log.error({ err: e }, 'graceful shutdown failed');
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  if (firstSignalAt !== null) shutDown(server);
+  await done;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -689,6 +728,7 @@ export function buildProgram(): Command {
 
   sub('seed-demo', 'fill an empty database with a demo plant and print its badges, passwords and tokens')
     .option('--force', 'replace a database that already holds data (stop the server first; the old database is kept as a copy)')
+    .option('--quiet', 'print no secrets, only what was built and where the credentials file is')
     .addOption(new Option('--seed <n>', 'PRNG seed: the same seed builds the same plant').argParser(parseIntIn(0, 2 ** 32 - 1)).default(DEFAULT_DEMO_SEED))
     .addOption(new Option('--operators <n>', 'number of operators').argParser(parseIntIn(10, 1000)).default(DEFAULT_DEMO_SIZES.operators))
     .addOption(new Option('--work-orders <n>', 'number of work orders (about 7.5 tasks each)').argParser(parseIntIn(1, 20000)).default(DEFAULT_DEMO_SIZES.workOrders))
@@ -733,7 +773,33 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'what the token is for, e.g. erp', parseName)
     .action((opts: ApiTokenOptions) => cmdAddApiToken(opts));
 
+  program
+    .command('hash-secret')
+    .description("hash a terminal's maintenance secret (read from standard input) for its maintenanceSecretHash setting")
+    .action(() => cmdHashSecret());
+
   return program;
+}
+
+/** The shortest maintenance secret `hash-secret` takes: it is guessed offline if a kiosk's settings leak. */
+export const MIN_MAINTENANCE_SECRET_LENGTH = 12;
+
+/**
+ * SEC-30: a terminal's maintenance secret (re-enrollment when its server is gone) is kept only as
+ * this hash, in `terminal.json` (`maintenanceSecretHash`) or SHOPFLOOR_MAINTENANCE_SECRET_HASH.
+ */
+async function cmdHashSecret(): Promise<void> {
+  if (process.stdin.isTTY) {
+    throw new UsageError(`hash-secret reads the secret from a pipe, e.g. printf '%s' "$SECRET" | ${BIN} hash-secret`);
+  }
+  const secret = await readStdin();
+  if (secret.length < MIN_MAINTENANCE_SECRET_LENGTH || secret.length > 200) {
+    throw new UsageError(`a maintenance secret must be ${MIN_MAINTENANCE_SECRET_LENGTH} to 200 characters`);
+  }
+  const hash = await hashSecretAsync(secret);
+  out(hash);
+  err(`Put it in the terminal's terminal.json as "maintenanceSecretHash": "${hash}"`);
+  err(`or set SHOPFLOOR_MAINTENANCE_SECRET_HASH='${hash}' (single quotes: it contains $).`);
 }
 
 /** Run the CLI; resolves to the exit code (the `start` command resolves when the server has stopped). */

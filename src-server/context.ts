@@ -1,4 +1,5 @@
 import type { Clock } from '../src-shared/clock.js';
+import type { SignInPolicy } from './auth.js';
 import type { Committer } from './engine/committer.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -18,4 +19,6 @@ export interface AppContext {
   supervisors: SupervisorHub;
   /** The built supervisor overview (out/renderer), or null when it was not built. */
   rendererDir: string | null;
+  /** Sign-in throttling (AUTH-6, SEC-1..3, SEC-11); the defaults unless a test or IT changed them. */
+  signInPolicy?: SignInPolicy;
 }

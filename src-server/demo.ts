@@ -18,6 +18,7 @@ import { badgeHash, hashSecret, newToken, randomHex, tokenHash } from '../src-sh
 import { MINUTE_MS, type SiteConfig } from '../src-shared/domain/config.js';
 import { TASK_STATUSES, type Department, type TaskStatus } from '../src-shared/domain/types.js';
 import { userOperation, type TaskOperation } from './engine/mutations.js';
+import { hashPinAsync } from './secrets.js';
 import type { ImportTaskRow, NewUser, ServerStore } from './store/types.js';
 
 const HOUR_MS = 60 * MINUTE_MS;
@@ -380,6 +381,7 @@ export async function seedDemo(store: ServerStore, options: SeedDemoOptions): Pr
   }
   const rng = new DemoRng(seed);
   const config = await store.getConfig();
+  const pinDigits = config.pinMinLength;
   const salt = await store.siteSalt();
 
   // Departments --------------------------------------------------------------------------------
@@ -406,7 +408,8 @@ export async function seedDemo(store: ServerStore, options: SeedDemoOptions): Pr
       displayName: uniqueName(rng, names),
       departmentIds,
       badge: uniqueBadge(rng, badges),
-      pin: i % 6 === 0 ? String(rng.int(1000, 9999)) : null,
+      // SEC-32: as long as the site's pinMinLength asks (4 digits by default).
+      pin: i % 6 === 0 ? String(rng.int(10 ** (pinDigits - 1), 10 ** pinDigits - 1)) : null,
       skills: [...skills].sort(),
       // A few apprentices with a low limit, a few veterans with a higher one (CAP-1).
       taskLimit: i % 15 === 7 ? 3 : i % 20 === 11 ? 12 : null,
@@ -429,6 +432,8 @@ export async function seedDemo(store: ServerStore, options: SeedDemoOptions): Pr
     pinHash: null,
     passwordHash: null,
   };
+  // PIN hashes on the thread pool, several at once (SEC-31 parameters cost more than a password's).
+  const pinHashes = new Map(await Promise.all(operators.filter((o) => o.pin).map(async (o) => [o.id, await hashPinAsync(o.pin!)] as const)));
   for (const o of operators) {
     const user: NewUser = {
       ...base,
@@ -437,7 +442,7 @@ export async function seedDemo(store: ServerStore, options: SeedDemoOptions): Pr
       roles: ['operator'],
       departmentIds: o.departmentIds,
       badgeHash: badgeHash(salt, o.badge),
-      pinHash: o.pin ? hashSecret(o.pin) : null,
+      pinHash: pinHashes.get(o.id) ?? null,
       taskLimit: o.taskLimit,
       skills: o.skills,
       qualityScore: Math.round((0.6 + rng.next() * 0.38) * 100) / 100,

@@ -8,8 +8,9 @@
  * Row numbers are the ones the user sees: for CSV, the line of the file on which the record starts
  * (the header is line 1, so the first data row is row 2); for JSON, the 1-based position in the array.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
-import type { CsvError } from 'csv-parse/sync';
+import { parse as csvParser, type CsvError } from 'csv-parse';
+import { ILL_FORMED_PROBLEM, isWellFormedText } from '../src-shared/domain/text.js';
+import { Slicer } from './slices.js';
 import { idSchema } from '../src-shared/protocol/terminal.js';
 import type { ImportResult, ImportRowError, ImportTaskRow, ServerStore } from './store/types.js';
 
@@ -75,6 +76,7 @@ function textField(v: unknown, what: string, max: number, required: boolean): Fi
   if (isBlank(v)) return required ? bad(`${what} is required`) : good('');
   if (typeof v !== 'string') return bad(`${what} must be text`);
   if (v.length > max) return bad(`${what} must be at most ${max} characters (it has ${v.length})`);
+  if (!isWellFormedText(v)) return bad(`${what} ${ILL_FORMED_PROBLEM}`);
   return good(v);
 }
 
@@ -128,6 +130,7 @@ function skillsField(v: unknown): FieldResult<string[]> {
     const t = s.trim();
     if (t === '') continue;
     if (t.length > MAX_SKILL) return bad(`each required skill must be at most ${MAX_SKILL} characters`);
+    if (!isWellFormedText(t)) return bad(`requiredSkills ${ILL_FORMED_PROBLEM}`);
     if (!skills.includes(t)) skills.push(t);
   }
   if (skills.length > MAX_SKILLS) return bad(`at most ${MAX_SKILLS} required skills per task`);
@@ -161,8 +164,8 @@ export function validateImportRow(raw: Readonly<Record<string, unknown>>, row: n
   return { row: errors.length === 0 ? value : null, errors };
 }
 
-/** Shared tail of both parsers: row checks, duplicate task ids, the row limit. */
-function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unknown> }>, errors: ImportRowError[]): ParsedImport {
+/** Shared tail of both parsers: row checks, duplicate task ids, the row limit. In slices (SEC-9). */
+async function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unknown> }>, errors: ImportRowError[], slicer: Slicer): Promise<ParsedImport> {
   const out: ParsedImport = { rows: [], rowNumbers: [], errors };
   if (records.length > MAX_IMPORT_ROWS) {
     errors.push({ row: records[MAX_IMPORT_ROWS]!.row, field: 'rows', message: `an import may hold at most ${MAX_IMPORT_ROWS} rows; split the file` });
@@ -170,6 +173,8 @@ function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unkno
   }
   const firstRowOf = new Map<string, number>();
   for (const { row, raw } of records) {
+    const pause = slicer.due();
+    if (pause) await pause;
     const v = validateImportRow(raw, row);
     errors.push(...v.errors);
     if (!v.row) continue;
@@ -187,18 +192,23 @@ function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unkno
   return out;
 }
 
+/** Characters of CSV fed to the parser between two looks at the slice's budget. */
+const CSV_CHUNK = 16 * 1024;
+
 /**
  * Parse a CSV import: a header row naming the columns (any order; `taskId`, `workOrderNumber`,
  * `step` and `workContent` are required), then one task per row. `requiredSkills` are separated
- * by `;`. Quoted fields may hold commas, quotes ("") and line breaks.
+ * by `;`. Quoted fields may hold commas, quotes ("") and line breaks. Parsed in slices (SEC-9), so
+ * a 50,000-row file never holds the event loop.
  */
-export function parseImportCsv(text: string): ParsedImport {
+export async function parseImportCsv(text: string): Promise<ParsedImport> {
   const errors: ImportRowError[] = [];
   const records: Array<{ fields: string[]; line: number }> = [];
+  const slicer = new Slicer();
   // One line-break convention, so line numbers are counted the way an editor shows them.
   const normalized = text.replace(/\r\n?/g, '\n');
   try {
-    parseCsv(normalized, {
+    const parser = csvParser({
       bom: true,
       relax_column_count: true,
       skip_empty_lines: true,
@@ -214,6 +224,18 @@ export function parseImportCsv(text: string): ParsedImport {
         return null;
       },
     });
+    const done = new Promise<void>((resolve, reject) => {
+      parser.on('end', resolve);
+      parser.on('error', reject);
+    });
+    parser.resume();
+    for (let at = 0; at < normalized.length; at += CSV_CHUNK) {
+      parser.write(normalized.slice(at, at + CSV_CHUNK));
+      const pause = slicer.due();
+      if (pause) await pause;
+    }
+    parser.end();
+    await done;
   } catch (err) {
     const e = err as Partial<CsvError>;
     errors.push({ row: typeof e.lines === 'number' ? e.lines : 1, field: 'csv', message: e.message ?? 'the file is not valid CSV' });
@@ -239,6 +261,8 @@ export function parseImportCsv(text: string): ParsedImport {
 
   const rows: Array<{ row: number; raw: Record<string, unknown> }> = [];
   for (const r of records) {
+    const pause = slicer.due();
+    if (pause) await pause;
     if (r.fields.length !== columns.length) {
       errors.push({ row: r.line, field: 'csv', message: `this row has ${r.fields.length} fields; the header has ${columns.length}` });
       continue;
@@ -247,14 +271,14 @@ export function parseImportCsv(text: string): ParsedImport {
     columns.forEach((c, i) => (raw[c!] = r.fields[i]));
     rows.push({ row: r.line, raw });
   }
-  return collect(rows, errors);
+  return collect(rows, errors, slicer);
 }
 
 /**
  * Parse a JSON import: `{ "rows": [ ... ] }` or a bare array of row objects with the CSV's column
  * names as keys. `priority` and `dueAt` may be numbers, `requiredSkills` an array.
  */
-export function parseImportJson(value: unknown): ParsedImport {
+export async function parseImportJson(value: unknown): Promise<ParsedImport> {
   const list = Array.isArray(value)
     ? value
     : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows)
@@ -277,7 +301,7 @@ export function parseImportJson(value: unknown): ParsedImport {
     }
     rows.push({ row, raw });
   });
-  return collect(rows, errors);
+  return collect(rows, errors, new Slicer());
 }
 
 /** Renumber the store's errors (its row = index + 1 in `rows`) to the rows the user sees. */

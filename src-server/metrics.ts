@@ -53,6 +53,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly secretChecks = new Counter({
+    name: 'shopfloor_secret_checks_total',
+    help: 'scrypt checks of PINs and passwords at sign-in (one per attempt, SEC-2)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -172,7 +172,11 @@ export interface TerminalApi {
   listNotifications(): Promise<NotificationView[]>;
   /** NTF-2: mark these (or all, without ids) of the signed-in operator's notifications read. */
   markNotificationsRead(input: { ids?: number[] }): Promise<void>;
-  /** First-run enrollment: the server address and the terminal's id and token. */
+  /**
+   * First-run enrollment: the server address and the terminal's id and token. Re-enrolling a
+   * terminal its server has accepted also needs an administrator's credential or the maintenance
+   * secret (SEC-30); without one it is refused with `permission_denied`.
+   */
   enroll(input: EnrollInput): Promise<TerminalIdentity>;
   setLocale(input: { locale: Locale }): Promise<void>;
   /** Reset the idle timer (the operator touched the screen). */
@@ -226,9 +230,29 @@ export const enrollInputSchema = z
       .refine((u) => /^(https?|wss?):\/\//.test(u), 'must start with http://, https://, ws:// or wss://'),
     terminalId: idSchema,
     token: z.string().trim().min(10, 'is too short to be a terminal token').max(200),
+    /**
+     * SEC-30: re-enrolling a terminal its server has accepted needs one of these: an
+     * administrator's user id and password, checked by the server the terminal is enrolled with,
+     * or the terminal's maintenance secret (for when that server is gone). First enrollment needs
+     * neither.
+     */
+    adminUserId: idSchema.optional(),
+    adminPassword: z.string().min(1, 'must not be empty').max(200).optional(),
+    maintenanceSecret: z.string().min(1, 'must not be empty').max(200).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.adminUserId === undefined) !== (v.adminPassword === undefined)) {
+      const missing = v.adminUserId === undefined ? 'adminUserId' : 'adminPassword';
+      ctx.addIssue({ code: 'custom', path: [missing], message: "goes with the other: an administrator's user id and password together" });
+    }
+    if (v.adminUserId !== undefined && v.maintenanceSecret !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maintenanceSecret'], message: "give either an administrator's user id and password or the maintenance secret, not both" });
+    }
+  });
 export type EnrollInput = z.infer<typeof enrollInputSchema>;
+/** What a terminal is enrolled as: the enrollment without the credentials that authorised it. */
+export type Enrollment = Pick<EnrollInput, 'serverUrl' | 'terminalId' | 'token'>;
 
 const empty = z.object({}).strict().optional();
 

@@ -342,19 +342,46 @@ describe('bodies, status codes and errors', () => {
 describe('task routes', () => {
   it('API-6 the task list filters by department, status, operator, work order and text, with paging and a total', async () => {
     await call('/api/tasks/t2/claim', { token: ann, body: {} });
-    const all = await call('/api/tasks?limit=3', { token: ann });
+    const all = await call('/api/tasks?limit=3', { token: ada });
     expect(all.body).toMatchObject({ total: 7, limit: 3, offset: 0 });
     expect(all.body.items).toHaveLength(3);
-    const rest = await call('/api/tasks?limit=3&offset=6', { token: ann });
+    const rest = await call('/api/tasks?limit=3&offset=6', { token: ada });
     expect(rest.body).toMatchObject({ total: 7, offset: 6 });
     expect(rest.body.items).toHaveLength(1);
-    const ids = async (q: string) => ((await call(`/api/tasks?${q}`, { token: ann })).body.items as Task[]).map((t) => t.id).sort();
+    const ids = async (q: string) => ((await call(`/api/tasks?${q}`, { token: ada })).body.items as Task[]).map((t) => t.id).sort();
     expect(await ids('departmentId=qa')).toEqual(['q1']);
     expect(await ids('status=draft')).toEqual(['draft1']);
     expect(await ids('operatorId=ann')).toEqual(['t2']);
     expect(await ids('workOrder=WO-2')).toEqual(['insp1', 'make1']);
     expect(await ids('q=part%20make')).toEqual(['make1']);
     expect(await ids(`q=${encodeURIComponent("%' OR 1=1 --")}`)).toEqual([]);
+  });
+
+  it('SEC-10 an operator reads only the tasks of their departments and only their own part of a task\u2019s history; a supervisor reads the people and terminals of theirs', async () => {
+    await call('/api/tasks/t2/claim', { token: ann, body: {} });
+    await call('/api/tasks/t2/release', { token: ann, body: {} });
+    const mine = (await call('/api/tasks?limit=50', { token: ann })).body as { items: Task[]; total: number };
+    expect(mine.total).toBe(6);
+    expect(mine.items.every((t) => t.departmentId === 'cut')).toBe(true);
+    expect(expectError(await call('/api/tasks?departmentId=qa', { token: ann }), 403, 'permission_denied').details).toMatchObject({ departmentId: 'qa' });
+    expectError(await call('/api/tasks/q1', { token: ann }), 403, 'permission_denied');
+    // Someone else's actions on a task of ann's department are not hers to read; her own are.
+    await call('/api/tasks/t2/assign', { token: sue, body: { userId: 'ann' } });
+    const detail = (await call('/api/tasks/t2', { token: ann })).body as { audit: Array<{ actorId: string | null }>; exceptions: unknown[] };
+    expect(detail.audit.length).toBeGreaterThan(0);
+    expect(detail.audit.every((e) => e.actorId === 'ann')).toBe(true);
+    expect(detail.exceptions).toEqual([]);
+    const bySupervisor = (await call('/api/tasks/t2', { token: sue })).body as { audit: Array<{ actorId: string | null }> };
+    expect(bySupervisor.audit.some((e) => e.actorId === 'sue')).toBe(true);
+    // A supervisor of cut sees cut's people and terminals, not qa's; an admin sees all.
+    expectError(await call('/api/users?departmentId=qa', { token: sue }), 403, 'permission_denied');
+    const people = ((await call('/api/users', { token: sue })).body.items as Array<{ id: string }>).map((u) => u.id);
+    expect(people).toContain('ann');
+    expect(people).not.toContain('qin');
+    expectError(await call('/api/users/qin', { token: sue }), 404, 'user_not_found');
+    const terminals = (await call('/api/terminals', { token: sue })).body.items as Array<{ departments: string[] }>;
+    expect(terminals.every((t) => t.departments.includes('cut'))).toBe(true);
+    expect(((await call('/api/users', { token: ada })).body.items as Array<{ id: string }>).map((u) => u.id)).toContain('qin');
   });
 
   it('LIST-1 the claimable list is the caller\u2019s, in claimable order, paged with the claimable count', async () => {
@@ -482,7 +509,7 @@ describe('administration', () => {
     expect(created.text).not.toContain('2468');
     expect((await server.store.getUser('dan'))!.pinHash).toMatch(/^scrypt\$/);
     expect((await call('/api/auth/sign-in', { body: { badge: 'B-DAN', pin: '2468' } })).status).toBe(200);
-    expect((await call('/api/users?departmentId=qa', { token: sue })).body.items).toEqual([
+    expect((await call('/api/users?departmentId=qa', { token: ada })).body.items).toEqual([
       expect.objectContaining({ id: 'dan' }),
       expect.objectContaining({ id: 'qin' }),
     ]);

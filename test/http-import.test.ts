@@ -242,8 +242,8 @@ describe('task import over HTTP', () => {
     expect(r.body).toMatchObject({ code: 'payload_too_large', details: { limitBytes: 5 * 1024 * 1024 } });
   });
 
-  it('IMP-4 the parsers are usable on their own (the admin CLI reuses them)', () => {
-    const csv = parseImportCsv('taskId,workOrderNumber,step,workContent,requiredSkills\nc1,WO-1,cut,x,a;b;;a\n');
+  it('IMP-4 the parsers are usable on their own (the admin CLI reuses them)', async () => {
+    const csv = await parseImportCsv('taskId,workOrderNumber,step,workContent,requiredSkills\nc1,WO-1,cut,x,a;b;;a\n');
     expect(csv).toEqual({
       rows: [
         {
@@ -262,7 +262,7 @@ describe('task import over HTTP', () => {
       rowNumbers: [2],
       errors: [],
     });
-    expect(parseImportJson({ rows: [{ taskId: 'c1' }] }).errors.map((e) => e.field)).toEqual(['workOrderNumber', 'step', 'workContent']);
-    expect(parseImportJson('nope').errors).toEqual([{ row: 0, field: 'rows', message: expect.any(String) }]);
+    expect((await parseImportJson({ rows: [{ taskId: 'c1' }] })).errors.map((e) => e.field)).toEqual(['workOrderNumber', 'step', 'workContent']);
+    expect((await parseImportJson('nope')).errors).toEqual([{ row: 0, field: 'rows', message: expect.any(String) }]);
   });
 });

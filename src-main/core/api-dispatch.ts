@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
 import { describeIssue } from '../../src-shared/protocol/terminal.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import {
   bridgeRequestSchema,
@@ -50,6 +51,9 @@ export class ApiDispatcher {
   /** Validate `input` with `method`'s schema, run it, and answer with data, never a throw. */
   async call(method: TerminalMethod, input: unknown): Promise<CallResult> {
     const schema = terminalApiInputs[method];
+    // SEC-7: text with a lone UTF-16 surrogate is refused, naming the field, never stored changed.
+    const illFormed = illFormedTextPath(input, 'input');
+    if (illFormed !== null) return { ok: false, error: new DomainError('invalid_input', { field: illFormed, problem: ILL_FORMED_PROBLEM }).toData(this.locale) };
     const parsed = schema.safeParse(input);
     if (!parsed.success) return { ok: false, error: invalidInput(parsed.error, 'input').toData(this.locale) };
     try {

@@ -14,6 +14,9 @@ import { isAllowedHost, MAX_REQUEST_BYTES, startBrowserHost, type RunningHost } 
 import { openTerminalCore } from './open-core.js';
 import { loadSettings } from './settings.js';
 import type { TerminalCore } from './terminal.js';
+import { hashSecret } from '../../src-shared/crypto/hash.js';
+import { newUser, TERMINAL_TOKEN } from '../../test/support/plant.js';
+import { startTestServer } from '../../test/support/server.js';
 
 let dir: string;
 let core: TerminalCore;
@@ -141,6 +144,16 @@ describe('BRG-1 every bridge frame is validated; a bad one gets an error naming 
     expect((await c.result(8)).ok).toBe(true);
   });
 
+  it('SEC-7 text with a lone UTF-16 surrogate is refused naming the field, whatever the method', async () => {
+    const c = await connect();
+    c.send(JSON.stringify({ id: 1, method: 'reject', input: { taskId: 't1', reason: 'A\uD83DB' } }));
+    expect(refusal(await c.result(1))).toMatchObject({ code: 'invalid_input', details: { field: 'input.reason' } });
+    c.send(JSON.stringify({ id: 2, method: 'signIn', input: { badge: '\uDC00B-ANN' } }));
+    expect(refusal(await c.result(2))).toMatchObject({ code: 'invalid_input', details: { field: 'input.badge' } });
+    c.send(JSON.stringify({ id: 3, method: 'getSnapshot', input: {} }));
+    expect((await c.result(3)).ok).toBe(true);
+  });
+
   it('a refusal by the core comes back as its domain error, in the terminal language', async () => {
     const c = await connect();
     c.send(JSON.stringify({ id: 1, method: 'claim', input: { taskId: 't1' } }));
@@ -176,6 +189,45 @@ describe('BRG-1 every bridge frame is validated; a bad one gets an error naming 
     for (const c of [a, b]) {
       const e = await c.next((f) => f.kind === 'event' && f.event.type === 'identity');
       expect(e).toMatchObject({ kind: 'event', event: { type: 'identity', identity: { terminalId: 'k9', serverUrl: 'http://127.0.0.1:9' } } });
+    }
+  });
+});
+
+describe('SEC-30 the bridge cannot re-enroll a terminal its server has accepted without authority', () => {
+  it('SEC-30 refuses enroll over the bridge without an administrator\u2019s credential, naming the server; with one checked by that server it re-enrolls', async () => {
+    const server = await startTestServer();
+    try {
+      await server.store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [], passwordHash: hashSecret('ada-administers-1') }), server.clock.now());
+      const c = await connect();
+      // First enrollment: as before, nothing else needed.
+      c.send(JSON.stringify({ id: 1, method: 'enroll', input: { serverUrl: server.url, terminalId: 'k1', token: TERMINAL_TOKEN } }));
+      expect((await c.result(1)).ok).toBe(true);
+      await c.next((f) => f.kind === 'event' && f.event.type === 'identity' && f.event.identity.name === 'Kiosk 1');
+
+      // A page (or anyone who reaches the bridge) tries to point the running kiosk elsewhere.
+      const elsewhere = { serverUrl: 'http://127.0.0.1:9', terminalId: 'k9', token: 'some-long-token' };
+      c.send(JSON.stringify({ id: 2, method: 'enroll', input: elsewhere }));
+      const refused = refusal(await c.result(2));
+      expect(refused).toMatchObject({ code: 'permission_denied', details: { reason: 'reenroll_needs_admin', serverUrl: server.url } });
+      expect(refused.message).toBe(
+        `This terminal is already enrolled with ${server.url}; re-enrolling needs an administrator's user id and password (or the maintenance secret).`,
+      );
+      c.send(JSON.stringify({ id: 3, method: 'getSnapshot', input: {} }));
+      const snap = await c.result(3);
+      expect(snap.ok && snap.value).toMatchObject({ identity: { terminalId: 'k1', serverUrl: server.url, name: 'Kiosk 1' } });
+
+      // Half a credential is a bad frame, named; a wrong password is the server's refusal.
+      c.send(JSON.stringify({ id: 4, method: 'enroll', input: { ...elsewhere, adminUserId: 'ada' } }));
+      expect(refusal(await c.result(4))).toMatchObject({ code: 'invalid_input', details: { field: 'input.adminPassword' } });
+      c.send(JSON.stringify({ id: 5, method: 'enroll', input: { ...elsewhere, adminUserId: 'ada', adminPassword: 'guess' } }));
+      expect(refusal(await c.result(5))).toMatchObject({ code: 'sign_in_failed' });
+
+      c.send(JSON.stringify({ id: 6, method: 'enroll', input: { ...elsewhere, adminUserId: 'ada', adminPassword: 'ada-administers-1' } }));
+      const moved = await c.result(6);
+      expect(moved.ok && moved.value).toMatchObject({ terminalId: 'k9', serverUrl: 'http://127.0.0.1:9' });
+      expect(core.enrollmentAudit()[0]).toMatchObject({ outcome: 'applied', method: 'admin', adminUserId: 'ada', fromTerminalId: 'k1', toTerminalId: 'k9' });
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -3,12 +3,14 @@
  * system clock, real timers, real WebSockets, and network watching. The browser-hosted terminal
  * and the Electron main process both start their core here, so they behave the same.
  */
+import { verifySecretNative } from './native-scrypt.js';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src-shared/clock.js';
 import { coreSettings, type HostSettings } from './settings.js';
-import { TerminalStore } from './store.js';
+import { DATA_DIR_MODE, databaseFiles, TerminalStore } from './store.js';
 import { realScheduler, type SyncClientOptions } from './sync-client.js';
 import { TerminalCore, type TerminalLogger } from './terminal.js';
 import { wsDialer } from './ws-dialer.js';
@@ -25,9 +27,42 @@ export interface OpenCoreOptions {
   sync?: SyncTuning;
 }
 
+/**
+ * SEC-33: the data folder is for this user only. A new one is made 0700; an existing one that
+ * others may read or enter is tightened to 0700 when it is plainly the terminal's own (owned by
+ * this user; not the home folder, a file-system root or a shared sticky folder like /tmp), else
+ * reported. Returns the mode it tightened from, or the problem left, for the log.
+ */
+export function secureDataDir(dir: string): { tightened: string | null; problem: string | null } {
+  fs.mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
+  if (process.platform === 'win32') return { tightened: null, problem: null };
+  const st = fs.statSync(dir);
+  if ((st.mode & 0o077) === 0) return { tightened: null, problem: null };
+  const was = (st.mode & 0o7777).toString(8);
+  const resolved = path.resolve(dir);
+  const mine = typeof process.getuid === 'function' && st.uid === process.getuid();
+  const shared = (st.mode & 0o1000) !== 0 || resolved === path.resolve(os.homedir()) || resolved === path.parse(resolved).root;
+  if (mine && !shared) {
+    try {
+      fs.chmodSync(dir, DATA_DIR_MODE);
+      return { tightened: was, problem: null };
+    } catch (e) {
+      return { tightened: null, problem: `cannot make it private (${(e as Error).message})` };
+    }
+  }
+  return { tightened: null, problem: `its mode is ${was}; other users may read it (use a folder of its own, owned by this user, mode 700)` };
+}
+
 export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): TerminalCore {
-  fs.mkdirSync(settings.dataDir, { recursive: true });
-  const store = new TerminalStore(path.join(settings.dataDir, DATABASE_FILE), o.nativeBinding ? { nativeBinding: o.nativeBinding } : {});
+  const dir = secureDataDir(settings.dataDir);
+  if (dir.tightened) o.log?.('info', 'the data folder was open to other users; now only this user may read it', { dataDir: settings.dataDir, was: dir.tightened });
+  if (dir.problem) o.log?.('warn', `the data folder is not private: ${dir.problem}`, { dataDir: settings.dataDir });
+  const file = path.join(settings.dataDir, DATABASE_FILE);
+  const store = new TerminalStore(file, o.nativeBinding ? { nativeBinding: o.nativeBinding } : {});
+  if (process.platform !== 'win32') {
+    const loose = databaseFiles(file).filter((f) => fs.existsSync(f) && (fs.statSync(f).mode & 0o077) !== 0);
+    if (loose.length) o.log?.('warn', 'terminal database files are readable by other users and could not be made private', { files: loose });
+  }
   return new TerminalCore({
     store,
     settings: coreSettings(settings),
@@ -37,6 +72,7 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
     dialer: (url) => wsDialer(url),
     appVersion: o.appVersion,
     watchNetwork: true,
+    verifySecret: verifySecretNative,
     ...(o.log ? { log: o.log } : {}),
     ...(o.sync ? { sync: o.sync } : {}),
   });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../src-shared/crypto/hash.js';
 import { coreSettings, DEFAULT_IDLE_SECONDS, describeSettings, loadSettings, SettingsError } from './settings.js';
 
 let dir: string;
@@ -38,8 +39,21 @@ describe('SET-1 terminal settings', () => {
       kiosk: false,
       idleTimeoutSeconds: DEFAULT_IDLE_SECONDS,
       locale: 'en',
+      maintenanceSecretHash: null,
       configFile: null,
     });
+  });
+
+  it('SEC-30 the maintenance secret is given only as its hash (terminal.json or the environment), never logged; a plain secret is refused', () => {
+    const hash = hashSecret('kiosk-maintenance-2026');
+    fs.writeFileSync(path.join(dir, 'terminal.json'), JSON.stringify({ maintenanceSecretHash: hash }));
+    const s = loadSettings({ defaults: { dataDir: dir } });
+    expect(s.maintenanceSecretHash).toBe(hash);
+    expect(coreSettings(s).maintenanceSecretHash).toBe(hash);
+    expect(JSON.stringify(describeSettings(s))).not.toContain(hash);
+    const plain = problemsOf(() => loadSettings({ env: env({ SHOPFLOOR_MAINTENANCE_SECRET_HASH: 'kiosk-maintenance-2026' }), defaults: { dataDir: dir } }));
+    expect(plain).toEqual([expect.stringMatching(/^environment variable SHOPFLOOR_MAINTENANCE_SECRET_HASH = \(not shown\): must be a hash like scrypt\$16384\$8\$1\$<salt>\$<hash>, made by the server's `hash-secret`/)]);
+    expect(plain[0]).not.toContain('kiosk-maintenance-2026');
   });
 
   it('reads <dataDir>/terminal.json; the environment overrides it; flags override both', () => {
@@ -62,7 +76,7 @@ describe('SET-1 terminal settings', () => {
       locale: 'zh',
       configFile: path.join(dir, 'terminal.json'),
     });
-    expect(coreSettings(s)).toEqual({ serverUrl: 'http://env:8080', terminalId: 'k1', token: 'file-token-123', idleTimeoutSeconds: 30, locale: 'zh' });
+    expect(coreSettings(s)).toEqual({ serverUrl: 'http://env:8080', terminalId: 'k1', token: 'file-token-123', idleTimeoutSeconds: 30, locale: 'zh', maintenanceSecretHash: null });
     expect(JSON.stringify(describeSettings(s))).not.toContain('file-token-123');
   });
 
@@ -91,7 +105,7 @@ describe('SET-1 terminal settings', () => {
     fs.writeFileSync(file, JSON.stringify({ servrUrl: 'http://x:1', kiosk: 'yes', idleTimeoutSeconds: { n: 1 } }));
     const problems = problemsOf(() => loadSettings({ defaults: { dataDir: dir } }));
     expect(problems).toEqual([
-      expect.stringMatching(/unknown setting "servrUrl"; the settings are mode, serverUrl, terminalId, token, dataDir, kiosk, idleTimeoutSeconds, locale$/),
+      expect.stringMatching(/unknown setting "servrUrl"; the settings are mode, serverUrl, terminalId, token, dataDir, kiosk, idleTimeoutSeconds, locale, maintenanceSecretHash$/),
       expect.stringMatching(/"idleTimeoutSeconds" must be a string, number or boolean/),
       expect.stringMatching(new RegExp(`^config file ${file}, "kiosk" = "yes": must be true or false .*; fix it in the file$`)),
     ]);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOCALES, type Locale } from '../../src-shared/domain/i18n.js';
+import { scryptParamsOf } from '../../src-shared/crypto/hash.js';
 import { enrollInputSchema } from '../../src-shared/terminal-api.js';
 import type { TerminalSettings } from './terminal.js';
 
@@ -28,6 +29,11 @@ export interface HostSettings {
   serverUrl: string | null;
   terminalId: string | null;
   token: string | null;
+  /**
+   * SEC-30: the scrypt hash of this terminal's maintenance secret (made by the server's
+   * `hash-secret`), which authorises re-enrollment when the server is gone. Never the secret itself.
+   */
+  maintenanceSecretHash: string | null;
   /** Folder for terminal.db (and the default terminal.json). Absolute. */
   dataDir: string;
   /** Electron only: full-screen kiosk window without window controls. */
@@ -51,9 +57,16 @@ export const SETTINGS: Record<SettingKey, { env: string; flag: string; about: st
   kiosk: { env: 'SHOPFLOOR_KIOSK', flag: '--kiosk', about: 'full-screen kiosk window (Electron): true or false' },
   idleTimeoutSeconds: { env: 'SHOPFLOOR_IDLE_SECONDS', flag: '--idle-seconds', about: 'seconds without a touch before sign-out; 0 turns it off' },
   locale: { env: 'SHOPFLOOR_LOCALE', flag: '--locale', about: 'screen language: en or zh' },
+  maintenanceSecretHash: {
+    env: 'SHOPFLOOR_MAINTENANCE_SECRET_HASH',
+    flag: '(no flag)',
+    about: "hash of the maintenance secret that allows re-enrolling this terminal, made by the server's `hash-secret`",
+  },
 };
 
 const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+/** Values never written into a message (SEC-30: someone may paste the secret instead of its hash). */
+const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>(['token', 'maintenanceSecretHash']);
 
 /** The problem with a setting, and what to do about it; several are reported together. */
 export class SettingsError extends Error {
@@ -80,6 +93,10 @@ const fieldSchemas: Record<SettingKey, z.ZodType> = {
     .min(0, 'must not be negative (0 turns the idle sign-out off)')
     .max(MAX_IDLE_SECONDS, `must be at most ${MAX_IDLE_SECONDS} (one day)`),
   locale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
+  maintenanceSecretHash: z
+    .string()
+    .trim()
+    .refine((h) => scryptParamsOf(h) !== null, "must be a hash like scrypt$16384$8$1$<salt>$<hash>, made by the server's `hash-secret` (never the secret itself)"),
 };
 
 type RawValue = string | number | boolean;
@@ -202,7 +219,11 @@ export function loadSettings(sources: SettingsSources): HostSettings {
     const value = source.text ? fromText(key, raw) : raw;
     const r = fieldSchemas[key].safeParse(value);
     if (r.success) values[key] = r.data;
-    else problems.push(`${source.where(key)} = ${describe(raw)}: ${r.error.issues[0]?.message ?? 'is not valid'} (${SETTINGS[key].about}); ${source.fix}`);
+    else {
+      // A secret put in the wrong place is not repeated into logs and error boxes.
+      const shown = SECRET_SETTINGS.has(key) ? '(not shown)' : describe(raw);
+      problems.push(`${source.where(key)} = ${shown}: ${r.error.issues[0]?.message ?? 'is not valid'} (${SETTINGS[key].about}); ${source.fix}`);
+    }
   }
 
   const mode = (values.mode as AppMode | undefined) ?? 'kiosk';
@@ -232,16 +253,24 @@ export function loadSettings(sources: SettingsSources): HostSettings {
     kiosk: (values.kiosk as boolean | undefined) ?? sources.defaults.kiosk ?? false,
     idleTimeoutSeconds: (values.idleTimeoutSeconds as number | undefined) ?? sources.defaults.idleTimeoutSeconds ?? DEFAULT_IDLE_SECONDS,
     locale: (values.locale as Locale | undefined) ?? sources.defaults.locale ?? 'en',
+    maintenanceSecretHash: (values.maintenanceSecretHash as string | undefined) ?? null,
     configFile: file ? configFile : null,
   };
 }
 
 /** What the terminal core needs from the settings. */
 export function coreSettings(s: HostSettings): TerminalSettings {
-  return { serverUrl: s.serverUrl, terminalId: s.terminalId, token: s.token, idleTimeoutSeconds: s.idleTimeoutSeconds, locale: s.locale };
+  return {
+    serverUrl: s.serverUrl,
+    terminalId: s.terminalId,
+    token: s.token,
+    idleTimeoutSeconds: s.idleTimeoutSeconds,
+    locale: s.locale,
+    maintenanceSecretHash: s.maintenanceSecretHash,
+  };
 }
 
 /** The settings as safe to log: the token is never written out. */
 export function describeSettings(s: HostSettings): Record<string, unknown> {
-  return { ...s, token: s.token ? '(set)' : null };
+  return { ...s, token: s.token ? '(set)' : null, maintenanceSecretHash: s.maintenanceSecretHash ? '(set)' : null };
 }

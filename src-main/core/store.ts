@@ -60,6 +60,24 @@ export interface ClaimableCandidate {
   cooldowns: string | null;
 }
 
+/** SEC-30: one enrollment, re-enrollment or refused re-enrollment of this terminal. */
+export interface EnrollmentAuditRecord {
+  id: number;
+  at: number;
+  outcome: 'applied' | 'refused';
+  /** What authorised it: nothing needed (first enrollment), an administrator, the maintenance secret; 'none' for a refusal without either. */
+  method: 'first' | 'admin' | 'maintenance_secret' | 'none';
+  adminUserId: string | null;
+  fromServerUrl: string | null;
+  fromTerminalId: string | null;
+  toServerUrl: string;
+  toTerminalId: string;
+  /** A refusal's error code. */
+  problem: string | null;
+}
+
+const ENROLLMENT_AUDIT_KEPT = 1000;
+
 export interface SessionRecord {
   userId: string;
   signedInLocal: number;
@@ -71,6 +89,29 @@ export interface TerminalStoreOptions {
   migrationsDir?: string;
   /** FULL (default) fsyncs every commit. Only the in-process simulation, which never loses power, turns it OFF. */
   synchronous?: 'FULL' | 'OFF';
+}
+
+/**
+ * SEC-33: a terminal's database holds the operator directory (badge and PIN hashes, which can be
+ * guessed against offline), its terminal token and what operators did: only the terminal's own
+ * user may read it. The files (database, -wal, -shm) are 0600; a folder the store creates is 0700.
+ */
+export const DATABASE_FILE_MODE = 0o600;
+export const DATA_DIR_MODE = 0o700;
+
+/** The database file and SQLite's companions of it. */
+export function databaseFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`];
+}
+
+/** chmod `file` to `mode` unless it has it (or does not exist, or the platform has no modes); never throws. */
+function restrictMode(file: string, mode: number): void {
+  if (process.platform === 'win32') return;
+  try {
+    if ((fs.statSync(file).mode & 0o777) !== mode) fs.chmodSync(file, mode);
+  } catch {
+    // Missing, or a file system without modes: open-core reports a folder or file left readable.
+  }
 }
 
 /** `migrations/terminal`, found from this file whether it runs from source, out/node or out/main. */
@@ -184,10 +225,18 @@ export class TerminalStore {
     readonly file: string,
     options: TerminalStoreOptions = {},
   ) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const onDisk = file !== ':memory:' && file !== '';
+    if (onDisk) {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: DATA_DIR_MODE });
+      // SEC-33: create the database file 0600 before SQLite opens it (SQLite gives its -wal and
+      // -shm files the database file's mode), and tighten files an older version left readable.
+      fs.closeSync(fs.openSync(file, 'a', DATABASE_FILE_MODE));
+      for (const f of databaseFiles(file)) restrictMode(f, DATABASE_FILE_MODE);
+    }
     this.db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     try {
       this.db.pragma('journal_mode = WAL');
+      if (onDisk) for (const f of databaseFiles(file)) restrictMode(f, DATABASE_FILE_MODE);
       // A claim tap is durable on this terminal before it returns: fsync every commit.
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
@@ -645,6 +694,34 @@ export class TerminalStore {
         `INSERT INTO pin_failures (badge_hash, failures, locked_until) VALUES (?, ?, ?)
          ON CONFLICT(badge_hash) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
       ).run(badgeHash, state.failures, state.lockedUntil);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Enrollment audit (SEC-30)
+
+  recordEnrollment(e: Omit<EnrollmentAuditRecord, 'id'>): void {
+    this.q(
+      `INSERT INTO enrollment_audit (at, outcome, method, admin_user_id, from_server_url, from_terminal_id, to_server_url, to_terminal_id, problem)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(e.at, e.outcome, e.method, e.adminUserId, e.fromServerUrl, e.fromTerminalId, e.toServerUrl, e.toTerminalId, e.problem);
+    this.q('DELETE FROM enrollment_audit WHERE id <= (SELECT MAX(id) FROM enrollment_audit) - ?').run(ENROLLMENT_AUDIT_KEPT);
+  }
+
+  /** The newest first. */
+  enrollmentAudit(limit = 100): EnrollmentAuditRecord[] {
+    const rows = this.q('SELECT * FROM enrollment_audit ORDER BY id DESC LIMIT ?').all(limit) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: r.at as number,
+      outcome: r.outcome as EnrollmentAuditRecord['outcome'],
+      method: r.method as EnrollmentAuditRecord['method'],
+      adminUserId: (r.admin_user_id as string | null) ?? null,
+      fromServerUrl: (r.from_server_url as string | null) ?? null,
+      fromTerminalId: (r.from_terminal_id as string | null) ?? null,
+      toServerUrl: r.to_server_url as string,
+      toTerminalId: r.to_terminal_id as string,
+      problem: (r.problem as string | null) ?? null,
+    }));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ import type {
   TerminalIdentity,
   TerminalSnapshot,
 } from '../../src-shared/terminal-api.js';
-import { codeInputSchema, pageInputSchema, readNotificationsInputSchema, signInInputSchema } from '../../src-shared/terminal-api.js';
+import { codeInputSchema, enrollInputSchema, pageInputSchema, readNotificationsInputSchema, signInInputSchema, type Enrollment } from '../../src-shared/terminal-api.js';
+import { checkAdminWithServer, type FetchLike } from './server-admin-check.js';
 import {
   activeCountEverywhere,
   applyChanges,
@@ -47,7 +48,7 @@ import {
   directoryUserToUser,
   type TerminalOperation,
 } from './reconcile.js';
-import type { ClaimableCandidate, ConflictRecord, StoredNotification, TerminalStore } from './store.js';
+import type { ClaimableCandidate, ConflictRecord, EnrollmentAuditRecord, StoredNotification, TerminalStore } from './store.js';
 import { jsonColumn } from '../../src-shared/db/task-row.js';
 import { SyncClient, type Dialer, type Scheduler } from './sync-client.js';
 
@@ -58,6 +59,8 @@ export interface TerminalSettings {
   token?: string | null;
   idleTimeoutSeconds: number;
   locale: Locale;
+  /** SEC-30: the scrypt hash of the maintenance secret that authorises re-enrollment offline. */
+  maintenanceSecretHash?: string | null;
 }
 
 export interface TerminalLogger {
@@ -77,12 +80,14 @@ export interface TerminalCoreOptions {
   /** Poll the machine's network interfaces and reconnect at once when they change. */
   watchNetwork?: boolean;
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number; backoffInitialMs?: number; backoffMaxMs?: number };
-}
-
-interface Enrollment {
-  serverUrl: string;
-  terminalId: string;
-  token: string;
+  /** HTTP to the server, for an administrator's re-enrollment check (SEC-30); the global fetch by default. */
+  fetch?: FetchLike;
+  /**
+   * Checks a PIN or the maintenance secret against its stored scrypt hash. Where the core runs in
+   * Node this is Node's native scrypt off the event loop (native-scrypt.ts, SEC-1); by default the
+   * pure-JS check of src-shared.
+   */
+  verifySecret?: (secret: string, stored: string | null | undefined) => Promise<boolean>;
 }
 
 interface TerminalMeta {
@@ -98,6 +103,8 @@ const PIN_LOCK_MS = 5 * 60_000;
 /** A kiosk shows this many of an operator's notifications, and keeps read ones this long. */
 const NOTIFICATIONS_SHOWN = 30;
 const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
+/** SEC-30: failed maintenance secrets are counted (and locked) like a badge's PINs, under this key. */
+const MAINTENANCE_SECRET_KEY = 'maintenance-secret';
 
 export class TerminalCore implements TerminalApi {
   readonly store: TerminalStore;
@@ -110,10 +117,16 @@ export class TerminalCore implements TerminalApi {
   /** Bumped whenever the visible tasks may have changed: the claimable list is computed once per value. */
   private tasksGeneration = 0;
   private claimableCache: ClaimableCache | null = null;
+  /** Enrollments run one at a time (a re-enrollment waits for the server's check). */
+  private enrolling: Promise<unknown> = Promise.resolve();
+  /** Sign-ins run one at a time, so the PIN failure count stays exact while a check is awaited (KIO-2). */
+  private signingIn: Promise<unknown> = Promise.resolve();
+  private readonly verify: (secret: string, stored: string | null | undefined) => Promise<boolean>;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
     this.locale = this.store.meta<Locale>('locale', o.settings.locale);
+    this.verify = o.verifySecret ?? (async (secret, stored) => verifySecret(secret, stored));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -198,7 +211,7 @@ export class TerminalCore implements TerminalApi {
         },
         pendingAfter: (afterId, limit) => this.store.outbox(afterId, limit),
         outboxDepth: () => this.store.outboxSize(),
-        onWelcome: (w) => this.onWelcome(w),
+        onWelcome: (w) => this.onWelcome(w, e),
         onOutcomes: (outcomes) => {
           const now = this.o.clock.now();
           // One transaction (one fsync) for every outcome of the frame.
@@ -241,11 +254,13 @@ export class TerminalCore implements TerminalApi {
     this.sync.start();
   }
 
-  private onWelcome(w: Welcome): void {
+  private onWelcome(w: Welcome, by: Enrollment): void {
     const before = this.store.meta<TerminalMeta | null>('terminal', null);
     const now: TerminalMeta = { id: w.terminal.id, name: w.terminal.name, departments: [...w.terminal.departments].sort() };
     this.store.tx(() => {
       this.store.setMeta('terminal', now);
+      // SEC-30: from now on, changing this enrollment needs an administrator or the maintenance secret.
+      this.store.setMeta('acceptedBy', { serverUrl: by.serverUrl, terminalId: by.terminalId } satisfies AcceptedBy);
       this.store.setMeta('siteSalt', w.siteSalt);
       this.store.setMeta('config', w.config);
       this.store.setMeta('serverOffsetMs', w.serverTime - this.o.clock.now());
@@ -383,6 +398,15 @@ export class TerminalCore implements TerminalApi {
   }
 
   async signIn(input: SignInInput): Promise<SessionInfo> {
+    const run = this.signingIn.then(
+      () => this.signInNow(input),
+      () => this.signInNow(input),
+    );
+    this.signingIn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async signInNow(input: SignInInput): Promise<SessionInfo> {
     const { badge, pin, method } = signInInputSchema.parse(input);
     const salt = this.store.meta<string | null>('siteSalt', null);
     if (!salt) {
@@ -409,7 +433,7 @@ export class TerminalCore implements TerminalApi {
     if (badgeNeedsPin(user) && !user.pinHash) throw new DomainError('sign_in_failed', { reason: 'pin_not_set', userName: user.displayName });
     if (user.pinHash) {
       if (!pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: user.displayName });
-      if (!verifySecret(pin, user.pinHash)) {
+      if (!(await this.verify(pin, user.pinHash))) {
         const failures = (lock?.failures ?? 0) + 1;
         const locked = failures >= MAX_PIN_FAILURES;
         this.store.setPinFailures(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
@@ -720,22 +744,82 @@ export class TerminalCore implements TerminalApi {
   // -------------------------------------------------------------------------------------------
   // Enrollment and settings
 
+  /**
+   * Enroll this terminal: first enrollment as given; re-enrolling a terminal its server has
+   * accepted (SEC-30) needs an administrator's user id and password, checked by that server, or
+   * the maintenance secret. Every enrollment and every refused re-enrollment is audited here.
+   */
   async enroll(input: EnrollInput): Promise<TerminalIdentity> {
+    const run = this.enrolling.then(
+      () => this.enrollNow(input),
+      () => this.enrollNow(input),
+    );
+    this.enrolling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async enrollNow(input: EnrollInput): Promise<TerminalIdentity> {
+    const { adminUserId, adminPassword, maintenanceSecret, ...rest } = enrollInputSchema.parse(input);
+    const target: Enrollment = { serverUrl: rest.serverUrl, terminalId: rest.terminalId, token: rest.token };
     const current = this.enrollment();
-    if (current && current.terminalId !== input.terminalId && this.store.outboxSize() > 0) {
-      throw new DomainError('invalid_input', {
-        field: 'terminalId',
-        problem: `this terminal still has ${this.store.outboxSize()} unsent actions as ${current.terminalId}; reconnect it to its server first`,
-      });
+    const accepted = current !== null && this.acceptedUnder(current);
+    if (accepted && sameEnrollment(current, target)) return this.identity();
+    const checkOutbox = () => {
+      if (current && current.terminalId !== target.terminalId && this.store.outboxSize() > 0) {
+        throw new DomainError('invalid_input', {
+          field: 'terminalId',
+          problem: `this terminal still has ${this.store.outboxSize()} unsent actions as ${current.terminalId}; reconnect it to its server first`,
+        });
+      }
+    };
+    checkOutbox();
+    const audit = { fromServerUrl: current?.serverUrl ?? null, fromTerminalId: current?.terminalId ?? null, toServerUrl: target.serverUrl, toTerminalId: target.terminalId };
+    let method: EnrollmentAuditRecord['method'] = 'first';
+    let admin: string | null = null;
+    if (accepted) {
+      method = adminUserId !== undefined ? 'admin' : maintenanceSecret !== undefined ? 'maintenance_secret' : 'none';
+      try {
+        if (adminUserId !== undefined && adminPassword !== undefined) {
+          admin = await checkAdminWithServer({
+            current,
+            target,
+            userId: adminUserId,
+            password: adminPassword,
+            locale: this.locale,
+            fetch: this.o.fetch ?? (globalThis.fetch as unknown as FetchLike),
+            log: this.o.log,
+          });
+        } else if (maintenanceSecret !== undefined) {
+          await this.checkMaintenanceSecret(maintenanceSecret);
+        } else {
+          throw new DomainError('permission_denied', {
+            reason: 'reenroll_needs_admin',
+            serverUrl: current.serverUrl,
+            problem: `this terminal is already enrolled with ${current.serverUrl}; re-enrolling needs an administrator's user id and password (or the maintenance secret)`,
+          });
+        }
+      } catch (err) {
+        const code = err instanceof DomainError ? err.code : 'internal_error';
+        this.store.recordEnrollment({ at: this.o.clock.now(), outcome: 'refused', method, adminUserId: adminUserId ?? null, ...audit, problem: code });
+        this.log('warn', 're-enrollment refused', { method, adminUserId: adminUserId ?? null, ...audit, code });
+        throw err;
+      }
+      // Operators may have queued actions while the server checked the administrator.
+      checkOutbox();
     }
     this.store.tx(() => {
-      if (current && current.terminalId !== input.terminalId) {
+      if (current && current.terminalId !== target.terminalId) {
         // Another identity: its cursor and mutation numbering mean nothing here.
         this.store.setMeta('cursor', null);
         this.store.setMeta('terminal', null);
       }
-      this.store.setMeta('enrollment', input);
+      this.store.setMeta('enrollment', target);
+      this.store.recordEnrollment({ at: this.o.clock.now(), outcome: 'applied', method, adminUserId: admin, ...audit, problem: null });
     });
+    this.log(accepted ? 'warn' : 'info', accepted ? 'terminal re-enrolled' : 'terminal enrolled', { method, adminUserId: admin, ...audit });
+    if (accepted && this.o.settings.serverUrl && !sameEnrollment(current, target)) {
+      this.log('warn', 'this terminal was enrolled by its settings (terminal.json or SHOPFLOOR_*); they apply again at the next start unless changed there too');
+    }
     this.o.settings.serverUrl = null;
     this.o.settings.terminalId = null;
     this.o.settings.token = null;
@@ -745,10 +829,61 @@ export class TerminalCore implements TerminalApi {
     return identity;
   }
 
+  /**
+   * SEC-30: the server of this enrollment has accepted the terminal under it (welcomed it), so
+   * the terminal is in service there and changing the enrollment needs authority. A database
+   * from before SEC-30 has no record of which server: the terminal id it was welcomed under counts.
+   */
+  private acceptedUnder(e: Enrollment): boolean {
+    const t = this.store.meta<TerminalMeta | null>('terminal', null);
+    if (!t || t.id !== e.terminalId) return false;
+    const by = this.store.meta<AcceptedBy | null>('acceptedBy', null);
+    return by === null || (by.serverUrl === e.serverUrl && by.terminalId === e.terminalId);
+  }
+
+  /** SEC-30: the maintenance secret, against its hash in the settings; wrong ones count towards a lock, like PINs. */
+  private async checkMaintenanceSecret(secret: string): Promise<void> {
+    const hash = this.o.settings.maintenanceSecretHash;
+    if (!hash) {
+      throw new DomainError('permission_denied', {
+        reason: 'reenroll_no_maintenance_secret',
+        problem: 'no maintenance secret is set on this terminal (maintenanceSecretHash)',
+      });
+    }
+    const now = this.o.clock.now();
+    const lock = this.store.pinFailures(MAINTENANCE_SECRET_KEY);
+    if (lock?.lockedUntil && lock.lockedUntil > now) {
+      throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
+    }
+    if (!(await this.verify(secret, hash))) {
+      const failures = (lock?.failures ?? 0) + 1;
+      const locked = failures >= MAX_PIN_FAILURES;
+      this.store.setPinFailures(MAINTENANCE_SECRET_KEY, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
+      if (locked) throw new DomainError('sign_in_locked', { retryAfterSeconds: PIN_LOCK_MS / 1000 });
+      throw new DomainError('permission_denied', { reason: 'reenroll_wrong_maintenance_secret', attemptsLeft: MAX_PIN_FAILURES - failures });
+    }
+    if (lock) this.store.setPinFailures(MAINTENANCE_SECRET_KEY, null);
+  }
+
+  /** SEC-30: this terminal's enrollments and refused re-enrollments, newest first. */
+  enrollmentAudit(limit = 100): EnrollmentAuditRecord[] {
+    return this.store.enrollmentAudit(limit);
+  }
+
   async setLocale(input: { locale: Locale }): Promise<void> {
     this.locale = input.locale;
     this.store.setMeta('locale', input.locale);
   }
+}
+
+/** Which server accepted this terminal, under which id (SEC-30). */
+interface AcceptedBy {
+  serverUrl: string;
+  terminalId: string;
+}
+
+function sameEnrollment(a: Enrollment, b: Enrollment): boolean {
+  return a.serverUrl === b.serverUrl && a.terminalId === b.terminalId && a.token === b.token;
 }
 
 /** LIST-1 for one operator at one state of the cache, with the filter counts (and, once searched, the search text). */

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSession, useStores } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
-import { MAX_PIN_DIGITS } from '../../src-shared/domain/credentials.js';
+import { MAX_PIN_DIGITS, MIN_PIN_DIGITS } from '../../src-shared/domain/credentials.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
@@ -47,7 +47,7 @@ export function PinPad() {
         <button type="button" className="btn btn-ghost btn-large" data-testid="pin-cancel" onClick={() => session.getState().cancelPin()}>
           {t('pin.cancel')}
         </button>
-        <button type="button" className="btn btn-primary btn-large" data-testid="pin-ok" disabled={busy || pin.length < 4} onClick={submit}>
+        <button type="button" className="btn btn-primary btn-large" data-testid="pin-ok" disabled={busy || pin.length < MIN_PIN_DIGITS} onClick={submit}>
           {t('pin.ok')}
         </button>
       </div>

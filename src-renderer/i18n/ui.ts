@@ -29,6 +29,12 @@ export const uiEn: Record<string, string> = {
   'enroll.connecting': 'Connecting to {{url}} as {{id}}…',
   'enroll.refused': 'Not connected: {{reason}}',
   'enroll.retryHint': 'Check the address, id and token, then connect again.',
+  'enroll.authority': 'This terminal is already enrolled',
+  'enroll.authorityHint':
+    "Changing its server or identity needs an administrator's user id and password, checked by the server it is enrolled with, or this terminal's maintenance secret if that server is gone.",
+  'enroll.adminUserId': "Administrator's user id",
+  'enroll.adminPassword': "Administrator's password",
+  'enroll.maintenanceSecret': 'or the maintenance secret',
 
   'badge.title': 'Scan your badge',
   'badge.hint': 'Hold your badge to the scanner. No scanner? Type the badge number and tap Sign in.',
@@ -202,6 +208,11 @@ export const uiZh: Record<string, string> = {
   'enroll.connecting': '正在以 {{id}} 身份连接 {{url}}…',
   'enroll.refused': '未能连接：{{reason}}',
   'enroll.retryHint': '请检查地址、编号和令牌后重新连接。',
+  'enroll.authority': '此终端已登记',
+  'enroll.authorityHint': '更改其服务器或身份需要管理员的用户名和密码（由当前登记的服务器核对）；如该服务器已不再使用，可使用此终端的维护密钥。',
+  'enroll.adminUserId': '管理员用户名',
+  'enroll.adminPassword': '管理员密码',
+  'enroll.maintenanceSecret': '或维护密钥',
 
   'badge.title': '请刷工牌',
   'badge.hint': '将工牌靠近扫描器。没有扫描器？输入工牌号后点击“登录”。',

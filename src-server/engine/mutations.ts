@@ -3,6 +3,7 @@
  * its facts, lets the shared rules decide, applies the effects, and records the audit event and
  * (for terminals) the stored outcome, all inside the caller's transaction.
  */
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
 import { decideAutoAssign, pickAssignee, type AutoAssignStrategy, type Candidate } from '../../src-shared/domain/autoassign.js';
 import { MINUTE_MS } from '../../src-shared/domain/config.js';
 import { DomainError, type ErrorCode, type ErrorData, type ErrorDetails } from '../../src-shared/domain/errors.js';
@@ -160,7 +161,11 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
   let operatorId: string | null = null;
   let taskId: string | null = null;
   const env = mutationEnvelopeSchema.safeParse(req.raw);
-  if (!env.success) {
+  const illFormed = illFormedTextPath(req.raw);
+  if (illFormed !== null) {
+    // SEC-7: text that has no UTF-8 form is refused, never stored changed.
+    outcome = rejected(id, 'invalid_input', { field: illFormed, problem: ILL_FORMED_PROBLEM });
+  } else if (!env.success) {
     outcome = rejected(id, 'invalid_input', describeIssue(env.error));
   } else if (!isMutationName(env.data.name)) {
     outcome = rejected(id, 'invalid_input', { field: 'name', problem: `"${env.data.name}" is not a mutation of protocol v${PROTOCOL_VERSION}` });
@@ -303,6 +308,8 @@ export interface AutoAssignRequest {
   capacityWeight: number;
   /** At most this many tasks in one run. */
   limit: number;
+  /** Tasks an earlier slice of the same run already decided (SEC-9). */
+  exclude?: readonly string[];
 }
 
 /** Why the strategy picked this operator: the figures it compared (AUTO-2..5). */
@@ -332,7 +339,7 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
     throw new DomainError('permission_denied', { departmentId: req.departmentId });
   }
   const config = yield* ask('config');
-  const tasks = yield* ask('unassignedTasks', req.departmentId, req.limit);
+  const tasks = yield* ask('unassignedTasks', req.departmentId, req.limit, req.exclude ?? []);
   const operators = yield* ask('departmentOperators', req.departmentId, now);
   const result: AutoAssignResult = { assigned: [], unassigned: [] };
   for (const pooled of tasks) {

@@ -82,7 +82,7 @@ export interface TxOps {
   /** EXP-1: unstarted active assignments created at or before `createdBefore`. */
   unstartedAssignments(createdBefore: number, limit: number): UnstartedAssignment[];
   /** AUTO-1: pending tasks nobody holds in a department, in claimable order. */
-  unassignedTasks(departmentId: string, limit: number): Task[];
+  unassignedTasks(departmentId: string, limit: number, exclude: readonly string[]): Task[];
   /** AUTO-1: active operators of a department, with their performance (PERF-1), which AUTO-4/5 weigh. */
   departmentOperators(departmentId: string, now: number): Array<User & { qualityScore: number }>;
   /**

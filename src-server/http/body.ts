@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { DomainError } from '../../src-shared/domain/errors.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
 import { describeIssue } from '../../src-shared/protocol/terminal.js';
 
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -65,15 +66,30 @@ function invalid(field: string, problem: string): DomainError {
   return new DomainError('invalid_input', { field, problem });
 }
 
-/** Parse a JSON body; an empty body is `{}`. */
-export function parseJson(buffer: Buffer): unknown {
-  const text = buffer.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') return {};
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** SEC-7: a body's bytes as text; bytes that are not UTF-8 are refused, never replaced with �. */
+export function decodeUtf8(buffer: Uint8Array, field = 'body'): string {
   try {
-    return JSON.parse(text) as unknown;
+    return strictUtf8.decode(buffer);
+  } catch {
+    throw invalid(field, 'is not valid UTF-8 text; save or send it as UTF-8');
+  }
+}
+
+/** Parse a JSON body; an empty body is `{}`. Text with lone surrogates is refused (SEC-7). */
+export function parseJson(buffer: Buffer): unknown {
+  const text = decodeUtf8(buffer);
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw invalid('body', `is not valid JSON (${(err as Error).message.slice(0, 200)})`);
   }
+  const illFormed = illFormedTextPath(value);
+  if (illFormed !== null) throw invalid(illFormed || 'body', ILL_FORMED_PROBLEM);
+  return value;
 }
 
 /** Validate `value` against `schema`; `where` prefixes the field (e.g. "query"). */

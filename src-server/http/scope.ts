@@ -31,6 +31,7 @@ export class Scope {
   ) {
     this.locale = parseLocale(req.headers['accept-language']);
     this.query = Object.fromEntries(url.searchParams);
+    assertWellFormedQuery(url.searchParams, url.search);
   }
 
   /** The remote address (sign-in throttling keys on it). */
@@ -93,5 +94,21 @@ export class Scope {
   header(name: string): string | undefined {
     const v = this.req.headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;
+  }
+}
+
+/**
+ * SEC-7: URLSearchParams turns percent-encoded bytes that are not UTF-8 (such as an encoded lone
+ * surrogate) into U+FFFD without a word; refuse them instead, naming the parameter. (A U+FFFD the
+ * client really sent, encoded or not, is kept.)
+ */
+function assertWellFormedQuery(params: URLSearchParams, search: string): void {
+  if (!search.includes('%')) return;
+  const sentReplacement = /%EF%BF%BD|\uFFFD/i.test(search);
+  if (sentReplacement) return;
+  for (const [key, value] of params) {
+    if (key.includes('\uFFFD') || value.includes('\uFFFD')) {
+      throw new DomainError('invalid_input', { field: `query.${key.slice(0, 64)}`, problem: 'is not valid percent-encoded UTF-8' });
+    }
   }
 }

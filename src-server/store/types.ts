@@ -113,6 +113,8 @@ export interface AuditFilter {
   from?: number;
   to?: number;
   terminalId?: string;
+  /** Only events older than this id (an export reads page after page, newest first). */
+  beforeId?: number;
 }
 
 /** An offline terminal with work queued whose supervisors were just told (SUP-5). */
@@ -163,6 +165,8 @@ export type ImportResult =
 
 export interface TaskFilter {
   departmentId?: string;
+  /** SEC-10: only tasks of these departments (the caller's, unless an admin). */
+  departmentIds?: readonly string[];
   status?: TaskStatus;
   operatorId?: string;
   workOrderNumber?: string;
@@ -289,6 +293,16 @@ export interface ServerStore {
   getApiToken(id: string): Promise<ApiTokenRecord | null>;
   revokeApiToken(id: string, now: number): Promise<void>;
   listApiTokens(userId?: string): Promise<ApiTokenRecord[]>;
+  /**
+   * SEC-3: keep at most `keep` live (unrevoked, unexpired) sessions of a user, revoking the oldest;
+   * returns the ids revoked.
+   */
+  revokeOldestSessions(userId: string, keep: number, now: number): Promise<string[]>;
+  /**
+   * SEC-3: forget sessions that expired or were revoked before `before`, and sign-in failure
+   * counters whose window started before `windowStart` and that lock nothing now. Returns counts.
+   */
+  pruneAuth(before: number, windowStart: number, now: number): Promise<{ sessions: number; failureKeys: number }>;
 
   getSignInFailures(key: string): Promise<SignInFailureState | null>;
   setSignInFailures(key: string, state: SignInFailureState | null): Promise<void>;

@@ -19,15 +19,18 @@ import {
   PROTOCOL_VERSION,
   describeIssue,
   frameForVersion,
+  mutationArgsSchemas,
   sessionFrameSchema,
   type Hello,
   type MutationOutcome,
   type ServerFrame,
 } from '../../src-shared/protocol/terminal.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
 import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { REFUSALS, RefusalBudget } from './refusals.js';
 import type { ChangesPage, ServerStore, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -55,6 +58,16 @@ const DEFAULTS: HubOptions = {
   maxPendingMutations: 10_000,
   maxReplay: 250_000,
 };
+
+/** SEC-4: metric labels come from closed sets only; anything else is `other`. */
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['hello', 'push', 'ack', 'ping']);
+const MUTATION_LABELS: ReadonlySet<string> = new Set(Object.keys(mutationArgsSchemas));
+export function frameTypeLabel(type: unknown): string {
+  return typeof type === 'string' && CLIENT_FRAME_TYPES.has(type) ? type : 'other';
+}
+export function mutationLabel(name: unknown): string {
+  return typeof name === 'string' && MUTATION_LABELS.has(name) ? name : 'other';
+}
 
 
 /**
@@ -101,6 +114,10 @@ interface Connection {
   outboxUnsaved: boolean;
   closed: boolean;
   handshakeTimer: NodeJS.Timeout | null;
+  /** PROTO-3: a connection is one terminal for its whole life; a second hello ends it. */
+  helloSeen: boolean;
+  /** SEC-5: how many more frames may be refused before the connection is closed. */
+  refusals: RefusalBudget;
 }
 
 export class SyncHub {
@@ -228,6 +245,8 @@ export class SyncHub {
       outboxUnsaved: false,
       closed: false,
       handshakeTimer: null,
+      helloSeen: false,
+      refusals: new RefusalBudget(REFUSALS.burst, REFUSALS.perSecond),
     };
     this.all.add(conn);
     if (this.options.handshakeTimeoutMs > 0) {
@@ -270,10 +289,20 @@ export class SyncHub {
 
   private sendError(conn: Connection, code: ErrorCode, details: ErrorDetails, fatal = false): void {
     this.metrics.protocolErrors.inc({ code });
+    if (!fatal && !conn.refusals.take()) {
+      this.log.warn({ terminal: conn.terminalId, remote: conn.remote }, 'connection keeps sending refused frames; closing it');
+      return this.fail(
+        conn,
+        code,
+        { ...details, problem: `${String(details.problem ?? 'refused')}; this connection sent too many refused frames and is closed` },
+        CLOSE_CODES.tooManyErrors,
+      );
+    }
     this.send(conn, { type: 'error', error: toErrorData(code, details), fatal });
   }
 
   private fail(conn: Connection, code: ErrorCode, details: ErrorDetails, closeCode: number): void {
+    if (conn.closed) return;
     this.sendError(conn, code, details, true);
     conn.ws.close(closeCode, toErrorData(code, details).message.slice(0, 120));
     conn.closed = true;
@@ -292,9 +321,17 @@ export class SyncHub {
       return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
     }
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
-    this.metrics.frames.inc({ direction: 'in', type: typeof type === 'string' && type.length < 20 ? type : 'invalid' });
+    this.metrics.frames.inc({ direction: 'in', type: frameTypeLabel(type) });
     if (type === 'hello') {
-      if (conn.terminalId) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
+      if (conn.helloSeen) {
+        return this.fail(
+          conn,
+          'invalid_input',
+          { field: 'type', problem: 'a second hello on one connection; a connection is one terminal for its whole life (open a new connection)' },
+          CLOSE_CODES.badHandshake,
+        );
+      }
+      conn.helloSeen = true;
       void this.onHello(conn, value as Record<string, unknown>).catch((err) => {
         this.log.error({ err }, 'handshake failed');
         this.fail(conn, 'internal_error', {}, 1011);
@@ -361,6 +398,8 @@ export class SyncHub {
       conn.closed = true;
       return;
     }
+    const illFormed = illFormedTextPath(raw);
+    if (illFormed !== null) return this.fail(conn, 'invalid_input', { field: illFormed, problem: ILL_FORMED_PROBLEM }, CLOSE_CODES.badHandshake);
     const parsed = HELLO_SCHEMAS[version]!.safeParse(raw);
     if (!parsed.success) return this.fail(conn, 'invalid_input', describeIssue(parsed.error), CLOSE_CODES.badHandshake);
     const hello: Hello = parsed.data;
@@ -435,12 +474,24 @@ export class SyncHub {
     const committer = this.committer!;
     const terminalId = conn.terminalId!;
     const valid: Array<{ id: number; raw: unknown }> = [];
+    const noId: number[] = [];
     mutations.forEach((raw, index) => {
       const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
-      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
-        this.sendError(conn, 'invalid_input', { field: `mutations.${index}.id`, problem: 'must be a positive integer; this mutation was ignored' });
-      } else valid.push({ id, raw });
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) noId.push(index);
+      else valid.push({ id, raw });
     });
+    if (noId.length > 0) {
+      // SEC-5: one refused frame gets one answer, however many of its mutations lack an id.
+      const shown = noId.slice(0, 10).join(', ');
+      this.sendError(conn, 'invalid_input', {
+        field: `mutations.${noId[0]}.id`,
+        problem:
+          noId.length === 1
+            ? 'must be a positive integer; this mutation was ignored'
+            : `must be a positive integer; ${noId.length} mutations of this push have none (indexes ${shown}${noId.length > 10 ? ', …' : ''}) and were ignored`,
+      });
+      if (conn.closed) return;
+    }
     if (conn.pendingMutations + valid.length > this.options.maxPendingMutations) {
       const error = toErrorData('rate_limited', { retryAfterSeconds: 1 });
       this.send(conn, { type: 'results', outcomes: valid.map(({ id }) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
@@ -454,14 +505,14 @@ export class SyncHub {
         .submit({ kind: 'terminal', terminalId, connection: conn.seq, id, raw })
         .then(
           (outcome) => {
-            this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: outcome.status });
+            this.metrics.mutations.inc({ name: mutationLabel(name), via: 'terminal', outcome: outcome.status });
             if (name === 'claim') this.metrics.claimLatency.observe({ via: 'terminal' }, (performance.now() - started) / 1000);
             this.sendOutcome(conn, outcome);
           },
           (err: unknown) => {
             if (!(err instanceof DeferredError)) this.log.error({ err, terminal: terminalId, mutation: id }, 'mutation failed; terminal will retry');
             const code: ErrorCode = err instanceof DomainError ? err.code : 'internal_error';
-            this.metrics.mutations.inc({ name: typeof name === 'string' ? name.slice(0, 20) : 'invalid', via: 'terminal', outcome: 'retry' });
+            this.metrics.mutations.inc({ name: mutationLabel(name), via: 'terminal', outcome: 'retry' });
             this.sendOutcome(conn, { id, status: 'retry', error: toErrorData(code, {}), retryAfterMs: 1000 });
           },
         )

@@ -28,6 +28,8 @@ import {
 import type { Principal } from '../auth.js';
 import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { REFUSALS, RefusalBudget } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
 import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
@@ -78,6 +80,10 @@ interface Conn {
   alive: boolean;
   closed: boolean;
   timers: NodeJS.Timeout[];
+  /** A connection is one page's subscription for its whole life; a second hello ends it. */
+  helloSeen: boolean;
+  /** SEC-5: how many more frames may be refused before the connection is closed. */
+  refusals: RefusalBudget;
 }
 
 /** The scope a principal may see (SUP-1): admins every department, supervisors their own. */
@@ -179,6 +185,8 @@ export class SupervisorHub {
       alive: true,
       closed: false,
       timers: [],
+      helloSeen: false,
+      refusals: new RefusalBudget(REFUSALS.burst, REFUSALS.perSecond),
     };
     this.conns.add(conn);
     this.metrics.supervisorConnections.set(this.conns.size);
@@ -215,6 +223,14 @@ export class SupervisorHub {
   }
 
   private sendError(conn: Conn, code: ErrorCode, details: ErrorDetails, fatal = false): void {
+    if (!fatal && !conn.refusals.take()) {
+      return this.fail(
+        conn,
+        code,
+        { ...details, problem: `${String(details.problem ?? 'refused')}; this connection sent too many refused frames and is closed` },
+        SUPERVISOR_CLOSE_CODES.tooManyErrors,
+      );
+    }
     this.send(conn, { type: 'error', error: toErrorData(code, details), fatal });
   }
 
@@ -236,7 +252,15 @@ export class SupervisorHub {
     }
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
     if (type === 'hello') {
-      if (conn.principal) return this.sendError(conn, 'invalid_input', { field: 'type', problem: 'hello was already received' });
+      if (conn.helloSeen) {
+        return this.fail(
+          conn,
+          'invalid_input',
+          { field: 'type', problem: 'a second hello on one connection; open a new connection instead' },
+          SUPERVISOR_CLOSE_CODES.badHandshake,
+        );
+      }
+      conn.helloSeen = true;
       void this.onHello(conn, value as Record<string, unknown>).catch((err) => {
         this.log.error({ err }, 'supervisor handshake failed');
         this.fail(conn, 'internal_error', {}, 1011);
@@ -276,6 +300,8 @@ export class SupervisorHub {
       conn.closed = true;
       return;
     }
+    const illFormed = illFormedTextPath(raw);
+    if (illFormed !== null) return this.fail(conn, 'invalid_input', { field: illFormed, problem: ILL_FORMED_PROBLEM }, SUPERVISOR_CLOSE_CODES.badHandshake);
     const parsed = supervisorHelloSchema.safeParse(raw);
     if (!parsed.success) return this.fail(conn, 'invalid_input', describeIssue(parsed.error), SUPERVISOR_CLOSE_CODES.badHandshake);
     const hello = parsed.data;

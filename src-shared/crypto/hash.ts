@@ -30,10 +30,36 @@ export function randomHex(bytes: number): string {
   return bytesToHex(randomBytes(bytes));
 }
 
-const SCRYPT_PARAMS = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 };
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+  dkLen: number;
+}
+
+/**
+ * Passwords: checked only on the server (they never go to terminals), with Node's native scrypt.
+ * Also the default of `hashSecret`, and what every hash made before SEC-31 used.
+ */
+export const PASSWORD_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 };
+
+/**
+ * SEC-31: PINs go to terminals (the offline directory), where a copied database can be guessed
+ * against offline, so they cost as much as a kiosk can afford for one sign-in: N is the largest
+ * that `npm run bench -- pin-hash` measures within PIN_CHECK_BUDGET_MS for one pure-JS check
+ * (on the 2-core development machine, 2026-11-26: 2^15 took 146 ms, 2^16 332 ms; README,
+ * Benchmarks). Hashes carry their N, so PINs hashed with other parameters keep verifying.
+ */
+export const PIN_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1, dkLen: 32 };
+
+/** SEC-31: what one offline PIN check on a kiosk may cost (pure JS, the kiosk's own CPU). */
+export const PIN_CHECK_BUDGET_MS = 250;
+
+/** The largest scrypt cost a stored hash may ask for (a bigger one is refused, not computed). */
+export const MAX_SCRYPT_N = 2 ** 20;
 
 /** scrypt$N$r$p$salt$hash */
-export function hashSecret(secret: string, params = SCRYPT_PARAMS): string {
+export function hashSecret(secret: string, params: ScryptParams = PASSWORD_SCRYPT_PARAMS): string {
   const salt = randomBytes(16);
   const hash = scrypt(utf8ToBytes(secret), salt, params);
   return `scrypt$${params.N}$${params.r}$${params.p}$${bytesToHex(salt)}$${bytesToHex(hash)}`;
@@ -46,20 +72,58 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export function verifySecret(secret: string, stored: string | null | undefined): boolean {
-  if (!stored) return false;
+/**
+ * The scrypt cost parameters a stored `scrypt$N$r$p$salt$hash` carries, or null when it is not
+ * such a hash or asks for more than a terminal or the server will compute (N a power of two up to
+ * MAX_SCRYPT_N, r 1..32, p 1..16).
+ */
+export function scryptParamsOf(stored: string | null | undefined): { N: number; r: number; p: number } | null {
+  if (!stored) return null;
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [, n, r, p, saltHex, hashHex] = parts as [string, string, string, string, string, string];
-  const N = Number(n);
-  if (!Number.isInteger(N) || N < 2 || N > 2 ** 20) return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
+  const N = Number(parts[1]);
+  const r = Number(parts[2]);
+  const p = Number(parts[3]);
+  if (!Number.isInteger(N) || N < 2 || N > MAX_SCRYPT_N || (N & (N - 1)) !== 0) return null;
+  if (!Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) return null;
+  if (!/^[0-9a-f]*$/i.test(parts[4]!) || !/^[0-9a-f]+$/i.test(parts[5]!) || parts[5]!.length % 2 !== 0 || parts[4]!.length % 2 !== 0) return null;
+  return { N, r, p };
+}
+
+export function verifySecret(secret: string, stored: string | null | undefined): boolean {
+  const params = scryptParamsOf(stored);
+  if (!params) return false;
+  const [, , , , saltHex, hashHex] = stored!.split('$') as [string, string, string, string, string, string];
   try {
     const expected = hexToBytes(hashHex);
-    const actual = scrypt(utf8ToBytes(secret), hexToBytes(saltHex), { N, r: Number(r), p: Number(p), dkLen: expected.length });
+    const actual = scrypt(utf8ToBytes(secret), hexToBytes(saltHex), { N: params.N, r: params.r, p: params.p, dkLen: expected.length });
     return constantTimeEqual(actual, expected);
   } catch {
     return false;
   }
+}
+
+/**
+ * One scrypt derivation, given from outside: where this code runs in Node (the server, the
+ * terminal core) it is Node's native, asynchronous scrypt on the libuv pool, so a check never holds
+ * the event loop (SEC-1); this module stays free of `node:` imports.
+ */
+export type ScryptDerive = (secret: string, salt: Uint8Array, params: { N: number; r: number; p: number; dkLen: number }) => Promise<Uint8Array>;
+
+/** A checker of stored hashes that derives with `derive` (the same format and limits as verifySecret). */
+export function secretVerifier(derive: ScryptDerive): (secret: string, stored: string | null | undefined) => Promise<boolean> {
+  return async (secret, stored) => {
+    const params = scryptParamsOf(stored);
+    if (!params) return false;
+    const [, , , , saltHex, hashHex] = stored!.split('$') as [string, string, string, string, string, string];
+    try {
+      const expected = hexToBytes(hashHex);
+      const actual = await derive(secret, hexToBytes(saltHex), { ...params, dkLen: expected.length });
+      return constantTimeEqual(actual, expected);
+    } catch {
+      return false;
+    }
+  };
 }
 
 export function hashEquals(aHex: string, bHex: string): boolean {

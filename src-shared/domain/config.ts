@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PIN_DIGITS, MIN_PIN_DIGITS } from './credentials.js';
 
 export const MAX_PRESET_REASONS = 20;
 export const MAX_PRESET_REASON_LENGTH = 100;
@@ -41,6 +42,17 @@ export const siteConfigSchema = z
       .max(200)
       .refine((p) => compilePattern(p) !== null, 'must be a valid regular expression')
       .default(DEFAULT_TASK_CODE_PATTERN),
+    /**
+     * SEC-32: the fewest digits a PIN may have, wherever one is set (admin API, CLI, demo). PINs
+     * are checked offline by kiosks, so a longer one is what makes a copied kiosk database slow to
+     * guess. Existing shorter PINs keep working until they are changed. Not sent to terminals.
+     */
+    pinMinLength: z
+      .number()
+      .int()
+      .min(MIN_PIN_DIGITS, `must be at least ${MIN_PIN_DIGITS}`)
+      .max(MAX_PIN_DIGITS, `must be at most ${MAX_PIN_DIGITS} (the longest PIN a kiosk takes)`)
+      .default(MIN_PIN_DIGITS),
   })
   .strict();
 
@@ -54,6 +66,7 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   exclusionPairs: [['make', 'inspect']],
   rejectReasons: [],
   taskCodePattern: DEFAULT_TASK_CODE_PATTERN,
+  pinMinLength: MIN_PIN_DIGITS,
 };
 
 export const MINUTE_MS = 60_000;

@@ -94,6 +94,20 @@ export const messagesEn: Catalog = {
   'action.rate_limited': 'OK',
   'suggestion.default': 'Check the details and try something else.',
   'action.default': 'OK',
+  // SEC-30: re-enrolling a terminal its server has accepted.
+  'error.permission_denied.reenroll_needs_admin':
+    "This terminal is already enrolled with {{serverUrl}}; re-enrolling needs an administrator's user id and password (or the maintenance secret).",
+  'suggestion.permission_denied.reenroll_needs_admin': 'Ask an administrator to enter their user id and password.',
+  'error.permission_denied.reenroll_not_admin': '{{userId}} is not an administrator; only an administrator may re-enroll this terminal.',
+  'suggestion.permission_denied.reenroll_not_admin': 'Ask an administrator to enter their user id and password.',
+  'error.permission_denied.reenroll_wrong_maintenance_secret':
+    'The maintenance secret is wrong. {{attemptsLeft}} more tries before re-enrollment is locked for a few minutes.',
+  'suggestion.permission_denied.reenroll_wrong_maintenance_secret': 'Check the secret, or use an administrator\'s user id and password.',
+  'error.permission_denied.reenroll_no_maintenance_secret':
+    "This terminal has no maintenance secret set; re-enrolling needs an administrator's user id and password.",
+  'suggestion.permission_denied.reenroll_no_maintenance_secret': 'Ask an administrator to enter their user id and password.',
+  'error.unavailable.reenroll_server_unreachable': "The server {{serverUrl}} cannot be reached to check the administrator's password.",
+  'suggestion.unavailable.reenroll_server_unreachable': "Try again when it is back, or use this terminal's maintenance secret if that server is gone.",
 };
 
 export const messagesZh: Catalog = {
@@ -177,6 +191,16 @@ export const messagesZh: Catalog = {
   'action.rate_limited': '确定',
   'suggestion.default': '请检查详情后再试。',
   'action.default': '确定',
+  'error.permission_denied.reenroll_needs_admin': '此终端已登记到 {{serverUrl}}；重新登记需要管理员的用户名和密码（或维护密钥）。',
+  'suggestion.permission_denied.reenroll_needs_admin': '请管理员输入其用户名和密码。',
+  'error.permission_denied.reenroll_not_admin': '{{userId}} 不是管理员；只有管理员可以重新登记此终端。',
+  'suggestion.permission_denied.reenroll_not_admin': '请管理员输入其用户名和密码。',
+  'error.permission_denied.reenroll_wrong_maintenance_secret': '维护密钥错误。再错 {{attemptsLeft}} 次，重新登记将被锁定几分钟。',
+  'suggestion.permission_denied.reenroll_wrong_maintenance_secret': '请核对密钥，或使用管理员的用户名和密码。',
+  'error.permission_denied.reenroll_no_maintenance_secret': '此终端未设置维护密钥；重新登记需要管理员的用户名和密码。',
+  'suggestion.permission_denied.reenroll_no_maintenance_secret': '请管理员输入其用户名和密码。',
+  'error.unavailable.reenroll_server_unreachable': '无法连接服务器 {{serverUrl}} 来核对管理员密码。',
+  'suggestion.unavailable.reenroll_server_unreachable': '请在服务器恢复后重试；如该服务器已不再使用，请使用此终端的维护密钥。',
 };
 
 export const catalogs: Record<Locale, Catalog> = { en: messagesEn, zh: messagesZh };

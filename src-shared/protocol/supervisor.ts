@@ -31,6 +31,8 @@ export const SUPERVISOR_CLOSE_CODES = {
   badHandshake: 4400,
   incompatible: 4426,
   slowConsumer: 4408,
+  /** The page kept sending frames the server had to refuse (SEC-5). */
+  tooManyErrors: 4429,
   shuttingDown: 1001,
 } as const;
 

@@ -48,6 +48,8 @@ export const CLOSE_CODES = {
   replaced: 4409,
   /** The terminal did not read fast enough. */
   slowConsumer: 4408,
+  /** The connection kept sending frames the server had to refuse (SEC-5); fix the sender, then reconnect. */
+  tooManyErrors: 4429,
   /** The server is shutting down. */
   shuttingDown: 1001,
 } as const;
@@ -393,17 +395,31 @@ function olderUser(u: DirectoryUser): Record<string, unknown> {
 }
 
 function olderConfig(c: SiteConfig): Record<string, unknown> {
-  const { rejectReasons: _r, taskCodePattern: _p, ...rest } = c;
+  const { rejectReasons: _r, taskCodePattern: _p, ...rest } = terminalConfig(c);
   return rest;
 }
 
 /**
- * A server frame as a terminal of `version` expects it: version 3's frames unchanged; for versions
- * 1 and 2 without the fields and entities version 3 added (their schemas are strict and would
- * refuse them).
+ * The site config as terminals receive it: without the server-side policy they have no use for
+ * (SEC-32 `pinMinLength`: PINs are set on the server), so terminals built before it was added,
+ * whose config schema is strict, still accept the frame.
+ */
+function terminalConfig(c: SiteConfig): Record<string, unknown> {
+  const { pinMinLength: _m, ...rest } = c;
+  return rest;
+}
+
+/**
+ * A server frame as a terminal of `version` expects it: version 3's frames unchanged but for the
+ * config's server-side policy (`terminalConfig`); for versions 1 and 2 without the fields and
+ * entities version 3 added (their schemas are strict and would refuse them).
  */
 export function frameForVersion(frame: ServerFrame, version: number): unknown {
-  if (version >= 3) return frame;
+  if (version >= 3) {
+    if (frame.type === 'welcome') return { ...frame, config: terminalConfig(frame.config) };
+    if (frame.type === 'changes' && frame.config) return { ...frame, config: terminalConfig(frame.config) };
+    return frame;
+  }
   switch (frame.type) {
     case 'welcome':
       return { ...frame, config: olderConfig(frame.config) };

@@ -23,6 +23,8 @@ export async function openTerminal(opts: {
   token: string;
   dataDir?: string;
   idleTimeoutSeconds?: number;
+  /** SEC-30: the maintenance secret's hash, as terminal.json would give it. */
+  maintenanceSecretHash?: string;
   /** Heartbeat and backoff settings over the fast defaults below. */
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
 }): Promise<TestTerminal> {
@@ -30,7 +32,14 @@ export async function openTerminal(opts: {
   const store = new TerminalStore(path.join(dataDir, 'terminal.db'));
   const core = new TerminalCore({
     store,
-    settings: { serverUrl: opts.serverUrl, terminalId: opts.terminalId, token: opts.token, idleTimeoutSeconds: opts.idleTimeoutSeconds ?? 0, locale: 'en' },
+    settings: {
+      serverUrl: opts.serverUrl,
+      terminalId: opts.terminalId,
+      token: opts.token,
+      idleTimeoutSeconds: opts.idleTimeoutSeconds ?? 0,
+      locale: 'en',
+      maintenanceSecretHash: opts.maintenanceSecretHash ?? null,
+    },
     clock: systemClock,
     scheduler: realScheduler,
     random: Math.random,

@@ -5,14 +5,17 @@
  * with the site salt, PINs and passwords with scrypt, terminal tokens with SHA-256) and are never
  * returned, except a new terminal token, once.
  */
+import { z } from 'zod';
 import { badgeHash, newToken, tokenHash } from '../../../src-shared/crypto/hash.js';
-import { hashSecretAsync } from '../../secrets.js';
+import { hashPinAsync, hashSecretAsync } from '../../secrets.js';
 import { siteConfigSchema } from '../../../src-shared/domain/config.js';
+import { pinPolicyProblem } from '../../../src-shared/domain/credentials.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
 import { CLOSE_CODES, describeIssue } from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
-import type { NewUser, UserPatch } from '../../store/types.js';
+import type { NewUser, UserPatch, UserRecord } from '../../store/types.js';
+import { isAdmin } from '../../auth.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import {
@@ -84,15 +87,23 @@ async function updateDepartment(s: Scope): Promise<Reply> {
 // ---------------------------------------------------------------------------------------------
 // Users
 
+/** SEC-10: a supervisor sees the people and terminals of their own departments; an admin all. */
+function sharesDepartment(reader: UserRecord, departmentIds: readonly string[]): boolean {
+  return isAdmin(reader) || departmentIds.some((d) => reader.departmentIds.includes(d));
+}
+
 async function listUsers(s: Scope): Promise<Reply> {
-  await s.authAs('supervisor');
+  const { user } = await s.authAs('supervisor');
   const q = s.queryAs(usersQuery);
+  if (q.departmentId !== undefined && !sharesDepartment(user, [q.departmentId])) {
+    throw new DomainError('permission_denied', { departmentId: q.departmentId, problem: 'you may read only the people of your own departments' });
+  }
   const users = await s.ctx.store.listUsers({
     departmentId: q.departmentId,
     role: q.role,
     active: q.active === undefined ? undefined : q.active === 'true',
   });
-  return ok({ items: users.map(publicUser) });
+  return ok({ items: users.filter((u) => u.id === user.id || sharesDepartment(user, u.departmentIds)).map(publicUser) });
 }
 
 async function getUser(s: Scope): Promise<Reply> {
@@ -100,7 +111,7 @@ async function getUser(s: Scope): Promise<Reply> {
   const id = s.id();
   if (id !== user.id) await s.authAs('supervisor');
   const found = await s.ctx.store.getUser(id);
-  if (!found) throw new DomainError('user_not_found', { userId: id });
+  if (!found || (found.id !== user.id && !sharesDepartment(user, found.departmentIds))) throw new DomainError('user_not_found', { userId: id });
   return ok({ user: publicUser(found) });
 }
 
@@ -114,6 +125,14 @@ async function badgeOf(s: Scope, badge: string | null | undefined, userId: strin
 
 const secret = async (v: string | null | undefined) => (v === undefined || v === null ? v : hashSecretAsync(v));
 
+/** SEC-31, SEC-32: a PIN being set must have the site's minimum length; it is hashed with the PIN parameters. */
+async function pinHashOf(s: Scope, pin: string | null | undefined): Promise<string | null | undefined> {
+  if (pin === undefined || pin === null) return pin;
+  const problem = pinPolicyProblem(pin, (await s.ctx.store.getConfig()).pinMinLength);
+  if (problem) throw new DomainError('invalid_input', { field: 'pin', problem });
+  return hashPinAsync(pin);
+}
+
 async function createUser(s: Scope): Promise<Reply> {
   const { user: admin } = await s.authAs('admin');
   const body = await s.json(userCreateBody);
@@ -125,7 +144,7 @@ async function createUser(s: Scope): Promise<Reply> {
     roles: [...new Set(body.roles)],
     departmentIds: [...new Set(body.departmentIds)],
     badgeHash: (await badgeOf(s, body.badge, body.id)) ?? null,
-    pinHash: (await secret(body.pin)) ?? null,
+    pinHash: (await pinHashOf(s, body.pin)) ?? null,
     passwordHash: (await secret(body.password)) ?? null,
     active: body.active,
     taskLimit: body.taskLimit ?? null,
@@ -156,7 +175,7 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.skills !== undefined) patch.skills = body.skills;
   if (body.qualityScore !== undefined) patch.qualityScore = body.qualityScore;
   if (body.badge !== undefined) patch.badgeHash = (await badgeOf(s, body.badge, id)) ?? null;
-  if (body.pin !== undefined) patch.pinHash = (await secret(body.pin)) ?? null;
+  if (body.pin !== undefined) patch.pinHash = (await pinHashOf(s, body.pin)) ?? null;
   if (body.password !== undefined) patch.passwordHash = (await secret(body.password)) ?? null;
   await s.ctx.store.updateUser(id, patch, s.ctx.clock.now());
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
@@ -167,10 +186,11 @@ async function patchUser(s: Scope): Promise<Reply> {
 // Terminals
 
 async function listTerminals(s: Scope): Promise<Reply> {
-  await s.authAs('supervisor');
+  const { user } = await s.authAs('supervisor');
   s.queryAs(noQuery);
   const connected = new Set(s.ctx.hub.connectedTerminals());
-  return ok({ items: (await s.ctx.store.listTerminals()).map((t) => terminalView(t, connected)) });
+  const terminals = (await s.ctx.store.listTerminals()).filter((t) => sharesDepartment(user, t.departments));
+  return ok({ items: terminals.map((t) => terminalView(t, connected)) });
 }
 
 async function createTerminal(s: Scope): Promise<Reply> {
@@ -205,6 +225,35 @@ async function patchTerminal(s: Scope): Promise<Reply> {
   else if (body.departments) s.ctx.hub.disconnect(id, 'terminal departments changed', CLOSE_CODES.reconfigured);
   const terminal = terminalView((await s.ctx.store.getTerminal(id))!, new Set(s.ctx.hub.connectedTerminals()));
   return ok(token ? { terminal, token } : { terminal });
+}
+
+/**
+ * SEC-30: a terminal is being re-enrolled (pointed at another server or identity) by the
+ * administrator whose session this is; the terminal's core reports it here, with that admin's
+ * session, just before signing out, so the server's audit names who moved which terminal where.
+ */
+const reenrollmentBody = z
+  .object({ serverUrl: z.string().trim().min(1).max(500), terminalId: z.string().trim().min(1).max(200) })
+  .strict();
+
+async function reportReenrollment(s: Scope): Promise<Reply> {
+  const { user } = await s.authAs('admin');
+  const id = s.id();
+  const body = await s.json(reenrollmentBody);
+  if (!(await s.ctx.store.getTerminal(id))) throw new DomainError('not_found', { terminalId: id });
+  await s.ctx.store.audit(
+    {
+      action: 'terminal_reenroll',
+      outcome: 'applied',
+      actorId: user.id,
+      terminalId: id,
+      via: 'http',
+      taskId: null,
+      details: { toServerUrl: body.serverUrl, toTerminalId: body.terminalId, remote: s.remote },
+    },
+    s.ctx.clock.now(),
+  );
+  return ok({ ok: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +297,7 @@ export function adminRoutes(router: Router): void {
   router.get('/api/terminals', listTerminals);
   router.post('/api/terminals', createTerminal);
   router.patch('/api/terminals/:id', patchTerminal);
+  router.post('/api/terminals/:id/re-enrollment', reportReenrollment);
   router.get('/api/config', getConfig);
   router.put('/api/config', putConfig);
   router.patch('/api/config', patchConfig);

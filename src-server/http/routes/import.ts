@@ -6,7 +6,7 @@
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import { isAdmin } from '../../auth.js';
 import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from '../../import.js';
-import { MAX_IMPORT_BYTES, parseJson } from '../body.js';
+import { MAX_IMPORT_BYTES, decodeUtf8, parseJson } from '../body.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import type { Scope } from '../scope.js';
@@ -23,12 +23,12 @@ async function importTasks(s: Scope): Promise<Reply> {
   const csv = isCsv(s.header('content-type'));
   let parsed: ParsedImport;
   if (csv) {
-    parsed = parseImportCsv(body.toString('utf8'));
+    parsed = await parseImportCsv(decodeUtf8(body));
   } else {
     const value = parseJson(body);
     const hasRows = Array.isArray(value) || (value !== null && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows));
     if (!hasRows) throw new DomainError('invalid_input', { field: 'rows', problem: 'must be an array of rows (send { "rows": [...] }, a bare array, or text/csv)' });
-    parsed = parseImportJson(value);
+    parsed = await parseImportJson(value);
   }
   const now = s.ctx.clock.now();
   // IMP-3: a supervisor may only create or change tasks of the departments they supervise.

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import { canSupervise } from '../../../src-shared/domain/rules.js';
-import type { TaskOperation } from '../../engine/mutations.js';
+import type { AutoAssignRequest, AutoAssignResult, TaskOperation } from '../../engine/mutations.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import { assignBody, autoAssignBody, cancelBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
@@ -20,11 +20,23 @@ const OPERATIONS = ['claim', 'accept', 'release', 'start', 'complete', 'reject',
 type OperationName = (typeof OPERATIONS)[number];
 
 async function listTasks(s: Scope): Promise<Reply> {
-  await s.auth();
+  const { user } = await s.auth();
   const q = s.queryAs(tasksQuery);
   const page = pageOf(q);
+  // SEC-10: admins read every department; everyone else only their own.
+  const admin = canSupervise(user, null);
+  if (!admin && q.departmentId !== undefined && !user.departmentIds.includes(q.departmentId)) {
+    throw new DomainError('permission_denied', { departmentId: q.departmentId, problem: 'you may read only the tasks of your own departments' });
+  }
   const result = await s.ctx.store.listTasks(
-    { departmentId: q.departmentId, status: q.status, operatorId: q.operatorId, workOrderNumber: q.workOrder, q: q.q },
+    {
+      departmentId: q.departmentId,
+      ...(admin ? {} : { departmentIds: user.departmentIds }),
+      status: q.status,
+      operatorId: q.operatorId,
+      workOrderNumber: q.workOrder,
+      q: q.q,
+    },
     page,
   );
   return ok({ items: result.items, total: result.total, ...page });
@@ -62,12 +74,15 @@ async function taskDetail(s: Scope): Promise<Reply> {
   if (!canSupervise(user, null) && !(task.departmentId !== null && user.departmentIds.includes(task.departmentId))) {
     throw new DomainError('permission_denied', { taskId: id, problem: 'the task is not of your departments' });
   }
-  const [assignments, audit, exceptions, terminals] = await Promise.all([
+  // SEC-10: an operator reads the task and their own part of its history; its supervisors all of it.
+  const supervises = canSupervise(user, task.departmentId);
+  const [assignments, fullAudit, exceptions, terminals] = await Promise.all([
     s.ctx.store.listAssignments(id),
     s.ctx.store.listAudit({ taskId: id, limit: TASK_AUDIT_LIMIT }),
-    s.ctx.store.listExceptions({ departmentIds: null, taskId: id }, { limit: 50, offset: 0 }),
+    supervises ? s.ctx.store.listExceptions({ departmentIds: null, taskId: id }, { limit: 50, offset: 0 }) : { items: [], total: 0 },
     s.ctx.store.listTerminals(),
   ]);
+  const audit = supervises ? fullAudit : fullAudit.filter((e) => e.actorId === user.id);
   const people = new Set<string>();
   for (const a of assignments) people.add(a.userId).add(a.assignedBy);
   for (const e of audit) {
@@ -128,6 +143,29 @@ function operation(name: OperationName) {
   };
 }
 
+/** Tasks one auto-assign slice decides: a few milliseconds of rules, then the event loop's turn. */
+export const AUTO_ASSIGN_SLICE = 25;
+
+/**
+ * SEC-9: a run over many tasks is committed in slices of AUTO_ASSIGN_SLICE tasks, one group each,
+ * so it never holds the event loop; each slice skips the tasks the earlier ones decided.
+ */
+async function autoAssignInSlices(s: Scope, request: AutoAssignRequest, actorId: string): Promise<AutoAssignResult> {
+  const total: AutoAssignResult = { assigned: [], unassigned: [] };
+  const decided: string[] = [];
+  for (let left = request.limit; left > 0; ) {
+    const n = Math.min(left, AUTO_ASSIGN_SLICE);
+    const part = await s.ctx.committer.submit({ kind: 'autoAssign', request: { ...request, limit: n, exclude: decided }, actorId, via: 'http' });
+    total.assigned.push(...part.assigned);
+    total.unassigned.push(...part.unassigned);
+    for (const a of part.assigned) decided.push(a.taskId);
+    for (const u of part.unassigned) decided.push(u.taskId);
+    left -= n;
+    if (part.assigned.length + part.unassigned.length < n) break;
+  }
+  return total;
+}
+
 /** AUTO-1..5 for one department's pending tasks; supervisors of the department and admins. */
 async function autoAssignRoute(s: Scope): Promise<Reply> {
   const { user } = await s.auth();
@@ -138,9 +176,11 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
   if (!canSupervise(user, departmentId)) throw new DomainError('permission_denied', { departmentId, userId: user.id });
   const request = { departmentId, strategy: body.strategy, capacityWeight: body.capacityWeight ?? 0.5, limit: body.limit ?? 100 };
   const dryRun = body.dryRun ?? false;
-  let result;
+  let result: AutoAssignResult;
   try {
-    result = await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http', dryRun });
+    result = dryRun
+      ? await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http', dryRun })
+      : await autoAssignInSlices(s, request, user.id);
   } catch (err) {
     s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: err instanceof DomainError ? 'rejected' : 'error' });
     throw err;

@@ -109,6 +109,18 @@ import {
   workedSql,
 } from './rows.js';
 import { SupervisorReads } from './supervisor-reads.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Slicer } from '../../slices.js';
+
+/** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
+const SMALL_IMPORT_ROWS = 500;
+
+interface ImportAcc {
+  errors: ImportRowError[];
+  created: number;
+  updated: number;
+  workOrders: Set<string>;
+}
 
 export class SqliteServerStore implements ServerStore {
   readonly backend = 'sqlite';
@@ -120,9 +132,17 @@ export class SqliteServerStore implements ServerStore {
   private readonly supervisorReads: SupervisorReads;
   private readonly stmt = new Map<string, Database.Statement>();
 
+  /**
+   * SEC-9: a large import writes through its own connection (`importer`), in slices that let the
+   * event loop run between them, inside one transaction; meanwhile this connection's writes wait
+   * for `writeGate` (its readers go on, seeing the last committed state).
+   */
+  private writeGate: Promise<void> | null = null;
+  private importer: SqliteServerStore | null = null;
+
   constructor(
     readonly file: string,
-    options: OpenOptions = {},
+    private readonly options: OpenOptions = {},
   ) {
     this.db = openServerDatabase(file, options);
     this.ensureSettings();
@@ -167,9 +187,17 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async close(): Promise<void> {
+    if (this.writeGate) await this.writable();
     await this.checkpointer?.stop();
     this.checkpointer = null;
+    await this.importer?.close();
+    this.importer = null;
     if (this.db.open) this.db.close();
+  }
+
+  /** Wait until no import holds the write lock (SEC-9). Call as `if (this.writeGate) await this.writable()`. */
+  private async writable(): Promise<void> {
+    while (this.writeGate) await this.writeGate;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -656,11 +684,18 @@ export class SqliteServerStore implements ServerStore {
           createdAt: r.created_at as number,
           startedAt: (r.started_at as number | null) ?? null,
         })),
-      unassignedTasks: (departmentId, limit) =>
-        (this.q(
-          `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
-           ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
-        ).all(departmentId, limit) as Row[]).map(taskFromRow),
+      unassignedTasks: (departmentId, limit, exclude) =>
+        (exclude.length === 0
+          ? (this.q(
+              `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
+               ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
+            ).all(departmentId, limit) as Row[])
+          : (this.q(
+              `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
+                 AND t.id NOT IN (SELECT value FROM json_each(?))
+               ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
+            ).all(departmentId, JSON.stringify(exclude), limit) as Row[])
+        ).map(taskFromRow),
       departmentOperators: (departmentId, now) =>
         this.withPerformance(now, 
           (this.q(
@@ -706,6 +741,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
+    if (this.writeGate) await this.writable();
     const results: GroupResult<T>['results'] = [];
     this.changed = new Set();
     this.revalidateCaches();
@@ -754,6 +790,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async setConfig(config: SiteConfig, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     const valid = siteConfigSchema.parse(config);
     this.write(() => {
       this.putSetting('config', valid);
@@ -772,6 +809,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async setSupervision(settings: SupervisionSettings, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     const valid = supervisionSettingsSchema.parse(settings);
     this.write(() => {
       this.putSetting('supervision', valid);
@@ -784,6 +822,7 @@ export class SqliteServerStore implements ServerStore {
   // Departments and users
 
   async upsertDepartment(d: Department, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.departmentCache.delete(d.id);
     this.write(() => {
       this.q(
@@ -804,6 +843,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async createUser(u: NewUser, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.userCache.delete(u.id);
     this.write(() => {
       this.q(
@@ -816,6 +856,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async updateUser(id: string, patch: UserPatch, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     try {
       this.updateUserSync(id, patch, now);
     } finally {
@@ -869,6 +910,7 @@ export class SqliteServerStore implements ServerStore {
   // Terminals and tokens
 
   async createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.write(() => {
       this.q('INSERT INTO terminals (id, name, token_hash, departments, created_at) VALUES (?, ?, ?, ?, ?)').run(
         input.id,
@@ -883,6 +925,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     const before = await this.getTerminal(id);
     if (!before) throw new Error(`terminal ${id} does not exist`);
     this.write(() => {
@@ -918,6 +961,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async recordHandshake(id: string, h: HandshakeRecord): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.writeTerminal(id, h.now, () => {
       this.q(
         `UPDATE terminals SET last_seen_at = ?, clock_offset_ms = ?, app_version = ?, protocol_version = ?, outbox = ?,
@@ -928,6 +972,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async touchTerminals(ids: readonly string[], now: number, outboxes: ReadonlyMap<string, number> = new Map()): Promise<void> {
+    if (this.writeGate) await this.writable();
     if (ids.length === 0 && outboxes.size === 0) return;
     this.write(() => {
       for (const id of ids) this.q('UPDATE terminals SET last_seen_at = ? WHERE id = ?').run(now, id);
@@ -940,12 +985,14 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async recordDisconnect(id: string, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.writeTerminal(id, now, () => {
       this.q('UPDATE terminals SET connected = 0, disconnected_at = ?, last_seen_at = ? WHERE id = ?').run(now, now, id);
     });
   }
 
   async resetConnections(now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     const stale = this.q('SELECT id FROM terminals WHERE connected = 1').pluck().all() as string[];
     if (stale.length === 0) return;
     this.write(() => {
@@ -958,6 +1005,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async alertOfflineTerminals(offlineBefore: number, now: number): Promise<OfflineAlert[]> {
+    if (this.writeGate) await this.writable();
     const due = (this.q(
       `SELECT id, departments, outbox, disconnected_at FROM terminals
        WHERE active = 1 AND connected = 0 AND outbox > 0 AND disconnected_at IS NOT NULL AND disconnected_at <= ? AND offline_alerted_at IS NULL`,
@@ -984,6 +1032,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.q(
       'INSERT INTO api_tokens (id, user_id, name, kind, token_hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(input.id, input.userId, input.name, input.kind, input.tokenHash, now, input.expiresAt, input.revokedAt);
@@ -1011,6 +1060,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async revokeApiToken(id: string, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.q('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id);
   }
 
@@ -1021,6 +1071,32 @@ export class SqliteServerStore implements ServerStore {
     return rows.map((r) => this.tokenFromRow(r));
   }
 
+  async revokeOldestSessions(userId: string, keep: number, now: number): Promise<string[]> {
+    if (this.writeGate) await this.writable();
+    return this.write(() => {
+      const live = this.q(
+        `SELECT id FROM api_tokens WHERE user_id = ? AND kind = 'session' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+         ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?`,
+      )
+        .pluck()
+        .all(userId, now, keep) as string[];
+      const revoke = this.q('UPDATE api_tokens SET revoked_at = ? WHERE id = ?');
+      for (const id of live) revoke.run(now, id);
+      return live;
+    });
+  }
+
+  async pruneAuth(before: number, windowStart: number, now: number): Promise<{ sessions: number; failureKeys: number }> {
+    if (this.writeGate) await this.writable();
+    return this.write(() => {
+      const sessions = this.q(
+        `DELETE FROM api_tokens WHERE kind = 'session' AND ((expires_at IS NOT NULL AND expires_at < ?) OR (revoked_at IS NOT NULL AND revoked_at < ?))`,
+      ).run(before, before).changes;
+      const failureKeys = this.q('DELETE FROM sign_in_failures WHERE first_failed_at < ? AND (locked_until IS NULL OR locked_until <= ?)').run(windowStart, now).changes;
+      return { sessions, failureKeys };
+    });
+  }
+
   async getSignInFailures(key: string): Promise<SignInFailureState | null> {
     const r = this.q('SELECT * FROM sign_in_failures WHERE key = ?').get(key) as Row | undefined;
     return r
@@ -1029,6 +1105,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async setSignInFailures(key: string, state: SignInFailureState | null): Promise<void> {
+    if (this.writeGate) await this.writable();
     if (!state) this.q('DELETE FROM sign_in_failures WHERE key = ?').run(key);
     else
       this.q(
@@ -1038,6 +1115,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async audit(entry: AuditEntry, now: number): Promise<void> {
+    if (this.writeGate) await this.writable();
     this.writeAudit(entry, now);
   }
 
@@ -1086,6 +1164,10 @@ export class SqliteServerStore implements ServerStore {
     if (filter.to !== undefined) {
       where.push('a.at < ?');
       args.push(filter.to);
+    }
+    if (filter.beforeId !== undefined) {
+      where.push('a.id < ?');
+      args.push(filter.beforeId);
     }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = this.db.prepare(`SELECT COUNT(*) FROM audit_events a ${w}`).pluck().get(...args) as number;
@@ -1143,6 +1225,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async acknowledgeException(id: number, userId: string, now: number): Promise<BoardException | null> {
+    if (this.writeGate) await this.writable();
     this.write(() => {
       const r = this.q('SELECT department_id FROM exceptions WHERE id = ? AND acknowledged_at IS NULL').get(id) as Row | undefined;
       if (!r) return;
@@ -1153,6 +1236,7 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): Promise<number> {
+    if (this.writeGate) await this.writable();
     return this.write(() => {
       return this.readNotifications(userId, ids, now, true);
     });
@@ -1179,106 +1263,147 @@ export class SqliteServerStore implements ServerStore {
   // Tasks
 
   async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
-    const errors: ImportRowError[] = [];
-    let created = 0;
-    let updated = 0;
-    const workOrders = new Set<string>();
+    if (this.writeGate) await this.writable();
+    if (rows.length <= SMALL_IMPORT_ROWS) return this.importNow(rows, now, scope);
+    // SEC-9: a large import runs on its own connection, in slices; this connection's writes wait.
+    this.importer ??= new SqliteServerStore(this.file, this.options);
+    let release!: () => void;
+    this.writeGate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      return await this.importer.importInSlices(rows, now, scope);
+    } finally {
+      this.writeGate = null;
+      release();
+    }
+  }
+
+  /** A small import in one synchronous transaction. */
+  private importNow(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): ImportResult {
+    const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
     const Rollback = class extends Error {};
     try {
       this.write(() => {
-        rows.forEach((row, index) => {
-          const rowNo = index + 1;
-          if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
-            errors.push({
-              row: rowNo,
-              field: 'departmentId',
-              message:
-                row.departmentId === null
-                  ? 'only an administrator may import tasks without a department'
-                  : `you do not supervise department "${row.departmentId}"`,
-            });
-            return;
-          }
-          if (row.departmentId && !this.readDepartment(row.departmentId)) {
-            errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
-            return;
-          }
-          const woId = row.workOrderNumber;
-          this.q(
-            `INSERT INTO work_orders (id, number, title, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(id) DO UPDATE SET title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE work_orders.title END`,
-          ).run(woId, row.workOrderNumber, row.workOrderTitle, now);
-          workOrders.add(woId);
-          const existing = this.readTask(row.taskId);
-          if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-            errors.push({
-              row: rowNo,
-              field: 'taskId',
-              message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise`,
-            });
-            return;
-          }
-          if (!existing) {
-            this.q(
-              `INSERT INTO tasks (id, work_order_id, step, work_content, department_id, status, priority, due_at, required_skills, version, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-            ).run(
-              row.taskId,
-              woId,
-              row.step,
-              row.workContent,
-              row.departmentId,
-              row.status,
-              row.priority,
-              row.dueAt,
-              JSON.stringify(row.requiredSkills),
-              now,
-              now,
-            );
-            this.logTask(row.taskId, [row.departmentId], now);
-            created++;
-            return;
-          }
-          if (existing.workOrderId !== woId) {
-            errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
-            return;
-          }
-          if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-            errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
-            return;
-          }
-          if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
-            errors.push({
-              row: rowNo,
-              field: 'taskId',
-              message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
-            });
-            return;
-          }
-          const status = existing.status === 'in_progress' ? 'in_progress' : row.status;
-          const same =
-            existing.step === row.step &&
-            existing.workContent === row.workContent &&
-            existing.departmentId === row.departmentId &&
-            existing.status === status &&
-            existing.priority === row.priority &&
-            existing.dueAt === row.dueAt &&
-            JSON.stringify(existing.requiredSkills) === JSON.stringify(row.requiredSkills);
-          if (same) return;
-          this.q(
-            `UPDATE tasks SET step = ?, work_content = ?, department_id = ?, status = ?, priority = ?, due_at = ?, required_skills = ?,
-               version = version + 1, updated_at = ? WHERE id = ?`,
-          ).run(row.step, row.workContent, row.departmentId, status, row.priority, row.dueAt, JSON.stringify(row.requiredSkills), now, row.taskId);
-          this.logTask(row.taskId, [existing.departmentId, row.departmentId], now);
-          updated++;
-        });
-        if (errors.length > 0) throw new Rollback();
+        rows.forEach((row, index) => this.importRow(row, index + 1, now, scope, acc));
+        if (acc.errors.length > 0) throw new Rollback();
       });
     } catch (err) {
-      if (err instanceof Rollback) return { ok: false, errors };
+      if (err instanceof Rollback) return { ok: false, errors: acc.errors };
       throw err;
     }
-    return { ok: true, created, updated, workOrders: workOrders.size };
+    return { ok: true, created: acc.created, updated: acc.updated, workOrders: acc.workOrders.size };
+  }
+
+  /**
+   * IMP-1 and SEC-9: one transaction, all or nothing, written a slice at a time with the event loop
+   * free between slices. Only the store that owns the import's connection runs this.
+   */
+  private async importInSlices(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
+    const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
+    const slicer = new Slicer();
+    this.q('BEGIN IMMEDIATE').run();
+    try {
+      for (let i = 0; i < rows.length; i++) {
+        const pause = slicer.due();
+        if (pause) await pause;
+        this.importRow(rows[i]!, i + 1, now, scope, acc);
+      }
+      if (acc.errors.length > 0) {
+        this.q('ROLLBACK').run();
+        return { ok: false, errors: acc.errors };
+      }
+      this.q('COMMIT').run();
+    } catch (err) {
+      if (this.db.inTransaction) this.q('ROLLBACK').run();
+      throw err;
+    }
+    return { ok: true, created: acc.created, updated: acc.updated, workOrders: acc.workOrders.size };
+  }
+
+  /** Check and write one import row (IMP-1); a refusal becomes a row error in `acc`. */
+  private importRow(row: ImportTaskRow, rowNo: number, now: number, scope: { departmentIds: readonly string[] } | undefined, acc: ImportAcc): void {
+    if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
+      acc.errors.push({
+        row: rowNo,
+        field: 'departmentId',
+        message:
+          row.departmentId === null
+            ? 'only an administrator may import tasks without a department'
+            : `you do not supervise department "${row.departmentId}"`,
+      });
+      return;
+    }
+    if (row.departmentId && !this.readDepartment(row.departmentId)) {
+      acc.errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
+      return;
+    }
+    const woId = row.workOrderNumber;
+    this.q(
+      `INSERT INTO work_orders (id, number, title, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE work_orders.title END`,
+    ).run(woId, row.workOrderNumber, row.workOrderTitle, now);
+    acc.workOrders.add(woId);
+    const existing = this.readTask(row.taskId);
+    if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
+      acc.errors.push({
+        row: rowNo,
+        field: 'taskId',
+        message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise`,
+      });
+      return;
+    }
+    if (!existing) {
+      this.q(
+        `INSERT INTO tasks (id, work_order_id, step, work_content, department_id, status, priority, due_at, required_skills, version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+      ).run(
+        row.taskId,
+        woId,
+        row.step,
+        row.workContent,
+        row.departmentId,
+        row.status,
+        row.priority,
+        row.dueAt,
+        JSON.stringify(row.requiredSkills),
+        now,
+        now,
+      );
+      this.logTask(row.taskId, [row.departmentId], now);
+      acc.created++;
+      return;
+    }
+    if (existing.workOrderId !== woId) {
+      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
+      return;
+    }
+    if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
+      acc.errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
+      return;
+    }
+    if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
+      acc.errors.push({
+        row: rowNo,
+        field: 'taskId',
+        message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
+      });
+      return;
+    }
+    const status = existing.status === 'in_progress' ? 'in_progress' : row.status;
+    const same =
+      existing.step === row.step &&
+      existing.workContent === row.workContent &&
+      existing.departmentId === row.departmentId &&
+      existing.status === status &&
+      existing.priority === row.priority &&
+      existing.dueAt === row.dueAt &&
+      JSON.stringify(existing.requiredSkills) === JSON.stringify(row.requiredSkills);
+    if (same) return;
+    this.q(
+      `UPDATE tasks SET step = ?, work_content = ?, department_id = ?, status = ?, priority = ?, due_at = ?, required_skills = ?,
+         version = version + 1, updated_at = ? WHERE id = ?`,
+    ).run(row.step, row.workContent, row.departmentId, status, row.priority, row.dueAt, JSON.stringify(row.requiredSkills), now, row.taskId);
+    this.logTask(row.taskId, [existing.departmentId, row.departmentId], now);
+    acc.updated++;
   }
 
   async getTask(id: string, now: number): Promise<SyncTask | null> {
@@ -1291,6 +1416,10 @@ export class SqliteServerStore implements ServerStore {
     if (filter.departmentId) {
       where.push('t.department_id = ?');
       args.push(filter.departmentId);
+    }
+    if (filter.departmentIds) {
+      where.push(filter.departmentIds.length > 0 ? `t.department_id IN (${filter.departmentIds.map(() => '?').join(', ')})` : '0');
+      args.push(...filter.departmentIds);
     }
     if (filter.status) {
       where.push('t.status = ?');
@@ -1476,18 +1605,22 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async pruneChanges(before: number): Promise<number> {
-    // Delete from the start of the log in bounded batches (sequential pages, short transactions).
+    if (this.writeGate) await this.writable();
+    // Delete from the start of the log in bounded batches (sequential pages, short transactions),
+    // letting the event loop run between them (SEC-9).
     let total = 0;
     for (;;) {
+      if (total > 0) await nextTurn();
+      if (this.writeGate) await this.writable();
       const deleted = this.write(() => {
-        const upto = this.q('SELECT MAX(seq) FROM (SELECT seq FROM changes WHERE at < ? ORDER BY seq LIMIT 20000)').pluck().get(before) as number | null;
+        const upto = this.q('SELECT MAX(seq) FROM (SELECT seq FROM changes WHERE at < ? ORDER BY seq LIMIT 5000)').pluck().get(before) as number | null;
         if (upto === null) return 0;
         const info = this.q('DELETE FROM changes WHERE seq <= ?').run(upto);
         if (upto > this.setting<number>('pruned_through_seq')) this.putSetting('pruned_through_seq', upto);
         return info.changes;
       });
       total += deleted;
-      if (deleted < 20_000) return total;
+      if (deleted < 5_000) return total;
     }
   }
 

@@ -1,0 +1,82 @@
+/**
+ * SEC-33: a terminal's database (the operator directory with its PIN hashes, the terminal token)
+ * is readable only by the terminal's own user: the data folder 0700, the SQLite files 0600, made
+ * so when new and tightened when an older version left them open; a shared folder is never changed.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE, openTerminalCore } from './open-core.js';
+import { loadSettings } from './settings.js';
+import type { TerminalCore } from './terminal.js';
+
+const dirs: string[] = [];
+const cores: TerminalCore[] = [];
+afterEach(() => {
+  for (const c of cores.splice(0)) c.close();
+  for (const d of dirs.splice(0)) {
+    fs.chmodSync(d, 0o700);
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'modes-'));
+  dirs.push(d);
+  return d;
+}
+
+const mode = (p: string) => (fs.statSync(p).mode & 0o7777).toString(8);
+
+function open(dataDir: string, log: Array<[string, string]> = []): TerminalCore {
+  const core = openTerminalCore(loadSettings({ defaults: { dataDir } }), { appVersion: 'test', log: (level, message) => void log.push([level, message]) });
+  cores.push(core);
+  // A write, so the -wal and -shm files exist as they do in service.
+  core.store.setMeta('probe', 1);
+  return core;
+}
+
+const files = (dir: string) => ['', '-wal', '-shm'].map((s) => path.join(dir, `${DATABASE_FILE}${s}`));
+
+describe.skipIf(process.platform === 'win32')('SEC-33 the terminal database is readable only by its user', () => {
+  it('SEC-33 a new data folder is 0700 and the database, -wal and -shm files 0600 (umask 022)', () => {
+    const previous = process.umask(0o022);
+    try {
+      const dataDir = path.join(tempDir(), 'kiosk', 'data');
+      open(dataDir);
+      expect(mode(dataDir)).toBe('700');
+      expect(mode(path.dirname(dataDir))).toBe('700');
+      for (const f of files(dataDir)) expect([path.basename(f), mode(f)]).toEqual([path.basename(f), '600']);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('SEC-33 a folder and database an older version left readable are tightened when the terminal opens them', () => {
+    const dataDir = path.join(tempDir(), 'data');
+    fs.mkdirSync(dataDir, { mode: 0o755 });
+    fs.chmodSync(dataDir, 0o755);
+    const old = new Database(path.join(dataDir, DATABASE_FILE));
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE t (x)');
+    old.close();
+    fs.chmodSync(path.join(dataDir, DATABASE_FILE), 0o644);
+    const log: Array<[string, string]> = [];
+    open(dataDir, log);
+    expect(mode(dataDir)).toBe('700');
+    for (const f of files(dataDir)) expect([path.basename(f), mode(f)]).toEqual([path.basename(f), '600']);
+    expect(log).toContainEqual(['info', 'the data folder was open to other users; now only this user may read it']);
+  });
+
+  it('SEC-33 a shared folder (sticky, like /tmp) is not changed, only reported; the database in it is still 0600', () => {
+    const shared = tempDir();
+    fs.chmodSync(shared, 0o1777);
+    const log: Array<[string, string]> = [];
+    open(shared, log);
+    expect(mode(shared)).toBe('1777');
+    expect(mode(path.join(shared, DATABASE_FILE))).toBe('600');
+    expect(log.some(([level, message]) => level === 'warn' && message.startsWith('the data folder is not private'))).toBe(true);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Well-formed text at every edge (SEC-7). A JavaScript string can hold a lone UTF-16 surrogate
+ * ("A\uD83DB" in JSON), which has no UTF-8 form: stored, it would come back changed ("A�B"). Every
+ * edge (HTTP bodies, CSV, WebSocket frames, the terminal's bridge and IPC, CLI files) refuses such
+ * text with `invalid_input` naming the field, instead of changing it silently.
+ */
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * The path (`mutations.3.args.reason`, `rows.12.workContent`; `""` for the value itself) of the
+ * first string or object key in a parsed JSON value that is not well-formed, or null. Iterative,
+ * so a deeply nested frame cannot overflow the stack.
+ */
+export function illFormedTextPath(value: unknown, prefix = ''): string | null {
+  const stack: Array<[unknown, string]> = [[value, prefix]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!isWellFormedText(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], path ? `${path}.${i}` : String(i)]);
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i]!;
+        const at = path ? `${path}.${k}` : k;
+        if (!isWellFormedText(k)) return at;
+        stack.push([(v as Record<string, unknown>)[k], at]);
+      }
+    }
+  }
+  return null;
+}
+
+export const ILL_FORMED_PROBLEM = 'is not well-formed Unicode text (it holds a lone UTF-16 surrogate); send the text as valid UTF-8';
