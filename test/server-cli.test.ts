@@ -391,6 +391,31 @@ describe('admin CLI: seed-demo', () => {
     expectOneLineError(cli(['seed-demo', '--data', data, '--work-orders', '10', '--operators', '10']), 1, /already holds data/);
   });
 
+  it('DEMO-1 seed-demo --quiet (what npm start runs) prints what was built and where the credentials are, and no secret', () => {
+    const data = tempDir();
+    const r = cli(['seed-demo', '--quiet', '--data', data, '--work-orders', '10', '--operators', '10']);
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(data, 'demo-credentials.json');
+    const creds = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      operators: Array<{ badge: string; pin: string | null }>;
+      supervisors: Array<{ password: string }>;
+      terminals: Array<{ token: string }>;
+      admin: { password: string; apiToken: string };
+    };
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(r.stdout.trim().split('\n').length).toBeLessThanOrEqual(4);
+    expect(r.stdout).toContain(`Demo plant written to ${path.join(data, 'claims.db')}`);
+    expect(r.stdout).toContain(file);
+    const secrets = [
+      creds.admin.password,
+      creds.admin.apiToken,
+      ...creds.terminals.map((t) => t.token),
+      ...creds.supervisors.map((u) => u.password),
+      ...creds.operators.map((o) => o.badge),
+    ];
+    for (const secret of secrets) expect(r.stdout).not.toContain(secret);
+  });
+
   it('DEMO-2 the same seed and clock build the same plant, and the plant obeys the rules it demonstrates', async () => {
     const now = Date.UTC(2026, 0, 5, 6, 0, 0);
     const build = async (seed: number) => {
@@ -472,10 +497,14 @@ describe('admin CLI: start and backup', () => {
     ]);
   }
 
-  /** Start the server as a child and wait (bounded) for its "listening" log line. */
-  async function start(data: string): Promise<Started> {
+  /**
+   * Start the server as a child and wait (bounded) for its "listening" log line. `detached`: in a
+   * process group of its own, as a command started from a terminal window is.
+   */
+  async function start(data: string, options: { detached?: boolean } = {}): Promise<Started> {
     const child = spawn(process.execPath, [CLI, 'start', '--data', data, '--port', '0', '--host', '127.0.0.1'], {
       env: { ...process.env, LOG_LEVEL: 'info' },
+      detached: options.detached ?? false,
     });
     children.add(child);
     let out = '';
@@ -513,6 +542,21 @@ describe('admin CLI: start and backup', () => {
     expect(code).toBe(0);
     expect(s.stdout()).toMatch(/"msg":"sync server stopped"/);
     expect(fs.existsSync(path.join(data, 'claims.db'))).toBe(true);
+  });
+
+  it('CLI-7 a Ctrl+C to the process group followed at once by a SIGTERM from a supervising script (npm start) is one clean shutdown, exit 0', async () => {
+    const data = tempDir();
+    const s = await start(data, { detached: true });
+    // What a terminal window does on Ctrl+C: SIGINT to every process of the foreground group...
+    process.kill(-s.child.pid!, 'SIGINT');
+    // ...and what a parent that passes the signal on as well adds (here at once, the worst case).
+    expect(s.child.kill('SIGTERM')).toBe(true);
+    const { code, signal } = await withTimeout(s.exited, 10_000, 'the server to exit');
+    expect({ code, signal }, s.stdout()).toEqual({ code: 0, signal: null });
+    expect(s.stdout()).toMatch(/"msg":"sync server stopped"/);
+    expect(s.stdout()).not.toContain('second signal');
+    // Whichever of the two is handled second is taken as the same request.
+    expect(s.stdout()).toMatch(/"signal":"SIG(INT|TERM)".*"msg":"already shutting down"/);
   });
 
   it('CLI-3 start on a port that is in use says so in one line and exits 1', async () => {

@@ -1,9 +1,10 @@
 /**
  * HOST-1: `npm run terminal` as a real process: bad settings stop it with one clear line and exit
  * code 2; with --port 0 it logs `terminal listening` with its URL, serves the screen and the
- * bridge, and SIGTERM closes the core cleanly (exit 0). Runs the compiled out/node build.
+ * bridge, and SIGTERM closes the core cleanly (exit 0), also when a Ctrl+C to its process group and
+ * a forwarded SIGTERM arrive together. Runs the compiled out/node build.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +13,19 @@ import WebSocket from 'ws';
 
 const CLI = path.resolve('out/node/src-main/core/host-cli.js');
 let dir: string;
+const children: ChildProcess[] = [];
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-cli-'));
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `detached`: in a process group of its own, as a command started from a terminal window is. */
+function run(args: string[], env: Record<string, string> = {}, options: { detached?: boolean } = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,5 +71,19 @@ describe('HOST-1 the browser-hosted terminal process', () => {
     expect(await p.exited).toBe(0);
     expect(p.out()).toContain('"msg":"terminal stopped"');
     expect(fs.existsSync(path.join(dir, 'terminal.db'))).toBe(true);
+  });
+
+  it('a Ctrl+C to the process group followed at once by a SIGTERM from a supervising script (npm start) is one clean shutdown, exit 0', async () => {
+    const p = run(['--data', dir, '--port', '0'], {}, { detached: true });
+    await until(() => p.out().includes('"msg":"terminal listening"'), 'the listening line');
+    // What a terminal window does on Ctrl+C: SIGINT to every process of the foreground group, and
+    // what a parent that passes the signal on as well adds (here at once, the worst case).
+    process.kill(-p.child.pid!, 'SIGINT');
+    expect(p.child.kill('SIGTERM')).toBe(true);
+    expect(await p.exited).toBe(0);
+    expect(p.out()).toContain('"msg":"terminal stopped"');
+    expect(p.out()).not.toContain('second signal');
+    // Whichever of the two is handled second is taken as the same request.
+    expect(p.out()).toMatch(/"signal":"SIG(INT|TERM)".*"msg":"already shutting down"/);
   });
 });

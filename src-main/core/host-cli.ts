@@ -6,7 +6,8 @@
  * settings.ts); without a server and token the screen asks for them (enrollment).
  *
  * Logs are JSON lines (pino; human-readable on a TTY). `{"msg":"terminal listening","url":...}`
- * tells a supervisor process which port `--port 0` picked. SIGTERM / SIGINT close the core cleanly.
+ * tells a supervisor process which port `--port 0` picked. SIGTERM / SIGINT close the core cleanly;
+ * a second signal within REPEAT_SIGNAL_GRACE_MS is the same request, a later one exits at once.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import fs from 'node:fs';
@@ -22,6 +23,13 @@ import { findRendererDir } from './static-files.js';
 import type { TerminalCore, TerminalLogger } from './terminal.js';
 
 const BIN = 'npm run terminal --';
+
+/**
+ * A second SIGINT/SIGTERM within this long of the first is taken as the same request to stop (a
+ * Ctrl+C reaches every process of the group, and a supervising script may forward one too); a
+ * later one means "stop now" and exits 1 without the clean shutdown.
+ */
+export const REPEAT_SIGNAL_GRACE_MS = 2000;
 
 export function defaultTerminalDataDir(): string {
   return path.join(os.homedir(), '.shopfloor-claims', 'terminal');
@@ -126,7 +134,39 @@ async function run(opts: HostCliOptions): Promise<void> {
     log('warn', 'the terminal screen is not built; run `npm run build:app`', { rendererDir });
   }
   const core: TerminalCore = openTerminalCore(settings, { appVersion: packageVersion(), log, sync });
-  let host: RunningHost;
+  // Signals are handled from before the screen server listens: one that comes as soon as (or
+  // before) the listening line is out stops the terminal cleanly once it has started (HOST-1).
+  let host: RunningHost | null = null;
+  let firstSignalAt: number | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const shutDown = (running: RunningHost) => {
+    running
+      .close()
+      .catch((e: unknown) => log('error', 'closing the screen server failed', { err: String(e) }))
+      .finally(() => {
+        core.close();
+        log('info', 'terminal stopped');
+        stopped();
+      });
+  };
+  const stop = (signal: NodeJS.Signals) => {
+    if (firstSignalAt !== null) {
+      // A terminal's Ctrl+C reaches the whole process group, and a supervising script (npm start)
+      // may pass a signal on as well: a second one this soon is the same request (HOST-1).
+      if (performance.now() - firstSignalAt < REPEAT_SIGNAL_GRACE_MS) {
+        log('info', 'already shutting down', { signal });
+        return;
+      }
+      log('warn', 'second signal while shutting down; exiting now', { signal });
+      process.exit(1);
+    }
+    firstSignalAt = performance.now();
+    log('info', 'shutting down', { signal });
+    if (host) shutDown(host);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     core.startSyncing();
     const snapshot = await core.getSnapshot();
@@ -144,34 +184,16 @@ async function run(opts: HostCliOptions): Promise<void> {
       'terminal listening',
     );
   } catch (e) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     core.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.host} is already in use; pick another with --port (0 picks a free one)`, { cause: e });
     if (code === 'EADDRNOTAVAIL') throw new Error(`${opts.host} is not an address of this machine; check --host`, { cause: e });
     throw e;
   }
-
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log('warn', 'second signal while shutting down; exiting now', { signal });
-        process.exit(1);
-      }
-      stopping = true;
-      log('info', 'shutting down', { signal });
-      host
-        .close()
-        .catch((e: unknown) => log('error', 'closing the screen server failed', { err: String(e) }))
-        .finally(() => {
-          core.close();
-          log('info', 'terminal stopped');
-          resolve();
-        });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  if (firstSignalAt !== null) shutDown(host);
+  await done;
 }
 
 /** Run the CLI; resolves to the exit code (after a signal, once the terminal has stopped). */
