@@ -105,10 +105,10 @@ async function metricsLines(url: string): Promise<number> {
   return (await request(url, { method: 'GET', path: '/metrics' })).text.split('\n').length;
 }
 
-function dataMiB(dir: string): number {
-  let bytes = 0;
-  for (const f of fs.readdirSync(dir)) if (f.startsWith('claims.db')) bytes += fs.statSync(path.join(dir, f)).size;
-  return round(bytes / 1024 / 1024, 1);
+/** The database file and its write-ahead log, in MiB. */
+function dataMiB(dir: string): { db: number; wal: number } {
+  const size = (f: string) => (fs.existsSync(path.join(dir, f)) ? round(fs.statSync(path.join(dir, f)).size / 1024 / 1024, 1) : 0);
+  return { db: size('claims.db'), wal: size('claims.db-wal') };
 }
 
 export async function run(): Promise<void> {
