@@ -26,11 +26,14 @@ describe('sync simulation', () => {
   it(`SIM-1 OWN-1 CLM-4 PROTO-5 CAP-3 ${SEEDS} random seeds: one owner per task, limits kept, every outbox entry answered exactly once, terminals converge, rejected claims recorded, every terminal counts each operator's active tasks as the server does`, async () => {
     let mutations = 0;
     let rejected = 0;
+    const decisions = new Map<string, number>();
     for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
       const s = await runSeed(seed, { steps: 200, faults: FAULTS });
       mutations += s.mutations;
       rejected += s.rejectedClaims;
+      for (const [k, n] of s.decisions) decisions.set(k, (decisions.get(k) ?? 0) + n);
     }
+    console.log(`rule oracle: ${[...decisions].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
     // The runs must actually exercise the paths they claim to.
     expect(mutations).toBeGreaterThan(SEEDS * 5);
     expect(rejected).toBeGreaterThan(0);

@@ -160,6 +160,8 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
   let name = 'invalid';
   let operatorId: string | null = null;
   let taskId: string | null = null;
+  /** What the audit keeps of the operation's input: when a claim was made (server time), a reason. */
+  let input: Record<string, unknown> = {};
   const env = mutationEnvelopeSchema.safeParse(req.raw);
   const illFormed = illFormedTextPath(req.raw);
   if (illFormed !== null) {
@@ -193,6 +195,7 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
       // CLM-13: judge the age of a claim in server time, via the offset measured at the handshake.
       const madeAt = env.data.clientTime + (term.clockOffsetMs ?? 0);
       const queued = name === 'claim' ? { at: madeAt, offline: env.data.offline === true } : null;
+      input = { ...(name === 'claim' ? { madeAt } : {}), ...('reason' in op ? { reason: op.reason } : {}) };
       const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queued);
       outcome = decision.ok
         ? { id, status: 'applied', value: decision.value.result, task }
@@ -226,7 +229,7 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
       terminalId,
       via: 'terminal',
       taskId,
-      details: { mutationId: id, ...(outcome.status === 'applied' ? outcome.value : { error: outcome.error.details }) },
+      details: { mutationId: id, ...input, ...(outcome.status === 'applied' ? outcome.value : { error: outcome.error.details }) },
     },
     now,
   );

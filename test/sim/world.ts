@@ -20,6 +20,7 @@ import { TerminalStore } from '../../src-main/core/store.js';
 import { TerminalCore } from '../../src-main/core/terminal.js';
 import { activeCountEverywhere } from '../../src-main/core/reconcile.js';
 import { SimNetwork, type Faults } from './network.js';
+import { RuleOracle, type AuditRow } from './oracle.js';
 import { VirtualTime, prng } from './scheduler.js';
 
 const T0 = Date.UTC(2026, 2, 2, 6, 0, 0);
@@ -44,6 +45,41 @@ export interface WorldOptions {
   steps: number;
   faults: Faults;
 }
+
+/** The site's rules in the simulation (the oracle models them from here too). */
+const SIM_RULES = { defaultTaskLimit: 4, cooldownMinutes: 2, assignmentExpiryMinutes: 90, claimMaxAgeMinutes: 480, exclusionPairs: [['make', 'inspect']] as Array<[string, string]> };
+
+/** The plant's tasks: four work orders of cut, make and inspect (the last of WO-4's cut a draft). */
+function simTaskRows() {
+  const rows = [];
+  for (let wo = 1; wo <= 4; wo++) {
+    for (const [step, dept] of [
+      ['cut', 'd1'],
+      ['make', 'd1'],
+      ['inspect', wo % 2 ? 'd2' : 'd1'],
+    ] as const) {
+      rows.push({
+        taskId: `w${wo}-${step}`,
+        workOrderNumber: `WO-${wo}`,
+        workOrderTitle: '',
+        step,
+        workContent: `${step} for WO-${wo}`,
+        departmentId: dept,
+        status: wo === 4 && step === 'cut' ? ('draft' as const) : ('pending' as const),
+        priority: (wo * 7) % 5,
+        dueAt: null,
+        requiredSkills: [],
+      });
+    }
+  }
+  return rows;
+}
+
+/** The mutations that act on a task: a refusal of any of them leaves a conflict record (OFF-4). */
+const TASK_OPERATIONS = new Set(['claim', 'accept', 'start', 'complete', 'release', 'reject']);
+
+/** A terminal the world drives by raw mutations, not through a terminal core (PROTO-8). */
+const RAW_TERMINAL = { id: 'k4', departments: ['d1', 'd2'] };
 
 const OPERATORS: Array<{ id: string; departments: string[]; limit: number | null }> = [
   { id: 'op1', departments: ['d1'], limit: null },
@@ -89,7 +125,7 @@ export class World {
   private async seedPlant(store: SqliteServerStore): Promise<void> {
     const now = this.time.now();
     this.salt = await store.siteSalt();
-    await store.setConfig({ ...DEFAULT_SITE_CONFIG, defaultTaskLimit: 4, cooldownMinutes: 2, assignmentExpiryMinutes: 90, claimMaxAgeMinutes: 480, exclusionPairs: [['make', 'inspect']] }, now);
+    await store.setConfig({ ...DEFAULT_SITE_CONFIG, ...SIM_RULES }, now);
     await store.upsertDepartment({ id: 'd1', name: 'Machining', taskLimit: null }, now);
     await store.upsertDepartment({ id: 'd2', name: 'Quality', taskLimit: null }, now);
     for (const o of OPERATORS) {
@@ -117,28 +153,8 @@ export class World {
     for (const t of this.terminals) {
       await store.createTerminal({ id: t.id, name: `Kiosk ${t.id}`, departments: t.departments, tokenHash: tokenHash(t.token) }, now);
     }
-    const rows = [];
-    for (let wo = 1; wo <= 4; wo++) {
-      for (const [step, dept] of [
-        ['cut', 'd1'],
-        ['make', 'd1'],
-        ['inspect', wo % 2 ? 'd2' : 'd1'],
-      ] as const) {
-        rows.push({
-          taskId: `w${wo}-${step}`,
-          workOrderNumber: `WO-${wo}`,
-          workOrderTitle: '',
-          step,
-          workContent: `${step} for WO-${wo}`,
-          departmentId: dept,
-          status: wo === 4 && step === 'cut' ? ('draft' as const) : ('pending' as const),
-          priority: (wo * 7) % 5,
-          dueAt: null,
-          requiredSkills: [],
-        });
-      }
-    }
-    const r = await store.importTasks(rows, now);
+    await store.createTerminal({ id: RAW_TERMINAL.id, name: 'Raw terminal', departments: RAW_TERMINAL.departments, tokenHash: tokenHash('sim-token-raw') }, now);
+    const r = await store.importTasks(simTaskRows(), now);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
   }
 
@@ -253,6 +269,40 @@ export class World {
     }
   }
 
+  /**
+   * A terminal that is not one of ours (a buggy or forged client, PROTO-8): it sends mutations
+   * straight to the server, sometimes for an operator other than the one signed in there. The rule
+   * oracle checks what the server made of each.
+   */
+  private async rawTerminalAction(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    const id = ++this.rawMutationId;
+    const operatorId = this.rng() < 0.5 && this.rawSignedIn ? this.rawSignedIn : this.pick(OPERATORS).id;
+    const k = this.rng();
+    const name = k < 0.25 ? 'signIn' : k < 0.3 ? 'signOut' : k < 0.6 ? 'claim' : k < 0.7 ? 'start' : k < 0.8 ? 'complete' : k < 0.9 ? 'release' : 'reject';
+    const args =
+      name === 'signIn'
+        ? { method: 'badge' }
+        : name === 'signOut'
+          ? {}
+          : name === 'reject'
+            ? { taskId: this.pick(this.taskIds()), reason: this.rng() < 0.2 ? '  ' : 'wrong material' }
+            : { taskId: this.pick(this.taskIds()) };
+    const raw = { id, name, args, operatorId, clientTime: this.time.now() };
+    try {
+      const outcome = await s.committer.submit({ kind: 'terminal', terminalId: RAW_TERMINAL.id, connection: 1, id, raw });
+      if (outcome.status === 'applied' && name === 'signIn') this.rawSignedIn = operatorId;
+      if (outcome.status === 'applied' && name === 'signOut' && this.rawSignedIn === operatorId) this.rawSignedIn = null;
+      this.log(`raw ${operatorId} ${name} ${'taskId' in args ? args.taskId : ''} -> ${outcome.status === 'applied' ? 'ok' : outcome.status === 'rejected' ? outcome.error.code : 'retry'}`);
+    } catch (err) {
+      this.log(`raw ${name} -> failed: ${(err as Error).message}`);
+    }
+  }
+
+  private rawMutationId = 0;
+  private rawSignedIn: string | null = null;
+
   private async supervisorAction(): Promise<void> {
     const s = this.server;
     if (!s) return;
@@ -288,7 +338,8 @@ export class World {
     } else if (r < 0.895) {
       if (this.server) await this.crashServer();
       else await this.startServer();
-    } else if (r < 0.93) await this.supervisorAction();
+    } else if (r < 0.915) await this.supervisorAction();
+    else if (r < 0.93) await this.rawTerminalAction();
     else if (r < 0.95 && this.server) {
       const expired = await this.server.committer.submit({ kind: 'expire' });
       if (expired.length) this.log(`expired ${expired.join(',')}`);
@@ -415,20 +466,51 @@ export class World {
         const localCode = local.status === 'applied' ? 'applied' : (local.result as { code: string }).code;
         if (localCode !== server.outcome) throw new Error(`${t.id} mutation ${id}: terminal says ${localCode}, server ${server.outcome}`);
       }
-      // Every rejected claim left a conflict record.
+      // OFF-4: every rejected task operation (not only claims) left a conflict record.
       const conflicts = new Set(store.allConflicts().map((c) => c.mutationId));
       for (let id = 1; id <= made; id++) {
         const local = store.outcome(id)!;
-        if (local.status === 'rejected' && byId.get(id)!.action === 'claim' && !conflicts.has(id)) {
-          throw new Error(`${t.id} rejected claim ${id} left no conflict record`);
+        const action = byId.get(id)!.action;
+        if (local.status === 'rejected' && TASK_OPERATIONS.has(action) && !conflicts.has(id)) {
+          throw new Error(`OFF-4: ${t.id} rejected ${action} ${id} left no conflict record`);
         }
       }
     }
     const why = await this.converged();
     if (why) throw new Error(`not converged: ${why}`);
+    this.checkRules();
   }
 
-  stats(): { mutations: number; rejectedClaims: number } {
+  /**
+   * The rule oracle (test/sim/oracle.ts): every decision the server committed, replayed in commit
+   * order against an independent model of the rules, must agree; and the model's tasks after the
+   * run must be the server's.
+   */
+  checkRules(): RuleOracle {
+    const db = this.server!.store.db;
+    const oracle = new RuleOracle(
+      SIM_RULES,
+      [
+        ...OPERATORS.map((o) => ({ id: o.id, departments: o.departments, limit: o.limit, roles: ['operator'], active: true })),
+        { id: 'sup', departments: ['d1', 'd2'], limit: null, roles: ['supervisor', 'admin'], active: true },
+      ],
+      simTaskRows().map((r) => ({ id: r.taskId, workOrder: r.workOrderNumber, step: r.step, department: r.departmentId, status: r.status, holder: null, version: 1 })),
+      new Map([...this.terminals.map((t) => [t.id, t.departments] as const), [RAW_TERMINAL.id, RAW_TERMINAL.departments] as const]),
+    );
+    oracle.replay(db.prepare('SELECT id, at, action, outcome, actor_id, terminal_id, via, task_id, details FROM audit_events ORDER BY id').all() as AuditRow[]);
+    for (const row of db.prepare('SELECT id, status, operator_id, version FROM tasks').all() as Array<{ id: string; status: string; operator_id: string | null; version: number }>) {
+      const t = oracle.tasks.get(row.id);
+      if (!t || t.status !== row.status || t.holder !== row.operator_id || t.version !== row.version) {
+        throw new Error(`rule oracle: task ${row.id} is ${row.status}/${row.operator_id}/v${row.version} on the server, ${t ? `${t.status}/${t.holder}/v${t.version}` : 'unknown'} in the model`);
+      }
+    }
+    this.oracleChecked = oracle.checked;
+    return oracle;
+  }
+
+  oracleChecked = new Map<string, number>();
+
+  stats(): SeedStats {
     let mutations = 0;
     let rejectedClaims = 0;
     for (const t of this.terminals) {
@@ -436,7 +518,7 @@ export class World {
       mutations += t.core.store.outcomeCount();
       rejectedClaims += t.core.store.allConflicts().length;
     }
-    return { mutations, rejectedClaims };
+    return { mutations, rejectedClaims, decisions: this.oracleChecked };
   }
 
   async dispose(): Promise<void> {
@@ -450,7 +532,14 @@ export class World {
   }
 }
 
-export async function runSeed(seed: number, options: WorldOptions): Promise<{ mutations: number; rejectedClaims: number }> {
+export interface SeedStats {
+  mutations: number;
+  rejectedClaims: number;
+  /** Decisions the rule oracle checked, by `action:outcome`. */
+  decisions: Map<string, number>;
+}
+
+export async function runSeed(seed: number, options: WorldOptions): Promise<SeedStats> {
   const world = new World(seed, options);
   try {
     await world.run();
