@@ -9,6 +9,7 @@ import { runSeed } from './sim/world.js';
 
 const FAULTS = { duplicate: 0.1, late: 0.5 };
 const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
+const CRASH_SEEDS = Number(process.env.SIM_CRASH_SEEDS ?? Math.ceil(SEEDS / 2));
 const FIRST = Number(process.env.SIM_FIRST_SEED ?? 1);
 /**
  * Seeds that once failed; each is a regression test. 4 and 9: a terminal stuck "syncing" when
@@ -37,5 +38,17 @@ describe('sync simulation', () => {
     // The runs must actually exercise the paths they claim to.
     expect(mutations).toBeGreaterThan(SEEDS * 5);
     expect(rejected).toBeGreaterThan(0);
+    for (const kind of ['claim:cooldown_active', 'claim:cross_step_excluded', 'claim:capacity_reached', 'claim:claim_stale', 'claim:not_signed_in', 'claim:task_conflict', 'expire:applied']) {
+      expect(decisions.get(kind) ?? 0, kind).toBeGreaterThan(0);
+    }
+  }, 300_000);
+
+  it(`SIM-2 OFF-2 SYNC-1 ${CRASH_SEEDS} seeds where terminals crash between any two write statements: effect and outbox entry stay atomic, the cursor never runs ahead of applied data, every invariant and the rule oracle hold`, async () => {
+    let crashes = 0;
+    for (let seed = FIRST; seed < FIRST + CRASH_SEEDS; seed++) {
+      const s = await runSeed(100_000 + seed, { steps: 200, faults: FAULTS, terminalCrashes: true });
+      crashes += s.crashes;
+    }
+    expect(crashes).toBeGreaterThan(CRASH_SEEDS / 2);
   }, 300_000);
 });

@@ -245,7 +245,25 @@ export class TerminalStore {
       this.db.close();
       throw err;
     }
+    // Every write statement passes the fault hook first (null in production).
+    const prepare = this.db.prepare.bind(this.db);
+    (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+      const stmt = prepare(sql);
+      const run = stmt.run.bind(stmt);
+      (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
+        this.faultHook?.(sql);
+        return run(...(args as Parameters<typeof run>));
+      };
+      return stmt;
+    };
   }
+
+  /**
+   * Tests only (issue 11): called before every write statement. A test that throws from it stops
+   * the "process" between two statements, as a crash or a pulled plug would: a transaction in
+   * progress rolls back, writes already committed stay. Null in production.
+   */
+  faultHook: ((sql: string) => void) | null = null;
 
   close(): void {
     if (this.db.open) this.db.close();

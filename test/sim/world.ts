@@ -33,7 +33,16 @@ interface SimTerminal {
   operators: string[];
   skewMs: number;
   core: TerminalCore | null;
+  /** Write statements (of the kind `crashAt`) left before the terminal's process dies, or null. */
+  crashAfter: number | null;
+  /** Which statements count down to the crash: those whose SQL starts so ('' for any). */
+  crashAt: string;
+  /** It died: every further statement fails until the world reaps it. */
+  dead: boolean;
 }
+
+/** A terminal's process dying between two statements (thrown by its store's fault hook). */
+class SimCrash extends Error {}
 
 interface Server {
   store: SqliteServerStore;
@@ -44,6 +53,8 @@ interface Server {
 export interface WorldOptions {
   steps: number;
   faults: Faults;
+  /** Terminals crash between two write statements (of an operation, of applying a page, ...). */
+  terminalCrashes?: boolean;
 }
 
 /** The site's rules in the simulation (the oracle models them from here too). */
@@ -109,9 +120,9 @@ export class World {
     this.net = new SimNetwork(prng(seed ^ 0x5eed), options.faults, (l) => this.log(l));
     this.dir = fs.mkdtempSync(path.join(SHM, `sim-${seed}-`));
     this.terminals = [
-      { id: 'k1', token: 'sim-token-k1', departments: ['d1'], operators: ['op1', 'op2', 'op3', 'op6'], skewMs: 0, core: null },
-      { id: 'k2', token: 'sim-token-k2', departments: ['d1'], operators: ['op1', 'op2', 'op6'], skewMs: -90_000, core: null },
-      { id: 'k3', token: 'sim-token-k3', departments: ['d1', 'd2'], operators: ['op3', 'op4', 'op5', 'op1'], skewMs: 45 * MINUTE_MS, core: null },
+      { id: 'k1', token: 'sim-token-k1', departments: ['d1'], operators: ['op1', 'op2', 'op3', 'op6'], skewMs: 0, core: null, crashAfter: null, crashAt: '', dead: false },
+      { id: 'k2', token: 'sim-token-k2', departments: ['d1'], operators: ['op1', 'op2', 'op6'], skewMs: -90_000, core: null, crashAfter: null, crashAt: '', dead: false },
+      { id: 'k3', token: 'sim-token-k3', departments: ['d1', 'd2'], operators: ['op3', 'op4', 'op5', 'op1'], skewMs: 45 * MINUTE_MS, core: null, crashAfter: null, crashAt: '', dead: false },
     ];
   }
 
@@ -203,6 +214,17 @@ export class World {
 
   startTerminal(t: SimTerminal): void {
     const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: 'OFF' });
+    this.checkAtomicity(t, store);
+    store.faultHook = (sql) => {
+      if (t.dead) throw new SimCrash(`terminal ${t.id} is dead`);
+      if (t.crashAfter !== null && sql.trimStart().startsWith(t.crashAt) && --t.crashAfter <= 0) {
+        t.dead = true;
+        this.crashes++;
+        this.log(`terminal ${t.id} crashed before: ${sql.replace(/\s+/g, ' ').slice(0, 70)}`);
+        if (process.env.SIM_CRASH_LOG) console.log(`crash before: ${sql.replace(/\s+/g, ' ').slice(0, 50)}`);
+        throw new SimCrash(`terminal ${t.id} crashed`);
+      }
+    };
     const random = prng(Math.floor(this.rng() * 2 ** 31));
     t.core = new TerminalCore({
       store,
@@ -223,6 +245,44 @@ export class World {
     this.log(`terminal ${t.id} stopped`);
     t.core.close();
     t.core = null;
+  }
+
+  /**
+   * OFF-2 after a crash: what the terminal shows of a task differs from what the server last told
+   * it only while an outbox entry for that task is waiting: an effect never outlives its entry, an
+   * entry never exists without its effect.
+   */
+  private checkAtomicity(t: SimTerminal, store: TerminalStore): void {
+    const changed = store.db
+      .prepare(
+        `SELECT t.id FROM tasks t LEFT JOIN tasks_base b ON b.id = t.id
+         WHERE b.id IS NULL OR t.version <> b.version OR t.status <> b.status OR COALESCE(t.operator_id, '') <> COALESCE(b.operator_id, '')`,
+      )
+      .pluck()
+      .all() as string[];
+    for (const id of changed) {
+      if (store.outboxForTask(id).length === 0) throw new Error(`OFF-2: after a crash, ${t.id} shows a change of ${id} with no outbox entry for it`);
+    }
+  }
+
+  /** The process of a terminal that crashed is gone: no goodbye, its links reset, its files as the crash left them. */
+  private reapCrashed(): boolean {
+    let reaped = false;
+    for (const t of this.terminals) {
+      if (!t.dead || !t.core) continue;
+      reaped = true;
+      this.log(`terminal ${t.id} is reaped after its crash`);
+      try {
+        t.core.close();
+      } catch (err) {
+        if (!(err instanceof SimCrash)) throw err;
+      }
+      t.core.store.close();
+      t.core = null;
+      t.dead = false;
+      t.crashAfter = null;
+    }
+    return reaped;
   }
 
   /** Let promises, immediates and queued commits run until nothing moves. */
@@ -314,6 +374,19 @@ export class World {
   }
 
   async step(): Promise<void> {
+    try {
+      await this.playStep();
+    } catch (err) {
+      if (!(err instanceof SimCrash)) throw err;
+    }
+    if (this.reapCrashed()) {
+      // Bring it back and let everything settle with nothing new happening: a change the crash
+      // lost (a cursor stored ahead of its page) would never arrive, and convergence would fail.
+      await this.quiesce();
+    }
+  }
+
+  private async playStep(): Promise<void> {
     const r = this.rng();
     const live = this.terminals.filter((t) => t.core);
     if (r < 0.38 && live.length) await this.operatorAction(this.pick(live));
@@ -343,9 +416,17 @@ export class World {
     else if (r < 0.95 && this.server) {
       const expired = await this.server.committer.submit({ kind: 'expire' });
       if (expired.length) this.log(`expired ${expired.join(',')}`);
-    } else if (r < 0.98 && live.length) {
+    } else if (r < 0.96 && live.length) {
       // A terminal hears that the network is back.
       this.pick(live).core!.kick();
+    } else if (r < 0.98 && live.length && this.options.terminalCrashes) {
+      // Its process will die between two of its next write statements.
+      // Anywhere, or in the middle of applying a change page (its base rows), of a tap (its outbox
+      // entry), of taking an outcome (the entry's removal).
+      const t = this.pick(live);
+      t.crashAt = this.pick(['', '', 'INSERT INTO tasks_base', 'INSERT INTO tasks ', 'INSERT INTO outbox', 'DELETE FROM outbox', 'INSERT INTO directory']);
+      t.crashAfter = 1 + Math.floor(this.rng() * (t.crashAt ? 3 : 12));
+      this.log(`terminal ${t.id} will crash at write ${t.crashAfter}${t.crashAt ? ` of "${t.crashAt}"` : ''}`);
     } else {
       const t = this.pick(this.terminals);
       if (this.net.partitioned.has(t.id)) this.net.heal(t.id);
@@ -364,6 +445,8 @@ export class World {
   /** Heal everything and let the system run until it is quiet (bounded). */
   async quiesce(): Promise<void> {
     this.log('--- quiesce ---');
+    for (const t of this.terminals) t.crashAfter = null;
+    this.reapCrashed();
     if (!this.server) await this.startServer();
     for (const t of this.terminals) {
       this.net.heal(t.id);
@@ -509,6 +592,7 @@ export class World {
   }
 
   oracleChecked = new Map<string, number>();
+  private crashes = 0;
 
   stats(): SeedStats {
     let mutations = 0;
@@ -518,7 +602,7 @@ export class World {
       mutations += t.core.store.outcomeCount();
       rejectedClaims += t.core.store.allConflicts().length;
     }
-    return { mutations, rejectedClaims, decisions: this.oracleChecked };
+    return { mutations, rejectedClaims, decisions: this.oracleChecked, crashes: this.crashes };
   }
 
   async dispose(): Promise<void> {
@@ -537,6 +621,8 @@ export interface SeedStats {
   rejectedClaims: number;
   /** Decisions the rule oracle checked, by `action:outcome`. */
   decisions: Map<string, number>;
+  /** Terminal processes that died between two statements. */
+  crashes: number;
 }
 
 export async function runSeed(seed: number, options: WorldOptions): Promise<SeedStats> {
