@@ -43,12 +43,17 @@ describe('sync simulation', () => {
     }
   }, 300_000);
 
-  it(`SIM-2 OFF-2 SYNC-1 ${CRASH_SEEDS} seeds where terminals crash between any two write statements: effect and outbox entry stay atomic, the cursor never runs ahead of applied data, every invariant and the rule oracle hold`, async () => {
+  it(`SIM-2 OFF-2 SYNC-1 ${CRASH_SEEDS} seeds where terminals and the server crash between any two write statements (the server mid-group, its queue not empty; half with synchronous=FULL): effect and outbox entry stay atomic, the cursor never runs ahead of applied data, acknowledged work survives and the rest is re-sent and applied once, every invariant and the rule oracle hold`, async () => {
     let crashes = 0;
+    let serverCrashes = 0;
     for (let seed = FIRST; seed < FIRST + CRASH_SEEDS; seed++) {
-      const s = await runSeed(100_000 + seed, { steps: 200, faults: FAULTS, terminalCrashes: true });
+      // Every other seed with SQLite as in production (synchronous=FULL).
+      const s = await runSeed(100_000 + seed, { steps: 200, faults: FAULTS, terminalCrashes: true, serverCrashes: true, productionSync: seed % 2 === 0 });
       crashes += s.crashes;
+      serverCrashes += s.serverCrashes;
     }
+    console.log(`crash seeds: ${crashes} terminal crashes, ${serverCrashes} server crashes mid-group`);
     expect(crashes).toBeGreaterThan(CRASH_SEEDS / 2);
+    expect(serverCrashes).toBeGreaterThan(CRASH_SEEDS / 4);
   }, 300_000);
 });

@@ -55,6 +55,10 @@ export interface WorldOptions {
   faults: Faults;
   /** Terminals crash between two write statements (of an operation, of applying a page, ...). */
   terminalCrashes?: boolean;
+  /** The server also dies between two write statements, mid-group, its queue not empty, without settling. */
+  serverCrashes?: boolean;
+  /** SQLite as in production (`synchronous=FULL`) instead of OFF. */
+  productionSync?: boolean;
 }
 
 /** The site's rules in the simulation (the oracle models them from here too). */
@@ -184,7 +188,20 @@ export class World {
   async startServer(): Promise<void> {
     const file = path.join(this.dir, 'server.db');
     const fresh = !fs.existsSync(file);
-    const store = new SqliteServerStore(file, { synchronous: 'OFF' });
+    const store = new SqliteServerStore(file, { synchronous: this.options.productionSync ? 'FULL' : 'OFF' });
+    store.faultHook = (sql) => {
+      if (this.serverDead) throw new SimCrash('the server is dead');
+      if (this.serverCrashAfter !== null && --this.serverCrashAfter <= 0) {
+        // The process dies here: nothing more leaves it, nothing after this statement is committed.
+        this.serverDead = true;
+        this.serverCrashAfter = null;
+        this.serverCrashes++;
+        this.log(`server crashed mid-group before: ${sql.replace(/\s+/g, ' ').slice(0, 70)}`);
+        this.net.hub = null;
+        this.net.serverCrashed();
+        throw new SimCrash('the server crashed');
+      }
+    };
     if (fresh) await this.seedPlant(store);
     else this.salt = await store.siteSalt();
     const hub = new SyncHub(store, this.time, silentLogger(), new Metrics({ defaultMetrics: false }), {
@@ -201,6 +218,20 @@ export class World {
     this.log('server started');
   }
 
+  /** A server that died mid-group: its handle closes without a commit (the open transaction is lost). */
+  private reapServer(): boolean {
+    if (!this.serverDead || !this.server) return false;
+    this.log('the dead server is reaped');
+    this.server.store.faultHook = null;
+    this.server.store.db.close();
+    this.server = null;
+    this.serverDead = false;
+    return true;
+  }
+
+  private serverDead = false;
+  private serverCrashAfter: number | null = null;
+
   /** The server dies without a goodbye: connections reset, what was not committed is gone. */
   async crashServer(): Promise<void> {
     if (!this.server) return;
@@ -213,7 +244,7 @@ export class World {
   }
 
   startTerminal(t: SimTerminal): void {
-    const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: 'OFF' });
+    const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: this.options.productionSync ? 'FULL' : 'OFF' });
     this.checkAtomicity(t, store);
     store.faultHook = (sql) => {
       if (t.dead) throw new SimCrash(`terminal ${t.id} is dead`);
@@ -379,7 +410,8 @@ export class World {
     } catch (err) {
       if (!(err instanceof SimCrash)) throw err;
     }
-    if (this.reapCrashed()) {
+    const serverReaped = this.reapServer();
+    if (this.reapCrashed() || serverReaped) {
       // Bring it back and let everything settle with nothing new happening: a change the crash
       // lost (a cursor stored ahead of its page) would never arrive, and convergence would fail.
       await this.quiesce();
@@ -419,6 +451,9 @@ export class World {
     } else if (r < 0.96 && live.length) {
       // A terminal hears that the network is back.
       this.pick(live).core!.kick();
+    } else if (r < 0.965 && this.server && this.options.serverCrashes) {
+      this.serverCrashAfter = 1 + Math.floor(this.rng() * 30);
+      this.log(`the server will crash at write ${this.serverCrashAfter}`);
     } else if (r < 0.98 && live.length && this.options.terminalCrashes) {
       // Its process will die between two of its next write statements.
       // Anywhere, or in the middle of applying a change page (its base rows), of a tap (its outbox
@@ -446,7 +481,9 @@ export class World {
   async quiesce(): Promise<void> {
     this.log('--- quiesce ---');
     for (const t of this.terminals) t.crashAfter = null;
+    this.serverCrashAfter = null;
     this.reapCrashed();
+    this.reapServer();
     if (!this.server) await this.startServer();
     for (const t of this.terminals) {
       this.net.heal(t.id);
@@ -593,6 +630,7 @@ export class World {
 
   oracleChecked = new Map<string, number>();
   private crashes = 0;
+  private serverCrashes = 0;
 
   stats(): SeedStats {
     let mutations = 0;
@@ -602,7 +640,7 @@ export class World {
       mutations += t.core.store.outcomeCount();
       rejectedClaims += t.core.store.allConflicts().length;
     }
-    return { mutations, rejectedClaims, decisions: this.oracleChecked, crashes: this.crashes };
+    return { mutations, rejectedClaims, decisions: this.oracleChecked, crashes: this.crashes, serverCrashes: this.serverCrashes };
   }
 
   async dispose(): Promise<void> {
@@ -623,6 +661,8 @@ export interface SeedStats {
   decisions: Map<string, number>;
   /** Terminal processes that died between two statements. */
   crashes: number;
+  /** Times the server died mid-group. */
+  serverCrashes: number;
 }
 
 export async function runSeed(seed: number, options: WorldOptions): Promise<SeedStats> {

@@ -138,6 +138,12 @@ export class SqliteServerStore implements ServerStore {
    * for `writeGate` (its readers go on, seeing the last committed state).
    */
   private writeGate: Promise<void> | null = null;
+  /**
+   * Tests only (issue 11): called before every write statement. The simulation throws from it to
+   * kill the server between two statements, mid-group, with nothing committed after. Null in
+   * production.
+   */
+  faultHook: ((sql: string) => void) | null = null;
   private importer: SqliteServerStore | null = null;
 
   constructor(
@@ -145,6 +151,17 @@ export class SqliteServerStore implements ServerStore {
     private readonly options: OpenOptions = {},
   ) {
     this.db = openServerDatabase(file, options);
+    // Every write statement passes the fault hook first (null in production).
+    const prepare = this.db.prepare.bind(this.db);
+    (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+      const stmt = prepare(sql);
+      const run = stmt.run.bind(stmt);
+      (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
+        this.faultHook?.(sql);
+        return run(...(args as Parameters<typeof run>));
+      };
+      return stmt;
+    };
     this.ensureSettings();
     this.ops = this.makeOps();
     this.supervisorReads = new SupervisorReads({ q: (sql) => this.q(sql), config: () => this.readConfig(), supervision: () => this.readSupervision() });
