@@ -35,6 +35,21 @@ export default tseslint.config(
     },
   },
   {
+    // Property tests run with a fixed seed (FC_SEED to explore): fast-check comes from the helper
+    // that sets it. (no-restricted-syntax, so the layer rules' no-restricted-imports stay whole.)
+    files: ['**/*.{ts,tsx}'],
+    ignores: ['test/support/fast-check.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='fast-check']",
+          message: "Import fast-check from test/support/fast-check.ts (it fixes the seed; FC_SEED overrides it), not from 'fast-check'.",
+        },
+      ],
+    },
+  },
+  {
     files: ['src-shared/**/*.ts'],
     ignores: ['src-shared/**/*.test.ts'],
     languageOptions: { globals: {} },

@@ -43,12 +43,12 @@ describe('sync simulation', () => {
     }
   }, 300_000);
 
-  it(`SIM-2 OFF-2 SYNC-1 ${CRASH_SEEDS} seeds where terminals and the server crash between any two write statements (the server mid-group, its queue not empty; half with synchronous=FULL): effect and outbox entry stay atomic, the cursor never runs ahead of applied data, acknowledged work survives and the rest is re-sent and applied once, every invariant and the rule oracle hold`, async () => {
+  it(`SIM-2 OFF-2 SYNC-1 ${CRASH_SEEDS} seeds where terminals and the server crash between any two write statements (the server mid-group, its queue not empty; frames of every type duplicated; half with synchronous=FULL): effect and outbox entry stay atomic, the cursor never runs ahead of applied data, acknowledged work survives and the rest is re-sent and applied once, every invariant and the rule oracle hold`, async () => {
     let crashes = 0;
     let serverCrashes = 0;
     for (let seed = FIRST; seed < FIRST + CRASH_SEEDS; seed++) {
       // Every other seed with SQLite as in production (synchronous=FULL).
-      const s = await runSeed(100_000 + seed, { steps: 200, faults: FAULTS, terminalCrashes: true, serverCrashes: true, productionSync: seed % 2 === 0 });
+      const s = await runSeed(100_000 + seed, { steps: 200, faults: { ...FAULTS, duplicateAll: true }, terminalCrashes: true, serverCrashes: true, productionSync: seed % 2 === 0 });
       crashes += s.crashes;
       serverCrashes += s.serverCrashes;
     }

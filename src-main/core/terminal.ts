@@ -77,8 +77,13 @@ export interface TerminalCoreOptions {
   dialer: (serverUrl: string) => Dialer;
   appVersion: string;
   log?: TerminalLogger;
-  /** Poll the machine's network interfaces and reconnect at once when they change. */
+  /** Poll the machine's network interfaces and reconnect at once when they change (OFF-8). */
   watchNetwork?: boolean;
+  /**
+   * What the network looks like now, compared between polls (on the injected scheduler); the
+   * machine's non-internal interface addresses by default. Tests inject their own.
+   */
+  networkSignature?: () => string;
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number; backoffInitialMs?: number; backoffMaxMs?: number };
   /** HTTP to the server, for an administrator's re-enrollment check (SEC-30); the global fetch by default. */
   fetch?: FetchLike;
@@ -97,6 +102,8 @@ interface TerminalMeta {
 }
 
 const MAX_PIN_FAILURES = 5;
+/** OFF-8: how often the network interfaces are compared. */
+const NETWORK_POLL_MS = 2000;
 /** Stored outcomes and acknowledged conflicts are kept this long for diagnosis, then dropped. */
 const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
@@ -111,7 +118,7 @@ export class TerminalCore implements TerminalApi {
   private sync: SyncClient | null = null;
   private readonly listeners = new Set<(e: TerminalEvent) => void>();
   private idleTimer: unknown = null;
-  private netTimer: NodeJS.Timeout | null = null;
+  private netTimer: unknown = null;
   private netSignature = '';
   private locale: Locale;
   /** Bumped whenever the visible tasks may have changed: the claimable list is computed once per value. */
@@ -143,7 +150,7 @@ export class TerminalCore implements TerminalApi {
     this.sync?.stop();
     this.sync = null;
     if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
-    if (this.netTimer) clearInterval(this.netTimer);
+    if (this.netTimer !== null) this.o.scheduler.clearTimeout(this.netTimer);
     this.netTimer = null;
   }
 
@@ -284,24 +291,22 @@ export class TerminalCore implements TerminalApi {
     }
   }
 
+  /** OFF-8: poll the network interfaces on the injected scheduler; a change means reconnect now. */
   private watchNetwork(): void {
-    const signature = () =>
-      Object.values(os.networkInterfaces())
-        .flat()
-        .filter((a) => a && !a.internal)
-        .map((a) => a!.address)
-        .sort()
-        .join(',');
+    const signature = this.o.networkSignature ?? networkInterfaceSignature;
     this.netSignature = signature();
-    this.netTimer = setInterval(() => {
-      const s = signature();
-      if (s !== this.netSignature) {
-        this.netSignature = s;
-        this.log('info', 'network changed; reconnecting now');
-        this.kick();
-      }
-    }, 2000);
-    this.netTimer.unref();
+    const poll = () => {
+      this.netTimer = this.o.scheduler.setTimeout(() => {
+        const s = signature();
+        if (s !== this.netSignature) {
+          this.netSignature = s;
+          this.log('info', 'network changed; reconnecting now');
+          this.kick();
+        }
+        poll();
+      }, NETWORK_POLL_MS);
+    };
+    poll();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -880,6 +885,16 @@ export class TerminalCore implements TerminalApi {
 interface AcceptedBy {
   serverUrl: string;
   terminalId: string;
+}
+
+/** The machine's non-internal interface addresses, sorted: it changes when the network does. */
+function networkInterfaceSignature(): string {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal)
+    .map((a) => a!.address)
+    .sort()
+    .join(',');
 }
 
 function sameEnrollment(a: Enrollment, b: Enrollment): boolean {

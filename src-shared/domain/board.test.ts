@@ -2,7 +2,7 @@
  * SUP-2: the floor summary counts exactly the tasks its links open, overdue means open and past
  * due, and the table's order is total (no two tasks compare equal) in either direction.
  */
-import fc from 'fast-check';
+import fc from '../../test/support/fast-check.js';
 import { describe, expect, it } from 'vitest';
 import {
   BOARD_STATES,

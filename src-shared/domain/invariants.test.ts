@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import fc from '../../test/support/fast-check.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryModel, makeTask, makeUser } from '../../test/support/memory-model.js';
 import { MINUTE_MS } from './config.js';

@@ -3,7 +3,7 @@
  * of the zod reference schema (built from the terminal protocol's task fields) on valid tables and
  * on every kind of broken one, and a table decodes back to the tasks it was made from.
  */
-import fc from 'fast-check';
+import fc from '../../test/support/fast-check.js';
 import { describe, expect, it } from 'vitest';
 import { checkTaskColumns, fromTaskColumns, TASK_FIELDS, taskColumnsReferenceSchema, toTaskColumns, type BoardTask } from './supervisor.js';
 

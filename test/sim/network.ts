@@ -35,6 +35,11 @@ export interface Faults {
   duplicate: number;
   /** Chance that a frame in flight still reaches the server after its link was reset. */
   late: number;
+  /**
+   * Duplicate frames of every type, both ways (acks, pings, pongs, change pages, errors too), not
+   * only pushes and results; the handshake is left alone (a second hello is a protocol error).
+   */
+  duplicateAll?: boolean;
 }
 
 export class SimNetwork {
@@ -159,8 +164,8 @@ export class SimNetwork {
         link.handle.closed();
         return true;
       }
-      if (this.faults.duplicate > 0 && e.text.startsWith('{"type":"push"') && this.rng() < this.faults.duplicate) {
-        this.trace(`duplicate push on link ${link.id}`);
+      if (this.faults.duplicate > 0 && this.duplicable(e.text, '{"type":"push"') && this.rng() < this.faults.duplicate) {
+        this.trace(`duplicate ${e.text.slice(9, 20)} on link ${link.id}`);
         link.toServer.unshift(e);
       }
       if (process.env.SIM_TRACE_FRAMES) this.trace(`<- ${link.terminalId}#${link.id}: ${e.text.slice(0, Number(process.env.SIM_TRACE_FRAMES) > 1 ? 5000 : 160)}`);
@@ -173,14 +178,19 @@ export class SimNetwork {
         link.events.close(e.code, e.reason);
         return true;
       }
-      if (this.faults.duplicate > 0 && e.text.startsWith('{"type":"results"') && this.rng() < this.faults.duplicate) {
-        this.trace(`duplicate results on link ${link.id}`);
+      if (this.faults.duplicate > 0 && this.duplicable(e.text, '{"type":"results"') && this.rng() < this.faults.duplicate) {
+        this.trace(`duplicate ${e.text.slice(9, 20)} on link ${link.id}`);
         link.toClient.unshift(e);
       }
       if (process.env.SIM_TRACE_FRAMES) this.trace(`-> ${link.terminalId}#${link.id}: ${e.text.slice(0, Number(process.env.SIM_TRACE_FRAMES) > 1 ? 5000 : 160)}`);
       link.events.message(e.text);
     }
     return true;
+  }
+
+  private duplicable(text: string, always: string): boolean {
+    if (text.startsWith(always)) return true;
+    return this.faults.duplicateAll === true && !text.startsWith('{"type":"hello"') && !text.startsWith('{"type":"welcome"');
   }
 
   randomOpenLink(terminalId?: string): SimLink | null {

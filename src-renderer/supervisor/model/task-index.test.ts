@@ -2,7 +2,7 @@
  * SUP-2: the task table's incremental index always equals a full filter-and-sort of the tasks,
  * however many live changes (moves, removals, new tasks) arrive in a page.
  */
-import fc from 'fast-check';
+import fc from '../../../test/support/fast-check.js';
 import { describe, expect, it } from 'vitest';
 import { taskComparator, type TaskSort } from '../../../src-shared/domain/board.js';
 import type { Task } from '../../../src-shared/domain/types.js';
