@@ -270,8 +270,12 @@ describe('read sync', () => {
     expect(page).toMatchObject({ mode: 'delta', reset: false });
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
     expect(page.cursor).toBeGreaterThan(head);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(qa.frames.filter((f) => f.type === 'changes' && f.tasks.length > 0)).toEqual([]);
+    // The marker: a later change of qa's own department reaches qa. Pages carry the log in order
+    // from qa's cursor, so had t1 been sent to qa it would have come by then.
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 'q1' }, actorId: 'qin', via: 'http' });
+    await qa.waitFor((f) => f.type === 'changes' && f.tasks.some((t) => t.id === 'q1'));
+    const toQa = qa.frames.flatMap((f) => (f.type === 'changes' ? f.tasks.map((t) => t.id) : []));
+    expect(toQa).toEqual(['q1']);
   });
 
   it('SYNC-6 a burst of changes is coalesced into a few frames', async () => {
@@ -301,7 +305,16 @@ describe('read sync', () => {
     await server.stop();
     server = await startTestServer({ hub: { pageSize: 2 } });
     const c = await connect();
-    await new Promise((r) => setTimeout(r, 150));
+    await c.waitFor((f) => f.type === 'changes');
+    // The marker: live changes are pushed by the hub's push timer, to every terminal not waiting for
+    // an ack in the same pass. Once a live terminal has received a change committed now, that timer
+    // has run since c's first page; had it sent c a second page, c's pong would come after it.
+    const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: await server.store.headSeq() });
+    await watcher.waitFor((f) => f.type === 'changes');
+    watcher.ackAll();
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await watcher.waitFor((f) => f.type === 'changes' && f.tasks.some((t) => t.id === 't1'));
+    await c.ping();
     expect(c.frames.filter((f) => f.type === 'changes')).toHaveLength(1);
     const pages = await drain(c);
     expect(pages.length).toBeGreaterThan(3);

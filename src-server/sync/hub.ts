@@ -47,7 +47,19 @@ export interface HubOptions {
   maxPendingMutations: number;
   /** A terminal further behind than this many changes gets a snapshot instead of a replay. */
   maxReplay: number;
+  /** Where its timers run: Node's by default; the simulation's virtual time in tests. */
+  timers: HubTimers;
 }
+
+export interface HubTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const NODE_TIMERS: HubTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 const DEFAULTS: HubOptions = {
   heartbeatMs: 10_000,
@@ -57,6 +69,7 @@ const DEFAULTS: HubOptions = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingMutations: 10_000,
   maxReplay: 250_000,
+  timers: NODE_TIMERS,
 };
 
 /** SEC-4: metric labels come from closed sets only; anything else is `other`. */
@@ -113,7 +126,7 @@ interface Connection {
   outbox: number | null;
   outboxUnsaved: boolean;
   closed: boolean;
-  handshakeTimer: NodeJS.Timeout | null;
+  handshakeTimer: unknown;
   /** PROTO-3: a connection is one terminal for its whole life; a second hello ends it. */
   helloSeen: boolean;
   /** SEC-5: how many more frames may be refused before the connection is closed. */
@@ -127,8 +140,9 @@ export class SyncHub {
   private committer: Committer | null = null;
   private connections = 0;
   private readonly options: HubOptions;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private pusher: NodeJS.Timeout | null = null;
+  private heartbeat: unknown = null;
+  private pusher: unknown = null;
+  private stopped = false;
   private head = 0;
 
   constructor(
@@ -170,12 +184,20 @@ export class SyncHub {
   startTimers(): void {
     void this.store.headSeq().then((h) => (this.head = Math.max(this.head, h)));
     if (this.options.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
-      this.heartbeat.unref();
+      const beat = () => {
+        if (this.stopped) return;
+        this.beat();
+        this.heartbeat = this.options.timers.setTimeout(beat, this.options.heartbeatMs);
+      };
+      this.heartbeat = this.options.timers.setTimeout(beat, this.options.heartbeatMs);
     }
     if (this.options.pushIntervalMs > 0) {
-      this.pusher = setInterval(() => void this.tick(), this.options.pushIntervalMs);
-      this.pusher.unref();
+      const push = () => {
+        if (this.stopped) return;
+        void this.tick();
+        this.pusher = this.options.timers.setTimeout(push, this.options.pushIntervalMs);
+      };
+      this.pusher = this.options.timers.setTimeout(push, this.options.pushIntervalMs);
     }
   }
 
@@ -216,8 +238,9 @@ export class SyncHub {
   }
 
   async close(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.pusher) clearInterval(this.pusher);
+    this.stopped = true;
+    if (this.heartbeat) this.options.timers.clearTimeout(this.heartbeat);
+    if (this.pusher) this.options.timers.clearTimeout(this.pusher);
     for (const c of this.all) c.ws.close(CLOSE_CODES.shuttingDown, 'server shutting down');
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
   }
@@ -250,7 +273,7 @@ export class SyncHub {
     };
     this.all.add(conn);
     if (this.options.handshakeTimeoutMs > 0) {
-      conn.handshakeTimer = setTimeout(() => {
+      conn.handshakeTimer = this.options.timers.setTimeout(() => {
         this.fail(conn, 'unauthenticated', { problem: 'no hello within the handshake time' }, CLOSE_CODES.badHandshake);
       }, this.options.handshakeTimeoutMs);
     }
@@ -263,7 +286,7 @@ export class SyncHub {
 
   private onClose(conn: Connection): void {
     conn.closed = true;
-    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    if (conn.handshakeTimer) this.options.timers.clearTimeout(conn.handshakeTimer);
     this.all.delete(conn);
     if (conn.terminalId && this.conns.get(conn.terminalId) === conn) {
       this.log.info({ terminal: conn.terminalId }, 'terminal disconnected');
@@ -378,7 +401,7 @@ export class SyncHub {
    * rest is then validated against that version's hello.
    */
   private async onHello(conn: Connection, raw: Record<string, unknown>): Promise<void> {
-    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    if (conn.handshakeTimer) this.options.timers.clearTimeout(conn.handshakeTimer);
     const version = raw.protocolVersion;
     if (typeof version !== 'number' || !Number.isSafeInteger(version)) {
       return this.fail(conn, 'invalid_input', { field: 'protocolVersion', problem: 'must be a whole number' }, CLOSE_CODES.badHandshake);

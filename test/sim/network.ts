@@ -8,8 +8,9 @@
 import type { PeerHandle, SyncHub } from '../../src-server/sync/hub.js';
 import type { Dialer, LinkEvents } from '../../src-main/core/sync-client.js';
 
-type ToServer = { kind: 'frame'; text: string } | { kind: 'close' };
-type ToClient = { kind: 'frame'; text: string } | { kind: 'close'; code: number; reason: string };
+/** WebSocket control frames travel too: the server's heartbeat ping, and the pong a client's socket sends back by itself. */
+type ToServer = { kind: 'frame'; text: string } | { kind: 'close' } | { kind: 'pong' };
+type ToClient = { kind: 'frame'; text: string } | { kind: 'close'; code: number; reason: string } | { kind: 'ping' };
 
 export class SimLink {
   clientOpen = true;
@@ -70,7 +71,9 @@ export class SimNetwork {
           },
           close: (code, reason) => this.serverClose(link, code, reason),
           terminate: () => this.serverClose(link, 1006, 'terminated'),
-          ping: () => {},
+          ping: () => {
+            if (link.serverOpen && !link.blackholed) link.toClient.push({ kind: 'ping' });
+          },
         },
         `sim:${terminalId}`,
       );
@@ -164,6 +167,10 @@ export class SimNetwork {
         link.handle.closed();
         return true;
       }
+      if (e.kind === 'pong') {
+        link.handle.pong();
+        return true;
+      }
       if (this.faults.duplicate > 0 && this.duplicable(e.text, '{"type":"push"') && this.rng() < this.faults.duplicate) {
         this.trace(`duplicate ${e.text.slice(9, 20)} on link ${link.id}`);
         link.toServer.unshift(e);
@@ -176,6 +183,11 @@ export class SimNetwork {
       if (e.kind === 'close') {
         link.clientOpen = false;
         link.events.close(e.code, e.reason);
+        return true;
+      }
+      if (e.kind === 'ping') {
+        // The client's WebSocket answers a ping by itself.
+        if (!link.blackholed) link.toServer.push({ kind: 'pong' });
         return true;
       }
       if (this.faults.duplicate > 0 && this.duplicable(e.text, '{"type":"results"') && this.rng() < this.faults.duplicate) {

@@ -59,6 +59,8 @@ export interface WorldOptions {
   serverCrashes?: boolean;
   /** SQLite as in production (`synchronous=FULL`) instead of OFF. */
   productionSync?: boolean;
+  /** The server's heartbeats (pings that travel, 10 s) and handshake timeout (10 s) run, on virtual time. */
+  heartbeats?: boolean;
 }
 
 /** The site's rules in the simulation (the oracle models them from here too). */
@@ -205,10 +207,11 @@ export class World {
     if (fresh) await this.seedPlant(store);
     else this.salt = await store.siteSalt();
     const hub = new SyncHub(store, this.time, silentLogger(), new Metrics({ defaultMetrics: false }), {
-      heartbeatMs: 0,
+      heartbeatMs: this.options.heartbeats ? 10_000 : 0,
       pushIntervalMs: 0,
-      handshakeTimeoutMs: 0,
+      handshakeTimeoutMs: this.options.heartbeats ? 10_000 : 0,
       pageSize: 4,
+      timers: this.time.scheduler(),
     });
     const committer = new GroupCommitter(store, this.time, (d, h) => hub.notifyChanged(d, h));
     hub.setCommitter(committer);

@@ -161,6 +161,18 @@ export class SupervisorClient {
     }
   }
 
+  /**
+   * Send a ping and wait for its pong. Frames on a connection arrive in the order the server sent
+   * them, so everything the server sent this page before answering has arrived by then: the marker
+   * to wait for before asserting that something did not come.
+   */
+  async ping(ms = 3000): Promise<void> {
+    const from = this.frames.length;
+    const t = Date.now();
+    this.send({ type: 'ping', t });
+    await this.waitFor((f) => f.type === 'pong' && f.t === t, ms, from);
+  }
+
   /** Wait for a change page at index >= `from` holding something `pred` accepts. */
   waitForChange(pred: (c: Changes) => boolean, ms = 3000, from = 0): Promise<Changes> {
     return this.waitFor<Changes>((f) => f.type === 'changes' && pred(f), ms, from);

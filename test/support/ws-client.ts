@@ -98,6 +98,18 @@ export class TestClient {
     return this.closeCode;
   }
 
+  /**
+   * Send a ping and wait for its pong. Frames on a connection arrive in the order the server sent
+   * them, so everything the server sent this connection before answering has arrived by then: the
+   * marker to wait for before asserting that something did not come.
+   */
+  async ping(ms = 5000): Promise<void> {
+    const from = this.frames.length;
+    const t = Date.now();
+    this.sendRaw({ type: 'ping', t });
+    await this.waitFor((f) => f.type === 'pong' && f.t === t && this.frames.indexOf(f) >= from, ms);
+  }
+
   /** Acknowledge every change page received so far (keeps the server sending). */
   ackAll(): void {
     const pages = this.frames.filter((f) => f.type === 'changes' && f.cursor !== null);
