@@ -81,7 +81,19 @@ function errorFrame(c: SupervisorClient): ErrorFrame | undefined {
   return c.frames.find((f): f is ErrorFrame => f.type === 'error');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The marker that a revalidation pass has rechecked `c` since now, before asserting that it left
+ * `c` open: a canary page whose token is revoked in the store only (not through the hub) is closed
+ * by revalidation alone. Pages are rechecked in the order they connected, and the canary connected
+ * after `c`; then a pong on `c` proves whatever that pass sent `c` has arrived.
+ */
+async function revalidationPassed(c: SupervisorClient): Promise<void> {
+  const canary = await apiToken(srv(), 'sue');
+  const page = await livePage(canary.token);
+  await srv().store.revokeApiToken(canary.id, srv().clock.now());
+  expect(await page.waitClose(3000)).toBe(4401);
+  await c.ping();
+}
 
 afterEach(async () => {
   // Every frame any page received matched the shared schema (the page's own validation).
@@ -134,7 +146,14 @@ describe('SUP-1 handshake and authentication', () => {
     await boot();
     const c = await page({ token: tok.sue });
     await c.waitFor((f) => f.type === 'changes');
-    await sleep(150);
+    // The marker: change pages are pushed by the hub's timer, to every page not waiting for an ack
+    // in the same pass. Once a live page has received a change committed now, that timer has run
+    // since c's first page; had it sent c a second page, c's pong would come after it.
+    const observer = await livePage(tok.ada);
+    const from = observer.frames.length;
+    await claim(tok.ann, 't1');
+    await observer.waitForChange((x) => x.tasks.some((t) => t.id === 't1' && t.operatorId === 'ann'), 3000, from);
+    await c.ping();
     expect(c.changes()).toHaveLength(1);
     c.send({ type: 'ack', cursor: 999_999 });
     const err = await c.waitFor<ErrorFrame>((f) => f.type === 'error');
@@ -456,7 +475,8 @@ describe('SUP-1 sessions end', () => {
     const other = await livePage(tok.sue);
     expect((await http(`/api/tokens/${t.id}`, { method: 'DELETE', token: tok.ada })).status).toBe(200);
     expect(await c.waitClose()).toBe(4401);
-    await sleep(50);
+    // Revocation closes pages at once, in one pass: had it closed `other` too, its close came before a pong.
+    await other.ping();
     expect(other.closeCode).toBeNull();
   });
 
@@ -477,7 +497,7 @@ describe('SUP-1 sessions end', () => {
     const s = await boot({ supervisorHub: { revalidateMs: 50 } });
     const t = await apiToken(s, 'sue', { kind: 'session', expiresAt: s.clock.now() + 60 * MINUTE_MS });
     const c = await livePage(t.token);
-    await sleep(120);
+    await revalidationPassed(c);
     expect(c.closeCode).toBeNull();
     s.clock.advance(60 * MINUTE_MS);
     expect(await c.waitClose(1000)).toBe(4401);
@@ -488,7 +508,7 @@ describe('SUP-1 sessions end', () => {
     const c = await livePage(tok.sue);
     // A change that leaves the scope as it was keeps the page.
     expect((await http('/api/users/sue', { method: 'PATCH', token: tok.ada, body: { displayName: 'Sue W.' } })).status).toBe(200);
-    await sleep(200);
+    await revalidationPassed(c);
     expect(c.closeCode).toBeNull();
 
     expect((await http('/api/users/sue', { method: 'PATCH', token: tok.ada, body: { departmentIds: ['cut', 'qa'] } })).status).toBe(200);
@@ -663,16 +683,32 @@ describe('SUP-4 and SUP-5 live on the page', () => {
   it('SUP-5 a kiosk offline past the alert time with work queued notifies its supervisors once per disconnection', async () => {
     const s = await boot({ offlineAlertSweepMs: 50 });
     const c = await livePage(tok.sue);
+    const alertsOf = async (user: string) => (await s.store.listNotifications(user, 50)).filter((n) => n.event === 'terminal_offline');
+    // The marker that a sweep ran: a canary kiosk of a department of its own (supervised by pat
+    // alone), offline with work queued, whose alert falls due at a chosen moment. The sweep alerts
+    // every terminal due in one statement, so once pat is alerted, a kiosk due then was alerted too.
+    const now = s.clock.now();
+    await s.store.upsertDepartment({ id: 'paint', name: 'Paint', taskLimit: null }, now);
+    await s.store.createUser(newUser('pat', { roles: ['supervisor'], departmentIds: ['paint'] }), now);
+    await s.store.createTerminal({ id: 'kc', name: 'Canary', departments: ['paint'], tokenHash: tokenHash('canary-token') }, now);
+    const canaryOffline = async () => {
+      (await kiosk('kc', 'canary-token', { outbox: 1 })).close();
+      await eventually(async () => !(await s.store.getTerminal('kc'))!.connected, 2000, 'the canary to be offline');
+    };
+    const canaryAlerted = (n: number) => eventually(async () => (await alertsOf('pat')).length === n, 2000, `canary alert ${n}`);
+    await canaryOffline();
+    s.clock.advance(2 * MINUTE_MS);
+
     const k1 = await kiosk('k1', TERMINAL_TOKEN, { outbox: 4 });
     const k2 = await kiosk('k2', TERMINAL2_TOKEN, { outbox: 0 });
     const offlineSince = s.clock.now();
     k1.close();
     k2.close();
     await eventually(async () => (await s.store.listTerminals()).every((t) => !t.connected), 2000, 'both kiosks to be offline');
-    const alertsOf = async (user: string) => (await s.store.listNotifications(user, 50)).filter((n) => n.event === 'terminal_offline');
 
+    // 9 minutes: k1 is not due yet; the canary (offline 11) is.
     s.clock.advance(9 * MINUTE_MS);
-    await sleep(200);
+    await canaryAlerted(1);
     expect(await alertsOf('sue')).toEqual([]);
 
     s.clock.advance(2 * MINUTE_MS);
@@ -680,7 +716,11 @@ describe('SUP-4 and SUP-5 live on the page', () => {
     expect(p.notifications).toEqual([
       expect.objectContaining({ event: 'terminal_offline', taskId: null, readAt: null, details: { terminalId: 'k1', outbox: 4, offlineSince } }),
     ]);
-    await sleep(200);
+    // Later sweeps, with k1 still offline, do not alert again: the canary, offline anew, is alerted
+    // by a sweep after k1's alert.
+    await canaryOffline();
+    s.clock.advance(10 * MINUTE_MS);
+    await canaryAlerted(2);
     expect(await alertsOf('sue')).toHaveLength(1);
     expect(await alertsOf('quinn')).toEqual([]);
     expect(await s.store.alertOfflineTerminals(s.clock.now(), s.clock.now())).toEqual([]);

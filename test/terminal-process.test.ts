@@ -13,6 +13,7 @@ import { tokenHash } from '../src-shared/crypto/hash.js';
 import { PLANT, seedPlant, type KioskId } from '../e2e/support/plant.js';
 import { startProcess, startServer, startTerminalHost, type RunningProcess } from '../e2e/support/processes.js';
 import { BridgeClient, BridgeError } from './support/bridge-client.js';
+import { KILL_SEED, seededRng, withKillSeed } from './support/kill-seed.js';
 import { taskRow } from './support/plant.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -43,7 +44,7 @@ async function server(dataDir: string): Promise<RunningProcess> {
   return s;
 }
 
-async function terminal(kiosk: KioskId, serverUrl: string, dataDir = tmp(`term-${kiosk}`)) {
+async function terminal(kiosk: KioskId, serverUrl: string, dataDir = tmp(`term-${kiosk}`), waitOnline = true) {
   const t = PLANT.terminals[kiosk];
   const host = await startTerminalHost({ dataDir, enrollment: { serverUrl, terminalId: t.id, token: t.token } });
   const api = await BridgeClient.open(host.url);
@@ -51,7 +52,7 @@ async function terminal(kiosk: KioskId, serverUrl: string, dataDir = tmp(`term-$
     api.close();
     await host.stop();
   });
-  await api.until((s) => s.sync.status === 'online', `${kiosk} online`);
+  if (waitOnline) await api.until((s) => s.sync.status === 'online', `${kiosk} online`);
   return { host, api, dataDir };
 }
 
@@ -73,38 +74,43 @@ async function activeBecomes(api: BridgeClient, n: number, kiosk: string): Promi
 }
 
 describe('terminal processes', () => {
-  it('OFF-2 PROTO-5 a terminal killed with SIGKILL with ten queued claims restarts with all ten queued and delivers each exactly once', async () => {
-    const dataDir = await plant();
-    const srv = await server(dataDir);
-    const proxy = await TcpProxy.start(Number(new URL(srv.url).port));
-    cleanups.push(() => proxy.close());
-    const a = await terminal('k1', proxy.url);
-    await a.api.call('signIn', { badge: PLANT.operators.ann.badge });
-    await a.api.until((s) => s.sync.pending === 0, 'the sign-in to be sent');
-    proxy.cut();
-    await a.api.until((s) => s.sync.status === 'offline', 'k1 offline');
-    const claimed: string[] = [];
-    for (const t of (await a.api.call('listClaimable', { offset: 0, limit: 10 })).items) {
-      await a.api.call('claim', { taskId: t.id });
-      claimed.push(t.id);
-    }
-    expect(claimed).toHaveLength(10);
-    expect((await a.api.call('getSnapshot')).sync.pending).toBe(10);
-    a.host.child.kill('SIGKILL');
-    await new Promise((r) => a.host.child.once('exit', r));
+  it(`OFF-2 PROTO-5 a terminal killed with SIGKILL among ten queued claims restarts with every one queued and delivers each of the ten exactly once (KILL_SEED=${KILL_SEED})`, () =>
+    withKillSeed(KILL_SEED, async () => {
+      // The kill lands after the k-th of the ten offline claims (k drawn from KILL_SEED); the
+      // restarted terminal, still offline, queues the rest after the ones it kept.
+      const killAfter = seededRng(KILL_SEED).int(1, 10);
+      const dataDir = await plant();
+      const srv = await server(dataDir);
+      const proxy = await TcpProxy.start(Number(new URL(srv.url).port));
+      cleanups.push(() => proxy.close());
+      const a = await terminal('k1', proxy.url);
+      await a.api.call('signIn', { badge: PLANT.operators.ann.badge });
+      await a.api.until((s) => s.sync.pending === 0, 'the sign-in to be sent');
+      proxy.cut();
+      await a.api.until((s) => s.sync.status === 'offline', 'k1 offline');
+      const claimed = (await a.api.call('listClaimable', { offset: 0, limit: 10 })).items.map((t) => t.id);
+      expect(claimed).toHaveLength(10);
+      for (const taskId of claimed.slice(0, killAfter)) await a.api.call('claim', { taskId });
+      expect((await a.api.call('getSnapshot')).sync.pending).toBe(killAfter);
+      a.host.child.kill('SIGKILL');
+      await new Promise((r) => a.host.child.once('exit', r));
 
-    proxy.restore();
-    const again = await terminal('k1', proxy.url, a.dataDir);
-    await again.api.until((s) => s.sync.pending === 0, 'the ten claims to be delivered');
-    const db = serverDb(dataDir);
-    const audit = db
-      .prepare(`SELECT json_extract(details, '$.mutationId') AS m, outcome, task_id AS t FROM audit_events WHERE terminal_id = 'k1' AND action = 'claim' ORDER BY id`)
-      .all() as Array<{ m: number; outcome: string; t: string }>;
-    expect(audit.map((r) => r.t)).toEqual(claimed);
-    expect(new Set(audit.map((r) => r.m)).size).toBe(10);
-    expect(audit.every((r) => r.outcome === 'applied')).toBe(true);
-    expect(db.prepare(`SELECT COUNT(*) FROM tasks WHERE operator_id = 'ann'`).pluck().get()).toBe(10);
-  });
+      const again = await terminal('k1', proxy.url, a.dataDir, false);
+      await again.api.until((s) => s.sync.status === 'offline', 'k1 offline after the restart');
+      expect((await again.api.call('getSnapshot')).sync.pending).toBe(killAfter);
+      for (const taskId of claimed.slice(killAfter)) await again.api.call('claim', { taskId });
+      expect((await again.api.call('getSnapshot')).sync.pending).toBe(10);
+      proxy.restore();
+      await again.api.until((s) => s.sync.pending === 0, 'the ten claims to be delivered');
+      const db = serverDb(dataDir);
+      const audit = db
+        .prepare(`SELECT json_extract(details, '$.mutationId') AS m, outcome, task_id AS t FROM audit_events WHERE terminal_id = 'k1' AND action = 'claim' ORDER BY id`)
+        .all() as Array<{ m: number; outcome: string; t: string }>;
+      expect(audit.map((r) => r.t)).toEqual(claimed);
+      expect(new Set(audit.map((r) => r.m)).size).toBe(10);
+      expect(audit.every((r) => r.outcome === 'applied')).toBe(true);
+      expect(db.prepare(`SELECT COUNT(*) FROM tasks WHERE operator_id = 'ann'`).pluck().get()).toBe(10);
+    }));
 
   it('OFF-1 an operator signs in while the server is down; the sign-in reaches the server when it is back', async () => {
     const dataDir = await plant(0);
