@@ -14,10 +14,9 @@ import { PLANT, seedPlant } from '../e2e/support/plant.js';
 import { startServer, startTerminalHost, type RunningProcess } from '../e2e/support/processes.js';
 import { BridgeClient } from './support/bridge-client.js';
 import { taskRow } from './support/plant.js';
-import { prng } from './sim/scheduler.js';
+import { KILL_SEED, seededRng } from './support/kill-seed.js';
 
 const TASKS = 20_000;
-const KILL_SEED = Number(process.env.KILL_SEED ?? 20261126);
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -45,7 +44,7 @@ function terminalState(dataDir: string): { cursor: number | null; tasks: number 
 describe('a terminal killed while it applies a large page', () => {
   it(`SYNC-1 OFF-2 SIGKILL at three seeded moments of a 20,000-task snapshot: never a cursor ahead of its data; after a restart it converges (KILL_SEED=${KILL_SEED})`, async () => {
     console.log(`terminal-kill-page: KILL_SEED=${KILL_SEED}`);
-    const rng = prng(KILL_SEED);
+    const rng = seededRng(KILL_SEED);
     const serverDir = tmp('srv');
     await seedPlant(serverDir);
     const store = new SqliteServerStore(path.join(serverDir, 'claims.db'));
@@ -63,7 +62,7 @@ describe('a terminal killed while it applies a large page', () => {
     for (let round = 0; round < 3; round++) {
       const host = await startTerminalHost({ dataDir, enrollment });
       // Somewhere in the snapshot: it takes a few hundred milliseconds to a few seconds here.
-      const killAfterMs = 100 + Math.floor(rng() * 1500);
+      const killAfterMs = rng.int(100, 1600);
       await new Promise((r) => setTimeout(r, killAfterMs));
       host.child.kill('SIGKILL');
       await new Promise<void>((resolve) => (host.child.exitCode !== null || host.child.signalCode !== null ? resolve() : host.child.once('exit', () => resolve())));
