@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse.
+ * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load.
  */
 import * as abuse from './abuse.js';
 import * as catchUp from './catch-up.js';
 import * as httpRace from './http-race.js';
 import * as kioskScreen from './kiosk-screen.js';
 import * as pinHash from './pin-hash.js';
+import * as plantLoad from './plant-load.js';
 import * as reconnectStorm from './reconnect-storm.js';
 import * as serverEngine from './server-engine.js';
 import * as supervisorBoard from './supervisor-board.js';
@@ -25,6 +26,7 @@ const all: Record<string, () => Promise<void>> = {
   'kiosk-screen': kioskScreen.run,
   'pin-hash': pinHash.run,
   abuse: abuse.run,
+  'plant-load': plantLoad.run,
 };
 
 const wanted = process.argv.slice(2);

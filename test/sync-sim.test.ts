@@ -38,7 +38,8 @@ describe('sync simulation', () => {
     // The runs must actually exercise the paths they claim to.
     expect(mutations).toBeGreaterThan(SEEDS * 5);
     expect(rejected).toBeGreaterThan(0);
-    for (const kind of ['claim:cooldown_active', 'claim:cross_step_excluded', 'claim:capacity_reached', 'claim:claim_stale', 'claim:not_signed_in', 'claim:task_conflict', 'expire:applied']) {
+    // (A short run, SIM_SEEDS below 100, may not reach every one of them.)
+    if (SEEDS >= 100) for (const kind of ['claim:cooldown_active', 'claim:cross_step_excluded', 'claim:capacity_reached', 'claim:claim_stale', 'claim:not_signed_in', 'claim:task_conflict', 'expire:applied']) {
       expect(decisions.get(kind) ?? 0, kind).toBeGreaterThan(0);
     }
   }, 300_000);

@@ -89,6 +89,8 @@ export interface TerminalStoreOptions {
   migrationsDir?: string;
   /** FULL (default) fsyncs every commit. Only the in-process simulation, which never loses power, turns it OFF. */
   synchronous?: 'FULL' | 'OFF';
+  /** Tests only: route every write statement through `faultHook` (costs a call per write, so off by default). */
+  faultHooks?: boolean;
 }
 
 /**
@@ -245,7 +247,11 @@ export class TerminalStore {
       this.db.close();
       throw err;
     }
-    // Every write statement passes the fault hook first (null in production).
+    if (options.faultHooks) this.routeWritesThroughFaultHook();
+  }
+
+  /** Every write statement prepared from now on passes `faultHook` first (tests only). */
+  private routeWritesThroughFaultHook(): void {
     const prepare = this.db.prepare.bind(this.db);
     (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
       const stmt = prepare(sql);
@@ -261,7 +267,7 @@ export class TerminalStore {
   /**
    * Tests only (issue 11): called before every write statement. A test that throws from it stops
    * the "process" between two statements, as a crash or a pulled plug would: a transaction in
-   * progress rolls back, writes already committed stay. Null in production.
+   * progress rolls back, writes already committed stay. Only with the `faultHooks` option.
    */
   faultHook: ((sql: string) => void) | null = null;
 

@@ -190,7 +190,7 @@ export class World {
   async startServer(): Promise<void> {
     const file = path.join(this.dir, 'server.db');
     const fresh = !fs.existsSync(file);
-    const store = new SqliteServerStore(file, { synchronous: this.options.productionSync ? 'FULL' : 'OFF' });
+    const store = new SqliteServerStore(file, { synchronous: this.options.productionSync ? 'FULL' : 'OFF', faultHooks: true });
     store.faultHook = (sql) => {
       if (this.serverDead) throw new SimCrash('the server is dead');
       if (this.serverCrashAfter !== null && --this.serverCrashAfter <= 0) {
@@ -247,7 +247,7 @@ export class World {
   }
 
   startTerminal(t: SimTerminal): void {
-    const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: this.options.productionSync ? 'FULL' : 'OFF' });
+    const store = new TerminalStore(path.join(this.dir, `${t.id}.db`), { synchronous: this.options.productionSync ? 'FULL' : 'OFF', faultHooks: true });
     this.checkAtomicity(t, store);
     store.faultHook = (sql) => {
       if (t.dead) throw new SimCrash(`terminal ${t.id} is dead`);

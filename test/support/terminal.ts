@@ -29,7 +29,7 @@ export async function openTerminal(opts: {
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
 }): Promise<TestTerminal> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'term-'));
-  const store = new TerminalStore(path.join(dataDir, 'terminal.db'));
+  const store = new TerminalStore(path.join(dataDir, 'terminal.db'), { faultHooks: true });
   const core = new TerminalCore({
     store,
     settings: {

@@ -12,6 +12,8 @@ export function serverMigrationsDir(): string {
 export interface OpenOptions {
   /** `FULL` (default) fsyncs every commit; tests may pass `NORMAL` only where durability is not under test. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** Tests only: route every write statement through the store's `faultHook` (off by default). */
+  faultHooks?: boolean;
 }
 
 /** Open (creating if needed) the authority's database file, configured and migrated. */

@@ -140,8 +140,8 @@ export class SqliteServerStore implements ServerStore {
   private writeGate: Promise<void> | null = null;
   /**
    * Tests only (issue 11): called before every write statement. The simulation throws from it to
-   * kill the server between two statements, mid-group, with nothing committed after. Null in
-   * production.
+   * kill the server between two statements, mid-group, with nothing committed after. Only with
+   * the `faultHooks` option.
    */
   faultHook: ((sql: string) => void) | null = null;
   private importer: SqliteServerStore | null = null;
@@ -151,17 +151,19 @@ export class SqliteServerStore implements ServerStore {
     private readonly options: OpenOptions = {},
   ) {
     this.db = openServerDatabase(file, options);
-    // Every write statement passes the fault hook first (null in production).
-    const prepare = this.db.prepare.bind(this.db);
-    (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
-      const stmt = prepare(sql);
-      const run = stmt.run.bind(stmt);
-      (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
-        this.faultHook?.(sql);
-        return run(...(args as Parameters<typeof run>));
+    if (options.faultHooks) {
+      // Tests only: every write statement passes the fault hook first.
+      const prepare = this.db.prepare.bind(this.db);
+      (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+        const stmt = prepare(sql);
+        const run = stmt.run.bind(stmt);
+        (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
+          this.faultHook?.(sql);
+          return run(...(args as Parameters<typeof run>));
+        };
+        return stmt;
       };
-      return stmt;
-    };
+    }
     this.ensureSettings();
     this.ops = this.makeOps();
     this.supervisorReads = new SupervisorReads({ q: (sql) => this.q(sql), config: () => this.readConfig(), supervision: () => this.readSupervision() });
