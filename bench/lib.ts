@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 
 /** The repository root (the folder with package.json), from wherever this file was compiled to. */
 export const ROOT = (() => {
@@ -150,5 +152,69 @@ export function rssMiB(pid: number = process.pid): number {
     return m ? Math.round(Number(m[1]) / 1024) : NaN;
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * A terminal as the load benchmarks simulate it: one WebSocket, the hello of a terminal that has
+ * synced up to `cursor`, mutations pushed one per frame and resolved with their round trip once
+ * durable, and change pages acknowledged by their cursor without parsing the tasks in them (many
+ * terminals share the benchmark's process; the server's work is what is measured).
+ */
+export class BenchTerminal {
+  ws!: WebSocket;
+  nextId = 1;
+  cursor = 0;
+  pages = 0;
+  /** Bytes of change pages received: what live push costs this terminal. */
+  liveBytes = 0;
+  private readonly pending = new Map<number, { sent: number; done: (ms: number) => void }>();
+
+  constructor(readonly id: string) {}
+
+  async connect(wsUrl: string, cursor: number, ack = true): Promise<void> {
+    this.ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    let welcomed!: () => void;
+    const welcome = new Promise<void>((r) => (welcomed = r));
+    this.ws.on('message', (data) => {
+      const text = String(data);
+      if (text.startsWith('{"type":"changes"')) {
+        this.liveBytes += text.length;
+        const m = /"cursor":(\d+|null)/.exec(text);
+        const c = m && m[1] !== 'null' ? Number(m[1]) : null;
+        this.pages++;
+        if (c !== null) this.cursor = c;
+        if (ack) this.ws.send(`{"type":"ack","cursor":${c ?? 0}}`);
+        return;
+      }
+      const f = JSON.parse(text) as ServerFrame;
+      if (f.type === 'welcome') welcomed();
+      else if (f.type === 'results') {
+        const now = performance.now();
+        for (const o of f.outcomes) {
+          const p = this.pending.get(o.id);
+          if (!p || o.status === 'retry') continue;
+          this.pending.delete(o.id);
+          p.done(now - p.sent);
+        }
+      }
+    });
+    this.ws.send(
+      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: this.id, token: `token-${this.id}`, cursor, lastAckedMutationId: 0, clientTime: Date.now(), appVersion: 'bench', outbox: 0 }),
+    );
+    await welcome;
+  }
+
+  /** Push one mutation; resolves with its round trip in ms once its durable outcome is back. */
+  push(name: string, args: unknown, operatorId: string): Promise<number> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { sent: performance.now(), done: resolve });
+      this.ws.send(JSON.stringify({ type: 'push', mutations: [{ id, name, args, operatorId, clientTime: Date.now() }] }));
+    });
   }
 }

@@ -15,11 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { SUPERVISOR_PATH, SUPERVISOR_PROTOCOL, SUPERVISOR_PROTOCOL_VERSION } from '../src-shared/protocol/supervisor.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ImportTaskRow } from '../src-server/store/types.js';
-import { report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
+import { BenchTerminal, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
 
 const TERMINALS = 200;
 const DEPARTMENTS = 4;
@@ -39,22 +38,18 @@ type Step = { name: string; args: Record<string, unknown>; operator: string };
  * department's list, starts and completes it (one in twenty is released, one in fifty rejected).
  * Operations are queued in order, as a terminal's outbox sends them.
  */
-class Kiosk {
-  ws!: WebSocket;
-  nextId = 1;
-  private pending = new Map<number, { sent: number; done: (ms: number) => void }>();
+class Kiosk extends BenchTerminal {
   private plan: Step[] = [];
   private taskCursor = 0;
   private turn = 0;
-  liveBytes = 0;
-  pages = 0;
-  cursor = 0;
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly index: number,
     private readonly tasks: string[],
-  ) {}
+  ) {
+    super(id);
+  }
 
   private operator(): string {
     return `op${this.index * OPERATORS_PER_TERMINAL + (this.turn % OPERATORS_PER_TERMINAL)}`;
@@ -76,54 +71,11 @@ class Kiosk {
     this.turn++;
   }
 
-  async connect(wsUrl: string, cursor: number): Promise<void> {
-    this.ws = new WebSocket(wsUrl, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    let welcomed!: () => void;
-    const welcome = new Promise<void>((r) => (welcomed = r));
-    this.ws.on('message', (data) => {
-      const text = String(data);
-      if (text.startsWith('{"type":"changes"')) {
-        // Only the cursor is needed to acknowledge; the bytes are what live push costs a kiosk.
-        this.liveBytes += text.length;
-        const m = /"cursor":(\d+|null)/.exec(text);
-        const c = m && m[1] !== 'null' ? Number(m[1]) : null;
-        this.pages++;
-        if (c !== null) this.cursor = c;
-        this.ws.send(`{"type":"ack","cursor":${c ?? 0}}`);
-        return;
-      }
-      const f = JSON.parse(text) as ServerFrame;
-      if (f.type === 'welcome') welcomed();
-      else if (f.type === 'results') {
-        const now = performance.now();
-        for (const o of f.outcomes) {
-          const p = this.pending.get(o.id);
-          if (!p || o.status === 'retry') continue;
-          this.pending.delete(o.id);
-          p.done(now - p.sent);
-        }
-      }
-    });
-    this.ws.send(
-      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: this.id, token: `token-${this.id}`, cursor, lastAckedMutationId: 0, clientTime: Date.now(), appVersion: 'bench', outbox: 0 }),
-    );
-    await welcome;
-  }
-
   /** Send the shift's next operation; resolves with its round trip once it is durable. */
   next(): Promise<number> | null {
     if (this.plan.length === 0) this.refill();
     const step = this.plan.shift();
-    if (!step) return null;
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, { sent: performance.now(), done: resolve });
-      this.ws.send(JSON.stringify({ type: 'push', mutations: [{ id, name: step.name, args: step.args, operatorId: step.operator, clientTime: Date.now() }] }));
-    });
+    return step ? this.push(step.name, step.args, step.operator) : null;
   }
 }
 
@@ -265,7 +217,7 @@ export async function run(): Promise<void> {
     const groups = metric('shopfloor_commit_group_size_count');
 
     report({
-      bench: 'plant-load: 200 kiosks in 4 departments, 2,000 operators (limit 10) signing in and out, the whole lifecycle, 200,000 tasks, 4 supervisor overviews',
+      bench: `plant-load: ${TERMINALS} kiosks in ${DEPARTMENTS} departments, ${TERMINALS * OPERATORS_PER_TERMINAL} operators (limit 10) signing in and out, the whole lifecycle, ${TASKS} tasks, ${DEPARTMENTS} supervisor overviews`,
       figures: {
         kiosks: TERMINALS,
         departments: DEPARTMENTS,

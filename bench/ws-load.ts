@@ -7,12 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ImportTaskRow } from '../src-server/store/types.js';
-import { report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
+import { BenchTerminal, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
 
 const TERMINALS = 200;
 const DEPARTMENTS = 20;
@@ -22,69 +20,24 @@ const MAX_PHASE_MS = Number(process.env.BENCH_MAX_MS ?? 6000);
 const FIXED_RATE = 1000;
 const FIXED_PHASE_MS = Number(process.env.BENCH_FIXED_MS ?? 8000);
 
-class Terminal {
-  ws!: WebSocket;
-  nextId = 1;
-  private pending = new Map<number, { sent: number; done: (ms: number) => void }>();
+class Terminal extends BenchTerminal {
   tasks: string[] = [];
-  cursor = 0;
-  pages = 0;
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly operator: string,
-  ) {}
+  ) {
+    super(id);
+  }
 
-  /** Connect as a terminal that has synced up to `cursor` before (no snapshot). */
-  async connect(wsUrl: string, cursor: number): Promise<void> {
-    this.ws = new WebSocket(wsUrl, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    let welcomed!: () => void;
-    const welcome = new Promise<void>((r) => (welcomed = r));
-    this.ws.on('message', (data) => {
-      const text = String(data);
-      // Change pages only need acknowledging: read the cursor without parsing every task in them
-      // (200 simulated terminals share one process; the server's work is what is measured).
-      if (text.startsWith('{"type":"changes"')) {
-        const m = /"cursor":(\d+|null)/.exec(text);
-        const cursor = m && m[1] !== 'null' ? Number(m[1]) : null;
-        this.pages++;
-        if (cursor !== null) this.cursor = cursor;
-        if (!process.env.BENCH_NO_ACK) this.ws.send(`{"type":"ack","cursor":${cursor ?? 0}}`);
-        return;
-      }
-      const f = JSON.parse(text) as ServerFrame;
-      if (f.type === 'welcome') welcomed();
-      else if (f.type === 'results') {
-        const now = performance.now();
-        for (const o of f.outcomes) {
-          const p = this.pending.get(o.id);
-          if (!p || o.status === 'retry') continue;
-          this.pending.delete(o.id);
-          p.done(now - p.sent);
-        }
-      } else if (f.type === 'changes') {
-        this.pages++;
-        if (f.cursor !== null) this.cursor = f.cursor;
-        this.ws.send(JSON.stringify({ type: 'ack', cursor: f.cursor ?? 0 }));
-      }
-    });
-    this.ws.send(
-      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: this.id, token: `token-${this.id}`, cursor, lastAckedMutationId: 0, clientTime: Date.now(), appVersion: 'bench', outbox: 0 }),
-    );
-    await welcome;
+  /** Connect as a terminal that has synced up to `cursor` before (no snapshot), and sign in. */
+  override async connect(wsUrl: string, cursor: number): Promise<void> {
+    await super.connect(wsUrl, cursor, !process.env.BENCH_NO_ACK);
     await this.send('signIn', { method: 'badge' });
   }
 
   send(name: string, args: unknown): Promise<number> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, { sent: performance.now(), done: resolve });
-      this.ws.send(JSON.stringify({ type: 'push', mutations: [{ id, name, args, operatorId: this.operator, clientTime: Date.now() }] }));
-    });
+    return this.push(name, args, this.operator);
   }
 
   claimNext(): Promise<number> | null {

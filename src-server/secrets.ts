@@ -5,12 +5,7 @@
  * holds the event loop (every terminal's ping and every other request go on meanwhile).
  */
 import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
-import { PASSWORD_SCRYPT_PARAMS, PIN_SCRYPT_PARAMS, secretVerifier, type ScryptParams } from '../src-shared/crypto/hash.js';
-
-/** What Node's scrypt needs to be allowed for these parameters (128·N·r·p plus its own buffers). */
-function maxmemFor(N: number, r: number, p: number): number {
-  return 256 * N * r * p + 1024 * 1024;
-}
+import { PASSWORD_SCRYPT_PARAMS, PIN_SCRYPT_PARAMS, scryptMaxmem, secretVerifier, type ScryptParams } from '../src-shared/crypto/hash.js';
 
 function derive(secret: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(secret, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
@@ -22,7 +17,7 @@ function derive(secret: string, salt: Buffer, keylen: number, options: ScryptOpt
  */
 export async function hashSecretAsync(secret: string, params: ScryptParams = PASSWORD_SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(secret, salt, params.dkLen, { N: params.N, r: params.r, p: params.p, maxmem: maxmemFor(params.N, params.r, params.p) });
+  const key = await derive(secret, salt, params.dkLen, { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params.N, params.r, params.p) });
   return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('hex')}$${key.toString('hex')}`;
 }
 
@@ -36,5 +31,5 @@ export function hashPinAsync(pin: string): Promise<string> {
  * Node's native scrypt off the event loop (SEC-1); the format and its limits are src-shared's.
  */
 export const verifySecretAsync = secretVerifier(
-  async (secret, salt, { N, r, p, dkLen }) => new Uint8Array(await derive(secret, Buffer.from(salt), dkLen, { N, r, p, maxmem: maxmemFor(N, r, p) })),
+  async (secret, salt, { N, r, p, dkLen }) => new Uint8Array(await derive(secret, Buffer.from(salt), dkLen, { N, r, p, maxmem: scryptMaxmem(N, r, p) })),
 );

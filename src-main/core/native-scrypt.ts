@@ -5,11 +5,11 @@
  * with the server and answers the screen (SEC-1). The format is src-shared's.
  */
 import { scrypt } from 'node:crypto';
-import { secretVerifier } from '../../src-shared/crypto/hash.js';
+import { scryptMaxmem, secretVerifier } from '../../src-shared/crypto/hash.js';
 
 export const verifySecretNative = secretVerifier(
   (secret, salt, { N, r, p, dkLen }) =>
     new Promise((resolve, reject) =>
-      scrypt(secret, salt, dkLen, { N, r, p, maxmem: 256 * N * r * p + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(new Uint8Array(key)))),
+      scrypt(secret, salt, dkLen, { N, r, p, maxmem: scryptMaxmem(N, r, p) }, (err, key) => (err ? reject(err) : resolve(new Uint8Array(key)))),
     ),
 );

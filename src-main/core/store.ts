@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { routeWritesThrough } from '../../src-shared/db/fault-hook.js';
 import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '../../src-shared/db/migrate.js';
 import { jsonColumn, taskFromRow, type Row } from '../../src-shared/db/task-row.js';
 import { claimableOrderSql } from '../../src-shared/domain/rules.js';
@@ -247,21 +248,7 @@ export class TerminalStore {
       this.db.close();
       throw err;
     }
-    if (options.faultHooks) this.routeWritesThroughFaultHook();
-  }
-
-  /** Every write statement prepared from now on passes `faultHook` first (tests only). */
-  private routeWritesThroughFaultHook(): void {
-    const prepare = this.db.prepare.bind(this.db);
-    (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
-      const stmt = prepare(sql);
-      const run = stmt.run.bind(stmt);
-      (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
-        this.faultHook?.(sql);
-        return run(...(args as Parameters<typeof run>));
-      };
-      return stmt;
-    };
+    if (options.faultHooks) routeWritesThrough(this.db, (sql) => this.faultHook?.(sql));
   }
 
   /**

@@ -30,7 +30,7 @@ import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { REFUSALS, RefusalBudget } from './refusals.js';
+import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { ChangesPage, ServerStore, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -317,7 +317,7 @@ export class SyncHub {
       return this.fail(
         conn,
         code,
-        { ...details, problem: `${String(details.problem ?? 'refused')}; this connection sent too many refused frames and is closed` },
+        closingDetails(details),
         CLOSE_CODES.tooManyErrors,
       );
     }

@@ -26,3 +26,8 @@ export class RefusalBudget {
 }
 
 export const REFUSALS = { burst: 20, perSecond: 2 } as const;
+
+/** The last refusal's details, saying why the connection is being closed. */
+export function closingDetails<D extends { problem?: unknown }>(details: D): D & { problem: string } {
+  return { ...details, problem: `${String(details.problem ?? 'refused')}; this connection sent too many refused frames and is closed` };
+}

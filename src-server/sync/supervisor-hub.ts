@@ -29,7 +29,7 @@ import type { Principal } from '../auth.js';
 import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
 import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
-import { REFUSALS, RefusalBudget } from './refusals.js';
+import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
 import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
@@ -227,7 +227,7 @@ export class SupervisorHub {
       return this.fail(
         conn,
         code,
-        { ...details, problem: `${String(details.problem ?? 'refused')}; this connection sent too many refused frames and is closed` },
+        closingDetails(details),
         SUPERVISOR_CLOSE_CODES.tooManyErrors,
       );
     }

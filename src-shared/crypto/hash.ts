@@ -55,6 +55,11 @@ export const PIN_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1, dkLen: 
 /** SEC-31: what one offline PIN check on a kiosk may cost (pure JS, the kiosk's own CPU). */
 export const PIN_CHECK_BUDGET_MS = 250;
 
+/** The memory Node's native scrypt must be allowed for these parameters (128·N·r·p plus its own buffers). */
+export function scryptMaxmem(N: number, r: number, p: number): number {
+  return 256 * N * r * p + 1024 * 1024;
+}
+
 /** The largest scrypt cost a stored hash may ask for (a bigger one is refused, not computed). */
 export const MAX_SCRYPT_N = 2 ** 20;
 

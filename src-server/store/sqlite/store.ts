@@ -110,6 +110,7 @@ import {
 } from './rows.js';
 import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Slicer } from '../../slices.js';
 
 /** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
@@ -151,19 +152,7 @@ export class SqliteServerStore implements ServerStore {
     private readonly options: OpenOptions = {},
   ) {
     this.db = openServerDatabase(file, options);
-    if (options.faultHooks) {
-      // Tests only: every write statement passes the fault hook first.
-      const prepare = this.db.prepare.bind(this.db);
-      (this.db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
-        const stmt = prepare(sql);
-        const run = stmt.run.bind(stmt);
-        (stmt as { run: (...args: unknown[]) => Database.RunResult }).run = (...args: unknown[]) => {
-          this.faultHook?.(sql);
-          return run(...(args as Parameters<typeof run>));
-        };
-        return stmt;
-      };
-    }
+    if (options.faultHooks) routeWritesThrough(this.db, (sql) => this.faultHook?.(sql));
     this.ensureSettings();
     this.ops = this.makeOps();
     this.supervisorReads = new SupervisorReads({ q: (sql) => this.q(sql), config: () => this.readConfig(), supervision: () => this.readSupervision() });
