@@ -79,6 +79,29 @@ export function storeContract(factory: StoreFactory): void {
       expect(g.changedDepartments.has('cut')).toBe(true);
     });
 
+    it('PROTO-15 every answer of a group carries the task as the group left it; a unit rolled back leaves no trace in them', async () => {
+      function* releaseThenFail(): Eng<never> {
+        yield* userOperation({ name: 'release', taskId: 't1' }, 'ann', T0);
+        throw new Error('disk on fire');
+      }
+      const g = await store.runGroup<unknown>([
+        () => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0),
+        () => userOperation({ name: 'start', taskId: 't1' }, 'ann', T0),
+        releaseThenFail,
+        () => userOperation({ name: 'claim', taskId: 't1' }, 'bob', T0),
+      ]);
+      expect(g.results.map((r) => r.ok)).toEqual([true, true, false, true]);
+      const [claim, start, , conflict] = g.results.map((r) => (r.ok ? (r.value as { ok: boolean; task: unknown; error: { code: string } | null }) : null));
+      expect([claim!.ok, start!.ok, conflict!.ok]).toEqual([true, true, false]);
+      expect(conflict!.error!.code).toBe('task_conflict');
+      const stored = await store.getTask('t1', T0);
+      expect(stored).toMatchObject({ operatorId: 'ann', status: 'in_progress', version: 3, workedBy: ['ann'] });
+      expect(stored!.assignment).toMatchObject({ status: 'in_progress' });
+      // The claim's answer is not the task half-way through its group, and the release that was
+      // rolled back shows nowhere.
+      for (const answer of [claim, start, conflict]) expect(answer!.task).toEqual(stored);
+    });
+
     it('PROTO-7 a committed group survives a restart', async () => {
       await op({ name: 'claim', taskId: 't1' }, 'ann');
       store = await factory.reopen(store);

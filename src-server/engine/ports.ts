@@ -78,6 +78,11 @@ export interface TxOps {
   /** Store a mutation's outcome and advance the terminal's last processed mutation id. */
   recordOutcome(terminalId: string, mutationId: number, name: string, outcome: MutationOutcome, now: number): void;
   audit(entry: AuditEntry, now: number): void;
+  /**
+   * The task as terminals get it, for an answer. Its own fields are as the unit left it; a store
+   * may complete the rest (and refresh all of it) as the whole group leaves the task, just before
+   * the commit, so one read serves the group (the answer is "the task as it is now" either way).
+   */
   syncTask(taskId: string, now: number): SyncTask | null;
   /** EXP-1: unstarted active assignments created at or before `createdBefore`. */
   unstartedAssignments(createdBefore: number, limit: number): UnstartedAssignment[];

@@ -382,7 +382,11 @@ export class SyncHub {
           return this.sendError(conn, 'invalid_input', { field: 'cursor', problem: `acknowledges ${frame.cursor}, beyond the ${conn.sentCursor} sent` });
         }
         conn.awaitingAck = false;
-        void this.pump(conn);
+        // A terminal still catching up (a snapshot, or a replay with more to come) gets its next
+        // page at once. One that is caught up waits for the push tick, with every other terminal:
+        // they then all read from the same cursor, so each department's page is read and encoded
+        // once per tick for its ~50 kiosks instead of once per kiosk (deltaPage).
+        if (conn.snapshot || conn.owesCaughtUp) void this.pump(conn);
         return;
       case 'ping':
         if (frame.outbox !== undefined && frame.outbox !== conn.outbox) {
