@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
 
   // Two catch-ups of 100,000 changes each: the first timed without instruments, the second with
   // the live heap sampled after full GCs (node --expose-gc), which would slow the first.
-  server = await startServerProcess(serverDir, port);
+  server = await startServerProcess(serverDir, { port });
   try {
     let start = performance.now();
     core = openTerminal(termDir, server.url);
@@ -106,7 +106,7 @@ export async function run(): Promise<void> {
     await importAll(store, rows(2), now + 2);
     const head2 = await store.headSeq();
     await store.close();
-    server = await startServerProcess(serverDir, port);
+    server = await startServerProcess(serverDir, { port });
 
     // Live heap: measured after a full GC, so garbage V8 has not yet collected does not count.
     const gc = (globalThis as { gc?: () => void }).gc;

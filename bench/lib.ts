@@ -95,8 +95,8 @@ export interface ServerProcess {
 }
 
 /** Start a compiled entry point of ours; resolves with its URL once it logs `listeningMsg`. */
-async function startListening(script: string, args: string[], listeningMsg: string, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script), ...args], {
+async function startListening(script: string, args: string[], listeningMsg: string, nodeArgs: string[] = [], root = ROOT): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'info' },
   });
@@ -128,11 +128,39 @@ async function startListening(script: string, args: string[], listeningMsg: stri
   };
 }
 
+export interface ServerProcessOptions {
+  port?: number;
+  /** More `start` options (e.g. `--commit-group-max 1`). */
+  args?: string[];
+  /** Another checkout's root (built with `npm run build:node`): the code a same-run comparison measures against. */
+  root?: string;
+}
+
 /** Start the real server (compiled CLI) on a data folder; resolves when it listens. */
-export function startServerProcess(dataDir: string, port = 0): Promise<ServerProcess> {
+export function startServerProcess(dataDir: string, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return startListening('out/node/src-server/cli.js', ['start', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1'], 'sync server listening', nodeArgs);
+  return startListening(
+    'out/node/src-server/cli.js',
+    ['start', '--data', dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1', ...(options.args ?? [])],
+    'sync server listening',
+    nodeArgs,
+    options.root,
+  );
+}
+
+/**
+ * BENCH_BASELINE_ROOT: a checkout of earlier code, built (`git worktree add /tmp/base <commit> &&
+ * cd /tmp/base && ln -s $PWD/node_modules . && npx tsc -p tsconfig.node.json`). Benchmarks that
+ * support it run the same load against it in the same run, alternating, and report the ratio.
+ */
+export function baselineRoot(): string | null {
+  const root = process.env.BENCH_BASELINE_ROOT;
+  if (!root) return null;
+  if (!fs.existsSync(path.join(root, 'out/node/src-server/cli.js'))) {
+    throw new Error(`BENCH_BASELINE_ROOT=${root} has no out/node/src-server/cli.js: build it there first (npx tsc -p tsconfig.node.json)`);
+  }
+  return root;
 }
 
 /** Start a browser-hosted terminal (the kiosk's core and screen) enrolled with a server. */

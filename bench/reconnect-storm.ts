@@ -81,7 +81,7 @@ export async function run(): Promise<void> {
     for (let t = 0; t < TERMINALS; t++) for (let i = 0; i < QUEUED; i++) await cores[t]!.claim({ taskId: `k${t}-t${i}` });
     const queued = cores.reduce((n, c) => n + c.syncStatus().pending, 0);
 
-    server = await startServerProcess(serverDir, port);
+    server = await startServerProcess(serverDir, { port });
     const start = performance.now();
     for (const c of cores) c.kick(); // the network is back: everyone at once
     await until(() => cores.every((c) => c.syncStatus().pending === 0), 'every outbox to drain');

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot.
+ * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall.
  */
 import * as abuse from './abuse.js';
 import * as catchUp from './catch-up.js';
@@ -12,6 +12,7 @@ import * as plantLoad from './plant-load.js';
 import * as reconnectStorm from './reconnect-storm.js';
 import * as serverEngine from './server-engine.js';
 import * as snapshot from './snapshot.js';
+import * as stall from './stall.js';
 import * as supervisorBoard from './supervisor-board.js';
 import * as terminalTap from './terminal-tap.js';
 import * as wsLoad from './ws-load.js';
@@ -29,6 +30,7 @@ const all: Record<string, () => Promise<void>> = {
   abuse: abuse.run,
   'plant-load': plantLoad.run,
   snapshot: snapshot.run,
+  stall: stall.run,
 };
 
 const wanted = process.argv.slice(2);

@@ -47,6 +47,8 @@ export interface ServerOptions {
   signInPolicy?: Partial<SignInPolicy>;
   /** How often expired sessions and stale sign-in counters are pruned (SEC-3; default hourly). */
   authPruneMs?: number;
+  /** Most units committed in one transaction (default 5,000; 1 turns group commit off). */
+  commitGroupMax?: number;
 }
 
 export interface RunningServer {
@@ -83,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics.groupSize.observe(units);
       metrics.commitDuration.observe(seconds);
     },
+    options.commitGroupMax,
   );
   const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
   const signInPolicy = { ...SIGN_IN_POLICY, ...options.signInPolicy };

@@ -588,6 +588,7 @@ function printPlant(plant: DemoPlant, file: string, credentials: string, quiet: 
 interface StartOptions extends DataOptions {
   port: number;
   host: string;
+  commitGroupMax: number;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -665,7 +666,7 @@ async function cmdStart(opts: StartOptions): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store });
+    server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store, commitGroupMax: opts.commitGroupMax });
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -722,6 +723,11 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--tls-cert <file>', 'PEM certificate: serve https and wss (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .addOption(
+      new Option('--commit-group-max <n>', 'most mutations committed in one transaction (1 turns group commit off: one fsync per mutation, the baseline it is measured against)')
+        .argParser(parseIntIn(1, 100_000))
+        .default(5000),
+    )
     .action((opts: StartOptions) => cmdStart(opts));
 
   sub('init', 'create the data directory and the database (idempotent)').action((opts: DataOptions) => cmdInit(opts));

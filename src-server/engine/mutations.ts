@@ -345,14 +345,17 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
   const tasks = yield* ask('unassignedTasks', req.departmentId, req.limit, req.exclude ?? []);
   const operators = yield* ask('departmentOperators', req.departmentId, now);
   const result: AutoAssignResult = { assigned: [], unassigned: [] };
+  const operatorIds = operators.map((o) => o.id);
   for (const pooled of tasks) {
     const facts = yield* ask('taskFacts', pooled.id);
     const base = { ...facts, now, config, actor, mode: 'assign' as const };
     const candidates: Candidate[] = [];
     const decisions = new Map<string, Decision<unknown>>();
     const ineligible: Partial<Record<ErrorCode, number>> = {};
-    for (const op of operators) {
-      const target = yield* ask('operatorFacts', op.id, facts.task);
+    // Every operator's facts for this task in one question (a department has hundreds).
+    const targets = yield* ask('operatorFactsMany', operatorIds, facts.task);
+    for (const [i, op] of operators.entries()) {
+      const target = targets[i]!;
       const d = decideAutoAssign({ ...base, target });
       if (!d.ok) {
         ineligible[d.error.code] = (ineligible[d.error.code] ?? 0) + 1;
@@ -433,8 +436,9 @@ export function* assignCandidates(taskId: string, mode: 'assign' | 'reassign', a
     : [...new Set([...(facts.task.departmentId ? [facts.task.departmentId] : []), ...actor.departmentIds])];
   const people = yield* ask('pickerOperators', departments, now);
   const list: AssignCandidate[] = [];
-  for (const person of people) {
-    const target = yield* ask('operatorFacts', person.id, facts.task);
+  const targets = yield* ask('operatorFactsMany', people.map((p) => p.id), facts.task);
+  for (const [i, person] of people.entries()) {
+    const target = targets[i]!;
     const d = decideAssign({ ...facts, now, config, actor, target, mode });
     const inCooldown = target.cooldownUntil !== null && target.cooldownUntil > now;
     list.push({

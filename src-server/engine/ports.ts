@@ -72,6 +72,8 @@ export interface TxOps {
   user(userId: string): (User & { pinHash: string | null }) | null;
   taskFacts(taskId: string): TaskFactsRow;
   operatorFacts(userId: string, task: Task | null): OperatorFacts;
+  /** The same for many operators at once, in the order asked (auto-assign and the picker weigh a department's). */
+  operatorFactsMany(userIds: readonly string[], task: Task | null): OperatorFacts[];
   /** Apply rule effects: task rows, assignments, cooldowns, notifications and the change log. */
   applyEffects(effects: readonly Effect[], now: number): void;
   setPresence(terminalId: string, userId: string | null, now: number): void;
@@ -129,4 +131,23 @@ export interface GroupResult<T> {
   changedDepartments: Set<string>;
   /** The change log's head after the commit. */
   headSeq: number;
+}
+
+/** TxOps answered asynchronously: a store that awaits I/O inside its transaction (PostgreSQL). */
+export type AsyncTxOps = {
+  [K in keyof TxOps]: (...args: Parameters<TxOps[K]>) => ReturnType<TxOps[K]> | Promise<ReturnType<TxOps[K]>>;
+};
+
+/**
+ * Drive a unit to completion, awaiting each answer (the same steps as `runSync`; an answer that
+ * rejects ends the unit with that error, as a throwing synchronous op does).
+ */
+export async function runAsync<T>(unit: Eng<T>, ops: AsyncTxOps): Promise<T> {
+  let step = unit.next();
+  while (!step.done) {
+    const q = step.value;
+    const fn = ops[q.op] as (...args: unknown[]) => unknown;
+    step = unit.next(await fn.apply(ops, q.args));
+  }
+  return step.value;
 }

@@ -691,6 +691,37 @@ export class SqliteServerStore implements ServerStore {
           ? [...new Set(this.q(WORKED_STEPS).pluck().all(userId, task.workOrderId) as string[])]
           : [],
       }),
+      operatorFactsMany: (userIds, task): OperatorFacts[] => {
+        if (userIds.length === 0) return [];
+        const list = JSON.stringify(userIds);
+        const active = new Map<string, number>();
+        for (const r of this.q(
+          `SELECT operator_id, COUNT(*) AS n FROM tasks WHERE operator_id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'in_progress') GROUP BY operator_id`,
+        ).all(list) as Row[]) {
+          active.set(r.operator_id as string, r.n as number);
+        }
+        const cooldowns = new Map<string, number>();
+        const worked = new Map<string, Set<string>>();
+        if (task) {
+          for (const r of this.q('SELECT user_id, until FROM cooldowns WHERE task_id = ? AND user_id IN (SELECT value FROM json_each(?))').all(task.id, list) as Row[]) {
+            cooldowns.set(r.user_id as string, r.until as number);
+          }
+          for (const r of this.q(
+            `SELECT user_id, step FROM assignments WHERE work_order_id = ? AND user_id IN (SELECT value FROM json_each(?)) AND ${WORKED_SQL} ORDER BY id`,
+          ).all(task.workOrderId, list) as Row[]) {
+            const steps = worked.get(r.user_id as string) ?? new Set<string>();
+            steps.add(r.step as string);
+            worked.set(r.user_id as string, steps);
+          }
+        }
+        return userIds.map((userId) => ({
+          userId,
+          user: this.readUser(userId),
+          activeCount: active.get(userId) ?? 0,
+          cooldownUntil: cooldowns.get(userId) ?? null,
+          workedSteps: [...(worked.get(userId) ?? [])],
+        }));
+      },
       applyEffects: (effects, now) => {
         for (const e of effects) this.applyEffect(e, now);
       },
