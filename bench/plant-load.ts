@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { baselineRoot, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
-import { DEPARTMENTS, OPERATORS_PER_TERMINAL, TASKS, TERMINALS, connectPlant, offerLoad, seed } from './plant.js';
+import { DEPARTMENTS, OPERATORS_PER_TERMINAL, TASKS, TERMINALS, connectPlant, offerLoad, seedPlants } from './plant.js';
 
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8);
 const MAX_PHASE_MS = Number(process.env.BENCH_MAX_MS ?? 6000);
@@ -112,16 +112,9 @@ export async function run(): Promise<void> {
   const dir = tempDir('plant');
   const base = baselineRoot();
   try {
-    const seeded = path.join(dir, 'seeded');
-    const head = await seed(seeded);
-    // Each server gets its own copy of the same plant, so neither sees the other's work.
-    const copy = (name: string) => {
-      const to = path.join(dir, name);
-      fs.cpSync(seeded, to, { recursive: true });
-      return to;
-    };
-    const baseline = base ? await measure(copy('baseline'), head, base) : null;
-    const current = await measure(copy('current'), head);
+    const plants = await seedPlants(dir, base);
+    const baseline = plants.baseline ? await measure(plants.baseline.dir, plants.baseline.head, base!) : null;
+    const current = await measure(plants.current.dir, plants.current.head);
     const f = current;
     report({
       bench: `plant-load: ${TERMINALS} kiosks in ${DEPARTMENTS} departments, ${TERMINALS * OPERATORS_PER_TERMINAL} operators (limit 10) signing in and out, the whole lifecycle, ${TASKS} tasks, ${DEPARTMENTS} supervisor overviews`,

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { hashSecret, tokenHash } from '../src-shared/crypto/hash.js';
 import { SUPERVISOR_PATH, SUPERVISOR_PROTOCOL, SUPERVISOR_PROTOCOL_VERSION } from '../src-shared/protocol/supervisor.js';
@@ -75,8 +76,10 @@ export class Kiosk extends BenchTerminal {
 }
 
 /** Seed the plant; returns the change cursor a kiosk that synced everything would hold. */
-export async function seed(dataDir: string): Promise<number> {
-  const store = new SqliteServerStore(path.join(dataDir, 'claims.db'), { synchronous: 'NORMAL' });
+type StoreClass = new (file: string, options: { synchronous: 'NORMAL' }) => SqliteServerStore;
+
+export async function seed(dataDir: string, Store: StoreClass = SqliteServerStore): Promise<number> {
+  const store = new Store(path.join(dataDir, 'claims.db'), { synchronous: 'NORMAL' });
   const now = Date.now();
   for (let d = 0; d < DEPARTMENTS; d++) await store.upsertDepartment({ id: `d${d}`, name: `Department ${d}`, taskLimit: null }, now);
   for (let t = 0; t < TERMINALS; t++) {
@@ -188,4 +191,17 @@ export async function offerLoad(kiosks: readonly Kiosk[], perSecond: number, sto
   const offeredPerSec = (next / (performance.now() - start)) * 1000;
   await Promise.all(inflight);
   return { rtts, offeredPerSec };
+}
+
+/**
+ * The plant in `dir/current`, and with BENCH_BASELINE_ROOT (`baseRoot`) the same plant in
+ * `dir/baseline`, written by the baseline's own store code (its schema may be older).
+ */
+export async function seedPlants(dir: string, baseRoot: string | null): Promise<{ current: { dir: string; head: number }; baseline: { dir: string; head: number } | null }> {
+  const current = path.join(dir, 'current');
+  const head = await seed(current);
+  if (!baseRoot) return { current: { dir: current, head }, baseline: null };
+  const baseline = path.join(dir, 'baseline');
+  const mod = (await import(pathToFileURL(path.join(baseRoot, 'out/node/src-server/store/sqlite/store.js')).href)) as { SqliteServerStore: StoreClass };
+  return { current: { dir: current, head }, baseline: { dir: baseline, head: await seed(baseline, mod.SqliteServerStore) } };
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { baselineRoot, report, round, startServerProcess, summarize, tempDir } from './lib.js';
-import { ADMIN_TOKEN, DEPARTMENTS, SUPERVISOR_PASSWORD, connectPlant, offerLoad, seed } from './plant.js';
+import { ADMIN_TOKEN, DEPARTMENTS, SUPERVISOR_PASSWORD, connectPlant, offerLoad, seedPlants } from './plant.js';
 
 const RATE = 1000;
 const QUIET_MS = 3000;
@@ -129,15 +129,9 @@ export async function run(): Promise<void> {
   const dir = tempDir('stall');
   const base = baselineRoot();
   try {
-    const seeded = path.join(dir, 'seeded');
-    const head = await seed(seeded);
-    const copy = (name: string) => {
-      const to = path.join(dir, name);
-      fs.cpSync(seeded, to, { recursive: true });
-      return to;
-    };
-    const baseline = base ? await measure(copy('baseline'), head, base) : null;
-    const f = await measure(copy('current'), head);
+    const plants = await seedPlants(dir, base);
+    const baseline = plants.baseline ? await measure(plants.baseline.dir, plants.baseline.head, base!) : null;
+    const f = await measure(plants.current.dir, plants.current.head);
     report({
       bench: 'stall: the server event loop\'s longest pause under a plant\'s load (1,000 operations/s) plus a 50,000-row import, an auto-assign of 1,000 and a sign-in burst',
       figures: {

@@ -301,6 +301,48 @@ describe('read sync', () => {
     expect(frames).toBeLessThan(30);
   });
 
+  it('SYNC-6 the caught-up terminals of a department share one page read per push tick', async () => {
+    const now = server.clock.now();
+    const rows = Array.from({ length: 60 }, (_, i) => taskRow(`tick${i}`));
+    await server.store.importTasks(rows, now);
+    await server.store.updateUser('ann', { taskLimit: 1000 }, now);
+    for (let i = 0; i < 8; i++) await server.store.createTerminal({ id: `kt${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`tick-token-${i}`) }, now);
+    const head = await server.store.headSeq();
+    const kiosks = await Promise.all(Array.from({ length: 8 }, (_, i) => connect({ terminalId: `kt${i}`, token: `tick-token-${i}`, cursor: head })));
+    // Each kiosk acknowledges every page once it has applied it, some faster than others.
+    kiosks.forEach((k, i) => {
+      k.ws.on('message', (data) => {
+        const f = JSON.parse(String(data)) as ServerFrame;
+        if (f.type === 'changes' && f.cursor !== null) setTimeout(() => k.sendRaw({ type: 'ack', cursor: f.cursor }), 1 + i * 2);
+      });
+    });
+    for (const k of kiosks) {
+      await k.waitFor((f) => f.type === 'changes' && !f.more);
+      k.ackAll();
+    }
+    const store = server.store;
+    const read = store.changesPage.bind(store);
+    let reads = 0;
+    store.changesPage = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    try {
+      // Claims trickle in over many ticks, so acknowledgements arrive at different moments.
+      for (const r of rows) {
+        await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: r.taskId }, actorId: 'ann', via: 'http' });
+        await new Promise((done) => setTimeout(done, 2));
+      }
+      for (const k of kiosks) await k.waitFor((f) => f.type === 'changes' && f.tasks.some((t) => t.id === 'tick59'));
+    } finally {
+      store.changesPage = read;
+    }
+    const pages = Math.max(...kiosks.map((k) => k.frames.filter((f) => f.type === 'changes' && f.tasks.length > 0).length));
+    expect(pages).toBeGreaterThan(3);
+    // One read per tick serves all eight; reading per kiosk would be about eight times the pages.
+    expect(reads).toBeLessThan(pages * 3);
+  });
+
   it('PROTO-12 change pages wait for the terminal to acknowledge the previous one', async () => {
     await server.stop();
     server = await startTestServer({ hub: { pageSize: 2 } });

@@ -63,7 +63,7 @@ const NODE_TIMERS: HubTimers = {
 
 const DEFAULTS: HubOptions = {
   heartbeatMs: 10_000,
-  pushIntervalMs: 50,
+  pushIntervalMs: 100,
   pageSize: CHANGE_PAGE_SIZE,
   handshakeTimeoutMs: 10_000,
   maxBufferedBytes: 16 * 1024 * 1024,

@@ -46,7 +46,7 @@ export interface SupervisorHubOptions {
 
 const DEFAULTS: SupervisorHubOptions = {
   heartbeatMs: 10_000,
-  pushIntervalMs: 50,
+  pushIntervalMs: 100,
   pageSize: SUPERVISOR_PAGE_SIZE,
   handshakeTimeoutMs: 10_000,
   revalidateMs: 15_000,
