@@ -13,7 +13,6 @@
  * BENCH_BASELINE_ROOT runs the same plant against earlier code first, in the same run (lib.ts).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { baselineRoot, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
 import { DEPARTMENTS, OPERATORS_PER_TERMINAL, TASKS, TERMINALS, connectPlant, offerLoad, seedPlants } from './plant.js';
 

@@ -5,7 +5,6 @@
  * tasks (50,000 per department; BENCH_PLANT_TASKS), a supervisor per department with a password
  * and an API token, and an administrator's API token.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';

@@ -9,7 +9,6 @@
  * Target: the longest pause < 50 ms. BENCH_BASELINE_ROOT runs the same against earlier code first.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { baselineRoot, report, round, startServerProcess, summarize, tempDir } from './lib.js';
 import { ADMIN_TOKEN, DEPARTMENTS, SUPERVISOR_PASSWORD, connectPlant, offerLoad, seedPlants } from './plant.js';
 
