@@ -1,0 +1,901 @@
+/**
+ * The PostgreSQL backend of the server store (node-postgres, a pool).
+ *
+ * The same semantics as the SQLite store (store/sqlite/store.ts), read for read and change-log
+ * row for change-log row; test/store-contract.ts holds both to it. What differs is how:
+ * - Engine work (`runGroup`) runs on one pooled connection in one transaction, a savepoint per
+ *   unit, the engine's generators driven with `await` (engine/ports.ts runAsync). A caller is
+ *   answered only after COMMIT, with synchronous_commit on (open.ts).
+ * - The task's row (taskFacts) and the terminal's row (storedOutcome, terminalState) are taken
+ *   with SELECT … FOR UPDATE, so two server instances on one database take turns on one task or
+ *   one terminal instead of both deciding.
+ * - Change-log sequence numbers are assigned at the end of each transaction under the lock of the
+ *   single `change_head` row, so they become visible in order (tx.ts, FLUSH_CHANGES).
+ * - Nothing is cached across transactions (another instance may write at any time): a group
+ *   reads the config, users and departments once each and keeps them until it commits.
+ *
+ * Open it with `await PgServerStore.open(url)`: it connects, migrates and seeds the settings.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
+import { randomHex } from '../../../src-shared/crypto/hash.js';
+import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
+import { claimableOrderSql } from '../../../src-shared/domain/rules.js';
+import { DEFAULT_SUPERVISION_SETTINGS, supervisionSettingsSchema, type SupervisionSettings } from '../../../src-shared/domain/supervision.js';
+import type { Assignment, AssignmentStatus, Department, Role, Task } from '../../../src-shared/domain/types.js';
+import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
+import type { MutationOutcome, SyncTask } from '../../../src-shared/protocol/terminal.js';
+import { runAsync, type AuditEntry, type Eng, type GroupResult } from '../../engine/ports.js';
+import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
+  ChangeData,
+  ChangesPage,
+  ExceptionFilter,
+  HandshakeRecord,
+  ImportResult,
+  ImportTaskRow,
+  NewUser,
+  OfflineAlert,
+  Page,
+  ServerStore,
+  SignInFailureState,
+  SnapshotPage,
+  SnapshotPosition,
+  StoreStats,
+  SupervisorChangesPage,
+  SupervisorScope,
+  SupervisorSnapshotPage,
+  SupervisorSnapshotPosition,
+  TaskFilter,
+  TerminalRecord,
+  UserPatch,
+  UserRecord,
+} from '../types.js';
+import {
+  auditFromRow,
+  departmentFromRow,
+  exceptionFromRow,
+  json,
+  notificationFromRow,
+  OPERATOR_EVENTS_SQL,
+  READ_NOTIFICATIONS_KEPT_MS,
+  RECENT_FINISHED_MS,
+  route,
+  terminalFromRow,
+  userFromRow,
+  userParams,
+} from '../sqlite/rows.js';
+import { createPool, describeConnectError, migratePg, pgMigrations, redactUrl, type PgMigrationReport, type PgOpenOptions } from './open.js';
+import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
+import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
+import { Tx, type ImportAcc } from './tx.js';
+
+/** Change-log rows deleted per pruning transaction (short transactions, like SQLite's batches). */
+const PRUNE_BATCH = 5_000;
+
+/** PostgreSQL refuses a negative OFFSET; SQLite reads one as 0. */
+const offsetOf = (page: { offset: number }) => Math.max(0, page.offset);
+/** SQLite reads a negative LIMIT as "no limit"; PostgreSQL refuses one (NULL means none). */
+const limitOf = (n: number): number | null => (n < 0 ? null : n);
+
+export interface PgStoreOptions extends PgOpenOptions {
+  /** Where `backup` finds pg_dump (default: PATH, then /usr/lib/postgresql/<newest>/bin). */
+  pgDump?: string;
+}
+
+export class PgServerStore implements ServerStore {
+  readonly backend = 'postgres';
+  private closed = false;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    /** The database's URL (with its password): backup hands it to pg_dump. */
+    private readonly url: string,
+    private readonly options: PgStoreOptions,
+    /** What opening did to the schema. */
+    readonly migration: PgMigrationReport,
+  ) {}
+
+  /**
+   * Connect to `url` (postgres://user:password@host:port/database), bring the schema up to date
+   * (migrations/server-pg, one transaction under an advisory lock) and seed the settings. Fails
+   * with a message that says what to do when the database cannot be reached or is newer than this
+   * code.
+   */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgServerStore> {
+    const pool = createPool(url, options);
+    try {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw describeConnectError(url, err);
+      }
+      let report: PgMigrationReport;
+      try {
+        const sync = await client.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s");
+        if (sync.rows[0]?.s !== 'on' && sync.rows[0]?.s !== 'remote_apply' && sync.rows[0]?.s !== 'remote_write') {
+          throw new Error(
+            `synchronous_commit is "${sync.rows[0]?.s}" on ${redactUrl(url)}: the claims server answers only after a durable commit. ` +
+              'Remove the setting that turns it off (in the URL\'s options, the role or the database).',
+          );
+        }
+        report = await migratePg(client, pgMigrations(), redactUrl(url));
+        const tx = new Tx(client);
+        // The settings every store starts with (ON CONFLICT: another instance may be seeding too).
+        const put = 'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING';
+        await tx.run(put, ['config', JSON.stringify(DEFAULT_SITE_CONFIG)]);
+        await tx.run(put, ['site_salt', JSON.stringify(randomHex(16))]);
+        await tx.run(put, ['pruned_through_seq', '0']);
+        await tx.run(put, ['supervision', JSON.stringify(DEFAULT_SUPERVISION_SETTINGS)]);
+      } finally {
+        client.release();
+      }
+      return new PgServerStore(pool, url, options, report);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes;
+    await this.pool.end();
+  }
+
+  /**
+   * This instance's write transactions, one after the other (as SQLite's single writer has them).
+   * Without it, a heartbeat touching terminals k1 then k2 and a group holding k2 and wanting k1
+   * would deadlock on their row locks (PostgreSQL would abort one after a second). Reads never
+   * wait; other instances' writers meet ours only at the row locks and the change-log head.
+   */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private oneWriterAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(fn, fn);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  /** A Tx for reads outside any transaction (each statement sees what is committed when it runs). */
+  private reader(): Tx {
+    return new Tx(this.pool);
+  }
+
+  /**
+   * Run `fn` in one transaction on one pooled connection; its change-log rows are numbered and
+   * written last (Tx.flushChanges). Returns what `fn` returned and the head after the commit.
+   */
+  private transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
+    return this.oneWriterAtATime(() => this.transactionNow(fn));
+  }
+
+  private async transactionNow<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      const tx = new Tx(client);
+      await client.query('BEGIN');
+      try {
+        const value = await fn(tx);
+        const head = await tx.flushChanges();
+        await client.query('COMMIT');
+        return { value, tx, head };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      }
+    } finally {
+      // A connection whose ROLLBACK failed is in an unknown state: the pool drops it.
+      client.release(broken);
+    }
+  }
+
+  private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return (await this.transaction(fn)).value;
+  }
+
+  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
+    const results: GroupResult<T>['results'] = [];
+    const { tx, head } = await this.transaction(async (tx) => {
+      for (const unit of units) {
+        tx.beginUnit();
+        await tx.c.query('SAVEPOINT unit');
+        try {
+          const value = await runAsync(unit(), tx.ops);
+          await tx.c.query('RELEASE unit');
+          results.push({ ok: true, value });
+        } catch (error) {
+          // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
+          await tx.c.query('ROLLBACK TO unit; RELEASE unit');
+          tx.dropUnit();
+          results.push({ ok: false, error });
+        }
+      }
+      await tx.fillSyncTasks();
+    });
+    const changedDepartments = new Set(tx.changes.map((c) => c.departmentId));
+    return { results, changedDepartments, headSeq: head ?? (await this.headSeq()) };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Settings
+
+  async getConfig(): Promise<SiteConfig> {
+    return this.reader().readConfig();
+  }
+
+  async setConfig(config: SiteConfig, now: number): Promise<void> {
+    const valid = siteConfigSchema.parse(config);
+    await this.write(async (tx) => {
+      await tx.putSetting('config', valid);
+      tx.logChange('config', 'site', '', now);
+    });
+  }
+
+  async siteSalt(): Promise<string> {
+    return this.reader().setting<string>('site_salt');
+  }
+
+  async getSupervision(): Promise<SupervisionSettings> {
+    return this.reader().readSupervision();
+  }
+
+  async setSupervision(settings: SupervisionSettings, now: number): Promise<void> {
+    const valid = supervisionSettingsSchema.parse(settings);
+    await this.write(async (tx) => {
+      await tx.putSetting('supervision', valid);
+      tx.logChange('supervision', 'site', route.allSupervisors, now);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Departments and users
+
+  async upsertDepartment(d: Department, now: number): Promise<void> {
+    await this.write(async (tx) => {
+      await tx.run(
+        `INSERT INTO departments (id, name, task_limit, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, task_limit = excluded.task_limit, updated_at = excluded.updated_at`,
+        [d.id, d.name, d.taskLimit, now, now],
+      );
+      tx.logChange('department', d.id, d.id, now);
+    });
+  }
+
+  async listDepartments(): Promise<Department[]> {
+    return (await this.reader().rows('SELECT * FROM departments ORDER BY id')).map(departmentFromRow);
+  }
+
+  private async writeUserDepartments(tx: Tx, userId: string, departmentIds: readonly string[]): Promise<void> {
+    await tx.run('DELETE FROM user_departments WHERE user_id = $1', [userId]);
+    for (const d of new Set(departmentIds)) await tx.run('INSERT INTO user_departments (user_id, department_id) VALUES ($1, $2)', [userId, d]);
+  }
+
+  async createUser(u: NewUser, now: number): Promise<void> {
+    await this.write(async (tx) => {
+      await tx.run(
+        `INSERT INTO users (display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, updated_at, id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [...userParams(u, now), u.id, now],
+      );
+      await this.writeUserDepartments(tx, u.id, u.departmentIds);
+      tx.logUser(u.id, u.departmentIds, now);
+    });
+  }
+
+  async updateUser(id: string, patch: UserPatch, now: number): Promise<void> {
+    await this.write(async (tx) => {
+      // Locked, so two instances updating one user apply their patches one after the other.
+      if ((await tx.run('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [id])) === 0) throw new Error(`user ${id} does not exist`);
+      const before = (await tx.readUser(id))!;
+      const next = { ...before, ...patch };
+      await tx.run(
+        `UPDATE users SET display_name = $1, badge_hash = $2, pin_hash = $3, password_hash = $4, roles = $5, active = $6, task_limit = $7,
+           skills = $8, quality_score = $9, updated_at = $10 WHERE id = $11`,
+        [...userParams(next, now), id],
+      );
+      if (patch.departmentIds) await this.writeUserDepartments(tx, id, patch.departmentIds);
+      tx.forgetUser(id);
+      tx.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
+    });
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return this.reader().readUser(id);
+  }
+
+  async findUserByBadgeHash(badgeHash: string): Promise<UserRecord | null> {
+    const r = await this.reader().one(`${USER_SELECT} WHERE u.badge_hash = $1`, [badgeHash]);
+    return r ? userFromRow(r) : null;
+  }
+
+  async listUsers(filter: { departmentId?: string; role?: Role; active?: boolean }): Promise<UserRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const p = (v: unknown) => `$${args.push(v)}`;
+    if (filter.departmentId) where.push(`EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ${p(filter.departmentId)})`);
+    if (filter.role) where.push(hasRole(p(filter.role)));
+    if (filter.active !== undefined) where.push(`u.active = ${p(filter.active ? 1 : 0)}`);
+    const sql = `${USER_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY u.id`;
+    return (await this.reader().rows(sql, args)).map(userFromRow);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Terminals and tokens
+
+  async createTerminal(input: { id: string; name: string; departments: string[]; tokenHash: string }, now: number): Promise<void> {
+    await this.write(async (tx) => {
+      await tx.run('INSERT INTO terminals (id, name, token_hash, departments, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        input.id,
+        input.name,
+        input.tokenHash,
+        JSON.stringify(input.departments),
+        now,
+      ]);
+      tx.logTerminal(input.id, input.departments, now);
+    });
+  }
+
+  async updateTerminal(id: string, patch: { name?: string; departments?: string[]; active?: boolean; tokenHash?: string }, now: number): Promise<void> {
+    await this.write(async (tx) => {
+      const r = await tx.one(`${TERMINAL_SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [id]);
+      if (!r) throw new Error(`terminal ${id} does not exist`);
+      const before = terminalFromRow(r);
+      await tx.run('UPDATE terminals SET name = $1, departments = $2, active = $3, token_hash = $4 WHERE id = $5', [
+        patch.name ?? before.name,
+        JSON.stringify(patch.departments ?? before.departments),
+        (patch.active ?? before.active) ? 1 : 0,
+        patch.tokenHash ?? before.tokenHash,
+        id,
+      ]);
+      // Supervisors of the departments it left see it leave; those of its new ones see it arrive.
+      tx.logTerminal(id, [...before.departments, ...(patch.departments ?? [])], now);
+    });
+  }
+
+  async getTerminal(id: string): Promise<TerminalRecord | null> {
+    const r = await this.reader().one(`${TERMINAL_SELECT} WHERE t.id = $1`, [id]);
+    return r ? terminalFromRow(r) : null;
+  }
+
+  async listTerminals(): Promise<TerminalRecord[]> {
+    return (await this.reader().rows(`${TERMINAL_SELECT} ORDER BY t.id`)).map(terminalFromRow);
+  }
+
+  /** Write terminal state outside the engine and tell its supervisors (one transaction). */
+  private async writeTerminal(id: string, now: number, fn: (tx: Tx) => Promise<void>): Promise<void> {
+    await this.write(async (tx) => {
+      await fn(tx);
+      tx.logTerminal(id, await tx.terminalDepartments(id), now);
+    });
+  }
+
+  async recordHandshake(id: string, h: HandshakeRecord): Promise<void> {
+    await this.writeTerminal(id, h.now, async (tx) => {
+      await tx.run(
+        `UPDATE terminals SET last_seen_at = $1, clock_offset_ms = $2, app_version = $3, protocol_version = $4, outbox = $5,
+           connected = 1, connected_at = $1, offline_alerted_at = NULL WHERE id = $6`,
+        [h.now, Math.round(h.clockOffsetMs), h.appVersion, h.protocolVersion, h.outbox, id],
+      );
+      await tx.run('DELETE FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id <= $2', [id, h.ackedMutationId]);
+    });
+  }
+
+  async touchTerminals(ids: readonly string[], now: number, outboxes: ReadonlyMap<string, number> = new Map()): Promise<void> {
+    if (ids.length === 0 && outboxes.size === 0) return;
+    await this.write(async (tx) => {
+      // One statement for all heartbeats, in id order (two instances touching the same terminals
+      // lock them in the same order).
+      if (ids.length) await tx.run('UPDATE terminals SET last_seen_at = $1 WHERE id = ANY($2::text[])', [now, [...new Set(ids)].sort()]);
+      for (const [id, outbox] of outboxes) {
+        await tx.run('UPDATE terminals SET outbox = $1 WHERE id = $2', [outbox, id]);
+        tx.logTerminal(id, await tx.terminalDepartments(id), now);
+      }
+    });
+  }
+
+  async recordDisconnect(id: string, now: number): Promise<void> {
+    await this.writeTerminal(id, now, async (tx) => {
+      await tx.run('UPDATE terminals SET connected = 0, disconnected_at = $1, last_seen_at = $1 WHERE id = $2', [now, id]);
+    });
+  }
+
+  async resetConnections(now: number): Promise<void> {
+    await this.write(async (tx) => {
+      const stale = await tx.rows(
+        'UPDATE terminals SET connected = 0, disconnected_at = COALESCE(last_seen_at, $1) WHERE connected = 1 RETURNING id, departments',
+        [now],
+      );
+      stale.sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : 1));
+      for (const t of stale) tx.logTerminal(t.id as string, json<string[]>(t.departments, []), now);
+    });
+  }
+
+  async alertOfflineTerminals(offlineBefore: number, now: number): Promise<OfflineAlert[]> {
+    return this.write(async (tx) => {
+      const due = await tx.rows(
+        `SELECT id, departments, outbox, disconnected_at FROM terminals
+         WHERE active = 1 AND connected = 0 AND outbox > 0 AND disconnected_at IS NOT NULL AND disconnected_at <= $1 AND offline_alerted_at IS NULL
+         ORDER BY id FOR UPDATE SKIP LOCKED`,
+        [offlineBefore],
+      );
+      const alerts: OfflineAlert[] = [];
+      for (const t of due) {
+        const terminalId = t.id as string;
+        const notified = new Set<string>();
+        for (const d of json<string[]>(t.departments, [])) for (const u of await tx.supervisorsOf(d)) notified.add(u);
+        for (const userId of notified) {
+          await tx.insertNotification(
+            { userId, event: 'terminal_offline', taskId: null, byUserId: null, details: { terminalId, outbox: t.outbox, offlineSince: t.disconnected_at } },
+            now,
+            { overview: true },
+          );
+        }
+        await tx.run('UPDATE terminals SET offline_alerted_at = $1 WHERE id = $2', [now, terminalId]);
+        alerts.push({ terminalId, outbox: t.outbox as number, offlineSince: t.disconnected_at as number, notified: [...notified] });
+      }
+      return alerts;
+    });
+  }
+
+  async createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void> {
+    await this.reader().run(
+      'INSERT INTO api_tokens (id, user_id, name, kind, token_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [input.id, input.userId, input.name, input.kind, input.tokenHash, now, input.expiresAt, input.revokedAt],
+    );
+  }
+
+  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
+    const r = await this.reader().one('SELECT * FROM api_tokens WHERE token_hash = $1', [tokenHash]);
+    return r ? tokenFromRow(r) : null;
+  }
+
+  async getApiToken(id: string): Promise<ApiTokenRecord | null> {
+    const r = await this.reader().one('SELECT * FROM api_tokens WHERE id = $1', [id]);
+    return r ? tokenFromRow(r) : null;
+  }
+
+  async revokeApiToken(id: string, now: number): Promise<void> {
+    await this.reader().run('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2', [now, id]);
+  }
+
+  async listApiTokens(userId?: string): Promise<ApiTokenRecord[]> {
+    const rows = userId
+      ? await this.reader().rows('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at, ord', [userId])
+      : await this.reader().rows('SELECT * FROM api_tokens ORDER BY created_at, ord');
+    return rows.map(tokenFromRow);
+  }
+
+  async revokeOldestSessions(userId: string, keep: number, now: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      const live = await tx.column<string>(
+        `SELECT id FROM api_tokens WHERE user_id = $1 AND kind = 'session' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+         ORDER BY created_at DESC, ord DESC OFFSET $3 FOR UPDATE`,
+        [userId, now, Math.max(0, keep)],
+      );
+      if (live.length) await tx.run('UPDATE api_tokens SET revoked_at = $1 WHERE id = ANY($2::text[])', [now, live]);
+      return live;
+    });
+  }
+
+  async pruneAuth(before: number, windowStart: number, now: number): Promise<{ sessions: number; failureKeys: number }> {
+    return this.write(async (tx) => {
+      const sessions = await tx.run(
+        `DELETE FROM api_tokens WHERE kind = 'session' AND ((expires_at IS NOT NULL AND expires_at < $1) OR (revoked_at IS NOT NULL AND revoked_at < $1))`,
+        [before],
+      );
+      const failureKeys = await tx.run('DELETE FROM sign_in_failures WHERE first_failed_at < $1 AND (locked_until IS NULL OR locked_until <= $2)', [windowStart, now]);
+      return { sessions, failureKeys };
+    });
+  }
+
+  async getSignInFailures(key: string): Promise<SignInFailureState | null> {
+    const r = await this.reader().one('SELECT * FROM sign_in_failures WHERE key = $1', [key]);
+    return r ? { failures: r.failures as number, firstFailedAt: r.first_failed_at as number, lockedUntil: (r.locked_until as number | null) ?? null } : null;
+  }
+
+  async setSignInFailures(key: string, state: SignInFailureState | null): Promise<void> {
+    if (!state) await this.reader().run('DELETE FROM sign_in_failures WHERE key = $1', [key]);
+    else
+      await this.reader().run(
+        `INSERT INTO sign_in_failures (key, failures, first_failed_at, locked_until) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, first_failed_at = excluded.first_failed_at, locked_until = excluded.locked_until`,
+        [key, state.failures, state.firstFailedAt, state.lockedUntil],
+      );
+  }
+
+  async audit(entry: AuditEntry, now: number): Promise<void> {
+    await this.reader().writeAudit(entry, now);
+  }
+
+  async listAudit(filter: { taskId?: string; limit: number }): Promise<AuditRecord[]> {
+    const rows = filter.taskId
+      ? await this.reader().rows('SELECT * FROM audit_events WHERE task_id = $1 ORDER BY id DESC LIMIT $2', [filter.taskId, limitOf(filter.limit)])
+      : await this.reader().rows('SELECT * FROM audit_events ORDER BY id DESC LIMIT $1', [limitOf(filter.limit)]);
+    return rows.map(auditFromRow);
+  }
+
+  async searchAudit(filter: AuditFilter, page: { limit: number; offset: number }): Promise<Page<AuditRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const p = (v: unknown) => `$${args.push(v)}`;
+    if (filter.departmentIds !== null) where.push(`a.department_id = ANY(${p([...filter.departmentIds])}::text[])`);
+    if (filter.taskId) where.push(`a.task_id = ${p(filter.taskId)}`);
+    if (filter.workOrderNumber) {
+      where.push(`a.task_id IN (SELECT t.id FROM tasks t JOIN work_orders wo ON wo.id = t.work_order_id WHERE wo.number = ${p(filter.workOrderNumber)})`);
+    }
+    if (filter.userId) {
+      // json, not jsonb: json keeps any text the audit stored (jsonb refuses \u0000).
+      const u = p(filter.userId);
+      where.push(`(a.actor_id = ${u} OR (a.details::json ->> 'userId') = ${u})`);
+    }
+    if (filter.action) where.push(`a.action = ${p(filter.action)}`);
+    if (filter.outcome) where.push(filter.outcome === 'refused' ? "a.outcome <> 'applied'" : `a.outcome = ${p(filter.outcome)}`);
+    if (filter.terminalId) where.push(`a.terminal_id = ${p(filter.terminalId)}`);
+    if (filter.from !== undefined) where.push(`a.at >= ${p(filter.from)}`);
+    if (filter.to !== undefined) where.push(`a.at < ${p(filter.to)}`);
+    if (filter.beforeId !== undefined) where.push(`a.id < ${p(filter.beforeId)}`);
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const r = this.reader();
+    const total = (await r.value<number>(`SELECT COUNT(*) FROM audit_events a ${w}`, args))!;
+    const items = (await r.rows(`SELECT a.* FROM audit_events a ${w} ORDER BY a.id DESC LIMIT ${p(limitOf(page.limit))} OFFSET ${p(offsetOf(page))}`, args)).map(
+      auditFromRow,
+    );
+    return { items, total };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Supervisors
+
+  async supervisorChangesPage(scope: SupervisorScope, afterSeq: number, limit: number, now: number): Promise<SupervisorChangesPage> {
+    return supervisorChangesPage(this.reader(), scope, afterSeq, limit, now);
+  }
+
+  async supervisorSnapshotPage(scope: SupervisorScope, from: SupervisorSnapshotPosition | null, limit: number, now: number): Promise<SupervisorSnapshotPage> {
+    return supervisorSnapshotPage(this.reader(), scope, from, limit, now);
+  }
+
+  async listExceptions(filter: ExceptionFilter, page: { limit: number; offset: number }): Promise<Page<BoardException>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const p = (v: unknown) => `$${args.push(v)}`;
+    if (filter.departmentIds !== null) where.push(`department_id = ANY(${p([...filter.departmentIds])}::text[])`);
+    if (filter.open !== undefined) where.push(filter.open ? 'acknowledged_at IS NULL' : 'acknowledged_at IS NOT NULL');
+    if (filter.kind) where.push(`kind = ${p(filter.kind)}`);
+    if (filter.taskId) where.push(`task_id = ${p(filter.taskId)}`);
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const r = this.reader();
+    const total = (await r.value<number>(`SELECT COUNT(*) FROM exceptions ${w}`, args))!;
+    const items = (await r.rows(`SELECT * FROM exceptions ${w} ORDER BY id DESC LIMIT ${p(limitOf(page.limit))} OFFSET ${p(offsetOf(page))}`, args)).map(
+      exceptionFromRow,
+    );
+    return { items, total };
+  }
+
+  async getException(id: number): Promise<BoardException | null> {
+    if (!Number.isSafeInteger(id)) return null;
+    const r = await this.reader().one('SELECT * FROM exceptions WHERE id = $1', [id]);
+    return r ? exceptionFromRow(r) : null;
+  }
+
+  async acknowledgeException(id: number, userId: string, now: number): Promise<BoardException | null> {
+    if (!Number.isSafeInteger(id)) return null;
+    await this.write(async (tx) => {
+      const r = await tx.one(
+        "UPDATE exceptions SET acknowledged_at = $1, acknowledged_by = $2, resolution = 'acknowledged' WHERE id = $3 AND acknowledged_at IS NULL RETURNING department_id",
+        [now, userId, id],
+      );
+      if (r) tx.logException(id, (r.department_id as string | null) ?? null, now);
+    });
+    return this.getException(id);
+  }
+
+  async markNotificationsRead(userId: string, ids: readonly number[] | null, now: number): Promise<number> {
+    return this.write((tx) => tx.readNotifications(userId, ids, now));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tasks
+
+  /**
+   * IMP-1: one transaction, all rows or none. (SQLite writes a large import in slices on a second
+   * connection, SEC-9; here the transaction awaits each statement, so the event loop is free
+   * throughout, and other writers go on beside it, waiting only for the task rows it has locked.)
+   */
+  async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
+    const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
+    const Rollback = class extends Error {};
+    try {
+      await this.write(async (tx) => {
+        for (let i = 0; i < rows.length; i++) await tx.importRow(rows[i]!, i + 1, now, scope, acc);
+        if (acc.errors.length > 0) throw new Rollback();
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return { ok: false, errors: acc.errors };
+      throw err;
+    }
+    return { ok: true, created: acc.created, updated: acc.updated, workOrders: acc.workOrders.size };
+  }
+
+  async getTask(id: string, now: number): Promise<SyncTask | null> {
+    return this.reader().loadSyncTask(id, now);
+  }
+
+  async listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const p = (v: unknown) => `$${args.push(v)}`;
+    if (filter.departmentId) where.push(`t.department_id = ${p(filter.departmentId)}`);
+    if (filter.departmentIds) where.push(filter.departmentIds.length > 0 ? `t.department_id = ANY(${p([...filter.departmentIds])}::text[])` : 'false');
+    if (filter.status) where.push(`t.status = ${p(filter.status)}`);
+    if (filter.operatorId) where.push(`t.operator_id = ${p(filter.operatorId)}`);
+    if (filter.workOrderNumber) where.push(`wo.number = ${p(filter.workOrderNumber)}`);
+    if (filter.q) {
+      // ILIKE on "C" text folds ASCII letters only: SQLite's LIKE.
+      const like = p(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(t.work_content ILIKE ${like} ESCAPE '\\' OR wo.number ILIKE ${like} ESCAPE '\\' OR t.id ILIKE ${like} ESCAPE '\\')`);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const r = this.reader();
+    const total = (await r.value<number>(`SELECT COUNT(*) FROM tasks t JOIN work_orders wo ON wo.id = t.work_order_id ${w}`, args))!;
+    const items = (
+      await r.rows(`${TASK_SELECT} ${w} ORDER BY ${claimableOrderSql('t')} LIMIT ${p(limitOf(page.limit))} OFFSET ${p(offsetOf(page))}`, args)
+    ).map(taskFromRow);
+    return { items, total };
+  }
+
+  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>> {
+    const where = `
+      WHERE t.status = 'pending' AND t.operator_id IS NULL
+        AND t.department_id IN (SELECT department_id FROM user_departments WHERE user_id = $1)
+        AND NOT EXISTS (SELECT 1 FROM cooldowns c WHERE c.task_id = t.id AND c.user_id = $1 AND c.until > $2)
+        AND NOT EXISTS (
+          SELECT 1 FROM assignments a
+          WHERE a.user_id = $1 AND a.work_order_id = t.work_order_id
+            AND ${workedSql('a.')}
+            AND EXISTS (SELECT 1 FROM jsonb_array_elements($3::jsonb) p
+                        WHERE (p ->> 0 = a.step AND p ->> 1 = t.step) OR (p ->> 1 = a.step AND p ->> 0 = t.step)))`;
+    const r = this.reader();
+    const params = [userId, now, JSON.stringify((await r.readConfig()).exclusionPairs)];
+    const total = (await r.value<number>(`SELECT COUNT(*) FROM tasks t ${where}`, params))!;
+    const items = (
+      await r.rows(`${TASK_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT $4 OFFSET $5`, [...params, limitOf(page.limit), offsetOf(page)])
+    ).map(taskFromRow);
+    return { items, total };
+  }
+
+  async listAssignments(taskId: string): Promise<Assignment[]> {
+    return (await this.reader().rows('SELECT * FROM assignments WHERE task_id = $1 ORDER BY id', [taskId])).map((r) => ({
+      id: String(r.id),
+      taskId: r.task_id as string,
+      userId: r.user_id as string,
+      step: r.step as string,
+      status: r.status as AssignmentStatus,
+      reason: (r.reason as string | null) ?? null,
+      assignedBy: r.assigned_by as string,
+      createdAt: r.created_at as number,
+      startedAt: (r.started_at as number | null) ?? null,
+      endedAt: (r.ended_at as number | null) ?? null,
+    }));
+  }
+
+  async listNotifications(userId: string, limit: number): Promise<BoardNotification[]> {
+    return (await this.reader().rows('SELECT * FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2', [userId, limitOf(limit)])).map(notificationFromRow);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sync
+
+  async outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]> {
+    return (
+      await this.reader().column<string>('SELECT outcome FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id > $2 ORDER BY mutation_id LIMIT $3', [
+        terminalId,
+        afterId,
+        limitOf(limit),
+      ])
+    ).map((s) => JSON.parse(s) as MutationOutcome);
+  }
+
+  async headSeq(): Promise<number> {
+    return (await this.reader().value<number>('SELECT seq FROM change_head WHERE id = 1')) ?? 0;
+  }
+
+  async prunedThroughSeq(): Promise<number> {
+    return this.reader().setting<number>('pruned_through_seq');
+  }
+
+  private async loadChangeData(
+    r: Tx,
+    taskIds: string[],
+    userIds: string[],
+    departmentIds: string[],
+    withConfig: boolean,
+    now: number,
+    notificationIds: string[] = [],
+  ): Promise<ChangeData> {
+    return {
+      notifications: await r.loadTerminalNotifications(notificationIds),
+      tasks: await r.loadSyncTasks(taskIds, now),
+      users: await r.loadDirectoryUsers(userIds),
+      departments: departmentIds.length ? (await r.rows('SELECT * FROM departments WHERE id = ANY($1::text[]) ORDER BY id', [departmentIds])).map(departmentFromRow) : [],
+      config: withConfig ? await r.readConfig() : null,
+    };
+  }
+
+  async changesPage(departments: readonly string[], afterSeq: number, limit: number, now: number): Promise<ChangesPage> {
+    // One index-ordered range per department (and '' for everyone), merged in one statement.
+    const r = this.reader();
+    const rows = await r.rows(CHANGES_BY_KEYS, [[...new Set(['', ...departments])], afterSeq, limitOf(limit)]);
+    const ids = { task: new Set<string>(), user: new Set<string>(), department: new Set<string>(), notification: new Set<string>() };
+    let config = false;
+    for (const row of rows) {
+      const entity = row.entity as string;
+      if (entity === 'config') config = true;
+      else if (entity === 'task' || entity === 'user' || entity === 'department' || entity === 'notification') ids[entity].add(row.entity_id as string);
+    }
+    const lastSeq = rows.length ? (rows[rows.length - 1]!.seq as number) : afterSeq;
+    return {
+      ...(await this.loadChangeData(r, [...ids.task], [...ids.user], [...ids.department], config, now, [...ids.notification])),
+      lastSeq,
+      more: rows.length === limit,
+    };
+  }
+
+  async snapshotPage(departments: readonly string[], from: SnapshotPosition | null, limit: number, now: number): Promise<SnapshotPage> {
+    const r = this.reader();
+    const depts = [...departments];
+    const lim = limitOf(limit);
+    let pos: SnapshotPosition = from ?? { phase: 'departments', afterId: '' };
+    const empty: ChangeData = { tasks: [], users: [], departments: [], notifications: [], config: from === null ? await r.readConfig() : null };
+    for (;;) {
+      if (pos.phase === 'departments') {
+        const rows = (await r.rows('SELECT * FROM departments WHERE id = ANY($1::text[]) ORDER BY id', [depts])).map(departmentFromRow);
+        if (rows.length) return { ...empty, departments: rows, next: { phase: 'users', afterId: '' } };
+        pos = { phase: 'users', afterId: '' };
+      } else if (pos.phase === 'users') {
+        const ids = await r.column<string>(
+          `SELECT DISTINCT user_id FROM user_departments WHERE department_id = ANY($1::text[]) AND user_id > $2
+           ORDER BY user_id LIMIT $3`,
+          [depts, pos.afterId, lim],
+        );
+        if (ids.length) {
+          const next: SnapshotPosition = ids.length === limit ? { phase: 'users', afterId: ids[ids.length - 1]! } : { phase: 'notifications', afterId: '' };
+          return { ...empty, users: await r.loadDirectoryUsers(ids), next };
+        }
+        pos = { phase: 'notifications', afterId: '' };
+      } else if (pos.phase === 'notifications') {
+        // NTF-1: the departments' operators' unread notifications, and the last day's read ones.
+        const ids = await r.column<number>(
+          `SELECT n.id FROM notifications n
+           WHERE n.user_id IN (SELECT user_id FROM user_departments WHERE department_id = ANY($1::text[]))
+             AND n.event IN ${OPERATOR_EVENTS_SQL} AND (n.read_at IS NULL OR n.created_at > $2) AND n.id > $3
+           ORDER BY n.id LIMIT $4`,
+          [depts, now - READ_NOTIFICATIONS_KEPT_MS, Number(pos.afterId || 0) || 0, lim],
+        );
+        if (ids.length) {
+          const next: SnapshotPosition = ids.length === limit ? { phase: 'notifications', afterId: String(ids[ids.length - 1]) } : { phase: 'tasks', afterId: '' };
+          return { ...empty, notifications: await r.loadTerminalNotifications(ids.map(String)), next };
+        }
+        pos = { phase: 'tasks', afterId: '' };
+      } else {
+        const ids = await r.column<string>(
+          `SELECT id FROM tasks WHERE department_id = ANY($1::text[]) AND id > $2
+             AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > $3)
+           ORDER BY id LIMIT $4`,
+          [depts, pos.afterId, now - RECENT_FINISHED_MS, lim],
+        );
+        const next: SnapshotPosition | null = ids.length === limit ? { phase: 'tasks', afterId: ids[ids.length - 1]! } : null;
+        return { ...empty, tasks: await r.loadSyncTasks(ids, now), next };
+      }
+    }
+  }
+
+  async pruneChanges(before: number): Promise<number> {
+    // Delete from the start of the log in bounded batches, one short transaction each.
+    let total = 0;
+    for (;;) {
+      const deleted = await this.write(async (tx) => {
+        const upto = await tx.value<number | null>(
+          'SELECT MAX(seq) FROM (SELECT seq FROM changes WHERE at < $1 ORDER BY seq LIMIT $2) s',
+          [before, PRUNE_BATCH],
+        );
+        if (upto === null || upto === undefined) return 0;
+        const n = await tx.run('DELETE FROM changes WHERE seq <= $1', [upto]);
+        // GREATEST: another instance may have pruned further meanwhile; the mark never goes back.
+        await tx.run("UPDATE settings SET value = GREATEST(value::bigint, $1::bigint)::text WHERE key = 'pruned_through_seq'", [upto]);
+        return n;
+      });
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const r = this.reader();
+    const tasksByStatus: Record<string, number> = {};
+    for (const row of await r.rows('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status ORDER BY status')) tasksByStatus[row.status as string] = row.n as number;
+    const counts = (await r.one(
+      `SELECT (SELECT COUNT(*) FROM tasks WHERE operator_id IS NOT NULL AND status IN ('pending', 'in_progress')) AS held,
+              (SELECT COUNT(*) FROM users) AS users,
+              (SELECT COUNT(*) FROM terminals) AS terminals,
+              (SELECT seq FROM change_head WHERE id = 1) AS head`,
+    ))!;
+    return { tasksByStatus, heldTasks: counts.held as number, users: counts.users as number, terminals: counts.terminals as number, headSeq: counts.head as number };
+  }
+
+  /**
+   * A consistent copy of the whole database while the server stays online: `pg_dump` in its
+   * custom format (`--format=custom`; one snapshot, so consistent). Restore it into an empty
+   * database with `pg_restore --dbname=postgres://…/newdb FILE`, then start the server on that
+   * database. Needs pg_dump of the server's major version or newer (Debian: the postgresql-client
+   * package); found on PATH, else under /usr/lib/postgresql/<version>/bin.
+   */
+  async backup(file: string): Promise<void> {
+    const pgDump = this.options.pgDump ?? findPgTool('pg_dump');
+    if (!pgDump) throw new Error('pg_dump was not found (on PATH or under /usr/lib/postgresql/*/bin): install the PostgreSQL client tools (Debian: postgresql-client).');
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // The password goes by environment, never on the command line (where `ps` shows it).
+    const u = new URL(this.url);
+    const password = decodeURIComponent(u.password);
+    u.password = '';
+    const env = { ...process.env, ...(password ? { PGPASSWORD: password } : {}) };
+    await new Promise<void>((resolve, reject) => {
+      execFile(pgDump, ['--format=custom', `--file=${file}`, `--dbname=${u.toString()}`], { env }, (err, _stdout, stderr) => {
+        if (err) reject(new Error(`pg_dump of ${redactUrl(this.url)} failed: ${String(stderr).trim() || err.message}`));
+        else resolve();
+      });
+    });
+  }
+}
+
+function tokenFromRow(r: Row): ApiTokenRecord {
+  return {
+    id: r.id as string,
+    userId: r.user_id as string,
+    name: r.name as string,
+    kind: r.kind as 'api' | 'session',
+    expiresAt: (r.expires_at as number | null) ?? null,
+    revokedAt: (r.revoked_at as number | null) ?? null,
+  };
+}
+
+/** A PostgreSQL program: on PATH, else in the newest /usr/lib/postgresql/<version>/bin (Debian). */
+export function findPgTool(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  const root = '/usr/lib/postgresql';
+  let versions: string[];
+  try {
+    versions = fs.readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v));
+  } catch {
+    return null;
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const candidate = path.join(root, v, 'bin', name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,953 @@
+/**
+ * Store work on one PostgreSQL connection: the reads every path shares, the engine's operations
+ * (TxOps, answered with `await`), and the writes with their change-log entries. A `Tx` lives for one
+ * transaction (a group, an admin write) on its pooled client, or for one read on the pool; its
+ * caches live as long as it does, so nothing cached outlives the transaction that read it.
+ */
+import type pg from 'pg';
+import { siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
+import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
+import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
+import { epochDay, performanceScore, supervisionSettingsSchema, type SupervisionSettings } from '../../../src-shared/domain/supervision.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, isActiveTaskStatus, type AssignmentStatus, type Department, type Task } from '../../../src-shared/domain/types.js';
+import type {
+  DirectoryUser,
+  LastRejection,
+  MutationOutcome,
+  OperatorNotificationEvent,
+  SyncTask,
+  TaskAssignmentInfo,
+  TerminalNotification,
+} from '../../../src-shared/protocol/terminal.js';
+import type { AsyncTxOps, AuditEntry, NewException, TaskFactsRow, TerminalState } from '../../engine/ports.js';
+import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
+import {
+  assignmentInfo,
+  departmentFromRow,
+  directoryUser,
+  isOperatorEvent,
+  json,
+  NO_DEPARTMENT,
+  notificationDetails,
+  rejectionInfo,
+  route,
+  taskLabelOf,
+  terminalFromRow,
+  userFromRow,
+} from '../sqlite/rows.js';
+import {
+  ACTIVE_ASSIGNMENT_SQL,
+  ASSIGNMENT_INFO,
+  hasRole,
+  REJECTION_INFO,
+  TASK_BY_ID,
+  TASK_SELECT,
+  USER_SELECT,
+  WORKED_SQL,
+  workedSql,
+} from './sql.js';
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Statements are prepared once per connection under a name (node-postgres keeps them): the same
+ * SQL text always gets the same name, so a pooled connection reuses its parse and plan.
+ */
+const statementNames = new Map<string, string>();
+function nameOf(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `shopfloor_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** Thin helpers over one connection (or the pool). */
+export class Sql {
+  constructor(readonly c: Queryable) {}
+
+  async rows<R = Row>(text: string, values: readonly unknown[] = []): Promise<R[]> {
+    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[] })).rows as R[];
+  }
+
+  async one<R = Row>(text: string, values: readonly unknown[] = []): Promise<R | undefined> {
+    return (await this.rows<R>(text, values))[0];
+  }
+
+  /** The first column of each row. */
+  async column<T>(text: string, values: readonly unknown[] = []): Promise<T[]> {
+    return (await this.raw(text, values)).map((r) => r[0] as T);
+  }
+
+  /** The first column of the first row (undefined when there is no row). */
+  async value<T>(text: string, values: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.raw(text, values))[0]?.[0] as T | undefined;
+  }
+
+  /** Rows as arrays, in the select's column order. */
+  async raw(text: string, values: readonly unknown[] = []): Promise<unknown[][]> {
+    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[], rowMode: 'array' })).rows as unknown[][];
+  }
+
+  /** Run a write; returns how many rows it touched. */
+  async run(text: string, values: readonly unknown[] = []): Promise<number> {
+    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[] })).rowCount ?? 0;
+  }
+}
+
+export interface PendingChange {
+  entity: string;
+  entityId: string;
+  departmentId: string;
+  at: number;
+}
+
+/**
+ * Assign the transaction's change-log rows their sequence numbers and write them, as the last
+ * statement before COMMIT.
+ *
+ * Why at the end, under a lock: a reader pages the log by cursor (`seq > $cursor`), so a number must
+ * never become visible before a lower one. With a SEQUENCE (or SQLite-style AUTOINCREMENT) on a
+ * database several transactions write at once, transaction A could take 10, B take 11, B commit,
+ * a terminal read up to 11 and move its cursor past 10, and then A commit 10: lost for that
+ * terminal. Here the UPDATE of the single `change_head` row takes its row lock and holds it to the
+ * COMMIT; PostgreSQL makes a transaction visible before it releases its locks, so the next writer
+ * gets its numbers only after this one is visible: numbers become visible in order, on any number
+ * of server instances. The lock is held only from this statement to the commit's flush, so
+ * writers overlap for everything else they do (one lock per group, not per change).
+ */
+const FLUSH_CHANGES = `
+  WITH head AS (UPDATE change_head SET seq = seq + $1 WHERE id = 1 RETURNING seq),
+  ins AS (
+    INSERT INTO changes (seq, entity, entity_id, department_id, at)
+    SELECT head.seq - $1 + c.n, c.entity, c.entity_id, c.department_id, c.at
+    FROM head, unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS c(entity, entity_id, department_id, at, n)
+  )
+  SELECT seq FROM head`;
+
+export interface ImportAcc {
+  errors: ImportRowError[];
+  created: number;
+  updated: number;
+  workOrders: Set<string>;
+}
+
+export class Tx extends Sql {
+  /** Change-log rows written so far, numbered at the end (flushChanges). */
+  readonly changes: PendingChange[] = [];
+  /** What the current engine unit already logged for supervisors (cleared per unit, like its savepoint). */
+  readonly unitLogged = new Set<string>();
+  /** Tasks read or written by the current engine unit (cleared per unit), so nothing is read twice. */
+  readonly unitTasks = new Map<string, Task>();
+  private readonly users = new Map<string, UserRecord | null>();
+  private readonly departments = new Map<string, Department | null>();
+  private configCache: SiteConfig | null = null;
+  private supervisionCache: SupervisionSettings | null = null;
+
+  // -------------------------------------------------------------------------------------------
+  // Units (runGroup): per-unit state, kept or dropped with the unit's savepoint
+
+  private unitStart = 0;
+
+  /**
+   * PROTO-15: the tasks the group's units answered with (syncTask), by id. Each is "the task as it
+   * is now", so all are completed once, as the group leaves them, just before its commit
+   * (fillSyncTasks): one read per group instead of four per mutation.
+   */
+  private readonly groupSyncTasks = new Map<string, SyncTask[]>();
+  private groupSyncNow = 0;
+  /**
+   * Each task's row as the group has left it so far, for the tasks its units wrote; a unit rolled
+   * back puts back what it replaced (`unitUndo`).
+   */
+  private readonly groupTasks = new Map<string, Task>();
+  private readonly unitUndo = new Map<string, Task | undefined>();
+
+  beginUnit(): void {
+    this.unitTasks.clear();
+    this.unitLogged.clear();
+    this.unitUndo.clear();
+    this.unitStart = this.changes.length;
+  }
+
+  /** The unit was rolled back to its savepoint: so are the changes it logged and the tasks it wrote. */
+  dropUnit(): void {
+    this.changes.length = this.unitStart;
+    for (const [id, before] of this.unitUndo) {
+      if (before) this.groupTasks.set(id, before);
+      else this.groupTasks.delete(id);
+    }
+    this.unitUndo.clear();
+    this.unitTasks.clear();
+    this.unitLogged.clear();
+  }
+
+  private noteTaskWritten(task: Task): void {
+    if (!this.unitUndo.has(task.id)) this.unitUndo.set(task.id, this.groupTasks.get(task.id));
+    this.groupTasks.set(task.id, task);
+  }
+
+  /** PROTO-15: complete every answer's task as the group leaves it (call before the commit). */
+  async fillSyncTasks(): Promise<void> {
+    if (this.groupSyncTasks.size === 0) return;
+    const complete = await this.syncExtras([...this.groupSyncTasks.keys()], this.groupSyncNow);
+    for (const [id, answers] of this.groupSyncTasks) {
+      const latest = this.groupTasks.get(id);
+      for (const answer of answers) Object.assign(answer, complete(latest ?? answer));
+    }
+  }
+
+  /** Number and write the logged changes (see FLUSH_CHANGES); returns the new head, or null if none. */
+  async flushChanges(): Promise<number | null> {
+    if (this.changes.length === 0) return null;
+    const c = this.changes;
+    const head = await this.value<number>(FLUSH_CHANGES, [
+      c.length,
+      c.map((x) => x.entity),
+      c.map((x) => x.entityId),
+      c.map((x) => x.departmentId),
+      c.map((x) => x.at),
+    ]);
+    return head!;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Settings
+
+  async setting<T>(key: string): Promise<T> {
+    return JSON.parse((await this.value<string>('SELECT value FROM settings WHERE key = $1', [key]))!) as T;
+  }
+
+  async putSetting(key: string, value: unknown): Promise<void> {
+    await this.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
+  }
+
+  /** The site config, read once per Tx (a group reads it at its first unit that asks). */
+  async readConfig(): Promise<SiteConfig> {
+    this.configCache ??= siteConfigSchema.parse(await this.setting('config'));
+    return this.configCache;
+  }
+
+  async readSupervision(): Promise<SupervisionSettings> {
+    this.supervisionCache ??= supervisionSettingsSchema.parse(await this.setting('supervision'));
+    return this.supervisionCache;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  async readTask(id: string, lock = false): Promise<Task | null> {
+    // The row lock is taken by a statement of its own and the row read by the next one: under READ
+    // COMMITTED a statement that waited for a lock re-reads only the locked row, not what it joins
+    // (the holder's name), while a statement started after the wait sees everything committed.
+    if (lock && (await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [id])) === 0) return null;
+    const r = await this.one(TASK_BY_ID, [id]);
+    return r ? taskFromRow(r) : null;
+  }
+
+  async readUser(id: string): Promise<UserRecord | null> {
+    let u = this.users.get(id);
+    if (u === undefined) {
+      const r = await this.one(`${USER_SELECT} WHERE u.id = $1`, [id]);
+      u = r ? userFromRow(r) : null;
+      this.users.set(id, u);
+    }
+    return u;
+  }
+
+  /** Many users at once, in the order asked: those not read yet in this Tx with one statement. */
+  async readUsers(ids: readonly string[]): Promise<Array<UserRecord | null>> {
+    const missing = [...new Set(ids.filter((id) => !this.users.has(id)))];
+    if (missing.length > 0) {
+      const found = new Map((await this.rows(`${USER_SELECT} WHERE u.id = ANY($1::text[])`, [missing])).map((r) => [r.id as string, userFromRow(r)]));
+      for (const id of missing) this.users.set(id, found.get(id) ?? null);
+    }
+    return ids.map((id) => this.users.get(id) ?? null);
+  }
+
+  async readDepartment(id: string): Promise<Department | null> {
+    let d = this.departments.get(id);
+    if (d === undefined) {
+      const r = await this.one('SELECT * FROM departments WHERE id = $1', [id]);
+      d = r ? departmentFromRow(r) : null;
+      this.departments.set(id, d);
+    }
+    return d;
+  }
+
+  /** A user's record changed in this transaction: read it again when asked. */
+  forgetUser(id: string): void {
+    this.users.delete(id);
+  }
+
+  forgetDepartment(id: string): void {
+    this.departments.delete(id);
+  }
+
+  async terminalDepartments(terminalId: string): Promise<string[]> {
+    return json<string[]>(await this.value('SELECT departments FROM terminals WHERE id = $1', [terminalId]), []);
+  }
+
+  async loadSyncTasks(ids: readonly string[], now: number): Promise<SyncTask[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.rows(`${TASK_SELECT} WHERE t.id = ANY($1::text[]) ORDER BY t.id`, [[...ids]]);
+    const complete = await this.syncExtras(ids, now);
+    return rows.map((r) => complete(taskFromRow(r)));
+  }
+
+  /** What terminals get with each task besides its row: cooldowns, who worked it, its assignment, its last rejection. */
+  async syncExtras(ids: readonly string[], now: number): Promise<(task: Task) => SyncTask> {
+    const list = [...ids];
+    const cooldowns = new Map<string, Array<{ userId: string; until: number }>>();
+    for (const c of await this.rows('SELECT task_id, user_id, until FROM cooldowns WHERE task_id = ANY($1::text[]) AND until > $2 ORDER BY task_id, user_id', [list, now])) {
+      const arr = cooldowns.get(c.task_id as string) ?? [];
+      arr.push({ userId: c.user_id as string, until: c.until as number });
+      cooldowns.set(c.task_id as string, arr);
+    }
+    const worked = new Map<string, string[]>();
+    for (const w of await this.rows(`SELECT DISTINCT task_id, user_id FROM assignments WHERE task_id = ANY($1::text[]) AND ${WORKED_SQL} ORDER BY user_id`, [list])) {
+      const arr = worked.get(w.task_id as string) ?? [];
+      arr.push(w.user_id as string);
+      worked.set(w.task_id as string, arr);
+    }
+    const assignments = new Map<string, TaskAssignmentInfo>();
+    for (const a of await this.rows(`${ASSIGNMENT_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status IN ${ACTIVE_ASSIGNMENT_SQL}`, [list])) {
+      assignments.set(a.task_id as string, assignmentInfo(a));
+    }
+    const rejections = new Map<string, LastRejection>();
+    for (const a of await this.rows(`${REJECTION_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status = 'rejected' ORDER BY a.id`, [list])) {
+      rejections.set(a.task_id as string, rejectionInfo(a));
+    }
+    return (t) => ({
+      ...t,
+      cooldowns: cooldowns.get(t.id) ?? [],
+      workedBy: worked.get(t.id) ?? [],
+      assignment: assignments.get(t.id) ?? null,
+      lastRejection: rejections.get(t.id) ?? null,
+    });
+  }
+
+  /** One task as sent to terminals: the task and what goes with it, in one statement. */
+  async loadSyncTask(id: string, now: number): Promise<SyncTask | null> {
+    const task = this.unitTasks.get(id) ?? (await this.readTask(id));
+    if (!task) return null;
+    const r = (await this.one(
+      `SELECT
+         (SELECT COALESCE(json_agg(json_build_array(c.user_id, c.until) ORDER BY c.user_id), '[]'::json)::text
+            FROM cooldowns c WHERE c.task_id = $1 AND c.until > $2) AS cooldowns,
+         (SELECT COALESCE(json_agg(DISTINCT a.user_id ORDER BY a.user_id), '[]'::json)::text
+            FROM assignments a WHERE a.task_id = $1 AND ${workedSql('a.')}) AS worked_by,
+         (SELECT row_to_json(x)::text FROM (${ASSIGNMENT_INFO} WHERE a.task_id = $1 AND a.status IN ${ACTIVE_ASSIGNMENT_SQL} LIMIT 1) x) AS assignment,
+         (SELECT row_to_json(x)::text FROM (${REJECTION_INFO} WHERE a.task_id = $1 AND a.status = 'rejected' ORDER BY a.id DESC LIMIT 1) x) AS rejection`,
+      [id, now],
+    ))!;
+    const a = json<Row | null>(r.assignment, null);
+    const rj = json<Row | null>(r.rejection, null);
+    return {
+      ...task,
+      cooldowns: json<Array<[string, number]>>(r.cooldowns, []).map(([userId, until]) => ({ userId, until })),
+      // JS order (UTF-16), as the SQLite store sorts it.
+      workedBy: json<string[]>(r.worked_by, []).sort(),
+      assignment: a ? assignmentInfo(a) : null,
+      lastRejection: rj ? rejectionInfo(rj) : null,
+    };
+  }
+
+  async loadDirectoryUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
+    if (ids.length === 0) return [];
+    const list = [...ids];
+    // CAP-3: each user's active tasks per department, plant-wide.
+    const held = new Map<string, Record<string, number>>();
+    for (const r of await this.rows(
+      `SELECT operator_id, COALESCE(department_id, '') AS d, COUNT(*) AS n FROM tasks
+       WHERE operator_id = ANY($1::text[]) AND status IN ('pending', 'in_progress') GROUP BY operator_id, department_id`,
+      [list],
+    )) {
+      const m = held.get(r.operator_id as string) ?? {};
+      m[r.d as string] = r.n as number;
+      held.set(r.operator_id as string, m);
+    }
+    return (await this.rows(`${USER_SELECT} WHERE u.id = ANY($1::text[]) ORDER BY u.id`, [list])).map(userFromRow).map((u) => directoryUser(u, held.get(u.id) ?? {}));
+  }
+
+  /** NTF-1: notifications as kiosks show them, with the task's label and who acted. */
+  async loadTerminalNotifications(ids: readonly string[]): Promise<TerminalNotification[]> {
+    if (ids.length === 0) return [];
+    return (
+      await this.rows(
+        `SELECT n.*, b.display_name AS by_name, wo.number AS wo_number, t.step, t.work_content
+         FROM notifications n
+         LEFT JOIN users b ON b.id = n.by_user_id
+         LEFT JOIN tasks t ON t.id = n.task_id
+         LEFT JOIN work_orders wo ON wo.id = t.work_order_id
+         WHERE n.id = ANY($1::bigint[]) ORDER BY n.id`,
+        [numericIds(ids)],
+      )
+    )
+      .filter((r) => isOperatorEvent(r.event as string))
+      .map((r) => ({
+        id: r.id as number,
+        userId: r.user_id as string,
+        event: r.event as OperatorNotificationEvent,
+        taskId: (r.task_id as string | null) ?? null,
+        taskLabel: taskLabelOf(r.wo_number, r.step, r.work_content),
+        byUserId: (r.by_user_id as string | null) ?? null,
+        byName: (r.by_name as string | null) ?? null,
+        details: notificationDetails(json<Record<string, unknown>>(r.details, {})),
+        createdAt: r.created_at as number,
+        readAt: (r.read_at as number | null) ?? null,
+      }));
+  }
+
+  /** PERF-1: each user's performance over the configured window replaces the starting score they carry. */
+  async withPerformance(now: number, users: UserRecord[]): Promise<UserRecord[]> {
+    if (users.length === 0) return users;
+    const fromDay = epochDay(now) - (await this.readSupervision()).performanceWindowDays + 1;
+    const counts = new Map<string, { submitted: number; rejected: number; expired: number }>();
+    for (const r of await this.rows(
+      `SELECT user_id, SUM(submitted) AS s, SUM(rejected) AS r, SUM(expired) AS e FROM operator_daily
+       WHERE user_id = ANY($1::text[]) AND day >= $2 GROUP BY user_id`,
+      [users.map((u) => u.id), fromDay],
+    )) {
+      counts.set(r.user_id as string, { submitted: r.s as number, rejected: r.r as number, expired: r.e as number });
+    }
+    return users.map((u) => ({ ...u, qualityScore: performanceScore(counts.get(u.id) ?? { submitted: 0, rejected: 0, expired: 0 }, u.qualityScore) }));
+  }
+
+  /** Active supervisors of a department (SUP-5 tells them). */
+  async supervisorsOf(departmentId: string): Promise<string[]> {
+    return this.column<string>(
+      `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
+       WHERE ud.department_id = $1 AND u.active = 1 AND ${hasRole("'supervisor'")}
+       ORDER BY u.id`,
+      [departmentId],
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Change log (numbered at the end of the transaction: flushChanges)
+
+  logChange(entity: string, entityId: string, departmentId: string, now: number): void {
+    this.changes.push({ entity, entityId, departmentId, at: now });
+  }
+
+  logTask(taskId: string, departmentIds: ReadonlyArray<string | null>, now: number): void {
+    for (const d of new Set(departmentIds.map((x) => x ?? NO_DEPARTMENT))) this.logChange('task', taskId, d, now);
+  }
+
+  logUser(userId: string, departmentIds: readonly string[], now: number): void {
+    for (const d of new Set(departmentIds)) this.logChange('user', userId, d, now);
+  }
+
+  private logOnce(entity: string, entityId: string, key: string, now: number): void {
+    const k = `${entity}\u0000${entityId}\u0000${key}`;
+    if (this.unitLogged.has(k)) return;
+    this.unitLogged.add(k);
+    this.logChange(entity, entityId, key, now);
+  }
+
+  /** An operator's load, performance or presence changed: their supervisors' pages show it (SUP-3). */
+  async logPerson(userId: string | null, now: number): Promise<void> {
+    if (!userId) return;
+    for (const d of (await this.readUser(userId))?.departmentIds ?? []) this.logOnce('person', userId, route.supervisors(d), now);
+  }
+
+  /** A terminal's state changed (connection, outbox, who is signed in): its supervisors' pages show it. */
+  logTerminal(terminalId: string, departments: readonly string[], now: number): void {
+    for (const d of new Set(departments)) this.logOnce('terminal', terminalId, route.supervisors(d), now);
+  }
+
+  logException(id: number, departmentId: string | null, now: number): void {
+    this.logChange('exception', String(id), departmentId ? route.supervisors(departmentId) : route.allSupervisors, now);
+  }
+
+  /**
+   * Log a change of a user's own data for the kiosks of their departments (a terminal's directory
+   * holds its departments' users), except `exceptDepartment`, whose kiosks learn it another way.
+   */
+  private async logToKiosks(entity: string, entityId: string, userId: string, exceptDepartment: string | null, now: number): Promise<void> {
+    for (const d of (await this.readUser(userId))?.departmentIds ?? []) if (d !== exceptDepartment) this.logOnce(entity, entityId, d, now);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes shared by the engine and the admin paths
+
+  /**
+   * Store a notification. Operators' news goes to the kiosks of their departments (NTF-1), unless
+   * it is `read` already (they saw it happen); supervisors' to their overview pages.
+   */
+  async insertNotification(
+    n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> },
+    now: number,
+    to: { read?: boolean; overview?: boolean },
+  ): Promise<void> {
+    const id = String(
+      await this.value<number>(
+        'INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+        [n.userId, n.event, n.taskId, n.byUserId, now, JSON.stringify(n.details), to.read ? now : null],
+      ),
+    );
+    if (to.overview) this.logChange('notification', id, route.user(n.userId), now);
+    if (!to.read && isOperatorEvent(n.event)) await this.logToKiosks('notification', id, n.userId, null, now);
+  }
+
+  /**
+   * SUP-4: a task that found a new holder (or was cancelled) no longer waits for a supervisor:
+   * its open rejected/expired exceptions are resolved, naming what happened and who did it.
+   */
+  private async resolveTaskExceptions(taskId: string, resolution: string, byUserId: string | null, now: number): Promise<void> {
+    const resolved = await this.rows(
+      `UPDATE exceptions SET acknowledged_at = $2, acknowledged_by = $3, resolution = $4
+       WHERE task_id = $1 AND acknowledged_at IS NULL AND kind IN ('task_rejected', 'assignment_expired')
+       RETURNING id, department_id`,
+      [taskId, now, byUserId, resolution],
+    );
+    resolved.sort((a, b) => (a.id as number) - (b.id as number));
+    for (const r of resolved) this.logException(r.id as number, (r.department_id as string | null) ?? null, now);
+  }
+
+  private async taskDepartment(taskId: string): Promise<string | null> {
+    const known = this.unitTasks.get(taskId);
+    if (known) return known.departmentId;
+    return (await this.value<string | null>('SELECT department_id FROM tasks WHERE id = $1', [taskId])) ?? null;
+  }
+
+  async insertException(e: NewException, now: number): Promise<void> {
+    const departmentId = await this.taskDepartment(e.taskId);
+    const id = await this.value<number>(
+      `INSERT INTO exceptions (kind, task_id, department_id, user_id, user_name, holder_id, holder_name, terminal_id, operation, error_code, reason, waited_ms, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [
+        e.kind,
+        e.taskId,
+        departmentId,
+        e.userId,
+        e.userId ? ((await this.readUser(e.userId))?.displayName ?? null) : null,
+        e.holder?.id ?? null,
+        e.holder?.name ?? null,
+        e.terminalId,
+        e.operation,
+        e.errorCode,
+        e.reason,
+        e.waitedMs === null ? null : Math.round(e.waitedMs),
+        now,
+      ],
+    );
+    this.logException(id!, departmentId, now);
+  }
+
+  async applyEffect(e: Effect, now: number): Promise<void> {
+    switch (e.kind) {
+      case 'task': {
+        const known = this.unitTasks.get(e.taskId) ?? (await this.readTask(e.taskId, true));
+        if (!known) throw new Error(`task ${e.taskId} does not exist`);
+        const changed = await this.run('UPDATE tasks SET operator_id = $1, status = $2, version = $3, updated_at = $4 WHERE id = $5 AND version = $6', [
+          e.operatorId,
+          e.status,
+          e.version,
+          now,
+          e.taskId,
+          e.version - 1,
+        ]);
+        if (changed !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
+        this.logTask(e.taskId, [known.departmentId], now);
+        // SUP-3: a holder who lost the task has a new load; supervisors' pages are told.
+        if (known.operatorId !== null && known.operatorId !== e.operatorId) await this.logPerson(known.operatorId, now);
+        // CAP-3: a holder whose count of active tasks changed: kiosks of their other departments are told.
+        const heldBefore = isActiveTaskStatus(known.status) ? known.operatorId : null;
+        const heldAfter = isActiveTaskStatus(e.status) ? e.operatorId : null;
+        if (heldBefore !== heldAfter) {
+          if (heldBefore) await this.logToKiosks('user', heldBefore, heldBefore, known.departmentId, now);
+          if (heldAfter) await this.logToKiosks('user', heldAfter, heldAfter, known.departmentId, now);
+        }
+        if (e.status === 'cancelled') await this.resolveTaskExceptions(e.taskId, 'cancelled', null, now);
+        const after: Task = { ...known, operatorId: e.operatorId, operatorName: e.operatorName, status: e.status, version: e.version, updatedAt: now };
+        this.unitTasks.set(e.taskId, after);
+        this.noteTaskWritten(after);
+        return;
+      }
+      case 'assignment.open': {
+        const workOrderId =
+          this.unitTasks.get(e.taskId)?.workOrderId ?? (await this.value<string>('SELECT work_order_id FROM tasks WHERE id = $1', [e.taskId]));
+        await this.run(
+          `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [e.taskId, e.userId, e.step, workOrderId, e.status, e.assignedBy, now, now],
+        );
+        await this.resolveTaskExceptions(e.taskId, e.assignedBy === e.userId ? 'claimed' : 'assigned', e.assignedBy, now);
+        return;
+      }
+      case 'assignment.update': {
+        const ended = ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) ? null : now;
+        const changed = await this.run(
+          `UPDATE assignments SET status = $1, reason = COALESCE($2, reason), updated_at = $3,
+             started_at = CASE WHEN $1 = 'in_progress' THEN $3 ELSE started_at END,
+             ended_at = $4
+           WHERE task_id = $5 AND user_id = $6 AND status IN ${ACTIVE_ASSIGNMENT_SQL}`,
+          [e.status, e.reason, now, ended, e.taskId, e.userId],
+        );
+        if (changed !== 1) throw new Error(`no active assignment of ${e.userId} on ${e.taskId}`);
+        if (e.status === 'submitted' || e.status === 'rejected' || e.status === 'expired') {
+          // PERF-1: the operator's history, one row per day.
+          await this.run(
+            `INSERT INTO operator_daily (user_id, day, ${e.status}) VALUES ($1, $2, 1)
+             ON CONFLICT (user_id, day) DO UPDATE SET ${e.status} = operator_daily.${e.status} + 1`,
+            [e.userId, epochDay(now)],
+          );
+        }
+        return;
+      }
+      case 'cooldown':
+        await this.run(
+          'INSERT INTO cooldowns (task_id, user_id, until) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO UPDATE SET until = excluded.until',
+          [e.taskId, e.userId, e.until],
+        );
+        return;
+      case 'notify':
+        await this.insertNotification({ userId: e.userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: e.details ?? {} }, now, {
+          read: e.read === true,
+        });
+        return;
+      case 'exception':
+        await this.insertException(
+          { kind: e.exception, taskId: e.taskId, userId: e.userId, holder: null, terminalId: null, operation: null, errorCode: null, reason: e.reason, waitedMs: null },
+          now,
+        );
+        return;
+      case 'notifySupervisors':
+        for (const userId of await this.supervisorsOf(e.departmentId)) {
+          await this.insertNotification(
+            { userId, event: e.event, taskId: e.taskId, byUserId: e.byUserId, details: { departmentId: e.departmentId, ...(e.reason ? { reason: e.reason } : {}) } },
+            now,
+            { overview: true },
+          );
+        }
+        return;
+    }
+  }
+
+  async writeAudit(entry: AuditEntry, now: number): Promise<void> {
+    // SUP-6: an event about a task is filed under the task's department, so supervisors find it; one
+    // at a terminal without a task (a sign-in) under the terminal's first department.
+    const departmentId = entry.taskId
+      ? await this.taskDepartment(entry.taskId)
+      : entry.terminalId
+        ? ((await this.terminalDepartments(entry.terminalId))[0] ?? null)
+        : null;
+    await this.run(
+      `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [now, entry.action, entry.outcome, entry.actorId, entry.terminalId, entry.via, entry.taskId, JSON.stringify(entry.details), departmentId],
+    );
+  }
+
+  /**
+   * Mark a user's unread notifications read (all when `ids` is null): their overview pages and the
+   * kiosks of their departments are told (NTF-2). Returns how many changed.
+   */
+  async readNotifications(userId: string, ids: readonly number[] | null, now: number): Promise<number> {
+    const unread =
+      ids === null
+        ? await this.rows('UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL RETURNING id, event', [userId, now])
+        : await this.rows('UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL AND id = ANY($3::bigint[]) RETURNING id, event', [
+            userId,
+            now,
+            numericIds(ids),
+          ]);
+    unread.sort((a, b) => (a.id as number) - (b.id as number));
+    for (const r of unread) {
+      const id = String(r.id);
+      this.logChange('notification', id, route.user(userId), now);
+      if (isOperatorEvent(r.event as string)) await this.logToKiosks('notification', id, userId, null, now);
+    }
+    return unread.length;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The engine's questions (TxOps), answered with await
+
+  readonly ops: AsyncTxOps = {
+    config: () => this.readConfig(),
+    storedOutcome: async (terminalId, mutationId) => {
+      // The terminal's row is the lock: taken before the outcome is looked up, so a mutation re-sent
+      // to a second server instance while the first still commits it waits, then finds its outcome.
+      if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
+      const v = await this.value<string>('SELECT outcome FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]);
+      return v === undefined ? null : (JSON.parse(v) as MutationOutcome);
+    },
+    terminalState: async (terminalId): Promise<TerminalState | null> => {
+      const r = await this.one(
+        'SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = $1 FOR UPDATE OF t',
+        [terminalId],
+      );
+      if (!r) return null;
+      const t = terminalFromRow(r);
+      return {
+        id: t.id,
+        name: t.name,
+        departments: t.departments,
+        active: t.active,
+        lastMutationId: t.lastMutationId,
+        clockOffsetMs: t.clockOffsetMs,
+        presenceUserId: t.signedInUserId,
+      };
+    },
+    user: (userId) => this.readUser(userId),
+    taskFacts: async (taskId): Promise<TaskFactsRow> => {
+      // FOR UPDATE: two server instances deciding about one task take turns (the task's row is the lock).
+      const task = await this.readTask(taskId, true);
+      if (task) this.unitTasks.set(taskId, task);
+      // The task's latest assignment: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
+      const latest = task
+        ? await this.one('SELECT status, user_id, assigned_by FROM assignments WHERE task_id = $1 ORDER BY id DESC LIMIT 1', [taskId])
+        : undefined;
+      const status = latest?.status as AssignmentStatus | undefined;
+      return {
+        task,
+        department: task?.departmentId ? await this.readDepartment(task.departmentId) : null,
+        owner: task?.operatorId ? { id: task.operatorId, name: task.operatorName ?? task.operatorId } : null,
+        holderAssignment:
+          status && ACTIVE_ASSIGNMENT_STATUSES.includes(status) && latest!.user_id === task?.operatorId
+            ? { status, assignedBy: latest!.assigned_by as string }
+            : null,
+        rejection:
+          status === 'rejected'
+            ? { userId: latest!.user_id as string, userName: (await this.readUser(latest!.user_id as string))?.displayName ?? String(latest!.user_id), awaiting: true }
+            : null,
+      };
+    },
+    operatorFacts: async (userId, task): Promise<OperatorFacts> => {
+      const r = (await this.one(
+        `SELECT
+           (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
+           (SELECT until FROM cooldowns WHERE task_id = $2 AND user_id = $1) AS cooldown,
+           (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments WHERE user_id = $1 AND work_order_id = $3 AND ${WORKED_SQL}) AS steps`,
+        [userId, task?.id ?? null, task?.workOrderId ?? null],
+      ))!;
+      return {
+        userId,
+        user: await this.readUser(userId),
+        activeCount: r.active as number,
+        cooldownUntil: task ? ((r.cooldown as number | null) ?? null) : null,
+        workedSteps: task ? [...new Set(json<string[]>(r.steps, []))] : [],
+      };
+    },
+    // AUTO-1, ASG-7: every operator's facts for one task in four statements, not three per operator.
+    operatorFactsMany: async (userIds, task): Promise<OperatorFacts[]> => {
+      if (userIds.length === 0) return [];
+      const list = [...userIds];
+      const active = new Map<string, number>();
+      for (const r of await this.rows(
+        `SELECT operator_id, COUNT(*) AS n FROM tasks WHERE operator_id = ANY($1::text[]) AND status IN ('pending', 'in_progress') GROUP BY operator_id`,
+        [list],
+      )) {
+        active.set(r.operator_id as string, r.n as number);
+      }
+      const cooldowns = new Map<string, number>();
+      const worked = new Map<string, Set<string>>();
+      if (task) {
+        for (const r of await this.rows('SELECT user_id, until FROM cooldowns WHERE task_id = $1 AND user_id = ANY($2::text[])', [task.id, list])) {
+          cooldowns.set(r.user_id as string, r.until as number);
+        }
+        for (const r of await this.rows(
+          `SELECT user_id, step FROM assignments WHERE work_order_id = $1 AND user_id = ANY($2::text[]) AND ${WORKED_SQL} ORDER BY id`,
+          [task.workOrderId, list],
+        )) {
+          const steps = worked.get(r.user_id as string) ?? new Set<string>();
+          steps.add(r.step as string);
+          worked.set(r.user_id as string, steps);
+        }
+      }
+      const users = await this.readUsers(userIds);
+      return userIds.map((userId, i) => ({
+        userId,
+        user: users[i]!,
+        activeCount: active.get(userId) ?? 0,
+        cooldownUntil: cooldowns.get(userId) ?? null,
+        workedSteps: [...(worked.get(userId) ?? [])],
+      }));
+    },
+    applyEffects: async (effects, now) => {
+      for (const e of effects) await this.applyEffect(e, now);
+    },
+    setPresence: async (terminalId, userId, now) => {
+      const before = (await this.value<string>('SELECT user_id FROM presence WHERE terminal_id = $1', [terminalId])) ?? null;
+      if (userId === null) await this.run('DELETE FROM presence WHERE terminal_id = $1', [terminalId]);
+      else
+        await this.run(
+          `INSERT INTO presence (terminal_id, user_id, signed_in_at) VALUES ($1, $2, $3)
+           ON CONFLICT (terminal_id) DO UPDATE SET user_id = excluded.user_id, signed_in_at = excluded.signed_in_at`,
+          [terminalId, userId, now],
+        );
+      // SUP-3: who is where.
+      this.logTerminal(terminalId, await this.terminalDepartments(terminalId), now);
+      await this.logPerson(before, now);
+      if (userId !== before) await this.logPerson(userId, now);
+    },
+    recordException: (e, now) => this.insertException(e, now),
+    readNotifications: (userId, ids, now) => this.readNotifications(userId, ids, now),
+    recordOutcome: async (terminalId, mutationId, name, outcome, now) => {
+      await this.run('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES ($1, $2, $3, $4, $5)', [
+        terminalId,
+        mutationId,
+        name,
+        // The task snapshot is "the task as it is now": stale by the time an outcome is re-sent,
+        // and the terminal gets the task's current state from read sync anyway.
+        JSON.stringify(outcome.status === 'retry' ? outcome : { ...outcome, task: null }),
+        now,
+      ]);
+      await this.run('UPDATE terminals SET last_mutation_id = GREATEST(last_mutation_id, $1) WHERE id = $2', [mutationId, terminalId]);
+    },
+    audit: (entry, now) => this.writeAudit(entry, now),
+    syncTask: async (taskId, now) => {
+      // PROTO-15: the task's own row now (what the unit goes on to read: holder, status); the rest
+      // is filled in for the whole group at its end (fillSyncTasks).
+      const task = this.unitTasks.get(taskId) ?? (await this.readTask(taskId));
+      if (!task) return null;
+      const synced: SyncTask = { ...task, cooldowns: [], workedBy: [], assignment: null, lastRejection: null };
+      this.groupSyncNow = now;
+      const list = this.groupSyncTasks.get(taskId);
+      if (list) list.push(synced);
+      else this.groupSyncTasks.set(taskId, [synced]);
+      return synced;
+    },
+    unstartedAssignments: async (createdBefore, limit) =>
+      (
+        await this.rows(
+          `SELECT task_id, user_id, status, created_at, started_at FROM assignments
+           WHERE status IN ('assigned', 'accepted') AND created_at <= $1 ORDER BY created_at, id LIMIT $2`,
+          [createdBefore, limit],
+        )
+      ).map((r) => ({
+        taskId: r.task_id as string,
+        userId: r.user_id as string,
+        status: r.status as 'assigned' | 'accepted',
+        createdAt: r.created_at as number,
+        startedAt: (r.started_at as number | null) ?? null,
+      })),
+    // SKIP LOCKED: a task another server instance is deciding about right now is not offered to this
+    // run (with one instance nothing is skipped: a transaction never waits for its own locks).
+    unassignedTasks: async (departmentId, limit, exclude) =>
+      (
+        await this.rows(
+          `${TASK_SELECT} WHERE t.department_id = $1 AND t.status = 'pending' AND t.operator_id IS NULL AND t.id <> ALL($2::text[])
+           ORDER BY ${claimableOrderSql('t')} LIMIT $3 FOR UPDATE OF t SKIP LOCKED`,
+          [departmentId, [...exclude], limit],
+        )
+      ).map(taskFromRow),
+    departmentOperators: async (departmentId, now) =>
+      this.withPerformance(
+        now,
+        (
+          await this.rows(
+            `${USER_SELECT} WHERE u.active = 1 AND EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $1)
+             AND ${hasRole("'operator'")} ORDER BY u.id`,
+            [departmentId],
+          )
+        ).map(userFromRow),
+      ),
+    pickerOperators: async (departmentIds, now) =>
+      this.withPerformance(
+        now,
+        (departmentIds === null
+          ? await this.rows(`${USER_SELECT} WHERE ${hasRole("'operator'")} ORDER BY u.id`)
+          : await this.rows(
+              `${USER_SELECT} WHERE EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ANY($1::text[]))
+               AND ${hasRole("'operator'")} ORDER BY u.id`,
+              [[...departmentIds]],
+            )
+        ).map(userFromRow),
+      ),
+    roundRobinLast: async (departmentId, step) =>
+      (await this.value<string>('SELECT last_user_id FROM round_robin WHERE department_id = $1 AND step = $2', [departmentId, step])) ?? null,
+    setRoundRobinLast: async (departmentId, step, userId) => {
+      await this.run(
+        `INSERT INTO round_robin (department_id, step, last_user_id) VALUES ($1, $2, $3)
+         ON CONFLICT (department_id, step) DO UPDATE SET last_user_id = excluded.last_user_id`,
+        [departmentId, step, userId],
+      );
+    },
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // Import (IMP-1)
+
+  /** Check and write one import row; a refusal becomes a row error in `acc`. */
+  async importRow(row: ImportTaskRow, rowNo: number, now: number, scope: { departmentIds: readonly string[] } | undefined, acc: ImportAcc): Promise<void> {
+    if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
+      acc.errors.push({
+        row: rowNo,
+        field: 'departmentId',
+        message:
+          row.departmentId === null ? 'only an administrator may import tasks without a department' : `you do not supervise department "${row.departmentId}"`,
+      });
+      return;
+    }
+    if (row.departmentId && !(await this.readDepartment(row.departmentId))) {
+      acc.errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
+      return;
+    }
+    const woId = row.workOrderNumber;
+    await this.run(
+      `INSERT INTO work_orders (id, number, title, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE work_orders.title END`,
+      [woId, row.workOrderNumber, row.workOrderTitle, now],
+    );
+    acc.workOrders.add(woId);
+    // Locked: an engine group on another connection may be deciding about this task right now.
+    const existing = await this.readTask(row.taskId, true);
+    if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
+      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise` });
+      return;
+    }
+    if (!existing) {
+      await this.run(
+        `INSERT INTO tasks (id, work_order_id, step, work_content, department_id, status, priority, due_at, required_skills, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11)`,
+        [row.taskId, woId, row.step, row.workContent, row.departmentId, row.status, row.priority, row.dueAt, JSON.stringify(row.requiredSkills), now, now],
+      );
+      this.logTask(row.taskId, [row.departmentId], now);
+      acc.created++;
+      return;
+    }
+    if (existing.workOrderId !== woId) {
+      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
+      return;
+    }
+    if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
+      acc.errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
+      return;
+    }
+    if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
+      acc.errors.push({
+        row: rowNo,
+        field: 'taskId',
+        message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
+      });
+      return;
+    }
+    const status = existing.status === 'in_progress' ? 'in_progress' : row.status;
+    const same =
+      existing.step === row.step &&
+      existing.workContent === row.workContent &&
+      existing.departmentId === row.departmentId &&
+      existing.status === status &&
+      existing.priority === row.priority &&
+      existing.dueAt === row.dueAt &&
+      JSON.stringify(existing.requiredSkills) === JSON.stringify(row.requiredSkills);
+    if (same) return;
+    await this.run(
+      `UPDATE tasks SET step = $1, work_content = $2, department_id = $3, status = $4, priority = $5, due_at = $6, required_skills = $7,
+         version = version + 1, updated_at = $8 WHERE id = $9`,
+      [row.step, row.workContent, row.departmentId, status, row.priority, row.dueAt, JSON.stringify(row.requiredSkills), now, row.taskId],
+    );
+    this.logTask(row.taskId, [existing.departmentId, row.departmentId], now);
+    acc.updated++;
+  }
+}
+
+/** Ids as whole numbers for a bigint[] parameter (anything else can match no row). */
+export function numericIds(ids: ReadonlyArray<number | string>): number[] {
+  return ids.map(Number).filter((n) => Number.isSafeInteger(n));
+}

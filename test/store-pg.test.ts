@@ -1,0 +1,488 @@
+/**
+ * The PostgreSQL store against a real throwaway cluster (test/support/pg-cluster.ts): the whole
+ * store contract suite (every backend passes it), then what is PostgreSQL's own: the schema's
+ * constraints, migrations and their refusal of a newer database, ordering as SQLite orders,
+ * change-log numbering with concurrent writers, row locks, backup with pg_dump, and the errors
+ * a bad URL gives. Skips, with the reason, only where PostgreSQL is not installed.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MINUTE_MS } from '../src-shared/domain/config.js';
+import { assignCandidates, autoAssign, expireDue, terminalMutation, userOperation, type TaskOperation } from '../src-server/engine/mutations.js';
+import type { Eng } from '../src-server/engine/ports.js';
+import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
+import { findPgTool, PgServerStore } from '../src-server/store/pg/store.js';
+import type { ServerStore } from '../src-server/store/types.js';
+import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
+import { storeContract } from './store-contract.js';
+import { T0, newUser, seedPlant, taskRow } from './support/plant.js';
+
+const suite = pgUnavailable ? `postgres store (skipped: ${pgUnavailable})` : 'postgres store';
+
+describe.skipIf(pgUnavailable !== null)(suite, () => {
+  let cluster: PgCluster;
+  let counter = 0;
+  /** Databases made by the current test, dropped in cleanup. */
+  let databases: string[] = [];
+  const urls = new WeakMap<ServerStore, string>();
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  async function freshDatabase(): Promise<string> {
+    const name = `t_${process.pid}_${++counter}`;
+    databases.push(name);
+    return cluster.createDatabase(name);
+  }
+
+  async function dropDatabases(): Promise<void> {
+    for (const d of databases) await cluster.dropDatabase(d);
+    databases = [];
+  }
+
+  storeContract({
+    name: 'postgres',
+    async create() {
+      const url = await freshDatabase();
+      const store = await PgServerStore.open(url);
+      urls.set(store, url);
+      return store;
+    },
+    async reopen(store) {
+      const url = urls.get(store)!;
+      await store.close();
+      const again = await PgServerStore.open(url);
+      urls.set(again, url);
+      return again;
+    },
+    async cleanup() {
+      await dropDatabases();
+    },
+  });
+
+  describe('postgres store specifics', () => {
+    /** The test's first store, on the test's own database (`url`). */
+    let store: PgServerStore;
+    let url: string;
+    /** Everything a test opened, closed after it (its databases are dropped too). */
+    let opened: Array<{ close(): Promise<void> }> = [];
+    let dirs: string[] = [];
+
+    afterEach(async () => {
+      for (const s of opened.reverse()) await s.close();
+      opened = [];
+      await dropDatabases();
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+      dirs = [];
+    });
+
+    async function another(at = url): Promise<PgServerStore> {
+      const s = await PgServerStore.open(at);
+      opened.push(s);
+      return s;
+    }
+
+    async function open(): Promise<PgServerStore> {
+      url = await freshDatabase();
+      store = await another(url);
+      return store;
+    }
+
+    function tempDir(prefix: string): string {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    }
+
+    async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
+      return (await store.pool.query<R>(text, params)).rows;
+    }
+
+    it('OWN-1 DUP-1 the database itself refuses a second active assignment on a task', async () => {
+      await open();
+      await seedPlant(store);
+      const insert = (user: string) =>
+        sql(
+          `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
+           VALUES ('t1', $1, 'cut', 'WO-1', 'accepted', 'x', 0, 0)`,
+          [user],
+        );
+      await insert('ann');
+      await expect(insert('bob')).rejects.toThrow(/assignments_one_holder/);
+      await expect(insert('ann')).rejects.toThrow(/assignments_one_holder/);
+    });
+
+    it('PROTO-7 commits are durable: synchronous_commit is on and the server fsyncs', async () => {
+      await open();
+      const [row] = await sql<{ sc: string; fs: string }>("SELECT current_setting('synchronous_commit') AS sc, current_setting('fsync') AS fs");
+      expect(row).toEqual({ sc: 'on', fs: 'on' });
+      // A URL cannot turn it off: the store refuses to run without durable commits.
+      await expect(PgServerStore.open(`${url}?options=-c%20synchronous_commit%3Doff`)).rejects.toThrow(/synchronous_commit is "off".*durable commit/);
+    });
+
+    it('migrations are recorded, applied once, and a database newer than the code is refused with both versions named', async () => {
+      await open();
+      const applied = await sql<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+      expect(applied.map((m) => m.name)).toEqual(['001_init.sql']);
+      expect(store.migration.applied).toEqual(['001_init.sql']);
+      // Two instances starting at once on one database: both open, the schema is migrated once.
+      const [a, b] = await Promise.all([another(), another()]);
+      expect([a.migration.applied, b.migration.applied]).toEqual([[], []]);
+      const latest = applied.length;
+      await sql("INSERT INTO schema_migrations (version, name) VALUES ($1, '999_from_the_future.sql')", [latest + 1]);
+      await expect(PgServerStore.open(url)).rejects.toThrow(
+        new RegExp(`schema version ${latest + 1}, but this version of the server only knows versions up to ${latest}.*newer release`),
+      );
+    });
+
+    it('a first migration that fails leaves the database untouched', async () => {
+      const blank = await freshDatabase();
+      const name = databases[databases.length - 1]!;
+      // A table in the way: 001_init.sql cannot create `settings`.
+      await cluster.query('CREATE TABLE settings (x int)', [], name);
+      await expect(PgServerStore.open(blank)).rejects.toThrow(/Migration 001_init.sql failed.*Nothing was changed; the database is still at version 0/);
+      const tables = await cluster.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", [], name);
+      expect(tables.map((t) => t.tablename)).toEqual(['settings']);
+    });
+
+    it('an unreachable or missing database fails with what was wrong and what to do', async () => {
+      const closedPort = cluster.port === 1 ? 2 : 1;
+      await expect(PgServerStore.open(`postgres://postgres:secret@127.0.0.1:${closedPort}/x`, { connectTimeoutMs: 2000 })).rejects.toThrow(
+        /Cannot use the PostgreSQL database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x: .*ECONNREFUSED.*Check that PostgreSQL is running/,
+      );
+      await expect(PgServerStore.open(cluster.url('no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist \(3D000\)\. Create the database first/);
+      await expect(PgServerStore.open('sqlite:///tmp/x.db')).rejects.toThrow(/is not a PostgreSQL URL/);
+    });
+
+    it('SYNC-3 LIST-1 ids and text order as SQLite orders them (code points), whatever the database collation', async () => {
+      await open();
+      await seedPlant(store);
+      const ids = ['B1', 'a1', '_x', 'Zz', 'éa', 'A2'];
+      expect((await store.importTasks(ids.map((id) => taskRow(id, { departmentId: 'qa' })), T0)).ok).toBe(true);
+      const binary = [...ids].sort(); // UTF-16 order = code point order here
+      const mine = (tasks: Array<{ id: string }>) => tasks.map((t) => t.id).filter((id) => ids.includes(id));
+      expect(mine((await store.snapshotPage(['qa'], { phase: 'tasks', afterId: '' }, 100, T0)).tasks)).toEqual(binary);
+      expect(mine((await store.listTasks({ departmentId: 'qa' }, { limit: 100, offset: 0 })).items)).toEqual(binary);
+      // Paging by id continues where a page ended, in the same order.
+      const page1 = await store.snapshotPage(['qa'], { phase: 'tasks', afterId: '' }, 3, T0);
+      const page2 = await store.snapshotPage(['qa'], page1.next, 100, T0);
+      expect(mine([...page1.tasks, ...page2.tasks])).toEqual(binary);
+      // The cluster's default collation orders 'a1' before 'B1' (ICU English), so the binary
+      // order above is the schema's COLLATE "C" at work, not the database's default.
+      expect(await sql("SELECT 'a1' < 'B1' AS case_aware")).toEqual([{ case_aware: true }]);
+    });
+
+    it('LIST-1 free-text search folds ASCII case only, as SQLite LIKE does', async () => {
+      await open();
+      await seedPlant(store);
+      await store.importTasks([taskRow('w1', { workContent: 'Weld BRACKET' }), taskRow('w2', { workContent: 'Ölwanne prüfen' })], T0);
+      expect((await store.listTasks({ q: 'bracket' }, { limit: 10, offset: 0 })).items.map((t) => t.id)).toEqual(['w1']);
+      expect((await store.listTasks({ q: 'ölwanne' }, { limit: 10, offset: 0 })).total).toBe(0);
+      expect((await store.listTasks({ q: 'Ölwanne' }, { limit: 10, offset: 0 })).total).toBe(1);
+      expect((await store.listTasks({ q: '%' }, { limit: 10, offset: 0 })).total).toBe(0);
+    });
+
+    it('SYNC-1 change-log numbers become visible in order with two stores writing at once: a cursor never skips a row', async () => {
+      await open();
+      const other = await another();
+      await seedPlant(store);
+      for (const id of ['ann', 'bob']) await store.updateUser(id, { taskLimit: 50 }, T0);
+      const ids = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+      await store.importTasks(ids.map((id) => taskRow(id)), T0);
+      const start = await store.headSeq();
+      // A reader follows the log by cursor while both stores commit claims concurrently.
+      let cursor = start;
+      const seen: number[] = [];
+      let writing = true;
+      const reader = (async () => {
+        while (writing || cursor < (await store.headSeq())) {
+          const rows = await sql<{ seq: number }>('SELECT seq FROM changes WHERE seq > $1 ORDER BY seq', [cursor]);
+          for (const r of rows) seen.push(r.seq);
+          if (rows.length) cursor = rows[rows.length - 1]!.seq;
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const groups = await Promise.all(
+        ids.map((taskId, i) => (i % 2 ? other : store).runGroup([() => userOperation({ name: 'claim', taskId }, i % 4 < 2 ? 'ann' : 'bob', T0)])),
+      );
+      writing = false;
+      await reader;
+      expect(groups.map((g) => g.results[0]!.ok && g.results[0]!.value.ok)).toEqual(ids.map(() => true));
+      const head = await store.headSeq();
+      expect(head - start).toBeGreaterThanOrEqual(40);
+      expect(seen).toEqual(Array.from({ length: head - start }, (_, i) => start + 1 + i));
+    });
+
+    it('CLM-7 two stores claiming one task at once: the row lock serialises them, one wins and the other names the winner', async () => {
+      await open();
+      const other = await another();
+      await seedPlant(store);
+      for (let round = 0; round < 5; round++) {
+        const taskId = `r${round}`;
+        await store.importTasks([taskRow(taskId)], T0);
+        const [a, b] = await Promise.all([
+          store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)]),
+          other.runGroup([() => userOperation({ name: 'claim', taskId }, 'bob', T0)]),
+        ]);
+        const results = [a.results[0]!, b.results[0]!].map((r) => (r.ok ? r.value : null));
+        const won = results.filter((r) => r?.ok);
+        const lost = results.filter((r) => r && !r.ok);
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]!.error!.code).toBe('task_conflict');
+        const winner = (await store.getTask(taskId, T0))!.operatorId!;
+        expect(lost[0]!.error!.details.currentOwner).toEqual({ id: winner, name: `Name ${winner}` });
+        expect(await store.listAssignments(taskId)).toHaveLength(1);
+        // Release, so the next round's claims are not capped.
+        await store.runGroup([() => userOperation({ name: 'release', taskId }, winner, T0)]);
+      }
+    });
+
+    it('PROTO-5 heartbeats and engine groups of one instance touching the same terminals never deadlock', async () => {
+      await open();
+      await seedPlant(store);
+      let id = 0;
+      const signIn = (terminalId: string, operatorId: string) => {
+        const n = ++id;
+        return () => terminalMutation({ terminalId, id: n, raw: { id: n, name: 'signIn', args: { method: 'badge' }, operatorId, clientTime: T0 } }, T0);
+      };
+      // The group takes k2's row, then k1's; the heartbeat writes k1, then k2.
+      for (let i = 0; i < 10; i++) {
+        const [g] = await Promise.all([
+          store.runGroup([signIn('k2', 'bob'), signIn('k1', 'ann')]),
+          store.touchTerminals(['k1', 'k2'], T0 + i, new Map([['k2', i]])),
+          store.recordHandshake('k1', { now: T0 + i, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 }),
+        ]);
+        expect(g.results.map((r) => r.ok && (r.value as { status: string }).status)).toEqual(['applied', 'applied']);
+      }
+      expect((await store.getTerminal('k2'))!.outbox).toBe(9);
+    });
+
+    it('PROTO-9 a group whose commit fails rejects as a whole and keeps nothing; the store goes on', async () => {
+      await open();
+      await seedPlant(store);
+      const head = await store.headSeq();
+      // A deferred constraint trigger makes the COMMIT itself fail (as a lost connection would).
+      await sql(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$`);
+      await sql(`CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON assignments DEFERRABLE INITIALLY DEFERRED
+                 FOR EACH ROW EXECUTE FUNCTION refuse()`);
+      await expect(
+        store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0), () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0)]),
+      ).rejects.toThrow(/refused at commit/);
+      expect((await store.getTask('t1', T0))!.operatorId).toBeNull();
+      expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
+      expect(await store.headSeq()).toBe(head);
+      expect(await store.listAudit({ limit: 10 })).toEqual([]);
+      await sql('DROP TRIGGER refuse_commit ON assignments');
+      const g = await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      expect(g.results[0]!.ok).toBe(true);
+      expect(g.headSeq).toBe(await store.headSeq());
+      expect(g.headSeq).toBeGreaterThan(head);
+      expect(g.changedDepartments).toEqual(new Set(['cut']));
+    });
+
+    it.skipIf(findPgTool('pg_dump') === null)('PROTO-7 backup writes a pg_dump that restores to a working copy', async () => {
+      await open();
+      await seedPlant(store);
+      await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      const file = path.join(tempDir('pg-backup-'), 'claims.dump');
+      await store.backup(file);
+      const copyUrl = await freshDatabase();
+      execFileSync(findPgTool('pg_restore')!, ['--no-owner', `--dbname=${copyUrl}`, file]);
+      const copy = await another(copyUrl);
+      expect((await copy.stats()).tasksByStatus).toEqual({ draft: 1, pending: 6 });
+      expect((await copy.getTask('t1', T0))!.operatorId).toBe('ann');
+      expect(await copy.headSeq()).toBe(await store.headSeq());
+      expect(copy.migration.applied).toEqual([]);
+    });
+
+    it('the same history reads back exactly as on the SQLite store: answers, change log, pages, feeds, audit, lists', async () => {
+      await open();
+      const lite = new SqliteServerStore(path.join(tempDir('pg-vs-sqlite-'), 'claims.db'));
+      opened.push(lite);
+      const answers = { postgres: await history(store), sqlite: await history(lite) };
+      expect(answers.postgres).toEqual(answers.sqlite);
+      const [mine, theirs] = [await views(store), await views(lite)];
+      // Key by key, so a difference names the read that differs.
+      for (const key of Object.keys(theirs)) expect({ [key]: mine[key] }).toEqual({ [key]: theirs[key] });
+      expect(Object.keys(mine)).toEqual(Object.keys(theirs));
+    }, 60_000);
+
+    it('AUTH-1 users keep their exact values through the store (quality score, roles, departments)', async () => {
+      await open();
+      await seedPlant(store);
+      await store.createUser(newUser('q', { qualityScore: 0.1 + 0.2, roles: ['operator', 'supervisor'], departmentIds: ['qa', 'cut'] }), T0);
+      expect(await store.getUser('q')).toMatchObject({ qualityScore: 0.1 + 0.2, roles: ['operator', 'supervisor'], departmentIds: ['cut', 'qa'] });
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A history touching every kind of write, and every read of it, for the SQLite comparison.
+
+async function run<T>(store: ServerStore, ...units: Array<() => Eng<T>>): Promise<Array<T | string>> {
+  const g = await store.runGroup(units);
+  return g.results.map((r) => (r.ok ? r.value : `error: ${String((r.error as Error).message)}`));
+}
+
+/** Runs the history; returns every group's answers (values, or a failed unit's error message). */
+async function history(store: ServerStore): Promise<unknown[]> {
+  const answers: unknown[] = [];
+  await seedPlant(store);
+  const op = (o: TaskOperation, actor: string, now = T0) => () => userOperation(o, actor, now);
+  let mid = 0;
+  const mutate = (terminal: string, name: string, args: unknown, operatorId: string, now = T0) => {
+    const id = ++mid;
+    return () => terminalMutation({ terminalId: terminal, id, raw: { id, name, args, operatorId, clientTime: now } }, now);
+  };
+  await store.createUser(newUser('adm', { roles: ['admin'], departmentIds: ['cut', 'qa'] }), T0);
+  await store.createUser(newUser('zoe', { departmentIds: ['cut', 'qa'], taskLimit: 3 }), T0);
+  await store.recordHandshake('k1', { now: T0, clockOffsetMs: 12.4, ackedMutationId: 0, appVersion: '1.2.3', protocolVersion: 2, outbox: 2 });
+  await store.recordHandshake('k2', { now: T0, clockOffsetMs: -3, ackedMutationId: 0, appVersion: '1.2.3', protocolVersion: 2, outbox: 0 });
+  // A group with a conflict, a failing unit and a refusal.
+  answers.push(await run<unknown>(
+    store,
+    mutate('k1', 'signIn', { method: 'badge' }, 'ann'),
+    mutate('k2', 'signIn', { method: 'badge' }, 'bob'),
+    mutate('k1', 'claim', { taskId: 't1' }, 'ann'),
+    mutate('k2', 'claim', { taskId: 't1' }, 'bob'),
+    // A unit that logs changes and then fails: its change-log rows must go with its savepoint.
+    // (It writes no row with a generated id: PostgreSQL's identities, unlike SQLite's rowids, are not
+    // given back by a rollback, so ids would differ by the gap.)
+    function* () {
+      yield { op: 'setPresence', args: ['k2', 'zoe', T0] } as never;
+      throw new Error('rolled back');
+    },
+    op({ name: 'claim', taskId: 'q1' }, 'zoe'),
+    mutate('k2', 'claim', { taskId: 'nope' }, 'bob'),
+  ));
+  answers.push(await run<unknown>(store, op({ name: 'start', taskId: 't1' }, 'ann', T0 + 1000), op({ name: 'complete', taskId: 't1' }, 'ann', T0 + 2000)));
+  answers.push(await run<unknown>(store, op({ name: 'assign', taskId: 't3', userId: 'bob' }, 'sue', T0 + 3000)));
+  answers.push(await run<unknown>(store, mutate('k2', 'reject', { taskId: 't3', reason: 'no material' }, 'bob', T0 + 4000)));
+  answers.push(await run<unknown>(store, op({ name: 'assign', taskId: 't3', userId: 'ann' }, 'sue', T0 + 5000), op({ name: 'accept', taskId: 't3' }, 'ann', T0 + 5000)));
+  answers.push(await run<unknown>(store, op({ name: 'assign', taskId: 't2', userId: 'zoe' }, 'sue', T0 + 6000)));
+  answers.push(await run<unknown>(store, () => expireDue(T0 + 6000 + 121 * MINUTE_MS)));
+  answers.push(await run<unknown>(store, op({ name: 'cancel', taskId: 'insp1', reason: 'scrapped' }, 'sue', T0 + 7000)));
+  answers.push(await run<unknown>(store, op({ name: 'release', taskId: 't3' }, 'ann', T0 + 8000), op({ name: 'claim', taskId: 'make1' }, 'bob', T0 + 8000)));
+  answers.push(await run<unknown>(store, () => autoAssign({ departmentId: 'cut', strategy: 'round_robin', capacityWeight: 0.5, limit: 3 }, 'sue', T0 + 9000)));
+  answers.push(await run<unknown>(store, () => assignCandidates('t2', 'assign', 'sue', T0 + 9000)));
+  const notes = await store.listNotifications('ann', 50);
+  answers.push(await run<unknown>(store, mutate('k1', 'readNotifications', { ids: notes.slice(0, 2).map((n) => n.id) }, 'ann', T0 + 10_000), mutate('k1', 'signOut', {}, 'ann', T0 + 10_000)));
+  await store.markNotificationsRead('sue', null, T0 + 11_000);
+  await store.touchTerminals(['k2', 'k1'], T0 + 12_000, new Map([['k1', 5]]));
+  await store.recordDisconnect('k1', T0 + 13_000);
+  await store.alertOfflineTerminals(T0 + 14_000, T0 + 15_000);
+  const imported = await store.importTasks(
+    [taskRow('q1', { departmentId: 'cut', step: 'inspect' }), taskRow('n1', { workContent: 'New work' }), taskRow('n0', { departmentId: null })],
+    T0 + 16_000,
+  );
+  if (!imported.ok) throw new Error(`import refused: ${JSON.stringify(imported.errors)}`);
+  await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 7 }, T0 + 17_000);
+  await store.setSupervision({ ...(await store.getSupervision()), performanceWindowDays: 14 }, T0 + 17_000);
+  await store.upsertDepartment({ id: 'qa', name: 'Quality assurance', taskLimit: 4 }, T0 + 18_000);
+  await store.updateUser('zoe', { departmentIds: ['qa'], displayName: 'Zoë' }, T0 + 18_000);
+  await store.updateTerminal('k2', { departments: ['cut', 'qa'], name: 'Kiosk two' }, T0 + 18_000);
+  const open = (await store.listExceptions({ departmentIds: null, open: true }, { limit: 50, offset: 0 })).items;
+  if (open[0]) await store.acknowledgeException(open[0].id, 'sue', T0 + 19_000);
+  for (const [id, kind, at] of [['s1', 'session', 1], ['s2', 'session', 1], ['s3', 'session', 2], ['a1', 'api', 0]] as const) {
+    await store.createApiToken({ id, userId: 'sue', name: id, kind, expiresAt: null, revokedAt: null, tokenHash: `h-${id}` }, T0 + at);
+  }
+  await store.revokeOldestSessions('sue', 1, T0 + 20_000);
+  await store.setSignInFailures('badge:1', { failures: 2, firstFailedAt: T0, lockedUntil: null });
+  await store.audit({ action: 'login', outcome: 'applied', actorId: 'sue', terminalId: null, via: 'http', taskId: null, details: { userId: 'ann' } }, T0 + 21_000);
+  await store.pruneAuth(T0 + 30_000, T0 + 1, T0 + 30_000);
+  await store.resetConnections(T0 + 40_000);
+  return answers;
+}
+
+/** Values that are random per store (salted hashes, scrypt) are left out. */
+function stripSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSecrets);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !['badgeHash', 'pinHash', 'passwordHash'].includes(k))
+        .map(([k, v]) => [k, stripSecrets(v)]),
+    );
+  }
+  return value;
+}
+
+async function views(store: ServerStore): Promise<Record<string, unknown>> {
+  const now = T0 + 50_000;
+  const v: Record<string, unknown> = {};
+  v.head = await store.headSeq();
+  for (const depts of [['cut'], ['qa'], ['cut', 'qa'], ['~none']]) {
+    const pages = [];
+    for (let after = 0, i = 0; i < 100; i++) {
+      const page = await store.changesPage(depts, after, 7, now);
+      pages.push(page);
+      if (!page.more) break;
+      after = page.lastSeq;
+    }
+    v[`changes ${depts}`] = pages;
+    const snaps = [];
+    let pos = null as Awaited<ReturnType<ServerStore['snapshotPage']>>['next'];
+    do {
+      const page = await store.snapshotPage(depts, pos, 3, now);
+      snaps.push(page);
+      pos = page.next;
+    } while (pos && snaps.length < 100);
+    v[`snapshot ${depts}`] = snaps;
+  }
+  for (const scope of [
+    { userId: 'sue', all: false, departmentIds: ['cut'] },
+    { userId: 'adm', all: true, departmentIds: [] },
+  ]) {
+    const pages = [];
+    for (let after = 0, i = 0; i < 100; i++) {
+      const page = await store.supervisorChangesPage(scope, after, 9, now);
+      pages.push(page);
+      if (!page.more) break;
+      after = page.lastSeq;
+    }
+    v[`supervisor changes ${scope.userId}`] = pages;
+    const snaps = [];
+    let pos = null as Awaited<ReturnType<ServerStore['supervisorSnapshotPage']>>['next'];
+    do {
+      const page = await store.supervisorSnapshotPage(scope, pos, 4, now);
+      snaps.push(page);
+      pos = page.next;
+    } while (pos && snaps.length < 100);
+    v[`supervisor snapshot ${scope.userId}`] = snaps;
+  }
+  v.exceptions = await store.listExceptions({ departmentIds: null }, { limit: 100, offset: 0 });
+  v.exceptionsCut = await store.listExceptions({ departmentIds: ['cut'], open: false }, { limit: 2, offset: 1 });
+  v.exception1 = await store.getException(1);
+  v.audit = await store.searchAudit({ departmentIds: null }, { limit: 200, offset: 0 });
+  v.auditAnn = await store.searchAudit({ departmentIds: ['cut'], userId: 'ann', outcome: 'refused' }, { limit: 200, offset: 0 });
+  v.auditWo = await store.searchAudit({ departmentIds: null, workOrderNumber: 'WO-1', from: T0 + 1000, to: T0 + 9000, beforeId: 30 }, { limit: 5, offset: 2 });
+  v.auditT1 = await store.listAudit({ taskId: 't1', limit: 10 });
+  for (const u of ['ann', 'bob', 'sue', 'zoe']) v[`notifications ${u}`] = await store.listNotifications(u, 100);
+  v.tasks = await store.listTasks({}, { limit: 100, offset: 0 });
+  v.tasksQ = await store.listTasks({ q: 'PART', departmentIds: ['cut', 'qa'] }, { limit: 3, offset: 1 });
+  v.tasksNone = await store.listTasks({ departmentIds: [] }, { limit: 3, offset: 0 });
+  v.claimable = [await store.listClaimable('bob', now, { limit: 100, offset: 0 }), await store.listClaimable('zoe', now, { limit: 1, offset: 1 })];
+  for (const t of ['t1', 't2', 't3', 'make1', 'insp1', 'q1', 'n0']) {
+    v[`task ${t}`] = await store.getTask(t, now);
+    v[`assignments ${t}`] = await store.listAssignments(t);
+  }
+  v.outcomes = [await store.outcomesAfter('k1', 0, 100), await store.outcomesAfter('k2', 1, 100)];
+  v.terminals = await store.listTerminals();
+  v.users = await store.listUsers({});
+  v.operators = await store.listUsers({ role: 'operator', departmentId: 'cut', active: true });
+  v.departments = await store.listDepartments();
+  v.tokens = [await store.listApiTokens(), await store.listApiTokens('sue')];
+  v.failures = await store.getSignInFailures('badge:1');
+  v.stats = await store.stats();
+  v.pruned = [await store.pruneChanges(T0 + 3000), await store.prunedThroughSeq(), await store.changesPage(['cut'], 0, 100, now)];
+  return stripSecrets(v) as Record<string, unknown>;
+}
