@@ -1,11 +1,11 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-race, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall.
+ * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall.
  */
 import * as abuse from './abuse.js';
 import * as catchUp from './catch-up.js';
-import * as httpRace from './http-race.js';
+import * as httpLoad from './http-load.js';
 import * as kioskScreen from './kiosk-screen.js';
 import * as pinHash from './pin-hash.js';
 import * as plantLoad from './plant-load.js';
@@ -20,7 +20,7 @@ import * as wsLoad from './ws-load.js';
 const all: Record<string, () => Promise<void>> = {
   'server-engine': serverEngine.run,
   'ws-load': wsLoad.run,
-  'http-race': httpRace.run,
+  'http-load': httpLoad.run,
   'terminal-tap': terminalTap.run,
   'catch-up': catchUp.run,
   'reconnect-storm': reconnectStorm.run,

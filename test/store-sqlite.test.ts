@@ -2,11 +2,12 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { storeContract } from './store-contract.js';
-import { seedPlant } from './support/plant.js';
+import { userOperation } from '../src-server/engine/mutations.js';
+import { T0, seedPlant } from './support/plant.js';
 
 let dirs: string[] = [];
 const files = new WeakMap<ServerStore, string>();
@@ -53,18 +54,67 @@ describe('sqlite store specifics', () => {
     }
   });
 
-  it('PROTO-7 the store runs with WAL and synchronous=FULL, and backs up online to a consistent copy', async () => {
+  it('PROTO-7 the store runs with WAL, each commit fsynced (by SQLite, or off the event loop), and backs up online to a consistent copy', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const plain = new SqliteServerStore(path.join(dir, 'plain.db'), { flushOffLoop: false });
+    expect(plain.db.pragma('synchronous', { simple: true })).toBe(2);
+    await plain.close();
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
     try {
       await seedPlant(store);
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+      // The WAL is written at COMMIT and fdatasync'd by the store's flusher before anything is answered.
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
       await store.backup(path.join(dir, 'copy.db'));
       const copy = new Database(path.join(dir, 'copy.db'), { readonly: true });
       expect(copy.prepare('SELECT COUNT(*) FROM tasks').pluck().get()).toBe(7);
       expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
       copy.close();
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PROTO-7 durable before visible: while a group\'s WAL flush is on the disk, nobody is answered and nothing reads it; a failed flush fails the group', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    let holding = false;
+    let release: (() => void) | null = null;
+    let failNext = false;
+    const flushes: number[] = [];
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+      flushFile: async (fd) => {
+        flushes.push(fd);
+        if (failNext) {
+          failNext = false;
+          throw new Error('EIO: the disk refused the flush');
+        }
+        if (holding) await new Promise<void>((r) => (release = r));
+      },
+    });
+    try {
+      await seedPlant(store);
+      holding = true;
+      let answered = false;
+      let read = false;
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then((g) => ((answered = true), g));
+      await vi.waitFor(() => expect(release).not.toBeNull());
+      const seen = store.getTask('t1', T0).then((t) => ((read = true), t));
+      const head = store.headSeq().then((h) => ((read = true), h));
+      await new Promise((r) => setTimeout(r, 30));
+      expect({ answered, read }).toEqual({ answered: false, read: false });
+      holding = false;
+      release!();
+      expect((await group).results[0]).toMatchObject({ ok: true });
+      expect((await seen)!.operatorId).toBe('ann');
+      expect(await head).toBeGreaterThan(0);
+      // A read alone writes nothing, so it flushes nothing.
+      const before = flushes.length;
+      await store.getTask('t2', T0);
+      expect(flushes.length).toBe(before);
+      // A flush the disk refuses: the group is not reported done (the committer answers retry).
+      failNext = true;
+      await expect(store.runGroup([() => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0)])).rejects.toThrow(/EIO/);
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -38,10 +38,14 @@ export function buildRouter(): Router {
 
 export function createHttpHandler(ctx: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
   const router = buildRouter();
+  // Request ids: unique per server process (a random prefix, then a counter), without drawing
+  // random bytes for every request.
+  const idPrefix = randomHex(4);
+  let requests = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
-    const requestId = randomHex(8);
+    const requestId = `${idPrefix}${(++requests).toString(16).padStart(8, '0')}`;
     const method = req.method ?? 'GET';
     const locale = parseLocale(req.headers['accept-language']);
     let routeLabel = 'unmatched';

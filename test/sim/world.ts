@@ -190,7 +190,7 @@ export class World {
   async startServer(): Promise<void> {
     const file = path.join(this.dir, 'server.db');
     const fresh = !fs.existsSync(file);
-    const store = new SqliteServerStore(file, { synchronous: this.options.productionSync ? 'FULL' : 'OFF', faultHooks: true });
+    const store = new SqliteServerStore(file, { synchronous: this.options.productionSync ? 'FULL' : 'OFF', faultHooks: true, flushOffLoop: false });
     store.faultHook = (sql) => {
       if (this.serverDead) throw new SimCrash('the server is dead');
       if (this.serverCrashAfter !== null && --this.serverCrashAfter <= 0) {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FlushFile } from './flush.js';
 import { findMigrationsDir, loadMigrations, migrate, sqliteMigrationDb } from '../../../src-shared/db/migrate.js';
 
 /** `migrations/server`, found from this file whether it runs from source or from out/node. */
@@ -14,6 +15,14 @@ export interface OpenOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** Tests only: route every write statement through the store's `faultHook` (off by default). */
   faultHooks?: boolean;
+  /**
+   * With `FULL` (default true): commit with the WAL written but not synced, and fdatasync it off
+   * the event loop before anything is answered or read (flush.ts). The sync simulation turns it off:
+   * its time is virtual and a flush on the thread pool would happen in real time.
+   */
+  flushOffLoop?: boolean;
+  /** Tests only: how the WAL is flushed (default fdatasync on libuv's pool). */
+  flushFile?: FlushFile;
 }
 
 /** Open (creating if needed) the authority's database file, configured and migrated. */

@@ -112,6 +112,19 @@ import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Slicer } from '../../slices.js';
+import { WalFlusher } from './flush.js';
+
+/** Every method of the store interface but `close`: what the durability gate wraps (flush.ts). */
+const GATED_METHODS = Object.keys({
+  runGroup: 0, getConfig: 0, setConfig: 0, siteSalt: 0, upsertDepartment: 0, listDepartments: 0, createUser: 0, updateUser: 0, getUser: 0,
+  findUserByBadgeHash: 0, listUsers: 0, createTerminal: 0, updateTerminal: 0, getTerminal: 0, listTerminals: 0, recordHandshake: 0,
+  touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0,
+  supervisorChangesPage: 0, supervisorSnapshotPage: 0, listExceptions: 0, getException: 0, acknowledgeException: 0,
+  markNotificationsRead: 0, searchAudit: 0, createApiToken: 0, findApiToken: 0, getApiToken: 0, revokeApiToken: 0, listApiTokens: 0,
+  revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
+  listTasks: 0, listClaimable: 0, listAssignments: 0, listNotifications: 0, outcomesAfter: 0, headSeq: 0, prunedThroughSeq: 0,
+  changesPage: 0, snapshotPage: 0, pruneChanges: 0, stats: 0, backup: 0,
+} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'close'>, 0>);
 
 /** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
 const SMALL_IMPORT_ROWS = 500;
@@ -156,6 +169,40 @@ export class SqliteServerStore implements ServerStore {
     this.ensureSettings();
     this.ops = this.makeOps();
     this.supervisorReads = new SupervisorReads({ q: (sql) => this.q(sql), config: () => this.readConfig(), supervision: () => this.readSupervision() });
+    if ((options.flushOffLoop ?? true) && (options.synchronous ?? 'FULL') === 'FULL') {
+      this.db.pragma('synchronous = NORMAL');
+      this.flusher = new WalFlusher(`${file}-wal`, options.flushFile);
+      this.gate(this.flusher);
+    }
+  }
+
+  /** Set when commits are flushed off the event loop (flush.ts). */
+  private flusher: WalFlusher | null = null;
+  /** `total_changes()` when the WAL was last flushed: more since means something waits to be made durable. */
+  private flushedChanges = 0;
+
+  /**
+   * Durable before visible: every store method first waits for a flush in progress (so it reads and
+   * answers only what is on disk), and one that wrote anything flushes before it resolves (so its
+   * caller, and the clients it answers, are told only what is durable).
+   */
+  private gate(flusher: WalFlusher): void {
+    const changes = this.db.prepare('SELECT total_changes()').pluck();
+    this.flushedChanges = changes.get() as number;
+    for (const name of GATED_METHODS) {
+      const method = (this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
+      (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        while (flusher.pending) await flusher.pending.catch(() => {});
+        const result = await method.apply(this, args);
+        const now = changes.get() as number;
+        // An import also writes through its own connection, which this one does not count.
+        if (now !== this.flushedChanges || name === 'importTasks') {
+          this.flushedChanges = now;
+          await flusher.flush();
+        }
+        return result;
+      };
+    }
   }
 
   private q(sql: string): Database.Statement {
@@ -200,6 +247,8 @@ export class SqliteServerStore implements ServerStore {
     this.checkpointer = null;
     await this.importer?.close();
     this.importer = null;
+    while (this.flusher?.pending) await this.flusher.pending.catch(() => {});
+    this.flusher?.close();
     if (this.db.open) this.db.close();
   }
 
