@@ -31,7 +31,7 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
-import type { ChangesPage, ServerStore, SnapshotPosition } from '../store/types.js';
+import type { ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
   /** WebSocket ping interval; a terminal that misses one is dropped. */
@@ -114,7 +114,7 @@ interface Connection {
   awaitingAck: boolean;
   pumping: boolean;
   dirty: boolean;
-  snapshot: { pos: SnapshotPosition | null; head: number; first: boolean } | null;
+  snapshot: { pos: SnapshotPosition | null; head: number; first: boolean; prefetched: Promise<SnapshotPage> | null } | null;
   pendingMutations: number;
   /** Numbers this terminal's connections, so a new one starts with a clean slate (PROTO-9). */
   seq: number;
@@ -129,6 +129,8 @@ interface Connection {
   handshakeTimer: unknown;
   /** PROTO-3: a connection is one terminal for its whole life; a second hello ends it. */
   helloSeen: boolean;
+  /** Its welcome went out: change pages may follow (never before it). */
+  welcomed: boolean;
   /** SEC-5: how many more frames may be refused before the connection is closed. */
   refusals: RefusalBudget;
 }
@@ -144,6 +146,8 @@ export class SyncHub {
   private pusher: unknown = null;
   private stopped = false;
   private head = 0;
+  /** The change log's head as the push timer last read it (tick). */
+  private tickHead = 0;
 
   constructor(
     private readonly store: ServerStore,
@@ -269,6 +273,7 @@ export class SyncHub {
       closed: false,
       handshakeTimer: null,
       helloSeen: false,
+      welcomed: false,
       refusals: new RefusalBudget(REFUSALS.burst, REFUSALS.perSecond),
     };
     this.all.add(conn);
@@ -491,8 +496,9 @@ export class SyncHub {
       this.send(conn, { type: 'results', outcomes });
       after = outcomes[outcomes.length - 1]!.id;
     }
-    if (needSnapshot) conn.snapshot = { pos: null, head, first: true };
+    if (needSnapshot) conn.snapshot = { pos: null, head, first: true, prefetched: null };
     else conn.sentCursor = hello.cursor!;
+    conn.welcomed = true;
     conn.dirty = true;
     await this.pump(conn);
   }
@@ -574,9 +580,12 @@ export class SyncHub {
    * push.
    */
   private async tick(): Promise<void> {
-    const head = await this.store.headSeq().catch(() => this.head);
-    if (head > this.head) {
-      this.head = head;
+    const head = await this.store.headSeq().catch(() => this.tickHead);
+    // Compared with what this timer saw last, not with the committer's notices: a group committed
+    // after an outside write would otherwise raise `head` past that write, and it would never go out.
+    if (head > this.tickHead) {
+      this.tickHead = head;
+      this.head = Math.max(this.head, head);
       for (const c of this.conns.values()) c.dirty = true;
     }
     this.pushDirty();
@@ -588,13 +597,14 @@ export class SyncHub {
   }
 
   private async pump(conn: Connection): Promise<void> {
-    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.terminalId) return;
+    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.welcomed) return;
     conn.pumping = true;
     try {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, now);
+        const page = await (snap.prefetched ?? this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, now));
+        snap.prefetched = null;
         const last = page.next === null;
         this.send(conn, {
           type: 'changes',
@@ -610,6 +620,12 @@ export class SyncHub {
         });
         snap.first = false;
         snap.pos = page.next;
+        if (!last) {
+          // Read the next page while the terminal applies this one (one page ahead, no more), so a
+          // snapshot costs the slower of the two sides per page, not both.
+          snap.prefetched = this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, this.clock.now());
+          snap.prefetched.catch(() => {});
+        }
         if (last) {
           conn.snapshot = null;
           conn.sentCursor = snap.head;

@@ -63,6 +63,8 @@ interface Conn {
   cookieToken: string | null;
   principal: Principal | null;
   scope: SupervisorScope | null;
+  /** Its welcome went out: change pages may follow (never before it). */
+  welcomed: boolean;
   /** Routing keys whose changes this page reads (null: all, for admins). */
   keys: Set<string> | null;
   sentCursor: number;
@@ -111,6 +113,8 @@ export class SupervisorHub {
   private readonly options: SupervisorHubOptions;
   private timers: NodeJS.Timeout[] = [];
   private head = 0;
+  /** The change log's head as the push timer last read it (tick). */
+  private tickHead = 0;
 
   constructor(
     private readonly store: ServerStore,
@@ -179,6 +183,7 @@ export class SupervisorHub {
       sentCursor: 0,
       awaitingAck: false,
       pumping: false,
+      welcomed: false,
       dirty: false,
       owesCaughtUp: true,
       snapshot: null,
@@ -338,6 +343,7 @@ export class SupervisorHub {
     this.log.info({ user: principal.user.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'supervisor page connected');
     if (needSnapshot) conn.snapshot = { pos: null, head, first: true, ahead: null };
     else conn.sentCursor = hello.cursor!;
+    conn.welcomed = true;
     conn.dirty = true;
     await this.pump(conn);
   }
@@ -360,16 +366,19 @@ export class SupervisorHub {
 
   private async tick(): Promise<void> {
     // Writes outside the committer (heartbeats, acknowledgements, administration) move the head too.
-    const head = await this.store.headSeq().catch(() => this.head);
-    if (head > this.head) {
-      this.head = head;
+    // Compared with what this timer saw last, not with the committer's notices (which could hide an
+    // outside write committed just before a group).
+    const head = await this.store.headSeq().catch(() => this.tickHead);
+    if (head > this.tickHead) {
+      this.tickHead = head;
+      this.head = Math.max(this.head, head);
       for (const c of this.conns) c.dirty = true;
     }
     for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
   }
 
   private async pump(conn: Conn): Promise<void> {
-    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.scope) return;
+    if (conn.pumping || conn.awaitingAck || conn.closed || !conn.scope || !conn.welcomed) return;
     conn.pumping = true;
     try {
       const now = this.clock.now();
