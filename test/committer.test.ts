@@ -7,7 +7,7 @@ import { ManualClock } from '../src-shared/clock.js';
 import { GroupCommitter } from '../src-server/engine/committer.js';
 import { DeferredError, TerminalOrder } from '../src-server/engine/units.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
-import { T0, seedPlant } from './support/plant.js';
+import { T0, seedPlant, taskRow } from './support/plant.js';
 
 let dir: string;
 let store: SqliteServerStore;
@@ -87,5 +87,23 @@ describe('terminal order after a fault', () => {
     expect(results[1]!.status === 'rejected' && results[1]!.reason).toBeInstanceOf(DeferredError);
     store.runGroup = realRun;
     expect((await store.getTerminal('k1'))!.lastMutationId).toBe(1);
+  });
+});
+
+describe('group size', () => {
+  it('PROTO-7 mutations arriving together share one transaction; with a group limit of 1 (start --commit-group-max 1) each has its own', async () => {
+    const claims = (c: GroupCommitter, ids: string[]) =>
+      Promise.all(ids.map((taskId) => c.submit({ kind: 'operation', op: { name: 'claim', taskId }, actorId: 'ann', via: 'http' })));
+    await store.importTasks(['t4', 't5', 't6'].map((id) => taskRow(id)), T0);
+    await claims(committer, ['t1', 't2', 't3']);
+    expect(committer.stats).toMatchObject({ groups: 1, units: 3, largestGroup: 3 });
+    const single = new GroupCommitter(store, new ManualClock(T0), () => {}, () => {}, 1);
+    try {
+      const results = await claims(single, ['t4', 't5', 't6']);
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      expect(single.stats).toMatchObject({ groups: 3, units: 3, largestGroup: 1 });
+    } finally {
+      await single.close();
+    }
   });
 });
