@@ -24,7 +24,7 @@ import { SyncHub, type HubOptions } from './sync/hub.js';
 import { SupervisorHub, type SupervisorHubOptions } from './sync/supervisor-hub.js';
 
 export interface ServerOptions {
-  /** Folder for the database (created if missing). */
+  /** Folder for the SQLite database (created if missing; unused when `store` is given). */
   dataDir: string;
   port: number;
   host: string;
@@ -64,8 +64,8 @@ export const DATABASE_FILE = 'claims.db';
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger();
-  fs.mkdirSync(options.dataDir, { recursive: true });
   const metrics = new Metrics();
+  if (!options.store || options.store instanceof SqliteServerStore) fs.mkdirSync(options.dataDir, { recursive: true });
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
   if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
   await store.resetConnections(clock.now());
@@ -157,7 +157,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const authPrune = setInterval(pruneAuth, options.authPruneMs ?? 3600_000);
   authPrune.unref();
 
-  log.info({ url, dataDir: options.dataDir, backend: store.backend }, 'sync server listening');
+  log.info({ url, ...(store instanceof SqliteServerStore ? { dataDir: options.dataDir } : {}), backend: store.backend }, 'sync server listening');
 
   let closing: Promise<void> | null = null;
   const running: RunningServer = {

@@ -11,6 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,7 +27,9 @@ import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from '.
 import { createLogger } from './log.js';
 import { hashPinAsync, hashSecretAsync } from './secrets.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
-import type { ImportRowError } from './store/types.js';
+import { isPostgresUrl, redactUrl } from './store/pg/open.js';
+import { findPgTool, PgServerStore } from './store/pg/store.js';
+import type { ImportRowError, ServerStore } from './store/types.js';
 import { MAX_BADGE_LENGTH, PIN_PATTERN, PIN_RULE, pinPolicyProblem } from '../src-shared/domain/credentials.js';
 
 const BIN = 'shopfloor-server';
@@ -130,14 +133,34 @@ function parsePin(value: string): string {
 
 interface DataOptions {
   data: string;
+  /** A PostgreSQL URL (--database or DATABASE_URL): the store is there instead of DIR/claims.db. */
+  database?: string;
 }
+
+/** Where a command's store is: the SQLite file in the data directory, or a PostgreSQL database. */
+type StoreTarget =
+  | { kind: 'sqlite'; dataDir: string; file: string; label: string }
+  | { kind: 'postgres'; dataDir: string; url: string; label: string };
 
 function databaseFile(opts: DataOptions): { dataDir: string; file: string } {
   const dataDir = path.resolve(opts.data);
   return { dataDir, file: path.join(dataDir, DATABASE_FILE) };
 }
 
-function openStore(file: string): SqliteServerStore {
+function storeTarget(opts: DataOptions): StoreTarget {
+  const { dataDir, file } = databaseFile(opts);
+  if (opts.database) return { kind: 'postgres', dataDir, url: opts.database, label: redactUrl(opts.database) };
+  return { kind: 'sqlite', dataDir, file, label: file };
+}
+
+/** How to name the store on a command line we print: `--data DIR` or `--database URL` (password hidden). */
+function storeArgs(target: StoreTarget): string {
+  if (target.kind === 'sqlite') return `--data ${target.dataDir}`;
+  // Never print a password: a URL that holds one is named, not repeated.
+  return target.label === target.url ? `--database '${target.url}'` : '--database "$DATABASE_URL"';
+}
+
+function openSqlite(file: string): SqliteServerStore {
   try {
     return new SqliteServerStore(file);
   } catch (e) {
@@ -145,21 +168,41 @@ function openStore(file: string): SqliteServerStore {
   }
 }
 
-/** Run `fn` with the store of an existing database; refuse if there is none (a mistyped --data). */
-async function withStore<T>(opts: DataOptions, fn: (store: SqliteServerStore, dataDir: string) => Promise<T>): Promise<T> {
-  const { dataDir, file } = databaseFile(opts);
-  if (!fs.existsSync(file)) {
-    throw new Failure(`no database in ${dataDir}; run "${BIN} init --data ${dataDir}" first, or point --data (or SHOPFLOOR_DATA) at the right directory`);
-  }
-  const store = openStore(file);
+/** Connect to (and migrate) a PostgreSQL database; every problem is one line saying what to do. */
+async function openPostgres(url: string): Promise<PgServerStore> {
   try {
-    return await fn(store, dataDir);
+    return await PgServerStore.open(url);
+  } catch (e) {
+    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+    throw new Failure(message.startsWith('Cannot use the PostgreSQL database') ? message : `cannot use the PostgreSQL database ${redactUrl(url)}: ${message}`);
+  }
+}
+
+async function openStore(target: StoreTarget): Promise<ServerStore> {
+  return target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+}
+
+/**
+ * Run `fn` with the store of an existing database; refuse if there is none (a mistyped --data).
+ * A PostgreSQL database must exist already (CREATE DATABASE); opening it brings its schema up to
+ * date, as `init` does.
+ */
+async function withStore<T>(opts: DataOptions, fn: (store: ServerStore, target: StoreTarget) => Promise<T>): Promise<T> {
+  const target = storeTarget(opts);
+  if (target.kind === 'sqlite' && !fs.existsSync(target.file)) {
+    throw new Failure(
+      `no database in ${target.dataDir}; run "${BIN} init --data ${target.dataDir}" first, or point --data (or SHOPFLOOR_DATA) at the right directory (or --database at a PostgreSQL database)`,
+    );
+  }
+  const store = await openStore(target);
+  try {
+    return await fn(store, target);
   } finally {
     await store.close();
   }
 }
 
-async function requireDepartments(store: SqliteServerStore, ids: readonly string[]): Promise<void> {
+async function requireDepartments(store: ServerStore, ids: readonly string[]): Promise<void> {
   const known = new Set((await store.listDepartments()).map((d) => d.id));
   const missing = ids.filter((d) => !known.has(d));
   if (missing.length) {
@@ -203,7 +246,23 @@ function printRowErrors(errors: readonly ImportRowError[]): void {
 // Commands
 
 async function cmdInit(opts: DataOptions): Promise<void> {
-  const { dataDir, file } = databaseFile(opts);
+  const target = storeTarget(opts);
+  if (target.kind === 'postgres') {
+    const store = await openPostgres(target.url);
+    try {
+      const { from, to, applied } = store.migration;
+      if (applied.length === 0) {
+        out(`Already initialised: PostgreSQL database ${target.label} (schema version ${to}); nothing to do.`);
+        return;
+      }
+      out(`${from === 0 ? 'Initialised' : 'Migrated'} PostgreSQL database ${target.label} (schema version ${from} -> ${to}: ${applied.join(', ')})`);
+      printNextSteps(target);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  const { dataDir, file } = target;
   const dirExisted = fs.existsSync(dataDir);
   const existed = fs.existsSync(file);
   try {
@@ -211,7 +270,7 @@ async function cmdInit(opts: DataOptions): Promise<void> {
   } catch (e) {
     throw new Failure(`cannot create the data directory ${dataDir}: ${(e as Error).message}`);
   }
-  const store = openStore(file);
+  const store = openSqlite(file);
   try {
     const version = store.db.pragma('user_version', { simple: true }) as number;
     if (existed) {
@@ -220,15 +279,20 @@ async function cmdInit(opts: DataOptions): Promise<void> {
     }
     if (!dirExisted) out(`Created data directory ${dataDir}`);
     out(`Created database ${file} (schema version ${version})`);
-    out('');
-    out('Next steps:');
-    out(`  ${BIN} add-department --data ${dataDir} --id cutting --name Cutting`);
-    out(`  ${BIN} add-user --data ${dataDir} --id admin --name Admin --role admin --password-stdin`);
-    out(`  ${BIN} start --data ${dataDir}`);
-    out(`or try the demo plant: ${BIN} seed-demo --data ${dataDir}`);
+    printNextSteps(target);
   } finally {
     await store.close();
   }
+}
+
+function printNextSteps(target: StoreTarget): void {
+  const where = storeArgs(target);
+  out('');
+  out('Next steps:');
+  out(`  ${BIN} add-department ${where} --id cutting --name Cutting`);
+  out(`  ${BIN} add-user ${where} --id admin --name Admin --role admin --password-stdin`);
+  out(`  ${BIN} start ${where}`);
+  out(`or try the demo plant: ${BIN} seed-demo ${where}`);
 }
 
 interface DepartmentOptions extends DataOptions {
@@ -431,10 +495,12 @@ interface BackupOptions extends DataOptions {
 
 async function cmdBackup(opts: BackupOptions): Promise<void> {
   const target = path.resolve(opts.to);
-  const { file } = databaseFile(opts);
-  if (target === file) throw new UsageError('--to must name a file other than the live database');
+  const where = storeTarget(opts);
+  if (where.kind === 'sqlite' && target === where.file) throw new UsageError('--to must name a file other than the live database');
   if (fs.existsSync(target) && !opts.force) throw new Failure(`${target} already exists; choose another --to, or pass --force to replace it`);
   if (!fs.existsSync(path.dirname(target))) throw new Failure(`the folder ${path.dirname(target)} does not exist; create it first`);
+  if (where.kind === 'postgres') return backupPostgres(where, target);
+  const file = where.file;
   await withStore(opts, async (store) => {
     const partial = `${target}.partial-${process.pid}`;
     try {
@@ -467,6 +533,43 @@ async function cmdBackup(opts: BackupOptions): Promise<void> {
       out(`Restore: stop the server, delete ${file}-wal and ${file}-shm if present, copy the backup to ${file}, start the server.`);
     } finally {
       for (const f of [partial, `${partial}-wal`, `${partial}-shm`, `${partial}-journal`]) fs.rmSync(f, { force: true });
+    }
+  });
+}
+
+/**
+ * PostgreSQL: `pg_dump --format=custom` (one snapshot, so consistent while the servers run), then
+ * `pg_restore --list` reads the whole archive back as the check that it is complete and readable.
+ */
+async function backupPostgres(where: Extract<StoreTarget, { kind: 'postgres' }>, target: string): Promise<void> {
+  const pgRestore = findPgTool('pg_restore');
+  if (!pgRestore) throw new Failure('pg_restore was not found (on PATH or under /usr/lib/postgresql/*/bin): install the PostgreSQL client tools (Debian: postgresql-client)');
+  await withStore({ data: where.dataDir, database: where.url }, async (store) => {
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      try {
+        await store.backup(partial);
+      } catch (e) {
+        throw new Failure(`${(e as Error).message.replace(/\s*\n\s*/g, ' ')}; nothing was written to ${target}`);
+      }
+      const stats = await store.stats();
+      let listing: string;
+      try {
+        listing = execFileSync(pgRestore, ['--list', partial], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        const detail = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0];
+        throw new Failure(`pg_restore could not read the dump back (${detail}); the live database was not changed`);
+      }
+      const tables = ['tasks', 'users', 'terminals', 'changes'];
+      const missing = tables.filter((t) => !new RegExp(`TABLE DATA \\S+ ${t} `).test(listing));
+      if (missing.length) throw new Failure(`the dump lacks the data of ${missing.join(', ')}; is --database the claims database?`);
+      fs.renameSync(partial, target);
+      const tasks = Object.values(stats.tasksByStatus).reduce((a, b) => a + b, 0);
+      out(`Backup written to ${target} (${formatBytes(fs.statSync(target).size)}): pg_dump --format=custom of ${where.label}; pg_restore --list: ok`);
+      out(`  about ${tasks} tasks, ${stats.users} users, ${stats.terminals} terminals when it was taken`);
+      out(`Restore: createdb NEWDB, then pg_restore --no-owner --dbname postgres://USER@HOST:PORT/NEWDB ${target}, then start the servers with --database on NEWDB.`);
+    } finally {
+      fs.rmSync(partial, { force: true });
     }
   });
 }
@@ -505,23 +608,33 @@ function writeCredentials(dataDir: string, plant: DemoPlant): string {
 }
 
 async function cmdSeedDemo(opts: SeedOptions): Promise<void> {
-  const { dataDir, file } = databaseFile(opts);
-  fs.mkdirSync(dataDir, { recursive: true });
-  let store = openStore(file);
+  const target = storeTarget(opts);
+  const { dataDir } = target;
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    throw new Failure(`cannot create the data directory ${dataDir} (it holds ${DEMO_CREDENTIALS_FILE}): ${(e as Error).message}`);
+  }
+  let store = await openStore(target);
   try {
     const existing = contentSummary(await store.stats(), (await store.listDepartments()).length);
     if (existing) {
       if (!opts.force) {
         throw new Failure(
-          `${file} already holds data (${existing}); seed-demo only fills an empty database. Use another --data, or pass --force to replace it (a backup is kept)`,
+          `${target.label} already holds data (${existing}); seed-demo only fills an empty database. Use another ${target.kind === 'sqlite' ? '--data' : '--database'}, or pass --force to replace it${target.kind === 'sqlite' ? ' (a backup is kept)' : ''}`,
         );
       }
-      const saved = `${file}.before-seed-demo-${new Date(systemClock.now()).toISOString().replace(/[:.]/g, '-')}`;
+      if (target.kind === 'postgres') {
+        throw new Failure(
+          `seed-demo --force does not replace a PostgreSQL database; keep a copy if you need one ("${BIN} backup --database ... --to FILE"), then drop and create the database (dropdb NAME && createdb NAME) and run seed-demo again`,
+        );
+      }
+      const saved = `${target.file}.before-seed-demo-${new Date(systemClock.now()).toISOString().replace(/[:.]/g, '-')}`;
       await store.backup(saved);
       await store.close();
-      for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+      for (const f of [target.file, `${target.file}-wal`, `${target.file}-shm`]) fs.rmSync(f, { force: true });
       out(`Replaced the existing database; the old one is kept as ${saved}`);
-      store = openStore(file);
+      store = openSqlite(target.file);
     }
     const plant = await seedDemo(store, {
       now: systemClock.now(),
@@ -529,17 +642,17 @@ async function cmdSeedDemo(opts: SeedOptions): Promise<void> {
       sizes: { operators: opts.operators, workOrders: opts.workOrders },
     });
     const credentials = writeCredentials(dataDir, plant);
-    printPlant(plant, file, credentials, Boolean(opts.quiet));
+    printPlant(plant, target, credentials, Boolean(opts.quiet));
   } finally {
     await store.close();
   }
 }
 
 /** What was built and how to sign in; with `quiet`, no secrets: only where the credentials file is. */
-function printPlant(plant: DemoPlant, file: string, credentials: string, quiet: boolean): void {
+function printPlant(plant: DemoPlant, target: StoreTarget, credentials: string, quiet: boolean): void {
   const c = plant.counts;
   const s = c.tasksByStatus;
-  out(`Demo plant written to ${file} (seed ${plant.seed})`);
+  out(`Demo plant written to ${target.kind === 'sqlite' ? target.file : `PostgreSQL database ${target.label}`} (seed ${plant.seed})`);
   out(
     `  ${c.departments} departments, ${c.operators} operators, ${c.supervisors} supervisors, ${c.admins} admin, ${c.terminals} terminals, ` +
       `${c.workOrders} work orders, ${c.tasks} tasks`,
@@ -582,7 +695,7 @@ function printPlant(plant: DemoPlant, file: string, credentials: string, quiet: 
   ))
     out(`  ${line}`);
   out('');
-  out(`Next: ${BIN} start --data ${path.dirname(file)}`);
+  out(`Next: ${BIN} start ${storeArgs(target)}`);
 }
 
 interface StartOptions extends DataOptions {
@@ -626,14 +739,17 @@ async function cmdStart(opts: StartOptions): Promise<void> {
     const busy = await probeListen(opts.port, opts.host);
     if (busy) throw listenError(busy, opts);
   }
-  const { dataDir, file } = databaseFile(opts);
-  try {
-    fs.mkdirSync(dataDir, { recursive: true });
-  } catch (e) {
-    throw new Failure(`cannot create the data directory ${dataDir}: ${(e as Error).message}`);
+  const target = storeTarget(opts);
+  const { dataDir } = target;
+  if (target.kind === 'sqlite') {
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+    } catch (e) {
+      throw new Failure(`cannot create the data directory ${dataDir}: ${(e as Error).message}`);
+    }
   }
   // Open (and migrate) first, so a database problem is reported as such and not as a crash.
-  const store = openStore(file);
+  const store = await openStore(target);
   const log = createLogger();
   // Signals are handled from before the server listens: one that comes as soon as (or before) the
   // listening line is out stops the server cleanly once it has started, instead of killing it.
@@ -695,12 +811,34 @@ Examples:
   ${BIN} backup --to /backups/claims-$(date +%F).db
 
 Every command takes --data DIR: default ${path.join('~', '.shopfloor-claims', 'server')}, or $SHOPFLOOR_DATA.
+With --database postgres://user:password@host:5432/db (or $DATABASE_URL) the data is in that
+PostgreSQL database instead (several servers may share it); --data then only holds seed-demo's
+credentials file.
 From a checkout: npm run server -- <command> [options]
 Exit codes: 0 done, 1 the command failed, 2 the command line is wrong.
 `;
 
 function dataOption(): Option {
   return new Option('--data <dir>', 'data directory holding claims.db').env('SHOPFLOOR_DATA').default(defaultDataDir());
+}
+
+/** `postgres://user:password@host:5432/database`; an empty DATABASE_URL counts as unset (SQLite). */
+function parseDatabaseUrl(value: string): string | undefined {
+  const url = value.trim();
+  if (url === '') return undefined;
+  if (!isPostgresUrl(url)) throw new InvalidArgumentError('must be a PostgreSQL URL like postgres://user:password@host:5432/database (leave it out to use SQLite in --data)');
+  try {
+    new URL(url);
+  } catch {
+    throw new InvalidArgumentError('is not a valid URL; write it as postgres://user:password@host:5432/database, with special characters in the password %-encoded');
+  }
+  return url;
+}
+
+function databaseOption(): Option {
+  return new Option('--database <url>', 'keep the data in this PostgreSQL database instead of DIR/claims.db (postgres://user:password@host:5432/db)')
+    .env('DATABASE_URL')
+    .argParser(parseDatabaseUrl);
 }
 
 export function buildProgram(): Command {
@@ -713,7 +851,7 @@ export function buildProgram(): Command {
     });
 
   const sub = (name: string, description: string): Command => {
-    const cmd = program.command(name).description(description).addOption(dataOption());
+    const cmd = program.command(name).description(description).addOption(dataOption()).addOption(databaseOption());
     cmd.configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (see: ${BIN} ${name} --help)\n`) });
     return cmd;
   };
@@ -733,14 +871,14 @@ export function buildProgram(): Command {
   sub('init', 'create the data directory and the database (idempotent)').action((opts: DataOptions) => cmdInit(opts));
 
   sub('seed-demo', 'fill an empty database with a demo plant and print its badges, passwords and tokens')
-    .option('--force', 'replace a database that already holds data (stop the server first; the old database is kept as a copy)')
+    .option('--force', 'replace a SQLite database that already holds data (stop the server first; the old database is kept as a copy)')
     .option('--quiet', 'print no secrets, only what was built and where the credentials file is')
     .addOption(new Option('--seed <n>', 'PRNG seed: the same seed builds the same plant').argParser(parseIntIn(0, 2 ** 32 - 1)).default(DEFAULT_DEMO_SEED))
     .addOption(new Option('--operators <n>', 'number of operators').argParser(parseIntIn(10, 1000)).default(DEFAULT_DEMO_SIZES.operators))
     .addOption(new Option('--work-orders <n>', 'number of work orders (about 7.5 tasks each)').argParser(parseIntIn(1, 20000)).default(DEFAULT_DEMO_SIZES.workOrders))
     .action((opts: SeedOptions) => cmdSeedDemo(opts));
 
-  sub('backup', 'write an online, consistent, integrity-checked copy of the database (safe while the server runs)')
+  sub('backup', 'write an online, consistent, verified copy of the database (safe while the server runs; pg_dump for PostgreSQL)')
     .requiredOption('--to <file>', 'the backup file to write')
     .option('--force', 'replace --to if it exists')
     .action((opts: BackupOptions) => cmdBackup(opts));

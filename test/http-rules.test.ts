@@ -1,11 +1,13 @@
 /** Every SPEC rule through the HTTP API: each person acts with their own API token. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { httpStatusOf, type ErrorCode } from '../src-shared/domain/errors.js';
 import type { SyncTask } from '../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../src-server/engine/mutations.js';
 import { scenarios, type ActResult, type RuleDriver } from './support/rule-scenarios.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import type { ServerStore } from '../src-server/store/types.js';
+import { testBackends } from './support/backends.js';
+import type { TestServer } from './support/server.js';
 
 interface Answer {
   ok?: boolean;
@@ -35,12 +37,17 @@ function toAct(status: number, body: Answer): ActResult {
   };
 }
 
-describe('SPEC rules through the HTTP API', () => {
-  let server: TestServer;
+// The same scenarios on every server store: SQLite, and PostgreSQL (a throwaway cluster for this
+// file, a fresh database per test).
+for (const backend of testBackends()) describe.skipIf(backend.unavailable !== null)(`SPEC rules through the HTTP API${backend.suffix}`, () => {
+  let server: TestServer<ServerStore>;
+  beforeAll(() => backend.setUp(), 120_000);
+  afterAll(() => backend.tearDown());
   let tokens: Map<string, string>;
 
   beforeEach(async () => {
-    server = await startTestServer();
+    server = await backend.start();
+    expect(server.store.backend).toBe(backend.name);
     tokens = new Map();
   });
   afterEach(async () => {

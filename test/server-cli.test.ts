@@ -40,6 +40,7 @@ interface Run {
 function cli(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (!options.env?.SHOPFLOOR_DATA) delete env.SHOPFLOOR_DATA;
+  if (!options.env?.DATABASE_URL) delete env.DATABASE_URL;
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 30_000, env });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -503,7 +504,7 @@ describe('admin CLI: start and backup', () => {
    */
   async function start(data: string, options: { detached?: boolean } = {}): Promise<Started> {
     const child = spawn(process.execPath, [CLI, 'start', '--data', data, '--port', '0', '--host', '127.0.0.1'], {
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...process.env, LOG_LEVEL: 'info', DATABASE_URL: '' },
       detached: options.detached ?? false,
     });
     children.add(child);

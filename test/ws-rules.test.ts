@@ -1,10 +1,12 @@
 /** Every SPEC rule through the WebSocket protocol: each operator acts from their own terminal. */
-import { afterEach, beforeEach, describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import type { MutationOutcome } from '../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../src-server/engine/mutations.js';
 import { scenarios, type ActResult, type RuleDriver } from './support/rule-scenarios.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import type { ServerStore } from '../src-server/store/types.js';
+import { testBackends } from './support/backends.js';
+import type { TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
 
 function toAct(o: MutationOutcome): ActResult {
@@ -13,12 +15,17 @@ function toAct(o: MutationOutcome): ActResult {
   throw new Error(`unexpected retry outcome: ${o.error.message}`);
 }
 
-describe('SPEC rules through the WebSocket protocol', () => {
-  let server: TestServer;
+// The same scenarios on every server store: SQLite, and PostgreSQL (a throwaway cluster for this
+// file, a fresh database per test).
+for (const backend of testBackends()) describe.skipIf(backend.unavailable !== null)(`SPEC rules through the WebSocket protocol${backend.suffix}`, () => {
+  let server: TestServer<ServerStore>;
+  beforeAll(() => backend.setUp(), 120_000);
+  afterAll(() => backend.tearDown());
   let clients: Map<string, TestClient>;
 
   beforeEach(async () => {
-    server = await startTestServer();
+    server = await backend.start();
+    expect(server.store.backend).toBe(backend.name);
     clients = new Map();
   });
   afterEach(async () => {

@@ -100,10 +100,15 @@ export class Scope {
 /**
  * SEC-7: URLSearchParams turns percent-encoded bytes that are not UTF-8 (such as an encoded lone
  * surrogate) into U+FFFD without a word; refuse them instead, naming the parameter. (A U+FFFD the
- * client really sent, encoded or not, is kept.)
+ * client really sent, encoded or not, is kept.) An encoded NUL (%00) is refused too.
  */
 function assertWellFormedQuery(params: URLSearchParams, search: string): void {
   if (!search.includes('%')) return;
+  for (const [key, value] of params) {
+    if (key.includes('\u0000') || value.includes('\u0000')) {
+      throw new DomainError('invalid_input', { field: `query.${key.split('\u0000').join('').slice(0, 64)}`, problem: 'holds a NUL character (%00), which is not allowed in text' });
+    }
+  }
   const sentReplacement = /%EF%BF%BD|\uFFFD/i.test(search);
   if (sentReplacement) return;
   for (const [key, value] of params) {

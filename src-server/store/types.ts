@@ -334,3 +334,15 @@ export interface ServerStore {
   /** Write a consistent copy of the whole store to `file` while it stays online. */
   backup(file: string): Promise<void>;
 }
+
+/**
+ * A store behind a network link (PostgreSQL) can say whether the link is up: one round trip to the
+ * database, for /healthz, rejecting with what went wrong. Embedded stores (SQLite) have no link.
+ */
+export interface StoreLink {
+  ping(timeoutMs?: number): Promise<void>;
+}
+
+export function hasLink(store: ServerStore): store is ServerStore & StoreLink {
+  return typeof (store as Partial<StoreLink>).ping === 'function';
+}

@@ -108,6 +108,8 @@ export const messagesEn: Catalog = {
   'suggestion.permission_denied.reenroll_no_maintenance_secret': 'Ask an administrator to enter their user id and password.',
   'error.unavailable.reenroll_server_unreachable': "The server {{serverUrl}} cannot be reached to check the administrator's password.",
   'suggestion.unavailable.reenroll_server_unreachable': "Try again when it is back, or use this terminal's maintenance secret if that server is gone.",
+  'error.unavailable.database_unreachable': 'The server cannot reach its database right now; nothing was changed.',
+  'suggestion.unavailable.database_unreachable': 'Try again in a moment: terminals send their saved work again by themselves when the database is back.',
 };
 
 export const messagesZh: Catalog = {
@@ -201,6 +203,8 @@ export const messagesZh: Catalog = {
   'suggestion.permission_denied.reenroll_no_maintenance_secret': '请管理员输入其用户名和密码。',
   'error.unavailable.reenroll_server_unreachable': '无法连接服务器 {{serverUrl}} 来核对管理员密码。',
   'suggestion.unavailable.reenroll_server_unreachable': '请在服务器恢复后重试；如该服务器已不再使用，请使用此终端的维护密钥。',
+  'error.unavailable.database_unreachable': '服务器暂时无法连接其数据库；未做任何更改。',
+  'suggestion.unavailable.database_unreachable': '请稍后重试：数据库恢复后，终端会自动重新发送已保存的操作。',
 };
 
 export const catalogs: Record<Locale, Catalog> = { en: messagesEn, zh: messagesZh };

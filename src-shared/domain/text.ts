@@ -1,15 +1,20 @@
 /**
  * Well-formed text at every edge (SEC-7). A JavaScript string can hold a lone UTF-16 surrogate
- * ("A\uD83DB" in JSON), which has no UTF-8 form: stored, it would come back changed ("A�B"). Every
- * edge (HTTP bodies, CSV, WebSocket frames, the terminal's bridge and IPC, CLI files) refuses such
- * text with `invalid_input` naming the field, instead of changing it silently.
+ * ("A\uD83DB" in JSON), which has no UTF-8 form: stored, it would come back changed ("A�B"); and
+ * NUL ("\u0000"), which PostgreSQL's text cannot hold at all. Every edge (HTTP bodies and query
+ * parameters, CSV, WebSocket frames, the terminal's bridge and IPC, CLI files) refuses such text
+ * with `invalid_input` naming the field, instead of changing it silently or failing in the store.
  */
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/**
+ * No lone surrogate, and no NUL (U+0000): valid Unicode, but PostgreSQL cannot store it in text,
+ * so it is refused on every backend alike rather than stored by SQLite and failing on PostgreSQL.
+ */
 export function isWellFormedText(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
 }
 
 /**
@@ -38,4 +43,5 @@ export function illFormedTextPath(value: unknown, prefix = ''): string | null {
   return null;
 }
 
-export const ILL_FORMED_PROBLEM = 'is not well-formed Unicode text (it holds a lone UTF-16 surrogate); send the text as valid UTF-8';
+export const ILL_FORMED_PROBLEM =
+  'is not well-formed Unicode text (it holds a lone UTF-16 surrogate or a NUL character, U+0000, which no database here stores); send the text as valid UTF-8 without NUL characters';

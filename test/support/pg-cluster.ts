@@ -106,6 +106,10 @@ export interface PgCluster {
   log(): string;
   /** Stop the server now (immediate shutdown) and remove the folder. */
   stop(): Promise<void>;
+  /** Shut the server down (fast: connections are cut) but keep its data: the database is "down". */
+  pause(): Promise<void>;
+  /** Start it again on the same port, with the same data. */
+  resume(): Promise<void>;
 }
 
 export interface ClusterOptions {
@@ -202,7 +206,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
       [
         '-c',
         `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-          `if [ -f '${data}/postmaster.pid' ]; then kill -QUIT ${postmasterPid} 2>/dev/null; sleep 2; fi; rm -rf '${dir}'`,
+          `if [ -f '${data}/postmaster.pid' ]; then kill -QUIT "$(head -n 1 '${data}/postmaster.pid')" 2>/dev/null; sleep 2; fi; rm -rf '${dir}'`,
       ],
       { detached: true, stdio: 'ignore' },
     ).unref();
@@ -241,6 +245,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
       async stop() {
         process.removeListener('exit', stopSync);
         stopSync();
+      },
+      async pause() {
+        run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']);
+      },
+      async resume() {
+        run('pg_ctl', ['start', '-D', data, '-l', logFile, '-w', '-t', '60']);
+        postmasterPid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
       },
     };
   } catch (err) {

@@ -8,6 +8,7 @@ import { MINUTE_MS } from '../../src-shared/domain/config.js';
 import type { SyncTask } from '../../src-shared/protocol/terminal.js';
 import type { TaskOperation } from '../../src-server/engine/mutations.js';
 import { taskRow } from './plant.js';
+import type { ServerStore } from '../../src-server/store/types.js';
 import type { TestServer } from './server.js';
 
 export type ActResult =
@@ -24,7 +25,7 @@ export type ActResult =
 export interface RuleDriver {
   /** 'terminal' (WebSocket) or 'http'. */
   route: 'terminal' | 'http';
-  server: TestServer;
+  server: TestServer<ServerStore>;
   act(actor: string, op: TaskOperation): Promise<ActResult>;
   /** A claim that waited in a terminal outbox since `clientTime` (terminal route only). */
   queuedClaim?(actor: string, taskId: string, clientTime: number): Promise<ActResult>;

@@ -6,25 +6,44 @@ import { ManualClock } from '../../src-shared/clock.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src-server/app.js';
 import { silentLogger } from '../../src-server/log.js';
 import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
+import type { ServerStore } from '../../src-server/store/types.js';
 import { T0, seedPlant } from './plant.js';
 
-export interface TestServer extends RunningServer {
+export interface TestServer<S extends ServerStore = SqliteServerStore> extends RunningServer {
   clock: ManualClock;
   dataDir: string;
-  store: SqliteServerStore;
+  store: S;
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: Partial<ServerOptions> & { seed?: boolean } = {}): Promise<TestServer> {
+export type TestServerOptions = Partial<ServerOptions> & { seed?: boolean };
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'srv-'));
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(T0);
   const store = new SqliteServerStore(path.join(dataDir, 'claims.db'));
   if (options.seed ?? true) await seedPlant(store, clock.now());
+  return serveStore(store, { ...options, dataDir, clock }, async () => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Serve an open (and, as wanted, seeded) store of any backend the way startTestServer does;
+ * `cleanup` runs after the server (and with it the store) has closed.
+ */
+export async function serveStore<S extends ServerStore>(
+  store: S,
+  options: TestServerOptions & { dataDir: string; clock: ManualClock },
+  cleanup: () => Promise<void> = async () => {},
+): Promise<TestServer<S>> {
+  const { seed: _seed, ...serverOptions } = options;
+  const { dataDir, clock } = options;
   const running = await startServer({
     port: 0,
     host: '127.0.0.1',
     logger: silentLogger(),
-    ...options,
+    ...serverOptions,
     dataDir,
     clock,
     store,
@@ -37,7 +56,7 @@ export async function startTestServer(options: Partial<ServerOptions> & { seed?:
     store,
     async stop() {
       await running.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }

@@ -1,14 +1,30 @@
 /**
  * Operations endpoints for IT, without authentication: `GET /healthz` (is the server up, which
- * backend) and `GET /metrics` (Prometheus text: connections, mutations by outcome, claim latency,
+ * backend, can it reach its database) and `GET /metrics` (Prometheus text: connections, mutations by outcome, claim latency,
  * HTTP requests by route and status, commit group sizes).
  */
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
 import type { Scope } from '../scope.js';
+import { hasLink } from '../../store/types.js';
 
+/**
+ * API-1: up, which backend, and the database link. A store behind a network link (PostgreSQL) is
+ * pinged (at most 2 s); when it does not answer, 503 with `ok: false` and what went wrong, so a
+ * load balancer sends clients to another instance until it is back.
+ */
 async function healthz(s: Scope): Promise<Reply> {
-  return ok({ ok: true, backend: s.ctx.store.backend, serverTime: s.ctx.clock.now() });
+  const { store, clock } = s.ctx;
+  if (!hasLink(store)) return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true } });
+  const started = performance.now();
+  try {
+    await store.ping(2_000);
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true, latencyMs } });
+  } catch (err) {
+    const error = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
+    return ok({ ok: false, backend: store.backend, serverTime: clock.now(), database: { ok: false, error } }, 503);
+  }
 }
 
 async function metrics(s: Scope): Promise<Reply> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadMigrations, MigrationError, type Migration } from '../../../src-shared/db/migrate.js';
+import { DomainError } from '../../../src-shared/domain/errors.js';
 
 /**
  * Every migration of this series runs under this transaction-level advisory lock, so two server
@@ -161,4 +162,29 @@ export async function migratePg(client: pg.ClientBase, migrations: readonly Migr
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+/** Error codes that mean "the link to the database is down", not "this statement is wrong". */
+const LINK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+
+/**
+ * The database cannot be reached or went away mid-statement: refused or reset connections, a
+ * server shutting down or starting (57P01..57P03), connection exceptions (class 08), a pool
+ * timeout, node-postgres's "Connection terminated".
+ */
+export function isLinkError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (LINK_ERRNOS.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
+}
+
+/**
+ * PROTO-9 / health: a lost database link becomes `unavailable` (503, canRetry), which terminals
+ * get as a `retry` outcome, instead of an internal error; anything else passes unchanged.
+ */
+export function unavailableIfLinkDown(err: unknown): unknown {
+  return isLinkError(err) ? new DomainError('unavailable', { reason: 'database_unreachable' }) : err;
 }

@@ -44,6 +44,7 @@ import type {
   Page,
   ServerStore,
   SignInFailureState,
+  StoreLink,
   SnapshotPage,
   SnapshotPosition,
   StoreStats,
@@ -70,10 +71,18 @@ import {
   userFromRow,
   userParams,
 } from '../sqlite/rows.js';
-import { createPool, describeConnectError, migratePg, pgMigrations, redactUrl, type PgMigrationReport, type PgOpenOptions } from './open.js';
+import { createPool, describeConnectError, migratePg, pgMigrations, redactUrl, unavailableIfLinkDown, type PgMigrationReport, type PgOpenOptions } from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { Tx, type ImportAcc } from './tx.js';
+
+/** How long a group's units after its first wait for a row lock (see runGroup). */
+const GROUP_LOCK_WAIT_MS = 5;
+/** How often a unit a deadlock or serialisation failure rolled back is tried again. */
+const GROUP_RETRIES = 5;
+const LOCK_NOT_AVAILABLE = '55P03';
+const DEADLOCK_DETECTED = '40P01';
+const SERIALIZATION_FAILURE = '40001';
 
 /** Change-log rows deleted per pruning transaction (short transactions, like SQLite's batches). */
 const PRUNE_BATCH = 5_000;
@@ -88,7 +97,7 @@ export interface PgStoreOptions extends PgOpenOptions {
   pgDump?: string;
 }
 
-export class PgServerStore implements ServerStore {
+export class PgServerStore implements ServerStore, StoreLink {
   readonly backend = 'postgres';
   private closed = false;
 
@@ -166,7 +175,32 @@ export class PgServerStore implements ServerStore {
 
   /** A Tx for reads outside any transaction (each statement sees what is committed when it runs). */
   private reader(): Tx {
-    return new Tx(this.pool);
+    return new Tx(this.readPool);
+  }
+
+  /** The pool for reads outside transactions: a lost database link is `unavailable` (503). */
+  private readonly readPool = {
+    query: (...args: unknown[]) => (this.pool.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+      throw unavailableIfLinkDown(err);
+    }),
+  } as unknown as pg.Pool;
+
+  /**
+   * The database link, for /healthz: one round trip, bounded by `timeoutMs`; rejects with what
+   * went wrong.
+   */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.pool.query('SELECT 1'),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -178,6 +212,15 @@ export class PgServerStore implements ServerStore {
   }
 
   private async transactionNow<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
+    try {
+      return await this.transactionOnce(fn);
+    } catch (err) {
+      // A lost link: nothing of the transaction is known to be durable; the caller may retry.
+      throw unavailableIfLinkDown(err);
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -204,26 +247,58 @@ export class PgServerStore implements ServerStore {
     return (await this.transaction(fn)).value;
   }
 
+  /**
+   * Several instances on one database: a group holds the row locks of the units it ran while it
+   * runs the next ones, so two instances' groups that meet on two tasks in opposite orders would
+   * deadlock (and PostgreSQL would break the tie only after deadlock_timeout, failing one whole
+   * group). So in a group every unit but the first waits at most GROUP_LOCK_WAIT_MS for a row
+   * another transaction holds; a unit that waits longer is rolled back to its savepoint, the group
+   * commits what came before it, and the rest (from that unit on, in order, so a terminal's
+   * mutations stay in order, PROTO-9) runs as the next transaction, whose first unit waits as long
+   * as it takes (it holds nothing yet, so it cannot close a cycle). A unit that PostgreSQL picks as
+   * a deadlock victim (or a serialisation failure) is retried the same way, a few times.
+   */
   async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
     const results: GroupResult<T>['results'] = [];
-    const { tx, head } = await this.transaction(async (tx) => {
-      for (const unit of units) {
-        tx.beginUnit();
-        await tx.c.query('SAVEPOINT unit');
-        try {
-          const value = await runAsync(unit(), tx.ops);
-          await tx.c.query('RELEASE unit');
-          results.push({ ok: true, value });
-        } catch (error) {
-          // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
-          await tx.c.query('ROLLBACK TO unit; RELEASE unit');
-          tx.dropUnit();
-          results.push({ ok: false, error });
+    const changedDepartments = new Set<string>();
+    let head: number | null = null;
+    let retries = 0;
+    do {
+      const from = results.length;
+      const { tx, head: committedHead, value: part } = await this.transaction(async (tx) => {
+        const part: GroupResult<T>['results'] = [];
+        for (let i = from; i < units.length; i++) {
+          const first = i === from;
+          tx.beginUnit();
+          // The first unit waits for its locks as long as it takes; the others only briefly.
+          await tx.c.query(i === from + 1 ? `SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'SAVEPOINT unit');
+          try {
+            const value = await runAsync(units[i]!(), tx.ops);
+            await tx.c.query('RELEASE unit');
+            part.push({ ok: true, value });
+          } catch (error) {
+            // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
+            await tx.c.query('ROLLBACK TO unit; RELEASE unit');
+            tx.dropUnit();
+            const code = (error as { code?: unknown }).code;
+            const waited = code === LOCK_NOT_AVAILABLE && !first;
+            const lostRace = (code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && retries < GROUP_RETRIES;
+            if (waited || lostRace) {
+              if (first) retries++;
+              break; // this unit and the rest: the next transaction
+            }
+            part.push({ ok: false, error });
+          }
         }
-      }
-      await tx.fillSyncTasks();
-    });
-    const changedDepartments = new Set(tx.changes.map((c) => c.departmentId));
+        // The change-log head's lock (flushChanges) is waited for as long as it takes.
+        if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
+        await tx.fillSyncTasks();
+        return part;
+      });
+      results.push(...part);
+      for (const c of tx.changes) changedDepartments.add(c.departmentId);
+      if (committedHead !== null) head = committedHead;
+    } while (results.length < units.length);
     return { results, changedDepartments, headSeq: head ?? (await this.headSeq()) };
   }
 
