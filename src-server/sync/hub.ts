@@ -61,6 +61,11 @@ const NODE_TIMERS: HubTimers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** How long a full change page read for one terminal serves others at the same cursor (deltaPage). */
+const PAGE_CACHE_MS = 1000;
+/** At most this many pages are kept (a department's catch-up needs a few at a time). */
+const PAGE_CACHE_ENTRIES = 64;
+
 const DEFAULTS: HubOptions = {
   heartbeatMs: 10_000,
   pushIntervalMs: 100,
@@ -670,17 +675,31 @@ export class SyncHub {
   }
 
   /**
-   * A delta page, read and serialised once per turn for every terminal of the same departments at
-   * the same cursor (on a busy floor, all terminals of a department are), not once per terminal.
+   * A delta page, read and serialised once for every terminal of the same departments at the same
+   * cursor, not once per terminal. Caught-up terminals of a department read together on the push
+   * tick. A full page (`more`: the first pageSize changes after its cursor, a range later commits
+   * cannot add to) also serves, for PAGE_CACHE_MS, the terminals that reach its cursor later:
+   * terminals catching up after an import of thousands of tasks acknowledge at different moments,
+   * and each finds the page its peers read a moment before (what changed since has a later sequence,
+   * so a later page brings it, and terminals keep the newer version of a task). A partial page
+   * serves only while the head has not moved since it was read.
    */
-  private readonly pageCache = new Map<string, Promise<{ page: ChangesPage; text: string }>>();
+  private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> }>();
 
   private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string }> {
     const key = `${version}|${departments.join(',')}|${cursor}`;
-    let cached = this.pageCache.get(key);
-    if (!cached) {
-      if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
-      cached = this.store.changesPage(departments, cursor, this.options.pageSize, now).then((page) => ({
+    // The hub's clock, not the wall's: the simulation's virtual time keeps its runs reproducible.
+    const at = this.clock.now();
+    // Still being read (as fresh as any), nothing committed since, or a full page young enough.
+    const usable = (e: { at: number; head: number; full: boolean | null }) => e.full === null || e.head === this.head || (e.full && at - e.at < PAGE_CACHE_MS);
+    const cached = this.pageCache.get(key);
+    if (cached && usable(cached)) return cached.page;
+    for (const [k, e] of this.pageCache) if (!usable(e)) this.pageCache.delete(k);
+    if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.delete(this.pageCache.keys().next().value!);
+    const entry: { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> } = { at, head: this.head, full: null, page: null! };
+    entry.page = this.store.changesPage(departments, cursor, this.options.pageSize, now).then((page) => {
+      entry.full = page.more;
+      return {
         page,
         text: JSON.stringify(
           frameForVersion(
@@ -699,10 +718,14 @@ export class SyncHub {
             version,
           ),
         ),
-      }));
-      this.pageCache.set(key, cached);
-    }
-    return cached;
+      };
+    });
+    // A failed read is not kept: the next terminal tries again.
+    entry.page.catch(() => {
+      if (this.pageCache.get(key) === entry) this.pageCache.delete(key);
+    });
+    this.pageCache.set(key, entry);
+    return entry.page;
   }
 
   private beat(): void {
