@@ -39,6 +39,9 @@ export interface CommitterStats {
   largestGroup: number;
 }
 
+/** About how long one group may hold the event loop (its units run synchronously, then it commits). */
+export const GROUP_BUDGET_MS = 25;
+
 export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
   private readonly order = new TerminalOrder();
@@ -46,6 +49,8 @@ export class GroupCommitter implements Committer {
   private running = false;
   private closed = false;
   readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0 };
+  /** Recent milliseconds per unit (a moving average over groups, commit included). */
+  private msPerUnit = 0;
 
   constructor(
     private readonly store: ServerStore,
@@ -79,12 +84,18 @@ export class GroupCommitter implements Committer {
   private async flush(): Promise<void> {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
-    const batch = this.queue.splice(0, this.maxGroup);
+    // A group runs on the event loop from its first unit to its commit: take as many units as fit
+    // in GROUP_BUDGET_MS at the recent cost per unit (a backlog of thousands would otherwise hold
+    // the loop for hundreds of milliseconds), never more than maxGroup, at least one.
+    const fit = this.msPerUnit > 0 ? Math.max(1, Math.floor(GROUP_BUDGET_MS / this.msPerUnit)) : this.maxGroup;
+    const batch = this.queue.splice(0, Math.min(this.maxGroup, fit));
     try {
       const now = this.clock.now();
       const started = performance.now();
       const group = await this.store.runGroup(batch.map((p) => () => p.unit(now)));
-      this.onGroup(batch.length, (performance.now() - started) / 1000);
+      const ms = performance.now() - started;
+      this.msPerUnit = this.msPerUnit > 0 ? 0.7 * this.msPerUnit + 0.3 * (ms / batch.length) : ms / batch.length;
+      this.onGroup(batch.length, ms / 1000);
       this.stats.groups++;
       this.stats.units += batch.length;
       this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);

@@ -31,6 +31,7 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
+import { Slicer } from '../slices.js';
 import type { ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -593,10 +594,27 @@ export class SyncHub {
       this.head = Math.max(this.head, head);
       for (const c of this.conns.values()) c.dirty = true;
     }
-    this.pushDirty();
+    if (this.pushing) return;
+    this.pushing = true;
+    try {
+      // SEC-9: a page not read yet is read right where its first terminal asks for it; after an
+      // import, terminals catching up sit at many cursors, so the reads are spread over turns of
+      // the event loop (about SLICE_MS each) instead of one long stretch.
+      const slicer = new Slicer();
+      for (const c of [...this.conns.values()]) {
+        if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+        const due = slicer.due();
+        if (due) await due;
+      }
+    } finally {
+      this.pushing = false;
+    }
   }
 
-  /** Send pending live changes to every marked terminal. */
+  /** A push round of the timer is under way (tick). */
+  private pushing = false;
+
+  /** Send pending live changes to every marked terminal (at once: the simulation drives this). */
   pushDirty(): void {
     for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
   }

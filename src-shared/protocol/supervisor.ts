@@ -19,7 +19,7 @@ export const SUPERVISOR_PATH = '/supervise';
 /** Frames from a supervisor's page larger than this close the connection: they only send small frames. */
 export const SUPERVISOR_MAX_FRAME_BYTES = 64 * 1024;
 /** Entities per change page. */
-export const SUPERVISOR_PAGE_SIZE = 5000;
+export const SUPERVISOR_PAGE_SIZE = 2000;
 
 export const SUPERVISOR_CLOSE_CODES = {
   /** No session, or it expired or was revoked: sign in again. */

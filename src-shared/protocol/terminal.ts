@@ -33,7 +33,7 @@ export const MAX_MUTATIONS_PER_PUSH = 500;
 /** How many notifications one readNotifications mutation may mark. */
 export const MAX_NOTIFICATION_IDS = 200;
 /** Change pages carry at most this many entities. */
-export const CHANGE_PAGE_SIZE = 2000;
+export const CHANGE_PAGE_SIZE = 1000;
 
 export const CLOSE_CODES = {
   /** Bad, unknown or revoked terminal token, or the terminal was disabled. */
