@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src-shared/clock.js';
-import { GroupCommitter } from '../src-server/engine/committer.js';
+import { GROUP_BUDGET_MS, GroupCommitter } from '../src-server/engine/committer.js';
 import { DeferredError, TerminalOrder } from '../src-server/engine/units.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { T0, seedPlant, taskRow } from './support/plant.js';
@@ -104,6 +104,34 @@ describe('group size', () => {
       expect(single.stats).toMatchObject({ groups: 3, units: 3, largestGroup: 1 });
     } finally {
       await single.close();
+    }
+  });
+});
+
+describe('group time budget', () => {
+  it('SEC-9 PROTO-7 a backlog is committed in groups of about GROUP_BUDGET_MS of work, not in one long group that holds the event loop', async () => {
+    // A store whose units cost at least 2 ms each of busy work on the event loop, as engine units do.
+    const sizes: number[] = [];
+    const slow = {
+      async runGroup(units: ReadonlyArray<() => unknown>) {
+        sizes.push(units.length);
+        const until = performance.now() + 2 * units.length;
+        while (performance.now() < until);
+        return { results: units.map(() => ({ ok: true as const, value: null })), changedDepartments: new Set<string>(), headSeq: 0 };
+      },
+    } as unknown as SqliteServerStore;
+    const c = new GroupCommitter(slow, new ManualClock(T0));
+    const submitMany = (n: number) => Promise.all(Array.from({ length: n }, () => c.submit({ kind: 'expire' })));
+    try {
+      await submitMany(10); // the committer learns what a unit costs
+      sizes.length = 0;
+      await submitMany(200);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
+      // 25 ms at >= 2 ms a unit: at most 12 a group (one group of 200 would hold the loop 400 ms).
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.ceil(GROUP_BUDGET_MS / 2));
+      expect(sizes.length).toBeGreaterThan(1);
+    } finally {
+      await c.close();
     }
   });
 });
