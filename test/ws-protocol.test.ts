@@ -301,25 +301,30 @@ describe('read sync', () => {
     expect(frames).toBeLessThan(30);
   });
 
-  it('SYNC-6 the caught-up terminals of a department share one page read per push tick', async () => {
+  /**
+   * Eight kiosks of Cutting, caught up: each acknowledges every page once it has applied it, kiosk i
+   * after 1 + i * `ackStepMs` ms (some faster than others, as on a floor).
+   */
+  async function slowAckingKiosks(prefix: string, ackStepMs: number): Promise<TestClient[]> {
     const now = server.clock.now();
-    const rows = Array.from({ length: 60 }, (_, i) => taskRow(`tick${i}`));
-    await server.store.importTasks(rows, now);
-    await server.store.updateUser('ann', { taskLimit: 1000 }, now);
-    for (let i = 0; i < 8; i++) await server.store.createTerminal({ id: `kt${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`tick-token-${i}`) }, now);
+    for (let i = 0; i < 8; i++) await server.store.createTerminal({ id: `${prefix}${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`${prefix}-token-${i}`) }, now);
     const head = await server.store.headSeq();
-    const kiosks = await Promise.all(Array.from({ length: 8 }, (_, i) => connect({ terminalId: `kt${i}`, token: `tick-token-${i}`, cursor: head })));
-    // Each kiosk acknowledges every page once it has applied it, some faster than others.
+    const kiosks = await Promise.all(Array.from({ length: 8 }, (_, i) => connect({ terminalId: `${prefix}${i}`, token: `${prefix}-token-${i}`, cursor: head })));
     kiosks.forEach((k, i) => {
       k.ws.on('message', (data) => {
         const f = JSON.parse(String(data)) as ServerFrame;
-        if (f.type === 'changes' && f.cursor !== null) setTimeout(() => k.sendRaw({ type: 'ack', cursor: f.cursor }), 1 + i * 2);
+        if (f.type === 'changes' && f.cursor !== null) setTimeout(() => k.sendRaw({ type: 'ack', cursor: f.cursor }), 1 + i * ackStepMs);
       });
     });
     for (const k of kiosks) {
       await k.waitFor((f) => f.type === 'changes' && !f.more);
       k.ackAll();
     }
+    return kiosks;
+  }
+
+  /** Count the server's change-page reads until `stop()` puts the store back. */
+  function countPageReads(): { reads: () => number; stop: () => void } {
     const store = server.store;
     const read = store.changesPage.bind(store);
     let reads = 0;
@@ -327,6 +332,16 @@ describe('read sync', () => {
       reads++;
       return read(...args);
     };
+    return { reads: () => reads, stop: () => void (store.changesPage = read) };
+  }
+
+  it('SYNC-6 the caught-up terminals of a department share one page read per push tick', async () => {
+    const now = server.clock.now();
+    const rows = Array.from({ length: 60 }, (_, i) => taskRow(`tick${i}`));
+    await server.store.importTasks(rows, now);
+    await server.store.updateUser('ann', { taskLimit: 1000 }, now);
+    const kiosks = await slowAckingKiosks('kt', 2);
+    const counter = countPageReads();
     try {
       // Claims trickle in over many ticks, so acknowledgements arrive at different moments.
       for (const r of rows) {
@@ -335,38 +350,21 @@ describe('read sync', () => {
       }
       for (const k of kiosks) await k.waitFor((f) => f.type === 'changes' && f.tasks.some((t) => t.id === 'tick59'));
     } finally {
-      store.changesPage = read;
+      counter.stop();
     }
     const pages = Math.max(...kiosks.map((k) => k.frames.filter((f) => f.type === 'changes' && f.tasks.length > 0).length));
     expect(pages).toBeGreaterThan(3);
     // One read per tick serves all eight; reading per kiosk would be about eight times the pages.
-    expect(reads).toBeLessThan(pages * 3);
+    expect(counter.reads()).toBeLessThan(pages * 3);
   });
 
   it('SYNC-6 terminals catching up after a large import share its full pages, though they acknowledge at different moments', async () => {
     await server.stop();
     server = await startTestServer({ hub: { pageSize: 20 } });
     const now = server.clock.now();
-    for (let i = 0; i < 8; i++) await server.store.createTerminal({ id: `kc${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`catch-token-${i}`) }, now);
-    const head = await server.store.headSeq();
-    const kiosks = await Promise.all(Array.from({ length: 8 }, (_, i) => connect({ terminalId: `kc${i}`, token: `catch-token-${i}`, cursor: head })));
-    kiosks.forEach((k, i) => {
-      k.ws.on('message', (data) => {
-        const f = JSON.parse(String(data)) as ServerFrame;
-        if (f.type === 'changes' && f.cursor !== null) setTimeout(() => k.sendRaw({ type: 'ack', cursor: f.cursor }), 1 + i * 3);
-      });
-    });
-    for (const k of kiosks) {
-      await k.waitFor((f) => f.type === 'changes' && !f.more);
-      k.ackAll();
-    }
     const store = server.store;
-    const read = store.changesPage.bind(store);
-    let reads = 0;
-    store.changesPage = (...args) => {
-      reads++;
-      return read(...args);
-    };
+    const kiosks = await slowAckingKiosks('kc', 3);
+    const counter = countPageReads();
     // The floor goes on working meanwhile: a claim commits every few milliseconds.
     await store.updateUser('ann', { taskLimit: 1000 }, now);
     let working = true;
@@ -382,13 +380,13 @@ describe('read sync', () => {
     } finally {
       working = false;
       await floor;
-      store.changesPage = read;
+      counter.stop();
     }
     const pagesOf = (k: TestClient) => k.frames.filter((f) => f.type === 'changes' && f.tasks.some((t) => t.id.startsWith('imp'))).length;
     expect(Math.min(...kiosks.map(pagesOf))).toBeGreaterThanOrEqual(15);
     // A full page is read about once for all eight; read per kiosk, reads would match pages sent.
     const sent = kiosks.reduce((n, k) => n + pagesOf(k), 0);
-    expect(reads).toBeLessThan(sent / 2);
+    expect(counter.reads()).toBeLessThan(sent / 2);
   });
 
   it('PROTO-12 change pages wait for the terminal to acknowledge the previous one', async () => {
