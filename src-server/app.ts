@@ -20,7 +20,7 @@ import { Metrics } from './metrics.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import type { ServerStore } from './store/types.js';
 import { findRendererDir } from './http/static.js';
-import { SyncHub, type HubOptions } from './sync/hub.js';
+import { HUB_DEFAULTS, SyncHub, type HubOptions } from './sync/hub.js';
 import { SupervisorHub, type SupervisorHubOptions } from './sync/supervisor-hub.js';
 
 export interface ServerOptions {
@@ -49,7 +49,13 @@ export interface ServerOptions {
   authPruneMs?: number;
   /** Most units committed in one transaction (default 5,000; 1 turns group commit off). */
   commitGroupMax?: number;
+  /**
+   * How often the timer lease is checked, taken or kept (default 2 s), and stale presence swept
+   * (store.holdTimerLease, store.disconnectStale).
+   */
+  leaseCheckMs?: number;
 }
+
 
 export interface RunningServer {
   url: string;
@@ -68,7 +74,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!options.store || options.store instanceof SqliteServerStore) fs.mkdirSync(options.dataDir, { recursive: true });
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
   if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
-  await store.resetConnections(clock.now());
+  // One server on its store: a terminal marked connected was connected to a server that is gone.
+  // Several instances: the others' terminals are connected; the stale-presence sweep finds a dead
+  // instance's terminals instead.
+  if (!store.sharedByInstances) await store.resetConnections(clock.now());
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
   const supervisors = new SupervisorHub(store, clock, log, metrics, (token) => authenticateToken({ store, clock }, token), {
     ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),
@@ -89,7 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
   const signInPolicy = { ...SIGN_IN_POLICY, ...options.signInPolicy };
-  const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir, signInPolicy };
+  const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir, signInPolicy, lease: { held: false, since: null } };
   hub.setCommitter(committer);
 
   const handler = createHttpHandler(ctx);
@@ -120,28 +129,54 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const scheme = options.tls ? 'https' : 'http';
   const url = `${scheme}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}`;
 
-  const sweep = setInterval(() => {
+  // Timers that must run once per deployment run only where the lease is held (one instance; with
+  // SQLite, always this one). The lease is checked every leaseCheckMs and moves when its holder dies.
+  const lease = ctx.lease;
+  const heartbeatMs = options.hub?.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs;
+  const checkLease = async () => {
+    const held = await store.holdTimerLease();
+    if (held !== lease.held) {
+      lease.held = held;
+      lease.since = clock.now();
+      log.info({ timers: held ? 'this instance' : 'another instance' }, held ? 'took the timer lease: this instance runs the timers' : 'lost the timer lease');
+    }
+    // Several instances: a terminal marked connected but silent for three heartbeats was connected
+    // to an instance that died. (Alone on its store, this server's presence is exact.)
+    if (held && store.sharedByInstances && heartbeatMs > 0) {
+      const now = clock.now();
+      const stale = await store.disconnectStale(now - 3 * heartbeatMs, now);
+      if (stale.length) log.info({ terminals: stale }, 'terminals marked disconnected: not seen for three heartbeats');
+    }
+  };
+  const leaseCheck = setInterval(() => void checkLease().catch((err) => log.error({ err }, 'timer lease check failed')), options.leaseCheckMs ?? 2_000);
+  leaseCheck.unref();
+  await checkLease().catch((err) => log.error({ err }, 'timer lease check failed'));
+  const leader = (fn: () => void) => () => {
+    if (lease.held) fn();
+  };
+
+  const sweep = setInterval(leader(() => {
     committer.submit({ kind: 'expire' }).then(
       (expired) => {
         if (expired.length) log.info({ tasks: expired }, 'assignments expired; tasks returned to the pool');
       },
       (err) => log.error({ err }, 'expiry sweep failed'),
     );
-  }, options.expirySweepMs ?? 15_000);
+  }), options.expirySweepMs ?? 15_000);
   sweep.unref();
-  const offlineAlerts = setInterval(() => {
+  const offlineAlerts = setInterval(leader(() => {
     void (async () => {
       const settings = await store.getSupervision();
       const now = clock.now();
       const alerts = await store.alertOfflineTerminals(now - settings.terminalOfflineAlertMinutes * MINUTE_MS, now);
       for (const a of alerts) log.warn(a, 'terminal offline with work queued; supervisors notified');
     })().catch((err) => log.error({ err }, 'offline terminal check failed'));
-  }, options.offlineAlertSweepMs ?? 30_000);
+  }), options.offlineAlertSweepMs ?? 30_000);
   offlineAlerts.unref();
   const retention = options.changeRetentionMs ?? 48 * 3600_000;
-  const prune = setInterval(() => {
+  const prune = setInterval(leader(() => {
     store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
-  }, 3600_000);
+  }), 3600_000);
   prune.unref();
   // SEC-3: sessions that ended more than a day ago, and failure counters that lock nothing, go.
   const pruneAuth = () => {
@@ -153,8 +188,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       (err) => log.error({ err }, 'pruning sessions failed'),
     );
   };
-  pruneAuth();
-  const authPrune = setInterval(pruneAuth, options.authPruneMs ?? 3600_000);
+  leader(pruneAuth)();
+  const authPrune = setInterval(leader(pruneAuth), options.authPruneMs ?? 3600_000);
   authPrune.unref();
 
   log.info({ url, ...(store instanceof SqliteServerStore ? { dataDir: options.dataDir } : {}), backend: store.backend }, 'sync server listening');
@@ -167,6 +202,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx,
     close() {
       closing ??= (async () => {
+        clearInterval(leaseCheck);
         clearInterval(sweep);
         clearInterval(prune);
         clearInterval(authPrune);

@@ -702,6 +702,8 @@ interface StartOptions extends DataOptions {
   port: number;
   host: string;
   commitGroupMax: number;
+  pushIntervalMs: number;
+  leaseCheckMs: number;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -782,7 +784,7 @@ async function cmdStart(opts: StartOptions): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store, commitGroupMax: opts.commitGroupMax });
+    server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store, commitGroupMax: opts.commitGroupMax, hub: { pushIntervalMs: opts.pushIntervalMs }, leaseCheckMs: opts.leaseCheckMs });
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -865,6 +867,16 @@ export function buildProgram(): Command {
       new Option('--commit-group-max <n>', 'most mutations committed in one transaction (1 turns group commit off: one fsync per mutation, the baseline it is measured against)')
         .argParser(parseIntIn(1, 100_000))
         .default(5000),
+    )
+    .addOption(
+      new Option('--push-interval-ms <ms>', 'how often committed changes are pushed to caught-up terminals and supervisor pages: shorter is fresher, longer reads and sends fewer, larger pages')
+        .argParser(parseIntIn(10, 5_000))
+        .default(100),
+    )
+    .addOption(
+      new Option('--lease-check-ms <ms>', 'several instances on PostgreSQL: how often this one checks the timer lease (the instance holding it runs expiry, pruning and presence sweeps; another takes it within this after its holder dies)')
+        .argParser(parseIntIn(50, 60_000))
+        .default(2000),
     )
     .action((opts: StartOptions) => cmdStart(opts));
 

@@ -394,6 +394,34 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.getSignInFailures('badge:x')).toBeNull();
     });
 
+    it('INST-3 a connection that ended marks its terminal disconnected only if no later handshake replaced it', async () => {
+      const hs = (now: number) => store.recordHandshake('k1', { now, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });
+      await hs(T0);
+      // The terminal's link moved: a second handshake (another instance) before the first socket's end is noticed.
+      await hs(T0 + 50);
+      const head = await store.headSeq();
+      await store.recordDisconnect('k1', T0 + 60, T0);
+      expect(await store.getTerminal('k1')).toMatchObject({ connected: true, connectedAt: T0 + 50 });
+      expect(await store.headSeq()).toBe(head);
+      await store.recordDisconnect('k1', T0 + 70, T0 + 50);
+      expect(await store.getTerminal('k1')).toMatchObject({ connected: false, disconnectedAt: T0 + 70 });
+      expect(await store.headSeq()).toBeGreaterThan(head);
+    });
+
+    it('INST-3 terminals marked connected but not seen since the cutoff are marked disconnected as of when they were last seen', async () => {
+      const hs = (id: string, now: number) => store.recordHandshake(id, { now, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });
+      await hs('k1', T0);
+      await hs('k2', T0);
+      await store.touchTerminals(['k2'], T0 + 40_000);
+      const head = await store.headSeq();
+      expect(await store.disconnectStale(T0 + 30_000, T0 + 45_000)).toEqual(['k1']);
+      expect(await store.getTerminal('k1')).toMatchObject({ connected: false, disconnectedAt: T0 });
+      expect(await store.getTerminal('k2')).toMatchObject({ connected: true });
+      // Supervisors hear it through the change log.
+      expect(await store.headSeq()).toBeGreaterThan(head);
+      expect(await store.disconnectStale(T0 + 30_000, T0 + 46_000)).toEqual([]);
+    });
+
     it('SYNC-5 a config change reaches every department through the change log', async () => {
       const head = await store.headSeq();
       await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);

@@ -106,6 +106,33 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return (await store.pool.query<R>(text, params)).rows;
     }
 
+    it('INST-4 one store on a database holds the timer lease at a time; it passes on when the holder\'s session ends', async () => {
+      await open();
+      await seedPlant(store);
+      const b = await another();
+      expect(await store.holdTimerLease()).toBe(true);
+      expect(await b.holdTimerLease()).toBe(false);
+      expect(await store.holdTimerLease()).toBe(true);
+      // The holder's lease session dies (its machine is gone): the next check elsewhere takes it.
+      await sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await b.holdTimerLease()).toBe(true);
+      expect(await store.holdTimerLease()).toBe(false);
+      await b.close();
+      expect(await store.holdTimerLease()).toBe(true);
+    });
+
+    it('INST-3 a heartbeat of the instance holding a terminal\'s link marks it connected again after a stale-presence sweep', async () => {
+      await open();
+      await seedPlant(store);
+      await store.recordHandshake('k1', { now: T0, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });
+      expect(await store.disconnectStale(T0 + 1, T0 + 40_000)).toEqual(['k1']);
+      const head = await store.headSeq();
+      await store.touchTerminals(['k1'], T0 + 41_000);
+      expect(await store.getTerminal('k1')).toMatchObject({ connected: true, lastSeenAt: T0 + 41_000 });
+      expect(await store.headSeq()).toBeGreaterThan(head);
+    });
+
     it('OWN-1 DUP-1 the database itself refuses a second active assignment on a task', async () => {
       await open();
       await seedPlant(store);

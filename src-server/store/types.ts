@@ -258,10 +258,37 @@ export interface ServerStore {
    * changed since the last write (supervisors see them).
    */
   touchTerminals(ids: readonly string[], now: number, outboxes?: ReadonlyMap<string, number>): Promise<void>;
-  /** The terminal's connection ended. */
-  recordDisconnect(id: string, now: number): Promise<void>;
-  /** At start: no terminal is connected to a server that just started (a crash left some marked). */
+  /**
+   * The terminal's connection ended. With `connectedAt` (the `now` of that connection's handshake),
+   * only if no later handshake replaced it: a terminal whose link moved to another instance stays
+   * connected there when the old instance notices its socket closed.
+   */
+  recordDisconnect(id: string, now: number, connectedAt?: number): Promise<void>;
+  /**
+   * At start, when this server is the store's only one (`sharedByInstances` false): no terminal is
+   * connected to a server that just started (a crash left some marked).
+   */
   resetConnections(now: number): Promise<void>;
+  /**
+   * Terminals marked connected but not seen since `seenBefore` (their instance died without
+   * recording the disconnect; live ones are touched every heartbeat) are marked disconnected, as of
+   * when they were last seen. Returns their ids. Runs under the timer lease.
+   */
+  disconnectStale(seenBefore: number, now: number): Promise<string[]>;
+  /**
+   * Whether several server instances may share this store (PostgreSQL). Then no instance resets
+   * presence at its start (the others' terminals are connected), and timers that must run once run
+   * under the lease.
+   */
+  readonly sharedByInstances: boolean;
+  /**
+   * The timer lease: true while this instance is the one that runs the deployment-wide timers
+   * (assignment expiry, change-log and session pruning, offline alerts, stale presence). Called
+   * every few seconds; takes the lease when nobody holds it, keeps it while held. An instance that
+   * dies loses it (PostgreSQL: a session advisory lock, released with the session), and the next
+   * caller takes it. A store only one server uses always holds it.
+   */
+  holdTimerLease(): Promise<boolean>;
   /**
    * SUP-5: notify the supervisors of each terminal that has been offline since before
    * `offlineBefore` with work in its outbox, once per disconnection.

@@ -67,7 +67,7 @@ const PAGE_CACHE_MS = 1000;
 /** At most this many pages are kept (a department's catch-up needs a few at a time). */
 const PAGE_CACHE_ENTRIES = 64;
 
-const DEFAULTS: HubOptions = {
+export const HUB_DEFAULTS: HubOptions = {
   heartbeatMs: 10_000,
   pushIntervalMs: 100,
   pageSize: CHANGE_PAGE_SIZE,
@@ -112,6 +112,8 @@ interface Connection {
   ws: PeerSocket;
   remote: string;
   terminalId: string | null;
+  /** When its handshake was recorded: which connection the store's presence names (recordDisconnect). */
+  connectedAt: number | undefined;
   departments: string[];
   alive: boolean;
   /** Change cursor up to which pages were sent. */
@@ -162,7 +164,7 @@ export class SyncHub {
     private readonly metrics: Metrics,
     options: Partial<HubOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...HUB_DEFAULTS, ...options };
   }
 
   setCommitter(committer: Committer): void {
@@ -235,7 +237,7 @@ export class SyncHub {
     if (!conn.terminalId || this.conns.get(conn.terminalId) !== conn) return;
     this.conns.delete(conn.terminalId);
     this.metrics.connections.set(this.conns.size);
-    this.store.recordDisconnect(conn.terminalId, this.clock.now()).catch((err) => this.log.warn({ err }, 'recording a disconnect failed'));
+    this.store.recordDisconnect(conn.terminalId, this.clock.now(), conn.connectedAt).catch((err) => this.log.warn({ err }, 'recording a disconnect failed'));
   }
 
   /** Called after each durable commit: mark interested terminals for the next push. */
@@ -263,6 +265,7 @@ export class SyncHub {
       ws,
       remote,
       terminalId: null,
+      connectedAt: undefined,
       departments: [],
       alive: true,
       sentCursor: 0,
@@ -465,6 +468,7 @@ export class SyncHub {
     this.metrics.connections.set(this.conns.size);
 
     const now = this.clock.now();
+    conn.connectedAt = now;
     // SYNC-4 judges how far behind the terminal was when it said hello (its own handshake is a change too).
     const headAtHello = await this.store.headSeq();
     await this.store.recordHandshake(terminal.id, {

@@ -14,16 +14,18 @@ import { hasLink } from '../../store/types.js';
  * load balancer sends clients to another instance until it is back.
  */
 async function healthz(s: Scope): Promise<Reply> {
-  const { store, clock } = s.ctx;
-  if (!hasLink(store)) return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true } });
+  const { store, clock, lease } = s.ctx;
+  // Which instance runs the deployment-wide timers (expiry, pruning, offline alerts, stale presence).
+  const timers = { lease: lease.held ? 'held' : 'standby', since: lease.since };
+  if (!hasLink(store)) return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true }, timers });
   const started = performance.now();
   try {
     await store.ping(2_000);
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true, latencyMs } });
+    return ok({ ok: true, backend: store.backend, serverTime: clock.now(), database: { ok: true, latencyMs }, timers });
   } catch (err) {
     const error = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
-    return ok({ ok: false, backend: store.backend, serverTime: clock.now(), database: { ok: false, error } }, 503);
+    return ok({ ok: false, backend: store.backend, serverTime: clock.now(), database: { ok: false, error }, timers }, 503);
   }
 }
 

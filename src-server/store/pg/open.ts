@@ -16,6 +16,12 @@ import { DomainError } from '../../../src-shared/domain/errors.js';
  */
 export const MIGRATION_LOCK = 0x73686f70666c6f6fn;
 
+/**
+ * The timer lease (store.holdTimerLease): a session-level advisory lock one instance holds on a
+ * connection of its own, released by PostgreSQL when that session ends ("shoptime" as a number).
+ */
+export const TIMER_LEASE_LOCK = 0x73686f7074696d65n;
+
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
@@ -52,20 +58,27 @@ export function isPostgresUrl(value: string | undefined | null): value is string
   return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value);
 }
 
-export function createPool(url: string, options: PgOpenOptions = {}): pg.Pool {
-  if (!isPostgresUrl(url)) {
-    throw new Error(`"${url}" is not a PostgreSQL URL: give one like postgres://user:password@host:5432/database.`);
-  }
-  const pool = new pg.Pool({
+/** How every connection of the store is configured (the pool's and the lease's). */
+export function connectionConfig(url: string, options: PgOpenOptions = {}): pg.ClientConfig {
+  return {
     connectionString: url,
-    max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     // Durability: a commit returns only once it is flushed (PostgreSQL's default, made explicit so
     // a server- or role-level setting cannot weaken it; checked at open).
     options: '-c synchronous_commit=on',
     types: TYPES,
     application_name: 'shopfloor-server',
-  });
+    // A peer that vanished (a dead machine, a cut link) is noticed by TCP keepalive, so a lease on
+    // a connection nobody answers on ends.
+    keepAlive: true,
+  };
+}
+
+export function createPool(url: string, options: PgOpenOptions = {}): pg.Pool {
+  if (!isPostgresUrl(url)) {
+    throw new Error(`"${url}" is not a PostgreSQL URL: give one like postgres://user:password@host:5432/database.`);
+  }
+  const pool = new pg.Pool({ ...connectionConfig(url, options), max: options.maxConnections ?? 10 });
   // An idle connection that breaks (the database restarted) is dropped by the pool; without a
   // listener the 'error' event would crash the process.
   pool.on('error', () => {});

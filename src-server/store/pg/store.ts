@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
 import { randomHex } from '../../../src-shared/crypto/hash.js';
 import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
@@ -71,7 +71,18 @@ import {
   userFromRow,
   userParams,
 } from '../sqlite/rows.js';
-import { createPool, describeConnectError, migratePg, pgMigrations, redactUrl, unavailableIfLinkDown, type PgMigrationReport, type PgOpenOptions } from './open.js';
+import {
+  connectionConfig,
+  createPool,
+  describeConnectError,
+  migratePg,
+  pgMigrations,
+  redactUrl,
+  TIMER_LEASE_LOCK,
+  unavailableIfLinkDown,
+  type PgMigrationReport,
+  type PgOpenOptions,
+} from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { Tx, type ImportAcc } from './tx.js';
@@ -83,6 +94,9 @@ const GROUP_RETRIES = 5;
 const LOCK_NOT_AVAILABLE = '55P03';
 const DEADLOCK_DETECTED = '40P01';
 const SERIALIZATION_FAILURE = '40001';
+
+/** A lease whose session does not answer within this is given up (another instance may take it). */
+const LEASE_CHECK_TIMEOUT_MS = 2_000;
 
 /** Change-log rows deleted per pruning transaction (short transactions, like SQLite's batches). */
 const PRUNE_BATCH = 5_000;
@@ -99,7 +113,11 @@ export interface PgStoreOptions extends PgOpenOptions {
 
 export class PgServerStore implements ServerStore, StoreLink {
   readonly backend = 'postgres';
+  /** Any number of server instances may share the database. */
+  readonly sharedByInstances = true;
   private closed = false;
+  /** The connection that holds the timer lease while this instance runs the timers (holdTimerLease). */
+  private lease: pg.Client | null = null;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -156,7 +174,58 @@ export class PgServerStore implements ServerStore, StoreLink {
     if (this.closed) return;
     this.closed = true;
     await this.writes;
+    await this.dropLease();
     await this.pool.end();
+  }
+
+  /**
+   * The timer lease is a session advisory lock on a connection outside the pool: held while that
+   * session lives, released by PostgreSQL when it ends (this instance stopped, died, or lost its
+   * link), so another instance's next call takes it. While held, each call checks the session is
+   * still there with one round trip.
+   */
+  async holdTimerLease(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      if (this.lease) {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            this.lease.query('SELECT 1'),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error('the lease connection does not answer')), LEASE_CHECK_TIMEOUT_MS);
+            }),
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+        return true;
+      }
+      const client = new pg.Client(connectionConfig(this.url, this.options));
+      client.on('error', () => {
+        if (this.lease === client) this.lease = null;
+      });
+      client.on('end', () => {
+        if (this.lease === client) this.lease = null;
+      });
+      await client.connect();
+      const got = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()]);
+      if (got.rows[0]?.held && !this.closed) {
+        this.lease = client;
+        return true;
+      }
+      await client.end().catch(() => {});
+      return false;
+    } catch {
+      await this.dropLease();
+      return false;
+    }
+  }
+
+  private async dropLease(): Promise<void> {
+    const client = this.lease;
+    this.lease = null;
+    if (client) await client.end().catch(() => {});
   }
 
   /**
@@ -471,7 +540,14 @@ export class PgServerStore implements ServerStore, StoreLink {
     await this.write(async (tx) => {
       // One statement for all heartbeats, in id order (two instances touching the same terminals
       // lock them in the same order).
-      if (ids.length) await tx.run('UPDATE terminals SET last_seen_at = $1 WHERE id = ANY($2::text[])', [now, [...new Set(ids)].sort()]);
+      if (ids.length) {
+        const sorted = [...new Set(ids)].sort();
+        await tx.run('UPDATE terminals SET last_seen_at = $1 WHERE id = ANY($2::text[])', [now, sorted]);
+        // A terminal this instance holds the link of is connected, whatever a stale-presence sweep
+        // concluded while this instance could not write (disconnectStale).
+        const back = await tx.rows('UPDATE terminals SET connected = 1 WHERE id = ANY($1::text[]) AND connected = 0 RETURNING id, departments', [sorted]);
+        for (const t of back) tx.logTerminal(t.id as string, json<string[]>(t.departments, []), now);
+      }
       for (const [id, outbox] of outboxes) {
         await tx.run('UPDATE terminals SET outbox = $1 WHERE id = $2', [outbox, id]);
         tx.logTerminal(id, await tx.terminalDepartments(id), now);
@@ -479,9 +555,27 @@ export class PgServerStore implements ServerStore, StoreLink {
     });
   }
 
-  async recordDisconnect(id: string, now: number): Promise<void> {
-    await this.writeTerminal(id, now, async (tx) => {
-      await tx.run('UPDATE terminals SET connected = 0, disconnected_at = $1, last_seen_at = $1 WHERE id = $2', [now, id]);
+  async recordDisconnect(id: string, now: number, connectedAt?: number): Promise<void> {
+    await this.write(async (tx) => {
+      // Not when a later handshake (on this or another instance) replaced the connection that ended.
+      const ended = await tx.rows('UPDATE terminals SET connected = 0, disconnected_at = $1, last_seen_at = $1 WHERE id = $2 AND ($3::bigint IS NULL OR connected_at = $3) RETURNING id', [
+        now,
+        id,
+        connectedAt ?? null,
+      ]);
+      if (ended.length) tx.logTerminal(id, await tx.terminalDepartments(id), now);
+    });
+  }
+
+  async disconnectStale(seenBefore: number, now: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      const stale = await tx.rows(
+        'UPDATE terminals SET connected = 0, disconnected_at = COALESCE(last_seen_at, $1) WHERE connected = 1 AND COALESCE(last_seen_at, 0) < $2 RETURNING id, departments',
+        [now, seenBefore],
+      );
+      stale.sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : 1));
+      for (const t of stale) tx.logTerminal(t.id as string, json<string[]>(t.departments, []), now);
+      return stale.map((t) => t.id as string);
     });
   }
 

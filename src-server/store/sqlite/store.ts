@@ -118,13 +118,13 @@ import { WalFlusher } from './flush.js';
 const GATED_METHODS = Object.keys({
   runGroup: 0, getConfig: 0, setConfig: 0, siteSalt: 0, upsertDepartment: 0, listDepartments: 0, createUser: 0, updateUser: 0, getUser: 0,
   findUserByBadgeHash: 0, listUsers: 0, createTerminal: 0, updateTerminal: 0, getTerminal: 0, listTerminals: 0, recordHandshake: 0,
-  touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0,
+  touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, disconnectStale: 0, holdTimerLease: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0,
   supervisorChangesPage: 0, supervisorSnapshotPage: 0, listExceptions: 0, getException: 0, acknowledgeException: 0,
   markNotificationsRead: 0, searchAudit: 0, createApiToken: 0, findApiToken: 0, getApiToken: 0, revokeApiToken: 0, listApiTokens: 0,
   revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
   listTasks: 0, listClaimable: 0, listAssignments: 0, listNotifications: 0, outcomesAfter: 0, headSeq: 0, prunedThroughSeq: 0,
   changesPage: 0, snapshotPage: 0, pruneChanges: 0, stats: 0, backup: 0,
-} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'close'>, 0>);
+} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'sharedByInstances' | 'close'>, 0>);
 
 /** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
 const SMALL_IMPORT_ROWS = 500;
@@ -138,6 +138,8 @@ interface ImportAcc {
 
 export class SqliteServerStore implements ServerStore {
   readonly backend = 'sqlite';
+  /** One server process owns the database file (a second one is refused at open). */
+  readonly sharedByInstances = false;
   readonly db: Database.Database;
   private readonly ops: TxOps;
   private changed = new Set<string>();
@@ -1132,11 +1134,31 @@ export class SqliteServerStore implements ServerStore {
     this.unitLogged.clear();
   }
 
-  async recordDisconnect(id: string, now: number): Promise<void> {
+  async recordDisconnect(id: string, now: number, connectedAt?: number): Promise<void> {
     if (this.writeGate) await this.writable();
+    const current = this.q('SELECT connected_at FROM terminals WHERE id = ?').pluck().get(id) as number | null | undefined;
+    if (current === undefined || (connectedAt !== undefined && current !== connectedAt)) return;
     this.writeTerminal(id, now, () => {
       this.q('UPDATE terminals SET connected = 0, disconnected_at = ?, last_seen_at = ? WHERE id = ?').run(now, now, id);
     });
+  }
+
+  async disconnectStale(seenBefore: number, now: number): Promise<string[]> {
+    if (this.writeGate) await this.writable();
+    const stale = this.q('SELECT id FROM terminals WHERE connected = 1 AND COALESCE(last_seen_at, 0) < ? ORDER BY id').pluck().all(seenBefore) as string[];
+    if (stale.length === 0) return [];
+    this.write(() => {
+      for (const id of stale) {
+        this.q('UPDATE terminals SET connected = 0, disconnected_at = COALESCE(last_seen_at, ?) WHERE id = ?').run(now, id);
+        this.logTerminal(id, this.terminalDepartments(id), now);
+      }
+    });
+    this.unitLogged.clear();
+    return stale;
+  }
+
+  async holdTimerLease(): Promise<boolean> {
+    return true;
   }
 
   async resetConnections(now: number): Promise<void> {

@@ -1,0 +1,120 @@
+/**
+ * Several instances on one PostgreSQL database: who runs the timers, and who is connected where.
+ * Real server processes (`start --database …`, port 0) on a throwaway cluster.
+ *
+ * - INST-4: the deployment-wide timers run on the one instance holding the timer lease; another
+ *   instance stands by (it does not sweep), and takes the lease when the holder is SIGKILLed.
+ * - INST-3: an instance that starts does not mark the other instances' terminals disconnected; a
+ *   terminal left marked connected by a dead instance is marked disconnected by the lease holder.
+ *
+ * Skips, with the reason, only where PostgreSQL is not installed.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PgServerStore } from '../src-server/store/pg/store.js';
+import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
+import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
+import { TERMINAL_TOKEN, seedPlant } from './support/plant.js';
+import { TestClient } from './support/ws-client.js';
+
+const suite = pgUnavailable ? `the timer lease and presence across instances (skipped: ${pgUnavailable})` : 'the timer lease and presence across instances';
+
+/** How often each instance checks the lease in these tests (the default is 2 s). */
+const LEASE_MS = 150;
+
+interface Health {
+  ok: boolean;
+  timers: { lease: 'held' | 'standby'; since: number | null };
+}
+
+describe.skipIf(pgUnavailable !== null)(suite, () => {
+  let cluster: PgCluster;
+  const clients: TestClient[] = [];
+  let database = '';
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    killAll();
+    if (database) await cluster.dropDatabase(database);
+    database = '';
+  });
+
+  async function health(s: ServerProcess): Promise<Health> {
+    return (await (await fetch(`${s.url}/healthz`)).json()) as Health;
+  }
+
+  /** Poll `probe` until it returns true, at most `ms`. */
+  async function eventually(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The terminal's presence as the database has it (BIGINT as numbers). */
+  const connected = async (terminalId: string): Promise<{ connected: number; connected_at: number | null; disconnected_at: number | null }> => {
+    const [row] = await cluster.query<{ connected: number; connected_at: string | null; disconnected_at: string | null }>(
+      'SELECT connected, connected_at, disconnected_at FROM terminals WHERE id = $1',
+      [terminalId],
+      database,
+    );
+    const n = (v: string | null) => (v === null ? null : Number(v));
+    return { connected: row!.connected, connected_at: n(row!.connected_at), disconnected_at: n(row!.disconnected_at) };
+  };
+
+  it('INST-4 INST-3 one instance runs the timers, the other stands by; a SIGKILLed holder hands them over, and its stale terminals are marked disconnected', { timeout: 60_000 }, async () => {
+    database = `lease_${process.pid}`;
+    const url = await cluster.createDatabase(database);
+    const store = await PgServerStore.open(url);
+    await seedPlant(store, Date.now());
+    await store.close();
+
+    const a = await startCliServer(['--database', url, '--lease-check-ms', String(LEASE_MS)]);
+    await eventually(async () => (await health(a)).timers.lease === 'held', 10_000, 'A to take the lease');
+
+    // A terminal connected to A stays connected when B starts (B must not reset presence).
+    const kiosk = await TestClient.connect(a.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN });
+    clients.push(kiosk);
+    expect(kiosk.frames.some((f) => f.type === 'welcome')).toBe(true);
+    const before = await connected('k1');
+    expect(before.connected).toBe(1);
+    const b = await startCliServer(['--database', url, '--lease-check-ms', String(LEASE_MS)]);
+    // Several of B's lease checks: it stands by.
+    await new Promise((r) => setTimeout(r, 6 * LEASE_MS));
+    expect((await health(b)).timers.lease).toBe('standby');
+    expect((await health(a)).timers.lease).toBe('held');
+    expect(await connected('k1')).toMatchObject({ connected: 1, connected_at: before.connected_at });
+
+    // A freezes (it still holds the lease: its database session lives). A terminal left marked
+    // connected by an instance that died long ago is not swept by the standby.
+    await cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
+    a.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 6 * LEASE_MS));
+    expect((await health(b)).timers.lease).toBe('standby');
+    expect((await connected('k2')).connected).toBe(1);
+
+    // A dies: its session ends, B takes the lease and runs the timers: k2 is marked disconnected
+    // as of when it was last seen.
+    a.child.kill('SIGKILL');
+    await a.exited;
+    await eventually(async () => (await health(b)).timers.lease === 'held', 10_000, 'B to take the lease after A died');
+    await eventually(async () => (await connected('k2')).connected === 0, 5_000, 'the lease holder to sweep stale presence');
+    expect((await connected('k2')).disconnected_at).toBe(1);
+
+    // A's terminal reconnects to B: connected again, by B's handshake.
+    kiosk.close();
+    const moved = await TestClient.connect(b.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN });
+    clients.push(moved);
+    expect(moved.frames.some((f) => f.type === 'welcome')).toBe(true);
+    const after = await connected('k1');
+    expect(after.connected).toBe(1);
+    expect(after.connected_at).toBeGreaterThan(before.connected_at!);
+    expect((await b.stop()).code).toBe(0);
+  });
+});
