@@ -113,6 +113,8 @@ describe('group time budget', () => {
     // A store whose units cost at least 2 ms each of busy work on the event loop, as engine units do.
     const sizes: number[] = [];
     const slow = {
+      groupLanes: 1,
+      groupsHoldTheLoop: true,
       async runGroup(units: ReadonlyArray<() => unknown>) {
         sizes.push(units.length);
         const until = performance.now() + 2 * units.length;
@@ -130,6 +132,56 @@ describe('group time budget', () => {
       // 25 ms at >= 2 ms a unit: at most 12 a group (one group of 200 would hold the loop 400 ms).
       expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.ceil(GROUP_BUDGET_MS / 2));
       expect(sizes.length).toBeGreaterThan(1);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('several lanes (PostgreSQL)', () => {
+  it('PROTO-9 INST-1 groups commit side by side, yet a terminal\'s mutations are never in two groups at once and apply in the order they came', async () => {
+    // A store with three lanes whose groups take a while: each unit's first question names its
+    // terminal and mutation id (terminalMutation asks for the stored outcome first).
+    const applied = new Map<string, number[]>();
+    const active = new Set<string>();
+    let running = 0;
+    let overlap = 0;
+    const lanes = {
+      groupLanes: 3,
+      groupsHoldTheLoop: false,
+      async runGroup(units: ReadonlyArray<() => Generator<{ op: string; args: unknown[] }, unknown, unknown>>) {
+        const mine = units.map((u) => u().next().value as { args: [string, number] });
+        running++;
+        overlap = Math.max(overlap, running);
+        for (const { args: [terminal] } of mine) {
+          expect(active.has(terminal), `${terminal} in two groups at once`).toBe(false);
+        }
+        const terminals = new Set(mine.map((m) => m.args[0]));
+        for (const t of terminals) active.add(t);
+        await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+        for (const { args: [terminal, id] } of mine) applied.set(terminal, [...(applied.get(terminal) ?? []), id]);
+        for (const t of terminals) active.delete(t);
+        running--;
+        return { results: units.map(() => ({ ok: true as const, value: null })), changedDepartments: new Set<string>(), headSeq: 0 };
+      },
+    } as unknown as SqliteServerStore;
+    const c = new GroupCommitter(lanes, new ManualClock(T0));
+    const terminals = ['k1', 'k2', 'k3', 'k4', 'k5'];
+    const sent = new Map<string, number[]>();
+    const waits: Array<Promise<unknown>> = [];
+    try {
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 12; i++) {
+          const terminalId = terminals[Math.floor(Math.random() * terminals.length)]!;
+          const id = (sent.get(terminalId)?.length ?? 0) + 1;
+          sent.set(terminalId, [...(sent.get(terminalId) ?? []), id]);
+          waits.push(c.submit({ kind: 'terminal', terminalId, connection: 1, id, raw: { id, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: T0 } }));
+        }
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      await Promise.all(waits);
+      expect(overlap).toBeGreaterThan(1);
+      for (const [t, ids] of sent) expect(applied.get(t), t).toEqual(ids);
     } finally {
       await c.close();
     }

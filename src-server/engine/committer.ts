@@ -46,7 +46,10 @@ export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
   private readonly order = new TerminalOrder();
   private scheduled = false;
-  private running = false;
+  /** Groups being committed now (at most the store's groupLanes). */
+  private running = 0;
+  /** Terminals with units in a group being committed: their later units wait for it (PROTO-9). */
+  private readonly inFlight = new Map<string, number>();
   private closed = false;
   readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0 };
   /** Recent milliseconds per unit (a moving average over groups, commit included). */
@@ -73,22 +76,60 @@ export class GroupCommitter implements Committer {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.running >= this.store.groupLanes) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    // A group runs on the event loop from its first unit to its commit: take as many units as fit
-    // in GROUP_BUDGET_MS at the recent cost per unit (a backlog of thousands would otherwise hold
-    // the loop for hundreds of milliseconds), never more than maxGroup, at least one.
-    const fit = this.msPerUnit > 0 ? Math.max(1, Math.floor(GROUP_BUDGET_MS / this.msPerUnit)) : this.maxGroup;
-    const batch = this.queue.splice(0, Math.min(this.maxGroup, fit));
+  /** Start groups from the queue while a lane is free. */
+  private flush(): void {
+    while (this.running < this.store.groupLanes && this.queue.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) return; // everything queued waits for a terminal's group in flight
+      void this.commit(batch);
+    }
+  }
+
+  /**
+   * The next group, in arrival order, never more than maxGroup units, at least one. A store whose
+   * groups run on the event loop (SQLite) gets as many units as fit in GROUP_BUDGET_MS at the recent
+   * cost per unit (a backlog of thousands would otherwise hold the loop for hundreds of ms).
+   * A terminal's unit stays queued, with all that terminal's later ones, while an earlier unit of
+   * the same terminal is in a group still committing in another lane: its mutations are applied in
+   * order (PROTO-9).
+   */
+  private take(): Pending[] {
+    // Otherwise (a store that awaits its database per statement) the queue is shared among the free
+    // lanes, so the groups' round trips overlap instead of one group taking them all in turn.
+    const fit = this.store.groupsHoldTheLoop
+      ? this.msPerUnit > 0
+        ? Math.max(1, Math.floor(GROUP_BUDGET_MS / this.msPerUnit))
+        : this.maxGroup
+      : Math.ceil(this.queue.length / (this.store.groupLanes - this.running));
+    const limit = Math.min(this.maxGroup, fit);
+    if (this.inFlight.size === 0) return this.queue.splice(0, limit);
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const held = new Set<string>();
+    for (const p of this.queue) {
+      const terminal = p.desc.kind === 'terminal' ? p.desc.terminalId : null;
+      if (batch.length < limit && (terminal === null || (!this.inFlight.has(terminal) && !held.has(terminal)))) batch.push(p);
+      else {
+        rest.push(p);
+        if (terminal !== null) held.add(terminal);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    this.running++;
+    const terminals = batch.flatMap((p) => (p.desc.kind === 'terminal' ? [p.desc.terminalId] : []));
+    for (const t of terminals) this.inFlight.set(t, (this.inFlight.get(t) ?? 0) + 1);
     try {
       const now = this.clock.now();
       const started = performance.now();
@@ -113,7 +154,12 @@ export class GroupCommitter implements Committer {
         p.reject(error);
       }
     } finally {
-      this.running = false;
+      for (const t of terminals) {
+        const n = this.inFlight.get(t)! - 1;
+        if (n === 0) this.inFlight.delete(t);
+        else this.inFlight.set(t, n);
+      }
+      this.running--;
       if (this.queue.length > 0) this.schedule();
     }
   }
@@ -121,9 +167,9 @@ export class GroupCommitter implements Committer {
   /** Stop taking work and wait for what is queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.running) {
-      if (!this.running) await this.flush();
-      else await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.running > 0) {
+      if (this.running < this.store.groupLanes) this.flush();
+      await new Promise((r) => setImmediate(r));
     }
   }
 }

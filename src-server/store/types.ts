@@ -282,6 +282,18 @@ export interface ServerStore {
    */
   readonly sharedByInstances: boolean;
   /**
+   * How many groups the committer may have committing at once: SQLite has one writer; PostgreSQL
+   * runs each group in its own transaction on its own connection, and row locks order what two
+   * groups do to one task or terminal (as they do across instances).
+   */
+  readonly groupLanes: number;
+  /**
+   * A group's units run synchronously on the event loop (SQLite), so the committer cuts groups to
+   * about GROUP_BUDGET_MS of work; a store that awaits its database between statements does not
+   * hold the loop, and takes all that is queued (up to the group maximum) so commits stay few.
+   */
+  readonly groupsHoldTheLoop: boolean;
+  /**
    * The timer lease: true while this instance is the one that runs the deployment-wide timers
    * (assignment expiry, change-log and session pruning, offline alerts, stale presence). Called
    * every few seconds; takes the lease when nobody holds it, keeps it while held. An instance that

@@ -5,7 +5,8 @@
  * row for change-log row; test/store-contract.ts holds both to it. What differs is how:
  * - Engine work (`runGroup`) runs on one pooled connection in one transaction, a savepoint per
  *   unit, the engine's generators driven with `await` (engine/ports.ts runAsync). A caller is
- *   answered only after COMMIT, with synchronous_commit on (open.ts).
+ *   answered only after COMMIT, with synchronous_commit on (open.ts). Up to `groupLanes` groups
+ *   commit at once, each on its own connection.
  * - The task's row (taskFacts) and the terminal's row (storedOutcome, terminalState) are taken
  *   with SELECT … FOR UPDATE, so two server instances on one database take turns on one task or
  *   one terminal instead of both deciding.
@@ -87,6 +88,13 @@ import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from '.
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { Tx, type ImportAcc } from './tx.js';
 
+/**
+ * Groups committing at once by default. Each statement of a unit is a round trip to the database,
+ * so one group at a time leaves both the database and this process mostly waiting; several keep
+ * them busy, and meet at row locks and the change-log head as two instances do.
+ */
+export const GROUP_LANES = 4;
+
 /** How long a group's units after its first wait for a row lock (see runGroup). */
 const GROUP_LOCK_WAIT_MS = 5;
 /** How often a unit a deadlock or serialisation failure rolled back is tried again. */
@@ -107,6 +115,8 @@ const offsetOf = (page: { offset: number }) => Math.max(0, page.offset);
 const limitOf = (n: number): number | null => (n < 0 ? null : n);
 
 export interface PgStoreOptions extends PgOpenOptions {
+  /** Groups committing at once, each on its own pooled connection (default GROUP_LANES). */
+  groupLanes?: number;
   /** Where `backup` finds pg_dump (default: PATH, then /usr/lib/postgresql/<newest>/bin). */
   pgDump?: string;
 }
@@ -115,6 +125,10 @@ export class PgServerStore implements ServerStore, StoreLink {
   readonly backend = 'postgres';
   /** Any number of server instances may share the database. */
   readonly sharedByInstances = true;
+  readonly groupsHoldTheLoop = false;
+  get groupLanes(): number {
+    return this.options.groupLanes ?? GROUP_LANES;
+  }
   private closed = false;
   /** The connection that holds the timer lease while this instance runs the timers (holdTimerLease). */
   private lease: pg.Client | null = null;
@@ -229,10 +243,12 @@ export class PgServerStore implements ServerStore, StoreLink {
   }
 
   /**
-   * This instance's write transactions, one after the other (as SQLite's single writer has them).
-   * Without it, a heartbeat touching terminals k1 then k2 and a group holding k2 and wanting k1
-   * would deadlock on their row locks (PostgreSQL would abort one after a second). Reads never
-   * wait; other instances' writers meet ours only at the row locks and the change-log head.
+   * This instance's write transactions outside groups (presence, administration, imports), one
+   * after the other. Groups (runGroup) run beside them, up to groupLanes at once: a group's units
+   * after its first wait only briefly for a row lock, so a heartbeat touching terminals k1 then k2
+   * and a group holding k2 and wanting k1 cannot deadlock (the group's unit steps back to its
+   * savepoint and runs in the next transaction). Reads never wait; other instances' writers meet
+   * ours at the row locks and the change-log head.
    */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -334,7 +350,9 @@ export class PgServerStore implements ServerStore, StoreLink {
     let retries = 0;
     do {
       const from = results.length;
-      const { tx, head: committedHead, value: part } = await this.transaction(async (tx) => {
+      // Not behind the other writes (oneWriterAtATime): the committer runs up to groupLanes groups
+      // at once, and they meet other writers at row locks, bounded as described above.
+      const { tx, head: committedHead, value: part } = await this.transactionNow(async (tx) => {
         const part: GroupResult<T>['results'] = [];
         for (let i = from; i < units.length; i++) {
           const first = i === from;
