@@ -273,6 +273,28 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       }
     });
 
+    it('CAP-1 INST-1 two stores giving one operator two different tasks at once: the operator\'s row is the lock, the second counts the first', async () => {
+      await open();
+      const other = await another();
+      await seedPlant(store);
+      await store.createUser(newUser('one', { departmentIds: ['cut'], taskLimit: 1 }), T0);
+      for (let round = 0; round < 5; round++) {
+        const [x, y] = [`cap${round}a`, `cap${round}b`];
+        await store.importTasks([taskRow(x), taskRow(y)], T0);
+        const [a, b] = await Promise.all([
+          store.runGroup([() => userOperation({ name: 'assign', taskId: x, userId: 'one' }, 'sue', T0)]),
+          other.runGroup([() => userOperation({ name: 'assign', taskId: y, userId: 'one' }, 'sue', T0)]),
+        ]);
+        const results = [a.results[0]!, b.results[0]!].map((r) => (r.ok ? r.value : null));
+        expect(results.filter((r) => r?.ok)).toHaveLength(1);
+        expect(results.find((r) => r && !r.ok)?.error?.code).toBe('capacity_reached');
+        const held = (await Promise.all([x, y].map((id) => store.getTask(id, T0)))).filter((t) => t?.operatorId === 'one');
+        expect(held).toHaveLength(1);
+        // Unassign, so the next round starts at 0 of 1.
+        await store.runGroup([() => userOperation({ name: 'unassign', taskId: held[0]!.id }, 'sue', T0)]);
+      }
+    });
+
     it('PROTO-5 heartbeats and engine groups of one instance touching the same terminals never deadlock', async () => {
       await open();
       await seedPlant(store);

@@ -350,7 +350,6 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
     const facts = yield* ask('taskFacts', pooled.id);
     const base = { ...facts, now, config, actor, mode: 'assign' as const };
     const candidates: Candidate[] = [];
-    const decisions = new Map<string, Decision<unknown>>();
     const ineligible: Partial<Record<ErrorCode, number>> = {};
     // Every operator's facts for this task in one question (a department has hundreds).
     const targets = yield* ask('operatorFactsMany', operatorIds, facts.task);
@@ -361,7 +360,6 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
         ineligible[d.error.code] = (ineligible[d.error.code] ?? 0) + 1;
         continue;
       }
-      decisions.set(op.id, d.value);
       candidates.push({
         userId: op.id,
         activeCount: target.activeCount,
@@ -371,12 +369,30 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
     }
     const step = pooled.step;
     const lastUserId = req.strategy === 'round_robin' ? yield* ask('roundRobinLast', req.departmentId, step) : null;
-    const pick = pickAssignee(req.strategy, candidates, { lastUserId, capacityWeight: req.capacityWeight });
-    if (!pick) {
+    // The pick is decided again on its operator's own facts, which a store shared by several
+    // writers reads under the operator's lock (another instance may have just given them a task);
+    // one no longer eligible makes way for the next pick.
+    let pick: string | null = null;
+    let decision: Decision<unknown> | null = null;
+    while (candidates.length > 0) {
+      pick = pickAssignee(req.strategy, candidates, { lastUserId, capacityWeight: req.capacityWeight });
+      if (!pick) break;
+      const target = yield* ask('operatorFacts', pick, facts.task);
+      const again = decideAutoAssign({ ...base, target });
+      if (again.ok) {
+        decision = again.value;
+        candidates.find((c) => c.userId === pick)!.activeCount = target.activeCount;
+        break;
+      }
+      ineligible[again.error.code] = (ineligible[again.error.code] ?? 0) + 1;
+      candidates.splice(candidates.findIndex((c) => c.userId === pick), 1);
+      pick = null;
+    }
+    if (!pick || !decision) {
       result.unassigned.push({ taskId: pooled.id, reason: 'no_eligible_operator', details: { ineligible } });
       continue;
     }
-    yield* ask('applyEffects', decisions.get(pick)!.effects, now);
+    yield* ask('applyEffects', decision.effects, now);
     if (req.strategy === 'round_robin') yield* ask('setRoundRobinLast', req.departmentId, step, pick);
     yield* ask(
       'audit',

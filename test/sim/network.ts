@@ -19,6 +19,8 @@ export class SimLink {
   toServer: ToServer[] = [];
   toClient: ToClient[] = [];
   handle!: PeerHandle;
+  /** The hub (server instance) that accepted it. */
+  hub!: SyncHub;
 
   constructor(
     readonly id: number,
@@ -43,8 +45,15 @@ export interface Faults {
   duplicateAll?: boolean;
 }
 
+/** Where the load balancer sends a new link (several server instances); null when none answers. */
+export type Route = (terminalId: string) => { hub: SyncHub; name: string } | null;
+
 export class SimNetwork {
   hub: SyncHub | null = null;
+  /** Several instances: where each new link goes (instead of `hub`). */
+  route: Route | null = null;
+  /** Told of every frame handed to a server (the PostgreSQL world counts re-sends across instances). */
+  onServerFrame: ((link: SimLink, text: string) => void) | null = null;
   links: SimLink[] = [];
   readonly partitioned = new Set<string>();
   private nextId = 1;
@@ -57,9 +66,12 @@ export class SimNetwork {
 
   dialer(terminalId: string): Dialer {
     return (events) => {
-      const hub = this.hub;
-      if (!hub || this.partitioned.has(terminalId)) return Promise.reject(new Error('host unreachable'));
+      if (this.partitioned.has(terminalId)) return Promise.reject(new Error('host unreachable'));
+      const target = this.route ? this.route(terminalId) : this.hub ? { hub: this.hub, name: '' } : null;
+      if (!target) return Promise.reject(new Error('host unreachable'));
+      const hub = target.hub;
       const link = new SimLink(this.nextId++, terminalId, events);
+      link.hub = hub;
       this.links.push(link);
       link.handle = hub.accept(
         {
@@ -77,7 +89,7 @@ export class SimNetwork {
         },
         `sim:${terminalId}`,
       );
-      this.trace(`link ${link.id} opened by ${terminalId}`);
+      this.trace(`link ${link.id} opened by ${terminalId}${target.name ? ` to instance ${target.name}` : ''}`);
       return Promise.resolve({
         send: (text: string) => {
           if (link.clientOpen && !link.blackholed) link.toServer.push({ kind: 'frame', text });
@@ -148,6 +160,24 @@ export class SimNetwork {
     this.links = [];
   }
 
+  /**
+   * One server instance dies (several instances): its links reset, nothing more reaches or leaves
+   * it; the other instance's links carry on.
+   */
+  instanceCrashed(hub: SyncHub): void {
+    for (const l of this.links) {
+      if (l.hub !== hub) continue;
+      l.serverOpen = false;
+      l.toServer = [];
+      if (l.clientOpen) {
+        l.clientOpen = false;
+        l.toClient = [];
+        l.events.close(1006, 'server went away');
+      }
+    }
+    this.links = this.links.filter((l) => l.hub !== hub);
+  }
+
   inFlight(): number {
     return this.links.reduce((n, l) => n + l.pending(), 0);
   }
@@ -176,6 +206,7 @@ export class SimNetwork {
         link.toServer.unshift(e);
       }
       if (process.env.SIM_TRACE_FRAMES) this.trace(`<- ${link.terminalId}#${link.id}: ${e.text.slice(0, Number(process.env.SIM_TRACE_FRAMES) > 1 ? 5000 : 160)}`);
+      this.onServerFrame?.(link, e.text);
       link.handle.message(e.text, false, e.text.length);
     } else {
       const e = link.toClient.shift()!;

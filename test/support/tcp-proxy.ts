@@ -1,7 +1,8 @@
 /**
  * A loopback TCP proxy a test controls: put it between one terminal and the server to cut that
  * terminal off (existing connections dropped, new ones refused) while everything else stays up, or
- * to hold back what the server sends (the terminal's link stays up, its cache goes stale).
+ * to hold back what the server sends (the terminal's link stays up, its cache goes stale), or to move
+ * it to another server instance (as a load balancer does when an instance goes away).
  */
 import net from 'node:net';
 
@@ -13,7 +14,7 @@ export class TcpProxy {
   private held: Array<{ client: net.Socket; chunk: Buffer }> | null = null;
   port = 0;
 
-  private constructor(private readonly targetPort: number) {
+  private constructor(private targetPort: number) {
     this.server = net.createServer((client) => {
       if (!this.up) {
         client.destroy();
@@ -59,6 +60,19 @@ export class TcpProxy {
 
   restore(): void {
     this.up = true;
+  }
+
+  /**
+   * Send new connections to `port` from now on (another server instance), and drop the current
+   * ones, as a load balancer does when it moves clients: the terminal reconnects, to the new target.
+   * Whether new connections are accepted (cut/restore) is unchanged; holding (hold) ends, and what
+   * was held back is dropped with its connection.
+   */
+  retarget(port: number): void {
+    this.targetPort = port;
+    this.held = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
   }
 
   /** Hold back everything the server sends from now on (the terminal's frames still go through). */

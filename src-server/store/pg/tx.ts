@@ -718,6 +718,12 @@ export class Tx extends Sql {
       };
     },
     operatorFacts: async (userId, task): Promise<OperatorFacts> => {
+      // The operator's row is the lock for what is decided about them (CAP, XSTEP, COOL): two
+      // transactions giving one operator two different tasks (two instances, or two groups of one
+      // instance) take turns, and the second counts the first's task. Its own statement, so the
+      // facts below are read after the wait (READ COMMITTED). NO KEY UPDATE: rows that merely
+      // refer to the user (assignments, notifications) are not held up.
+      await this.run('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
       const r = (await this.one(
         `SELECT
            (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
@@ -734,6 +740,7 @@ export class Tx extends Sql {
       };
     },
     // AUTO-1, ASG-7: every operator's facts for one task in four statements, not three per operator.
+    // Unlocked, for ranking: the engine asks operatorFacts (which locks) for the one it picks.
     operatorFactsMany: async (userIds, task): Promise<OperatorFacts[]> => {
       if (userIds.length === 0) return [];
       const list = [...userIds];
