@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall.
+ * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, pg-load.
  */
 import * as abuse from './abuse.js';
 import * as catchUp from './catch-up.js';
 import * as httpLoad from './http-load.js';
 import * as kioskScreen from './kiosk-screen.js';
+import * as pgLoad from './pg-load.js';
 import * as pinHash from './pin-hash.js';
 import * as plantLoad from './plant-load.js';
 import * as reconnectStorm from './reconnect-storm.js';
@@ -31,6 +32,7 @@ const all: Record<string, () => Promise<void>> = {
   'plant-load': plantLoad.run,
   snapshot: snapshot.run,
   stall: stall.run,
+  'pg-load': pgLoad.run,
 };
 
 const wanted = process.argv.slice(2);
