@@ -130,8 +130,8 @@ export class PgServerStore implements ServerStore, StoreLink {
     return this.options.groupLanes ?? GROUP_LANES;
   }
   private closed = false;
-  /** The connection that holds the timer lease while this instance runs the timers (holdTimerLease). */
-  private lease: pg.Client | null = null;
+  /** The session for the timer lease (holdTimerLease), and whether it holds the lease. */
+  private lease: { client: pg.Client; held: boolean } | null = null;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -193,53 +193,55 @@ export class PgServerStore implements ServerStore, StoreLink {
   }
 
   /**
-   * The timer lease is a session advisory lock on a connection outside the pool: held while that
-   * session lives, released by PostgreSQL when it ends (this instance stopped, died, or lost its
-   * link), so another instance's next call takes it. While held, each call checks the session is
-   * still there with one round trip.
+   * The timer lease is a session advisory lock on a connection of its own, outside the pool: held
+   * while that session lives, released by PostgreSQL when it ends (this instance stopped, died, or
+   * lost its link), so another instance's next call takes it. The session stays open on an instance
+   * that stands by too; each call is one bounded round trip on it: the holder checks its session
+   * still answers, the others try to take the lock.
    */
   async holdTimerLease(): Promise<boolean> {
     if (this.closed) return false;
     try {
-      if (this.lease) {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            this.lease.query('SELECT 1'),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new Error('the lease connection does not answer')), LEASE_CHECK_TIMEOUT_MS);
-            }),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
-        return true;
+      const session = this.lease ?? (await this.openLeaseSession());
+      const ask = session.held
+        ? session.client.query<{ held: boolean }>('SELECT true AS held')
+        : session.client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answer = await Promise.race([
+          ask,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('the lease connection does not answer')), LEASE_CHECK_TIMEOUT_MS);
+          }),
+        ]);
+        session.held = answer.rows[0]?.held === true;
+      } finally {
+        clearTimeout(timer);
       }
-      const client = new pg.Client(connectionConfig(this.url, this.options));
-      client.on('error', () => {
-        if (this.lease === client) this.lease = null;
-      });
-      client.on('end', () => {
-        if (this.lease === client) this.lease = null;
-      });
-      await client.connect();
-      const got = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()]);
-      if (got.rows[0]?.held && !this.closed) {
-        this.lease = client;
-        return true;
-      }
-      await client.end().catch(() => {});
-      return false;
+      return session.held && !this.closed;
     } catch {
+      // A session that failed or does not answer is given up (its lock, if any, goes with it).
       await this.dropLease();
       return false;
     }
   }
 
+  private async openLeaseSession(): Promise<{ client: pg.Client; held: boolean }> {
+    const session = { client: new pg.Client(connectionConfig(this.url, this.options)), held: false };
+    const lost = () => {
+      if (this.lease === session) this.lease = null;
+    };
+    session.client.on('error', lost);
+    session.client.on('end', lost);
+    this.lease = session;
+    await session.client.connect();
+    return session;
+  }
+
   private async dropLease(): Promise<void> {
-    const client = this.lease;
+    const session = this.lease;
     this.lease = null;
-    if (client) await client.end().catch(() => {});
+    if (session) await session.client.end().catch(() => {});
   }
 
   /**
