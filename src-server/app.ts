@@ -100,6 +100,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const signInPolicy = { ...SIGN_IN_POLICY, ...options.signInPolicy };
   const ctx: AppContext = { store, committer, clock, log, metrics, hub, supervisors, rendererDir, signInPolicy, lease: { held: false, since: null } };
   hub.setCommitter(committer);
+  // Another instance's commits, heard at once where the store can tell (PostgreSQL LISTEN).
+  (store as ServerStore).watchHead?.((head) => {
+    hub.noticeHead(head);
+    supervisors.noticeHead(head);
+  });
 
   const handler = createHttpHandler(ctx);
   const server = options.tls

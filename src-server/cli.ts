@@ -869,8 +869,8 @@ export function buildProgram(): Command {
         .default(5000),
     )
     .addOption(
-      new Option('--push-interval-ms <ms>', 'how often committed changes are pushed to caught-up terminals and supervisor pages: shorter is fresher, longer reads and sends fewer, larger pages')
-        .argParser(parseIntIn(10, 5_000))
+      new Option('--push-interval-ms <ms>', 'the live-push tick: a change after a quiet tick goes out at once, under load changes go out once a tick (shorter: fresher screens under load; longer: fewer, larger pages)')
+        .argParser(parseIntIn(10, 60_000))
         .default(100),
     )
     .addOption(

@@ -6,17 +6,19 @@
  *   instance stands by (it does not sweep), and takes the lease when the holder is SIGKILLed.
  * - INST-3: an instance that starts does not mark the other instances' terminals disconnected; a
  *   terminal left marked connected by a dead instance is marked disconnected by the lease holder.
+ * - INST-2: another instance's commit is heard at once (LISTEN/NOTIFY), not at the next push tick.
  *
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tokenHash } from '../src-shared/crypto/hash.js';
 import { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
 import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
 import { TERMINAL_TOKEN, seedPlant } from './support/plant.js';
 import { TestClient } from './support/ws-client.js';
 
-const suite = pgUnavailable ? `the timer lease and presence across instances (skipped: ${pgUnavailable})` : 'the timer lease and presence across instances';
+const suite = pgUnavailable ? `the timer lease, presence and push across instances (skipped: ${pgUnavailable})` : 'the timer lease, presence and push across instances';
 
 /** How often each instance checks the lease in these tests (the default is 2 s). */
 const LEASE_MS = 150;
@@ -116,5 +118,34 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(after.connected).toBe(1);
     expect(after.connected_at).toBeGreaterThan(before.connected_at!);
     expect((await b.stop()).code).toBe(0);
+  });
+
+  it('INST-2 a claim committed on instance B reaches a kiosk on instance A at once, with a push tick of a minute (LISTEN/NOTIFY)', { timeout: 60_000 }, async () => {
+    database = `notify_${process.pid}`;
+    const url = await cluster.createDatabase(database);
+    const store = await PgServerStore.open(url);
+    await seedPlant(store, Date.now());
+    await store.createApiToken({ id: 'tok-ann', userId: 'ann', name: 'notify', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_notify_ann') }, Date.now());
+    await store.close();
+    // Without the notification A would notice B's commit only on its next tick, a minute later.
+    const args = ['--database', url, '--lease-check-ms', String(LEASE_MS), '--push-interval-ms', '60000'];
+    const [a, b] = await Promise.all([startCliServer(args), startCliServer(args)]);
+    const kiosk = await TestClient.connect(a.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN });
+    clients.push(kiosk);
+    // Caught up: the snapshot, page by page, then the page saying it is caught up, each acknowledged
+    // as a terminal does. (Each instance listens from its first lease check, before it logs that it
+    // is listening.)
+    for (let seen = 0; ; ) {
+      const page = await kiosk.waitFor((f) => f.type === 'changes' && kiosk.frames.indexOf(f) >= seen, 10_000);
+      seen = kiosk.frames.indexOf(page) + 1;
+      if (page.type !== 'changes') continue;
+      // A snapshot page before the last has no cursor: the terminal acknowledges the one it has.
+      kiosk.sendRaw({ type: 'ack', cursor: page.cursor ?? 0 });
+      if (page.mode === 'delta' && !page.more) break;
+    }
+    const res = await fetch(`${b.url}/api/tasks/t1/claim`, { method: 'POST', headers: { authorization: 'Bearer api_notify_ann', 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(200);
+    const page = await kiosk.waitFor((f) => f.type === 'changes' && f.tasks.some((t) => t.id === 't1' && t.operatorId === 'ann'), 10_000);
+    expect(page.type).toBe('changes');
   });
 });

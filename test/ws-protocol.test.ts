@@ -278,6 +278,20 @@ describe('read sync', () => {
     expect(toQa).toEqual(['q1']);
   });
 
+  it('SYNC-1 INST-2 a change after a quiet push interval reaches a caught-up terminal at once, not at the next tick', async () => {
+    // A tick of a minute: the change can only arrive in time by going out when it is committed.
+    await server.stop();
+    server = await startTestServer({ hub: { pushIntervalMs: 60_000 } });
+    const head = await server.store.headSeq();
+    const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
+    await watcher.waitFor((f) => f.type === 'changes');
+    watcher.ackAll();
+    await watcher.ping();
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 5_000);
+    expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
+  });
+
   it('SYNC-6 a burst of changes is coalesced into a few frames', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => taskRow(`burst${i}`));
     await server.store.importTasks(rows, server.clock.now());

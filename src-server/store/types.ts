@@ -302,6 +302,12 @@ export interface ServerStore {
    */
   holdTimerLease(): Promise<boolean>;
   /**
+   * A store other writers share (PostgreSQL) tells `listener` the change log's head soon after
+   * another writer commits changes, so the hubs push them without waiting for their timer's read
+   * of the head (INST-2). Optional: without it, and for anything it misses, the timer reads it.
+   */
+  watchHead?(listener: (head: number) => void): void;
+  /**
    * SUP-5: notify the supervisors of each terminal that has been offline since before
    * `offlineBefore` with work in its outbox, once per disconnection.
    */

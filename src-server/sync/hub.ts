@@ -247,7 +247,36 @@ export class SyncHub {
     for (const c of this.conns.values()) {
       if (everyone || c.departments.some((d) => departments.has(d))) c.dirty = true;
     }
+    this.pushIfQuiet();
   }
+
+  /**
+   * Another server instance committed changes up to `head` (the store's watchHead): what the push
+   * timer would notice on its next read of the head, noticed now.
+   */
+  noticeHead(head: number): void {
+    if (head <= this.tickHead) return;
+    this.tickHead = head;
+    this.head = Math.max(this.head, head);
+    for (const c of this.conns.values()) c.dirty = true;
+    this.pushIfQuiet();
+  }
+
+  /**
+   * INST-2, SYNC-1: a change after a quiet spell (no live page sent for a push interval) goes out at
+   * once instead of waiting for the tick; under load, pages go out on the tick, one per
+   * department for all its kiosks, as before. So a plant's usual few changes a second reach the
+   * screens in milliseconds, and a busy one costs no more pages.
+   */
+  private pushIfQuiet(): void {
+    if (this.options.pushIntervalMs <= 0 || this.stopped || this.pushing) return;
+    if (performance.now() - this.lastLivePush < this.options.pushIntervalMs) return;
+    this.lastLivePush = performance.now();
+    void this.pushRound();
+  }
+
+  /** When this hub last sent a live change page (performance.now()). */
+  private lastLivePush = -Infinity;
 
   async close(): Promise<void> {
     this.stopped = true;
@@ -598,6 +627,11 @@ export class SyncHub {
       this.head = Math.max(this.head, head);
       for (const c of this.conns.values()) c.dirty = true;
     }
+    await this.pushRound();
+  }
+
+  /** Send what is pending to every marked terminal that is not waiting to acknowledge a page. */
+  private async pushRound(): Promise<void> {
     if (this.pushing) return;
     this.pushing = true;
     try {
@@ -685,6 +719,7 @@ export class SyncHub {
         return;
       }
       this.sendText(conn, text, 'changes');
+      this.lastLivePush = performance.now();
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
       conn.owesCaughtUp = page.more;

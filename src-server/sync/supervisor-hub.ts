@@ -154,7 +154,28 @@ export class SupervisorHub {
   notifyChanged(keys: ReadonlySet<string>, headSeq: number): void {
     this.head = Math.max(this.head, headSeq);
     for (const c of this.conns) if (!c.keys || [...keys].some((k) => c.keys!.has(k))) c.dirty = true;
+    this.pushIfQuiet();
   }
+
+  /** Another server instance committed changes up to `head` (the store's watchHead). */
+  noticeHead(head: number): void {
+    if (head <= this.tickHead) return;
+    this.tickHead = head;
+    this.head = Math.max(this.head, head);
+    for (const c of this.conns) c.dirty = true;
+    this.pushIfQuiet();
+  }
+
+  /** A change after a quiet push interval goes out at once; under load, on the tick (as SyncHub). */
+  private pushIfQuiet(): void {
+    if (this.options.pushIntervalMs <= 0 || this.timers.length === 0) return;
+    if (performance.now() - this.lastLivePush < this.options.pushIntervalMs) return;
+    this.lastLivePush = performance.now();
+    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+  }
+
+  /** When a live change page last went out (performance.now()). */
+  private lastLivePush = -Infinity;
 
   /** A session was signed out or revoked: its pages go back to sign-in at once, told which. */
   revokeToken(tokenId: string, reason: 'signed_out' | 'revoked'): void {
@@ -166,6 +187,7 @@ export class SupervisorHub {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
     for (const c of this.conns) c.ws.close(SUPERVISOR_CLOSE_CODES.shuttingDown, 'server shutting down');
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
   }
@@ -416,6 +438,7 @@ export class SupervisorHub {
         return;
       }
       this.sendText(conn, text);
+      this.lastLivePush = performance.now();
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
       conn.owesCaughtUp = page.more;

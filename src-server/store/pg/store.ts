@@ -86,7 +86,7 @@ import {
 } from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
-import { Tx, type ImportAcc } from './tx.js';
+import { CHANGES_CHANNEL, Tx, type ImportAcc } from './tx.js';
 
 /**
  * Groups committing at once by default. Each statement of a unit is a round trip to the database,
@@ -130,6 +130,10 @@ export class PgServerStore implements ServerStore, StoreLink {
     return this.options.groupLanes ?? GROUP_LANES;
   }
   private closed = false;
+  /** This store's name in change notifications (watchHead). */
+  private readonly tag = randomHex(8);
+  /** Told the head when another writer commits changes (watchHead). */
+  private headListener: ((head: number) => void) | null = null;
   /** The session for the timer lease (holdTimerLease), and whether it holds the lease. */
   private lease: { client: pg.Client; held: boolean } | null = null;
 
@@ -233,9 +237,26 @@ export class PgServerStore implements ServerStore, StoreLink {
     };
     session.client.on('error', lost);
     session.client.on('end', lost);
+    session.client.on('notification', (n) => {
+      const [tag, head] = (n.payload ?? '').split(' ');
+      if (tag !== this.tag && this.headListener && Number.isFinite(Number(head))) this.headListener(Number(head));
+    });
     this.lease = session;
     await session.client.connect();
+    // The same session hears the other instances' commits (watchHead). While it is down (until
+    // the next lease check opens another), the push timer's reads of the head carry them.
+    await session.client.query(`LISTEN ${CHANGES_CHANNEL}`);
     return session;
+  }
+
+  /**
+   * INST-2: `listener` hears the head each time another instance (or an admin command) commits
+   * changes, a moment after its COMMIT, on the lease's session (opened by the first
+   * holdTimerLease). A notification missed while that session is down is not lost: the hubs'
+   * push timers read the head anyway.
+   */
+  watchHead(listener: (head: number) => void): void {
+    this.headListener = listener;
   }
 
   private async dropLease(): Promise<void> {
@@ -312,6 +333,7 @@ export class PgServerStore implements ServerStore, StoreLink {
     let broken = false;
     try {
       const tx = new Tx(client);
+      tx.notifyAs = this.tag;
       await client.query('BEGIN');
       try {
         const value = await fn(tx);

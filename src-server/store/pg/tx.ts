@@ -117,6 +117,12 @@ export interface PendingChange {
  * of server instances. The lock is held only from this statement to the commit's flush, so
  * writers overlap for everything else they do (one lock per group, not per change).
  */
+/**
+ * INST-2: every transaction that writes changes tells the other instances the new head when it
+ * commits (`pg_notify` is delivered at COMMIT, in commit order): "<writer's tag> <head>".
+ */
+export const CHANGES_CHANNEL = 'shopfloor_changes';
+
 const FLUSH_CHANGES = `
   WITH head AS (UPDATE change_head SET seq = seq + $1 WHERE id = 1 RETURNING seq),
   ins AS (
@@ -124,7 +130,7 @@ const FLUSH_CHANGES = `
     SELECT head.seq - $1 + c.n, c.entity, c.entity_id, c.department_id, c.at
     FROM head, unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS c(entity, entity_id, department_id, at, n)
   )
-  SELECT seq FROM head`;
+  SELECT seq, pg_notify('${CHANGES_CHANNEL}', $6::text || ' ' || seq::text) FROM head`;
 
 export interface ImportAcc {
   errors: ImportRowError[];
@@ -198,6 +204,9 @@ export class Tx extends Sql {
     }
   }
 
+  /** Who writes, in change notifications (the store's tag; its own are not news to it). */
+  notifyAs = '';
+
   /** Number and write the logged changes (see FLUSH_CHANGES); returns the new head, or null if none. */
   async flushChanges(): Promise<number | null> {
     if (this.changes.length === 0) return null;
@@ -208,6 +217,7 @@ export class Tx extends Sql {
       c.map((x) => x.entityId),
       c.map((x) => x.departmentId),
       c.map((x) => x.at),
+      this.notifyAs,
     ]);
     return head!;
   }
