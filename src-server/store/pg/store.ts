@@ -161,6 +161,9 @@ export class PgServerStore implements ServerStore, StoreLink {
       } catch (err) {
         throw describeConnectError(url, err);
       }
+      // Ended by the database mid-migration: the next statement fails (see transactionOnce).
+      const lost = () => {};
+      client.on('error', lost);
       let report: PgMigrationReport;
       try {
         const sync = await client.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s");
@@ -179,6 +182,7 @@ export class PgServerStore implements ServerStore, StoreLink {
         await tx.run(put, ['pruned_through_seq', '0']);
         await tx.run(put, ['supervision', JSON.stringify(DEFAULT_SUPERVISION_SETTINGS)]);
       } finally {
+        client.off('error', lost);
         client.release();
       }
       return new PgServerStore(pool, url, options, report);
@@ -331,6 +335,13 @@ export class PgServerStore implements ServerStore, StoreLink {
   private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out connection that the database ends between two statements (a restart, an
+    // administrator's pg_terminate_backend) emits 'error' with nobody listening, which would end
+    // the process: the next statement fails instead, and the pool drops the connection.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       const tx = new Tx(client);
       tx.notifyAs = this.tag;
@@ -347,7 +358,9 @@ export class PgServerStore implements ServerStore, StoreLink {
         throw err;
       }
     } finally {
-      // A connection whose ROLLBACK failed is in an unknown state: the pool drops it.
+      client.off('error', lost);
+      // A connection whose ROLLBACK failed (or that the database ended) is in an unknown state:
+      // the pool drops it.
       client.release(broken);
     }
   }
