@@ -21,6 +21,8 @@
  *
  * Commit-to-push: two instances, A and B, started with `--push-interval-ms` 100 (the default) and
  * then 25. At each, claims are offered on A over HTTP (open loop, in steps of 10 ms), first at
+ * BENCH_PG_PUSH_PLANT_RATE (2/s, a plant's own rate: 2,000 operators claiming a task about every 15
+ * minutes, where a change after a quiet push interval goes out at once), then at
  * BENCH_PG_PUSH_LOW_RATE (50/s, a rate one instance keeps up with, so the push path is seen without
  * saturation), then at 1,000/s, by BENCH_PG_PUSH_OPERATORS (2,000) operators taking turns, claims
  * only (each operator claims at most 10 tasks over all phases, within its limit). At most
@@ -61,11 +63,13 @@ const NAIVE_TASKS_PER_CLIENT = Number(process.env.BENCH_PG_NAIVE_TASKS_PER_CLIEN
 const PUSH_RATE = 1000;
 /** A rate one instance sustains here, so the push path is also seen without the saturation 1,000/s brings. */
 const PUSH_LOW_RATE = Number(process.env.BENCH_PG_PUSH_LOW_RATE ?? 50);
+/** A plant's own rate: 2,000 operators who each claim a task about every 15 minutes. */
+const PUSH_PLANT_RATE = Number(process.env.BENCH_PG_PUSH_PLANT_RATE ?? 2);
 const PUSH_MS = Number(process.env.BENCH_PG_PUSH_MS ?? 8000);
 const PUSH_OPERATORS = Number(process.env.BENCH_PG_PUSH_OPERATORS ?? 2000);
 const PUSH_INTERVALS = [100, 25];
 /** Claims per push operator over both push phases, plus slack; under the limit of 10. */
-const PUSH_TASKS_PER_OPERATOR = Math.min(10, Math.ceil(((PUSH_RATE + PUSH_LOW_RATE) * (PUSH_MS / 1000) * PUSH_INTERVALS.length) / PUSH_OPERATORS) + 1);
+const PUSH_TASKS_PER_OPERATOR = Math.min(10, Math.ceil(((PUSH_RATE + PUSH_LOW_RATE + PUSH_PLANT_RATE) * (PUSH_MS / 1000) * PUSH_INTERVALS.length) / PUSH_OPERATORS) + 1);
 /** Claims waiting for their answer at most; an offer beyond that is not sent (and counted), so a server slower than the offer does not build an unbounded backlog. */
 const PUSH_MAX_IN_FLIGHT = Number(process.env.BENCH_PG_PUSH_IN_FLIGHT ?? 200);
 const WATCHERS_PER_DEPARTMENT = Number(process.env.BENCH_PG_WATCHERS ?? 5);
@@ -592,7 +596,7 @@ export async function run(): Promise<void> {
     const counter = { n: 0 };
     const pushes: PushFigures[] = [];
     const measurePush = async (a: ServerProcess, b: ServerProcess, interval: number) => {
-      for (const rate of [PUSH_LOW_RATE, PUSH_RATE]) {
+      for (const rate of [PUSH_PLANT_RATE, PUSH_LOW_RATE, PUSH_RATE]) {
         await resetStatements(cluster!);
         const p = await commitToPush(a, b, interval, rate, counter, head);
         pushes.push(p);
@@ -630,7 +634,7 @@ export async function run(): Promise<void> {
         `pg-load: PostgreSQL ${pgVersion} (throwaway cluster, fsync and synchronous_commit on, same machine); ${DEPARTMENTS} departments, ` +
         `${CLIENTS} HTTP API clients (operators, limit 10) each claim -> start -> complete its own tasks for ${PHASE_MS / 1000} s: ` +
         `one instance, two instances (clients split evenly), and a naive baseline (one SELECT ... FOR UPDATE transaction per step, pg Pool of ${CLIENTS}); ` +
-        `commit-to-push: ${PUSH_LOW_RATE} and ${PUSH_RATE} claims/s (claims only) offered over HTTP on instance A by ${PUSH_OPERATORS} operators, ` +
+        `commit-to-push: ${PUSH_PLANT_RATE}, ${PUSH_LOW_RATE} and ${PUSH_RATE} claims/s (claims only) offered over HTTP on instance A by ${PUSH_OPERATORS} operators, ` +
         `${WATCHERS_PER_DEPARTMENT * DEPARTMENTS} WebSocket terminals (/sync) of the same departments on instance B`,
       figures: {
         serverCode: SERVER_ROOT ?? 'this checkout',
