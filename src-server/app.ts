@@ -153,7 +153,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (stale.length) log.info({ terminals: stale }, 'terminals marked disconnected: not seen for three heartbeats');
     }
   };
-  const leaseCheck = setInterval(() => void checkLease().catch((err) => log.error({ err }, 'timer lease check failed')), options.leaseCheckMs ?? 2_000);
+  // One check at a time: a slow database must not pile checks on each other.
+  let checking = false;
+  const leaseCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    checkLease()
+      .catch((err) => log.error({ err }, 'timer lease check failed'))
+      .finally(() => (checking = false));
+  }, options.leaseCheckMs ?? 2_000);
   leaseCheck.unref();
   await checkLease().catch((err) => log.error({ err }, 'timer lease check failed'));
   const leader = (fn: () => void) => () => {

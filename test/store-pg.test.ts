@@ -122,6 +122,14 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(await store.holdTimerLease()).toBe(true);
     });
 
+    it('INST-4 the database ends a vanished instance\'s sessions (its lease, its row locks) within about 25 s: keepalives on its side of every connection', async () => {
+      await open();
+      const [settings] = await sql<{ idle: string; interval: string; count: string }>(
+        "SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS interval, current_setting('tcp_keepalives_count') AS count",
+      );
+      expect(settings).toEqual({ idle: '10', interval: '5', count: '3' });
+    });
+
     it('INST-3 a heartbeat of the instance holding a terminal\'s link marks it connected again after a stale-presence sweep', async () => {
       await open();
       await seedPlant(store);

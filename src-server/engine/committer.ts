@@ -141,9 +141,15 @@ export class GroupCommitter implements Committer {
       this.stats.units += batch.length;
       this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);
       group.results.forEach((r, i) => {
-        if (r.ok) batch[i]!.resolve(r.value);
-        else if (r.error instanceof RolledBack) batch[i]!.resolve(r.error.value);
-        else batch[i]!.reject(r.error);
+        const p = batch[i]!;
+        if (r.ok) p.resolve(r.value);
+        else if (r.error instanceof RolledBack) p.resolve(r.error.value);
+        else {
+          // A failed unit (or one whose part of the group did not commit, store/pg runGroup): the
+          // terminal's later mutations wait for it (PROTO-9; a no-op where the unit blocked itself).
+          if (p.desc.kind === 'terminal') this.order.block(p.desc);
+          p.reject(r.error);
+        }
       });
       if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
     } catch (error) {

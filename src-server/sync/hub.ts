@@ -255,8 +255,8 @@ export class SyncHub {
    * timer would notice on its next read of the head, noticed now.
    */
   noticeHead(head: number): void {
-    if (head <= this.tickHead) return;
-    this.tickHead = head;
+    // Not recorded as the tick's head: a page read already under way may predate this commit and
+    // clear a connection's mark, and the tick's own read of the head must still catch that.
     this.head = Math.max(this.head, head);
     for (const c of this.conns.values()) c.dirty = true;
     this.pushIfQuiet();

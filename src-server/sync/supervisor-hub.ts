@@ -159,8 +159,8 @@ export class SupervisorHub {
 
   /** Another server instance committed changes up to `head` (the store's watchHead). */
   noticeHead(head: number): void {
-    if (head <= this.tickHead) return;
-    this.tickHead = head;
+    // Not recorded as the tick's head: a page read already under way may predate this commit and
+    // clear a connection's mark, and the tick's own read of the head must still catch that.
     this.head = Math.max(this.head, head);
     for (const c of this.conns) c.dirty = true;
     this.pushIfQuiet();

@@ -106,6 +106,25 @@ const SERIALIZATION_FAILURE = '40001';
 /** A lease whose session does not answer within this is given up (another instance may take it). */
 const LEASE_CHECK_TIMEOUT_MS = 2_000;
 
+/** The timer lease's own connection (holdTimerLease). */
+interface LeaseSession {
+  client: pg.Client;
+  held: boolean;
+  /** Connected and listening. */
+  ready: Promise<void>;
+}
+
+/** `p`, or a rejection saying `what` after `ms`. */
+function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Change-log rows deleted per pruning transaction (short transactions, like SQLite's batches). */
 const PRUNE_BATCH = 5_000;
 
@@ -135,7 +154,7 @@ export class PgServerStore implements ServerStore, StoreLink {
   /** Told the head when another writer commits changes (watchHead). */
   private headListener: ((head: number) => void) | null = null;
   /** The session for the timer lease (holdTimerLease), and whether it holds the lease. */
-  private lease: { client: pg.Client; held: boolean } | null = null;
+  private lease: LeaseSession | null = null;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -209,47 +228,47 @@ export class PgServerStore implements ServerStore, StoreLink {
    */
   async holdTimerLease(): Promise<boolean> {
     if (this.closed) return false;
+    let session = this.lease;
     try {
-      const session = this.lease ?? (await this.openLeaseSession());
-      const ask = session.held
-        ? session.client.query<{ held: boolean }>('SELECT true AS held')
-        : session.client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()]);
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const answer = await Promise.race([
-          ask,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('the lease connection does not answer')), LEASE_CHECK_TIMEOUT_MS);
-          }),
-        ]);
-        session.held = answer.rows[0]?.held === true;
-      } finally {
-        clearTimeout(timer);
-      }
-      return session.held && !this.closed;
+      session ??= this.openLeaseSession();
+      const s = session;
+      const answer = await withinMs(
+        (async () => {
+          await s.ready;
+          return s.held
+            ? s.client.query<{ held: boolean }>('SELECT true AS held')
+            : s.client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()]);
+        })(),
+        LEASE_CHECK_TIMEOUT_MS,
+        'the lease connection does not answer',
+      );
+      s.held = answer.rows[0]?.held === true;
+      return s.held && !this.closed && this.lease === s;
     } catch {
       // A session that failed or does not answer is given up (its lock, if any, goes with it).
-      await this.dropLease();
+      if (session) await this.dropLease(session);
       return false;
     }
   }
 
-  private async openLeaseSession(): Promise<{ client: pg.Client; held: boolean }> {
-    const session = { client: new pg.Client(connectionConfig(this.url, this.options)), held: false };
+  /** A new lease session: connected and listening for other writers' commits once `ready`. */
+  private openLeaseSession(): LeaseSession {
+    const client = new pg.Client(connectionConfig(this.url, this.options));
+    const session: LeaseSession = { client, held: false, ready: Promise.resolve() };
     const lost = () => {
       if (this.lease === session) this.lease = null;
     };
-    session.client.on('error', lost);
-    session.client.on('end', lost);
-    session.client.on('notification', (n) => {
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (n) => {
       const [tag, head] = (n.payload ?? '').split(' ');
       if (tag !== this.tag && this.headListener && Number.isFinite(Number(head))) this.headListener(Number(head));
     });
-    this.lease = session;
-    await session.client.connect();
     // The same session hears the other instances' commits (watchHead). While it is down (until
     // the next lease check opens another), the push timer's reads of the head carry them.
-    await session.client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    session.ready = client.connect().then(() => client.query(`LISTEN ${CHANGES_CHANNEL}`)).then(() => undefined);
+    session.ready.catch(() => {});
+    this.lease = session;
     return session;
   }
 
@@ -263,10 +282,11 @@ export class PgServerStore implements ServerStore, StoreLink {
     this.headListener = listener;
   }
 
-  private async dropLease(): Promise<void> {
-    const session = this.lease;
-    this.lease = null;
-    if (session) await session.client.end().catch(() => {});
+  /** End `session` (the current one by default), and forget it if it is still the current one. */
+  private async dropLease(session = this.lease): Promise<void> {
+    if (!session) return;
+    if (this.lease === session) this.lease = null;
+    await withinMs(session.client.end(), LEASE_CHECK_TIMEOUT_MS, 'ending the lease session').catch(() => {});
   }
 
   /**
@@ -302,17 +322,7 @@ export class PgServerStore implements ServerStore, StoreLink {
    * went wrong.
    */
   async ping(timeoutMs = 2_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.pool.query('SELECT 1'),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withinMs(this.pool.query('SELECT 1'), timeoutMs, 'no answer');
   }
 
   /**
@@ -389,36 +399,47 @@ export class PgServerStore implements ServerStore, StoreLink {
       const from = results.length;
       // Not behind the other writes (oneWriterAtATime): the committer runs up to groupLanes groups
       // at once, and they meet other writers at row locks, bounded as described above.
-      const { tx, head: committedHead, value: part } = await this.transactionNow(async (tx) => {
-        const part: GroupResult<T>['results'] = [];
-        for (let i = from; i < units.length; i++) {
-          const first = i === from;
-          tx.beginUnit();
-          // The first unit waits for its locks as long as it takes; the others only briefly.
-          await tx.c.query(i === from + 1 ? `SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'SAVEPOINT unit');
-          try {
-            const value = await runAsync(units[i]!(), tx.ops);
-            await tx.c.query('RELEASE unit');
-            part.push({ ok: true, value });
-          } catch (error) {
-            // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
-            await tx.c.query('ROLLBACK TO unit; RELEASE unit');
-            tx.dropUnit();
-            const code = (error as { code?: unknown }).code;
-            const waited = code === LOCK_NOT_AVAILABLE && !first;
-            const lostRace = (code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && retries < GROUP_RETRIES;
-            if (waited || lostRace) {
-              if (first) retries++;
-              break; // this unit and the rest: the next transaction
+      let done: { value: GroupResult<T>['results']; tx: Tx; head: number | null };
+      try {
+        done = await this.transactionNow(async (tx) => {
+          const part: GroupResult<T>['results'] = [];
+          for (let i = from; i < units.length; i++) {
+            const first = i === from;
+            tx.beginUnit();
+            // The first unit waits for its locks as long as it takes; the others only briefly.
+            await tx.c.query(i === from + 1 ? `SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'SAVEPOINT unit');
+            try {
+              const value = await runAsync(units[i]!(), tx.ops);
+              await tx.c.query('RELEASE unit');
+              part.push({ ok: true, value });
+            } catch (error) {
+              // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
+              await tx.c.query('ROLLBACK TO unit; RELEASE unit');
+              tx.dropUnit();
+              const code = (error as { code?: unknown }).code;
+              const waited = code === LOCK_NOT_AVAILABLE && !first;
+              const lostRace = (code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && retries < GROUP_RETRIES;
+              if (waited || lostRace) {
+                if (first) retries++;
+                break; // this unit and the rest: the next transaction
+              }
+              part.push({ ok: false, error });
             }
-            part.push({ ok: false, error });
           }
-        }
-        // The change-log head's lock (flushChanges) is waited for as long as it takes.
-        if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
-        await tx.fillSyncTasks();
-        return part;
-      });
+          // The change-log head's lock (flushChanges) is waited for as long as it takes.
+          if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
+          await tx.fillSyncTasks();
+          return part;
+        });
+      } catch (error) {
+        // Nothing of a group that committed nothing is known to be durable: the committer fails
+        // it whole. One whose earlier transactions committed answers those units, and fails only
+        // the units of the transaction that did not commit.
+        if (results.length === 0) throw error;
+        while (results.length < units.length) results.push({ ok: false, error });
+        break;
+      }
+      const { tx, head: committedHead, value: part } = done;
       results.push(...part);
       for (const c of tx.changes) changedDepartments.add(c.departmentId);
       if (committedHead !== null) head = committedHead;
@@ -592,7 +613,9 @@ export class PgServerStore implements ServerStore, StoreLink {
 
   async touchTerminals(ids: readonly string[], now: number, outboxes: ReadonlyMap<string, number> = new Map()): Promise<void> {
     if (ids.length === 0 && outboxes.size === 0) return;
-    await this.write(async (tx) => {
+    // Beside the serial writes (not behind a long import): a heartbeat held back for three
+    // heartbeats would have the lease holder mark live terminals disconnected (INST-3).
+    await this.transactionNow(async (tx) => {
       // One statement for all heartbeats, in id order (two instances touching the same terminals
       // lock them in the same order).
       if (ids.length) {
@@ -600,7 +623,9 @@ export class PgServerStore implements ServerStore, StoreLink {
         await tx.run('UPDATE terminals SET last_seen_at = $1 WHERE id = ANY($2::text[])', [now, sorted]);
         // A terminal this instance holds the link of is connected, whatever a stale-presence sweep
         // concluded while this instance could not write (disconnectStale).
-        const back = await tx.rows('UPDATE terminals SET connected = 1 WHERE id = ANY($1::text[]) AND connected = 0 RETURNING id, departments', [sorted]);
+        const back = await tx.rows('UPDATE terminals SET connected = 1, offline_alerted_at = NULL WHERE id = ANY($1::text[]) AND connected = 0 RETURNING id, departments', [
+          sorted,
+        ]);
         for (const t of back) tx.logTerminal(t.id as string, json<string[]>(t.departments, []), now);
       }
       for (const [id, outbox] of outboxes) {
