@@ -303,6 +303,33 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       }
     });
 
+    it('AUTO-1 INST-1 auto-assign passes over an operator another transaction is deciding about, instead of waiting for them', async () => {
+      await open();
+      await seedPlant(store);
+      // Least loaded first: bob (0 tasks) would be the pick, ann holds one.
+      await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      const other = await store.pool.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query("SELECT 1 FROM users WHERE id = 'bob' FOR NO KEY UPDATE");
+        let timer: NodeJS.Timeout | undefined;
+        const g = await Promise.race([
+          store.runGroup([() => autoAssign({ departmentId: 'cut', strategy: 'least_loaded', capacityWeight: 0.5, limit: 1 }, 'sue', T0)]),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('auto-assign waited for the operator another transaction holds')), 10_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        const r = g.results[0]!;
+        expect(r.ok).toBe(true);
+        const assigned = (r as { value: { assigned: Array<{ userId: string }> } }).value.assigned;
+        expect(assigned).toHaveLength(1);
+        expect(assigned[0]!.userId).not.toBe('bob');
+      } finally {
+        await other.query('ROLLBACK');
+        other.release();
+      }
+    });
+
     it('PROTO-5 heartbeats and engine groups of one instance touching the same terminals never deadlock', async () => {
       await open();
       await seedPlant(store);

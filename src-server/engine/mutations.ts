@@ -371,13 +371,19 @@ export function* autoAssign(req: AutoAssignRequest, actorId: string, now: number
     const lastUserId = req.strategy === 'round_robin' ? yield* ask('roundRobinLast', req.departmentId, step) : null;
     // The pick is decided again on its operator's own facts, which a store shared by several
     // writers reads under the operator's lock (another instance may have just given them a task);
-    // one no longer eligible makes way for the next pick.
+    // one no longer eligible, or being decided about by another writer right now, makes way for
+    // the next pick.
     let pick: string | null = null;
     let decision: Decision<unknown> | null = null;
     while (candidates.length > 0) {
       pick = pickAssignee(req.strategy, candidates, { lastUserId, capacityWeight: req.capacityWeight });
       if (!pick) break;
-      const target = yield* ask('operatorFacts', pick, facts.task);
+      const target = yield* ask('operatorFactsUnlessBusy', pick, facts.task);
+      if (!target) {
+        candidates.splice(candidates.findIndex((c) => c.userId === pick), 1);
+        pick = null;
+        continue;
+      }
       const again = decideAutoAssign({ ...base, target });
       if (again.ok) {
         decision = again.value;

@@ -72,6 +72,13 @@ export interface TxOps {
   user(userId: string): (User & { pinHash: string | null }) | null;
   taskFacts(taskId: string): TaskFactsRow;
   operatorFacts(userId: string, task: Task | null): OperatorFacts;
+  /**
+   * operatorFacts, or null when another writer is deciding about this operator right now (a store
+   * several writers share: PostgreSQL's row lock, not waited for). Auto-assign then picks the next
+   * operator instead of waiting (two auto-assigns locking operators in different orders would
+   * deadlock). A store with one writer always answers.
+   */
+  operatorFactsUnlessBusy(userId: string, task: Task | null): OperatorFacts | null;
   /** The same for many operators at once, in the order asked (auto-assign and the picker weigh a department's). */
   operatorFactsMany(userIds: readonly string[], task: Task | null): OperatorFacts[];
   /** Apply rule effects: task rows, assignments, cooldowns, notifications and the change log. */

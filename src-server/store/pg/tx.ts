@@ -677,6 +677,34 @@ export class Tx extends Sql {
   // -------------------------------------------------------------------------------------------
   // The engine's questions (TxOps), answered with await
 
+  /**
+   * The operator's facts, read under the operator's row lock. The operator's row is the lock for
+   * what is decided about them (CAP, XSTEP, COOL): two transactions giving one operator two
+   * different tasks (two instances, or two groups of one instance) take turns, and the second
+   * counts the first's task. The lock is its own statement, so the facts are read after the wait
+   * (READ COMMITTED). NO KEY UPDATE: rows that merely refer to the user (assignments,
+   * notifications) are not held up. Without `wait`, an operator another transaction holds gives
+   * null at once (SKIP LOCKED).
+   */
+  private async operatorFactsLocked(userId: string, task: Task | null, wait: boolean): Promise<OperatorFacts | null> {
+    const locked = await this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]);
+    if (!wait && locked === 0) return null;
+    const r = (await this.one(
+      `SELECT
+         (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
+         (SELECT until FROM cooldowns WHERE task_id = $2 AND user_id = $1) AS cooldown,
+         (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments WHERE user_id = $1 AND work_order_id = $3 AND ${WORKED_SQL}) AS steps`,
+      [userId, task?.id ?? null, task?.workOrderId ?? null],
+    ))!;
+    return {
+      userId,
+      user: await this.readUser(userId),
+      activeCount: r.active as number,
+      cooldownUntil: task ? ((r.cooldown as number | null) ?? null) : null,
+      workedSteps: task ? [...new Set(json<string[]>(r.steps, []))] : [],
+    };
+  }
+
   readonly ops: AsyncTxOps = {
     config: () => this.readConfig(),
     storedOutcome: async (terminalId, mutationId) => {
@@ -727,30 +755,10 @@ export class Tx extends Sql {
             : null,
       };
     },
-    operatorFacts: async (userId, task): Promise<OperatorFacts> => {
-      // The operator's row is the lock for what is decided about them (CAP, XSTEP, COOL): two
-      // transactions giving one operator two different tasks (two instances, or two groups of one
-      // instance) take turns, and the second counts the first's task. Its own statement, so the
-      // facts below are read after the wait (READ COMMITTED). NO KEY UPDATE: rows that merely
-      // refer to the user (assignments, notifications) are not held up.
-      await this.run('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
-      const r = (await this.one(
-        `SELECT
-           (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
-           (SELECT until FROM cooldowns WHERE task_id = $2 AND user_id = $1) AS cooldown,
-           (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments WHERE user_id = $1 AND work_order_id = $3 AND ${WORKED_SQL}) AS steps`,
-        [userId, task?.id ?? null, task?.workOrderId ?? null],
-      ))!;
-      return {
-        userId,
-        user: await this.readUser(userId),
-        activeCount: r.active as number,
-        cooldownUntil: task ? ((r.cooldown as number | null) ?? null) : null,
-        workedSteps: task ? [...new Set(json<string[]>(r.steps, []))] : [],
-      };
-    },
+    operatorFacts: async (userId, task): Promise<OperatorFacts> => (await this.operatorFactsLocked(userId, task, true))!,
+    operatorFactsUnlessBusy: (userId, task) => this.operatorFactsLocked(userId, task, false),
     // AUTO-1, ASG-7: every operator's facts for one task in four statements, not three per operator.
-    // Unlocked, for ranking: the engine asks operatorFacts (which locks) for the one it picks.
+    // Unlocked, for ranking: the engine asks operatorFactsUnlessBusy (which locks) for its pick.
     operatorFactsMany: async (userIds, task): Promise<OperatorFacts[]> => {
       if (userIds.length === 0) return [];
       const list = [...userIds];

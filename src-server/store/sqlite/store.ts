@@ -734,6 +734,8 @@ export class SqliteServerStore implements ServerStore {
               : null,
         };
       },
+      // One writer: nobody else is deciding about the operator.
+      operatorFactsUnlessBusy: (userId, task): OperatorFacts => this.ops.operatorFacts(userId, task),
       operatorFacts: (userId, task): OperatorFacts => ({
         userId,
         user: this.readUser(userId),
