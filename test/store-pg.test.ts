@@ -130,6 +130,17 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(settings).toEqual({ idle: '10', interval: '5', count: '3' });
     });
 
+    it('PROTO-7 commit lanes leave the pool room for reads and other writes, and are at least one', async () => {
+      url = await freshDatabase();
+      expect((await another(url)).groupLanes).toBe(4);
+      const small = await PgServerStore.open(url, { maxConnections: 3, groupLanes: 8 });
+      opened.push(small);
+      expect(small.groupLanes).toBe(1);
+      const none = await PgServerStore.open(url, { maxConnections: 10, groupLanes: 0 });
+      opened.push(none);
+      expect(none.groupLanes).toBe(1);
+    });
+
     it('INST-3 a heartbeat of the instance holding a terminal\'s link marks it connected again after a stale-presence sweep', async () => {
       await open();
       await seedPlant(store);

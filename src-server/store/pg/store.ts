@@ -145,8 +145,10 @@ export class PgServerStore implements ServerStore, StoreLink {
   /** Any number of server instances may share the database. */
   readonly sharedByInstances = true;
   readonly groupsHoldTheLoop = false;
+  /** At least one, and never so many that reads, pings and the other writes find no connection. */
   get groupLanes(): number {
-    return this.options.groupLanes ?? GROUP_LANES;
+    const wanted = Math.floor(this.options.groupLanes ?? GROUP_LANES);
+    return Math.max(1, Math.min(wanted, (this.options.maxConnections ?? 10) - 2));
   }
   private closed = false;
   /** This store's name in change notifications (watchHead). */
