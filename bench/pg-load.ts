@@ -186,8 +186,17 @@ async function post(url: string, token: string, taskId: string, op: string): Pro
   return { status: res.status, body: (await res.json()) as { code?: string } };
 }
 
-/** Each client claims, starts and completes its own next tasks until the phase ends. */
-async function lifecycle(urls: readonly string[], cursors: number[]): Promise<Throughput> {
+/**
+ * CLIENTS clients, each working through its own tasks (`taskOf(client, n)`, at most `perClient`):
+ * claim → start → complete, one step after the other, until the phase ends. `step` does one and
+ * says whether it was accepted. The same driver for our server and for the baseline.
+ */
+async function runLifecycles(
+  perClient: number,
+  cursors: number[],
+  taskOf: (client: number, n: number) => string,
+  step: (client: number, op: 'claim' | 'start' | 'complete', taskId: string) => Promise<boolean>,
+): Promise<Throughput> {
   let ops = 0;
   let claims = 0;
   let refused = 0;
@@ -197,21 +206,16 @@ async function lifecycle(urls: readonly string[], cursors: number[]): Promise<Th
   const end = start + PHASE_MS;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
-      const url = urls[c % urls.length]!;
       while (performance.now() < end) {
-        if (cursors[c]! >= TASKS_PER_CLIENT) {
+        if (cursors[c]! >= perClient) {
           ranOut++;
           return;
         }
-        const taskId = clientTask(c, cursors[c]!++);
-        for (const op of ['claim', 'start', 'complete']) {
+        const taskId = taskOf(c, cursors[c]!++);
+        for (const op of ['claim', 'start', 'complete'] as const) {
           const t = performance.now();
-          const r = await post(url, `api-c${c}`, taskId, op);
+          if (!(await step(c, op, taskId))) refused++;
           latencies.push(performance.now() - t);
-          if (r.status !== 200) {
-            refused++;
-            if (refused <= 3) console.error(`pg-load: ${op} ${taskId} answered ${r.status} ${JSON.stringify(r.body)}`);
-          }
           ops++;
           if (op === 'claim') claims++;
         }
@@ -221,6 +225,17 @@ async function lifecycle(urls: readonly string[], cursors: number[]): Promise<Th
   const elapsed = performance.now() - start;
   const lat = summarize(latencies);
   return { claims, claimsPerSec: Math.round((claims / elapsed) * 1000), opsPerSec: Math.round((ops / elapsed) * 1000), p50Ms: lat.p50, p99Ms: lat.p99, refused, ranOut };
+}
+
+/** Each client claims, starts and completes its own next tasks on our server until the phase ends. */
+function lifecycle(urls: readonly string[], cursors: number[]): Promise<Throughput> {
+  let shown = 0;
+  return runLifecycles(TASKS_PER_CLIENT, cursors, clientTask, async (c, op, taskId) => {
+    const r = await post(urls[c % urls.length]!, `api-c${c}`, taskId, op);
+    if (r.status === 200) return true;
+    if (++shown <= 3) console.error(`pg-load: ${op} ${taskId} answered ${r.status} ${JSON.stringify(r.body)}`);
+    return false;
+  });
 }
 
 interface GroupStats {
@@ -298,34 +313,7 @@ async function naive(url: string, cursors: number[]): Promise<Throughput> {
     const sync = (await clients[0]!.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
     for (const c of clients) c.release();
     if (sync !== 'on') throw new Error(`the baseline's synchronous_commit is ${sync}, not on`);
-    let ops = 0;
-    let claims = 0;
-    let refused = 0;
-    let ranOut = 0;
-    const latencies: number[] = [];
-    const start = performance.now();
-    const end = start + PHASE_MS;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, c) => {
-        while (performance.now() < end) {
-          if (cursors[c]! >= NAIVE_TASKS_PER_CLIENT) {
-            ranOut++;
-            return;
-          }
-          const taskId = naiveTask(c, cursors[c]!++);
-          for (const op of ['claim', 'start', 'complete'] as const) {
-            const t = performance.now();
-            if (!(await naiveStep(pool, op, taskId, `c${c}`, dept(c)))) refused++;
-            latencies.push(performance.now() - t);
-            ops++;
-            if (op === 'claim') claims++;
-          }
-        }
-      }),
-    );
-    const elapsed = performance.now() - start;
-    const lat = summarize(latencies);
-    return { claims, claimsPerSec: Math.round((claims / elapsed) * 1000), opsPerSec: Math.round((ops / elapsed) * 1000), p50Ms: lat.p50, p99Ms: lat.p99, refused, ranOut };
+    return await runLifecycles(NAIVE_TASKS_PER_CLIENT, cursors, naiveTask, (c, op, taskId) => naiveStep(pool, op, taskId, `c${c}`, dept(c)));
   } finally {
     await pool.end();
   }

@@ -8,6 +8,7 @@ import { GroupCommitter } from '../src-server/engine/committer.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { rng, shuffled } from './support/random.js';
 
 const CLIENTS = 100;
 const TASKS = 50;
@@ -17,24 +18,6 @@ interface Answer {
   taskId: string;
   status: number;
   body: { ok?: boolean; code?: string; currentOwner?: { id: string; name: string }; taskId?: string; details?: { currentOwner?: { id: string } } };
-}
-
-/** A small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 describe('the concurrent claim race over HTTP', () => {

@@ -34,30 +34,13 @@ import { newUser, seedPlant, taskRow } from './support/plant.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestClient } from './support/ws-client.js';
 import { waitDrained, waitOnline, type TestTerminal } from './support/terminal.js';
+import { rng, shuffled } from './support/random.js';
 
 const suite = pgUnavailable
   ? `failover between server instances on one PostgreSQL database (skipped: ${pgUnavailable})`
   : 'failover between server instances on one PostgreSQL database';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A small seeded generator, so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 function portOf(server: ServerProcess): number {
   return Number(new URL(server.url).port);

@@ -20,6 +20,7 @@ import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluste
 import { TERMINAL_TOKEN, newUser, seedPlant, taskRow } from './support/plant.js';
 import { SupervisorClient } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
+import { rng, shuffled } from './support/random.js';
 
 const CLIENTS = 100;
 const TASKS = Number(process.env.PG_RACE_TASKS ?? 40);
@@ -32,24 +33,6 @@ interface Answer {
   taskId: string;
   status: number;
   body: { ok?: boolean; code?: string; currentOwner?: { id: string; name: string }; taskId?: string; details?: { currentOwner?: { id: string } } };
-}
-
-/** A small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
