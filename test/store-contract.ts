@@ -344,6 +344,44 @@ export function storeContract(factory: StoreFactory): void {
       });
     });
 
+    it('SYNC-3 SUP-1 a snapshot of several departments pages their open tasks in id order, each once, for kiosks and supervisors', async () => {
+      // Ids of the two departments interleave, so a page that took one department's range before
+      // the other's (or skipped past the other's after its cursor) would miss or repeat tasks.
+      const rows = [];
+      for (let i = 0; i < 9; i++) rows.push(taskRow(`m${i}`, { departmentId: i % 3 === 0 ? 'cut' : 'qa', workOrderNumber: `WO-M${i}` }));
+      rows.push(taskRow('m9', { departmentId: 'qa', workOrderNumber: 'WO-M9', status: 'completed' }));
+      expect((await store.importTasks(rows, T0)).ok).toBe(true);
+      const open = ['draft1', 'insp1', 'm0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'make1', 'q1', 't1', 't2', 't3'];
+      const recent = [...open, 'm9'].sort();
+
+      const kiosk: string[] = [];
+      let pos: Awaited<ReturnType<ServerStore['snapshotPage']>>['next'] = { phase: 'tasks', afterId: '' };
+      for (let pages = 0; pos && pages < 50; pages++) {
+        const page = await store.snapshotPage(['qa', 'cut'], pos, 3, T0);
+        kiosk.push(...page.tasks.map((t) => t.id));
+        pos = page.next;
+      }
+      expect(kiosk).toEqual(recent);
+
+      const board: string[] = [];
+      let at: Awaited<ReturnType<ServerStore['supervisorSnapshotPage']>>['next'] = { phase: 'tasks', afterId: '' };
+      for (let pages = 0; at && pages < 50; pages++) {
+        const page = await store.supervisorSnapshotPage({ userId: 'sue', all: false, departmentIds: ['cut', 'qa'] }, at, 3, T0);
+        board.push(...page.tasks.id);
+        at = page.next;
+      }
+      expect(board).toEqual(recent);
+      // One department alone, and a department with no tasks beside it, page the same way.
+      const cutOnly: string[] = [];
+      pos = { phase: 'tasks', afterId: '' };
+      for (let pages = 0; pos && pages < 50; pages++) {
+        const page = await store.snapshotPage(['cut', 'none'], pos, 2, T0);
+        cutOnly.push(...page.tasks.map((t) => t.id));
+        pos = page.next;
+      }
+      expect(cutOnly).toEqual(recent.filter((id) => id !== 'q1' && !['m1', 'm2', 'm4', 'm5', 'm7', 'm8', 'm9'].includes(id)));
+    });
+
     it('SYNC-4 pruning drops change-log rows older than the retention and raises the pruned-through cursor', async () => {
       const seeded = await store.headSeq();
       await op({ name: 'claim', taskId: 't1' }, 'ann', T0 + 10);

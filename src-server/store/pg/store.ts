@@ -1040,9 +1040,12 @@ export class PgServerStore implements ServerStore, StoreLink {
         pos = { phase: 'tasks', afterId: '' };
       } else {
         const ids = await r.column<string>(
-          `SELECT id FROM tasks WHERE department_id = ANY($1::text[]) AND id > $2
-             AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > $3)
-           ORDER BY id LIMIT $4`,
+          // One index-ordered range per department (department_id, id), merged: see the SQLite store.
+          `SELECT p.id FROM unnest($1::text[]) AS d(id) CROSS JOIN LATERAL (
+             SELECT id FROM tasks WHERE department_id = d.id AND id > $2
+               AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > $3)
+             ORDER BY id LIMIT $4) p
+           ORDER BY p.id LIMIT $4`,
           [depts, pos.afterId, now - RECENT_FINISHED_MS, lim],
         );
         const next: SnapshotPosition | null = ids.length === limit ? { phase: 'tasks', afterId: ids[ids.length - 1]! } : null;

@@ -209,7 +209,8 @@ async function phasePage(s: Tx, scope: SupervisorScope, pos: SupervisorSnapshotP
       const open = `(t.status IN ('draft', 'pending', 'in_progress') OR t.updated_at > $2)`;
       const rows = scope.all
         ? await s.raw(`${TASK_COLUMNS_SELECT} WHERE t.id > $1 AND ${open} ORDER BY t.id LIMIT $3`, [pos.afterId, now - SUPERVISOR_RECENT_MS, sqlLimit(limit)])
-        : await s.raw(`${TASK_COLUMNS_SELECT} WHERE t.department_id = ANY($4::text[]) AND t.id > $1 AND ${open} ORDER BY t.id LIMIT $3`, [
+        : // One index-ordered range per department (department_id, id), merged: see the SQLite store.
+          await s.raw(`SELECT p.* FROM unnest($4::text[]) AS d(id) CROSS JOIN LATERAL (${TASK_COLUMNS_SELECT} WHERE t.department_id = d.id AND t.id > $1 AND ${open} ORDER BY t.id LIMIT $3) p ORDER BY 1 LIMIT $3`, [
             pos.afterId,
             now - SUPERVISOR_RECENT_MS,
             sqlLimit(limit),

@@ -262,3 +262,33 @@ export function notificationDetails(d: Record<string, unknown>): TerminalNotific
   }
   return out;
 }
+
+/** More departments than this in one page query: one IN list (SQLite caps a compound SELECT at 500 terms). */
+const MERGED_DEPARTMENTS_MAX = 64;
+
+/**
+ * A page of several departments' tasks in id order (snapshot pages of kiosks and supervisors).
+ * `oneDepartment` selects ONE department's rows (`department_id = ?`, then its own parameters)
+ * `ORDER BY id LIMIT ?`, id in the first column: each department's range is read in index order
+ * (tasks_by_department_order: department_id, id) and the ranges are merged, reading at most a page
+ * per department. One `department_id IN (…) ORDER BY id` reads every remaining task of the
+ * departments and sorts them, for every page: quadratic over a snapshot. Returns the SQL and its
+ * parameters, each department's followed by the page's limit.
+ */
+export function departmentsInIdOrder(
+  oneDepartment: string,
+  inList: string,
+  departments: readonly string[],
+  params: readonly unknown[],
+  limit: number,
+): { sql: string; params: unknown[] } {
+  if (departments.length === 1) return { sql: oneDepartment, params: [departments[0], ...params, limit] };
+  if (departments.length === 0 || departments.length > MERGED_DEPARTMENTS_MAX) {
+    return { sql: inList, params: [JSON.stringify(departments), ...params, limit] };
+  }
+  const one = `SELECT * FROM (${oneDepartment})`;
+  return {
+    sql: `${Array.from(departments, () => one).join(' UNION ALL ')} ORDER BY 1 LIMIT ?`,
+    params: [...departments.flatMap((d) => [d, ...params, limit]), limit],
+  };
+}

@@ -89,6 +89,7 @@ import {
   rejectionInfo,
   taskLabelOf,
   departmentFromRow,
+  departmentsInIdOrder,
   directoryUser,
   exceptionFromRow,
   json,
@@ -1766,13 +1767,15 @@ export class SqliteServerStore implements ServerStore {
         }
         pos = { phase: 'tasks', afterId: '' };
       } else {
-        const ids = this.q(
-          `SELECT id FROM tasks WHERE department_id IN (SELECT value FROM json_each(?)) AND id > ?
-             AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > ?)
-           ORDER BY id LIMIT ?`,
-        )
-          .pluck()
-          .all(depts, pos.afterId, now - RECENT_FINISHED_MS, limit) as string[];
+        const where = `id > ? AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > ?) ORDER BY id LIMIT ?`;
+        const page = departmentsInIdOrder(
+          `SELECT id FROM tasks WHERE department_id = ? AND ${where}`,
+          `SELECT id FROM tasks WHERE department_id IN (SELECT value FROM json_each(?)) AND ${where}`,
+          departments,
+          [pos.afterId, now - RECENT_FINISHED_MS],
+          limit,
+        );
+        const ids = this.q(page.sql).pluck().all(...page.params) as string[];
         const next: SnapshotPosition | null = ids.length === limit ? { phase: 'tasks', afterId: ids[ids.length - 1]! } : null;
         return { ...empty, tasks: this.loadSyncTasks(ids, now), next };
       }

@@ -19,6 +19,7 @@ import type {
 } from '../types.js';
 import {
   departmentFromRow,
+  departmentsInIdOrder,
   exceptionFromRow,
   json,
   notificationFromRow,
@@ -223,16 +224,25 @@ export class SupervisorReads {
         const rows = (
           scope.all
             ? this.s.q(`${TASK_COLUMNS_SELECT} WHERE t.id > ? AND ${open} ORDER BY t.id LIMIT ?`).raw().all(pos.afterId, now - SUPERVISOR_RECENT_MS, limit)
-            : this.s
-                .q(`${TASK_COLUMNS_SELECT} WHERE t.department_id ${IN_IDS} AND t.id > ? AND ${open} ORDER BY t.id LIMIT ?`)
-                .raw()
-                .all(depts, pos.afterId, now - SUPERVISOR_RECENT_MS, limit)
+            : this.departmentTasksPage(`t.id > ? AND ${open} ORDER BY t.id LIMIT ?`, scope.departmentIds, [pos.afterId, now - SUPERVISOR_RECENT_MS], limit)
         ) as unknown[][];
         data.tasks = taskColumnsFromRaw(rows);
         const next: SupervisorSnapshotPosition | null = rows.length === limit ? { phase: 'tasks', afterId: rows[rows.length - 1]![0] as string } : null;
         return { ...data, next };
       }
     }
+  }
+
+  /** Rows of TASK_COLUMNS_SELECT of these departments, `rest` after the department's condition (rows.ts departmentsInIdOrder). */
+  private departmentTasksPage(rest: string, departments: readonly string[], params: readonly unknown[], limit: number): unknown[][] {
+    const page = departmentsInIdOrder(
+      `${TASK_COLUMNS_SELECT} WHERE t.department_id = ? AND ${rest}`,
+      `${TASK_COLUMNS_SELECT} WHERE t.department_id ${IN_IDS} AND ${rest}`,
+      departments,
+      params,
+      limit,
+    );
+    return this.s.q(page.sql).raw().all(...page.params) as unknown[][];
   }
 
   // -------------------------------------------------------------------------------------------
