@@ -31,8 +31,8 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
-import { Slicer } from '../slices.js';
-import type { ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
+import { PageSizer, Slicer, TurnBudget } from '../slices.js';
+import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
   /** WebSocket ping interval; a terminal that misses one is dropped. */
@@ -95,7 +95,8 @@ export function mutationLabel(name: unknown): string {
  */
 export interface PeerSocket {
   readonly bufferedAmount: number;
-  send(text: string): void;
+  /** A text frame; `bytes`, when given, is `text` already encoded (UTF-8), sent as it is. */
+  send(text: string, bytes?: Buffer): void;
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
@@ -165,6 +166,8 @@ export class SyncHub {
     options: Partial<HubOptions> = {},
   ) {
     this.options = { ...HUB_DEFAULTS, ...options };
+    this.snapshotSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
+    this.changeSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
   }
 
   setCommitter(committer: Committer): void {
@@ -342,9 +345,9 @@ export class SyncHub {
     this.sendText(conn, JSON.stringify(frameForVersion(frame, conn.protocolVersion)), frame.type);
   }
 
-  private sendText(conn: Connection, text: string, type: ServerFrame['type']): void {
+  private sendText(conn: Connection, text: string, type: ServerFrame['type'], bytes?: Buffer): void {
     if (conn.closed) return;
-    conn.ws.send(text);
+    conn.ws.send(text, bytes);
     this.metrics.frames.inc({ direction: 'out', type });
     if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.log.warn({ terminal: conn.terminalId, buffered: conn.ws.bufferedAmount }, 'terminal reads too slowly; disconnecting');
@@ -429,7 +432,7 @@ export class SyncHub {
         // page at once. One that is caught up waits for the push tick, with every other terminal:
         // they then all read from the same cursor, so each department's page is read and encoded
         // once per tick for its ~50 kiosks instead of once per kiosk (deltaPage).
-        if (conn.snapshot || conn.owesCaughtUp) void this.pump(conn);
+        if (conn.snapshot || conn.owesCaughtUp) this.pump(conn);
         return;
       case 'ping':
         if (frame.outbox !== undefined && frame.outbox !== conn.outbox) {
@@ -539,7 +542,7 @@ export class SyncHub {
     else conn.sentCursor = hello.cursor!;
     conn.welcomed = true;
     conn.dirty = true;
-    await this.pump(conn);
+    this.pump(conn);
   }
 
   private onPush(conn: Connection, mutations: unknown[]): void {
@@ -640,7 +643,7 @@ export class SyncHub {
       // the event loop (about SLICE_MS each) instead of one long stretch.
       const slicer = new Slicer();
       for (const c of [...this.conns.values()]) {
-        if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+        if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
         const due = slicer.due();
         if (due) await due;
       }
@@ -654,17 +657,34 @@ export class SyncHub {
 
   /** Send pending live changes to every marked terminal (at once: the simulation drives this). */
   pushDirty(): void {
-    for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+    for (const c of this.conns.values()) if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
   }
 
-  private async pump(conn: Connection): Promise<void> {
+  /**
+   * Page reads share a budget per turn of the event loop (TurnBudget): a connection whose page would
+   * start after this turn's budget is spent gets it in a later turn.
+   */
+  private readonly reads = new TurnBudget();
+  /** Page sizes by cost on a store that reads on the event loop (PageSizer): snapshot and change pages. */
+  private readonly snapshotSizer: PageSizer;
+  private readonly changeSizer: PageSizer;
+
+  private snapshotPage(departments: string[], pos: SnapshotPosition | null, now: number): Promise<SnapshotPage> {
+    return this.snapshotSizer.read((limit) => this.store.snapshotPage(departments, pos, limit, now), entities);
+  }
+
+  private pump(conn: Connection): void {
+    this.reads.run(conn, () => void this.pumpNow(conn));
+  }
+
+  private async pumpNow(conn: Connection): Promise<void> {
     if (conn.pumping || conn.awaitingAck || conn.closed || !conn.welcomed) return;
     conn.pumping = true;
     try {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await (snap.prefetched ?? this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, now));
+        const page = await (snap.prefetched ?? this.snapshotPage(conn.departments, snap.pos, now));
         snap.prefetched = null;
         const last = page.next === null;
         this.send(conn, {
@@ -684,7 +704,7 @@ export class SyncHub {
         if (!last) {
           // Read the next page while the terminal applies this one (one page ahead, no more), so a
           // snapshot costs the slower of the two sides per page, not both.
-          snap.prefetched = this.store.snapshotPage(conn.departments, snap.pos, this.options.pageSize, this.clock.now());
+          snap.prefetched = this.snapshotPage(conn.departments, snap.pos, this.clock.now());
           snap.prefetched.catch(() => {});
         }
         if (last) {
@@ -696,7 +716,7 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
-      const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
+      const { page, text, bytes } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
@@ -718,7 +738,7 @@ export class SyncHub {
         }
         return;
       }
-      this.sendText(conn, text, 'changes');
+      this.sendText(conn, text, 'changes', bytes);
       this.lastLivePush = performance.now();
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
@@ -741,9 +761,9 @@ export class SyncHub {
    * so a later page brings it, and terminals keep the newer version of a task). A partial page
    * serves only while the head has not moved since it was read.
    */
-  private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> }>();
+  private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string; bytes: Buffer }> }>();
 
-  private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string }> {
+  private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string; bytes: Buffer }> {
     const key = `${version}|${departments.join(',')}|${cursor}`;
     // The hub's clock, not the wall's: the simulation's virtual time keeps its runs reproducible.
     const at = this.clock.now();
@@ -753,13 +773,11 @@ export class SyncHub {
     if (cached && usable(cached)) return cached.page;
     for (const [k, e] of this.pageCache) if (!usable(e)) this.pageCache.delete(k);
     if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.delete(this.pageCache.keys().next().value!);
-    const entry: { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> } = { at, head: this.head, full: null, page: null! };
-    entry.page = this.store.changesPage(departments, cursor, this.options.pageSize, now).then((page) => {
+    const entry: { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string; bytes: Buffer }> } = { at, head: this.head, full: null, page: null! };
+    entry.page = this.changeSizer.read((limit) => this.store.changesPage(departments, cursor, limit, now), entities).then((page) => {
       entry.full = page.more;
-      return {
-        page,
-        text: JSON.stringify(
-          frameForVersion(
+      const text = JSON.stringify(
+        frameForVersion(
             {
               type: 'changes',
               mode: 'delta',
@@ -774,8 +792,9 @@ export class SyncHub {
             },
             version,
           ),
-        ),
-      };
+      );
+      // Encoded once for every terminal the page goes to (~50 kiosks of a department).
+      return { page, text, bytes: Buffer.from(text) };
     });
     // A failed read is not kept: the next terminal tries again.
     entry.page.catch(() => {
@@ -807,13 +826,18 @@ export class SyncHub {
   }
 }
 
+/** What a page holds, for its cost per entity (PageSizer). */
+function entities(page: ChangeData): number {
+  return page.tasks.length + page.users.length + page.notifications.length + page.departments.length;
+}
+
 function wsPeer(ws: WebSocket): PeerSocket {
   return {
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    send: (text) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    send: (text, bytes) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(bytes ?? text, { binary: false });
     },
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),

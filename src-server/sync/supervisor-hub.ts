@@ -32,7 +32,8 @@ import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/t
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
-import type { ServerStore, SupervisorChangesPage, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
+import { PageSizer, TurnBudget } from '../slices.js';
+import type { ServerStore, SupervisorChangesPage, SupervisorPageData, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
 
 export interface SupervisorHubOptions {
   heartbeatMs: number;
@@ -125,6 +126,8 @@ export class SupervisorHub {
     options: Partial<SupervisorHubOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.snapshotSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
+    this.changeSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
   }
 
   start(): void {
@@ -171,7 +174,7 @@ export class SupervisorHub {
     if (this.options.pushIntervalMs <= 0 || this.timers.length === 0) return;
     if (performance.now() - this.lastLivePush < this.options.pushIntervalMs) return;
     this.lastLivePush = performance.now();
-    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
   }
 
   /** When a live change page last went out (performance.now()). */
@@ -303,7 +306,7 @@ export class SupervisorHub {
         return this.sendError(conn, 'invalid_input', { field: 'cursor', problem: `acknowledges ${frame.cursor}, beyond the ${conn.sentCursor} sent` });
       }
       conn.awaitingAck = false;
-      void this.pump(conn);
+      this.pump(conn);
     } else if (frame.type === 'ping') {
       this.send(conn, { type: 'pong', t: frame.t, serverTime: this.clock.now() });
     }
@@ -367,7 +370,7 @@ export class SupervisorHub {
     else conn.sentCursor = hello.cursor!;
     conn.welcomed = true;
     conn.dirty = true;
-    await this.pump(conn);
+    this.pump(conn);
   }
 
   /** Close the page when its session expires (timers wait at most ~24.8 days: re-arm until due). */
@@ -396,17 +399,34 @@ export class SupervisorHub {
       this.head = Math.max(this.head, head);
       for (const c of this.conns) c.dirty = true;
     }
-    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) void this.pump(c);
+    for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
   }
 
-  private async pump(conn: Conn): Promise<void> {
+  /**
+   * Page reads share a budget per turn of the event loop (TurnBudget): a connection whose page would
+   * start after this turn's budget is spent gets it in a later turn.
+   */
+  private readonly reads = new TurnBudget();
+  /** Page sizes by cost on a store that reads on the event loop (PageSizer): snapshot and change pages. */
+  private readonly snapshotSizer: PageSizer;
+  private readonly changeSizer: PageSizer;
+
+  private snapshotPage(scope: SupervisorScope, pos: SupervisorSnapshotPosition | null, now: number): Promise<SupervisorSnapshotPage> {
+    return this.snapshotSizer.read((limit) => this.store.supervisorSnapshotPage(scope, pos, limit, now), entities);
+  }
+
+  private pump(conn: Conn): void {
+    this.reads.run(conn, () => void this.pumpNow(conn));
+  }
+
+  private async pumpNow(conn: Conn): Promise<void> {
     if (conn.pumping || conn.awaitingAck || conn.closed || !conn.scope || !conn.welcomed) return;
     conn.pumping = true;
     try {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await (snap.ahead ?? this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now));
+        const page = await (snap.ahead ?? this.snapshotPage(conn.scope, snap.pos, now));
         snap.ahead = null;
         const last = page.next === null;
         const { next: _next, ...data } = page;
@@ -420,7 +440,7 @@ export class SupervisorHub {
         } else {
           // Read the next page while the page applies this one: a fresh view arrives in about the
           // time the slower of the two takes, not their sum. Still one page in flight on the wire.
-          snap.ahead = this.store.supervisorSnapshotPage(conn.scope, snap.pos, this.options.pageSize, now);
+          snap.ahead = this.snapshotPage(conn.scope, snap.pos, now);
           snap.ahead.catch(() => undefined);
         }
         conn.awaitingAck = true;
@@ -458,7 +478,7 @@ export class SupervisorHub {
     let cached = this.pageCache.get(key);
     if (!cached) {
       if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
-      cached = this.store.supervisorChangesPage(scope, cursor, this.options.pageSize, now).then((page) => {
+      cached = this.changeSizer.read((limit) => this.store.supervisorChangesPage(scope, cursor, limit, now), entities).then((page) => {
         const { lastSeq, more, ...data } = page;
         return { page, text: JSON.stringify({ type: 'changes', mode: 'delta', reset: false, cursor: lastSeq, more, ...data } satisfies SupervisorServerFrame) };
       });
@@ -506,4 +526,9 @@ export class SupervisorHub {
     if (!current || current.userId !== user.id || current.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the session was signed out or revoked', reason: 'revoked' });
     return { user, token: current };
   }
+}
+
+/** What a supervisor page holds, for its cost per entity (PageSizer). */
+function entities(page: SupervisorPageData): number {
+  return page.tasks.id.length + page.people.length + page.terminals.length + page.exceptions.length + page.notifications.length;
 }

@@ -1,0 +1,88 @@
+/**
+ * SEC-9 (issue 12): page reads share a budget per turn of the event loop, and pages read on the
+ * loop hold what reads within a budget. Real timers and real time; the "work" is a busy wait.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { PageSizer, TurnBudget } from './slices.js';
+
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('TurnBudget', () => {
+  it('SEC-9 jobs asked for in one turn past its budget run in later turns, each once, in the order asked', async () => {
+    const budget = new TurnBudget(10);
+    const ran: Array<{ job: string; turn: number }> = [];
+    let turn = 0;
+    const ticking = (async () => {
+      for (let i = 0; i < 50; i++) {
+        await nextTurn();
+        turn++;
+      }
+    })();
+    // Eight connections ask at once, each job 6 ms: two fit in a 10 ms turn (the second starts at 6).
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      budget.run(name, () => {
+        ran.push({ job: name, turn });
+        busy(6);
+      });
+    }
+    // 'c' asks again while waiting: still one run.
+    budget.run('c', () => ran.push({ job: 'c-again', turn }));
+    expect(ran.map((r) => r.job)).toEqual(['a', 'b']);
+    expect(budget.backlog).toBe(6);
+    await ticking;
+    expect(budget.backlog).toBe(0);
+    expect(ran.map((r) => r.job)).toEqual(['a', 'b', 'c-again', 'd', 'e', 'f', 'g', 'h']);
+    // At most two of the 6 ms jobs in any one turn ('c-again' costs nothing).
+    const perTurn = new Map<number, number>();
+    for (const r of ran.filter((x) => x.job !== 'c-again')) perTurn.set(r.turn, (perTurn.get(r.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(2);
+    expect(new Set(ran.map((r) => r.turn)).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('SEC-9 cheap jobs all run at once, in the turn that asked', () => {
+    const budget = new TurnBudget(10);
+    const ran: string[] = [];
+    for (let i = 0; i < 100; i++) budget.run(i, () => ran.push(String(i)));
+    expect(ran).toHaveLength(100);
+    expect(budget.backlog).toBe(0);
+  });
+});
+
+describe('PageSizer', () => {
+  /** A store read that holds the loop for `msPerEntity` per entity and returns `limit` entities. */
+  const slowRead = (msPerEntity: number) => (limit: number) => {
+    busy(limit * msPerEntity);
+    return Promise.resolve(limit);
+  };
+
+  it('SEC-9 pages read on the event loop shrink to what reads within the budget, and grow back when reads get cheaper', async () => {
+    const sizer = new PageSizer(1000, true, 10, 50);
+    expect(sizer.limit).toBe(1000);
+    await sizer.read(slowRead(0.05), (n) => n); // 1,000 entities in 50 ms: 0.05 ms each
+    // 10 ms / 0.05 ms = 200 at most (a read the machine slowed down makes it fewer), never under the floor.
+    expect(sizer.limit).toBeLessThanOrEqual(200);
+    expect(sizer.limit).toBeGreaterThanOrEqual(50);
+    for (let i = 0; i < 20; i++) await sizer.read(slowRead(0.005), (n) => n);
+    expect(sizer.limit).toBeGreaterThan(500);
+  });
+
+  it('SEC-9 pages of a store that does not hold the loop (PostgreSQL) stay full; small pages teach nothing', async () => {
+    const remote = new PageSizer(1000, false, 10, 50);
+    await remote.read(slowRead(0.05), (n) => n);
+    expect(remote.limit).toBe(1000);
+    const local = new PageSizer(1000, true, 10, 50);
+    // A live page of 10 entities is mostly its fixed cost: 5 ms for 10 would mean pages of 20.
+    await local.read(
+      () => {
+        busy(5);
+        return Promise.resolve(10);
+      },
+      (n) => n,
+    );
+    expect(local.limit).toBe(1000);
+  });
+});
