@@ -95,8 +95,7 @@ export function mutationLabel(name: unknown): string {
  */
 export interface PeerSocket {
   readonly bufferedAmount: number;
-  /** A text frame; `bytes`, when given, is `text` already encoded (UTF-8), sent as it is. */
-  send(text: string, bytes?: Buffer): void;
+  send(text: string): void;
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
@@ -345,9 +344,9 @@ export class SyncHub {
     this.sendText(conn, JSON.stringify(frameForVersion(frame, conn.protocolVersion)), frame.type);
   }
 
-  private sendText(conn: Connection, text: string, type: ServerFrame['type'], bytes?: Buffer): void {
+  private sendText(conn: Connection, text: string, type: ServerFrame['type']): void {
     if (conn.closed) return;
-    conn.ws.send(text, bytes);
+    conn.ws.send(text);
     this.metrics.frames.inc({ direction: 'out', type });
     if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.log.warn({ terminal: conn.terminalId, buffered: conn.ws.bufferedAmount }, 'terminal reads too slowly; disconnecting');
@@ -716,7 +715,7 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
-      const { page, text, bytes } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
+      const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
@@ -738,7 +737,7 @@ export class SyncHub {
         }
         return;
       }
-      this.sendText(conn, text, 'changes', bytes);
+      this.sendText(conn, text, 'changes');
       this.lastLivePush = performance.now();
       conn.sentCursor = page.lastSeq;
       conn.awaitingAck = true;
@@ -761,9 +760,9 @@ export class SyncHub {
    * so a later page brings it, and terminals keep the newer version of a task). A partial page
    * serves only while the head has not moved since it was read.
    */
-  private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string; bytes: Buffer }> }>();
+  private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> }>();
 
-  private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string; bytes: Buffer }> {
+  private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<{ page: ChangesPage; text: string }> {
     const key = `${version}|${departments.join(',')}|${cursor}`;
     // The hub's clock, not the wall's: the simulation's virtual time keeps its runs reproducible.
     const at = this.clock.now();
@@ -773,7 +772,7 @@ export class SyncHub {
     if (cached && usable(cached)) return cached.page;
     for (const [k, e] of this.pageCache) if (!usable(e)) this.pageCache.delete(k);
     if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.delete(this.pageCache.keys().next().value!);
-    const entry: { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string; bytes: Buffer }> } = { at, head: this.head, full: null, page: null! };
+    const entry: { at: number; head: number; full: boolean | null; page: Promise<{ page: ChangesPage; text: string }> } = { at, head: this.head, full: null, page: null! };
     entry.page = this.changeSizer.read((limit) => this.store.changesPage(departments, cursor, limit, now), entities).then((page) => {
       entry.full = page.more;
       const text = JSON.stringify(
@@ -793,8 +792,7 @@ export class SyncHub {
             version,
           ),
       );
-      // Encoded once for every terminal the page goes to (~50 kiosks of a department).
-      return { page, text, bytes: Buffer.from(text) };
+      return { page, text };
     });
     // A failed read is not kept: the next terminal tries again.
     entry.page.catch(() => {
@@ -836,8 +834,8 @@ function wsPeer(ws: WebSocket): PeerSocket {
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    send: (text, bytes) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(bytes ?? text, { binary: false });
+    send: (text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
     },
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
