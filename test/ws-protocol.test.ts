@@ -399,6 +399,44 @@ describe('read sync', () => {
     expect(counter.reads()).toBeLessThan(sent / 2);
   });
 
+  it('SYNC-6 PROTO-12 a terminal catching up has its next page read while it applies the last one, and sent only after its ack', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { pageSize: 20 } });
+    const c = await connect({ cursor: await server.store.headSeq() });
+    await c.waitFor((f) => f.type === 'changes' && !f.more);
+    c.ackAll();
+    const store = server.store;
+    const read = store.changesPage.bind(store);
+    const cursorsRead: number[] = [];
+    store.changesPage = (departments, afterSeq, ...rest) => {
+      cursorsRead.push(afterSeq);
+      return read(departments, afterSeq, ...rest);
+    };
+    try {
+      const seen = new Set(c.frames);
+      await store.importTasks(Array.from({ length: 100 }, (_, i) => taskRow(`ahead${i}`)), server.clock.now());
+      type Changes = Extract<ServerFrame, { type: 'changes' }>;
+      const first = await c.waitFor<Changes>((f) => !seen.has(f) && f.type === 'changes');
+      expect(first.more).toBe(true);
+      // Not acknowledged yet: the next page is read already, and not sent.
+      await new Promise((r) => setTimeout(r, 150));
+      expect(cursorsRead).toContain(first.cursor);
+      expect(c.frames.filter((f) => !seen.has(f) && f.type === 'changes')).toHaveLength(1);
+      // Acknowledged page by page, the import arrives whole.
+      const ids = new Set<string>();
+      for (let page = first; ; ) {
+        seen.add(page);
+        for (const t of page.tasks) ids.add(t.id);
+        c.sendRaw({ type: 'ack', cursor: page.cursor ?? 0 });
+        if (!page.more) break;
+        page = await c.waitFor<Changes>((f) => !seen.has(f) && f.type === 'changes');
+      }
+      expect([...ids].filter((id) => id.startsWith('ahead'))).toHaveLength(100);
+    } finally {
+      store.changesPage = read;
+    }
+  });
+
   it('PROTO-12 change pages wait for the terminal to acknowledge the previous one', async () => {
     await server.stop();
     server = await startTestServer({ hub: { pageSize: 2 } });

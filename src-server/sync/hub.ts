@@ -743,6 +743,14 @@ export class SyncHub {
       conn.awaitingAck = true;
       conn.owesCaughtUp = page.more;
       if (!page.more && page.lastSeq >= this.head) conn.dirty = false;
+      if (page.more) {
+        // Catching up: read the next page while the terminal applies this one (the page cache keeps
+        // a full page for PAGE_CACHE_MS), as snapshots do, within the turn's budget for page reads.
+        const { departments, protocolVersion } = conn;
+        this.reads.run(`ahead|${protocolVersion}|${departments.join(',')}|${page.lastSeq}`, () => {
+          this.deltaPage(departments, page.lastSeq, protocolVersion, this.clock.now()).catch(() => undefined);
+        });
+      }
     } catch (err) {
       this.log.error({ err, terminal: conn.terminalId }, 'sending changes failed');
     } finally {
