@@ -349,7 +349,7 @@ export function storeContract(factory: StoreFactory): void {
       // the other's (or skipped past the other's after its cursor) would miss or repeat tasks.
       const rows = [];
       for (let i = 0; i < 9; i++) rows.push(taskRow(`m${i}`, { departmentId: i % 3 === 0 ? 'cut' : 'qa', workOrderNumber: `WO-M${i}` }));
-      rows.push(taskRow('m9', { departmentId: 'qa', workOrderNumber: 'WO-M9', status: 'completed' }));
+      rows.push(taskRow('m9', { departmentId: 'qa', workOrderNumber: 'WO-M9', status: 'cancelled' }));
       expect((await store.importTasks(rows, T0)).ok).toBe(true);
       const open = ['draft1', 'insp1', 'm0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'make1', 'q1', 't1', 't2', 't3'];
       const recent = [...open, 'm9'].sort();
