@@ -335,16 +335,17 @@ export class PgServerStore implements ServerStore, StoreLink {
     return this.oneWriterAtATime(() => this.transactionNow(fn));
   }
 
-  private async transactionNow<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
+  private async transactionNow<T>(fn: (tx: Tx) => Promise<T>, begin = 'BEGIN'): Promise<{ value: T; tx: Tx; head: number | null }> {
     try {
-      return await this.transactionOnce(fn);
+      return await this.transactionOnce(fn, begin);
     } catch (err) {
       // A lost link: nothing of the transaction is known to be durable; the caller may retry.
       throw unavailableIfLinkDown(err);
     }
   }
 
-  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
+  /** `begin`: the statements that open the transaction, sent as one (runGroup adds its first savepoint). */
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>, begin: string): Promise<{ value: T; tx: Tx; head: number | null }> {
     const client = await this.pool.connect();
     let broken = false;
     // A checked-out connection that the database ends between two statements (a restart, an
@@ -357,9 +358,10 @@ export class PgServerStore implements ServerStore, StoreLink {
     try {
       const tx = new Tx(client);
       tx.notifyAs = this.tag;
-      await client.query('BEGIN');
+      await client.query(begin);
       try {
         const value = await fn(tx);
+        await tx.flushAudits();
         const head = await tx.flushChanges();
         await client.query('COMMIT');
         return { value, tx, head };
@@ -405,18 +407,21 @@ export class PgServerStore implements ServerStore, StoreLink {
       try {
         done = await this.transactionNow(async (tx) => {
           const part: GroupResult<T>['results'] = [];
+          // Round trips: a unit's savepoint is released by the statement that opens the next one
+          // ("RELEASE unit; SAVEPOINT unit", one round trip), the first is opened with BEGIN, and the
+          // last is left to COMMIT, which releases it.
           for (let i = from; i < units.length; i++) {
             const first = i === from;
             tx.beginUnit();
             // The first unit waits for its locks as long as it takes; the others only briefly.
-            await tx.c.query(i === from + 1 ? `SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'SAVEPOINT unit');
+            if (!first) await tx.c.query(i === from + 1 ? `RELEASE unit; SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'RELEASE unit; SAVEPOINT unit');
             try {
               const value = await runAsync(units[i]!(), tx.ops);
-              await tx.c.query('RELEASE unit');
               part.push({ ok: true, value });
             } catch (error) {
               // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
-              await tx.c.query('ROLLBACK TO unit; RELEASE unit');
+              // The savepoint stays, for the next unit's statement to release.
+              await tx.c.query('ROLLBACK TO unit');
               tx.dropUnit();
               const code = (error as { code?: unknown }).code;
               const waited = code === LOCK_NOT_AVAILABLE && !first;
@@ -432,7 +437,7 @@ export class PgServerStore implements ServerStore, StoreLink {
           if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;
-        });
+        }, 'BEGIN; SAVEPOINT unit');
       } catch (error) {
         // Nothing of a group that committed nothing is known to be durable: the committer fails
         // it whole. One whose earlier transactions committed answers those units, and fails only
