@@ -367,6 +367,11 @@ async function statementsPerClaim(cluster: PgCluster, claims: number): Promise<R
     statementsPerClaim: round(calls / claims, 1),
     dbExecMsPerClaim: round(ms / claims, 3),
     top: rows.slice(0, 8).map((r) => ({ perClaim: round(Number(r.calls) / claims, 2), msPerClaim: round(r.ms / claims, 3), sql: r.query.replace(/\s+/g, ' ').slice(0, 90) })),
+    // The round trips: the statements run most often.
+    mostCalled: [...rows]
+      .sort((a, b) => Number(b.calls) - Number(a.calls))
+      .slice(0, 20)
+      .map((r) => ({ perClaim: round(Number(r.calls) / claims, 2), sql: r.query.replace(/\s+/g, ' ').slice(0, 90) })),
   };
 }
 

@@ -94,12 +94,12 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
 
 /** AUTH-1..3 for a token however it came (header, session cookie, supervisor hello). */
 export async function authenticateToken(ctx: Pick<AppContext, 'store' | 'clock'>, token: string): Promise<Principal> {
-  const record = await ctx.store.findApiToken(tokenHash(token));
-  if (!record) throw new DomainError('unauthenticated', { problem: 'the token is unknown' });
+  const found = await ctx.store.findApiTokenWithUser(tokenHash(token));
+  if (!found) throw new DomainError('unauthenticated', { problem: 'the token is unknown' });
+  const { token: record, user } = found;
   const now = ctx.clock.now();
   if (record.revokedAt !== null) throw new DomainError('unauthenticated', { problem: 'the token was revoked', reason: 'revoked' });
   if (record.expiresAt !== null && record.expiresAt <= now) throw new DomainError('unauthenticated', { problem: 'the token expired', reason: 'expired' });
-  const user = await ctx.store.getUser(record.userId);
   if (!user) throw new DomainError('unauthenticated', { problem: 'the token belongs to no user' });
   if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
   return { user, token: record };

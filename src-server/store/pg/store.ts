@@ -716,6 +716,17 @@ export class PgServerStore implements ServerStore, StoreLink {
     return r ? tokenFromRow(r) : null;
   }
 
+  async findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null> {
+    // One round trip for what every request asks: the token and its user (USER_SELECT's row as JSON).
+    const r = await this.reader().one(
+      `SELECT k.*, (SELECT row_to_json(x)::text FROM (${USER_SELECT} WHERE u.id = k.user_id) x) AS user_row FROM api_tokens k WHERE k.token_hash = $1`,
+      [tokenHash],
+    );
+    if (!r) return null;
+    const user = json<Row | null>(r.user_row, null);
+    return { token: tokenFromRow(r), user: user ? userFromRow(user) : null };
+  }
+
   async getApiToken(id: string): Promise<ApiTokenRecord | null> {
     const r = await this.reader().one('SELECT * FROM api_tokens WHERE id = $1', [id]);
     return r ? tokenFromRow(r) : null;

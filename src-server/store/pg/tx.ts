@@ -123,6 +123,14 @@ export interface PendingChange {
  */
 export const CHANGES_CHANNEL = 'shopfloor_changes';
 
+/** A task (TASK_BY_ID) with its latest assignment as JSON text (`latest_assignment`: status, user_id, assigned_by). */
+const TASK_WITH_LATEST_ASSIGNMENT = TASK_BY_ID.replace(
+  ' FROM tasks t',
+  `, (SELECT row_to_json(x)::text FROM (SELECT a.status, a.user_id, a.assigned_by FROM assignments a WHERE a.task_id = t.id ORDER BY a.id DESC LIMIT 1) x) AS latest_assignment
+  FROM tasks t`,
+);
+if (TASK_WITH_LATEST_ASSIGNMENT === TASK_BY_ID) throw new Error('TASK_BY_ID no longer reads FROM tasks t: TASK_WITH_LATEST_ASSIGNMENT needs its own text');
+
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
 const FLUSH_CHANGES = `
@@ -761,13 +769,13 @@ export class Tx extends Sql {
     },
     user: (userId) => this.readUser(userId),
     taskFacts: async (taskId): Promise<TaskFactsRow> => {
-      // FOR UPDATE: two server instances deciding about one task take turns (the task's row is the lock).
-      const task = await this.readTask(taskId, true);
+      // FOR UPDATE: two server instances deciding about one task take turns (the task's row is the
+      // lock, its own statement: see readTask). The read after it brings the task's latest
+      // assignment along: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
+      const r = (await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASK_WITH_LATEST_ASSIGNMENT, [taskId]);
+      const task = r ? taskFromRow(r) : null;
       if (task) this.unitTasks.set(taskId, task);
-      // The task's latest assignment: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
-      const latest = task
-        ? await this.one('SELECT status, user_id, assigned_by FROM assignments WHERE task_id = $1 ORDER BY id DESC LIMIT 1', [taskId])
-        : undefined;
+      const latest = r ? json<Row | null>(r.latest_assignment, null) : null;
       const status = latest?.status as AssignmentStatus | undefined;
       return {
         task,
