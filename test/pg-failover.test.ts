@@ -18,7 +18,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src-shared/clock.js';
 import { badgeHash, tokenHash } from '../src-shared/crypto/hash.js';
 import { DomainError } from '../src-shared/domain/errors.js';
@@ -27,10 +27,10 @@ import { TerminalStore } from '../src-main/core/store.js';
 import { realScheduler } from '../src-main/core/sync-client.js';
 import { TerminalCore } from '../src-main/core/terminal.js';
 import { wsDialer } from '../src-main/core/ws-dialer.js';
-import { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer, withTimeout, type ServerProcess } from './support/cli-process.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
-import { newUser, seedPlant, taskRow } from './support/plant.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
+import { newUser, taskRow } from './support/plant.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestClient } from './support/ws-client.js';
 import { waitDrained, waitOnline, type TestTerminal } from './support/terminal.js';
@@ -223,21 +223,13 @@ function startHttpLoad(cfg: {
 }
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
-  let counter = 0;
-  let databases: string[] = [];
+  const pg = useCluster('failover');
   const terminals: TestTerminal[] = [];
   const proxies: TcpProxy[] = [];
   const clients: TestClient[] = [];
   /** Load still running when a test ends (it failed): stopped before the terminals close. */
   const loads: Array<{ stop(): void; done: Promise<unknown> }> = [];
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
   afterEach(async () => {
     for (const l of loads.splice(0)) {
       l.stop();
@@ -252,24 +244,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     for (const c of loadProcesses) c.kill('SIGKILL');
     loadProcesses.clear();
     killAll();
-    for (const d of databases) await cluster.dropDatabase(d);
-    databases = [];
   });
-
-  /** A database with the test plant plus `fill`, written by a store in this process (closed again). */
-  async function plantDatabase(fill: (store: PgServerStore, salt: string) => Promise<void>): Promise<{ url: string; name: string }> {
-    const name = `failover_${process.pid}_${++counter}`;
-    databases.push(name);
-    const url = await cluster.createDatabase(name);
-    const store = await PgServerStore.open(url);
-    try {
-      const { salt } = await seedPlant(store, Date.now());
-      await fill(store, salt);
-    } finally {
-      await store.close();
-    }
-    return { url, name };
-  }
 
   async function terminal(serverUrl: string, terminalId: string, token: string): Promise<TestTerminal> {
     const t = await openKiosk(serverUrl, terminalId, token);
@@ -282,13 +257,13 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     const PER_OPERATOR = 14;
     const own = (op: string, i: number) => `f-${op}-${String(i).padStart(2, '0')}`;
     const shared = ['s-1', 's-2'];
-    const { url, name } = await plantDatabase(async (store, salt) => {
+    const { url, name } = await pg.plant(async (store, salt) => {
       const now = Date.now();
       for (const op of OPERATORS) await store.createUser(newUser(op, { badgeHash: badgeHash(salt, `B-${op.toUpperCase()}`), taskLimit: 1000 }), now);
       const rows = [...OPERATORS.flatMap((op) => Array.from({ length: PER_OPERATOR }, (_, i) => taskRow(own(op, i), { workOrderNumber: 'WO-F' }))), ...shared.map((id) => taskRow(id, { workOrderNumber: 'WO-S' }))];
       expect((await store.importTasks(rows, now)).ok).toBe(true);
     });
-    const query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => cluster.query<R>(sql, params, name);
+    const query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => pg.cluster.query<R>(sql, params, name);
     // Small groups, so the backlog is committed and answered a few mutations at a time and the
     // link can move between two answers.
     const [a, b] = await Promise.all([startCliServer(['--database', url, '--commit-group-max', '5']), startCliServer(['--database', url, '--commit-group-max', '5'])]);
@@ -430,7 +405,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       { user: 'h2', home: 'B' as const },
       { user: 'h3', home: 'B' as const },
     ];
-    const { url, name } = await plantDatabase(async (store, salt) => {
+    const { url, name } = await pg.plant(async (store, salt) => {
       const now = Date.now();
       for (const k of kiosks) {
         await store.createUser(newUser(k.operator, { badgeHash: badgeHash(salt, `B-${k.operator.toUpperCase()}`), taskLimit: 1000 }), now);
@@ -444,7 +419,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       }
       expect((await store.importTasks(taskIds.map((id) => taskRow(id, { workOrderNumber: 'WO-L' })), now)).ok).toBe(true);
     });
-    const query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => cluster.query<R>(sql, params, name);
+    const query = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) => pg.cluster.query<R>(sql, params, name);
     const [a, b] = await Promise.all([startCliServer(['--database', url]), startCliServer(['--database', url])]);
     // The load balancer in front of A, for A's kiosks.
     const proxyA = await TcpProxy.start(portOf(a));

@@ -11,13 +11,14 @@
  *
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import type { ServerFrame, SyncTask } from '../src-shared/protocol/terminal.js';
-import { PgServerStore } from '../src-server/store/pg/store.js';
+import type { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
-import { TERMINAL_TOKEN, newUser, seedPlant, taskRow } from './support/plant.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
+import { TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { SupervisorClient } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 import { rng, shuffled } from './support/random.js';
@@ -36,38 +37,16 @@ interface Answer {
 }
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
-  let counter = 0;
-  let databases: string[] = [];
+  const pg = useCluster('inst');
   const clients: Array<TestClient | SupervisorClient> = [];
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     killAll();
-    for (const d of databases) await cluster.dropDatabase(d);
-    databases = [];
   });
 
-  /** A database with the test plant, written by a store in this process (closed again). */
-  async function plantDatabase(fill: (store: PgServerStore) => Promise<void> = async () => {}): Promise<string> {
-    const name = `inst_${process.pid}_${++counter}`;
-    databases.push(name);
-    const url = await cluster.createDatabase(name);
-    const store = await PgServerStore.open(url);
-    try {
-      await seedPlant(store, Date.now());
-      await fill(store);
-    } finally {
-      await store.close();
-    }
-    return url;
-  }
+  /** A database with the test plant plus `fill`; its URL. */
+  const plantDatabase = async (fill?: (store: PgServerStore) => Promise<void>) => (await pg.plant(fill)).url;
 
   async function twoInstances(url: string): Promise<[ServerProcess, ServerProcess]> {
     // One given the URL by --database, the other by DATABASE_URL, as the README shows.
@@ -130,10 +109,10 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     }
     // The database holds exactly those winners.
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
-    const rows = await cluster.query<{ id: string; operator_id: string }>("SELECT id, operator_id FROM tasks WHERE work_order_id IN (SELECT id FROM work_orders WHERE number = 'WO-RACE')", [], name);
+    const rows = await pg.cluster.query<{ id: string; operator_id: string }>("SELECT id, operator_id FROM tasks WHERE work_order_id IN (SELECT id FROM work_orders WHERE number = 'WO-RACE')", [], name);
     expect(rows).toHaveLength(TASKS);
     for (const r of rows) expect(r.operator_id).toBe(winners.get(r.id));
-    const assignments = await cluster.query<{ n: number }>(
+    const assignments = await pg.cluster.query<{ n: number }>(
       "SELECT COUNT(*)::int AS n FROM assignments WHERE task_id LIKE 'race-%' AND status IN ('assigned', 'accepted', 'in_progress')",
       [],
       name,

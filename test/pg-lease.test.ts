@@ -10,12 +10,12 @@
  *
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
-import { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
-import { TERMINAL_TOKEN, seedPlant } from './support/plant.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
+import { TERMINAL_TOKEN } from './support/plant.js';
 import { TestClient } from './support/ws-client.js';
 
 const suite = pgUnavailable ? `the timer lease, presence and push across instances (skipped: ${pgUnavailable})` : 'the timer lease, presence and push across instances';
@@ -29,21 +29,13 @@ interface Health {
 }
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
+  const pg = useCluster('lease');
   const clients: TestClient[] = [];
   let database = '';
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     killAll();
-    if (database) await cluster.dropDatabase(database);
-    database = '';
   });
 
   async function health(s: ServerProcess): Promise<Health> {
@@ -61,7 +53,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
 
   /** The terminal's presence as the database has it (BIGINT as numbers). */
   const connected = async (terminalId: string): Promise<{ connected: number; connected_at: number | null; disconnected_at: number | null }> => {
-    const [row] = await cluster.query<{ connected: number; connected_at: string | null; disconnected_at: string | null }>(
+    const [row] = await pg.cluster.query<{ connected: number; connected_at: string | null; disconnected_at: string | null }>(
       'SELECT connected, connected_at, disconnected_at FROM terminals WHERE id = $1',
       [terminalId],
       database,
@@ -71,11 +63,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
   };
 
   it('INST-4 INST-3 one instance runs the timers, the other stands by; a SIGKILLed holder hands them over, and its stale terminals are marked disconnected', { timeout: 60_000 }, async () => {
-    database = `lease_${process.pid}`;
-    const url = await cluster.createDatabase(database);
-    const store = await PgServerStore.open(url);
-    await seedPlant(store, Date.now());
-    await store.close();
+    const { name, url } = await pg.plant();
+    database = name;
 
     const a = await startCliServer(['--database', url, '--lease-check-ms', String(LEASE_MS)]);
     await eventually(async () => (await health(a)).timers.lease === 'held', 10_000, 'A to take the lease');
@@ -95,7 +84,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
 
     // A freezes (it still holds the lease: its database session lives). A terminal left marked
     // connected by an instance that died long ago is not swept by the standby.
-    await cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
+    await pg.cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
     a.child.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, 6 * LEASE_MS));
     expect((await health(b)).timers.lease).toBe('standby');
@@ -121,12 +110,9 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
   });
 
   it('INST-2 a claim committed on instance B reaches a kiosk on instance A at once, with a push tick of a minute (LISTEN/NOTIFY)', { timeout: 60_000 }, async () => {
-    database = `notify_${process.pid}`;
-    const url = await cluster.createDatabase(database);
-    const store = await PgServerStore.open(url);
-    await seedPlant(store, Date.now());
-    await store.createApiToken({ id: 'tok-ann', userId: 'ann', name: 'notify', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_notify_ann') }, Date.now());
-    await store.close();
+    const { url } = await pg.plant(async (store) => {
+      await store.createApiToken({ id: 'tok-ann', userId: 'ann', name: 'notify', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_notify_ann') }, Date.now());
+    });
     // Without the notification A would notice B's commit only on its next tick, a minute later.
     const args = ['--database', url, '--lease-check-ms', String(LEASE_MS), '--push-interval-ms', '60000'];
     const [a, b] = await Promise.all([startCliServer(args), startCliServer(args)]);

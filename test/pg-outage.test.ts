@@ -6,13 +6,13 @@
  * A real server process (`start --database …`), a real WebSocket terminal and HTTP client.
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import type { MutationOutcome } from '../src-shared/protocol/terminal.js';
-import { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer } from './support/cli-process.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
-import { TERMINAL_TOKEN, seedPlant } from './support/plant.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
+import { TERMINAL_TOKEN } from './support/plant.js';
 import { TestClient } from './support/ws-client.js';
 
 const suite = pgUnavailable ? `the server when its PostgreSQL database goes away (skipped: ${pgUnavailable})` : 'the server when its PostgreSQL database goes away';
@@ -24,20 +24,14 @@ interface Health {
 }
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
+  const pg = useCluster('outage');
   let paused = false;
   const clients: TestClient[] = [];
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     killAll();
-    if (paused) await cluster.resume();
+    if (paused) await pg.cluster.resume();
     paused = false;
   });
 
@@ -53,11 +47,9 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
   }
 
   it('API-1 PROTO-9 /healthz reports the lost database, mutations get retry (WebSocket) and 503 unavailable (HTTP), and all recovers by itself', { timeout: 120_000 }, async () => {
-    const url = await cluster.createDatabase(`outage_${process.pid}`);
-    const seed = await PgServerStore.open(url);
-    await seedPlant(seed, Date.now());
-    await seed.createApiToken({ id: 'tok-ann', userId: 'ann', name: 'outage', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_outage_ann') }, Date.now());
-    await seed.close();
+    const { url } = await pg.plant(async (seed) => {
+      await seed.createApiToken({ id: 'tok-ann', userId: 'ann', name: 'outage', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_outage_ann') }, Date.now());
+    });
 
     const server = await startCliServer(['--database', url]);
     const up = await healthUntil(server.url, () => true, 0);
@@ -71,7 +63,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(signIn!.status).toBe('applied');
 
     // The database goes away.
-    await cluster.pause();
+    await pg.cluster.pause();
     paused = true;
     const down = await healthUntil(server.url, (status) => status === 503, 10_000);
     expect(down.status).toBe(503);
@@ -98,7 +90,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(outcome.status === 'retry' && outcome.error.code).toBe('unavailable');
 
     // The database comes back; the server finds it again by itself.
-    await cluster.resume();
+    await pg.cluster.resume();
     paused = false;
     const back = await healthUntil(server.url, (status) => status === 200, 20_000);
     expect(back.status).toBe(200);
@@ -109,12 +101,12 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect((await claim()).status).toBe(200);
     // Applied exactly once each: the database agrees.
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
-    const rows = await cluster.query<{ id: string; operator_id: string | null }>("SELECT id, operator_id FROM tasks WHERE id IN ('t1', 't2') ORDER BY id", [], name);
+    const rows = await pg.cluster.query<{ id: string; operator_id: string | null }>("SELECT id, operator_id FROM tasks WHERE id IN ('t1', 't2') ORDER BY id", [], name);
     expect(rows).toEqual([
       { id: 't1', operator_id: 'ann' },
       { id: 't2', operator_id: 'ann' },
     ]);
-    const claims = await cluster.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM audit_events WHERE action = 'claim' AND outcome = 'applied'", [], name);
+    const claims = await pg.cluster.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM audit_events WHERE action = 'claim' AND outcome = 'applied'", [], name);
     expect(claims[0]!.n).toBe(2);
     expect((await server.stop()).code).toBe(0);
   });

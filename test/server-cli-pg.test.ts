@@ -9,37 +9,24 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { findPgTool } from '../src-server/store/pg/store.js';
 import { killAll, oneLineError, runCli, startCliServer, withTimeout, type CliRun } from './support/cli-process.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
 
 const suite = pgUnavailable ? `admin CLI on PostgreSQL (skipped: ${pgUnavailable})` : 'admin CLI on PostgreSQL';
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
-  let counter = 0;
-  let databases: string[] = [];
+  const pg = useCluster('cli');
   const dirs: string[] = [];
 
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
   afterEach(async () => {
     killAll();
-    for (const d of databases) await cluster.dropDatabase(d);
-    databases = [];
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  async function freshDatabase(): Promise<string> {
-    const name = `cli_${process.pid}_${++counter}`;
-    databases.push(name);
-    return cluster.createDatabase(name);
-  }
+  const freshDatabase = async () => (await pg.database()).url;
 
   function tempDir(prefix = 'cli-pg-'): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -56,7 +43,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
 
   const count = async (url: string, sql: string): Promise<number> => {
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
-    const rows = await cluster.query<{ n: number }>(`SELECT (${sql})::int AS n`, [], name);
+    const rows = await pg.cluster.query<{ n: number }>(`SELECT (${sql})::int AS n`, [], name);
     return rows[0]!.n;
   };
 
@@ -97,7 +84,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     const claim = await fetch(`${server.url}/api/tasks/${encodeURIComponent(taskId)}/claim`, { method: 'POST', headers: auth, body: '{}' });
     expect(claim.status).toBe(200);
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
-    const [row] = await cluster.query<{ operator_id: string }>('SELECT operator_id FROM tasks WHERE id = $1', [taskId], name);
+    const [row] = await pg.cluster.query<{ operator_id: string }>('SELECT operator_id FROM tasks WHERE id = $1', [taskId], name);
     expect(row!.operator_id).toBe(operator);
     expect(await server.stop()).toEqual({ code: 0, signal: null });
     expect(server.stdout()).toMatch(/"backend":"postgres".*"msg":"sync server listening"/);
@@ -134,7 +121,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     // A port nothing listens on: the cluster's, once that port is known to be closed is hard; use port 1.
     const refused = runCli(['start', '--port', '0', '--database', 'postgres://postgres@127.0.0.1:1/claims']);
     expectOneLine(refused, 1, /Cannot use the PostgreSQL database postgres:\/\/postgres@127\.0\.0\.1:1\/claims/, /ECONNREFUSED/, /Check that PostgreSQL is running/);
-    const missing = runCli(['add-department', '--id', 'cut', '--name', 'Cutting', '--database', cluster.url('no_such_db')]);
+    const missing = runCli(['add-department', '--id', 'cut', '--name', 'Cutting', '--database', pg.cluster.url('no_such_db')]);
     expectOneLine(missing, 1, /does not exist/, /Create the database first/);
     // A password never appears in what is printed.
     const withPassword = runCli(['init', '--database', 'postgres://postgres:s3cret-pw@127.0.0.1:1/claims']);
@@ -145,11 +132,10 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
   it('CLI-4 the README\'s setup: a role that is no superuser, owning its database, can init, seed, start and back up', { timeout: 120_000 }, async () => {
     const role = `shopfloor_${process.pid}`;
     const name = `owned_${process.pid}`;
-    await cluster.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
-    await cluster.query(`CREATE DATABASE ${name} OWNER ${role}`);
-    databases.push(name);
+    await pg.cluster.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+    await pg.cluster.query(`CREATE DATABASE ${name} OWNER ${role}`);
     try {
-      const url = `postgres://${role}:pw-${role}@${cluster.host}:${cluster.port}/${name}`;
+      const url = `postgres://${role}:pw-${role}@${pg.cluster.host}:${pg.cluster.port}/${name}`;
       const init = runCli(['init'], { env: { DATABASE_URL: url } });
       expect(init.code, init.stderr).toBe(0);
       // A URL with a password is never printed back; the advice names the variable instead.
@@ -166,9 +152,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect((await server.stop()).code).toBe(0);
       expect(await count(url.replace(`${role}:pw-${role}`, 'postgres'), 'SELECT COUNT(*) FROM work_orders')).toBe(10);
     } finally {
-      await cluster.dropDatabase(name);
-      databases = databases.filter((d) => d !== name);
-      await cluster.query(`DROP ROLE IF EXISTS ${role}`);
+      await pg.cluster.dropDatabase(name);
+      await pg.cluster.query(`DROP ROLE IF EXISTS ${role}`);
     }
   });
 

@@ -10,43 +10,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { assignCandidates, autoAssign, expireDue, terminalMutation, userOperation, type TaskOperation } from '../src-server/engine/mutations.js';
 import type { Eng } from '../src-server/engine/ports.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { findPgTool, PgServerStore } from '../src-server/store/pg/store.js';
 import type { ServerStore } from '../src-server/store/types.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
 import { storeContract } from './store-contract.js';
 import { T0, newUser, seedPlant, taskRow } from './support/plant.js';
 
 const suite = pgUnavailable ? `postgres store (skipped: ${pgUnavailable})` : 'postgres store';
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
-  let counter = 0;
-  /** Databases made by the current test, dropped in cleanup. */
-  let databases: string[] = [];
+  /** Databases made by a test are dropped after it (after the stores it opened are closed). */
+  const pg = useCluster('t');
   const urls = new WeakMap<ServerStore, string>();
-
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
-  async function freshDatabase(): Promise<string> {
-    const name = `t_${process.pid}_${++counter}`;
-    databases.push(name);
-    return cluster.createDatabase(name);
-  }
-
-  async function dropDatabases(): Promise<void> {
-    for (const d of databases) await cluster.dropDatabase(d);
-    databases = [];
-  }
+  const freshDatabase = async () => (await pg.database()).url;
 
   storeContract({
     name: 'postgres',
@@ -64,7 +46,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return again;
     },
     async cleanup() {
-      await dropDatabases();
+      // The test's databases are dropped by useCluster, after this.
     },
   });
 
@@ -79,7 +61,6 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     afterEach(async () => {
       for (const s of opened.reverse()) await s.close();
       opened = [];
-      await dropDatabases();
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
       dirs = [];
     });
@@ -190,21 +171,20 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     });
 
     it('a first migration that fails leaves the database untouched', async () => {
-      const blank = await freshDatabase();
-      const name = databases[databases.length - 1]!;
+      const { name, url: blank } = await pg.database();
       // A table in the way: 001_init.sql cannot create `settings`.
-      await cluster.query('CREATE TABLE settings (x int)', [], name);
+      await pg.cluster.query('CREATE TABLE settings (x int)', [], name);
       await expect(PgServerStore.open(blank)).rejects.toThrow(/Migration 001_init.sql failed.*Nothing was changed; the database is still at version 0/);
-      const tables = await cluster.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", [], name);
+      const tables = await pg.cluster.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", [], name);
       expect(tables.map((t) => t.tablename)).toEqual(['settings']);
     });
 
     it('an unreachable or missing database fails with what was wrong and what to do', async () => {
-      const closedPort = cluster.port === 1 ? 2 : 1;
+      const closedPort = pg.cluster.port === 1 ? 2 : 1;
       await expect(PgServerStore.open(`postgres://postgres:secret@127.0.0.1:${closedPort}/x`, { connectTimeoutMs: 2000 })).rejects.toThrow(
         /Cannot use the PostgreSQL database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x: .*ECONNREFUSED.*Check that PostgreSQL is running/,
       );
-      await expect(PgServerStore.open(cluster.url('no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist \(3D000\)\. Create the database first/);
+      await expect(PgServerStore.open(pg.cluster.url('no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist \(3D000\)\. Create the database first/);
       await expect(PgServerStore.open('sqlite:///tmp/x.db')).rejects.toThrow(/is not a PostgreSQL URL/);
     });
 

@@ -41,9 +41,10 @@
  * quarter as many crash seeds, SIM_PG_CRASH_SEEDS; SIM_PG_FIRST_SEED moves the start). Skips only
  * where PostgreSQL is not installed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSeed, type SeedStats, type WorldOptions } from './sim/world.js';
-import { pgUnavailable, startCluster, type PgCluster } from './support/pg-cluster.js';
+import { pgUnavailable } from './support/pg-cluster.js';
+import { useCluster } from './support/pg-suite.js';
 
 const FAULTS = { duplicate: 0.1, late: 0.5 };
 const SEEDS = Number(process.env.SIM_PG_SEEDS ?? 16);
@@ -76,14 +77,7 @@ const MAIN_SEEDS = seedsFrom(FIRST, SEEDS);
 const CRASH_SEED_LIST = seedsFrom(100_000 + FIRST, CRASH_SEEDS);
 
 describe.skipIf(pgUnavailable !== null)(suite, () => {
-  let cluster: PgCluster;
-
-  beforeAll(async () => {
-    cluster = await startCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const pg = useCluster('sim');
 
   /**
    * Run every seed, then fail naming each seed that failed (what broke, on one line each) with the
@@ -94,7 +88,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     const failed: Array<{ seed: number; error: Error }> = [];
     for (const seed of seeds) {
       try {
-        all.push(await runSeed(seed, { ...options, postgres: cluster }));
+        all.push(await runSeed(seed, { ...options, postgres: pg.cluster }));
       } catch (err) {
         failed.push({ seed, error: err as Error });
       }
