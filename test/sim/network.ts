@@ -148,16 +148,7 @@ export class SimNetwork {
 
   /** Every link as the server crashes: the server forgets them; terminals see resets. */
   serverCrashed(): void {
-    for (const l of this.links) {
-      l.serverOpen = false;
-      l.toServer = [];
-      if (l.clientOpen) {
-        l.clientOpen = false;
-        l.toClient = [];
-        l.events.close(1006, 'server went away');
-      }
-    }
-    this.links = [];
+    this.resetLinks(() => true);
   }
 
   /**
@@ -165,8 +156,13 @@ export class SimNetwork {
    * it; the other instance's links carry on.
    */
   instanceCrashed(hub: SyncHub): void {
+    this.resetLinks((l) => l.hub === hub);
+  }
+
+  /** The server side of these links is gone: nothing more is delivered, and open terminals see a reset. */
+  private resetLinks(which: (l: (typeof this.links)[number]) => boolean): void {
     for (const l of this.links) {
-      if (l.hub !== hub) continue;
+      if (!which(l)) continue;
       l.serverOpen = false;
       l.toServer = [];
       if (l.clientOpen) {
@@ -175,7 +171,7 @@ export class SimNetwork {
         l.events.close(1006, 'server went away');
       }
     }
-    this.links = this.links.filter((l) => l.hub !== hub);
+    this.links = this.links.filter((l) => !which(l));
   }
 
   inFlight(): number {
