@@ -1214,16 +1214,18 @@ export class SqliteServerStore implements ServerStore {
     ).run(input.id, input.userId, input.name, input.kind, input.tokenHash, now, input.expiresAt, input.revokedAt);
   }
 
-  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
+  private tokenByHash(tokenHash: string): ApiTokenRecord | null {
     const r = this.q('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
     return r ? this.tokenFromRow(r) : null;
   }
 
+  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
+    return this.tokenByHash(tokenHash);
+  }
+
   async findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null> {
-    const r = this.q('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
-    if (!r) return null;
-    const token = this.tokenFromRow(r);
-    return { token, user: this.readUser(token.userId) };
+    const token = this.tokenByHash(tokenHash);
+    return token ? { token, user: this.readUser(token.userId) } : null;
   }
 
   async getApiToken(id: string): Promise<ApiTokenRecord | null> {
