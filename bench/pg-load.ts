@@ -40,13 +40,19 @@
  *
  * BENCH_PG_SERVER_ROOT=<checkout> runs that checkout's built server instead of this one's (seeding
  * and the baseline stay this checkout's; the schema must be the same).
+ * BENCH_PG_RTT_MS=N puts a relay (pg-relay.ts, its own process) between the database and the
+ * instances and the baseline that holds each of the database's replies N ms: a database on another
+ * machine, where every statement's round trip costs that much (seeding goes direct).
+ * BENCH_PG_LANES=N starts the instances with `--commit-lanes N`.
  * BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server instances
  * (lib.ts); BENCH_PG_STATEMENTS=1 loads pg_stat_statements and prints, per phase, the statements
  * (round trips) and their database time per claim, the heaviest statements first.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { PgServerStore } from '../src-server/store/pg/store.js';
@@ -77,6 +83,27 @@ const STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1';
 /** Another checkout's server (built: npx tsc -p tsconfig.node.json there) instead of this one's, e.g. the last commit while the tree is being edited. */
 const SERVER_ROOT = process.env.BENCH_PG_SERVER_ROOT ?? null;
 const DB = 'pgload';
+/**
+ * BENCH_PG_RTT_MS (0: off): the instances and the baseline reach the database through a relay that
+ * holds each reply that long (pg-relay.ts), as a database on another machine; seeding goes direct.
+ */
+const RTT_MS = Number(process.env.BENCH_PG_RTT_MS ?? 0);
+/** BENCH_PG_LANES: the instances' `--commit-lanes` (their default, 4, when unset). */
+const LANES = process.env.BENCH_PG_LANES ? ['--commit-lanes', process.env.BENCH_PG_LANES] : [];
+
+/** Start pg-relay.ts in front of `url`'s port; the URL through it, and a stop. */
+async function startRelay(url: string, delayMs: number): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'pg-relay.js'), new URL(url).port, String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`pg-relay exited with ${code}`)));
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port));
+  });
+  const relayed = new URL(url);
+  relayed.port = String(port);
+  return { url: relayed.toString(), stop: () => child.kill('SIGTERM') };
+}
 
 const dept = (c: number) => `d${c % DEPARTMENTS}`;
 const clientTask = (c: number, i: number) => `c${c}-${i}`;
@@ -533,21 +560,29 @@ export async function run(): Promise<void> {
   const startInstances = async (n: number, pushIntervalMs: number | null): Promise<ServerProcess[]> => {
     const started: ServerProcess[] = [];
     for (let i = 0; i < n; i++) {
-      const args = ['--database', url, ...(pushIntervalMs === null ? [] : ['--push-interval-ms', String(pushIntervalMs)])];
+      const args = ['--database', dbUrl, ...LANES, ...(pushIntervalMs === null ? [] : ['--push-interval-ms', String(pushIntervalMs)])];
       const s = await startServerProcess(path.join(dir, `instance-${servers.length}`), { args, ...(SERVER_ROOT ? { root: SERVER_ROOT } : {}) });
       servers.push(s);
       started.push(s);
     }
     return started;
   };
-  let url = '';
+  /** What the instances and the baseline connect to: `url`, or the relay in front of it. */
+  let dbUrl = '';
+  let relay: { stop: () => void } | null = null;
   const loadAtStart = os.loadavg()[0]!;
   try {
     const t0 = performance.now();
     cluster = await startCluster();
-    url = await cluster.createDatabase(DB);
+    const url = await cluster.createDatabase(DB);
     if (STATEMENTS) await enableStatements(cluster);
     await seed(cluster, url);
+    dbUrl = url;
+    if (RTT_MS > 0) {
+      const r = await startRelay(url, RTT_MS);
+      relay = r;
+      dbUrl = r.url;
+    }
     const seedSeconds = round((performance.now() - t0) / 1000, 1);
     const rawCommits = await rawCommitRate(url);
     const pgVersion = (await cluster.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version;
@@ -560,7 +595,7 @@ export async function run(): Promise<void> {
 
     // The baseline, first run.
     await resetStatements(cluster);
-    const naive1 = await naive(url, naiveCursors);
+    const naive1 = await naive(dbUrl, naiveCursors);
     statements.naive = await statementsPerClaim(cluster, naive1.claims);
 
     // One instance, every client on it.
@@ -607,7 +642,7 @@ export async function run(): Promise<void> {
     }
 
     // The baseline, second run (after the servers, so both orders are seen).
-    const naive2 = await naive(url, naiveCursors);
+    const naive2 = await naive(dbUrl, naiveCursors);
     const bestNaive = naive1.claimsPerSec >= naive2.claimsPerSec ? naive1 : naive2;
     const ratio = round(single.claimsPerSec / bestNaive.claimsPerSec, 2);
     const twoRatio = round(double.claimsPerSec / single.claimsPerSec, 2);
@@ -634,6 +669,8 @@ export async function run(): Promise<void> {
         clients: CLIENTS,
         departments: DEPARTMENTS,
         phaseSeconds: PHASE_MS / 1000,
+        databaseReplyDelayMs: RTT_MS,
+        commitLanes: LANES[1] ?? 'default (4)',
         // Other work on the machine distorts every figure here: the load average when this began and ended.
         loadAverage1m: `${round(loadAtStart, 2)} at the start, ${round(os.loadavg()[0]!, 2)} at the end (${os.cpus().length} cores)`,
         seedAndClusterSeconds: seedSeconds,
@@ -673,6 +710,7 @@ export async function run(): Promise<void> {
     });
   } finally {
     await stopAll(servers);
+    relay?.stop();
     await cluster?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),
     ...options.supervisorHub,
   });
+  metrics.commitLanes.set(store.groupLanes);
   const committer: Committer = new GroupCommitter(
     store,
     clock,

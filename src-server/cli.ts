@@ -28,7 +28,7 @@ import { createLogger } from './log.js';
 import { hashPinAsync, hashSecretAsync } from './secrets.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import { isPostgresUrl, redactUrl } from './store/pg/open.js';
-import { findPgTool, PgServerStore } from './store/pg/store.js';
+import { findPgTool, GROUP_LANES, PgServerStore, type PgStoreOptions } from './store/pg/store.js';
 import type { ImportRowError, ServerStore } from './store/types.js';
 import { MAX_BADGE_LENGTH, PIN_PATTERN, PIN_RULE, pinPolicyProblem } from '../src-shared/domain/credentials.js';
 
@@ -169,17 +169,22 @@ function openSqlite(file: string): SqliteServerStore {
 }
 
 /** Connect to (and migrate) a PostgreSQL database; every problem is one line saying what to do. */
-async function openPostgres(url: string): Promise<PgServerStore> {
+async function openPostgres(url: string, options: PgStoreOptions = {}): Promise<PgServerStore> {
   try {
-    return await PgServerStore.open(url);
+    return await PgServerStore.open(url, options);
   } catch (e) {
     const message = (e as Error).message.replace(/\s*\n\s*/g, ' ');
     throw new Failure(message.startsWith('Cannot use the PostgreSQL database') ? message : `cannot use the PostgreSQL database ${redactUrl(url)}: ${message}`);
   }
 }
 
-async function openStore(target: StoreTarget): Promise<ServerStore> {
-  return target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+async function openStore(target: StoreTarget, pg: PgStoreOptions = {}): Promise<ServerStore> {
+  return target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, pg);
+}
+
+/** `start --commit-lanes`: that many groups commit at once; the pool keeps six connections besides them. */
+function lanesOptions(lanes: number): PgStoreOptions {
+  return { groupLanes: lanes, maxConnections: Math.max(10, lanes + 6) };
 }
 
 /**
@@ -702,6 +707,7 @@ interface StartOptions extends DataOptions {
   port: number;
   host: string;
   commitGroupMax: number;
+  commitLanes: number;
   pushIntervalMs: number;
   leaseCheckMs: number;
   tlsCert?: string;
@@ -751,7 +757,7 @@ async function cmdStart(opts: StartOptions): Promise<void> {
     }
   }
   // Open (and migrate) first, so a database problem is reported as such and not as a crash.
-  const store = await openStore(target);
+  const store = await openStore(target, lanesOptions(opts.commitLanes));
   const log = createLogger();
   // Signals are handled from before the server listens: one that comes as soon as (or before) the
   // listening line is out stops the server cleanly once it has started, instead of killing it.
@@ -867,6 +873,14 @@ export function buildProgram(): Command {
       new Option('--commit-group-max <n>', 'most mutations committed in one transaction (1 turns group commit off: one fsync per mutation, the baseline it is measured against)')
         .argParser(parseIntIn(1, 100_000))
         .default(5000),
+    )
+    .addOption(
+      new Option(
+        '--commit-lanes <n>',
+        'PostgreSQL: groups of mutations committing at once, each on a connection of its own (more for a database on another machine, where every statement of a group waits a network round trip); the pool holds six connections more',
+      )
+        .argParser(parseIntIn(1, 64))
+        .default(GROUP_LANES),
     )
     .addOption(
       new Option('--push-interval-ms <ms>', 'the live-push tick: a change after a quiet tick goes out at once, under load changes go out once a tick (shorter: fresher screens under load; longer: fewer, larger pages)')

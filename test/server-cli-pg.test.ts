@@ -115,6 +115,25 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect((await server.stop()).code).toBe(0);
   });
 
+  it('CLI-4 a database on the same machine is reached through its unix socket (postgres://user@localhost/db?host=/socket/dir), whatever host the URL names; --commit-lanes sets the lanes', { timeout: 60_000 }, async () => {
+    const url = await freshDatabase();
+    const name = new URL(url).pathname.slice(1);
+    // The host part names nothing reachable (.invalid never resolves): only the socket can answer.
+    const socketUrl = `postgres://postgres@db.invalid/${name}?host=${encodeURIComponent(pg.cluster.dir)}&port=${pg.cluster.port}`;
+    const init = runCli(['init', '--database', socketUrl]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(await count(url, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN ('tasks', 'terminals', 'api_tokens')")).toBe(3);
+    const added = runCli(['add-department', '--id', 'cut', '--name', 'Cutting', '--database', socketUrl]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(await count(url, "SELECT COUNT(*) FROM departments WHERE id = 'cut'")).toBe(1);
+    // And the server, with more commit lanes than the default (a database on another machine).
+    const server = await startCliServer(['--database', socketUrl, '--commit-lanes', '12']);
+    expect(((await (await fetch(`${server.url}/healthz`)).json()) as { backend: string }).backend).toBe('postgres');
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^shopfloor_commit_lanes 12$/m);
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+    expectOneLine(runCli(['start', '--database', socketUrl, '--commit-lanes', '0']), 2, /--commit-lanes/);
+  });
+
   it('CLI-2 CLI-3 a URL that is not PostgreSQL, an unreachable server and a missing database each get one line and no stack trace', { timeout: 60_000 }, async () => {
     expectOneLine(runCli(['init', '--database', 'mysql://x@127.0.0.1/db']), 2, /must be a PostgreSQL URL/);
     expectOneLine(runCli(['init'], { env: { DATABASE_URL: 'claims.db' } }), 2, /must be a PostgreSQL URL/, /DATABASE_URL/);
