@@ -8,6 +8,7 @@ import { MINUTE_MS } from '../src-shared/domain/config.js';
 import type { Task } from '../src-shared/domain/types.js';
 import { autoAssign, expireDue, terminalMutation, userOperation, type TaskOperation } from '../src-server/engine/mutations.js';
 import type { Eng } from '../src-server/engine/ports.js';
+import { TerminalOrder, unitFor, unitHint, type UnitDescriptor } from '../src-server/engine/units.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { T0, newUser, seedPlant, taskRow } from './support/plant.js';
 
@@ -106,6 +107,74 @@ export function storeContract(factory: StoreFactory): void {
       await op({ name: 'claim', taskId: 't1' }, 'ann');
       store = await factory.reopen(store);
       expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+    });
+
+    /**
+     * A group as the committer runs it: units from descriptors, with their hints (a store may read
+     * what they ask about ahead for the whole group: store/pg Tx.readAhead). Each unit's answer.
+     */
+    async function group(descs: UnitDescriptor[], now = T0): Promise<Array<Record<string, unknown>>> {
+      const order = new TerminalOrder();
+      const g = await store.runGroup(
+        descs.map((d) => () => unitFor(d, order)(now)),
+        descs.map((d) => unitHint(d)),
+      );
+      return g.results.map((r) => {
+        if (!r.ok) throw r.error;
+        return r.value as Record<string, unknown>;
+      });
+    }
+    const claimBy = (taskId: string, actorId: string): UnitDescriptor => ({ kind: 'operation', op: { name: 'claim', taskId }, actorId, via: 'http' });
+    const fromK1 = (id: number, name: string, args: unknown, operatorId: string): UnitDescriptor => ({
+      kind: 'terminal',
+      terminalId: 'k1',
+      connection: 1,
+      id,
+      raw: { id, name, args, operatorId, clientTime: T0 },
+    });
+
+    it('CLM-4 CAP-1 INST-1 in a group read ahead, an operator\'s second claim counts the first (limit 1)', async () => {
+      await store.createUser(newUser('one', { taskLimit: 1 }), T0);
+      const [first, second] = await group([claimBy('t1', 'one'), claimBy('t2', 'one')]);
+      expect(first!.ok).toBe(true);
+      expect(second!).toMatchObject({ ok: false, error: { code: 'capacity_reached', details: { count: 1, limit: 1 } } });
+      expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
+    });
+
+    it('CLM-7 CLM-9 INST-1 in a group read ahead, the second claim of one task names the first claimant', async () => {
+      const [a, b, c] = await group([claimBy('t2', 'bob'), claimBy('t2', 'ann'), claimBy('t1', 'ann')]);
+      expect(a!.ok).toBe(true);
+      expect(b!).toMatchObject({ ok: false, error: { code: 'task_conflict', details: { currentOwner: { id: 'bob', name: 'Name bob' } } } });
+      expect(c!.ok).toBe(true);
+      expect(await store.listAssignments('t2')).toEqual([expect.objectContaining({ userId: 'bob' })]);
+    });
+
+    it('PROTO-5 PROTO-8 INST-1 in a group read ahead, a terminal\'s claim sees its sign-in, and a mutation sent twice applies once', async () => {
+      const [signedIn, claim, again, start] = await group([
+        fromK1(1, 'signIn', { method: 'badge' }, 'ann'),
+        fromK1(2, 'claim', { taskId: 't1' }, 'ann'),
+        fromK1(2, 'claim', { taskId: 't1' }, 'ann'),
+        fromK1(3, 'start', { taskId: 't1' }, 'ann'),
+      ]);
+      expect(signedIn!.status).toBe('applied');
+      expect(claim!.status).toBe('applied');
+      expect(again).toEqual({ ...claim, task: null });
+      expect(start!.status).toBe('applied');
+      expect(await store.listAssignments('t1')).toEqual([expect.objectContaining({ userId: 'ann', status: 'in_progress' })]);
+      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(3);
+    });
+
+    it('SEC-7 PROTO-6 a terminal mutation naming a task or operator with a NUL is refused alone; the rest of its group read ahead commits', async () => {
+      await signIn('k1', 1, 'ann');
+      const [bad, worse, good] = await group([
+        fromK1(2, 'claim', { taskId: 't1\u0000' }, 'ann'),
+        fromK1(3, 'claim', { taskId: 't2' }, 'ann\u0000'),
+        claimBy('t3', 'bob'),
+      ]);
+      expect(bad!).toMatchObject({ status: 'rejected', error: { code: 'invalid_input' } });
+      expect(worse!).toMatchObject({ status: 'rejected', error: { code: 'invalid_input' } });
+      expect(good!.ok).toBe(true);
+      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(3);
     });
 
     it('PROTO-5 a terminal mutation applies once; re-sent, it gets the same stored outcome', async () => {

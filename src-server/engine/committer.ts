@@ -6,7 +6,7 @@
 import type { Clock } from '../../src-shared/clock.js';
 import type { ServerStore } from '../store/types.js';
 import type { Eng } from './ports.js';
-import { RolledBack, TerminalOrder, unitFor, type UnitDescriptor, type UnitResult } from './units.js';
+import { RolledBack, TerminalOrder, unitFor, unitHint, type UnitDescriptor, type UnitResult } from './units.js';
 
 interface Pending {
   unit: (now: number) => Eng<unknown>;
@@ -133,7 +133,10 @@ export class GroupCommitter implements Committer {
     try {
       const now = this.clock.now();
       const started = performance.now();
-      const group = await this.store.runGroup(batch.map((p) => () => p.unit(now)));
+      const group = await this.store.runGroup(
+        batch.map((p) => () => p.unit(now)),
+        batch.map((p) => unitHint(p.desc)),
+      );
       const ms = performance.now() - started;
       this.msPerUnit = this.msPerUnit > 0 ? 0.7 * this.msPerUnit + 0.3 * (ms / batch.length) : ms / batch.length;
       this.onGroup(batch.length, ms / 1000);

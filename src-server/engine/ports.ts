@@ -132,6 +132,21 @@ export function runSync<T>(unit: Eng<T>, ops: TxOps): T {
   return step.value;
 }
 
+/**
+ * What a unit is likely to ask about, known before it runs (engine/units.ts unitHint): a store may
+ * lock and read it for the whole group at once (store/pg Tx.readAhead). Only a hint: a unit still
+ * asks for what it needs, and gets the same answer either way; a wrong hint costs a read and locks
+ * a row until the group commits.
+ */
+export interface UnitHint {
+  /** The task it decides about (taskFacts). */
+  taskId?: string;
+  /** The operator whose facts it weighs (operatorFacts) for that task. */
+  userId?: string;
+  /** The terminal and mutation id it answers (storedOutcome, terminalState). */
+  terminal?: { id: string; mutationId: number };
+}
+
 export interface GroupResult<T> {
   results: Array<{ ok: true; value: T } | { ok: false; error: unknown }>;
   /** Departments whose data changed in this group ('' = every department). */

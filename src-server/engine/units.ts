@@ -4,6 +4,7 @@
  * Callers say what they want done, never how; being plain data, a descriptor can also be logged,
  * queued or handed to a committer elsewhere.
  */
+import { isWellFormedText } from '../../src-shared/domain/text.js';
 import type { MutationOutcome } from '../../src-shared/protocol/terminal.js';
 import {
   assignCandidates,
@@ -17,7 +18,7 @@ import {
   type TaskOperation,
   type UserOperationResult,
 } from './mutations.js';
-import type { Eng, Via } from './ports.js';
+import type { Eng, UnitHint, Via } from './ports.js';
 
 export type UnitDescriptor =
   /** A terminal's mutation as received; `connection` numbers the terminal's connections. */
@@ -108,5 +109,41 @@ export function unitFor(d: UnitDescriptor, order: TerminalOrder): (now: number) 
       return (now) => (d.dryRun ? rolledBack(autoAssign(d.request, d.actorId, now, d.via)) : autoAssign(d.request, d.actorId, now, d.via));
     case 'candidates':
       return (now) => rolledBack(assignCandidates(d.taskId, d.mode, d.actorId, now));
+  }
+}
+
+/** Operations that weigh an operator's facts (CAP, XSTEP, COOL): the actor's for a claim, the target's for an assignment. */
+function factsUserOf(name: string, actorId: string, target: unknown): string | undefined {
+  if (name === 'claim') return actorId;
+  if ((name === 'assign' || name === 'reassign') && typeof target === 'string') return target;
+  return undefined;
+}
+
+/** An id a store can look up: well-formed text (SEC-7) of a sane length; anything else is no hint. */
+function hintId(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 && isWellFormedText(value) ? value : undefined;
+}
+
+/**
+ * What a descriptor's unit will ask about (see UnitHint). A terminal's mutation is still raw here
+ * (the unit validates it, and refuses it alone if it is malformed): only ids a store can safely look
+ * up are taken, so a bad mutation never makes its group's read ahead fail.
+ */
+export function unitHint(d: UnitDescriptor): UnitHint {
+  switch (d.kind) {
+    case 'operation':
+      return { taskId: hintId(d.op.taskId), userId: hintId(factsUserOf(d.op.name, d.actorId, 'userId' in d.op ? d.op.userId : undefined)) };
+    case 'terminal': {
+      const raw = (typeof d.raw === 'object' && d.raw !== null ? d.raw : {}) as { name?: unknown; operatorId?: unknown; args?: unknown };
+      const args = (typeof raw.args === 'object' && raw.args !== null ? raw.args : {}) as { taskId?: unknown };
+      const operatorId = hintId(raw.operatorId);
+      const userId = operatorId !== undefined && typeof raw.name === 'string' ? factsUserOf(raw.name, operatorId, undefined) : undefined;
+      const terminal = hintId(d.terminalId) !== undefined && Number.isSafeInteger(d.id) ? { id: d.terminalId, mutationId: d.id } : undefined;
+      return { taskId: hintId(args.taskId), userId, terminal };
+    }
+    case 'candidates':
+      return { taskId: hintId(d.taskId) };
+    default:
+      return {};
   }
 }

@@ -8,7 +8,7 @@ import type { SupervisionSettings } from '../../src-shared/domain/supervision.js
 import type { BoardException, BoardNotification, SupervisorChangesFrame } from '../../src-shared/protocol/supervisor.js';
 import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
 import type { DirectoryUser, MutationOutcome, SyncTask, TerminalNotification } from '../../src-shared/protocol/terminal.js';
-import type { AuditEntry, Eng, GroupResult } from '../engine/ports.js';
+import type { AuditEntry, Eng, GroupResult, UnitHint } from '../engine/ports.js';
 
 export interface UserRecord extends User {
   badgeHash: string | null;
@@ -226,9 +226,10 @@ export interface ServerStore {
   /**
    * Run units of engine work in one durable transaction, each in its own savepoint: a unit that
    * throws is rolled back alone and reported as `{ ok: false }`. Resolves after the commit is
-   * durable; rejects (and nothing is kept) if the commit itself fails.
+   * durable; rejects (and nothing is kept) if the commit itself fails. `hints` (one per unit, in
+   * order) say what each unit is likely to ask about; a store may read it ahead for the group.
    */
-  runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>>;
+  runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[]): Promise<GroupResult<T>>;
 
   getConfig(): Promise<SiteConfig>;
   setConfig(config: SiteConfig, now: number): Promise<void>;

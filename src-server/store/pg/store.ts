@@ -29,7 +29,7 @@ import { DEFAULT_SUPERVISION_SETTINGS, supervisionSettingsSchema, type Supervisi
 import type { Assignment, AssignmentStatus, Department, Role, Task } from '../../../src-shared/domain/types.js';
 import type { BoardException, BoardNotification } from '../../../src-shared/protocol/supervisor.js';
 import type { MutationOutcome, SyncTask } from '../../../src-shared/protocol/terminal.js';
-import { runAsync, type AuditEntry, type Eng, type GroupResult } from '../../engine/ports.js';
+import { runAsync, type AuditEntry, type Eng, type GroupResult, type UnitHint } from '../../engine/ports.js';
 import type {
   ApiTokenRecord,
   AuditFilter,
@@ -95,7 +95,7 @@ import { CHANGES_CHANNEL, Tx, type ImportAcc } from './tx.js';
  */
 export const GROUP_LANES = 4;
 
-/** How long a group's units after its first wait for a row lock (see runGroup). */
+/** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
 const GROUP_LOCK_WAIT_MS = 5;
 /** How often a unit a deadlock or serialisation failure rolled back is tried again. */
 const GROUP_RETRIES = 5;
@@ -391,30 +391,48 @@ export class PgServerStore implements ServerStore, StoreLink {
    * another transaction holds; a unit that waits longer is rolled back to its savepoint, the group
    * commits what came before it, and the rest (from that unit on, in order, so a terminal's
    * mutations stay in order, PROTO-9) runs as the next transaction, whose first unit waits as long
-   * as it takes (it holds nothing yet, so it cannot close a cycle). A unit that PostgreSQL picks as
-   * a deadlock victim (or a serialisation failure) is retried the same way, a few times.
+   * as it takes (it holds nothing yet, so it cannot close a cycle). A group that read ahead
+   * (Tx.readAhead) holds locks before its first unit runs, so there the first unit waits briefly
+   * too, and one that waited in vain starts the next transaction, which does not read ahead. A
+   * unit that PostgreSQL picks as a deadlock victim (or a serialisation failure) is retried the
+   * same way, a few times.
    */
-  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
+  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[]): Promise<GroupResult<T>> {
     const results: GroupResult<T>['results'] = [];
     const changedDepartments = new Set<string>();
     let head: number | null = null;
     let retries = 0;
+    /** Cleared when a read-ahead group's first unit found its row held by another transaction. */
+    let mayReadAhead = hints !== undefined;
     do {
       const from = results.length;
       // Not behind the other writes (oneWriterAtATime): the committer runs up to groupLanes groups
       // at once, and they meet other writers at row locks, bounded as described above.
       let done: { value: GroupResult<T>['results']; tx: Tx; head: number | null };
+      // Two units or more: what they will ask about is locked and read for all of them first
+      // (Tx.readAhead), before the first savepoint; one unit asks for itself. Then every unit, the
+      // first too, waits only briefly for a row lock: two groups that each read ahead a row the
+      // other's first unit needs would otherwise wait for each other until the deadlock detector
+      // (a second) ended one. A first unit that waited in vain runs again in a transaction of its
+      // own without reading ahead, waiting as long as it takes.
+      const ahead = mayReadAhead ? hints!.slice(from, units.length) : [];
+      const readAhead = units.length - from > 1 && ahead.some((h) => h.taskId || h.userId || h.terminal);
       try {
         done = await this.transactionNow(async (tx) => {
           const part: GroupResult<T>['results'] = [];
+          if (readAhead) {
+            await tx.readAhead(ahead);
+            await tx.c.query(`SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit`);
+          }
           // Round trips: a unit's savepoint is released by the statement that opens the next one
-          // ("RELEASE unit; SAVEPOINT unit", one round trip), the first is opened with BEGIN, and the
-          // last is left to COMMIT, which releases it.
+          // ("RELEASE unit; SAVEPOINT unit", one round trip), the first is opened with BEGIN (after
+          // the read ahead, if any), and the last is left to COMMIT, which releases it.
           for (let i = from; i < units.length; i++) {
             const first = i === from;
             tx.beginUnit();
-            // The first unit waits for its locks as long as it takes; the others only briefly.
-            if (!first) await tx.c.query(i === from + 1 ? `RELEASE unit; SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'RELEASE unit; SAVEPOINT unit');
+            // The first unit waits for its locks as long as it takes (unless the group read ahead);
+            // the others only briefly.
+            if (!first) await tx.c.query(i === from + 1 && !readAhead ? `RELEASE unit; SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'RELEASE unit; SAVEPOINT unit');
             try {
               const value = await runAsync(units[i]!(), tx.ops);
               part.push({ ok: true, value });
@@ -424,7 +442,8 @@ export class PgServerStore implements ServerStore, StoreLink {
               await tx.c.query('ROLLBACK TO unit');
               tx.dropUnit();
               const code = (error as { code?: unknown }).code;
-              const waited = code === LOCK_NOT_AVAILABLE && !first;
+              const waited = code === LOCK_NOT_AVAILABLE && (!first || readAhead);
+              if (waited && first) mayReadAhead = false;
               const lostRace = (code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && retries < GROUP_RETRIES;
               if (waited || lostRace) {
                 if (first) retries++;
@@ -437,7 +456,7 @@ export class PgServerStore implements ServerStore, StoreLink {
           if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;
-        }, 'BEGIN; SAVEPOINT unit');
+        }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit');
       } catch (error) {
         // Nothing of a group that committed nothing is known to be durable: the committer fails
         // it whole. One whose earlier transactions committed answers those units, and fails only

@@ -12,14 +12,12 @@ import { epochDay, performanceScore, supervisionSettingsSchema, type Supervision
 import { ACTIVE_ASSIGNMENT_STATUSES, isActiveTaskStatus, type AssignmentStatus, type Department, type Task } from '../../../src-shared/domain/types.js';
 import type {
   DirectoryUser,
-  LastRejection,
   MutationOutcome,
   OperatorNotificationEvent,
   SyncTask,
-  TaskAssignmentInfo,
   TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import type { AsyncTxOps, AuditEntry, NewException, TaskFactsRow, TerminalState } from '../../engine/ports.js';
+import type { AsyncTxOps, AuditEntry, NewException, TaskFactsRow, TerminalState, UnitHint } from '../../engine/ports.js';
 import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
 import {
   assignmentInfo,
@@ -62,6 +60,9 @@ function nameOf(text: string): string {
   }
   return name;
 }
+
+const factsKey = (userId: string, taskId: string | null) => `${userId}\u0000${taskId ?? ''}`;
+const outcomeKey = (terminalId: string, mutationId: number) => `${terminalId}\u0000${mutationId}`;
 
 /** Thin helpers over one connection (or the pool). */
 export class Sql {
@@ -131,6 +132,37 @@ const TASK_WITH_LATEST_ASSIGNMENT = TASK_BY_ID.replace(
 );
 if (TASK_WITH_LATEST_ASSIGNMENT === TASK_BY_ID) throw new Error('TASK_BY_ID no longer reads FROM tasks t: TASK_WITH_LATEST_ASSIGNMENT needs its own text');
 
+/** TASK_WITH_LATEST_ASSIGNMENT for many tasks (`$1`: their ids). */
+const TASKS_WITH_LATEST_ASSIGNMENT = TASK_WITH_LATEST_ASSIGNMENT.replace('WHERE t.id = $1', 'WHERE t.id = ANY($1::text[])');
+if (TASKS_WITH_LATEST_ASSIGNMENT === TASK_WITH_LATEST_ASSIGNMENT) throw new Error('TASK_BY_ID no longer ends WHERE t.id = $1: TASKS_WITH_LATEST_ASSIGNMENT needs its own text');
+
+/** An operator's facts for a task (operatorFactsLocked), for the user/task pairs `$1`/`$2` (a task may be null). */
+const OPERATOR_FACTS_MANY = `
+  SELECT p.user_id, p.task_id,
+    (SELECT COUNT(*) FROM tasks WHERE operator_id = p.user_id AND status IN ('pending', 'in_progress')) AS active,
+    (SELECT until FROM cooldowns WHERE task_id = p.task_id AND user_id = p.user_id) AS cooldown,
+    (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments
+      WHERE user_id = p.user_id AND work_order_id = (SELECT work_order_id FROM tasks WHERE id = p.task_id) AND ${WORKED_SQL}) AS steps
+  FROM unnest($1::text[], $2::text[]) AS p(user_id, task_id)`;
+
+/**
+ * What terminals get with each of the tasks `$1` besides its row (syncExtras), as of `$2`: their
+ * live cooldowns, who worked them, their active assignment and their latest rejection.
+ */
+const SYNC_EXTRAS = `
+  SELECT
+    (SELECT COALESCE(json_agg(json_build_array(c.task_id, c.user_id, c.until) ORDER BY c.task_id, c.user_id), '[]'::json)::text
+       FROM cooldowns c WHERE c.task_id = ANY($1::text[]) AND c.until > $2) AS cooldowns,
+    (SELECT COALESCE(json_agg(json_build_array(w.task_id, w.user_id) ORDER BY w.task_id, w.user_id), '[]'::json)::text
+       FROM (SELECT DISTINCT a.task_id, a.user_id FROM assignments a WHERE a.task_id = ANY($1::text[]) AND ${workedSql('a.')}) w) AS worked,
+    (SELECT COALESCE(json_agg(row_to_json(x)), '[]'::json)::text
+       FROM (${ASSIGNMENT_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status IN ${ACTIVE_ASSIGNMENT_SQL}) x) AS assignments,
+    (SELECT COALESCE(json_agg(row_to_json(x)), '[]'::json)::text
+       FROM (${REJECTION_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status = 'rejected'
+               AND a.id = (SELECT MAX(r.id) FROM assignments r WHERE r.task_id = a.task_id AND r.status = 'rejected')) x) AS rejections`;
+
+const TERMINAL_STATE = 'SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id';
+
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
 const FLUSH_CHANGES = `
@@ -179,6 +211,91 @@ export class Tx extends Sql {
    */
   private readonly groupTasks = new Map<string, Task>();
   private readonly unitUndo = new Map<string, Task | undefined>();
+
+  // -------------------------------------------------------------------------------------------
+  // Read ahead (runGroup): what the group's units will ask about, locked and read for all of them
+
+  /** Tasks locked and read ahead (TASK_WITH_LATEST_ASSIGNMENT rows), by id. */
+  private readonly aheadTasks = new Map<string, Row>();
+  /** Operators locked ahead: their facts (OPERATOR_FACTS_MANY rows) by `user \0 task`. */
+  private readonly aheadFacts = new Map<string, Row>();
+  /** Terminals locked and read ahead (TERMINAL_STATE rows), by id. */
+  private readonly aheadTerminals = new Map<string, Row>();
+  /** Stored outcomes read ahead by `terminal \0 mutation id` (null: none stored). */
+  private readonly aheadOutcomes = new Map<string, string | null>();
+  /**
+   * What this transaction has written since (`t:` task, `u:` user, `k:` terminal): read ahead no
+   * longer tells its state, so the unit that asks reads it (the lock is held already).
+   */
+  private readonly written = new Set<string>();
+
+  /**
+   * Lock and read, for the whole group in a few statements, what `hints` say its units will ask
+   * about; a unit that asks for something read here and not written since gets it without a round
+   * trip (taskFacts, operatorFacts, storedOutcome, terminalState). The locks are the same the
+   * units would take (tasks and terminals FOR UPDATE, operators FOR NO KEY UPDATE), in id order,
+   * with SKIP LOCKED: a row another transaction holds is left out (and an operator's facts for a
+   * task left out), and the unit that needs it takes the lock itself, within runGroup's lock
+   * timeouts. Each read is a statement after the locks that guard what it reads, so it sees
+   * everything committed before them (READ COMMITTED, see readTask). Call before the first unit's
+   * savepoint, so no unit's rollback gives the locks back early.
+   */
+  async readAhead(hints: readonly UnitHint[]): Promise<void> {
+    const distinct = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined))];
+    const taskIds = distinct(hints.map((h) => h.taskId));
+    const lockedTasks = new Set<string>();
+    if (taskIds.length > 0) {
+      for (const id of await this.column<string>('SELECT id FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [taskIds])) lockedTasks.add(id);
+      if (lockedTasks.size > 0) for (const r of await this.rows(TASKS_WITH_LATEST_ASSIGNMENT, [[...lockedTasks]])) this.aheadTasks.set(r.id as string, r);
+    }
+    // An operator's facts for a task only with both locks: their cooldown on the task is written
+    // under the task's lock alone (a release, a rejection), not the operator's.
+    const userIds = distinct(hints.map((h) => (h.taskId === undefined || lockedTasks.has(h.taskId) ? h.userId : undefined)));
+    if (userIds.length > 0) {
+      const locked = new Set(await this.column<string>('SELECT id FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED', [userIds]));
+      const pairs = new Map<string, { userId: string; taskId: string | null }>();
+      for (const h of hints) {
+        if (h.userId && locked.has(h.userId) && (h.taskId === undefined || lockedTasks.has(h.taskId))) {
+          pairs.set(factsKey(h.userId, h.taskId ?? null), { userId: h.userId, taskId: h.taskId ?? null });
+        }
+      }
+      if (pairs.size > 0) {
+        const list = [...pairs.values()];
+        for (const r of await this.rows(OPERATOR_FACTS_MANY, [list.map((p) => p.userId), list.map((p) => p.taskId)])) {
+          this.aheadFacts.set(factsKey(r.user_id as string, (r.task_id as string | null) ?? null), r);
+        }
+        await this.readUsers([...locked]);
+      }
+    }
+    const terminals = hints.flatMap((h) => (h.terminal ? [h.terminal] : []));
+    const terminalIds = distinct(terminals.map((t) => t.id));
+    if (terminalIds.length > 0) {
+      const locked = await this.column<string>('SELECT id FROM terminals WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [terminalIds]);
+      if (locked.length > 0) {
+        for (const r of await this.rows(`${TERMINAL_STATE} WHERE t.id = ANY($1::text[])`, [locked])) this.aheadTerminals.set(r.id as string, r);
+        const asked = terminals.filter((t) => this.aheadTerminals.has(t.id));
+        const stored = new Map<string, string>();
+        for (const r of await this.rows(
+          `SELECT o.terminal_id, o.mutation_id, o.outcome FROM mutation_outcomes o
+           JOIN unnest($1::text[], $2::bigint[]) AS k(terminal_id, mutation_id) ON o.terminal_id = k.terminal_id AND o.mutation_id = k.mutation_id`,
+          [asked.map((t) => t.id), asked.map((t) => t.mutationId)],
+        )) {
+          stored.set(outcomeKey(r.terminal_id as string, Number(r.mutation_id)), r.outcome as string);
+        }
+        for (const t of asked) this.aheadOutcomes.set(outcomeKey(t.id, t.mutationId), stored.get(outcomeKey(t.id, t.mutationId)) ?? null);
+      }
+    }
+  }
+
+  /** Note what a write changes (null and '' entries are ignored). */
+  private wrote(...keys: Array<string | null | undefined | ''>): void {
+    for (const k of keys) if (k) this.written.add(k);
+  }
+
+  /** A row read ahead under `key` (`t:`, `u:` or `k:` and the id), unless written since. */
+  private ahead<V>(map: Map<string, V>, written: string, key: string): V | undefined {
+    return this.written.has(written) ? undefined : map.get(key);
+  }
 
   beginUnit(): void {
     this.unitAuditStart = this.audits.length;
@@ -320,27 +437,22 @@ export class Tx extends Sql {
 
   /** What terminals get with each task besides its row: cooldowns, who worked it, its assignment, its last rejection. */
   async syncExtras(ids: readonly string[], now: number): Promise<(task: Task) => SyncTask> {
-    const list = [...ids];
+    // One statement (a round trip) for the four: each comes back as one JSON array.
+    const r = (await this.one(SYNC_EXTRAS, [[...ids], now]))!;
     const cooldowns = new Map<string, Array<{ userId: string; until: number }>>();
-    for (const c of await this.rows('SELECT task_id, user_id, until FROM cooldowns WHERE task_id = ANY($1::text[]) AND until > $2 ORDER BY task_id, user_id', [list, now])) {
-      const arr = cooldowns.get(c.task_id as string) ?? [];
-      arr.push({ userId: c.user_id as string, until: c.until as number });
-      cooldowns.set(c.task_id as string, arr);
+    for (const [taskId, userId, until] of json<Array<[string, string, number]>>(r.cooldowns, [])) {
+      const arr = cooldowns.get(taskId) ?? [];
+      arr.push({ userId, until });
+      cooldowns.set(taskId, arr);
     }
     const worked = new Map<string, string[]>();
-    for (const w of await this.rows(`SELECT DISTINCT task_id, user_id FROM assignments WHERE task_id = ANY($1::text[]) AND ${WORKED_SQL} ORDER BY user_id`, [list])) {
-      const arr = worked.get(w.task_id as string) ?? [];
-      arr.push(w.user_id as string);
-      worked.set(w.task_id as string, arr);
+    for (const [taskId, userId] of json<Array<[string, string]>>(r.worked, [])) {
+      const arr = worked.get(taskId) ?? [];
+      arr.push(userId);
+      worked.set(taskId, arr);
     }
-    const assignments = new Map<string, TaskAssignmentInfo>();
-    for (const a of await this.rows(`${ASSIGNMENT_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status IN ${ACTIVE_ASSIGNMENT_SQL}`, [list])) {
-      assignments.set(a.task_id as string, assignmentInfo(a));
-    }
-    const rejections = new Map<string, LastRejection>();
-    for (const a of await this.rows(`${REJECTION_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status = 'rejected' ORDER BY a.id`, [list])) {
-      rejections.set(a.task_id as string, rejectionInfo(a));
-    }
+    const assignments = new Map(json<Row[]>(r.assignments, []).map((a) => [a.task_id as string, assignmentInfo(a)]));
+    const rejections = new Map(json<Row[]>(r.rejections, []).map((a) => [a.task_id as string, rejectionInfo(a)]));
     return (t) => ({
       ...t,
       cooldowns: cooldowns.get(t.id) ?? [],
@@ -573,6 +685,7 @@ export class Tx extends Sql {
           e.version - 1,
         ]);
         if (changed !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
+        this.wrote(`t:${e.taskId}`, known.operatorId && `u:${known.operatorId}`, e.operatorId && `u:${e.operatorId}`);
         this.logTask(e.taskId, [known.departmentId], now);
         // SUP-3: a holder who lost the task has a new load; supervisors' pages are told.
         if (known.operatorId !== null && known.operatorId !== e.operatorId) await this.logPerson(known.operatorId, now);
@@ -590,6 +703,7 @@ export class Tx extends Sql {
         return;
       }
       case 'assignment.open': {
+        this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
         const workOrderId =
           this.unitTasks.get(e.taskId)?.workOrderId ?? (await this.value<string>('SELECT work_order_id FROM tasks WHERE id = $1', [e.taskId]));
         await this.run(
@@ -601,6 +715,7 @@ export class Tx extends Sql {
         return;
       }
       case 'assignment.update': {
+        this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
         const ended = ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) ? null : now;
         const changed = await this.run(
           `UPDATE assignments SET status = $1, reason = COALESCE($2, reason), updated_at = $3,
@@ -621,6 +736,7 @@ export class Tx extends Sql {
         return;
       }
       case 'cooldown':
+        this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
         await this.run(
           'INSERT INTO cooldowns (task_id, user_id, until) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO UPDATE SET until = excluded.until',
           [e.taskId, e.userId, e.until],
@@ -723,22 +839,28 @@ export class Tx extends Sql {
    * null at once (SKIP LOCKED).
    */
   private async operatorFactsLocked(userId: string, task: Task | null, wait: boolean): Promise<OperatorFacts | null> {
+    const r = this.ahead(this.aheadFacts, `u:${userId}`, factsKey(userId, task?.id ?? null)) ?? (await this.operatorFactsRow(userId, task, wait));
+    if (!r) return null;
+    return {
+      userId,
+      user: await this.readUser(userId),
+      activeCount: Number(r.active),
+      cooldownUntil: task ? ((r.cooldown as number | null) ?? null) : null,
+      workedSteps: task ? [...new Set(json<string[]>(r.steps, []))] : [],
+    };
+  }
+
+  /** operatorFactsLocked's lock and read, one operator (null: `wait` is false and another transaction holds them). */
+  private async operatorFactsRow(userId: string, task: Task | null, wait: boolean): Promise<Row | null> {
     const locked = await this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]);
     if (!wait && locked === 0) return null;
-    const r = (await this.one(
+    return (await this.one(
       `SELECT
          (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
          (SELECT until FROM cooldowns WHERE task_id = $2 AND user_id = $1) AS cooldown,
          (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments WHERE user_id = $1 AND work_order_id = $3 AND ${WORKED_SQL}) AS steps`,
       [userId, task?.id ?? null, task?.workOrderId ?? null],
     ))!;
-    return {
-      userId,
-      user: await this.readUser(userId),
-      activeCount: r.active as number,
-      cooldownUntil: task ? ((r.cooldown as number | null) ?? null) : null,
-      workedSteps: task ? [...new Set(json<string[]>(r.steps, []))] : [],
-    };
   }
 
   readonly ops: AsyncTxOps = {
@@ -746,15 +868,14 @@ export class Tx extends Sql {
     storedOutcome: async (terminalId, mutationId) => {
       // The terminal's row is the lock: taken before the outcome is looked up, so a mutation re-sent
       // to a second server instance while the first still commits it waits, then finds its outcome.
+      const ahead = this.ahead(this.aheadOutcomes, `k:${terminalId}`, outcomeKey(terminalId, mutationId));
+      if (ahead !== undefined) return ahead === null ? null : (JSON.parse(ahead) as MutationOutcome);
       if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
       const v = await this.value<string>('SELECT outcome FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]);
       return v === undefined ? null : (JSON.parse(v) as MutationOutcome);
     },
     terminalState: async (terminalId): Promise<TerminalState | null> => {
-      const r = await this.one(
-        'SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = $1 FOR UPDATE OF t',
-        [terminalId],
-      );
+      const r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId) ?? (await this.one(`${TERMINAL_STATE} WHERE t.id = $1 FOR UPDATE OF t`, [terminalId]));
       if (!r) return null;
       const t = terminalFromRow(r);
       return {
@@ -772,7 +893,9 @@ export class Tx extends Sql {
       // FOR UPDATE: two server instances deciding about one task take turns (the task's row is the
       // lock, its own statement: see readTask). The read after it brings the task's latest
       // assignment along: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
-      const r = (await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASK_WITH_LATEST_ASSIGNMENT, [taskId]);
+      const r =
+        this.ahead(this.aheadTasks, `t:${taskId}`, taskId) ??
+        ((await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASK_WITH_LATEST_ASSIGNMENT, [taskId]));
       const task = r ? taskFromRow(r) : null;
       if (task) this.unitTasks.set(taskId, task);
       const latest = r ? json<Row | null>(r.latest_assignment, null) : null;
@@ -833,6 +956,7 @@ export class Tx extends Sql {
       for (const e of effects) await this.applyEffect(e, now);
     },
     setPresence: async (terminalId, userId, now) => {
+      this.wrote(`k:${terminalId}`);
       const before = (await this.value<string>('SELECT user_id FROM presence WHERE terminal_id = $1', [terminalId])) ?? null;
       if (userId === null) await this.run('DELETE FROM presence WHERE terminal_id = $1', [terminalId]);
       else
@@ -849,6 +973,7 @@ export class Tx extends Sql {
     recordException: (e, now) => this.insertException(e, now),
     readNotifications: (userId, ids, now) => this.readNotifications(userId, ids, now),
     recordOutcome: async (terminalId, mutationId, name, outcome, now) => {
+      this.wrote(`k:${terminalId}`);
       await this.run('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES ($1, $2, $3, $4, $5)', [
         terminalId,
         mutationId,
