@@ -536,8 +536,19 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return o.status === 'applied' ? 'applied' : o.status === 'rejected' ? o.error.code : 'retry';
     };
 
-    const audit = await query<{ terminal_id: string | null; mutation_id: string | null; actor_id: string; task_id: string | null; action: string; outcome: string; via: string; at: string }>(
-      `SELECT terminal_id, details::jsonb->>'mutationId' AS mutation_id, actor_id, task_id, action, outcome, via, at FROM audit_events
+    const audit = await query<{
+      terminal_id: string | null;
+      mutation_id: string | null;
+      actor_id: string;
+      task_id: string | null;
+      action: string;
+      outcome: string;
+      via: string;
+      at: string;
+      already_claimed: string | null;
+    }>(
+      `SELECT terminal_id, details::jsonb->>'mutationId' AS mutation_id, actor_id, task_id, action, outcome, via, at,
+              details::jsonb->>'alreadyClaimed' AS already_claimed FROM audit_events
         WHERE via IN ('terminal', 'http') AND action IN ('claim', 'signIn') ORDER BY id`,
     );
     const auditOf = new Map<string, typeof audit>();
@@ -610,14 +621,18 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(httpApplied.filter((y) => y.task_id === x.taskId && y.actor_id === x.user), `${x.user} ${x.taskId}`).toHaveLength(1);
       expect(holders.get(x.taskId)).toBe(x.user);
     }
-    // OWN-1: one holder per task, one assignment per applied claim, nothing else applied.
-    const appliedClaims = audit.filter((x) => x.action === 'claim' && x.outcome === 'applied');
+    // OWN-1: one holder per task, one assignment per claim that took its task, nothing else
+    // applied. A kiosk may claim a task it already holds again (CLM-6: applied, alreadyClaimed,
+    // nothing changes); such a claim is its holder's.
+    const appliedClaims = audit.filter((x) => x.action === 'claim' && x.outcome === 'applied' && x.already_claimed !== 'true');
+    const reclaims = audit.filter((x) => x.action === 'claim' && x.outcome === 'applied' && x.already_claimed === 'true');
+    for (const x of reclaims) expect(holders.get(x.task_id!), `re-claim of ${x.task_id} by ${x.actor_id}`).toBe(x.actor_id);
     expect(new Set(appliedClaims.map((x) => x.task_id)).size).toBe(appliedClaims.length);
     const [counts] = await query<{ assignments: number; held: number }>(
       'SELECT (SELECT COUNT(*)::int FROM assignments) AS assignments, (SELECT COUNT(*)::int FROM tasks WHERE operator_id IS NOT NULL) AS held',
     );
     expect(counts).toEqual({ assignments: appliedClaims.length, held: appliedClaims.length });
-    expect(appliedClaims.length).toBe(terminalApplied.length + [...rawSent.keys()].filter((id) => rawOutcome(id) === 'applied').length + httpApplied.length);
+    expect(appliedClaims.length + reclaims.length).toBe(terminalApplied.length + [...rawSent.keys()].filter((id) => rawOutcome(id) === 'applied').length + httpApplied.length);
     // HTTP claims in doubt (A died before answering) were applied at most once: counted above.
 
     // Every kiosk, A's included, converges with the server.
