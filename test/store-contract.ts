@@ -483,13 +483,13 @@ export function storeContract(factory: StoreFactory): void {
       expect((await store.listUsers({ departmentId: 'qa' })).map((u) => u.id)).toEqual(['qin', 'zed']);
       expect((await store.listUsers({ role: 'supervisor' })).map((u) => u.id)).toEqual(['sue', 'zed']);
       await store.createApiToken({ id: 'tok1', userId: 'sue', name: 'erp', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: 'h1' }, T0);
-      expect(await store.findApiToken('h1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: null });
+      expect((await store.findApiTokenWithUser('h1'))!.token).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: null });
       // AUTH-1: what a request asks, in one read: the token and its user exactly as getUser gives it.
-      expect(await store.findApiTokenWithUser('h1')).toEqual({ token: await store.findApiToken('h1'), user: await store.getUser('sue') });
+      expect(await store.findApiTokenWithUser('h1')).toEqual({ token: await store.getApiToken('tok1'), user: await store.getUser('sue') });
       expect((await store.findApiTokenWithUser('h1'))!.user).toMatchObject({ id: 'sue', roles: ['supervisor'], departmentIds: ['cut'], active: true });
       expect(await store.findApiTokenWithUser('nope')).toBeNull();
       await store.revokeApiToken('tok1', T0 + 5);
-      expect((await store.findApiToken('h1'))!.revokedAt).toBe(T0 + 5);
+      expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBe(T0 + 5);
       expect(await store.getApiToken('tok1')).toMatchObject({ id: 'tok1', userId: 'sue', revokedAt: T0 + 5 });
       expect(await store.getApiToken('nope')).toBeNull();
       await store.recordHandshake('k1', { now: T0 + 7, clockOffsetMs: -1500, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });

@@ -335,7 +335,6 @@ export interface ServerStore {
   searchAudit(filter: AuditFilter, page: { limit: number; offset: number }): Promise<Page<AuditRecord>>;
 
   createApiToken(input: ApiTokenRecord & { tokenHash: string }, now: number): Promise<void>;
-  findApiToken(tokenHash: string): Promise<ApiTokenRecord | null>;
   /** AUTH-1: a token by its hash with its user (null when the user is gone), in one read: what every request asks. */
   findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null>;
   getApiToken(id: string): Promise<ApiTokenRecord | null>;

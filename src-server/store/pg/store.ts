@@ -730,11 +730,6 @@ export class PgServerStore implements ServerStore, StoreLink {
     );
   }
 
-  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
-    const r = await this.reader().one('SELECT * FROM api_tokens WHERE token_hash = $1', [tokenHash]);
-    return r ? tokenFromRow(r) : null;
-  }
-
   async findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null> {
     // One round trip for what every request asks: the token and its user (USER_SELECT's row as JSON).
     const r = await this.reader().one(

@@ -121,7 +121,7 @@ const GATED_METHODS = Object.keys({
   findUserByBadgeHash: 0, listUsers: 0, createTerminal: 0, updateTerminal: 0, getTerminal: 0, listTerminals: 0, recordHandshake: 0,
   touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, disconnectStale: 0, holdTimerLease: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0,
   supervisorChangesPage: 0, supervisorSnapshotPage: 0, listExceptions: 0, getException: 0, acknowledgeException: 0,
-  markNotificationsRead: 0, searchAudit: 0, createApiToken: 0, findApiToken: 0, findApiTokenWithUser: 0, getApiToken: 0, revokeApiToken: 0, listApiTokens: 0,
+  markNotificationsRead: 0, searchAudit: 0, createApiToken: 0, findApiTokenWithUser: 0, getApiToken: 0, revokeApiToken: 0, listApiTokens: 0,
   revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
   listTasks: 0, listClaimable: 0, listAssignments: 0, listNotifications: 0, outcomesAfter: 0, headSeq: 0, prunedThroughSeq: 0,
   changesPage: 0, snapshotPage: 0, pruneChanges: 0, stats: 0, backup: 0,
@@ -1214,18 +1214,11 @@ export class SqliteServerStore implements ServerStore {
     ).run(input.id, input.userId, input.name, input.kind, input.tokenHash, now, input.expiresAt, input.revokedAt);
   }
 
-  private tokenByHash(tokenHash: string): ApiTokenRecord | null {
-    const r = this.q('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
-    return r ? this.tokenFromRow(r) : null;
-  }
-
-  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | null> {
-    return this.tokenByHash(tokenHash);
-  }
-
   async findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null> {
-    const token = this.tokenByHash(tokenHash);
-    return token ? { token, user: this.readUser(token.userId) } : null;
+    const r = this.q('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    if (!r) return null;
+    const token = this.tokenFromRow(r);
+    return { token, user: this.readUser(token.userId) };
   }
 
   async getApiToken(id: string): Promise<ApiTokenRecord | null> {
