@@ -40,6 +40,7 @@ import {
   REJECTION_INFO,
   TASK_BY_ID,
   TASK_SELECT,
+  TERMINAL_SELECT,
   USER_SELECT,
   WORKED_SQL,
   workedSql,
@@ -124,19 +125,18 @@ export interface PendingChange {
  */
 export const CHANGES_CHANNEL = 'shopfloor_changes';
 
-/** A task (TASK_BY_ID) with its latest assignment as JSON text (`latest_assignment`: status, user_id, assigned_by). */
-const TASK_WITH_LATEST_ASSIGNMENT = TASK_BY_ID.replace(
+/**
+ * Tasks (`$1`: their ids; TASK_SELECT's rows) with each one's latest assignment as JSON text
+ * (`latest_assignment`: status, user_id, assigned_by).
+ */
+const TASKS_WITH_LATEST_ASSIGNMENT = `${TASK_SELECT.replace(
   ' FROM tasks t',
   `, (SELECT row_to_json(x)::text FROM (SELECT a.status, a.user_id, a.assigned_by FROM assignments a WHERE a.task_id = t.id ORDER BY a.id DESC LIMIT 1) x) AS latest_assignment
   FROM tasks t`,
-);
-if (TASK_WITH_LATEST_ASSIGNMENT === TASK_BY_ID) throw new Error('TASK_BY_ID no longer reads FROM tasks t: TASK_WITH_LATEST_ASSIGNMENT needs its own text');
+)} WHERE t.id = ANY($1::text[])`;
+if (!TASKS_WITH_LATEST_ASSIGNMENT.includes('latest_assignment')) throw new Error('TASK_SELECT no longer reads FROM tasks t: TASKS_WITH_LATEST_ASSIGNMENT needs its own text');
 
-/** TASK_WITH_LATEST_ASSIGNMENT for many tasks (`$1`: their ids). */
-const TASKS_WITH_LATEST_ASSIGNMENT = TASK_WITH_LATEST_ASSIGNMENT.replace('WHERE t.id = $1', 'WHERE t.id = ANY($1::text[])');
-if (TASKS_WITH_LATEST_ASSIGNMENT === TASK_WITH_LATEST_ASSIGNMENT) throw new Error('TASK_BY_ID no longer ends WHERE t.id = $1: TASKS_WITH_LATEST_ASSIGNMENT needs its own text');
-
-/** An operator's facts for a task (operatorFactsLocked), for the user/task pairs `$1`/`$2` (a task may be null). */
+/** Operators' facts for tasks (operatorFactsLocked), for the user/task pairs `$1`/`$2` (a task may be null). */
 const OPERATOR_FACTS_MANY = `
   SELECT p.user_id, p.task_id,
     (SELECT COUNT(*) FROM tasks WHERE operator_id = p.user_id AND status IN ('pending', 'in_progress')) AS active,
@@ -160,8 +160,6 @@ const SYNC_EXTRAS = `
     (SELECT COALESCE(json_agg(row_to_json(x)), '[]'::json)::text
        FROM (${REJECTION_INFO} WHERE a.task_id = ANY($1::text[]) AND a.status = 'rejected'
                AND a.id = (SELECT MAX(r.id) FROM assignments r WHERE r.task_id = a.task_id AND r.status = 'rejected')) x) AS rejections`;
-
-const TERMINAL_STATE = 'SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id';
 
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
@@ -219,7 +217,7 @@ export class Tx extends Sql {
   private readonly aheadTasks = new Map<string, Row>();
   /** Operators locked ahead: their facts (OPERATOR_FACTS_MANY rows) by `user \0 task`. */
   private readonly aheadFacts = new Map<string, Row>();
-  /** Terminals locked and read ahead (TERMINAL_STATE rows), by id. */
+  /** Terminals locked and read ahead (TERMINAL_SELECT rows), by id. */
   private readonly aheadTerminals = new Map<string, Row>();
   /** Stored outcomes read ahead by `terminal \0 mutation id` (null: none stored). */
   private readonly aheadOutcomes = new Map<string, string | null>();
@@ -272,7 +270,7 @@ export class Tx extends Sql {
     if (terminalIds.length > 0) {
       const locked = await this.column<string>('SELECT id FROM terminals WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [terminalIds]);
       if (locked.length > 0) {
-        for (const r of await this.rows(`${TERMINAL_STATE} WHERE t.id = ANY($1::text[])`, [locked])) this.aheadTerminals.set(r.id as string, r);
+        for (const r of await this.rows(`${TERMINAL_SELECT} WHERE t.id = ANY($1::text[])`, [locked])) this.aheadTerminals.set(r.id as string, r);
         const asked = terminals.filter((t) => this.aheadTerminals.has(t.id));
         const stored = new Map<string, string>();
         for (const r of await this.rows(
@@ -854,13 +852,7 @@ export class Tx extends Sql {
   private async operatorFactsRow(userId: string, task: Task | null, wait: boolean): Promise<Row | null> {
     const locked = await this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]);
     if (!wait && locked === 0) return null;
-    return (await this.one(
-      `SELECT
-         (SELECT COUNT(*) FROM tasks WHERE operator_id = $1 AND status IN ('pending', 'in_progress')) AS active,
-         (SELECT until FROM cooldowns WHERE task_id = $2 AND user_id = $1) AS cooldown,
-         (SELECT COALESCE(json_agg(step ORDER BY id), '[]'::json)::text FROM assignments WHERE user_id = $1 AND work_order_id = $3 AND ${WORKED_SQL}) AS steps`,
-      [userId, task?.id ?? null, task?.workOrderId ?? null],
-    ))!;
+    return (await this.one(OPERATOR_FACTS_MANY, [[userId], [task?.id ?? null]]))!;
   }
 
   readonly ops: AsyncTxOps = {
@@ -875,7 +867,7 @@ export class Tx extends Sql {
       return v === undefined ? null : (JSON.parse(v) as MutationOutcome);
     },
     terminalState: async (terminalId): Promise<TerminalState | null> => {
-      const r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId) ?? (await this.one(`${TERMINAL_STATE} WHERE t.id = $1 FOR UPDATE OF t`, [terminalId]));
+      const r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId) ?? (await this.one(`${TERMINAL_SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [terminalId]));
       if (!r) return null;
       const t = terminalFromRow(r);
       return {
@@ -895,7 +887,7 @@ export class Tx extends Sql {
       // assignment along: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
       const r =
         this.ahead(this.aheadTasks, `t:${taskId}`, taskId) ??
-        ((await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASK_WITH_LATEST_ASSIGNMENT, [taskId]));
+        ((await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASKS_WITH_LATEST_ASSIGNMENT, [[taskId]]));
       const task = r ? taskFromRow(r) : null;
       if (task) this.unitTasks.set(taskId, task);
       const latest = r ? json<Row | null>(r.latest_assignment, null) : null;
