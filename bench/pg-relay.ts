@@ -8,7 +8,7 @@
 import net from 'node:net';
 
 const [targetPort, delayMs] = process.argv.slice(2).map(Number);
-if (!Number.isInteger(targetPort) || !(delayMs! >= 0)) {
+if (!Number.isInteger(targetPort) || targetPort! < 1 || targetPort! > 65535 || !(delayMs! >= 0)) {
   console.error('usage: node pg-relay.js <target port> <delay ms>');
   process.exit(2);
 }
