@@ -158,7 +158,9 @@ export function storeContract(factory: StoreFactory): void {
       ]);
       expect(signedIn!.status).toBe('applied');
       expect(claim!.status).toBe('applied');
-      expect(again).toEqual({ ...claim, task: null });
+      // The same stored decision, with the task as the group leaves it (PROTO-15), as every answer.
+      expect(again).toEqual(claim);
+      expect(again).toMatchObject({ task: { status: 'in_progress', operatorId: 'ann' } });
       expect(start!.status).toBe('applied');
       expect(await store.listAssignments('t1')).toEqual([expect.objectContaining({ userId: 'ann', status: 'in_progress' })]);
       expect((await store.getTerminal('k1'))!.lastMutationId).toBe(3);
@@ -177,18 +179,28 @@ export function storeContract(factory: StoreFactory): void {
       expect((await store.getTerminal('k1'))!.lastMutationId).toBe(3);
     });
 
-    it('PROTO-5 a terminal mutation applies once; re-sent, it gets the same stored outcome', async () => {
+    it('PROTO-5 a terminal mutation applies once; re-sent, it gets the same stored outcome with its task as it is now', async () => {
       await signIn('k1', 1, 'ann');
       const first = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann');
-      const again = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann');
-      // The same decision; a stored outcome leaves out the (by then stale) task snapshot.
-      expect(again).toEqual({ ...first, task: null });
-      expect(first.status).toBe('applied');
+      expect(first).toMatchObject({ status: 'applied', task: { id: 't1', operatorId: 'ann', version: 2 } });
+      expect(await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann')).toEqual(first);
+      const started = await mutate('k1', 3, 'start', { taskId: 't1' }, 'ann', T0 + 1000);
+      expect(started).toMatchObject({ status: 'applied', task: { status: 'in_progress', version: 3 } });
+      // Sent again later, the same decision carries the task as it is then, never the older row
+      // the answer was first given with (a terminal would fall back to it).
+      const late = await mutate('k1', 2, 'claim', { taskId: 't1' }, 'ann', T0 + 2000);
+      expect(late).toEqual({ ...first, task: (started as { task: unknown }).task });
+      expect(late).toMatchObject({ task: { status: 'in_progress', version: 3, assignment: { status: 'in_progress' } } });
       expect(await store.listAssignments('t1')).toHaveLength(1);
-      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(2);
-      expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
+      expect((await store.getTerminal('k1'))!.lastMutationId).toBe(3);
+      // The outcomes re-sent after a reconnect carry it too; a sign-in has no task.
+      const resent = await store.outcomesAfter('k1', 0, 10, T0 + 2000);
+      expect(resent.map((o) => o.id)).toEqual([1, 2, 3]);
+      expect(resent[0]).toMatchObject({ status: 'applied', task: null });
+      expect(resent[1]).toEqual(late);
+      expect(resent[2]).toEqual(started);
       await store.recordHandshake('k1', { now: T0, clockOffsetMs: 0, ackedMutationId: 1, appVersion: 'test', protocolVersion: 2, outbox: 0 });
-      expect((await store.outcomesAfter('k1', 0, 10)).map((o) => o.id)).toEqual([2]);
+      expect((await store.outcomesAfter('k1', 0, 10, T0)).map((o) => o.id)).toEqual([2, 3]);
     });
 
     it('PROTO-6 a malformed or refused terminal mutation is rejected alone and consumes its id', async () => {

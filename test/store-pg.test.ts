@@ -158,8 +158,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     it('migrations are recorded, applied once, and a database newer than the code is refused with both versions named', async () => {
       await open();
       const applied = await sql<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
-      expect(applied.map((m) => m.name)).toEqual(['001_init.sql']);
-      expect(store.migration.applied).toEqual(['001_init.sql']);
+      expect(applied.map((m) => m.name)).toEqual(['001_init.sql', '002_outcome_task.sql']);
+      expect(store.migration.applied).toEqual(['001_init.sql', '002_outcome_task.sql']);
       // Two instances starting at once on one database: both open, the schema is migrated once.
       const [a, b] = await Promise.all([another(), another()]);
       expect([a.migration.applied, b.migration.applied]).toEqual([[], []]);
@@ -606,7 +606,7 @@ async function views(store: ServerStore): Promise<Record<string, unknown>> {
     v[`task ${t}`] = await store.getTask(t, now);
     v[`assignments ${t}`] = await store.listAssignments(t);
   }
-  v.outcomes = [await store.outcomesAfter('k1', 0, 100), await store.outcomesAfter('k2', 1, 100)];
+  v.outcomes = [await store.outcomesAfter('k1', 0, 100, now), await store.outcomesAfter('k2', 1, 100, now)];
   v.terminals = await store.listTerminals();
   v.users = await store.listUsers({});
   v.operators = await store.listUsers({ role: 'operator', departmentId: 'cut', active: true });

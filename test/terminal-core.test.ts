@@ -243,6 +243,32 @@ describe('terminal core', () => {
     expect(await b.core.listConflicts()).toEqual([]);
   });
 
+  it('PROTO-5 OFF-6 a claim whose answer was lost stays shown as the operator\'s when the answer comes again; it never shows as free', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.waitFor(() => a.core.syncStatus().status === 'offline', 'offline');
+    await a.core.claim({ taskId: 't1' });
+    const queuedId = a.core.store.firstOutboxId()!;
+    // The server processed the claim, but the link died before the kiosk read the answer: the
+    // kiosk's cached row of t1 is the older one, without ann.
+    const link = await TestClient.connect(server.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: queuedId - 1, clientTime: server.clock.now() });
+    await link.mutate([{ id: queuedId, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    link.close();
+    const seen: Array<string | null> = [];
+    a.core.subscribe(() => seen.push(a.core.store.task('t1')?.operatorId ?? null));
+    proxy.restore();
+    await waitDrained(a);
+    expect(a.core.store.outcome(queuedId)).toMatchObject({ status: 'applied' });
+    expect(a.core.store.task('t1')).toMatchObject({ operatorId: 'ann' });
+    expect(seen.length).toBeGreaterThan(0);
+    // Every state the kiosk showed had ann holding t1: the answer sent again carries the task as
+    // it is now, so the kiosk never falls back to its older row of t1 (free to claim) meanwhile.
+    expect(seen.every((o) => o === 'ann')).toBe(true);
+    expect(await server.store.listAssignments('t1')).toHaveLength(1);
+  });
+
   it('OFF-7 the session ends when the operator is removed from the terminal departments', async () => {
     const a = await terminal('k1', 'direct');
     await a.core.signIn({ badge: 'B-ANN' });

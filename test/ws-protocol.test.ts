@@ -149,7 +149,7 @@ describe('bad frames after the handshake', () => {
 });
 
 describe('mutations', () => {
-  it('PROTO-5 a mutation re-sent after a dropped connection gets its stored outcome and never applies twice', async () => {
+  it('PROTO-5 a mutation re-sent after a dropped connection gets its stored outcome, with its task as it is now, and never applies twice', async () => {
     const a = await connect();
     await a.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
     a.sendRaw({ type: 'push', mutations: [{ id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }] });
@@ -158,6 +158,8 @@ describe('mutations', () => {
     const b = await connect({ cursor: null, lastAckedMutationId: 1 });
     const resent = await b.waitFor<Extract<ServerFrame, { type: 'results' }>>((f) => f.type === 'results');
     expect(resent.outcomes.map((o) => [o.id, o.status])).toEqual([[2, 'applied']]);
+    // With the task as it is now, so the terminal need not fall back to its older row.
+    expect(resent.outcomes[0]).toMatchObject({ task: { id: 't1', operatorId: 'ann', version: 2 } });
     const [again] = await b.mutate([{ id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
     expect(again).toEqual(resent.outcomes[0]);
     expect(await server.store.listAssignments('t1')).toHaveLength(1);

@@ -148,7 +148,13 @@ function* signIn(id: number, term: TerminalState, operatorId: string, method: st
 export function* terminalMutation(req: TerminalMutationRequest, now: number): Eng<MutationOutcome> {
   const { terminalId, id } = req;
   const stored = yield* ask('storedOutcome', terminalId, id);
-  if (stored) return stored;
+  if (stored) {
+    // PROTO-5, PROTO-15: the same decision, with its task as it is now (the one it was answered
+    // with is stale by now); a terminal that lost the first answer must not fall back to the
+    // older row it had cached.
+    const { outcome, taskId } = stored;
+    return taskId === null || outcome.status === 'retry' ? outcome : { ...outcome, task: yield* ask('syncTask', taskId, now) };
+  }
   const term = yield* ask('terminalState', terminalId);
   if (!term || !term.active) throw new DomainError('unauthenticated', { problem: `terminal ${terminalId} is unknown or disabled` });
   if (id <= term.lastMutationId) {

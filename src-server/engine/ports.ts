@@ -63,10 +63,19 @@ export interface UnstartedAssignment {
   startedAt: number | null;
 }
 
+export interface StoredOutcome {
+  outcome: MutationOutcome;
+  taskId: string | null;
+}
+
 /** Every question the engine may ask its store inside a transaction. */
 export interface TxOps {
   config(): SiteConfig;
-  storedOutcome(terminalId: string, mutationId: number): MutationOutcome | null;
+  /**
+   * PROTO-5: a processed mutation's stored outcome (without a task) and the task it answered about,
+   * if any (recordOutcome keeps `outcome.task`'s id).
+   */
+  storedOutcome(terminalId: string, mutationId: number): StoredOutcome | null;
   terminalState(terminalId: string): TerminalState | null;
   /** A user, with whether they have a PIN (KIO-1: supervisors sign in at a kiosk with one). */
   user(userId: string): (User & { pinHash: string | null }) | null;

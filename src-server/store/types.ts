@@ -368,7 +368,8 @@ export interface ServerStore {
   listAssignments(taskId: string): Promise<Assignment[]>;
   listNotifications(userId: string, limit: number): Promise<BoardNotification[]>;
 
-  outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]>;
+  /** PROTO-5: stored outcomes after `afterId`, in order, each with its task as it is now (`now`). */
+  outcomesAfter(terminalId: string, afterId: number, limit: number, now: number): Promise<MutationOutcome[]>;
   headSeq(): Promise<number>;
   /** Changes with a sequence at or below this were pruned: older cursors need a snapshot. */
   prunedThroughSeq(): Promise<number>;

@@ -532,7 +532,7 @@ export class SyncHub {
     this.log.info({ terminal: terminal.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'terminal connected');
     // Outcomes the terminal has not stored yet (lost with the previous connection).
     for (let after = hello.lastAckedMutationId; ; ) {
-      const outcomes = await this.store.outcomesAfter(terminal.id, after, 500);
+      const outcomes = await this.store.outcomesAfter(terminal.id, after, 500, this.clock.now());
       if (outcomes.length === 0 || conn.closed) break;
       this.send(conn, { type: 'results', outcomes });
       after = outcomes[outcomes.length - 1]!.id;

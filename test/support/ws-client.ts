@@ -2,6 +2,14 @@
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type MutationOutcome, type ServerFrame } from '../../src-shared/protocol/terminal.js';
 
+/**
+ * PROTO-5: what must be the same when an outcome is sent again: its decision, and which task it
+ * was about (the task itself comes as it is at that moment, so it may have moved on).
+ */
+export function decisionOf(o: MutationOutcome | undefined): unknown {
+  return o && o.status !== 'retry' ? { ...o, task: o.task?.id ?? null } : o;
+}
+
 export class TestClient {
   readonly frames: ServerFrame[] = [];
   closeCode: number | null = null;

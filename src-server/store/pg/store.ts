@@ -68,9 +68,12 @@ import {
   READ_NOTIFICATIONS_KEPT_MS,
   RECENT_FINISHED_MS,
   route,
+  storedOutcomeFromRow,
+  taskIdsOf,
   terminalFromRow,
   userFromRow,
   userParams,
+  withTasksNow,
 } from '../sqlite/rows.js';
 import {
   connectionConfig,
@@ -977,14 +980,16 @@ export class PgServerStore implements ServerStore, StoreLink {
   // -------------------------------------------------------------------------------------------
   // Sync
 
-  async outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]> {
-    return (
-      await this.reader().column<string>('SELECT outcome FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id > $2 ORDER BY mutation_id LIMIT $3', [
+  async outcomesAfter(terminalId: string, afterId: number, limit: number, now: number): Promise<MutationOutcome[]> {
+    const reader = this.reader();
+    const stored = (
+      await reader.rows('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id > $2 ORDER BY mutation_id LIMIT $3', [
         terminalId,
         afterId,
         limitOf(limit),
       ])
-    ).map((s) => JSON.parse(s) as MutationOutcome);
+    ).map(storedOutcomeFromRow);
+    return withTasksNow(stored, await reader.loadSyncTasks(taskIdsOf(stored), now));
   }
 
   async headSeq(): Promise<number> {

@@ -12,12 +12,11 @@ import { epochDay, performanceScore, supervisionSettingsSchema, type Supervision
 import { ACTIVE_ASSIGNMENT_STATUSES, isActiveTaskStatus, type AssignmentStatus, type Department, type Task } from '../../../src-shared/domain/types.js';
 import type {
   DirectoryUser,
-  MutationOutcome,
   OperatorNotificationEvent,
   SyncTask,
   TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import type { AsyncTxOps, AuditEntry, NewException, TaskFactsRow, TerminalState, UnitHint } from '../../engine/ports.js';
+import type { AsyncTxOps, AuditEntry, NewException, StoredOutcome, TaskFactsRow, TerminalState, UnitHint } from '../../engine/ports.js';
 import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
 import {
   assignmentInfo,
@@ -27,8 +26,10 @@ import {
   json,
   NO_DEPARTMENT,
   notificationDetails,
+  outcomeToStore,
   rejectionInfo,
   route,
+  storedOutcomeFromRow,
   taskLabelOf,
   terminalFromRow,
   userFromRow,
@@ -220,7 +221,7 @@ export class Tx extends Sql {
   /** Terminals locked and read ahead (TERMINAL_SELECT rows), by id. */
   private readonly aheadTerminals = new Map<string, Row>();
   /** Stored outcomes read ahead by `terminal \0 mutation id` (null: none stored). */
-  private readonly aheadOutcomes = new Map<string, string | null>();
+  private readonly aheadOutcomes = new Map<string, StoredOutcome | null>();
   /**
    * What this transaction has written since (`t:` task, `u:` user, `k:` terminal): read ahead no
    * longer tells its state, so the unit that asks reads it (the lock is held already).
@@ -272,13 +273,13 @@ export class Tx extends Sql {
       if (locked.length > 0) {
         for (const r of await this.rows(`${TERMINAL_SELECT} WHERE t.id = ANY($1::text[])`, [locked])) this.aheadTerminals.set(r.id as string, r);
         const asked = terminals.filter((t) => this.aheadTerminals.has(t.id));
-        const stored = new Map<string, string>();
+        const stored = new Map<string, StoredOutcome>();
         for (const r of await this.rows(
-          `SELECT o.terminal_id, o.mutation_id, o.outcome FROM mutation_outcomes o
+          `SELECT o.terminal_id, o.mutation_id, o.outcome, o.task_id FROM mutation_outcomes o
            JOIN unnest($1::text[], $2::bigint[]) AS k(terminal_id, mutation_id) ON o.terminal_id = k.terminal_id AND o.mutation_id = k.mutation_id`,
           [asked.map((t) => t.id), asked.map((t) => t.mutationId)],
         )) {
-          stored.set(outcomeKey(r.terminal_id as string, Number(r.mutation_id)), r.outcome as string);
+          stored.set(outcomeKey(r.terminal_id as string, Number(r.mutation_id)), storedOutcomeFromRow(r));
         }
         for (const t of asked) this.aheadOutcomes.set(outcomeKey(t.id, t.mutationId), stored.get(outcomeKey(t.id, t.mutationId)) ?? null);
       }
@@ -861,10 +862,10 @@ export class Tx extends Sql {
       // The terminal's row is the lock: taken before the outcome is looked up, so a mutation re-sent
       // to a second server instance while the first still commits it waits, then finds its outcome.
       const ahead = this.ahead(this.aheadOutcomes, `k:${terminalId}`, outcomeKey(terminalId, mutationId));
-      if (ahead !== undefined) return ahead === null ? null : (JSON.parse(ahead) as MutationOutcome);
+      if (ahead !== undefined) return ahead;
       if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
-      const v = await this.value<string>('SELECT outcome FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]);
-      return v === undefined ? null : (JSON.parse(v) as MutationOutcome);
+      const r = await this.one('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]);
+      return r === undefined ? null : storedOutcomeFromRow(r);
     },
     terminalState: async (terminalId): Promise<TerminalState | null> => {
       const r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId) ?? (await this.one(`${TERMINAL_SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [terminalId]));
@@ -966,13 +967,13 @@ export class Tx extends Sql {
     readNotifications: (userId, ids, now) => this.readNotifications(userId, ids, now),
     recordOutcome: async (terminalId, mutationId, name, outcome, now) => {
       this.wrote(`k:${terminalId}`);
-      await this.run('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES ($1, $2, $3, $4, $5)', [
+      const stored = outcomeToStore(outcome);
+      await this.run('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, task_id, processed_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         terminalId,
         mutationId,
         name,
-        // The task snapshot is "the task as it is now": stale by the time an outcome is re-sent,
-        // and the terminal gets the task's current state from read sync anyway.
-        JSON.stringify(outcome.status === 'retry' ? outcome : { ...outcome, task: null }),
+        stored.outcome,
+        stored.taskId,
         now,
       ]);
       await this.run('UPDATE terminals SET last_mutation_id = GREATEST(last_mutation_id, $1) WHERE id = $2', [mutationId, terminalId]);

@@ -8,10 +8,12 @@ import {
   OPERATOR_NOTIFICATION_EVENTS,
   type DirectoryUser,
   type LastRejection,
+  type MutationOutcome,
+  type SyncTask,
   type TaskAssignmentInfo,
   type TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import type { AuditEntry } from '../../engine/ports.js';
+import type { AuditEntry, StoredOutcome } from '../../engine/ports.js';
 import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
 
 export const json = jsonColumn;
@@ -291,4 +293,28 @@ export function departmentsInIdOrder(
     sql: `${Array.from(departments, () => one).join(' UNION ALL ')} ORDER BY 1 LIMIT ?`,
     params: [...departments.flatMap((d) => [d, ...params, limit]), limit],
   };
+}
+
+/**
+ * PROTO-5: how an outcome is stored. Its task is "the task as it is now", stale by the time the
+ * outcome is sent again, so only the task's id is kept (a column), and whoever sends the outcome
+ * again attaches the task as it is then.
+ */
+export function outcomeToStore(outcome: MutationOutcome): { outcome: string; taskId: string | null } {
+  if (outcome.status === 'retry') return { outcome: JSON.stringify(outcome), taskId: null };
+  return { outcome: JSON.stringify({ ...outcome, task: null }), taskId: outcome.task?.id ?? null };
+}
+
+export function storedOutcomeFromRow(r: Row): StoredOutcome {
+  return { outcome: JSON.parse(r.outcome as string) as MutationOutcome, taskId: (r.task_id as string | null) ?? null };
+}
+
+export function taskIdsOf(stored: readonly StoredOutcome[]): string[] {
+  return [...new Set(stored.flatMap((s) => (s.taskId === null ? [] : [s.taskId])))];
+}
+
+/** Stored outcomes as sent again: each with its task as it is now (`tasks`), or none if it is gone. */
+export function withTasksNow(stored: readonly StoredOutcome[], tasks: readonly SyncTask[]): MutationOutcome[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  return stored.map(({ outcome, taskId }) => (taskId === null || outcome.status === 'retry' ? outcome : { ...outcome, task: byId.get(taskId) ?? null }));
 }

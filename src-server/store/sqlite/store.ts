@@ -108,6 +108,10 @@ import {
   WORKED_SQL,
   WORKED_STEPS,
   workedSql,
+  outcomeToStore,
+  storedOutcomeFromRow,
+  taskIdsOf,
+  withTasksNow,
 } from './rows.js';
 import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -693,8 +697,8 @@ export class SqliteServerStore implements ServerStore {
     return {
       config: () => this.readConfig(),
       storedOutcome: (terminalId, mutationId) => {
-        const v = this.q('SELECT outcome FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id = ?').pluck().get(terminalId, mutationId);
-        return v === undefined ? null : (JSON.parse(v as string) as MutationOutcome);
+        const r = this.q('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id = ?').get(terminalId, mutationId) as Row | undefined;
+        return r === undefined ? null : storedOutcomeFromRow(r);
       },
       terminalState: (terminalId): TerminalState | null => {
         const r = this.q(
@@ -798,13 +802,13 @@ export class SqliteServerStore implements ServerStore {
       recordException: (e, now) => this.insertException(e, now),
       readNotifications: (userId, ids, now) => this.readNotifications(userId, ids, now, true),
       recordOutcome: (terminalId, mutationId, name, outcome, now) => {
-        this.q('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, processed_at) VALUES (?, ?, ?, ?, ?)').run(
+        const stored = outcomeToStore(outcome);
+        this.q('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, task_id, processed_at) VALUES (?, ?, ?, ?, ?, ?)').run(
           terminalId,
           mutationId,
           name,
-          // The task snapshot is "the task as it is now": stale by the time an outcome is re-sent,
-          // and the terminal gets the task's current state from read sync anyway.
-          JSON.stringify(outcome.status === 'retry' ? outcome : { ...outcome, task: null }),
+          stored.outcome,
+          stored.taskId,
           now,
         );
         this.q('UPDATE terminals SET last_mutation_id = MAX(last_mutation_id, ?) WHERE id = ?').run(mutationId, terminalId);
@@ -1670,12 +1674,13 @@ export class SqliteServerStore implements ServerStore {
   // -------------------------------------------------------------------------------------------
   // Sync
 
-  async outcomesAfter(terminalId: string, afterId: number, limit: number): Promise<MutationOutcome[]> {
-    return (this.q(
-      'SELECT outcome FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id > ? ORDER BY mutation_id LIMIT ?',
-    )
-      .pluck()
-      .all(terminalId, afterId, limit) as string[]).map((s) => JSON.parse(s) as MutationOutcome);
+  async outcomesAfter(terminalId: string, afterId: number, limit: number, now: number): Promise<MutationOutcome[]> {
+    const stored = (this.q('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = ? AND mutation_id > ? ORDER BY mutation_id LIMIT ?').all(
+      terminalId,
+      afterId,
+      limit,
+    ) as Row[]).map(storedOutcomeFromRow);
+    return withTasksNow(stored, this.loadSyncTasks(taskIdsOf(stored), now));
   }
 
   private headSeqSync(): number {
