@@ -2,9 +2,11 @@
  * SEC-9 (issue 12): page reads share a budget per turn of the event loop, and pages read on the
  * loop hold what reads within a budget. Real timers and real time; the "work" is a busy wait.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { PageSizer, TurnBudget } from './slices.js';
+
+/** A turn of the event loop as the budget counts them: a pass of the loop's timers. */
+const nextTurn = () => new Promise((r) => setTimeout(r, 0));
 
 function busy(ms: number): void {
   const until = performance.now() + ms;

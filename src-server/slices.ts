@@ -4,44 +4,93 @@
  * else that is waiting (pings, other requests) before the next slice. No request holds the loop
  * for longer than about one budget.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export const SLICE_MS = 15;
 
-export class Slicer {
-  private until: number;
+/**
+ * Issue 12: the event loop's budget per turn, shared by everything that works in slices or waits
+ * in a line (store calls, page sends, imports, push rounds): one loop per process, so one budget.
+ * A turn's clock starts at the first ask and ends at the loop's next round of timers, so one pass
+ * of the loop (what the loop's delay measures) holds about one budget of that work, however many
+ * kinds of it there are. Before, each kind had a budget of its own (a commit group, page reads,
+ * sends, an import slice), and together they held the loop for 100-500 ms after an import.
+ */
+export class LoopBudget {
+  private started = -1;
+  private readonly wake: Array<() => void> = [];
 
-  constructor(private readonly budgetMs = SLICE_MS) {
-    this.until = performance.now() + budgetMs;
+  constructor(readonly budgetMs = SLICE_MS) {}
+
+  /** Whether this turn has budget left; the first ask of a turn starts its clock. */
+  left(): boolean {
+    if (this.started < 0) {
+      this.startTurn();
+      return true;
+    }
+    return performance.now() - this.started < this.budgetMs;
   }
 
-  /** null while the slice lasts; else a promise that resolves after the event loop had its turn. */
+  /** Run `fn` when the next turn begins, in the order asked. */
+  atNextTurn(fn: () => void): void {
+    this.wake.push(fn);
+    if (this.started < 0) this.startTurn();
+  }
+
+  /** A promise that resolves when the next turn begins. */
+  nextTurn(): Promise<void> {
+    return new Promise((resolve) => this.atNextTurn(resolve));
+  }
+
+  private startTurn(): void {
+    this.started = performance.now();
+    // A timer, not setImmediate: timers run once per pass of the loop, after its I/O and its
+    // immediates, so the turn spans a whole pass.
+    setTimeout(() => {
+      this.started = -1;
+      for (const fn of this.wake.splice(0)) fn();
+    }, 0);
+  }
+}
+
+/** This process's event loop. */
+export const loopBudget = new LoopBudget();
+
+/**
+ * SEC-9: long work in slices. A loop over thousands of rows calls `due()` now and then; once the
+ * turn's budget is spent it gets a promise to await, which lets the event loop run everything
+ * else that is waiting (pings, other requests) before the next slice.
+ */
+export class Slicer {
+  constructor(private readonly budget: LoopBudget = loopBudget) {}
+
+  /** null while the turn has budget; else a promise that resolves in the next turn. */
   due(): Promise<void> | null {
-    if (performance.now() < this.until) return null;
-    return nextTurn().then(() => {
-      this.until = performance.now() + this.budgetMs;
-    });
+    return this.budget.left() ? null : this.budget.nextTurn();
   }
 }
 
 /**
- * Issue 12: work that many connections ask for in one turn of the event loop shares one budget per
- * turn. One poll of the sockets can deliver hundreds of kiosks' acknowledgements, each wanting a
+ * Issue 12: work that many connections ask for in one turn of the event loop shares the turn's
+ * budget. One poll of the sockets can deliver hundreds of kiosks' acknowledgements, each wanting a
  * page read from the store (tens of milliseconds for a full page on SQLite, synchronous); run one
  * after another they held the loop for hundreds of milliseconds while timers, pings and answers
  * waited. Once this turn's budget is spent, a job waits (once per key, in order of asking) for a
- * later turn, where it runs with a fresh budget. A job that is already waiting is not run twice.
+ * later turn. A job that is already waiting is not run twice.
  */
 export class TurnBudget {
-  private started = -1;
   private readonly waiting = new Map<unknown, () => void>();
+  private scheduled = false;
+  private readonly budget: LoopBudget;
 
-  constructor(private readonly budgetMs = SLICE_MS) {}
+  constructor(budget: LoopBudget | number = loopBudget) {
+    this.budget = typeof budget === 'number' ? new LoopBudget(budget) : budget;
+  }
 
   /** Run `job` now if this turn has budget left (and nothing waits before it), else in a later turn. */
   run(key: unknown, job: () => void): void {
-    if (this.waiting.size === 0 && !this.spent()) return job();
+    if (this.waiting.size === 0 && this.budget.left()) return job();
     this.waiting.set(key, job);
+    this.schedule();
   }
 
   /** Jobs waiting for a later turn. */
@@ -49,25 +98,87 @@ export class TurnBudget {
     return this.waiting.size;
   }
 
-  private spent(): boolean {
-    const now = performance.now();
-    if (this.started < 0) {
-      this.started = now;
-      // The next turn starts with a fresh budget and runs what waits.
-      setImmediate(() => {
-        this.started = -1;
-        this.drain();
-      });
-    }
-    return now - this.started >= this.budgetMs;
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.budget.atNextTurn(() => {
+      this.scheduled = false;
+      this.drain();
+    });
   }
 
   private drain(): void {
     for (const [key, job] of this.waiting) {
-      if (this.spent()) return;
+      if (!this.budget.left()) return this.schedule();
       this.waiting.delete(key);
       job();
     }
+  }
+}
+
+/**
+ * Issue 12: a line of calls that each run a synchronous part on the event loop. A call that comes
+ * when the turn's budget is spent, or while `blocker` says to wait (a flush on the disk), or while
+ * others wait, waits in line; waiting calls go in one after another, in the order they came, within
+ * the turns' budgets. A call is let in only after the one before it has run its synchronous part
+ * and said so (`next(true)`): its callers' continuations run first, so they are in the budget too.
+ */
+export class Line {
+  private readonly waiting: Array<() => void> = [];
+  /** A waiter was let in and has not called `next` yet. */
+  private admitting = false;
+  private waitingForBlocker = false;
+  private waitingForTurn = false;
+
+  constructor(
+    private readonly budget: LoopBudget = loopBudget,
+    private readonly blocker: () => Promise<unknown> | null = () => null,
+  ) {}
+
+  /** null: go in now. Else a promise that resolves when it is this caller's turn. */
+  enter(): Promise<void> | null {
+    if (this.waiting.length === 0 && !this.admitting && !this.blocker() && this.budget.left()) return null;
+    return new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      if (!this.admitting) this.next(false);
+    });
+  }
+
+  /** Calls waiting in line. */
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * Let the next waiter in, if there is one, nothing blocks and this turn has time left. Every call
+   * that went in calls this once it has run its synchronous part (`wentIn`: it came through the
+   * line); calls that went in at once call it too, with false.
+   */
+  next(wentIn: boolean): void {
+    if (wentIn) this.admitting = false;
+    if (this.admitting || this.waiting.length === 0) return;
+    const blocked = this.blocker();
+    if (blocked) {
+      if (this.waitingForBlocker) return;
+      this.waitingForBlocker = true;
+      const resume = () => {
+        this.waitingForBlocker = false;
+        this.next(false);
+      };
+      blocked.then(resume, resume);
+      return;
+    }
+    if (!this.budget.left()) {
+      if (this.waitingForTurn) return;
+      this.waitingForTurn = true;
+      this.budget.atNextTurn(() => {
+        this.waitingForTurn = false;
+        this.next(false);
+      });
+      return;
+    }
+    this.admitting = true;
+    this.waiting.shift()!();
   }
 }
 

@@ -138,6 +138,41 @@ describe('group time budget', () => {
   });
 });
 
+describe('group time budget by kind of unit', () => {
+  it('SEC-9 PROTO-7 a costly unit (a slice of auto-assign) does not shrink the groups of the cheap units behind it', async () => {
+    // A store that reports its timing: a terminal's mutation costs 0.1 ms, anything else 8 ms.
+    const groups: Array<{ units: number; ms: number }> = [];
+    const timed = {
+      groupLanes: 1,
+      groupsHoldTheLoop: true,
+      async runGroup(units: ReadonlyArray<() => unknown>, hints: ReadonlyArray<{ terminal?: unknown }>) {
+        const unitMs = hints.map((h) => (h.terminal ? 0.1 : 8));
+        const busyMs = unitMs.reduce((a, b) => a + b, 0);
+        groups.push({ units: units.length, ms: busyMs });
+        return { results: units.map(() => ({ ok: true as const, value: null })), changedDepartments: new Set<string>(), headSeq: 0, timing: { busyMs, unitMs } };
+      },
+    } as unknown as SqliteServerStore;
+    const c = new GroupCommitter(timed, new ManualClock(T0));
+    let next = 0;
+    const mutations = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => c.submit({ kind: 'terminal', terminalId: `k${next++}`, connection: 1, id: 1, raw: {} })));
+    try {
+      await mutations(10); // the committer learns what each kind costs
+      await c.submit({ kind: 'expire' });
+      groups.length = 0;
+      const heavy = c.submit({ kind: 'expire' });
+      await Promise.all([mutations(600), heavy]);
+      expect(groups.reduce((a, g) => a + g.units, 0)).toBe(601);
+      // 600 mutations of 0.1 ms and one 8 ms unit: about 60 ms of work, so three groups of up to
+      // 25 ms, not dozens of small ones (one average over both kinds took 3-10 mutations a group).
+      expect(groups.length).toBeLessThanOrEqual(4);
+      expect(Math.max(...groups.map((g) => g.ms))).toBeLessThanOrEqual(GROUP_BUDGET_MS + 0.001);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('several lanes (PostgreSQL)', () => {
   it('PROTO-9 INST-1 groups commit side by side, yet a terminal\'s mutations are never in two groups at once and apply in the order they came', async () => {
     // A store with three lanes whose groups take a while: each unit's first question names its

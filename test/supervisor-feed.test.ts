@@ -659,6 +659,21 @@ describe('SUP-4 and SUP-5 live on the page', () => {
     expect(after.notifications[0]!.readAt).toBe(now + 2000);
     expect((await s.store.listNotifications('sid', 10))[0]!.readAt).toBeNull();
     expect(sid.changes().some((p) => p.notifications.some((n) => n.readAt !== null))).toBe(false);
+
+    // Who the supervisors are follows changes to the people: one added later gets the next
+    // reject, one deactivated does not.
+    const reject = async (taskId: string) => {
+      await claim(tok.ann, taskId);
+      expect((await http(`/api/tasks/${taskId}/reject`, { token: tok.ann, body: { reason: 'No drawing' } })).status).toBe(200);
+    };
+    const notified = async (userId: string) => (await s.store.listNotifications(userId, 10)).map((n) => n.taskId);
+    await s.store.createUser(newUser('sam', { roles: ['supervisor'], departmentIds: ['cut'] }), now);
+    await reject('t2');
+    expect(await notified('sam')).toEqual(['t2']);
+    await s.store.updateUser('sid', { active: false }, now);
+    await reject('t3');
+    expect(await notified('sid')).toEqual(['t2', 't1']);
+    expect(await notified('sue')).toEqual(['t3', 't2', 't1']);
   });
 
   it('SUP-4 a refused terminal claim appears on the page live; acknowledging it shows who and when', async () => {

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../src-shared/clock.js';
 import type { ServerStore } from '../store/types.js';
-import type { Eng } from './ports.js';
+import type { Eng, GroupResult } from './ports.js';
 import { RolledBack, TerminalOrder, unitFor, unitHint, type UnitDescriptor, type UnitResult } from './units.js';
 
 interface Pending {
@@ -52,8 +52,13 @@ export class GroupCommitter implements Committer {
   private readonly inFlight = new Map<string, number>();
   private closed = false;
   readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0 };
-  /** Recent milliseconds per unit (a moving average over groups, commit included). */
-  private msPerUnit = 0;
+  /**
+   * What a unit of each kind recently cost the event loop, in ms (a moving average; its share of the
+   * group's commit included). By kind, because they differ a hundredfold: a slice of auto-assign
+   * weighs thousands of operator-task pairs, a claim one. One average for all made a group after a
+   * slice take a handful of claims, and a plant's kiosks fell behind.
+   */
+  private readonly msPerUnit = new Map<UnitDescriptor['kind'], number>();
 
   constructor(
     private readonly store: ServerStore,
@@ -94,36 +99,67 @@ export class GroupCommitter implements Committer {
   }
 
   /**
-   * The next group, in arrival order, never more than maxGroup units, at least one. A store whose
-   * groups run on the event loop (SQLite) gets as many units as fit in GROUP_BUDGET_MS at the recent
-   * cost per unit (a backlog of thousands would otherwise hold the loop for hundreds of ms).
-   * A terminal's unit stays queued, with all that terminal's later ones, while an earlier unit of
-   * the same terminal is in a group still committing in another lane: its mutations are applied in
-   * order (PROTO-9).
+   * The next group, in arrival order, never more than maxGroup units, at least one.
+   * - A store whose groups run on the event loop (SQLite) gets the units that fit in
+   *   GROUP_BUDGET_MS at the recent cost of their kinds (a backlog of thousands would otherwise
+   *   hold the loop for hundreds of ms). A unit that does not fit waits for the next group, which
+   *   it starts; cheaper units behind it may go first.
+   * - Otherwise (a store that awaits its database per statement) the queue is shared among the
+   *   free lanes, so the groups' round trips overlap instead of one group taking them all in turn.
+   * - A terminal's unit stays queued, with all that terminal's later ones, while an earlier unit of
+   *   the same terminal is in a group still committing in another lane or waits in the queue: its
+   *   mutations are applied in order (PROTO-9).
    */
   private take(): Pending[] {
-    // Otherwise (a store that awaits its database per statement) the queue is shared among the free
-    // lanes, so the groups' round trips overlap instead of one group taking them all in turn.
-    const fit = this.store.groupsHoldTheLoop
-      ? this.msPerUnit > 0
-        ? Math.max(1, Math.floor(GROUP_BUDGET_MS / this.msPerUnit))
-        : this.maxGroup
-      : Math.ceil(this.queue.length / (this.store.groupLanes - this.running));
-    const limit = Math.min(this.maxGroup, fit);
-    if (this.inFlight.size === 0) return this.queue.splice(0, limit);
+    const holdsLoop = this.store.groupsHoldTheLoop;
+    const limit = Math.min(this.maxGroup, holdsLoop ? this.maxGroup : Math.ceil(this.queue.length / (this.store.groupLanes - this.running)));
+    if (this.inFlight.size === 0 && (!holdsLoop || this.msPerUnit.size === 0)) return this.queue.splice(0, limit);
     const batch: Pending[] = [];
+    let budget = GROUP_BUDGET_MS;
+    let i = 0;
     const rest: Pending[] = [];
     const held = new Set<string>();
-    for (const p of this.queue) {
+    for (; i < this.queue.length && batch.length < limit && budget > 0; i++) {
+      const p = this.queue[i]!;
       const terminal = p.desc.kind === 'terminal' ? p.desc.terminalId : null;
-      if (batch.length < limit && (terminal === null || (!this.inFlight.has(terminal) && !held.has(terminal)))) batch.push(p);
-      else {
+      const cost = holdsLoop ? this.costOf(p.desc.kind) : 0;
+      if ((terminal === null || (!this.inFlight.has(terminal) && !held.has(terminal))) && (batch.length === 0 || cost <= budget)) {
+        batch.push(p);
+        budget -= cost;
+      } else {
         rest.push(p);
         if (terminal !== null) held.add(terminal);
       }
     }
-    this.queue = rest;
+    this.queue = i === this.queue.length ? rest : rest.concat(this.queue.slice(i));
     return batch;
+  }
+
+  /** A unit's recent cost by kind; a kind not seen yet is taken to cost what the dearest seen does. */
+  private costOf(kind: UnitDescriptor['kind']): number {
+    return this.msPerUnit.get(kind) ?? Math.max(0, ...this.msPerUnit.values());
+  }
+
+  /**
+   * Learn what the units cost: from the store's own timing of each unit and of the whole group on
+   * the loop (SQLite), else the group's time shared equally.
+   */
+  private learn(batch: readonly Pending[], groupMs: number, timing: GroupResult<unknown>['timing']): void {
+    const unitMs = timing?.unitMs;
+    const each = unitMs && unitMs.length === batch.length ? unitMs : null;
+    const shared = each ? Math.max(0, timing!.busyMs - each.reduce((a, b) => a + b, 0)) / batch.length : groupMs / batch.length;
+    // One average per kind and group: the kind's mean unit in this group.
+    const sums = new Map<UnitDescriptor['kind'], { ms: number; n: number }>();
+    batch.forEach((p, i) => {
+      const s = sums.get(p.desc.kind) ?? { ms: 0, n: 0 };
+      s.ms += (each ? each[i]! : 0) + shared;
+      s.n++;
+      sums.set(p.desc.kind, s);
+    });
+    for (const [kind, { ms, n }] of sums) {
+      const before = this.msPerUnit.get(kind);
+      this.msPerUnit.set(kind, before === undefined ? ms / n : 0.7 * before + 0.3 * (ms / n));
+    }
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -138,7 +174,7 @@ export class GroupCommitter implements Committer {
         batch.map((p) => unitHint(p.desc)),
       );
       const ms = performance.now() - started;
-      this.msPerUnit = this.msPerUnit > 0 ? 0.7 * this.msPerUnit + 0.3 * (ms / batch.length) : ms / batch.length;
+      this.learn(batch, ms, group.timing);
       this.onGroup(batch.length, ms / 1000);
       this.stats.groups++;
       this.stats.units += batch.length;

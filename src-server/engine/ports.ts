@@ -162,6 +162,11 @@ export interface GroupResult<T> {
   changedDepartments: Set<string>;
   /** The change log's head after the commit. */
   headSeq: number;
+  /**
+   * A store whose groups run on the event loop (SQLite): how long the group held it (`busyMs`,
+   * begin to commit) and each unit's part of that, in ms. The committer sizes groups by them.
+   */
+  timing?: { busyMs: number; unitMs: number[] };
 }
 
 /** TxOps answered asynchronously: a store that awaits I/O inside its transaction (PostgreSQL). */

@@ -31,7 +31,7 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
-import { PageSizer, Slicer, TurnBudget } from '../slices.js';
+import { Line, PageSizer, Slicer, TurnBudget } from '../slices.js';
 import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -676,15 +676,35 @@ export class SyncHub {
     this.reads.run(conn, () => void this.pumpNow(conn));
   }
 
+  /**
+   * Issue 12: a place in the line of page sends (the event loop's budget per turn, slices.ts). A
+   * department's page, read once, goes to its 50 kiosks: writing it to their sockets one after
+   * another took 30-65 ms of a turn after an import. Returns what to call once the send is done.
+   */
+  private async sendSlot(): Promise<() => void> {
+    const turn = this.sendLine.enter();
+    if (turn) await turn;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.sendLine.next(turn !== null);
+    };
+  }
+
+  private readonly sendLine = new Line();
+
   private async pumpNow(conn: Connection): Promise<void> {
     if (conn.pumping || conn.awaitingAck || conn.closed || !conn.welcomed) return;
     conn.pumping = true;
+    let sent = () => {};
     try {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
         const page = await (snap.prefetched ?? this.snapshotPage(conn.departments, snap.pos, now));
         snap.prefetched = null;
+        sent = await this.sendSlot();
         const last = page.next === null;
         this.send(conn, {
           type: 'changes',
@@ -716,6 +736,7 @@ export class SyncHub {
       }
       if (!conn.dirty) return;
       const { page, text } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
+      sent = await this.sendSlot();
       if (page.lastSeq === conn.sentCursor) {
         // Nothing (more) for this terminal's departments.
         conn.dirty = false;
@@ -755,6 +776,7 @@ export class SyncHub {
       this.log.error({ err, terminal: conn.terminalId }, 'sending changes failed');
     } finally {
       conn.pumping = false;
+      sent();
     }
   }
 

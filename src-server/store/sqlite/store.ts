@@ -116,7 +116,7 @@ import {
 import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
-import { Slicer } from '../../slices.js';
+import { Line, loopBudget, Slicer } from '../../slices.js';
 import { WalFlusher } from './flush.js';
 
 /** Every method of the store interface but `close`: what the durability gate wraps (flush.ts). */
@@ -188,6 +188,13 @@ export class SqliteServerStore implements ServerStore {
 
   /** Set when commits are flushed off the event loop (flush.ts). */
   private flusher: WalFlusher | null = null;
+  /**
+   * The line of store calls (slices.ts): while a flush is on the disk, or this turn of the event
+   * loop has spent its budget, calls wait, and go in in the order they came. Before, every call
+   * that had waited for a flush ran as soon as it was done, all in one turn: after an import, 200
+   * kiosks' page reads, the supervisors' and a commit group held the loop for 300-500 ms.
+   */
+  line: Line | null = null;
   /** `total_changes()` when the WAL was last flushed: more since means something waits to be made durable. */
   private flushedChanges = 0;
 
@@ -199,17 +206,35 @@ export class SqliteServerStore implements ServerStore {
   private gate(flusher: WalFlusher): void {
     const changes = this.db.prepare('SELECT total_changes()').pluck();
     this.flushedChanges = changes.get() as number;
+    // Issue 12: calls wait for a flush on the disk, and go in within the loop's budget per turn.
+    const line = new Line(loopBudget, () => flusher.pending);
+    this.line = line;
     for (const name of GATED_METHODS) {
       const method = (this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-        while (flusher.pending) await flusher.pending.catch(() => {});
-        const result = await method.apply(this, args);
-        const now = changes.get() as number;
-        // An import also writes through its own connection, which this one does not count.
-        if (now !== this.flushedChanges || name === 'importTasks') {
-          this.flushedChanges = now;
-          await flusher.flush();
+        const turn = line.enter();
+        const wentIn = turn !== null;
+        if (turn) await turn;
+        let flushed: Promise<void> | null = null;
+        const flushIfWrote = (always: boolean) => {
+          const now = changes.get() as number;
+          if (now !== this.flushedChanges || always) {
+            this.flushedChanges = now;
+            flushed = flusher.flush();
+          }
+        };
+        let running: Promise<unknown>;
+        try {
+          running = method.apply(this, args);
+          // What the call wrote before its first await is flushed before the next in line goes in.
+          flushIfWrote(false);
+        } finally {
+          line.next(wentIn);
         }
+        const result = await running;
+        // An import also writes through its own connection, which this one does not count.
+        flushIfWrote(name === 'importTasks');
+        if (flushed) await flushed;
         return result;
       };
     }
@@ -344,15 +369,27 @@ export class SqliteServerStore implements ServerStore {
   }
 
   /** Active supervisors of a department (SUP-5 tells them). */
+  /**
+   * A department's active supervisors (notified of its exceptions). Kept until a user changes: the
+   * query reads every member of the department (500 operators in a plant's), 1-2 ms for each
+   * release or rejection otherwise.
+   */
   private supervisorsOf(departmentId: string): string[] {
-    return this.q(
-      `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
-       WHERE ud.department_id = ? AND u.active = 1 AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'supervisor')
-       ORDER BY u.id`,
-    )
-      .pluck()
-      .all(departmentId) as string[];
+    let ids = this.supervisorCache.get(departmentId);
+    if (!ids) {
+      ids = this.q(
+        `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
+         WHERE ud.department_id = ? AND u.active = 1 AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'supervisor')
+         ORDER BY u.id`,
+      )
+        .pluck()
+        .all(departmentId) as string[];
+      this.supervisorCache.set(departmentId, ids);
+    }
+    return ids;
   }
+
+  private readonly supervisorCache = new Map<string, string[]>();
 
   /**
    * SUP-4: a task that found a new holder (or was cancelled) no longer waits for a supervisor:
@@ -452,6 +489,7 @@ export class SqliteServerStore implements ServerStore {
       this.dataVersion = v;
       this.userCache.clear();
       this.departmentCache.clear();
+      this.supervisorCache.clear();
       this.configCache = null;
       this.supervisionCache = null;
     }
@@ -897,11 +935,14 @@ export class SqliteServerStore implements ServerStore {
   async runGroup<T>(units: ReadonlyArray<() => Eng<T>>): Promise<GroupResult<T>> {
     if (this.writeGate) await this.writable();
     const results: GroupResult<T>['results'] = [];
+    const started = performance.now();
+    const unitMs: number[] = [];
     this.changed = new Set();
     this.revalidateCaches();
     this.q('BEGIN IMMEDIATE').run();
     try {
       for (const unit of units) {
+        const unitStarted = performance.now();
         this.unitTasks.clear();
         this.unitLogged.clear();
         this.unitUndo.clear();
@@ -916,6 +957,7 @@ export class SqliteServerStore implements ServerStore {
           this.undoUnitTasks();
           results.push({ ok: false, error });
         }
+        unitMs.push(performance.now() - unitStarted);
       }
       this.fillSyncTasks(this.groupSyncNow);
       this.q('COMMIT').run();
@@ -934,7 +976,8 @@ export class SqliteServerStore implements ServerStore {
     }
     const changedDepartments = this.changed;
     this.changed = new Set();
-    return { results, changedDepartments, headSeq: this.headSeqSync() };
+    const headSeq = this.headSeqSync();
+    return { results, changedDepartments, headSeq, timing: { busyMs: performance.now() - started, unitMs } };
   }
 
   /** Run a plain write transaction outside the engine (admin operations). */
@@ -1005,6 +1048,7 @@ export class SqliteServerStore implements ServerStore {
   async createUser(u: NewUser, now: number): Promise<void> {
     if (this.writeGate) await this.writable();
     this.userCache.delete(u.id);
+    this.supervisorCache.clear();
     this.write(() => {
       this.q(
         `INSERT INTO users (display_name, badge_hash, pin_hash, password_hash, roles, active, task_limit, skills, quality_score, updated_at, id, created_at)
@@ -1021,6 +1065,7 @@ export class SqliteServerStore implements ServerStore {
       this.updateUserSync(id, patch, now);
     } finally {
       this.userCache.delete(id);
+      this.supervisorCache.clear();
     }
   }
 
@@ -1448,7 +1493,13 @@ export class SqliteServerStore implements ServerStore {
     if (this.writeGate) await this.writable();
     if (rows.length <= SMALL_IMPORT_ROWS) return this.importNow(rows, now, scope);
     // SEC-9: a large import runs on its own connection, in slices; this connection's writes wait.
-    this.importer ??= new SqliteServerStore(this.file, this.options);
+    if (!this.importer) {
+      this.importer = new SqliteServerStore(this.file, this.options);
+      // Issue 12: the import's COMMIT must not checkpoint the WAL it just filled on the event loop
+      // (50-90 ms for 50,000 rows): where the main connection leaves that to the background
+      // checkpointer, so does this one.
+      this.importer.db.pragma(`wal_autocheckpoint = ${this.db.pragma('wal_autocheckpoint', { simple: true }) as number}`);
+    }
     let release!: () => void;
     this.writeGate = new Promise<void>((resolve) => (release = resolve));
     try {
