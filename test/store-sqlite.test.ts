@@ -120,4 +120,36 @@ describe('sqlite store specifics', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('PROTO-7 SEC-9 calls waiting in line when the store closes run first; a call after the close is refused, never an unhandled crash', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    let release: (() => void) | null = null;
+    let holding = false;
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+      flushFile: async () => {
+        if (holding) await new Promise<void>((r) => (release = r));
+      },
+    });
+    try {
+      await seedPlant(store);
+      holding = true;
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't3' }, 'bob', T0)]);
+      await vi.waitFor(() => expect(release).not.toBeNull());
+      // A disconnect recorded as the server stops, and a read: both wait for the flush.
+      const disconnect = store.recordDisconnect('k1', T0);
+      const read = store.getTask('t3', T0);
+      holding = false;
+      const closing = store.close();
+      release!();
+      await group;
+      await disconnect;
+      expect((await read)!.operatorId).toBe('bob');
+      await closing;
+      await expect(store.getTask('t3', T0)).rejects.toThrow(/not open/);
+      await expect(store.recordDisconnect('k1', T0)).rejects.toThrow(/not open/);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -217,6 +217,7 @@ export class SqliteServerStore implements ServerStore {
         if (turn) await turn;
         let flushed: Promise<void> | null = null;
         const flushIfWrote = (always: boolean) => {
+          if (!this.db.open) return; // closed meanwhile: the call itself says so
           const now = changes.get() as number;
           if (now !== this.flushedChanges || always) {
             this.flushedChanges = now;
@@ -278,6 +279,8 @@ export class SqliteServerStore implements ServerStore {
 
   async close(): Promise<void> {
     if (this.writeGate) await this.writable();
+    // Calls still waiting in line (a disconnect recorded as the server stops) run before the close.
+    while (this.line && this.line.length > 0) await loopBudget.nextTurn();
     await this.checkpointer?.stop();
     this.checkpointer = null;
     await this.importer?.close();
