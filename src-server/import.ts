@@ -230,7 +230,9 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
     });
     parser.resume();
     for (let at = 0; at < normalized.length; at += CSV_CHUNK) {
-      parser.write(normalized.slice(at, at + CSV_CHUNK));
+      // A chunk written while the parser is still busy is buffered and parsed later with all the
+      // others, in one go: wait for it to drain, so each turn parses only what its budget allows.
+      if (!parser.write(normalized.slice(at, at + CSV_CHUNK))) await new Promise((resolve) => parser.once('drain', resolve));
       const pause = slicer.due();
       if (pause) await pause;
     }
