@@ -40,7 +40,7 @@ export interface CommitterStats {
 }
 
 /** About how long one group may hold the event loop (its units run synchronously, then it commits). */
-export const GROUP_BUDGET_MS = 15;
+export const GROUP_BUDGET_MS = 25;
 
 export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
