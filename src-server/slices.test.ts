@@ -3,7 +3,7 @@
  * loop hold what reads within a budget. Real timers and real time; the "work" is a busy wait.
  */
 import { describe, expect, it } from 'vitest';
-import { PageSizer, TurnBudget } from './slices.js';
+import { Line, LoopBudget, PageSizer, TurnBudget } from './slices.js';
 
 /** A turn of the event loop as the budget counts them: a pass of the loop's timers. */
 const nextTurn = () => new Promise((r) => setTimeout(r, 0));
@@ -86,5 +86,28 @@ describe('PageSizer', () => {
       (n) => n,
     );
     expect(local.limit).toBe(1000);
+  });
+});
+
+describe('Line', () => {
+  it('SEC-9 PROTO-7 a call with priority (a commit group) goes in ahead of the calls waiting without it, in the order it came among its kind', async () => {
+    let blocked: Promise<void> | null = null;
+    let unblock = () => {};
+    const line = new Line(new LoopBudget(1000), () => blocked);
+    blocked = new Promise<void>((r) => (unblock = r)).then(() => {
+      blocked = null;
+    });
+    const order: string[] = [];
+    const call = async (name: string, priority: boolean) => {
+      const turn = line.enter(priority);
+      if (turn) await turn;
+      order.push(name);
+      line.next(turn !== null);
+    };
+    const calls = [call('read 1', false), call('read 2', false), call('group 1', true), call('read 3', false), call('group 2', true)];
+    expect(line.length).toBe(5);
+    unblock();
+    await Promise.all(calls);
+    expect(order).toEqual(['group 1', 'group 2', 'read 1', 'read 2', 'read 3']);
   });
 });

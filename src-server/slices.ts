@@ -125,6 +125,8 @@ export class TurnBudget {
  */
 export class Line {
   private readonly waiting: Array<() => void> = [];
+  /** How many of `waiting`, at its head, came with priority. */
+  private urgent = 0;
   /** A waiter was let in and has not called `next` yet. */
   private admitting = false;
   private waitingForBlocker = false;
@@ -135,11 +137,16 @@ export class Line {
     private readonly blocker: () => Promise<unknown> | null = () => null,
   ) {}
 
-  /** null: go in now. Else a promise that resolves when it is this caller's turn. */
-  enter(): Promise<void> | null {
+  /**
+   * null: go in now. Else a promise that resolves when it is this caller's turn. A call with
+   * `priority` (a commit group: kiosks wait for its answers) goes ahead of the others waiting,
+   * behind those with priority that came before it.
+   */
+  enter(priority = false): Promise<void> | null {
     if (this.waiting.length === 0 && !this.admitting && !this.blocker() && this.budget.left()) return null;
     return new Promise<void>((resolve) => {
-      this.waiting.push(resolve);
+      if (priority) this.waiting.splice(this.urgent++, 0, resolve);
+      else this.waiting.push(resolve);
       if (!this.admitting) this.next(false);
     });
   }
@@ -178,6 +185,7 @@ export class Line {
       return;
     }
     this.admitting = true;
+    if (this.urgent > 0) this.urgent--;
     this.waiting.shift()!();
   }
 }

@@ -212,7 +212,8 @@ export class SqliteServerStore implements ServerStore {
     for (const name of GATED_METHODS) {
       const method = (this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-        const turn = line.enter();
+        // A commit group first: kiosks wait for its answers; page reads are background sync.
+        const turn = line.enter(name === 'runGroup');
         const wentIn = turn !== null;
         if (turn) await turn;
         let flushed: Promise<void> | null = null;
