@@ -228,11 +228,12 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
       parser.on('end', resolve);
       parser.on('error', reject);
     });
+    done.catch(() => undefined); // awaited below; an error while writing ends the wait for 'drain'
     parser.resume();
     for (let at = 0; at < normalized.length; at += CSV_CHUNK) {
       // A chunk written while the parser is still busy is buffered and parsed later with all the
       // others, in one go: wait for it to drain, so each turn parses only what its budget allows.
-      if (!parser.write(normalized.slice(at, at + CSV_CHUNK))) await new Promise((resolve) => parser.once('drain', resolve));
+      if (!parser.write(normalized.slice(at, at + CSV_CHUNK))) await Promise.race([new Promise((resolve) => parser.once('drain', resolve)), done]);
       const pause = slicer.due();
       if (pause) await pause;
     }

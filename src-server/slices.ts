@@ -47,7 +47,17 @@ export class LoopBudget {
     // immediates, so the turn spans a whole pass.
     setTimeout(() => {
       this.started = -1;
-      for (const fn of this.wake.splice(0)) fn();
+      const woken = this.wake.splice(0);
+      let failure: unknown = null;
+      for (const fn of woken) {
+        // One that throws must not strand the others (a line never woken waits forever).
+        try {
+          fn();
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      if (failure !== null) throw failure;
     }, 0);
   }
 }

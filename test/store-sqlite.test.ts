@@ -7,7 +7,7 @@ import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { storeContract } from './store-contract.js';
 import { userOperation } from '../src-server/engine/mutations.js';
-import { T0, seedPlant } from './support/plant.js';
+import { T0, seedPlant, taskRow } from './support/plant.js';
 
 let dirs: string[] = [];
 const files = new WeakMap<ServerStore, string>();
@@ -115,6 +115,41 @@ describe('sqlite store specifics', () => {
       // A flush the disk refuses: the group is not reported done (the committer answers retry).
       failNext = true;
       await expect(store.runGroup([() => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0)])).rejects.toThrow(/EIO/);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PROTO-7 a commit group and a heartbeat that waited for a large import answer only after their writes are flushed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    let holding = false;
+    const held: Array<() => void> = [];
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+      flushFile: async () => {
+        if (holding) await new Promise<void>((r) => held.push(r));
+      },
+    });
+    try {
+      await seedPlant(store);
+      holding = true;
+      // A large import holds the write lock; a heartbeat and a commit group come meanwhile. The
+      // group is answered only once a flush that began after its writes is done.
+      const importing = store.importTasks(Array.from({ length: 600 }, (_, i) => taskRow(`imp${i}`)), T0);
+      const touched = store.touchTerminals(['k1'], T0 + 1);
+      let answered = false;
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then((g) => ((answered = true), g));
+      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      holding = false;
+      while (held.length > 0 || !answered) {
+        held.splice(0).forEach((r) => r());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect((await group).results[0]).toMatchObject({ ok: true });
+      await touched;
+      expect(await importing).toMatchObject({ ok: true, created: 600 });
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
