@@ -31,7 +31,7 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
-import { Line, PageSizer, Slicer, TurnBudget } from '../slices.js';
+import { Line, loopBudget, PageSizer, Slicer, TurnBudget, type LoopBudget } from '../slices.js';
 import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -50,6 +50,12 @@ export interface HubOptions {
   maxReplay: number;
   /** Where its timers run: Node's by default; the simulation's virtual time in tests. */
   timers: HubTimers;
+  /**
+   * The event loop's budget per turn that page reads, sends and push rounds share (slices.ts): the
+   * process's by default; the simulation gives one without limit, so its seeded runs never wait
+   * for a real timer.
+   */
+  loopBudget: LoopBudget;
 }
 
 export interface HubTimers {
@@ -76,6 +82,7 @@ export const HUB_DEFAULTS: HubOptions = {
   maxPendingMutations: 10_000,
   maxReplay: 250_000,
   timers: NODE_TIMERS,
+  loopBudget,
 };
 
 /** SEC-4: metric labels come from closed sets only; anything else is `other`. */
@@ -165,6 +172,8 @@ export class SyncHub {
     options: Partial<HubOptions> = {},
   ) {
     this.options = { ...HUB_DEFAULTS, ...options };
+    this.reads = new TurnBudget(this.options.loopBudget);
+    this.sendLine = new Line(this.options.loopBudget);
     this.snapshotSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
     this.changeSizer = new PageSizer(this.options.pageSize, store.groupsHoldTheLoop);
   }
@@ -640,7 +649,7 @@ export class SyncHub {
       // SEC-9: a page not read yet is read right where its first terminal asks for it; after an
       // import, terminals catching up sit at many cursors, so the reads are spread over turns of
       // the event loop (about SLICE_MS each) instead of one long stretch.
-      const slicer = new Slicer();
+      const slicer = new Slicer(this.options.loopBudget);
       for (const c of [...this.conns.values()]) {
         if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
         const due = slicer.due();
@@ -663,7 +672,7 @@ export class SyncHub {
    * Page reads share a budget per turn of the event loop (TurnBudget): a connection whose page would
    * start after this turn's budget is spent gets it in a later turn.
    */
-  private readonly reads = new TurnBudget();
+  private readonly reads: TurnBudget;
   /** Page sizes by cost on a store that reads on the event loop (PageSizer): snapshot and change pages. */
   private readonly snapshotSizer: PageSizer;
   private readonly changeSizer: PageSizer;
@@ -692,7 +701,7 @@ export class SyncHub {
     };
   }
 
-  private readonly sendLine = new Line();
+  private readonly sendLine: Line;
 
   private async pumpNow(conn: Connection): Promise<void> {
     if (conn.pumping || conn.awaitingAck || conn.closed || !conn.welcomed) return;

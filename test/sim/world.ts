@@ -27,6 +27,7 @@ import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
 import { PgServerStore } from '../../src-server/store/pg/store.js';
 import type { ServerStore } from '../../src-server/store/types.js';
 import { SyncHub } from '../../src-server/sync/hub.js';
+import { LoopBudget } from '../../src-server/slices.js';
 import type { PgCluster } from '../support/pg-cluster.js';
 import { TerminalStore } from '../../src-main/core/store.js';
 import { TerminalCore } from '../../src-main/core/terminal.js';
@@ -34,6 +35,9 @@ import { activeCountEverywhere } from '../../src-main/core/reconcile.js';
 import { SimNetwork, type Faults, type SimLink } from './network.js';
 import { RuleOracle, type AuditRow } from './oracle.js';
 import { VirtualTime, prng } from './scheduler.js';
+
+/** The hubs' loop budget in the simulation: never spent, so nothing waits for a real timer (settle). */
+const UNLIMITED = new LoopBudget(Number.POSITIVE_INFINITY);
 
 const T0 = Date.UTC(2026, 2, 2, 6, 0, 0);
 const SHM = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -290,6 +294,7 @@ export class World {
       handshakeTimeoutMs: this.options.heartbeats ? 10_000 : 0,
       pageSize: 4,
       timers: this.time.scheduler(),
+      loopBudget: UNLIMITED,
     });
     const committer = new GroupCommitter(store, this.time, (d, h) => hub.notifyChanged(d, h));
     hub.setCommitter(committer);
@@ -448,6 +453,7 @@ export class World {
       handshakeTimeoutMs: this.options.heartbeats ? 10_000 : 0,
       pageSize: 4,
       timers: this.time.scheduler(),
+      loopBudget: UNLIMITED,
     });
     inst.committer = new GroupCommitter(inst.store, this.time, (d, h) => hub.notifyChanged(d, h));
     inst.hub = hub;
