@@ -35,7 +35,7 @@ import {
   type SyncTask,
 } from '../../src-shared/protocol/terminal.js';
 import { badgeNeedsPin, type User } from '../../src-shared/domain/types.js';
-import { ask, type Eng, type TerminalState, type Via } from './ports.js';
+import { ask, resentOutcome, type Eng, type TerminalState, type Via } from './ports.js';
 
 type AnyDecision = Result<Decision<Record<string, unknown>>>;
 
@@ -152,8 +152,7 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
     // PROTO-5, PROTO-15: the same decision, with its task as it is now (the one it was answered
     // with is stale by now); a terminal that lost the first answer must not fall back to the
     // older row it had cached.
-    const { outcome, taskId } = stored;
-    return taskId === null || outcome.status === 'retry' ? outcome : { ...outcome, task: yield* ask('syncTask', taskId, now) };
+    return resentOutcome(stored, stored.taskId === null ? null : yield* ask('syncTask', stored.taskId, now));
   }
   const term = yield* ask('terminalState', terminalId);
   if (!term || !term.active) throw new DomainError('unauthenticated', { problem: `terminal ${terminalId} is unknown or disabled` });

@@ -68,6 +68,11 @@ export interface StoredOutcome {
   taskId: string | null;
 }
 
+/** PROTO-5: a stored outcome as it is sent again, with its task as it is now (`task`, null if gone). */
+export function resentOutcome({ outcome, taskId }: StoredOutcome, task: SyncTask | null): MutationOutcome {
+  return taskId === null || outcome.status === 'retry' ? outcome : { ...outcome, task };
+}
+
 /** Every question the engine may ask its store inside a transaction. */
 export interface TxOps {
   config(): SiteConfig;

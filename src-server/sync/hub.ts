@@ -693,12 +693,7 @@ export class SyncHub {
   private async sendSlot(): Promise<() => void> {
     const turn = this.sendLine.enter();
     if (turn) await turn;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.sendLine.next(turn !== null);
-    };
+    return () => this.sendLine.next(turn !== null);
   }
 
   private readonly sendLine: Line;

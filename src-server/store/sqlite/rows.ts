@@ -13,7 +13,7 @@ import {
   type TaskAssignmentInfo,
   type TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import type { AuditEntry, StoredOutcome } from '../../engine/ports.js';
+import { resentOutcome, type AuditEntry, type StoredOutcome } from '../../engine/ports.js';
 import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
 
 export const json = jsonColumn;
@@ -316,5 +316,5 @@ export function taskIdsOf(stored: readonly StoredOutcome[]): string[] {
 /** Stored outcomes as sent again: each with its task as it is now (`tasks`), or none if it is gone. */
 export function withTasksNow(stored: readonly StoredOutcome[], tasks: readonly SyncTask[]): MutationOutcome[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  return stored.map(({ outcome, taskId }) => (taskId === null || outcome.status === 'retry' ? outcome : { ...outcome, task: byId.get(taskId) ?? null }));
+  return stored.map((s) => resentOutcome(s, s.taskId === null ? null : (byId.get(s.taskId) ?? null)));
 }

@@ -217,16 +217,16 @@ export class SqliteServerStore implements ServerStore {
         const wentIn = turn !== null;
         if (turn) await turn;
         let flushed: Promise<void> | null = null;
-        const wentInAt = this.db.open ? (changes.get() as number) : 0;
+        const flushedAtEntry = this.flushedChanges;
         const flushIfWrote = (always: boolean) => {
           if (!this.db.open) return; // closed meanwhile: the call itself says so
           const now = changes.get() as number;
           if (now !== this.flushedChanges || always) {
             this.flushedChanges = now;
             flushed = flusher.flush();
-          } else if (now !== wentInAt && flusher.pending) {
-            // Written meanwhile, and already counted by a flush another call started (both waited
-            // for an import): that flush, begun after the writes, must end before this one answers.
+          } else if (this.flushedChanges !== flushedAtEntry && flusher.pending) {
+            // A flush another call started since this one went in may have counted this one's
+            // writes (both waited for an import): it must end before this one answers.
             flushed = flusher.pending;
           }
         };
