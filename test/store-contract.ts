@@ -7,7 +7,7 @@ import { compareClaimable, isClaimableBy } from '../src-shared/domain/rules.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import type { Task } from '../src-shared/domain/types.js';
 import { autoAssign, expireDue, terminalMutation, userOperation, type TaskOperation } from '../src-server/engine/mutations.js';
-import type { Eng } from '../src-server/engine/ports.js';
+import { ask, type Eng } from '../src-server/engine/ports.js';
 import { TerminalOrder, unitFor, unitHint, type UnitDescriptor } from '../src-server/engine/units.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { T0, newUser, seedPlant, taskRow } from './support/plant.js';
@@ -310,6 +310,47 @@ export function storeContract(factory: StoreFactory): void {
         picks.push(r.assigned[0]!.userId);
       }
       expect(picks).toEqual(['ann', 'bob', 'ann']);
+    });
+
+    it('AUTO-1 auto-assign weighs the department\'s operators as they are now: one added since the last run is picked, one deactivated since is not', async () => {
+      await store.importTasks(['n1', 'n2', 'n3', 'n4'].map((id, i) => taskRow(id, { workOrderNumber: `WO-N${i}`, priority: 5 })), T0);
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'claim', taskId: 't2' }, 'bob');
+      const run = () => one(() => autoAssign({ departmentId: 'cut', strategy: 'least_loaded', capacityWeight: 0.5, limit: 1 }, 'sue', T0));
+      // ann and bob hold two tasks each after this run.
+      expect((await one(() => autoAssign({ departmentId: 'cut', strategy: 'least_loaded', capacityWeight: 0.5, limit: 2 }, 'sue', T0))).assigned.map((a) => a.userId).sort()).toEqual(['ann', 'bob']);
+      await store.createUser(newUser('cal'), T0);
+      expect((await run()).assigned[0]).toMatchObject({ userId: 'cal', activeCount: 0 });
+      // cal, holding one, would be the least loaded again.
+      await store.updateUser('cal', { active: false }, T0);
+      expect((await run()).assigned[0]!.userId).not.toBe('cal');
+    });
+
+    it('AUTO-1 COOL-1 XSTEP-1 auto-assign passes over the least loaded operator when their cooldown on the task runs, or a step they worked excludes it', async () => {
+      const run = () => one(() => autoAssign({ departmentId: 'cut', strategy: 'least_loaded', capacityWeight: 0.5, limit: 1 }, 'sue', T0 + 10));
+      // ann released t1 (her cooldown on it runs); bob holds two tasks.
+      await op({ name: 'claim', taskId: 't1' }, 'ann');
+      await op({ name: 'release', taskId: 't1' }, 'ann');
+      for (const t of ['t2', 't3']) await op({ name: 'claim', taskId: t }, 'bob');
+      expect((await run()).assigned[0]).toMatchObject({ taskId: 't1', userId: 'bob' });
+      // ann made WO-2's part (make1): its inspection, the only pending task left, is not for her.
+      await op({ name: 'claim', taskId: 'make1' }, 'ann');
+      await op({ name: 'start', taskId: 'make1' }, 'ann');
+      expect((await run()).assigned[0]).toMatchObject({ taskId: 'insp1', userId: 'bob', activeCount: 3 });
+      // The facts auto-assign weighs every operator by (the pick is then checked again on its own).
+      const facts = (taskId: string) =>
+        one(function* () {
+          const task = (yield* ask('taskFacts', taskId)).task;
+          return (yield* ask('operatorFactsMany', ['ann', 'bob'], task)).map((f) => [f.userId, f.cooldownUntil !== null, f.workedSteps]);
+        });
+      expect(await facts('t1')).toEqual([
+        ['ann', true, []],
+        ['bob', false, ['cut']],
+      ]);
+      expect(await facts('insp1')).toEqual([
+        ['ann', false, ['make']],
+        ['bob', false, ['inspect']],
+      ]);
     });
 
     it('LIST-1 the claimable list matches the shared rule: filter, order, paging and count', async () => {

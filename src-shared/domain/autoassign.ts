@@ -78,5 +78,6 @@ export function decideAutoAssign(facts: AssignFacts): Result<Decision<AssignResu
   if (target.cooldownUntil !== null && target.cooldownUntil > facts.now && facts.task) {
     return fail('cooldown_active', { taskId: facts.task.id, userId: target.user?.id, until: target.cooldownUntil });
   }
-  return decideAssign({ ...facts, mode: 'assign' });
+  // Called for every operator of a department for every task: no copy when the mode is already right.
+  return decideAssign(facts.mode === 'assign' ? facts : { ...facts, mode: 'assign' });
 }
