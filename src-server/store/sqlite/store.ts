@@ -116,8 +116,9 @@ import {
 import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
-import { Line, loopBudget, Slicer } from '../../slices.js';
+import { Line, loopBudget } from '../../slices.js';
 import { WalFlusher } from './flush.js';
+import { ImportThread } from './import-thread.js';
 
 /** Every method of the store interface but `close`: what the durability gate wraps (flush.ts). */
 const GATED_METHODS = Object.keys({
@@ -157,9 +158,9 @@ export class SqliteServerStore implements ServerStore {
   private readonly stmt = new Map<string, Database.Statement>();
 
   /**
-   * SEC-9: a large import writes through its own connection (`importer`), in slices that let the
-   * event loop run between them, inside one transaction; meanwhile this connection's writes wait
-   * for `writeGate` (its readers go on, seeing the last committed state).
+   * SEC-9: a large import writes on a thread of its own, through its own connection, in one
+   * transaction (import-thread.ts); meanwhile this connection's writes wait for `writeGate` (its
+   * readers go on, seeing the last committed state).
    */
   private writeGate: Promise<void> | null = null;
   /**
@@ -168,7 +169,7 @@ export class SqliteServerStore implements ServerStore {
    * the `faultHooks` option.
    */
   faultHook: ((sql: string) => void) | null = null;
-  private importer: SqliteServerStore | null = null;
+  private importThread: ImportThread | null = null;
 
   constructor(
     readonly file: string,
@@ -289,8 +290,8 @@ export class SqliteServerStore implements ServerStore {
     while (this.line && this.line.length > 0) await loopBudget.nextTurn();
     await this.checkpointer?.stop();
     this.checkpointer = null;
-    await this.importer?.close();
-    this.importer = null;
+    await this.importThread?.close();
+    this.importThread = null;
     while (this.flusher?.pending) await this.flusher.pending.catch(() => {});
     this.flusher?.close();
     if (this.db.open) this.db.close();
@@ -1522,27 +1523,33 @@ export class SqliteServerStore implements ServerStore {
 
   async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
     if (this.writeGate) await this.writable();
-    if (rows.length <= SMALL_IMPORT_ROWS) return this.importNow(rows, now, scope);
-    // SEC-9: a large import runs on its own connection, in slices; this connection's writes wait.
-    if (!this.importer) {
-      this.importer = new SqliteServerStore(this.file, this.options);
-      // Issue 12: the import's COMMIT must not checkpoint the WAL it just filled on the event loop
-      // (50-90 ms for 50,000 rows): where the main connection leaves that to the background
-      // checkpointer, so does this one.
-      this.importer.db.pragma(`wal_autocheckpoint = ${this.db.pragma('wal_autocheckpoint', { simple: true }) as number}`);
-    }
-    let release!: () => void;
-    this.writeGate = new Promise<void>((resolve) => (release = resolve));
+    if (rows.length <= SMALL_IMPORT_ROWS) return this.importAllNow(rows, now, scope);
+    // SEC-9: a large import runs on its own thread and connection; this connection's writes wait.
+    this.importThread ??= new ImportThread({
+      file: this.file,
+      synchronous: this.options.synchronous ?? 'FULL',
+      walAutocheckpoint: this.db.pragma('wal_autocheckpoint', { simple: true }) as number,
+    });
+    // This connection's writes wait only while the thread writes, not while the rows are handed over.
+    const gate: { release: (() => void) | null } = { release: null };
     try {
-      return await this.importer.importInSlices(rows, now, scope);
+      return await this.importThread.run(rows, now, scope, async () => {
+        if (this.writeGate) await this.writable();
+        this.writeGate = new Promise<void>((resolve) => (gate.release = resolve));
+      });
     } finally {
-      this.writeGate = null;
-      release();
+      if (gate.release) {
+        this.writeGate = null;
+        gate.release();
+      }
     }
   }
 
-  /** A small import in one synchronous transaction. */
-  private importNow(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): ImportResult {
+  /**
+   * IMP-1: check and write every row in one synchronous transaction, all or nothing. A small import
+   * runs here; a large one on the import thread (import-worker.ts), through its own store.
+   */
+  importAllNow(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): ImportResult {
     const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
     const Rollback = class extends Error {};
     try {
@@ -1552,32 +1559,6 @@ export class SqliteServerStore implements ServerStore {
       });
     } catch (err) {
       if (err instanceof Rollback) return { ok: false, errors: acc.errors };
-      throw err;
-    }
-    return { ok: true, created: acc.created, updated: acc.updated, workOrders: acc.workOrders.size };
-  }
-
-  /**
-   * IMP-1 and SEC-9: one transaction, all or nothing, written a slice at a time with the event loop
-   * free between slices. Only the store that owns the import's connection runs this.
-   */
-  private async importInSlices(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
-    const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
-    const slicer = new Slicer();
-    this.q('BEGIN IMMEDIATE').run();
-    try {
-      for (let i = 0; i < rows.length; i++) {
-        const pause = slicer.due();
-        if (pause) await pause;
-        this.importRow(rows[i]!, i + 1, now, scope, acc);
-      }
-      if (acc.errors.length > 0) {
-        this.q('ROLLBACK').run();
-        return { ok: false, errors: acc.errors };
-      }
-      this.q('COMMIT').run();
-    } catch (err) {
-      if (this.db.inTransaction) this.q('ROLLBACK').run();
       throw err;
     }
     return { ok: true, created: acc.created, updated: acc.updated, workOrders: acc.workOrders.size };

@@ -1,0 +1,99 @@
+/**
+ * SEC-9, IMP-1 (issue 12): a large import is written on a thread of its own. When that thread
+ * cannot do its work, the import answers with an error that says so and nothing is written; it
+ * never leaves its caller waiting. The thread runs the compiled store (out/node, built by the
+ * tests' global setup).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { T0, seedPlant, taskRow } from '../../../test/support/plant.js';
+import { ImportThread } from './import-thread.js';
+import { SqliteServerStore } from './store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-thread-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => taskRow(`${prefix}${i}`, { workOrderNumber: `WO-${prefix}${Math.floor(i / 20)}` }));
+
+describe('the import thread', () => {
+  it('IMP-1 SEC-9 writes a large import through its own connection, all of it, and the server\u2019s connection sees it once answered', async () => {
+    const dir = tempDir();
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
+    try {
+      await seedPlant(store);
+      const result = await store.importTasks(rows('big', 2_500), T0);
+      expect(result).toMatchObject({ ok: true, created: 2_500, workOrders: 125 });
+      expect((await store.listTasks({ workOrderNumber: 'WO-big124' }, { limit: 100, offset: 0 })).total).toBe(20);
+      // One bad row at the end: the thread writes none of the others.
+      const refused = await store.importTasks([...rows('half', 1_000), taskRow('half-last', { departmentId: 'nosuchdept' })], T0);
+      expect(refused).toMatchObject({ ok: false, errors: [{ row: 1_001, field: 'departmentId' }] });
+      expect((await store.listTasks({ q: 'half' }, { limit: 10, offset: 0 })).total).toBe(0);
+      // The server's own writes go on after it.
+      await store.upsertDepartment({ id: 'paint', name: 'Painting', taskLimit: null }, T0);
+      expect((await store.listDepartments()).map((d) => d.id)).toContain('paint');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('IMP-1 two imports asked for at once are written one after the other, each with its own rows', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'claims.db');
+    const store = new SqliteServerStore(file);
+    await seedPlant(store);
+    const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
+    try {
+      const [a, b] = await Promise.all([thread.run(rows('a', 3_000), T0), thread.run(rows('b', 900), T0)]);
+      expect([a, b]).toMatchObject([
+        { ok: true, created: 3_000 },
+        { ok: true, created: 900 },
+      ]);
+    } finally {
+      await thread.close();
+      await store.close();
+    }
+  });
+
+  it('SEC-9 a thread that cannot open the database answers the import with an error naming why, and tries again at the next import', async () => {
+    const notADatabase = tempDir(); // a folder: SQLite cannot open it as a file
+    const thread = new ImportThread({ file: notADatabase, synchronous: 'FULL', walAutocheckpoint: 1000 });
+    try {
+      await expect(thread.run(rows('x', 600), T0)).rejects.toThrow('the import could not be written: unable to open database file');
+      await expect(thread.run(rows('y', 600), T0)).rejects.toThrow('unable to open database file');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('SEC-9 IMP-1 a thread lost in the middle of an import answers it with an error, nothing of it is written, and the next import runs on a new thread', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'claims.db');
+    const store = new SqliteServerStore(file);
+    await seedPlant(store);
+    const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
+    try {
+      const running = thread.run(rows('lost', 20_000), T0);
+      // As if the thread crashed while the rows were on their way to it.
+      const inside = thread as unknown as { worker: { terminate(): Promise<number> } | null };
+      await vi.waitFor(() => expect(inside.worker).not.toBeNull());
+      await inside.worker!.terminate();
+      await expect(running).rejects.toThrow(/the import thread stopped \(exit code \d+\); nothing of the import was written/);
+      expect((await store.listTasks({ q: 'lost' }, { limit: 10, offset: 0 })).total).toBe(0);
+      expect(await thread.run(rows('again', 600), T0)).toMatchObject({ ok: true, created: 600 });
+      expect((await store.listTasks({ q: 'again' }, { limit: 10, offset: 0 })).total).toBe(600);
+    } finally {
+      await thread.close();
+      await store.close();
+    }
+  });
+});
