@@ -370,7 +370,7 @@ describe('read sync', () => {
     expect(counter.reads()).toBeLessThan(pages * 3);
   });
 
-  it('SYNC-6 terminals catching up after a large import share its full pages, though they acknowledge at different moments', async () => {
+  it('SYNC-6 PROTO-1 terminals catching up after a large import share its full pages (as text frames), though they acknowledge at different moments', async () => {
     await server.stop();
     server = await startTestServer({ hub: { pageSize: 20 } });
     const now = server.clock.now();
@@ -399,6 +399,8 @@ describe('read sync', () => {
     // A full page is read about once for all eight; read per kiosk, reads would match pages sent.
     const sent = kiosks.reduce((n, k) => n + pagesOf(k), 0);
     expect(counter.reads()).toBeLessThan(sent / 2);
+    // A shared page goes out as the bytes encoded once for all, still as a JSON text frame.
+    expect(kiosks.map((k) => k.binaryFrames)).toEqual(kiosks.map(() => 0));
   });
 
   it('SYNC-6 PROTO-12 a terminal catching up has its next page read while it applies the last one, and sent only after its ack', async () => {

@@ -12,13 +12,16 @@ export function decisionOf(o: MutationOutcome | undefined): unknown {
 
 export class TestClient {
   readonly frames: ServerFrame[] = [];
+  /** Frames that came as binary (protocol v1 frames are JSON text: there should be none). */
+  binaryFrames = 0;
   closeCode: number | null = null;
   closeReason = '';
   private waiters: Array<() => void> = [];
   private nextId = 1;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) this.binaryFrames++;
       this.frames.push(JSON.parse(String(data)) as ServerFrame);
       this.wake();
     });
