@@ -181,6 +181,25 @@ describe('task import over HTTP', () => {
     expect((await server.store.listAudit({ limit: 5 })).find((e) => e.action === 'import')).toMatchObject({ outcome: 'import_rejected' });
   });
 
+  it('IMP-2 SEC-9 a large CSV (parsed on a thread of its own) reports bad rows by the line an editor shows, its own and the store\u2019s, and imports once fixed', async () => {
+    // 3,000 rows (over 64 KB); row 9 spans two lines, so every later row is one line further down.
+    const file = (bad: (i: number) => string | null) =>
+      [
+        'taskId,workOrderNumber,step,workContent,departmentId',
+        ...Array.from({ length: 3_000 }, (_, i) => bad(i) ?? `big${i},WO-BIG${Math.floor(i / 20)},cut,${i === 8 ? '"two\nlines"' : `Part ${i}`},cut`),
+      ].join('\n');
+    expect(file(() => null).length).toBeGreaterThan(64 * 1024);
+    const parseError = await importCsv(ada, file((i) => (i === 1_500 ? 'bad id!,WO-BIG,cut,x,cut' : null)));
+    expect(parseError.status).toBe(422);
+    expect(pairs(parseError.body)).toEqual(['1503:taskId']);
+    const storeError = await importCsv(ada, file((i) => (i === 2_500 ? 'big2500,WO-BIG,cut,x,nowhere' : null)));
+    expect(pairs(storeError.body)).toEqual(['2503:departmentId']);
+    expect(await task('big0')).toBeNull();
+    const fixed = await importCsv(ada, file(() => null));
+    expect(fixed).toMatchObject({ status: 200, body: { created: 3_000 } });
+    expect((await task('big8'))!.workContent).toBe('two\nlines');
+  });
+
   it('IMP-2 refusals found by the store are reported on the user\u2019s rows too (CSV lines, JSON positions)', async () => {
     await fetch(`${server.url}/api/tasks/t1/claim`, { method: 'POST', headers: { authorization: `Bearer ${await apiToken('bob')}` } });
     const csv = ['taskId,workOrderNumber,step,workContent,departmentId', 'n1,WO-9,cut,ok,cut', '', 'n2,WO-9,cut,ok,nowhere', 't1,WO-1,cut,moved,qa'].join('\n');

@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ImportResult, ImportTaskRow } from '../types.js';
 import { Slicer } from '../../slices.js';
+import { threadEntry } from '../../threads.js';
 
 export interface ImportThreadData {
   file: string;
@@ -25,17 +26,6 @@ export type ImportThreadReply = { type: 'done'; result: ImportResult } | { type:
 /** Rows handed to the thread per message: about a millisecond of copying each. */
 const ROWS_PER_MESSAGE = 1000;
 
-/**
- * Where the compiled entry is. Running from the TypeScript sources (the tests), a thread cannot
- * load a .ts file: it runs the compiled one under out/node, which the tests' global setup builds
- * from the same sources first.
- */
-function entry(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('../../../out/node/src-server/store/sqlite/import-worker.js', import.meta.url)
-    : new URL('./import-worker.js', import.meta.url);
-}
-
 export class ImportThread {
   private worker: Worker | null = null;
   /** The import the thread is working on. */
@@ -44,7 +34,7 @@ export class ImportThread {
   constructor(private readonly data: ImportThreadData) {}
 
   private start(): Worker {
-    const worker = new Worker(entry(), { workerData: this.data });
+    const worker = new Worker(threadEntry('./import-worker.js', import.meta.url), { workerData: this.data });
     worker.unref();
     worker.on('message', (m: ImportThreadReply) => {
       const p = this.pending;

@@ -1,0 +1,20 @@
+/**
+ * The CSV parse thread's entry (SEC-9, issue 12; started by parse-thread.ts): parses one import's
+ * text with the same code as everywhere else (import.ts) and sends back the rows a chunk per
+ * message, so the event loop that receives them decodes one small message at a time.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseImportCsv } from './import.js';
+import type { ParseThreadReply } from './parse-thread.js';
+
+const ROWS_PER_MESSAGE = 1000;
+const port = parentPort!;
+const parsed = await parseImportCsv((workerData as { text: string }).text);
+for (let at = 0; at < parsed.rows.length; at += ROWS_PER_MESSAGE) {
+  port.postMessage({
+    type: 'rows',
+    rows: parsed.rows.slice(at, at + ROWS_PER_MESSAGE),
+    rowNumbers: parsed.rowNumbers.slice(at, at + ROWS_PER_MESSAGE),
+  } satisfies ParseThreadReply);
+}
+port.postMessage({ type: 'done', errors: parsed.errors } satisfies ParseThreadReply);
