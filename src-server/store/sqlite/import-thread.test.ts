@@ -38,6 +38,14 @@ describe('the import thread', () => {
       const refused = await store.importTasks([...rows('half', 1_000), taskRow('half-last', { departmentId: 'nosuchdept' })], T0);
       expect(refused).toMatchObject({ ok: false, errors: [{ row: 1_001, field: 'departmentId' }] });
       expect((await store.listTasks({ q: 'half' }, { limit: 10, offset: 0 })).total).toBe(0);
+      // A small import asked for while a large one is handed over is written after it (the later
+      // file's values stay).
+      const [, small] = await Promise.all([
+        store.importTasks(rows('order', 2_000).map((r) => ({ ...r, priority: 1 })), T0),
+        store.importTasks([{ ...rows('order', 1)[0]!, priority: 9 }], T0),
+      ]);
+      expect(small).toMatchObject({ ok: true, updated: 1 });
+      expect((await store.getTask('order0', T0))!.priority).toBe(9);
       // The server's own writes go on after it.
       await store.upsertDepartment({ id: 'paint', name: 'Painting', taskLimit: null }, T0);
       expect((await store.listDepartments()).map((d) => d.id)).toContain('paint');
@@ -58,6 +66,16 @@ describe('the import thread', () => {
         { ok: true, created: 3_000 },
         { ok: true, created: 900 },
       ]);
+      // An import that fails before it is written leaves none of its rows to the next one.
+      await expect(
+        thread.run(rows('c', 600), T0, () => {
+          throw new Error('no room');
+        }),
+      ).rejects.toThrow('no room');
+      expect(await thread.run(rows('d', 600), T0)).toMatchObject({ ok: true, created: 600 });
+      // Once the thread is closed (the server stops), a new import is refused, not started anew.
+      await thread.close();
+      await expect(thread.run(rows('e', 600), T0)).rejects.toThrow('the server is stopping; the import was not written');
     } finally {
       await thread.close();
       await store.close();
@@ -82,11 +100,14 @@ describe('the import thread', () => {
     await seedPlant(store);
     const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
     try {
-      const running = thread.run(rows('lost', 20_000), T0);
-      // As if the thread crashed while the rows were on their way to it.
+      let handedOver = false;
+      const running = thread.run(rows('lost', 100_000), T0, () => void (handedOver = true));
+      // As if the thread crashed while the rows were on their way to it (a hundred chunks, several
+      // turns of the loop): nobody awaits the answer yet, and the server must not crash of it.
       const inside = thread as unknown as { worker: { terminate(): Promise<number> } | null };
-      await vi.waitFor(() => expect(inside.worker).not.toBeNull());
+      await vi.waitFor(() => expect(inside.worker).not.toBeNull(), { interval: 1 });
       await inside.worker!.terminate();
+      expect(handedOver).toBe(false);
       await expect(running).rejects.toThrow(/the import thread stopped \(exit code \d+\); nothing of the import was written/);
       expect((await store.listTasks({ q: 'lost' }, { limit: 10, offset: 0 })).total).toBe(0);
       expect(await thread.run(rows('again', 600), T0)).toMatchObject({ ok: true, created: 600 });

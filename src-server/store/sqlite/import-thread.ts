@@ -17,6 +17,7 @@ export interface ImportThreadData {
 }
 
 export type ImportThreadRequest =
+  | { type: 'begin' }
   | { type: 'rows'; rows: ImportTaskRow[] }
   | { type: 'run'; now: number; scope: { departmentIds: readonly string[] } | undefined }
   | { type: 'close' };
@@ -28,26 +29,31 @@ const ROWS_PER_MESSAGE = 1000;
 
 export class ImportThread {
   private worker: Worker | null = null;
-  /** The import the thread is working on. */
-  private pending: { resolve: (r: ImportResult) => void; reject: (e: Error) => void } | null = null;
+  /** The import the thread is working on, with the thread it was handed to. */
+  private pending: { worker: Worker; resolve: (r: ImportResult) => void; reject: (e: Error) => void } | null = null;
+  private closed = false;
 
   constructor(private readonly data: ImportThreadData) {}
+
+  /** Settle the import `worker` was working on; an event of a thread that is gone settles nothing later. */
+  private settle(worker: Worker, outcome: { result: ImportResult } | { error: Error }): void {
+    const p = this.pending;
+    if (!p || p.worker !== worker) return;
+    this.pending = null;
+    worker.unref();
+    if ('result' in outcome) p.resolve(outcome.result);
+    else p.reject(outcome.error);
+  }
 
   private start(): Worker {
     const worker = new Worker(threadEntry('./import-worker.js', import.meta.url), { workerData: this.data });
     worker.unref();
-    worker.on('message', (m: ImportThreadReply) => {
-      const p = this.pending;
-      this.pending = null;
-      worker.unref();
-      if (m.type === 'done') p?.resolve(m.result);
-      else p?.reject(new Error(`the import could not be written: ${m.message}`));
-    });
+    worker.on('message', (m: ImportThreadReply) =>
+      this.settle(worker, m.type === 'done' ? { result: m.result } : { error: new Error(`the import could not be written: ${m.message}`) }),
+    );
     const lost = (why: string) => {
       if (this.worker === worker) this.worker = null;
-      const p = this.pending;
-      this.pending = null;
-      p?.reject(new Error(`the import thread stopped (${why}); nothing of the import was written`));
+      this.settle(worker, { error: new Error(`the import thread stopped (${why}); nothing of the import was written`) });
     };
     // An error thrown on the thread may arrive as a plain object (SQLite's errors do).
     worker.on('error', (err: Partial<Error> & { code?: string }) => lost(err.message ?? err.code ?? String(err)));
@@ -69,20 +75,26 @@ export class ImportThread {
     this.queue = new Promise<void>((resolve) => (done = resolve));
     try {
       await before;
+      if (this.closed) throw new Error('the server is stopping; the import was not written');
       const worker = (this.worker ??= this.start());
       // The answer must keep the process alive (a CLI import has nothing else to wait for).
       worker.ref();
-      const answered = new Promise<ImportResult>((resolve, reject) => (this.pending = { resolve, reject }));
+      let settled = false;
+      const answered = new Promise<ImportResult>((resolve, reject) => (this.pending = { worker, resolve, reject })).finally(() => (settled = true));
+      // Lost while the rows are on their way, the thread rejects this before anyone awaits it.
+      answered.catch(() => {});
+      // Rows a failed hand-off left on the thread are not this import's.
+      worker.postMessage({ type: 'begin' } satisfies ImportThreadRequest);
       const slicer = new Slicer();
-      for (let at = 0; at < rows.length && this.worker === worker; at += ROWS_PER_MESSAGE) {
+      for (let at = 0; at < rows.length && !settled; at += ROWS_PER_MESSAGE) {
         const pause = slicer.due();
         if (pause) await pause;
-        if (this.worker === worker) worker.postMessage({ type: 'rows', rows: rows.slice(at, at + ROWS_PER_MESSAGE) } satisfies ImportThreadRequest);
+        if (!settled) worker.postMessage({ type: 'rows', rows: rows.slice(at, at + ROWS_PER_MESSAGE) } satisfies ImportThreadRequest);
       }
-      // A thread lost meanwhile has rejected `answered` already.
-      if (this.worker === worker) {
+      if (!settled) {
         await beforeWrite();
-        worker.postMessage({ type: 'run', now, scope } satisfies ImportThreadRequest);
+        // The thread may have been lost while `beforeWrite` waited: then it writes nothing.
+        if (!settled) worker.postMessage({ type: 'run', now, scope } satisfies ImportThreadRequest);
       }
       return await answered;
     } finally {
@@ -90,8 +102,9 @@ export class ImportThread {
     }
   }
 
-  /** Close the thread's connection and end it. */
+  /** Close the thread's connection and end it; imports asked for after this are refused. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;

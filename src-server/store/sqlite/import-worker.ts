@@ -28,6 +28,10 @@ function open(): SqliteServerStore {
 }
 
 port.on('message', (m: ImportThreadRequest) => {
+  if (m.type === 'begin') {
+    rows = [];
+    return;
+  }
   if (m.type === 'rows') {
     for (const row of m.rows) rows.push(row);
     return;

@@ -1165,6 +1165,8 @@ export class SqliteServerStore implements ServerStore {
     if (this.writeGate) await this.writable();
     const before = await this.getTerminal(id);
     if (!before) throw new Error(`terminal ${id} does not exist`);
+    // An import may have taken the write lock while the read waited its turn.
+    if (this.writeGate) await this.writable();
     this.write(() => {
       this.q('UPDATE terminals SET name = ?, departments = ?, active = ?, token_hash = ? WHERE id = ?').run(
         patch.name ?? before.name,
@@ -1521,7 +1523,23 @@ export class SqliteServerStore implements ServerStore {
   // -------------------------------------------------------------------------------------------
   // Tasks
 
+  /** The imports asked for before (IMP-1: imports are written in the order they came). */
+  private imports: Promise<void> = Promise.resolve();
+
   async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
+    const before = this.imports;
+    let done!: () => void;
+    this.imports = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await before;
+      return await this.importInOrder(rows, now, scope);
+    } finally {
+      done();
+    }
+  }
+
+  private async importInOrder(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
+    if (!this.db.open) throw new Error('the store is closed; the import was not written');
     if (this.writeGate) await this.writable();
     if (rows.length <= SMALL_IMPORT_ROWS) return this.importAllNow(rows, now, scope);
     // SEC-9: a large import runs on its own thread and connection; this connection's writes wait.
@@ -1547,7 +1565,8 @@ export class SqliteServerStore implements ServerStore {
 
   /**
    * IMP-1: check and write every row in one synchronous transaction, all or nothing. A small import
-   * runs here; a large one on the import thread (import-worker.ts), through its own store.
+   * runs here; a large one on the import thread (import-worker.ts), through its own store. Only
+   * those two call it: it skips the write gate and the durability flush that `importTasks` has.
    */
   importAllNow(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): ImportResult {
     const acc: ImportAcc = { errors: [], created: 0, updated: 0, workOrders: new Set() };
