@@ -13,8 +13,29 @@ import { threadEntry } from './threads.js';
 
 export type ParseThreadReply = { type: 'rows'; rows: ImportTaskRow[]; rowNumbers: number[] } | { type: 'done'; errors: ImportRowError[] };
 
-/** Parse a CSV import (import.ts parseImportCsv) on a thread; the same result, off the event loop. */
-export function parseImportCsvOnThread(text: string): Promise<ParsedImport> {
+/** Parse threads at once at most (each holds its file and rows: tens of MB for 50,000 rows). */
+export const MAX_PARSE_THREADS = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/**
+ * Parse a CSV import (import.ts parseImportCsv) on a thread; the same result, off the event loop.
+ * At most MAX_PARSE_THREADS at once; more uploads at the same moment wait their turn.
+ */
+export async function parseImportCsvOnThread(text: string): Promise<ParsedImport> {
+  // A slot is handed straight from the parse that ends to the next in wait.
+  if (running < MAX_PARSE_THREADS) running++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await parseOnThread(text);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+function parseOnThread(text: string): Promise<ParsedImport> {
   return new Promise<ParsedImport>((resolve, reject) => {
     const parsed: ParsedImport = { rows: [], rowNumbers: [], errors: [] };
     let done = false;
