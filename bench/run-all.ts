@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, pg-load.
+ * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load.
  */
 import * as abuse from './abuse.js';
+import * as autoAssign from './auto-assign.js';
 import * as catchUp from './catch-up.js';
 import * as httpLoad from './http-load.js';
 import * as kioskScreen from './kiosk-screen.js';
@@ -32,6 +33,7 @@ const all: Record<string, () => Promise<void>> = {
   'plant-load': plantLoad.run,
   snapshot: snapshot.run,
   stall: stall.run,
+  'auto-assign': autoAssign.run,
   'pg-load': pgLoad.run,
 };
 
