@@ -23,6 +23,20 @@ function tempDir(): string {
   return dir;
 }
 
+/** A seeded store and an import thread of its own on the same file; both closed after `fn`. */
+async function withThread(fn: (store: SqliteServerStore, thread: ImportThread) => Promise<void>): Promise<void> {
+  const file = path.join(tempDir(), 'claims.db');
+  const store = new SqliteServerStore(file);
+  await seedPlant(store);
+  const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
+  try {
+    await fn(store, thread);
+  } finally {
+    await thread.close();
+    await store.close();
+  }
+}
+
 const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => taskRow(`${prefix}${i}`, { workOrderNumber: `WO-${prefix}${Math.floor(i / 20)}` }));
 
 describe('the import thread', () => {
@@ -55,12 +69,7 @@ describe('the import thread', () => {
   });
 
   it('IMP-1 two imports asked for at once are written one after the other, each with its own rows', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'claims.db');
-    const store = new SqliteServerStore(file);
-    await seedPlant(store);
-    const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
-    try {
+    await withThread(async (store, thread) => {
       const [a, b] = await Promise.all([thread.run(rows('a', 3_000), T0), thread.run(rows('b', 900), T0)]);
       expect([a, b]).toMatchObject([
         { ok: true, created: 3_000 },
@@ -76,10 +85,7 @@ describe('the import thread', () => {
       // Once the thread is closed (the server stops), a new import is refused, not started anew.
       await thread.close();
       await expect(thread.run(rows('e', 600), T0)).rejects.toThrow('the server is stopping; the import was not written');
-    } finally {
-      await thread.close();
-      await store.close();
-    }
+    });
   });
 
   it('SEC-9 a thread that cannot open the database answers the import with an error naming why, and tries again at the next import', async () => {
@@ -94,12 +100,7 @@ describe('the import thread', () => {
   });
 
   it('SEC-9 IMP-1 a thread lost in the middle of an import answers it with an error, nothing of it is written, and the next import runs on a new thread', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'claims.db');
-    const store = new SqliteServerStore(file);
-    await seedPlant(store);
-    const thread = new ImportThread({ file, synchronous: 'FULL', walAutocheckpoint: 1000 });
-    try {
+    await withThread(async (store, thread) => {
       let handedOver = false;
       const running = thread.run(rows('lost', 100_000), T0, undefined, () => void (handedOver = true));
       // As if the thread crashed while the rows were on their way to it (a hundred chunks, several
@@ -112,9 +113,6 @@ describe('the import thread', () => {
       expect((await store.listTasks({ q: 'lost' }, { limit: 10, offset: 0 })).total).toBe(0);
       expect(await thread.run(rows('again', 600), T0)).toMatchObject({ ok: true, created: 600 });
       expect((await store.listTasks({ q: 'again' }, { limit: 10, offset: 0 })).total).toBe(600);
-    } finally {
-      await thread.close();
-      await store.close();
-    }
+    });
   });
 });
