@@ -9,30 +9,20 @@ import { Worker } from 'node:worker_threads';
 import type { ImportRowError, ImportTaskRow } from './store/types.js';
 import type { ParsedImport } from './import.js';
 import { Slicer } from './slices.js';
-import { threadEntry } from './threads.js';
+import { Lanes, threadEntry, threadErrorMessage } from './threads.js';
 
 export type ParseThreadReply = { type: 'rows'; rows: ImportTaskRow[]; rowNumbers: number[] } | { type: 'done'; errors: ImportRowError[] };
 
 /** Parse threads at once at most (each holds its file and rows: tens of MB for 50,000 rows). */
 export const MAX_PARSE_THREADS = 2;
-let running = 0;
-const waiting: Array<() => void> = [];
+const parses = new Lanes(MAX_PARSE_THREADS);
 
 /**
  * Parse a CSV import (import.ts parseImportCsv) on a thread; the same result, off the event loop.
  * At most MAX_PARSE_THREADS at once; more uploads at the same moment wait their turn.
  */
-export async function parseImportCsvOnThread(text: string): Promise<ParsedImport> {
-  // A slot is handed straight from the parse that ends to the next in wait.
-  if (running < MAX_PARSE_THREADS) running++;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
-  try {
-    return await parseOnThread(text);
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
+export function parseImportCsvOnThread(text: string): Promise<ParsedImport> {
+  return parses.run(() => parseOnThread(text));
 }
 
 function parseOnThread(text: string): Promise<ParsedImport> {
@@ -56,9 +46,8 @@ function parseOnThread(text: string): Promise<ParsedImport> {
       parsed.errors = m.errors;
       resolve(parsed);
     });
-    // An error thrown on the thread may arrive as a plain object.
-    worker.on('error', (err: Partial<Error>) => {
-      if (!done) reject(new Error(`the import could not be parsed: ${err.message ?? String(err)}`));
+    worker.on('error', (err) => {
+      if (!done) reject(new Error(`the import could not be parsed: ${threadErrorMessage(err)}`));
       done = true;
     });
     worker.on('exit', (code) => {

@@ -1,4 +1,4 @@
-/** Worker threads of the server (the import's writer, the CSV parser): where their entries are. */
+/** Worker threads of the server (the import's writer, the CSV parser): where their entries are, what their errors say, and their turns. */
 
 /**
  * Where a thread's compiled entry `file` (relative to the module `from`, its `import.meta.url`)
@@ -11,4 +11,33 @@ export function threadEntry(file: string, from: string): URL {
   const root = new URL('../', import.meta.url).pathname; // the repository: this file is in src-server/
   const source = new URL(file, from).pathname;
   return new URL(`file://${root}out/node/${source.slice(root.length)}`);
+}
+
+/** What a thread's `error` event says: an error thrown there may arrive as a plain object (SQLite's errors do). */
+export function threadErrorMessage(err: Partial<Error> & { code?: string }): string {
+  return err.message ?? err.code ?? String(err);
+}
+
+/**
+ * Work done `width` at a time at most, in the order asked; the rest waits its turn (a place is
+ * handed straight from the work that ends to the next in wait). Imports are written one at a
+ * time, in order; CSV files are parsed two at a time.
+ */
+export class Lanes {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly width = 1) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running < this.width) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ImportResult, ImportTaskRow } from '../types.js';
 import { Slicer } from '../../slices.js';
-import { threadEntry } from '../../threads.js';
+import { Lanes, threadEntry, threadErrorMessage } from '../../threads.js';
 
 export interface ImportThreadData {
   file: string;
@@ -55,51 +55,46 @@ export class ImportThread {
       if (this.worker === worker) this.worker = null;
       this.settle(worker, { error: new Error(`the import thread stopped (${why}); nothing of the import was written`) });
     };
-    // An error thrown on the thread may arrive as a plain object (SQLite's errors do).
-    worker.on('error', (err: Partial<Error> & { code?: string }) => lost(err.message ?? err.code ?? String(err)));
+    worker.on('error', (err) => lost(threadErrorMessage(err)));
     worker.on('exit', (code) => lost(`exit code ${code}`));
     return worker;
   }
 
-  /** The imports before this one (one at a time on the thread). */
-  private queue: Promise<void> = Promise.resolve();
+  /** One import at a time on the thread, in the order asked. */
+  private readonly turns = new Lanes();
 
   /**
    * Check and write `rows` in one transaction on the thread, after the imports asked for before.
    * The rows are handed over a chunk a turn; `beforeWrite` runs once they are all there, right
    * before the thread takes the write lock (the server's own writes go on until then).
    */
-  async run(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }, beforeWrite: () => Promise<void> | void = () => {}): Promise<ImportResult> {
-    const before = this.queue;
-    let done!: () => void;
-    this.queue = new Promise<void>((resolve) => (done = resolve));
-    try {
-      await before;
-      if (this.closed) throw new Error('the server is stopping; the import was not written');
-      const worker = (this.worker ??= this.start());
-      // The answer must keep the process alive (a CLI import has nothing else to wait for).
-      worker.ref();
-      let settled = false;
-      const answered = new Promise<ImportResult>((resolve, reject) => (this.pending = { worker, resolve, reject })).finally(() => (settled = true));
-      // Lost while the rows are on their way, the thread rejects this before anyone awaits it.
-      answered.catch(() => {});
-      // Rows a failed hand-off left on the thread are not this import's.
-      worker.postMessage({ type: 'begin' } satisfies ImportThreadRequest);
-      const slicer = new Slicer();
-      for (let at = 0; at < rows.length && !settled; at += ROWS_PER_MESSAGE) {
-        const pause = slicer.due();
-        if (pause) await pause;
-        if (!settled) worker.postMessage({ type: 'rows', rows: rows.slice(at, at + ROWS_PER_MESSAGE) } satisfies ImportThreadRequest);
-      }
-      if (!settled) {
-        await beforeWrite();
-        // The thread may have been lost while `beforeWrite` waited: then it writes nothing.
-        if (!settled) worker.postMessage({ type: 'run', now, scope } satisfies ImportThreadRequest);
-      }
-      return await answered;
-    } finally {
-      done();
+  run(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }, beforeWrite: () => Promise<void> | void = () => {}): Promise<ImportResult> {
+    return this.turns.run(() => this.write(rows, now, scope, beforeWrite));
+  }
+
+  private async write(rows: readonly ImportTaskRow[], now: number, scope: { departmentIds: readonly string[] } | undefined, beforeWrite: () => Promise<void> | void): Promise<ImportResult> {
+    if (this.closed) throw new Error('the server is stopping; the import was not written');
+    const worker = (this.worker ??= this.start());
+    // The answer must keep the process alive (a CLI import has nothing else to wait for).
+    worker.ref();
+    let settled = false;
+    const answered = new Promise<ImportResult>((resolve, reject) => (this.pending = { worker, resolve, reject })).finally(() => (settled = true));
+    // Lost while the rows are on their way, the thread rejects this before anyone awaits it.
+    answered.catch(() => {});
+    // Rows a failed hand-off left on the thread are not this import's.
+    worker.postMessage({ type: 'begin' } satisfies ImportThreadRequest);
+    const slicer = new Slicer();
+    for (let at = 0; at < rows.length && !settled; at += ROWS_PER_MESSAGE) {
+      const pause = slicer.due();
+      if (pause) await pause;
+      if (!settled) worker.postMessage({ type: 'rows', rows: rows.slice(at, at + ROWS_PER_MESSAGE) } satisfies ImportThreadRequest);
     }
+    if (!settled) {
+      await beforeWrite();
+      // The thread may have been lost while `beforeWrite` waited: then it writes nothing.
+      if (!settled) worker.postMessage({ type: 'run', now, scope } satisfies ImportThreadRequest);
+    }
+    return answered;
   }
 
   /** Close the thread's connection and end it; imports asked for after this are refused. */

@@ -119,6 +119,7 @@ import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Line, loopBudget } from '../../slices.js';
 import { WalFlusher } from './flush.js';
 import { ImportThread } from './import-thread.js';
+import { Lanes } from '../../threads.js';
 
 /** Every method of the store interface but `close`: what the durability gate wraps (flush.ts). */
 const GATED_METHODS = Object.keys({
@@ -378,54 +379,37 @@ export class SqliteServerStore implements ServerStore {
     for (const d of this.readUser(userId)?.departmentIds ?? []) if (d !== exceptDepartment) this.logOnce(entity, entityId, d, now);
   }
 
-  /** Active supervisors of a department (SUP-5 tells them). */
   /**
-   * A department's active supervisors (notified of its exceptions). Kept until a user changes: the
-   * query reads every member of the department (500 operators in a plant's), 1-2 ms for each
-   * release or rejection otherwise.
+   * A department's active members with a role, in id order, kept until a user changes: its
+   * supervisors (told of each release or rejection, SUP-5) and its operators (auto-assign weighs
+   * them all, once a slice: 200 slices for 1,000 tasks). Read each time, the query went through
+   * the department's 500 members: 1-2 ms for the supervisors, 4-6 ms for the operators' records.
    */
-  private supervisorsOf(departmentId: string): string[] {
-    let ids = this.supervisorCache.get(departmentId);
-    if (!ids) {
-      ids = this.q(
-        `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
-         WHERE ud.department_id = ? AND u.active = 1 AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'supervisor')
-         ORDER BY u.id`,
-      )
-        .pluck()
-        .all(departmentId) as string[];
-      this.supervisorCache.set(departmentId, ids);
-    }
-    return ids;
-  }
-
-  private readonly supervisorCache = new Map<string, string[]>();
-
-  /**
-   * A department's active operators (auto-assign weighs them all), kept like its supervisors: the
-   * query reads and parses 500 users, 4-6 ms, and a run of auto-assign asks for them once a slice
-   * (200 slices for 1,000 tasks).
-   */
-  private operatorsOf(departmentId: string): UserRecord[] {
-    let users = this.operatorCache.get(departmentId);
+  private activeMembers(departmentId: string, role: 'supervisor' | 'operator'): UserRecord[] {
+    const key = `${role}\u0000${departmentId}`;
+    let users = this.memberCache.get(key);
     if (!users) {
       users = (
         this.q(
           `${USER_SELECT} WHERE u.id IN (SELECT user_id FROM user_departments WHERE department_id = ?) AND u.active = 1
-           AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') ORDER BY u.id`,
-        ).all(departmentId) as Row[]
+           AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = ?) ORDER BY u.id`,
+        ).all(departmentId, role) as Row[]
       ).map(userFromRow);
-      this.operatorCache.set(departmentId, users);
+      this.memberCache.set(key, users);
     }
     return users;
   }
 
-  private readonly operatorCache = new Map<string, UserRecord[]>();
+  private readonly memberCache = new Map<string, UserRecord[]>();
 
-  /** A user was written: who belongs to which department may have changed. */
+  /** The ids of a department's active supervisors (SUP-5 tells them). */
+  private supervisorsOf(departmentId: string): string[] {
+    return this.activeMembers(departmentId, 'supervisor').map((u) => u.id);
+  }
+
+  /** A user was written: who belongs to which department, with which role, may have changed. */
   private forgetMembers(): void {
-    this.supervisorCache.clear();
-    this.operatorCache.clear();
+    this.memberCache.clear();
   }
 
   /**
@@ -926,7 +910,7 @@ export class SqliteServerStore implements ServerStore {
                ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
             ).all(departmentId, JSON.stringify(exclude), limit) as Row[])
         ).map(taskFromRow),
-      departmentOperators: (departmentId, now) => this.withPerformance(now, this.operatorsOf(departmentId)),
+      departmentOperators: (departmentId, now) => this.withPerformance(now, this.activeMembers(departmentId, 'operator')),
       pickerOperators: (departmentIds, now) =>
         this.withPerformance(now, 
           (departmentIds === null
@@ -1523,19 +1507,11 @@ export class SqliteServerStore implements ServerStore {
   // -------------------------------------------------------------------------------------------
   // Tasks
 
-  /** The imports asked for before (IMP-1: imports are written in the order they came). */
-  private imports: Promise<void> = Promise.resolve();
+  /** IMP-1: imports are written one at a time, in the order they came. */
+  private readonly imports = new Lanes();
 
   async importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
-    const before = this.imports;
-    let done!: () => void;
-    this.imports = new Promise<void>((resolve) => (done = resolve));
-    try {
-      await before;
-      return await this.importInOrder(rows, now, scope);
-    } finally {
-      done();
-    }
+    return this.imports.run(() => this.importInOrder(rows, now, scope));
   }
 
   private async importInOrder(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult> {
