@@ -43,7 +43,9 @@ export interface CommitterStats {
 export const GROUP_BUDGET_MS = 25;
 
 export class GroupCommitter implements Committer {
+  /** Units waiting for a group: `queue` from `head` on (taken units leave a gap before it). */
   private queue: Pending[] = [];
+  private head = 0;
   private readonly order = new TerminalOrder();
   private scheduled = false;
   /** Groups being committed now (at most the store's groupLanes). */
@@ -91,7 +93,7 @@ export class GroupCommitter implements Committer {
 
   /** Start groups from the queue while a lane is free. */
   private flush(): void {
-    while (this.running < this.store.groupLanes && this.queue.length > 0) {
+    while (this.running < this.store.groupLanes && this.queued > 0) {
       const batch = this.take();
       if (batch.length === 0) return; // everything queued waits for a terminal's group in flight
       void this.commit(batch);
@@ -112,14 +114,24 @@ export class GroupCommitter implements Committer {
    */
   private take(): Pending[] {
     const holdsLoop = this.store.groupsHoldTheLoop;
-    const limit = Math.min(this.maxGroup, holdsLoop ? this.maxGroup : Math.ceil(this.queue.length / (this.store.groupLanes - this.running)));
-    if (this.inFlight.size === 0 && (!holdsLoop || this.msPerUnit.size === 0)) return this.queue.splice(0, limit);
+    const queued = this.queued;
+    const limit = Math.min(this.maxGroup, holdsLoop ? this.maxGroup : Math.ceil(queued / (this.store.groupLanes - this.running)));
+    if (this.inFlight.size === 0 && (!holdsLoop || this.msPerUnit.size === 0)) {
+      const batch = this.queue.slice(this.head, this.head + limit);
+      this.head += batch.length;
+      this.compact();
+      return batch;
+    }
     const batch: Pending[] = [];
     let budget = GROUP_BUDGET_MS;
-    let i = 0;
-    const rest: Pending[] = [];
+    // Once what is left of the budget is less than the cheapest kind costs, nothing behind fits.
+    // (Before, a backlog of 60,000 claims was scanned to its end for every group, and copied.)
+    const cheapest = holdsLoop ? Math.min(...this.msPerUnit.values()) : 0;
     const held = new Set<string>();
-    for (; i < this.queue.length && batch.length < limit && budget > 0; i++) {
+    // Units passed over are moved up to `kept`, in order, and end just before the first unscanned.
+    let kept = this.head;
+    let i = this.head;
+    for (; i < this.queue.length && batch.length < limit && budget > 0 && (batch.length === 0 || budget >= cheapest) && kept - this.head < this.maxGroup; i++) {
       const p = this.queue[i]!;
       const terminal = p.desc.kind === 'terminal' ? p.desc.terminalId : null;
       const cost = holdsLoop ? this.costOf(p.desc.kind) : 0;
@@ -127,12 +139,32 @@ export class GroupCommitter implements Committer {
         batch.push(p);
         budget -= cost;
       } else {
-        rest.push(p);
+        this.queue[kept++] = p;
         if (terminal !== null) held.add(terminal);
       }
     }
-    this.queue = i === this.queue.length ? rest : rest.concat(this.queue.slice(i));
+    // Close the gap the batch left: the passed-over units go right before the unscanned ones.
+    const passed = kept - this.head;
+    for (let k = passed - 1; k >= 0; k--) this.queue[i - passed + k] = this.queue[this.head + k]!;
+    this.head = i - passed;
+    this.compact();
     return batch;
+  }
+
+  /** Units waiting for a group. */
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Drop the taken units' slots once they are most of the array (amortised, so taking stays linear). */
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** A unit's recent cost by kind; a kind not seen yet is taken to cost what the dearest seen does. */
@@ -205,14 +237,14 @@ export class GroupCommitter implements Committer {
         else this.inFlight.set(t, n);
       }
       this.running--;
-      if (this.queue.length > 0) this.schedule();
+      if (this.queued > 0) this.schedule();
     }
   }
 
   /** Stop taking work and wait for what is queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.running > 0) {
+    while (this.queued > 0 || this.running > 0) {
       if (this.running < this.store.groupLanes) this.flush();
       await new Promise((r) => setImmediate(r));
     }
