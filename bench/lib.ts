@@ -184,6 +184,21 @@ export function rssMiB(pid: number = process.pid): number {
 }
 
 /**
+ * CPU time a process has used so far, all its threads, user and system, in ms (Linux `/proc`, whose
+ * clock ticks are 1/100 s); NaN elsewhere. The difference over a phase, per operation, is a figure
+ * a noisy machine disturbs far less than a latency: it counts the work, not the waiting.
+ */
+export function cpuMs(pid: number = process.pid): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * A terminal as the load benchmarks simulate it: one WebSocket, the hello of a terminal that has
  * synced up to `cursor`, mutations pushed one per frame and resolved with their round trip once
  * durable, and change pages acknowledged by their cursor without parsing the tasks in them (many

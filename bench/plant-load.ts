@@ -5,7 +5,8 @@
  * reject) and sign out, 200,000 tasks (50,000 per department), and one supervisor overview
  * subscribed per department. Phase 1: as many operations as the server takes (each terminal keeps
  * a window of operations in flight), durable operations per second. Phase 2: 1,000 operations/s
- * offered, round trip p50/p99 (acknowledged only when durable). Live-push bytes per terminal are
+ * offered, round trip p50/p99 (acknowledged only when durable), and the server process's CPU time
+ * per operation (all its threads; a figure the machine's noise disturbs less than latency). Live-push bytes per terminal are
  * counted in both. Targets: >= 10,000 durable operations/s; p99 < 25 ms at 1,000/s.
  *
  * BENCH_PLANT_TASKS (default 200,000), BENCH_WINDOW (8), BENCH_MAX_MS (6,000), BENCH_FIXED_MS
@@ -13,7 +14,7 @@
  * BENCH_BASELINE_ROOT runs the same plant against earlier code first, in the same run (lib.ts).
  */
 import fs from 'node:fs';
-import { baselineRoot, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
+import { baselineRoot, cpuMs, report, round, rssMiB, startServerProcess, summarize, tempDir } from './lib.js';
 import { DEPARTMENTS, OPERATORS_PER_TERMINAL, TASKS, TERMINALS, connectPlant, offerLoad, seedPlants } from './plant.js';
 
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8);
@@ -33,6 +34,8 @@ interface PlantFigures {
   livePushKiBPerKioskSaturation: number;
   supervisorKiBEach: number;
   serverRssMiB: number;
+  /** The server process's CPU time per operation at 1,000/s offered (all its threads). */
+  serverCpuMsPerOpAtFixedRate: number;
 }
 
 /** Run both phases against one server process on a copy of the seeded plant. */
@@ -81,7 +84,9 @@ async function measure(dir: string, head: number, root?: string): Promise<PlantF
 
     // Phase 2: 1,000 operations/s offered, spread over the kiosks.
     const startFixed = performance.now();
+    const cpuBefore = cpuMs(server.child.pid);
     const { rtts, offeredPerSec: offered } = await offerLoad(kiosks, FIXED_RATE, () => performance.now() - startFixed >= FIXED_PHASE_MS);
+    const cpuFixed = cpuMs(server.child.pid) - cpuBefore;
     await new Promise((r) => setTimeout(r, 1000));
     const lat = summarize(rtts);
     const bytesAfterFixed = kiosks.reduce((n, k) => n + k.liveBytes, 0);
@@ -100,6 +105,7 @@ async function measure(dir: string, head: number, root?: string): Promise<PlantF
       livePushKiBPerKioskSaturation: round((bytesAfterMax - bytesAtStart) / 1024 / TERMINALS, 1),
       supervisorKiBEach: round((supervisors.reduce((n, s) => n + s.bytes(), 0) - supBytesAtStart) / 1024 / DEPARTMENTS, 1),
       serverRssMiB: serverRss,
+      serverCpuMsPerOpAtFixedRate: round(cpuFixed / Math.max(1, lat.n), 3),
     };
   } finally {
     plant?.close();
@@ -133,6 +139,8 @@ export async function run(): Promise<void> {
               baselineLivePushKiBPerKioskPerThousandOps: baseline.livePushKiBPerKioskPerThousandOps,
               opsRatioToBaseline: round(f.durableOpsPerSec / baseline.durableOpsPerSec, 2),
               p99RatioToBaseline: round(f.roundTripP99Ms / baseline.roundTripP99Ms, 2),
+              baselineServerCpuMsPerOpAtFixedRate: baseline.serverCpuMsPerOpAtFixedRate,
+              cpuPerOpRatioToBaseline: round(f.serverCpuMsPerOpAtFixedRate / baseline.serverCpuMsPerOpAtFixedRate, 2),
             }
           : {}),
       },

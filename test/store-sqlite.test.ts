@@ -54,6 +54,28 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('CLM-10 an operator deactivated through another connection to the file (the admin CLI) can no longer claim: the store notices the other commit and drops its caches', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const file = path.join(dir, 'claims.db');
+    const store = new SqliteServerStore(file);
+    try {
+      await seedPlant(store);
+      const claim = async (taskId: string) => {
+        const group = await store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)]);
+        const r = group.results[0]!;
+        return r.ok ? r.value : (r.error as { value?: unknown }).value;
+      };
+      expect(await claim('t1')).toMatchObject({ ok: true }); // ann is read, and kept
+      const other = new Database(file);
+      other.prepare("UPDATE users SET active = 0 WHERE id = 'ann'").run();
+      other.close();
+      expect(await claim('t2')).toMatchObject({ ok: false, error: { code: 'user_inactive' } });
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('PROTO-7 the store runs with WAL, each commit fsynced (by SQLite, or off the event loop), and backs up online to a consistent copy', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     const plain = new SqliteServerStore(path.join(dir, 'plain.db'), { flushOffLoop: false });
