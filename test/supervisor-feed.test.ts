@@ -438,6 +438,48 @@ describe('SUP-1 scope', () => {
   });
 });
 
+describe('SYNC-6 pacing of a caught-up page', () => {
+  it('SYNC-6 SUP-1 under a steady stream of changes a caught-up page gets about one page per push tick, not one per acknowledgement, and ends up current', async () => {
+    await boot({ hub: { pushIntervalMs: 250 } });
+    const s = srv();
+    const ids = Array.from({ length: 400 }, (_, i) => `s${i}`);
+    await s.store.importTasks(ids.map((id) => taskRow(id)), s.clock.now());
+    const c = await livePage(tok.sue);
+    // A page on a slower link (or a busier browser): its acknowledgements come 40 ms after a page,
+    // while commits come every few milliseconds.
+    c.autoAck = false;
+    c.ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; cursor?: number | null };
+      if (frame.type === 'changes') setTimeout(() => c.ack(frame.cursor ?? 0), 40);
+    });
+    const k = await kiosk('k1', TERMINAL_TOKEN);
+    await signInAt(k, 'ann');
+    const from = c.frames.length;
+    // About 1.5 s of changes a few milliseconds apart: ann claims a task and releases it, task after task.
+    const started = performance.now();
+    let last = '';
+    for (const id of ids) {
+      if (performance.now() - started > 1500) break;
+      const [claimed, released] = await k.mutate([
+        { name: 'claim', args: { taskId: id }, operatorId: 'ann', clientTime: s.clock.now() },
+        { name: 'release', args: { taskId: id }, operatorId: 'ann', clientTime: s.clock.now() },
+      ]);
+      expect([claimed!.status, released!.status]).toEqual(['applied', 'applied']);
+      last = id;
+    }
+    const elapsed = performance.now() - started;
+    expect(ids.indexOf(last)).toBeGreaterThan(20);
+    // The last change reaches the page.
+    await eventually(() => merged(c.changes(from)).tasks.get(last)?.status === 'pending', 3000, 'the last release on the page');
+    const settled = performance.now() - started;
+    // One page per 250 ms tick (plus one at once after a quiet tick, plus the tick in flight at the
+    // end): before, every acknowledgement brought the next page, one per round trip (about 35 here).
+    const deltas = c.changes(from).filter((x) => x.mode === 'delta').length;
+    expect(deltas).toBeLessThanOrEqual(Math.ceil(settled / 250) + 3);
+    expect(elapsed).toBeLessThanOrEqual(settled);
+  });
+});
+
 describe('SUP-1 sessions end', () => {
   it('SUP-1 signing out closes that session\u2019s pages with 4401; the user\u2019s other sessions stay live', async () => {
     const s = await boot();

@@ -306,7 +306,12 @@ export class SupervisorHub {
         return this.sendError(conn, 'invalid_input', { field: 'cursor', problem: `acknowledges ${frame.cursor}, beyond the ${conn.sentCursor} sent` });
       }
       conn.awaitingAck = false;
-      this.pump(conn);
+      // A page still catching up (a snapshot, or changes with more to come) gets its next page at
+      // once. One that is caught up waits for the push tick (as kiosks do, SyncHub): before, each
+      // acknowledgement brought the next page, so under a plant's steady load every overview got a
+      // page of a few changes each round trip (134 pages/s for 4 overviews, 10 % of the server)
+      // instead of one per tick.
+      if (conn.snapshot || conn.owesCaughtUp) this.pump(conn);
     } else if (frame.type === 'ping') {
       this.send(conn, { type: 'pong', t: frame.t, serverTime: this.clock.now() });
     }
