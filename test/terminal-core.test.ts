@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src-shared/crypto/hash.js';
 import { DomainError } from '../src-shared/domain/errors.js';
-import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
+import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestClient } from './support/ws-client.js';
@@ -299,5 +299,79 @@ describe('terminal core', () => {
     terminals.push(a);
     await a.waitFor(() => (a.core.syncStatus().lastError ?? '').includes('token'), 'the refusal');
     expect(a.core.syncStatus().status).not.toBe('online');
+  });
+});
+
+describe('snapshot pages', () => {
+  /** A server whose snapshots come in pages of 20, with `tasks` more tasks in cut. */
+  async function pagedPlant(tasks: number): Promise<void> {
+    await proxy.close();
+    await server.stop();
+    server = await startTestServer({ hub: { pageSize: 20 } });
+    proxy = await TcpProxy.start(server.port);
+    const imported = await server.store.importTasks(Array.from({ length: tasks }, (_, i) => taskRow(`s${i}`)), server.clock.now());
+    expect(imported.ok).toBe(true);
+  }
+  const frame = (text: string) => JSON.parse(text) as { type: string; mode?: string; cursor?: number | null };
+  const storedSnapshotTasks = (t: TestTerminal) => t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 's%'").pluck().get() as number;
+
+  it('SYNC-3 a snapshot page without a cursor is acknowledged as it arrives, so the next comes while it is stored; the page with the cursor only once it is stored', async () => {
+    await pagedPlant(200);
+    const events: string[] = [];
+    const t = await openTerminal({
+      serverUrl: server.url,
+      terminalId: 'k1',
+      token: TERMINAL_TOKEN,
+      tap: {
+        received: (text) => {
+          const f = frame(text);
+          if (f.type === 'changes') events.push(`${f.mode} page${f.cursor === null ? '' : ' with cursor'}`);
+        },
+        sent: (text) => {
+          if (frame(text).type === 'ack') events.push('ack');
+        },
+      },
+    });
+    terminals.push(t);
+    // Set before the first page can arrive (the connection needs I/O first): every write marked.
+    t.core.store.faultHook = () => {
+      if (events.at(-1) !== 'stored') events.push('stored');
+    };
+    await waitOnline(t);
+    expect(storedSnapshotTasks(t)).toBe(200);
+    const snapshot = events.slice(0, events.lastIndexOf('snapshot page with cursor') + 3);
+    const early = snapshot.flatMap((e, i) => (e === 'snapshot page' ? [snapshot[i + 1]] : []));
+    expect(early.length).toBeGreaterThan(5);
+    expect(new Set(early)).toEqual(new Set(['ack'])); // acknowledged before anything of it is stored
+    const last = snapshot.indexOf('snapshot page with cursor');
+    expect(snapshot.slice(last, last + 3)).toEqual(['snapshot page with cursor', 'stored', 'ack']);
+  });
+
+  it('SYNC-3 OFF-2 a snapshot page the terminal cannot store drops the link (no crash); the next connection takes the snapshot again, whole, with its cursor', async () => {
+    await pagedPlant(200);
+    let pages = 0;
+    let failed = false;
+    const t = await openTerminal({
+      serverUrl: server.url,
+      terminalId: 'k1',
+      token: TERMINAL_TOKEN,
+      tap: {
+        received: (text) => {
+          if (frame(text).type === 'changes') pages++;
+        },
+      },
+    });
+    terminals.push(t);
+    t.core.store.faultHook = (sql) => {
+      if (!failed && pages === 4 && sql.includes('tasks_base')) {
+        failed = true;
+        throw new Error('the disk is full (test)');
+      }
+    };
+    await t.waitFor(() => failed, 'the fourth page to fail');
+    await waitOnline(t);
+    expect(pages).toBeGreaterThan(12); // the snapshot came again
+    expect(storedSnapshotTasks(t)).toBe(200);
+    expect(t.core.store.meta<number | null>('cursor', null)).not.toBeNull();
   });
 });

@@ -333,14 +333,31 @@ export class SyncClient {
         this.h.onStatus();
         return;
       }
-      case 'changes':
-        this.h.onChanges(frame);
-        this.send({ type: 'ack', cursor: frame.cursor ?? 0 });
+      case 'changes': {
+        // SYNC-3 (issue 12): a snapshot page before the last carries no cursor, so its ack only asks
+        // for the next page: it goes before the page is applied, and the server sends the next page
+        // (read while this one went out) while this one is written. A page with a cursor is
+        // acknowledged once it is applied, as before. Before, a 50,000-task snapshot waited 1.3 s
+        // in all for the server between pages.
+        const early = frame.mode === 'snapshot' && frame.cursor === null;
+        if (early) this.send({ type: 'ack', cursor: 0 });
+        try {
+          this.h.onChanges(frame);
+        } catch (err) {
+          // Nothing of the page is kept (one transaction), and its cursor is not stored: the next
+          // connection starts from the cursor this terminal has, a snapshot starts again.
+          this.h.log('error', 'a change page could not be stored; reconnecting', { err: String(err) });
+          this.lastError = 'this terminal could not store what the server sent';
+          this.dropLink('a change page could not be stored');
+          return;
+        }
+        if (!early) this.send({ type: 'ack', cursor: frame.cursor ?? 0 });
         this.lastSyncAt = this.o.clock.now();
         if (!frame.more) this.setStatus('online');
         else this.setStatus('syncing');
         this.h.onStatus();
         return;
+      }
       case 'pong':
         this.lastSyncAt = this.o.clock.now();
         if (this.status === 'syncing' && this.welcomed) this.h.onStatus();

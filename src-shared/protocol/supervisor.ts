@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { siteConfigSchema } from '../domain/config.js';
 import { EXCEPTION_KINDS } from '../domain/rules.js';
 import { supervisionSettingsSchema } from '../domain/supervision.js';
-import { ROLES, TASK_STATUSES } from '../domain/types.js';
-import { departmentSchema, EPOCH_MS_MAX, errorDataSchema, ID_MAX, ID_PATTERN, idSchema, syncTaskSchema } from './terminal.js';
+import { ROLES } from '../domain/types.js';
+import { departmentSchema, errorDataSchema, idSchema, syncTaskSchema, TASK_FIELD_CHECKS, type ValueCheck } from './terminal.js';
 
 export const SUPERVISOR_PROTOCOL = 'supervisor';
 export const SUPERVISOR_PROTOCOL_VERSION = 1;
@@ -80,31 +80,8 @@ export const taskColumnsReferenceSchema = z
   .refine((c) => TASK_FIELDS.every((f) => c[f].length === c.id.length), 'every column must have one value per task');
 export type TaskColumns = z.infer<typeof taskColumnsReferenceSchema>;
 
-type Check = (v: unknown) => boolean;
-const isId: Check = (v) => typeof v === 'string' && v.length >= 1 && v.length <= ID_MAX && ID_PATTERN.test(v);
-const isText = (max: number): Check => (v) => typeof v === 'string' && v.length <= max;
-const isInt = (min: number, max: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const orNull = (c: Check): Check => (v) => v === null || c(v);
-const isEpoch = isInt(0, EPOCH_MS_MAX);
-
-/** Each column's value rule: exactly the constraints of syncTaskSchema's field. */
-const COLUMN_CHECKS: Record<TaskField, Check> = {
-  id: isId,
-  workOrderId: isId,
-  workOrderNumber: isText(100),
-  step: isText(64),
-  workContent: isText(2000),
-  departmentId: orNull(isId),
-  status: (v) => typeof v === 'string' && (TASK_STATUSES as readonly string[]).includes(v),
-  operatorId: orNull(isId),
-  operatorName: orNull(isText(200)),
-  priority: isInt(-1_000_000, 1_000_000),
-  dueAt: orNull(isEpoch),
-  requiredSkills: (v) => Array.isArray(v) && v.length <= 50 && v.every(isText(64)),
-  version: isInt(0, Number.MAX_SAFE_INTEGER),
-  createdAt: isEpoch,
-  updatedAt: isEpoch,
-};
+/** Each column's value rule: exactly the constraints of syncTaskSchema's field (the terminal protocol's checks). */
+const COLUMN_CHECKS: Record<TaskField, ValueCheck> = TASK_FIELD_CHECKS;
 
 /** The problem with a task table, or null when it is valid (same answers as the reference schema). */
 export function checkTaskColumns(value: unknown): string | null {

@@ -27,6 +27,8 @@ export async function openTerminal(opts: {
   maintenanceSecretHash?: string;
   /** Heartbeat and backoff settings over the fast defaults below. */
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
+  /** Sees every frame the terminal receives and sends, as text (the real WebSocket dialer underneath). */
+  tap?: { received?(text: string): void; sent?(text: string): void };
 }): Promise<TestTerminal> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'term-'));
   const store = new TerminalStore(path.join(dataDir, 'terminal.db'), { faultHooks: true });
@@ -43,7 +45,25 @@ export async function openTerminal(opts: {
     clock: systemClock,
     scheduler: realScheduler,
     random: Math.random,
-    dialer: (url) => wsDialer(url, { connectTimeoutMs: 1000 }),
+    dialer: (url) => {
+      const dial = wsDialer(url, { connectTimeoutMs: 1000 });
+      const tap = opts.tap;
+      if (!tap) return dial;
+      return (events) =>
+        dial({
+          message: (text) => {
+            tap.received?.(text);
+            events.message(text);
+          },
+          close: (code, reason) => events.close(code, reason),
+        }).then((link) => ({
+          send: (text: string) => {
+            tap.sent?.(text);
+            link.send(text);
+          },
+          close: (code?: number, reason?: string) => link.close(code, reason),
+        }));
+    },
     appVersion: 'test',
     sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 400, ...opts.sync },
   });
