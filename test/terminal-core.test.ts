@@ -347,6 +347,46 @@ describe('snapshot pages', () => {
     expect(snapshot.slice(last, last + 3)).toEqual(['snapshot page with cursor', 'stored', 'ack']);
   });
 
+  it('SYNC-1 PROTO-12 a terminal catching up acknowledges each page with more to come as it arrives, and the last only once it is stored, with its cursor', async () => {
+    await pagedPlant(10);
+    const events: string[] = [];
+    const t = await openTerminal({
+      serverUrl: proxy.url,
+      terminalId: 'k1',
+      token: TERMINAL_TOKEN,
+      tap: {
+        received: (text) => {
+          const f = frame(text) as { type: string; mode?: string; more?: boolean };
+          if (f.type === 'changes') events.push(`${f.mode} page${f.more ? ', more to come' : ''}`);
+        },
+        sent: (text) => {
+          if (frame(text).type === 'ack') events.push('ack');
+        },
+      },
+    });
+    terminals.push(t);
+    await waitOnline(t);
+    const cursor = t.core.store.meta<number>('cursor', 0);
+    // Offline while 300 tasks change: back, it replays them in pages of 20.
+    proxy.cut();
+    await t.waitFor(() => t.core.syncStatus().status !== 'online', 'the terminal to notice it is offline');
+    const imported = await server.store.importTasks(Array.from({ length: 300 }, (_, i) => taskRow(`c${i}`)), server.clock.now());
+    expect(imported.ok).toBe(true);
+    events.length = 0;
+    t.core.store.faultHook = () => {
+      if (events.at(-1) !== 'stored') events.push('stored');
+    };
+    proxy.restore();
+    await t.waitFor(() => (t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 'c%'").pluck().get() as number) === 300, 'the 300 changes');
+    await waitOnline(t);
+    const early = events.flatMap((e, i) => (e === 'delta page, more to come' ? [events[i + 1]] : []));
+    expect(early.length).toBeGreaterThan(5);
+    expect(new Set(early)).toEqual(new Set(['ack']));
+    const last = events.indexOf('delta page', events.lastIndexOf('delta page, more to come'));
+    expect(events.slice(last, last + 3)).toEqual(['delta page', 'stored', 'ack']);
+    expect(t.core.store.meta<number>('cursor', 0)).toBeGreaterThan(cursor);
+  });
+
   it('SYNC-3 OFF-2 a snapshot page the terminal cannot store drops the link (no crash); the next connection takes the snapshot again, whole, with its cursor', async () => {
     await pagedPlant(200);
     let pages = 0;
