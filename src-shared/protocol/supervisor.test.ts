@@ -43,6 +43,12 @@ const oddValue = fc.oneof(
   fc.constant([1]),
   fc.constant(Array.from({ length: 51 }, () => 'a')),
   fc.constant({}),
+  // Astral characters: zod counts code points, not UTF-16 units (33 emoji fit a limit of 64).
+  fc.constant('\u{1F600}'.repeat(33)),
+  fc.constant('\u{1F600}'.repeat(65)),
+  fc.constant('\u{20000}'.repeat(101)),
+  fc.constant('\u{20000}'.repeat(201)),
+  fc.constant(['\u{1F600}'.repeat(40)]),
   fc.string({ maxLength: 3 }),
   fc.integer(),
 );

@@ -60,6 +60,15 @@ const oddValue = fc.oneof(
   fc.constant({ status: 'assigned', assignedBy: 'sue', at: 1 }),
   fc.constant({ userId: 'ann', userName: 'Ann', reason: 'r', at: 1 }),
   fc.constant({ userId: 'ann', userName: 'Ann', reason: 'r'.repeat(2000), at: 1 }),
+  // Astral characters: zod counts code points, not UTF-16 units (33 emoji fit a limit of 64).
+  fc.constant('\u{1F600}'.repeat(33)),
+  fc.constant('\u{1F600}'.repeat(65)),
+  fc.constant('\u{20000}'.repeat(101)),
+  fc.constant('\u{20000}'.repeat(201)),
+  fc.constant('x'.repeat(63) + '\u{1F600}'),
+  fc.constant('\uD800'.repeat(65)),
+  fc.constant('\u{1F600}'.repeat(1001)),
+  fc.constant(['\u{1F600}'.repeat(40)]),
   fc.string({ maxLength: 3 }),
   fc.integer(),
 );
@@ -75,7 +84,7 @@ describe('SYNC-3 the tasks of a change page', () => {
         fc.constantFrom(...FIELDS),
         fc.nat(),
         oddValue,
-        fc.constantFrom('value', 'missing', 'extra', 'not an object', 'none'),
+        fc.constantFrom('value', 'missing', 'extra', 'extra inherited name', 'not an object', 'none'),
         (tasks, field, index, value, breakage) => {
           // What the wire carries: JSON (no undefined, no prototypes).
           const list = JSON.parse(JSON.stringify(tasks)) as Array<Record<string, unknown>>;
@@ -83,12 +92,14 @@ describe('SYNC-3 the tasks of a change page', () => {
           if (breakage === 'value') list[at]![field] = value === undefined ? null : JSON.parse(JSON.stringify(value));
           if (breakage === 'missing') delete list[at]![field];
           if (breakage === 'extra') list[at]!.colour = 'red';
+          if (breakage === 'extra inherited name') list[at]!.constructor = 'red';
           if (breakage === 'not an object') (list as unknown[])[at] = value ?? null;
           const problem = syncTasksProblem(list);
           const zod = reference.safeParse(list);
           expect(problem === null).toBe(zod.success);
           expect(syncTasksSchema.safeParse(list).success).toBe(zod.success);
-          if (problem && breakage !== 'not an object') expect(problem.path).toEqual([at, breakage === 'extra' ? 'colour' : field]);
+          const named = { extra: 'colour', 'extra inherited name': 'constructor' }[breakage as string] ?? field;
+          if (problem && breakage !== 'not an object') expect(problem.path).toEqual([at, named]);
         },
       ),
       { numRuns: 3000 },

@@ -125,7 +125,21 @@ export type SyncTask = z.infer<typeof syncTaskSchema>;
  */
 export type ValueCheck = (v: unknown) => boolean;
 const isId: ValueCheck = (v) => typeof v === 'string' && v.length >= 1 && v.length <= ID_MAX && ID_PATTERN.test(v);
-const isText = (max: number): ValueCheck => (v) => typeof v === 'string' && v.length <= max;
+/**
+ * Code points in `s`, as zod measures a string's length (a surrogate pair counts once, a lone
+ * surrogate as itself): only needed when the UTF-16 length is over a limit.
+ */
+function codePointLength(s: string): number {
+  let count = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+const isText = (max: number): ValueCheck => (v) => typeof v === 'string' && (v.length <= max || codePointLength(v) <= max);
 const isInt = (min: number, max: number): ValueCheck => (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 const orNull = (c: ValueCheck): ValueCheck => (v) => v === null || c(v);
 const isEpoch = isInt(0, EPOCH_MS_MAX);
@@ -179,7 +193,7 @@ export function syncTasksProblem(v: unknown): { path: Array<string | number>; me
     if (isSyncTask(t)) continue;
     if (t === null || typeof t !== 'object' || Array.isArray(t)) return { path: [i], message: 'must be a task object' };
     const o = t as Record<string, unknown>;
-    const unknownKey = Object.keys(o).find((k) => !(k in SYNC_TASK_CHECKS));
+    const unknownKey = Object.keys(o).find((k) => !Object.prototype.hasOwnProperty.call(SYNC_TASK_CHECKS, k));
     if (unknownKey !== undefined) return { path: [i, unknownKey], message: 'is not a task field' };
     const bad = SYNC_TASK_KEYS.find((k) => !SYNC_TASK_CHECKS[k](o[k]))!;
     return { path: [i, bad], message: `is not a valid ${bad}` };
