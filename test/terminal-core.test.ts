@@ -312,20 +312,23 @@ describe('snapshot pages', () => {
     const imported = await server.store.importTasks(Array.from({ length: tasks }, (_, i) => taskRow(`s${i}`)), server.clock.now());
     expect(imported.ok).toBe(true);
   }
-  const frame = (text: string) => JSON.parse(text) as { type: string; mode?: string; cursor?: number | null };
+  const frame = (text: string) => JSON.parse(text) as { type: string; mode?: string; cursor?: number | null; more?: boolean };
   const storedSnapshotTasks = (t: TestTerminal) => t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 's%'").pluck().get() as number;
 
-  it('SYNC-3 a snapshot page without a cursor is acknowledged as it arrives, so the next comes while it is stored; the page with the cursor only once it is stored', async () => {
-    await pagedPlant(200);
+  /**
+   * A terminal whose change pages (as `describe` names them), acks and stored writes are recorded
+   * in order, in `events` ('stored' once per run of writes).
+   */
+  async function recordingTerminal(serverUrl: string, describe: (f: ReturnType<typeof frame>) => string) {
     const events: string[] = [];
     const t = await openTerminal({
-      serverUrl: server.url,
+      serverUrl,
       terminalId: 'k1',
       token: TERMINAL_TOKEN,
       tap: {
         received: (text) => {
           const f = frame(text);
-          if (f.type === 'changes') events.push(`${f.mode} page${f.cursor === null ? '' : ' with cursor'}`);
+          if (f.type === 'changes') events.push(describe(f));
         },
         sent: (text) => {
           if (frame(text).type === 'ack') events.push('ack');
@@ -337,10 +340,18 @@ describe('snapshot pages', () => {
     t.core.store.faultHook = () => {
       if (events.at(-1) !== 'stored') events.push('stored');
     };
+    return { t, events };
+  }
+  /** What follows each event named `page` in `events`. */
+  const after = (events: string[], page: string) => events.flatMap((e, i) => (e === page ? [events[i + 1]] : []));
+
+  it('SYNC-3 a snapshot page without a cursor is acknowledged as it arrives, so the next comes while it is stored; the page with the cursor only once it is stored', async () => {
+    await pagedPlant(200);
+    const { t, events } = await recordingTerminal(server.url, (f) => `${f.mode} page${f.cursor === null ? '' : ' with cursor'}`);
     await waitOnline(t);
     expect(storedSnapshotTasks(t)).toBe(200);
     const snapshot = events.slice(0, events.lastIndexOf('snapshot page with cursor') + 3);
-    const early = snapshot.flatMap((e, i) => (e === 'snapshot page' ? [snapshot[i + 1]] : []));
+    const early = after(snapshot, 'snapshot page');
     expect(early.length).toBeGreaterThan(5);
     expect(new Set(early)).toEqual(new Set(['ack'])); // acknowledged before anything of it is stored
     const last = snapshot.indexOf('snapshot page with cursor');
@@ -349,22 +360,7 @@ describe('snapshot pages', () => {
 
   it('SYNC-1 PROTO-12 a terminal catching up acknowledges each page with more to come as it arrives, and the last only once it is stored, with its cursor', async () => {
     await pagedPlant(10);
-    const events: string[] = [];
-    const t = await openTerminal({
-      serverUrl: proxy.url,
-      terminalId: 'k1',
-      token: TERMINAL_TOKEN,
-      tap: {
-        received: (text) => {
-          const f = frame(text) as { type: string; mode?: string; more?: boolean };
-          if (f.type === 'changes') events.push(`${f.mode} page${f.more ? ', more to come' : ''}`);
-        },
-        sent: (text) => {
-          if (frame(text).type === 'ack') events.push('ack');
-        },
-      },
-    });
-    terminals.push(t);
+    const { t, events } = await recordingTerminal(proxy.url, (f) => `${f.mode} page${f.more ? ', more to come' : ''}`);
     await waitOnline(t);
     const cursor = t.core.store.meta<number>('cursor', 0);
     // Offline while 300 tasks change: back, it replays them in pages of 20.
@@ -373,13 +369,10 @@ describe('snapshot pages', () => {
     const imported = await server.store.importTasks(Array.from({ length: 300 }, (_, i) => taskRow(`c${i}`)), server.clock.now());
     expect(imported.ok).toBe(true);
     events.length = 0;
-    t.core.store.faultHook = () => {
-      if (events.at(-1) !== 'stored') events.push('stored');
-    };
     proxy.restore();
     await t.waitFor(() => (t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 'c%'").pluck().get() as number) === 300, 'the 300 changes');
     await waitOnline(t);
-    const early = events.flatMap((e, i) => (e === 'delta page, more to come' ? [events[i + 1]] : []));
+    const early = after(events, 'delta page, more to come');
     expect(early.length).toBeGreaterThan(5);
     expect(new Set(early)).toEqual(new Set(['ack']));
     const last = events.indexOf('delta page', events.lastIndexOf('delta page, more to come'));
@@ -389,28 +382,18 @@ describe('snapshot pages', () => {
 
   it('SYNC-3 OFF-2 a snapshot page the terminal cannot store drops the link (no crash); the next connection takes the snapshot again, whole, with its cursor', async () => {
     await pagedPlant(200);
-    let pages = 0;
+    const { t, events } = await recordingTerminal(server.url, () => 'page');
+    const pages = () => events.filter((e) => e === 'page').length;
     let failed = false;
-    const t = await openTerminal({
-      serverUrl: server.url,
-      terminalId: 'k1',
-      token: TERMINAL_TOKEN,
-      tap: {
-        received: (text) => {
-          if (frame(text).type === 'changes') pages++;
-        },
-      },
-    });
-    terminals.push(t);
     t.core.store.faultHook = (sql) => {
-      if (!failed && pages === 4 && sql.includes('tasks_base')) {
+      if (!failed && pages() === 4 && sql.includes('tasks_base')) {
         failed = true;
         throw new Error('the disk is full (test)');
       }
     };
     await t.waitFor(() => failed, 'the fourth page to fail');
     await waitOnline(t);
-    expect(pages).toBeGreaterThan(12); // the snapshot came again
+    expect(pages()).toBeGreaterThan(12); // the snapshot came again
     expect(storedSnapshotTasks(t)).toBe(200);
     expect(t.core.store.meta<number | null>('cursor', null)).not.toBeNull();
   });
