@@ -334,7 +334,7 @@ export class SyncClient {
         return;
       }
       case 'changes': {
-        // SYNC-3 SYNC-4 (issue 12): a page with more to come (a snapshot page before the last, or a
+        // SYNC-1 SYNC-3 PROTO-12 (issue 12): a page with more to come (a snapshot page before the last, or a
         // catch-up page) is acknowledged as it arrives: the ack only asks for the next page (the
         // server keeps no cursor of ours; ours is stored with each page's data), which then travels
         // while this one is stored. Before, a 50,000-task snapshot waited 1.3 s in all for the

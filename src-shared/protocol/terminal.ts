@@ -121,7 +121,7 @@ export type SyncTask = z.infer<typeof syncTaskSchema>;
 /**
  * Issue 12: the rule of syncTaskSchema as plain checks, for the thousands of tasks of a snapshot
  * (a kiosk joining a department of 50,000 spent 0.6 s in zod on them, 13 µs a task). A property
- * test holds `syncTaskProblem` to zod's answers, valid or broken (protocol/terminal.test.ts).
+ * test holds `syncTasksProblem` to zod's answers, valid or broken (protocol/terminal.test.ts).
  */
 export type ValueCheck = (v: unknown) => boolean;
 const isId: ValueCheck = (v) => typeof v === 'string' && v.length >= 1 && v.length <= ID_MAX && ID_PATTERN.test(v);
@@ -143,6 +143,8 @@ const isText = (max: number): ValueCheck => (v) => typeof v === 'string' && (v.l
 const isInt = (min: number, max: number): ValueCheck => (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 const orNull = (c: ValueCheck): ValueCheck => (v) => v === null || c(v);
 const isEpoch = isInt(0, EPOCH_MS_MAX);
+/** One of the values of a zod enum (the same list the schema states). */
+const oneOf = (values: readonly string[]): ValueCheck => (v) => typeof v === 'string' && values.includes(v);
 const arrayOf = (c: ValueCheck, max: number): ValueCheck => (v) => Array.isArray(v) && v.length <= max && v.every(c);
 /** A plain object with exactly these keys (zod's strict object), each passing its check. */
 const record = (checks: Record<string, ValueCheck>): ValueCheck => {
@@ -164,7 +166,7 @@ export const TASK_FIELD_CHECKS = {
   step: isText(64),
   workContent: isText(2000),
   departmentId: orNull(isId),
-  status: (v: unknown) => typeof v === 'string' && (TASK_STATUSES as readonly string[]).includes(v),
+  status: oneOf(TASK_STATUSES),
   operatorId: orNull(isId),
   operatorName: orNull(isText(200)),
   priority: isInt(-1_000_000, 1_000_000),
@@ -179,7 +181,7 @@ const SYNC_TASK_CHECKS: Record<keyof SyncTask, ValueCheck> = {
   ...TASK_FIELD_CHECKS,
   cooldowns: arrayOf(record({ userId: isId, until: isEpoch }), 1000),
   workedBy: arrayOf(isId, 1000),
-  assignment: orNull(record({ status: (v) => v === 'assigned' || v === 'accepted' || v === 'in_progress', assignedBy: isId, assignedByName: orNull(isText(200)), at: isEpoch })),
+  assignment: orNull(record({ status: oneOf(taskAssignmentSchema.shape.status.options), assignedBy: isId, assignedByName: orNull(isText(200)), at: isEpoch })),
   lastRejection: orNull(record({ userId: isId, userName: isText(200), reason: isText(MAX_REASON_LENGTH * 2), at: isEpoch })),
 };
 const SYNC_TASK_KEYS = Object.keys(SYNC_TASK_CHECKS) as Array<keyof SyncTask>;
