@@ -73,7 +73,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new Metrics();
   if (!options.store || options.store instanceof SqliteServerStore) fs.mkdirSync(options.dataDir, { recursive: true });
   const store = options.store ?? new SqliteServerStore(path.join(options.dataDir, DATABASE_FILE));
-  if (store instanceof SqliteServerStore) store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
+  if (store instanceof SqliteServerStore) {
+    store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
+    // Before the hubs: they size their pages by where pages are read.
+    store.startReadThread((why) => log.warn({ why }, 'the page read thread stopped; a new one starts at the next read'));
+  }
   // One server on its store: a terminal marked connected was connected to a server that is gone.
   // Several instances: the others' terminals are connected; the stale-presence sweep finds a dead
   // instance's terminals instead.

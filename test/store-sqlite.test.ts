@@ -35,6 +35,37 @@ storeContract({
   },
 });
 
+/** The running server's store: page reads on the read thread (issue 12), ready before the suite asks. */
+async function withReadThread(file: string): Promise<SqliteServerStore> {
+  const store = new SqliteServerStore(file);
+  store.startReadThread();
+  await store.pageReadThread!.whenReady();
+  return store;
+}
+
+storeContract({
+  name: 'sqlite, pages read on the read thread',
+  async create() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'claims.db');
+    const store = await withReadThread(file);
+    files.set(store, file);
+    return store;
+  },
+  async reopen(store) {
+    const file = files.get(store)!;
+    await store.close();
+    const again = await withReadThread(file);
+    files.set(again, file);
+    return again;
+  },
+  async cleanup() {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    dirs = [];
+  },
+});
+
 describe('sqlite store specifics', () => {
   it('OWN-1 DUP-1 the database itself refuses a second active assignment on a task', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
@@ -137,6 +168,67 @@ describe('sqlite store specifics', () => {
       // A flush the disk refuses: the group is not reported done (the committer answers retry).
       failNext = true;
       await expect(store.runGroup([() => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0)])).rejects.toThrow(/EIO/);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PROTO-7 SYNC-1 SUP-1 a page read on the read thread is handed on only once all it can show is durable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    let holding = false;
+    let release: (() => void) | null = null;
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+      flushFile: async () => {
+        if (holding) await new Promise<void>((r) => (release = r));
+      },
+    });
+    try {
+      await seedPlant(store);
+      store.startReadThread();
+      const thread = store.pageReadThread!;
+      await thread.whenReady();
+      expect(store.pagesHoldTheLoop).toBe(false);
+      const head = await store.headSeq();
+      holding = true;
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      await vi.waitFor(() => expect(release).not.toBeNull());
+      // The claim is committed (the thread's connection can see it) but not yet on the disk.
+      const answeredBefore = thread.stats.answered;
+      let handedOn = false;
+      const page = store.changesPage(['cut'], head, 1000, T0).then((p) => ((handedOn = true), p));
+      const board = store.supervisorChangesPage({ all: false, departmentIds: ['cut'], userId: 'sue' }, head, 1000, T0);
+      await vi.waitFor(() => expect(thread.stats.answered).toBe(answeredBefore + 2));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(handedOn).toBe(false);
+      holding = false;
+      release!();
+      await group;
+      const p = await page;
+      expect(p.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
+      expect((await board).tasks.id).toEqual(['t1']);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SYNC-1 a read thread that is lost loses no page: its reads run again on the event loop, and reads go on there', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
+    try {
+      await seedPlant(store);
+      store.startReadThread();
+      const thread = store.pageReadThread!;
+      await thread.whenReady();
+      const pages = Array.from({ length: 5 }, () => store.changesPage(['cut'], 0, 1000, T0));
+      await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      for (const p of await Promise.all(pages)) expect(p.tasks.map((t) => t.id).sort()).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
+      expect(thread.stats.answered + thread.stats.rerunOnLoop).toBe(5);
+      expect(thread.stats.rerunOnLoop).toBeGreaterThan(0);
+      // The next reads run on the loop for a while (a thread that cannot open the file is not restarted at every read).
+      expect((await store.changesPage(['cut'], 0, 1000, T0)).tasks).toHaveLength(6);
+      expect(thread.stats.threadsStarted).toBe(1);
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });

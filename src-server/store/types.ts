@@ -295,6 +295,12 @@ export interface ServerStore {
    */
   readonly groupsHoldTheLoop: boolean;
   /**
+   * A page read (changesPage, snapshotPage and the supervisor's) runs on the event loop (SQLite
+   * before its read thread starts), so the hubs size pages to about SLICE_MS of reading; else
+   * pages stay at their maximum.
+   */
+  readonly pagesHoldTheLoop: boolean;
+  /**
    * The timer lease: true while this instance is the one that runs the deployment-wide timers
    * (assignment expiry, change-log and session pruning, offline alerts, stale presence). Called
    * every few seconds; takes the lease when nobody holds it, keeps it while held. An instance that

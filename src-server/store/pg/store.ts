@@ -148,6 +148,7 @@ export class PgServerStore implements ServerStore, StoreLink {
   /** Any number of server instances may share the database. */
   readonly sharedByInstances = true;
   readonly groupsHoldTheLoop = false;
+  readonly pagesHoldTheLoop = false;
   /** At least one, and never so many that reads, pings and the other writes find no connection. */
   get groupLanes(): number {
     const wanted = Math.floor(this.options.groupLanes ?? GROUP_LANES);

@@ -119,6 +119,7 @@ import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Line, loopBudget } from '../../slices.js';
 import { WalFlusher } from './flush.js';
 import { ImportThread } from './import-thread.js';
+import { ReadThread, THREAD_READS, type ThreadRead } from './read-thread.js';
 import { Lanes } from '../../threads.js';
 
 /** Every method of the store interface but `close`: what the durability gate wraps (flush.ts). */
@@ -131,7 +132,7 @@ const GATED_METHODS = Object.keys({
   revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
   listTasks: 0, listClaimable: 0, listAssignments: 0, listNotifications: 0, outcomesAfter: 0, headSeq: 0, prunedThroughSeq: 0,
   changesPage: 0, snapshotPage: 0, pruneChanges: 0, stats: 0, backup: 0,
-} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'sharedByInstances' | 'groupLanes' | 'groupsHoldTheLoop' | 'watchHead' | 'close'>, 0>);
+} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'sharedByInstances' | 'groupLanes' | 'groupsHoldTheLoop' | 'pagesHoldTheLoop' | 'watchHead' | 'close'>, 0>);
 
 /** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
 const SMALL_IMPORT_ROWS = 500;
@@ -213,7 +214,7 @@ export class SqliteServerStore implements ServerStore {
     this.line = line;
     for (const name of GATED_METHODS) {
       const method = (this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
-      (this as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      const onLoop = async (...args: unknown[]) => {
         // A commit group first: kiosks wait for its answers; page reads are background sync.
         const turn = line.enter(name === 'runGroup');
         const wentIn = turn !== null;
@@ -246,7 +247,50 @@ export class SqliteServerStore implements ServerStore {
         if (flushed) await flushed;
         return result;
       };
+      (this as unknown as Record<string, unknown>)[name] = (THREAD_READS as readonly string[]).includes(name)
+        ? async (...args: unknown[]) => {
+            const thread = this.readThread;
+            if (!thread) return onLoop(...args);
+            // Read on the thread, not in line (it holds no loop); handed on once all it could
+            // show is durable: every flush asked for before its answer came has ended.
+            const page = await thread.read(name as ThreadRead, args, () => onLoop(...args));
+            while (flusher.pending) await flusher.pending.catch(() => {});
+            return page;
+          }
+        : onLoop;
     }
+  }
+
+  /** Page reads on a thread of their own (read-thread.ts), once started; null: on the event loop. */
+  private readThread: ReadThread | null = null;
+
+  /**
+   * Read terminals' and supervisors' pages on a thread of their own from now on (the running
+   * server does; issue 12). Only where commits are flushed off the loop (the server's default):
+   * that flusher is what tells when a page the thread read is durable, and a store without it (the
+   * sync simulation's virtual time, tests at `NORMAL`) keeps reading on the loop.
+   */
+  startReadThread(onLost?: (why: string) => void): void {
+    if (!this.flusher || this.readThread) return;
+    this.readThread = new ReadThread({ file: this.file }, onLost);
+    this.readThread.warm();
+  }
+
+  /** The read thread, if started (tests: whether it is ready, what it answered). */
+  get pageReadThread(): ReadThread | null {
+    return this.readThread;
+  }
+
+  /** Whether a page read runs on the event loop (the hubs then keep pages to about SLICE_MS of reading). */
+  get pagesHoldTheLoop(): boolean {
+    return this.readThread === null;
+  }
+
+  /** The read thread's side (read-worker.ts): one page read, from the database as last committed. */
+  readOnThread(method: ThreadRead, args: unknown[]): Promise<unknown> {
+    if (!(THREAD_READS as readonly string[]).includes(method)) return Promise.reject(new Error(`not a page read: ${String(method)}`));
+    this.revalidateCaches();
+    return (this[method] as (...a: unknown[]) => Promise<unknown>).apply(this, args);
   }
 
   private q(sql: string): Database.Statement {
@@ -293,6 +337,8 @@ export class SqliteServerStore implements ServerStore {
     this.checkpointer = null;
     await this.importThread?.close();
     this.importThread = null;
+    await this.readThread?.close();
+    this.readThread = null;
     while (this.flusher?.pending) await this.flusher.pending.catch(() => {});
     this.flusher?.close();
     if (this.db.open) this.db.close();

@@ -1,0 +1,144 @@
+/**
+ * Issue 12: the pages terminals and supervisor overviews sync from are read on a thread of their
+ * own (read-worker.ts), through a connection of its own to the authority's database, with the same
+ * store code. On the event loop they were a fifth of the server's time under a plant's load (200
+ * kiosks' change pages, 4 overviews' pages, more after an import), and they held the loop that
+ * answers kiosks' claims; pages were cut to about 15 ms of reading each to keep that bearable. In
+ * WAL mode a reader never blocks the writer nor waits for it, so the loop now commits while the
+ * thread reads, on the other core.
+ *
+ * Durable before visible (PROTO-7): the thread's connection sees what the loop has committed, and
+ * a commit is durable only once the loop's flusher has synced the WAL. So a page is handed on only
+ * after every flush asked for before its answer arrived (store.ts, `gate`); a commit asks for its
+ * flush in the same turn it commits in, so that covers everything the page could show.
+ *
+ * A thread that fails or is lost does not lose a read: the reads it was answering are run again on
+ * the loop (they only read), and the next read starts a new thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { threadEntry, threadErrorMessage } from '../../threads.js';
+
+/** The store's page reads the thread serves (they only read, and only the database). */
+export const THREAD_READS = ['changesPage', 'snapshotPage', 'supervisorChangesPage', 'supervisorSnapshotPage'] as const;
+export type ThreadRead = (typeof THREAD_READS)[number];
+
+/** How long reads stay on the loop after the thread was lost, before a new one is started. */
+const RESTART_AFTER_MS = 10_000;
+
+export interface ReadThreadData {
+  file: string;
+}
+
+export type ReadThreadRequest = { type: 'read'; id: number; method: ThreadRead; args: unknown[] } | { type: 'close' };
+export type ReadThreadReply = { type: 'ready' } | { type: 'page'; id: number; ok: true; value: unknown } | { type: 'page'; id: number; ok: false; message: string };
+
+/** A read asked of the thread; `onLoop` runs it on the event loop instead, should the thread be lost. */
+interface Pending {
+  worker: Worker;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onLoop: () => Promise<unknown>;
+}
+
+export class ReadThread {
+  private worker: Worker | null = null;
+  /** The thread has opened its connection; until then (its first few hundred ms) reads run on the loop. */
+  private ready = false;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  /** A lost thread is started again at a read after this time (performance.now()), not before. */
+  private restartAt = 0;
+  /** Reads the thread answered, and reads run on the loop because it was lost (tests, metrics). */
+  readonly stats = { answered: 0, rerunOnLoop: 0, threadsStarted: 0 };
+
+  constructor(
+    private readonly data: ReadThreadData,
+    private readonly onLost: (why: string) => void = () => {},
+  ) {}
+
+  private start(): Worker {
+    const worker = new Worker(threadEntry('./read-worker.js', import.meta.url), { workerData: this.data });
+    this.stats.threadsStarted++;
+    worker.unref();
+    worker.on('message', (m: ReadThreadReply) => {
+      if (m.type === 'ready') {
+        if (this.worker === worker) {
+          this.ready = true;
+          for (const wake of this.readyWaiters.splice(0)) wake();
+        }
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p || p.worker !== worker) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (m.ok) {
+        this.stats.answered++;
+        p.resolve(m.value);
+      } else p.reject(new Error(m.message));
+    });
+    const lost = (why: string) => {
+      if (this.worker === worker) {
+        this.worker = null;
+        this.ready = false;
+        // A thread that cannot open the database would otherwise be started again at every read.
+        this.restartAt = performance.now() + RESTART_AFTER_MS;
+      }
+      let rerun = 0;
+      for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
+        this.pending.delete(id);
+        rerun++;
+        this.stats.rerunOnLoop++;
+        p.onLoop().then(p.resolve, p.reject);
+      }
+      if (!this.closed) this.onLost(`${why}${rerun ? `; ${rerun} page reads run again on the event loop` : ''}`);
+    };
+    worker.on('error', (err) => lost(threadErrorMessage(err)));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    return worker;
+  }
+
+  private readonly readyWaiters: Array<() => void> = [];
+
+  /** Resolves once a thread has opened its connection and takes reads (tests). */
+  whenReady(): Promise<void> {
+    this.warm();
+    return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Start the thread now (it opens its connection meanwhile), not at the first read. */
+  warm(): void {
+    if (!this.closed) this.worker ??= this.start();
+  }
+
+  /** Run a page read on the thread; on the loop, through `onLoop`, while it starts and once it is closed. */
+  read<T>(method: ThreadRead, args: unknown[], onLoop: () => Promise<T>): Promise<T> {
+    if (this.closed || (!this.worker && performance.now() < this.restartAt)) return onLoop();
+    const worker = (this.worker ??= this.start());
+    if (!this.ready) return onLoop();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { worker, resolve: resolve as (v: unknown) => void, reject, onLoop });
+      // Keep the process alive while an answer is owed (a CLI or test awaiting a page).
+      worker.ref();
+      worker.postMessage({ type: 'read', id, method, args } satisfies ReadThreadRequest);
+    });
+  }
+
+  /** Close the thread's connection and end it; reads asked after this run on the loop. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    this.ready = false;
+    if (!worker) return;
+    worker.ref();
+    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies ReadThreadRequest);
+    const timer = setTimeout(() => void worker.terminate(), 5000);
+    await ended;
+    clearTimeout(timer);
+  }
+}

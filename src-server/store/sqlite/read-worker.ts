@@ -1,0 +1,45 @@
+/**
+ * The read thread's entry (issue 12; started by read-thread.ts). It owns a connection of its own
+ * to the authority's database, opened read-only in effect (`query_only`), and answers page reads
+ * one at a time with the same store code as the server, each from the database as last committed.
+ * Users, departments and the configuration it caches are dropped whenever another connection has
+ * committed since (`PRAGMA data_version`), as the server's own connection does.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ReadThreadData, ReadThreadReply, ReadThreadRequest } from './read-thread.js';
+import { SqliteServerStore } from './store.js';
+
+const data = workerData as ReadThreadData;
+const port = parentPort!;
+let store: SqliteServerStore | null = null;
+
+function open(): SqliteServerStore {
+  if (!store) {
+    store = new SqliteServerStore(data.file, { flushOffLoop: false });
+    store.db.pragma('query_only = 1');
+  }
+  return store;
+}
+
+port.on('message', (m: ReadThreadRequest) => {
+  if (m.type === 'close') {
+    void (store?.close() ?? Promise.resolve()).then(() => port.close());
+    return;
+  }
+  const answer = (reply: ReadThreadReply) => port.postMessage(reply);
+  try {
+    open()
+      .readOnThread(m.method, m.args)
+      .then(
+        (value) => answer({ type: 'page', id: m.id, ok: true, value }),
+        (err: unknown) => answer({ type: 'page', id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
+      );
+  } catch (err) {
+    answer({ type: 'page', id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+// Open the connection at once and say so: reads go to the loop until then. An error opening it
+// ends the thread (the server logs it and reads on the loop).
+open();
+port.postMessage({ type: 'ready' } satisfies ReadThreadReply);
