@@ -138,7 +138,8 @@ export class TurnBudget {
  * and said so (`next(true)`): its callers' continuations run first, so they are in the budget too.
  */
 export class Line {
-  private readonly waiting: Array<() => void> = [];
+  /** Callers waiting, each with whether it may go in while the blocker holds the rest. */
+  private readonly waiting: Array<{ go: () => void; passes: boolean }> = [];
   /** How many of `waiting`, at its head, came with priority. */
   private urgent = 0;
   /** A waiter was let in and has not called `next` yet. */
@@ -154,13 +155,16 @@ export class Line {
   /**
    * null: go in now. Else a promise that resolves when it is this caller's turn. A call with
    * `priority` (a commit group: kiosks wait for its answers) goes ahead of the others waiting,
-   * behind those with priority that came before it.
+   * behind those with priority that came before it. A call that `passes` the blocker goes in
+   * while it blocks (a commit group while the last group's flush is on the disk: its own answers
+   * wait for its own flush, which ends after that one).
    */
-  enter(priority = false): Promise<void> | null {
-    if (this.waiting.length === 0 && !this.admitting && !this.blocker() && this.budget.left()) return null;
+  enter(priority = false, passes = false): Promise<void> | null {
+    if (this.waiting.length === 0 && !this.admitting && (passes || !this.blocker()) && this.budget.left()) return null;
     return new Promise<void>((resolve) => {
-      if (priority) this.waiting.splice(this.urgent++, 0, resolve);
-      else this.waiting.push(resolve);
+      const waiter = { go: resolve, passes };
+      if (priority) this.waiting.splice(this.urgent++, 0, waiter);
+      else this.waiting.push(waiter);
       if (!this.admitting) this.next(false);
     });
   }
@@ -178,7 +182,7 @@ export class Line {
   next(wentIn: boolean): void {
     if (wentIn) this.admitting = false;
     if (this.admitting || this.waiting.length === 0) return;
-    const blocked = this.blocker();
+    const blocked = this.waiting[0]!.passes ? null : this.blocker();
     if (blocked) {
       if (this.waitingForBlocker) return;
       this.waitingForBlocker = true;
@@ -200,7 +204,7 @@ export class Line {
     }
     this.admitting = true;
     if (this.urgent > 0) this.urgent--;
-    this.waiting.shift()!();
+    this.waiting.shift()!.go();
   }
 }
 

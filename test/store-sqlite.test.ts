@@ -174,6 +174,54 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('PROTO-7 the next commit group runs while the last one\'s flush is on the disk, and each is answered only once it and all before it are durable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    let holding = false;
+    const held: Array<() => void> = [];
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+      flushFile: async () => {
+        if (holding) await new Promise<void>((r) => held.push(r));
+      },
+    });
+    try {
+      await seedPlant(store);
+      expect(store.groupLanes).toBe(2);
+      holding = true;
+      const answered: string[] = [];
+      const g1 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then((g) => (answered.push('g1'), g));
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      let ran2 = false;
+      const g2 = store
+        .runGroup([
+          () => {
+            ran2 = true;
+            return userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0);
+          },
+        ])
+        .then((g) => (answered.push('g2'), g));
+      // The second group ran at once, with the first group's flush still on the disk...
+      await vi.waitFor(() => expect(ran2).toBe(true));
+      let read = false;
+      const seen = store.getTask('t2', T0).then((t) => ((read = true), t));
+      await new Promise((r) => setTimeout(r, 30));
+      // ...but nobody is answered, and nothing is read, before what it saw is durable.
+      expect({ answered, read }).toEqual({ answered: [], read: false });
+      held.shift()!();
+      await g1;
+      await vi.waitFor(() => expect(held).toHaveLength(1)); // the second group's flush, after the first
+      await new Promise((r) => setTimeout(r, 30));
+      expect({ answered, read }).toEqual({ answered: ['g1'], read: false });
+      holding = false;
+      held.shift()!();
+      expect((await g2).results[0]).toMatchObject({ ok: true });
+      expect((await seen)!.operatorId).toBe('bob');
+      expect(answered).toEqual(['g1', 'g2']);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('PROTO-7 SYNC-1 SUP-1 a page read on the read thread is handed on only once all it can show is durable', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     let holding = false;

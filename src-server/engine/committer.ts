@@ -50,6 +50,12 @@ export class GroupCommitter implements Committer {
   private scheduled = false;
   /** Groups being committed now (at most the store's groupLanes). */
   private running = 0;
+  /**
+   * Groups taken whose work has not run yet. Where groups hold the event loop (SQLite) one runs at a
+   * time, and the next is taken once the last has run (while that one's flush is on the disk),
+   * with all that came meanwhile: taken any earlier, it would hold only what had come by then.
+   */
+  private working = 0;
   /** Terminals with units in a group being committed: their later units wait for it (PROTO-9). */
   private readonly inFlight = new Map<string, number>();
   private closed = false;
@@ -82,8 +88,13 @@ export class GroupCommitter implements Committer {
     });
   }
 
+  /** Whether a lane is free for the next group (see `working`). */
+  private get laneFree(): boolean {
+    return this.running < this.store.groupLanes && !(this.store.groupsHoldTheLoop && this.working > 0);
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.running >= this.store.groupLanes) return;
+    if (this.scheduled || !this.laneFree) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -93,7 +104,7 @@ export class GroupCommitter implements Committer {
 
   /** Start groups from the queue while a lane is free. */
   private flush(): void {
-    while (this.running < this.store.groupLanes && this.queued > 0) {
+    while (this.laneFree && this.queued > 0) {
       const batch = this.take();
       if (batch.length === 0) return; // everything queued waits for a terminal's group in flight
       void this.commit(batch);
@@ -196,6 +207,14 @@ export class GroupCommitter implements Committer {
 
   private async commit(batch: Pending[]): Promise<void> {
     this.running++;
+    this.working++;
+    let hasRun = false;
+    const ran = () => {
+      if (hasRun) return;
+      hasRun = true;
+      this.working--;
+      if (this.queued > 0) this.schedule();
+    };
     const terminals = batch.flatMap((p) => (p.desc.kind === 'terminal' ? [p.desc.terminalId] : []));
     for (const t of terminals) this.inFlight.set(t, (this.inFlight.get(t) ?? 0) + 1);
     try {
@@ -204,6 +223,7 @@ export class GroupCommitter implements Committer {
       const group = await this.store.runGroup(
         batch.map((p) => () => p.unit(now)),
         batch.map((p) => unitHint(p.desc)),
+        ran,
       );
       const ms = performance.now() - started;
       this.learn(batch, ms, group.timing);
@@ -231,6 +251,7 @@ export class GroupCommitter implements Committer {
         p.reject(error);
       }
     } finally {
+      ran();
       for (const t of terminals) {
         const n = this.inFlight.get(t)! - 1;
         if (n === 0) this.inFlight.delete(t);
@@ -245,7 +266,7 @@ export class GroupCommitter implements Committer {
   async close(): Promise<void> {
     this.closed = true;
     while (this.queued > 0 || this.running > 0) {
-      if (this.running < this.store.groupLanes) this.flush();
+      if (this.laneFree) this.flush();
       await new Promise((r) => setImmediate(r));
     }
   }

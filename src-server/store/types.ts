@@ -228,8 +228,10 @@ export interface ServerStore {
    * throws is rolled back alone and reported as `{ ok: false }`. Resolves after the commit is
    * durable; rejects (and nothing is kept) if the commit itself fails. `hints` (one per unit, in
    * order) say what each unit is likely to ask about; a store may read it ahead for the group.
+   * `ran` is called once the group's work is done and committed, before it is durable: a store
+   * whose groups hold the event loop (SQLite) runs the next group meanwhile.
    */
-  runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[]): Promise<GroupResult<T>>;
+  runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[], ran?: () => void): Promise<GroupResult<T>>;
 
   getConfig(): Promise<SiteConfig>;
   setConfig(config: SiteConfig, now: number): Promise<void>;
