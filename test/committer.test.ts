@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src-shared/clock.js';
 import { GROUP_BUDGET_MS, GroupCommitter } from '../src-server/engine/committer.js';
-import { DeferredError, TerminalOrder } from '../src-server/engine/units.js';
+import { DeferredError, NotRun, TerminalOrder } from '../src-server/engine/units.js';
+import { userOperation } from '../src-server/engine/mutations.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { T0, seedPlant, taskRow } from './support/plant.js';
 
@@ -267,5 +268,74 @@ describe('a backlog on a store that holds the loop', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('a group that runs over its time', () => {
+  it('SEC-9 PROTO-7 PROTO-9 a group whose units cost more than estimated stops at its time; the rest go back to the front of the queue and are each committed once, in order', async () => {
+    // Units report 0.1 ms but take 2 ms on the loop (as right after an import, on a cold cache), so
+    // the committer packs far more into a group than fits in GROUP_BUDGET_MS; the store stops at it.
+    const applied = new Map<string, number[]>();
+    const ranPerGroup: number[] = [];
+    const store = {
+      groupLanes: 2,
+      groupsHoldTheLoop: true,
+      async runGroup(
+        units: ReadonlyArray<() => Generator<{ op: string; args: unknown[] }, unknown, unknown>>,
+        _hints: unknown,
+        pace: { ran(n: number): void; budgetMs: number },
+      ) {
+        const started = performance.now();
+        const results: Array<{ ok: true; value: null } | { ok: false; error: unknown }> = [];
+        for (const u of units) {
+          if (results.length > 0 && performance.now() - started >= pace.budgetMs) {
+            results.push({ ok: false, error: new NotRun() });
+            continue;
+          }
+          const [terminal, id] = (u().next().value as { args: [string, number] }).args;
+          applied.set(terminal, [...(applied.get(terminal) ?? []), id]);
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+          results.push({ ok: true, value: null });
+        }
+        const ran = results.filter((r) => r.ok).length;
+        ranPerGroup.push(ran);
+        pace.ran(ran);
+        await new Promise((r) => setTimeout(r, 1)); // its flush
+        return { results, changedDepartments: new Set<string>(), headSeq: 0, timing: { busyMs: 0.1 * ran, unitMs: Array(ran).fill(0.1) } };
+      },
+    } as unknown as SqliteServerStore;
+    const c = new GroupCommitter(store, new ManualClock(T0));
+    const sent = new Map<string, number[]>();
+    const mutation = (terminalId: string) => {
+      const id = (sent.get(terminalId)?.length ?? 0) + 1;
+      sent.set(terminalId, [...(sent.get(terminalId) ?? []), id]);
+      return c.submit({ kind: 'terminal', terminalId, connection: 1, id, raw: { id, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: T0 } });
+    };
+    try {
+      await mutation('warm'); // the committer learns the (wrong) cost
+      const waits = Array.from({ length: 400 }, (_, n) => mutation(`k${n % 7}`));
+      await Promise.all(waits);
+      for (const [t, ids] of sent) expect(applied.get(t), t).toEqual(ids);
+      expect(c.stats.requeued).toBeGreaterThan(0);
+      expect(c.stats.units).toBe(401);
+      // Each unit takes at least 2 ms, so a group that stops at its time runs at most
+      // GROUP_BUDGET_MS / 2 of them, however busy the machine (the committer packed ~250).
+      expect(Math.max(...ranPerGroup)).toBeLessThanOrEqual(Math.ceil(GROUP_BUDGET_MS / 2));
+      expect(ranPerGroup.length).toBeGreaterThan(400 / Math.ceil(GROUP_BUDGET_MS / 2) - 1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('SEC-9 PROTO-7 the SQLite store runs a group\'s units until its time is up and commits only those; the rest are answered NotRun', async () => {
+    let ran = -1;
+    const claim = (taskId: string) => () => userOperation({ name: 'claim', taskId }, 'ann', T0);
+    const group = await store.runGroup([claim('t1'), claim('t2'), claim('t3')], undefined, { budgetMs: 0, ran: (n) => (ran = n) });
+    expect(ran).toBe(1); // the first unit always runs
+    expect(group.results[0]).toMatchObject({ ok: true });
+    expect(group.results.slice(1).map((r) => !r.ok && r.error instanceof NotRun)).toEqual([true, true]);
+    expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+    expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
   });
 });

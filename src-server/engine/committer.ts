@@ -6,7 +6,7 @@
 import type { Clock } from '../../src-shared/clock.js';
 import type { ServerStore } from '../store/types.js';
 import type { Eng, GroupResult } from './ports.js';
-import { RolledBack, TerminalOrder, unitFor, unitHint, type UnitDescriptor, type UnitResult } from './units.js';
+import { NotRun, RolledBack, TerminalOrder, unitFor, unitHint, type UnitDescriptor, type UnitResult } from './units.js';
 
 interface Pending {
   unit: (now: number) => Eng<unknown>;
@@ -37,6 +37,8 @@ export interface CommitterStats {
   groups: number;
   units: number;
   largestGroup: number;
+  /** Units a group had no time for, put back at the front of the queue (GroupPace.budgetMs). */
+  requeued: number;
 }
 
 /** About how long one group may hold the event loop (its units run synchronously, then it commits). */
@@ -52,14 +54,15 @@ export class GroupCommitter implements Committer {
   private running = 0;
   /**
    * Groups taken whose work has not run yet. Where groups hold the event loop (SQLite) one runs at a
-   * time, and the next is taken once the last has run (while that one's flush is on the disk),
-   * with all that came meanwhile: taken any earlier, it would hold only what had come by then.
+   * time, and the next is taken once the last has run (GroupPace.ran; while that one's flush is on
+   * the disk), with all that came meanwhile: taken any earlier, it would hold only what had come by
+   * then.
    */
   private working = 0;
   /** Terminals with units in a group being committed: their later units wait for it (PROTO-9). */
   private readonly inFlight = new Map<string, number>();
   private closed = false;
-  readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0 };
+  readonly stats: CommitterStats = { groups: 0, units: 0, largestGroup: 0, requeued: 0 };
   /**
    * What a unit of each kind recently cost the event loop, in ms (a moving average; its share of the
    * group's commit included). By kind, because they differ a hundredfold: a slice of auto-assign
@@ -208,11 +211,18 @@ export class GroupCommitter implements Committer {
   private async commit(batch: Pending[]): Promise<void> {
     this.running++;
     this.working++;
-    let hasRun = false;
-    const ran = () => {
-      if (hasRun) return;
-      hasRun = true;
+    /** How many of the batch the store ran (the rest went back to the queue), once it has said. */
+    let ranCount: number | null = null;
+    const ran = (count: number) => {
+      if (ranCount !== null) return;
+      ranCount = Math.max(0, Math.min(batch.length, count));
       this.working--;
+      // Units the group had no time for go back to the front of the queue, in order, before the
+      // next group is taken. (A terminal's stay behind its units in this group until it is durable.)
+      if (ranCount < batch.length) {
+        this.queue.splice(this.head, 0, ...batch.slice(ranCount));
+        this.stats.requeued += batch.length - ranCount;
+      }
       if (this.queued > 0) this.schedule();
     };
     const terminals = batch.flatMap((p) => (p.desc.kind === 'terminal' ? [p.desc.terminalId] : []));
@@ -223,16 +233,18 @@ export class GroupCommitter implements Committer {
       const group = await this.store.runGroup(
         batch.map((p) => () => p.unit(now)),
         batch.map((p) => unitHint(p.desc)),
-        ran,
+        this.store.groupsHoldTheLoop ? { ran, budgetMs: GROUP_BUDGET_MS } : undefined,
       );
       const ms = performance.now() - started;
-      this.learn(batch, ms, group.timing);
-      this.onGroup(batch.length, ms / 1000);
+      const done = batch.slice(0, ranCount ?? batch.length);
+      this.learn(done, ms, group.timing);
+      this.onGroup(done.length, ms / 1000);
       this.stats.groups++;
-      this.stats.units += batch.length;
-      this.stats.largestGroup = Math.max(this.stats.largestGroup, batch.length);
+      this.stats.units += done.length;
+      this.stats.largestGroup = Math.max(this.stats.largestGroup, done.length);
       group.results.forEach((r, i) => {
         const p = batch[i]!;
+        if (!r.ok && r.error instanceof NotRun) return; // back in the queue (ran)
         if (r.ok) p.resolve(r.value);
         else if (r.error instanceof RolledBack) p.resolve(r.error.value);
         else {
@@ -251,7 +263,7 @@ export class GroupCommitter implements Committer {
         p.reject(error);
       }
     } finally {
-      ran();
+      ran(batch.length);
       for (const t of terminals) {
         const n = this.inFlight.get(t)! - 1;
         if (n === 0) this.inFlight.delete(t);

@@ -48,6 +48,13 @@ export type UnitResult<D extends UnitDescriptor> = D extends { kind: 'terminal' 
 /** Thrown for a mutation that was not run because an earlier one of its terminal failed first. */
 export class DeferredError extends Error {}
 
+/** A unit its group did not run, its time being up (GroupPace.budgetMs): it goes back in the queue. */
+export class NotRun extends Error {
+  constructor() {
+    super('not run: the group had used its time');
+  }
+}
+
 /**
  * Thrown at the end of a unit that must leave nothing behind (a preview): its savepoint is rolled
  * back like a failed unit's, and the committer answers with `value`.

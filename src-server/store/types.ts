@@ -69,6 +69,22 @@ export interface HandshakeRecord {
 }
 
 /** Whose view of the floor a supervisor page shows: every department (admins) or these (SUP-1). */
+/** How the committer paces groups that hold the event loop (runGroup). */
+export interface GroupPace {
+  /**
+   * Called once the group's work is done and committed, before it is durable (the next group
+   * runs meanwhile), with how many of its units ran: the first `ran` units, in order.
+   */
+  ran(ran: number): void;
+  /**
+   * Once the group has held the loop this long, its remaining units are not run: each is
+   * answered with NotRun (engine/units.ts) and goes back to the front of the queue. Their cost
+   * was estimated, and estimates fall short right after an import or on a cold cache (a group of
+   * 40 claims held the loop for 100 ms).
+   */
+  budgetMs: number;
+}
+
 export interface SupervisorScope {
   userId: string;
   all: boolean;
@@ -228,10 +244,9 @@ export interface ServerStore {
    * throws is rolled back alone and reported as `{ ok: false }`. Resolves after the commit is
    * durable; rejects (and nothing is kept) if the commit itself fails. `hints` (one per unit, in
    * order) say what each unit is likely to ask about; a store may read it ahead for the group.
-   * `ran` is called once the group's work is done and committed, before it is durable: a store
-   * whose groups hold the event loop (SQLite) runs the next group meanwhile.
+   * `pace` (a store whose groups hold the event loop: SQLite) is how the committer paces them.
    */
-  runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[], ran?: () => void): Promise<GroupResult<T>>;
+  runGroup<T>(units: ReadonlyArray<() => Eng<T>>, hints?: readonly UnitHint[], pace?: GroupPace): Promise<GroupResult<T>>;
 
   getConfig(): Promise<SiteConfig>;
   setConfig(config: SiteConfig, now: number): Promise<void>;

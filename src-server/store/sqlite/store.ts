@@ -47,9 +47,11 @@ import {
   type TxOps,
   type UnitHint,
 } from '../../engine/ports.js';
+import { NotRun } from '../../engine/units.js';
 import type {
   ApiTokenRecord,
   AuditFilter,
+  GroupPace,
   AuditRecord,
   ChangeData,
   ChangesPage,
@@ -1007,7 +1009,7 @@ export class SqliteServerStore implements ServerStore {
     return users.map((u) => ({ ...u, qualityScore: performanceScore(counts.get(u.id) ?? { submitted: 0, rejected: 0, expired: 0 }, u.qualityScore) }));
   }
 
-  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>, _hints?: readonly UnitHint[], ran?: () => void): Promise<GroupResult<T>> {
+  async runGroup<T>(units: ReadonlyArray<() => Eng<T>>, _hints?: readonly UnitHint[], pace?: GroupPace): Promise<GroupResult<T>> {
     if (this.writeGate) await this.writable();
     const results: GroupResult<T>['results'] = [];
     const started = performance.now();
@@ -1018,6 +1020,10 @@ export class SqliteServerStore implements ServerStore {
     try {
       for (const unit of units) {
         const unitStarted = performance.now();
+        if (pace && results.length > 0 && unitStarted - started >= pace.budgetMs) {
+          results.push({ ok: false, error: new NotRun() });
+          continue;
+        }
         this.unitTasks.clear();
         this.unitLogged.clear();
         this.unitUndo.clear();
@@ -1053,7 +1059,7 @@ export class SqliteServerStore implements ServerStore {
     this.changed = new Set();
     const headSeq = this.headSeqSync();
     const busyMs = performance.now() - started;
-    ran?.();
+    pace?.ran(unitMs.length);
     return { results, changedDepartments, headSeq, timing: { busyMs, unitMs } };
   }
 
