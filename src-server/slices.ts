@@ -138,8 +138,7 @@ export class TurnBudget {
  * and said so (`next(true)`): its callers' continuations run first, so they are in the budget too.
  */
 export class Line {
-  /** Callers waiting, each with whether it may go in while the blocker holds the rest. */
-  private readonly waiting: Array<{ go: () => void; passes: boolean }> = [];
+  private readonly waiting: Array<() => void> = [];
   /** How many of `waiting`, at its head, came with priority. */
   private urgent = 0;
   /** A waiter was let in and has not called `next` yet. */
@@ -155,16 +154,13 @@ export class Line {
   /**
    * null: go in now. Else a promise that resolves when it is this caller's turn. A call with
    * `priority` (a commit group: kiosks wait for its answers) goes ahead of the others waiting,
-   * behind those with priority that came before it. A call that `passes` the blocker goes in
-   * while it blocks (a commit group while the last group's flush is on the disk: its own answers
-   * wait for its own flush, which ends after that one).
+   * behind those with priority that came before it.
    */
-  enter(priority = false, passes = false): Promise<void> | null {
-    if (this.waiting.length === 0 && !this.admitting && (passes || !this.blocker()) && this.budget.left()) return null;
+  enter(priority = false): Promise<void> | null {
+    if (this.waiting.length === 0 && !this.admitting && !this.blocker() && this.budget.left()) return null;
     return new Promise<void>((resolve) => {
-      const waiter = { go: resolve, passes };
-      if (priority) this.waiting.splice(this.urgent++, 0, waiter);
-      else this.waiting.push(waiter);
+      if (priority) this.waiting.splice(this.urgent++, 0, resolve);
+      else this.waiting.push(resolve);
       if (!this.admitting) this.next(false);
     });
   }
@@ -182,7 +178,7 @@ export class Line {
   next(wentIn: boolean): void {
     if (wentIn) this.admitting = false;
     if (this.admitting || this.waiting.length === 0) return;
-    const blocked = this.waiting[0]!.passes ? null : this.blocker();
+    const blocked = this.blocker();
     if (blocked) {
       if (this.waitingForBlocker) return;
       this.waitingForBlocker = true;
@@ -204,7 +200,7 @@ export class Line {
     }
     this.admitting = true;
     if (this.urgent > 0) this.urgent--;
-    this.waiting.shift()!.go();
+    this.waiting.shift()!();
   }
 }
 
@@ -218,15 +214,20 @@ export class Line {
 export class PageSizer {
   private msPerEntity = 0;
 
+  /** `onLoop`: whether the store reads pages on the event loop now (SQLite until its read thread takes reads). */
   constructor(
     private readonly max: number,
-    private readonly onLoop: boolean,
+    private readonly onLoop: boolean | (() => boolean),
     private readonly budgetMs = SLICE_MS,
     private readonly min = Math.min(100, max),
   ) {}
 
+  private get readsOnLoop(): boolean {
+    return typeof this.onLoop === 'function' ? this.onLoop() : this.onLoop;
+  }
+
   get limit(): number {
-    if (!this.onLoop || this.msPerEntity === 0) return this.max;
+    if (!this.readsOnLoop || this.msPerEntity === 0) return this.max;
     return Math.max(this.min, Math.min(this.max, Math.floor(this.budgetMs / this.msPerEntity)));
   }
 
@@ -236,10 +237,11 @@ export class PageSizer {
    * entities (a small live page's cost is mostly its fixed part).
    */
   read<T>(read: (limit: number) => Promise<T>, entities: (page: T) => number): Promise<T> {
+    const onLoop = this.readsOnLoop;
     const started = performance.now();
     const page = read(this.limit);
     const ms = performance.now() - started;
-    if (this.onLoop && ms > 0.2) {
+    if (onLoop && ms > 0.2) {
       page.then(
         (p) => {
           const n = entities(p);

@@ -328,6 +328,33 @@ describe('a group that runs over its time', () => {
     }
   });
 
+  it('PROTO-7 PROTO-9 when a group that ran only part of its units then fails, the units put back are not failed with it: each is answered once, when it runs', async () => {
+    let groups = 0;
+    const store = {
+      groupLanes: 2,
+      groupsHoldTheLoop: true,
+      async runGroup(units: ReadonlyArray<() => unknown>, _hints: unknown, pace: { ran(n: number): void; budgetMs: number }) {
+        groups++;
+        if (groups === 2) {
+          // Runs the first unit only, then its commit fails (a flush the disk refused).
+          pace.ran(1);
+          throw new Error('EIO: the disk refused the flush');
+        }
+        pace.ran(units.length);
+        return { results: units.map(() => ({ ok: true as const, value: 'done' })), changedDepartments: new Set<string>(), headSeq: 0 };
+      },
+    } as unknown as SqliteServerStore;
+    const c = new GroupCommitter(store, new ManualClock(T0));
+    try {
+      await c.submit({ kind: 'expire' }); // group 1
+      const answers = await Promise.allSettled([c.submit({ kind: 'expire' }), c.submit({ kind: 'expire' }), c.submit({ kind: 'expire' })]);
+      expect(answers.map((a) => a.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect(c.stats.requeued).toBe(2);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('SEC-9 PROTO-7 the SQLite store runs a group\'s units until its time is up and commits only those; the rest are answered NotRun', async () => {
     let ran = -1;
     const claim = (taskId: string) => () => userOperation({ name: 'claim', taskId }, 'ann', T0);

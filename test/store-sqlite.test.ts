@@ -216,6 +216,23 @@ describe('sqlite store specifics', () => {
       expect((await g2).results[0]).toMatchObject({ ok: true });
       expect((await seen)!.operatorId).toBe('bob');
       expect(answered).toEqual(['g1', 'g2']);
+
+      // A group that writes nothing (a claim refused because the first group holds the task) is
+      // answered only once what it read, that group's claim, is durable.
+      holding = true;
+      const g3 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't3' }, 'ann', T0)]).then((g) => (answered.push('g3'), g));
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      const g4 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't3' }, 'bob', T0)]).then((g) => (answered.push('g4'), g));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(answered).toEqual(['g1', 'g2']);
+      holding = false;
+      for (let i = 0; i < 400 && (held.length > 0 || answered.length < 4); i++) {
+        held.splice(0).forEach((r) => r());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(answered).toEqual(['g1', 'g2', 'g3', 'g4']);
+      expect((await g3).results[0]).toMatchObject({ ok: true, value: { ok: true } });
+      expect((await g4).results[0]).toMatchObject({ ok: true, value: { ok: false, error: { code: 'task_conflict' } } });
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -261,6 +278,54 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('SYNC-1 a page read on the thread reads one snapshot: a commit between its statements is not half in it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const file = path.join(dir, 'claims.db');
+    const writer = new SqliteServerStore(file);
+    // The thread's side of the store (read-worker.ts), here in the test's own thread.
+    const reader = new SqliteServerStore(file, { flushOffLoop: false });
+    const other = new Database(file);
+    try {
+      await seedPlant(writer);
+      const head = await writer.headSeq();
+      // Right after the page's first range of the change log (department ''), another connection
+      // commits a change for everyone and then one for 'cut', the page's next range.
+      const realQ = (reader as unknown as { q(sql: string): Database.Statement }).q.bind(reader);
+      let committed = false;
+      (reader as unknown as { q(sql: string): unknown }).q = (sql: string) => {
+        const st = realQ(sql);
+        if (!sql.startsWith('SELECT seq, entity, entity_id FROM changes WHERE department_id')) return st;
+        return {
+          all: (...a: unknown[]) => {
+            const rows = st.all(...a);
+            if (!committed) {
+              committed = true;
+              const log = other.prepare('INSERT INTO changes (entity, entity_id, department_id, at) VALUES (?, ?, ?, ?)');
+              other.transaction(() => {
+                log.run('task', 't2', '', T0);
+                log.run('task', 't3', 'cut', T0);
+              })();
+            }
+            return rows;
+          },
+        };
+      };
+      const page = (await reader.readOnThread('changesPage', [['cut'], head, 1000, T0])) as { lastSeq: number; tasks: Array<{ id: string }> };
+      expect(committed).toBe(true);
+      // Neither change, so the next page starts before both (without the snapshot, the page had
+      // t3's change and moved past t2's, which no page would ever carry).
+      expect(page.tasks.map((t) => t.id)).toEqual([]);
+      expect(page.lastSeq).toBe(head);
+      const next = (await reader.readOnThread('changesPage', [['cut'], page.lastSeq, 1000, T0])) as { tasks: Array<{ id: string }> };
+      expect(next.tasks.map((t) => t.id).sort()).toEqual(['t2', 't3']);
+    } finally {
+      other.close();
+      await reader.close();
+      await writer.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('SYNC-1 a read thread that is lost loses no page: its reads run again on the event loop, and reads go on there', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
@@ -269,8 +334,10 @@ describe('sqlite store specifics', () => {
       store.startReadThread();
       const thread = store.pageReadThread!;
       await thread.whenReady();
+      // Lost with reads on their way to it: asked right after the thread was told to stop, before it noticed.
+      const stopped = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
       const pages = Array.from({ length: 5 }, () => store.changesPage(['cut'], 0, 1000, T0));
-      await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await stopped;
       for (const p of await Promise.all(pages)) expect(p.tasks.map((t) => t.id).sort()).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
       expect(thread.stats.answered + thread.stats.rerunOnLoop).toBe(5);
       expect(thread.stats.rerunOnLoop).toBeGreaterThan(0);

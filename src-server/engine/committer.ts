@@ -257,8 +257,9 @@ export class GroupCommitter implements Committer {
       if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
     } catch (error) {
       // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an
-      // error, and each terminal's later mutations wait for its first failed one (PROTO-9).
-      for (const p of batch) {
+      // error, and each terminal's later mutations wait for its first failed one (PROTO-9). Units
+      // the group had no time for are back in the queue and get their answer when they run.
+      for (const p of batch.slice(0, ranCount ?? batch.length)) {
         if (p.desc.kind === 'terminal') this.order.block(p.desc);
         p.reject(error);
       }

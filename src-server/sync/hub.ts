@@ -178,8 +178,8 @@ export class SyncHub {
     this.options = { ...HUB_DEFAULTS, ...options };
     this.reads = new TurnBudget(this.options.loopBudget);
     this.sendLine = new Line(this.options.loopBudget);
-    this.snapshotSizer = new PageSizer(this.options.pageSize, store.pagesHoldTheLoop);
-    this.changeSizer = new PageSizer(this.options.pageSize, store.pagesHoldTheLoop);
+    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
+    this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }
 
   setCommitter(committer: Committer): void {

@@ -126,8 +126,8 @@ export class SupervisorHub {
     options: Partial<SupervisorHubOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.snapshotSizer = new PageSizer(this.options.pageSize, store.pagesHoldTheLoop);
-    this.changeSizer = new PageSizer(this.options.pageSize, store.pagesHoldTheLoop);
+    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
+    this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }
 
   start(): void {

@@ -78,7 +78,12 @@ export class ReadThread {
         p.resolve(m.value);
       } else p.reject(new Error(m.message));
     });
+    let gone = false;
     const lost = (why: string) => {
+      // A thread that fails says so twice ('error', then 'exit'): once is enough.
+      if (gone) return;
+      gone = true;
+      for (const wake of this.readyWaiters.splice(0)) wake();
       if (this.worker === worker) {
         this.worker = null;
         this.ready = false;
@@ -102,7 +107,12 @@ export class ReadThread {
 
   private readonly readyWaiters: Array<() => void> = [];
 
-  /** Resolves once a thread has opened its connection and takes reads (tests). */
+  /** Whether reads go to the thread now (else to the event loop). */
+  get takesReads(): boolean {
+    return !this.closed && this.worker !== null && this.ready;
+  }
+
+  /** Resolves once a thread has opened its connection and takes reads, or has been lost (tests). */
   whenReady(): Promise<void> {
     this.warm();
     return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));

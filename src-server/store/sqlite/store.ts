@@ -201,9 +201,9 @@ export class SqliteServerStore implements ServerStore {
   /** Set when commits are flushed off the event loop (flush.ts). */
   private flusher: WalFlusher | null = null;
   /**
-   * The line of store calls (slices.ts): while a flush is on the disk, or this turn of the event
-   * loop has spent its budget, calls wait, and go in in the order they came. Before, every call
-   * that had waited for a flush ran as soon as it was done, all in one turn: after an import, 200
+   * The line of store calls (slices.ts): once this turn of the event loop has spent its budget,
+   * calls wait, and go in in the order they came (commit groups first). Before, every call that
+   * had waited for a flush ran as soon as it was done, all in one turn: after an import, 200
    * kiosks' page reads, the supervisors' and a commit group held the loop for 300-500 ms.
    */
   line: Line | null = null;
@@ -211,25 +211,27 @@ export class SqliteServerStore implements ServerStore {
   private flushedChanges = 0;
 
   /**
-   * Durable before visible: every store method first waits for a flush in progress (so it reads and
-   * answers only what is on disk), and one that wrote anything flushes before it resolves (so its
-   * caller, and the clients it answers, are told only what is durable).
+   * Durable before visible: a store method answers only once all it may have read is durable, and
+   * one that wrote anything flushes before it resolves (so its caller, and the clients it answers,
+   * are told only what is durable). Calls do not wait for a flush to go in (issue 12): a commit
+   * group runs while the last one's flush is on the disk and may build on its writes, and a read
+   * may see them; flushes run in order (WalFlusher), so the flush asked for last when a call ends
+   * covers all it could have seen. (Before, every call waited for the flush to go in, so groups
+   * ran one after the other with the disk's time between, and the next group waited for it.)
    */
   private gate(flusher: WalFlusher): void {
     const changes = this.db.prepare('SELECT total_changes()').pluck();
     this.flushedChanges = changes.get() as number;
-    // Issue 12: calls wait for a flush on the disk, and go in within the loop's budget per turn.
-    const line = new Line(loopBudget, () => flusher.pending);
+    // Issue 12: calls go in within the loop's budget per turn, in the order they came.
+    const line = new Line(loopBudget);
     this.line = line;
+    /** Settles once everything committed so far is durable (or its flush failed: the writer was told). */
+    const durable = () => flusher.pending?.catch(() => {});
     for (const name of GATED_METHODS) {
       const method = (this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       const onLoop = async (...args: unknown[]) => {
-        // A commit group first: kiosks wait for its answers; page reads are background sync. It
-        // also goes in while the last group's flush is on the disk (reads and other writes wait):
-        // it may build on that group's writes, and it answers after its own flush, which ends
-        // after that one (WalFlusher flushes in order), so nobody hears of either before both are
-        // durable. The disk's time no longer holds up the next group's work.
-        const turn = line.enter(name === 'runGroup', name === 'runGroup');
+        // A commit group first: kiosks wait for its answers; page reads are background sync.
+        const turn = line.enter(name === 'runGroup');
         const wentIn = turn !== null;
         if (turn) await turn;
         let flushed: Promise<void> | null = null;
@@ -257,7 +259,9 @@ export class SqliteServerStore implements ServerStore {
         const result = await running;
         // An import also writes through its own connection, which this one does not count.
         flushIfWrote(name === 'importTasks');
-        if (flushed) await flushed;
+        // Its own writes: its flush. What it read may be others' writes still on their way to the
+        // disk: the last flush asked for ends after them.
+        await (flushed ?? durable());
         return result;
       };
       (this as unknown as Record<string, unknown>)[name] = (THREAD_READS as readonly string[]).includes(name)
@@ -265,9 +269,10 @@ export class SqliteServerStore implements ServerStore {
             const thread = this.readThread;
             if (!thread) return onLoop(...args);
             // Read on the thread, not in line (it holds no loop); handed on once all it could
-            // show is durable: every flush asked for before its answer came has ended.
+            // show is durable: the last flush asked for when its answer came has ended (a commit
+            // asks for its flush in the turn it commits in, so none it could see is later).
             const page = await thread.read(name as ThreadRead, args, () => onLoop(...args));
-            while (flusher.pending) await flusher.pending.catch(() => {});
+            await durable();
             return page;
           }
         : onLoop;
@@ -294,16 +299,28 @@ export class SqliteServerStore implements ServerStore {
     return this.readThread;
   }
 
-  /** Whether a page read runs on the event loop (the hubs then keep pages to about SLICE_MS of reading). */
+  /** Whether a page read runs on the event loop now (the hubs then keep pages to about SLICE_MS of reading). */
   get pagesHoldTheLoop(): boolean {
-    return this.readThread === null;
+    return !this.readThread?.takesReads;
   }
 
-  /** The read thread's side (read-worker.ts): one page read, from the database as last committed. */
-  readOnThread(method: ThreadRead, args: unknown[]): Promise<unknown> {
-    if (!(THREAD_READS as readonly string[]).includes(method)) return Promise.reject(new Error(`not a page read: ${String(method)}`));
+  /**
+   * The read thread's side (read-worker.ts): one page read, from one snapshot of the database. A
+   * page is several statements (a range of the change log per department, merged, then the rows
+   * they name); on the loop nothing could commit between them, but on another connection a commit
+   * could land between two, and a page would end past a change it never read. In one read
+   * transaction they all see the same commit. The caches are checked first: a commit after that
+   * check and before the snapshot only makes the next check drop them.
+   */
+  async readOnThread(method: ThreadRead, args: unknown[]): Promise<unknown> {
+    if (!(THREAD_READS as readonly string[]).includes(method)) throw new Error(`not a page read: ${String(method)}`);
     this.revalidateCaches();
-    return (this[method] as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    this.q('BEGIN').run();
+    try {
+      return await (this[method] as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    } finally {
+      this.q('COMMIT').run();
+    }
   }
 
   private q(sql: string): Database.Statement {
