@@ -34,6 +34,17 @@ const mutation = (id: number, name: string, args: unknown, connection = 1) => ({
   raw: { id, name, args, operatorId: 'ann', clientTime: T0 },
 });
 
+/** Claims from terminals, each terminal's numbered 1, 2, …, as sent (`sent`), for order checks. */
+function orderedMutations(c: GroupCommitter) {
+  const sent = new Map<string, number[]>();
+  const mutation = (terminalId: string) => {
+    const id = (sent.get(terminalId)?.length ?? 0) + 1;
+    sent.set(terminalId, [...(sent.get(terminalId) ?? []), id]);
+    return c.submit({ kind: 'terminal', terminalId, connection: 1, id, raw: { id, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: T0 } });
+  };
+  return { sent, mutation };
+}
+
 describe('terminal order after a fault', () => {
   it('PROTO-9 a blocked terminal defers later mutations until the failed one comes again; a new connection starts clean', () => {
     const order = new TerminalOrder();
@@ -248,12 +259,7 @@ describe('a backlog on a store that holds the loop', () => {
       },
     } as unknown as SqliteServerStore;
     const c = new GroupCommitter(store, new ManualClock(T0));
-    const sent = new Map<string, number[]>();
-    const mutation = (terminalId: string) => {
-      const id = (sent.get(terminalId)?.length ?? 0) + 1;
-      sent.set(terminalId, [...(sent.get(terminalId) ?? []), id]);
-      return c.submit({ kind: 'terminal', terminalId, connection: 1, id, raw: { id, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: T0 } });
-    };
+    const { sent, mutation } = orderedMutations(c);
     try {
       await Promise.all([mutation('warm'), c.submit({ kind: 'expire' })]); // the committer learns the costs
       // A backlog of 3,000 units arriving at once: 12 terminals, 1 in 40 a costly unit.
@@ -306,12 +312,7 @@ describe('a group that runs over its time', () => {
       },
     } as unknown as SqliteServerStore;
     const c = new GroupCommitter(store, new ManualClock(T0));
-    const sent = new Map<string, number[]>();
-    const mutation = (terminalId: string) => {
-      const id = (sent.get(terminalId)?.length ?? 0) + 1;
-      sent.set(terminalId, [...(sent.get(terminalId) ?? []), id]);
-      return c.submit({ kind: 'terminal', terminalId, connection: 1, id, raw: { id, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: T0 } });
-    };
+    const { sent, mutation } = orderedMutations(c);
     try {
       await mutation('warm'); // the committer learns the (wrong) cost
       const waits = Array.from({ length: 400 }, (_, n) => mutation(`k${n % 7}`));

@@ -12,59 +12,51 @@ import { T0, seedPlant, taskRow } from './support/plant.js';
 let dirs: string[] = [];
 const files = new WeakMap<ServerStore, string>();
 
-storeContract({
-  name: 'sqlite',
-  async create() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'claims.db');
+/**
+ * The store contract on SQLite, with page reads on the event loop and, as the running server has
+ * them, on the read thread (issue 12; ready before the suite asks).
+ */
+for (const readThread of [false, true]) {
+  const open = async (file: string): Promise<SqliteServerStore> => {
     const store = new SqliteServerStore(file);
+    if (readThread) {
+      store.startReadThread();
+      await store.pageReadThread!.whenReady();
+    }
     files.set(store, file);
     return store;
-  },
-  async reopen(store) {
-    const file = files.get(store)!;
-    await store.close();
-    const again = new SqliteServerStore(file);
-    files.set(again, file);
-    return again;
-  },
-  async cleanup() {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    dirs = [];
-  },
-});
-
-/** The running server's store: page reads on the read thread (issue 12), ready before the suite asks. */
-async function withReadThread(file: string): Promise<SqliteServerStore> {
-  const store = new SqliteServerStore(file);
-  store.startReadThread();
-  await store.pageReadThread!.whenReady();
-  return store;
+  };
+  storeContract({
+    name: readThread ? 'sqlite, pages read on the read thread' : 'sqlite',
+    async create() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+      dirs.push(dir);
+      return open(path.join(dir, 'claims.db'));
+    },
+    async reopen(store) {
+      const file = files.get(store)!;
+      await store.close();
+      return open(file);
+    },
+    async cleanup() {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+      dirs = [];
+    },
+  });
 }
 
-storeContract({
-  name: 'sqlite, pages read on the read thread',
-  async create() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'claims.db');
-    const store = await withReadThread(file);
-    files.set(store, file);
-    return store;
-  },
-  async reopen(store) {
-    const file = files.get(store)!;
-    await store.close();
-    const again = await withReadThread(file);
-    files.set(again, file);
-    return again;
-  },
-  async cleanup() {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    dirs = [];
-  },
-});
+/** A store whose WAL flushes wait, while `flushes.held`, until the test releases them (`held`, in order). */
+function storeWithHeldFlushes() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+  const flushes = { held: false };
+  const held: Array<() => void> = [];
+  const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
+    flushFile: async () => {
+      if (flushes.held) await new Promise<void>((r) => held.push(r));
+    },
+  });
+  return { dir, store, held, flushes };
+}
 
 describe('sqlite store specifics', () => {
   it('OWN-1 DUP-1 the database itself refuses a second active assignment on a task', async () => {
@@ -175,18 +167,11 @@ describe('sqlite store specifics', () => {
   });
 
   it('PROTO-7 the next commit group runs while the last one\'s flush is on the disk, and each is answered only once it and all before it are durable', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    let holding = false;
-    const held: Array<() => void> = [];
-    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
-      flushFile: async () => {
-        if (holding) await new Promise<void>((r) => held.push(r));
-      },
-    });
+    const { dir, store, held, flushes } = storeWithHeldFlushes();
     try {
       await seedPlant(store);
       expect(store.groupLanes).toBe(2);
-      holding = true;
+      flushes.held = true;
       const answered: string[] = [];
       const g1 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then((g) => (answered.push('g1'), g));
       await vi.waitFor(() => expect(held).toHaveLength(1));
@@ -211,7 +196,7 @@ describe('sqlite store specifics', () => {
       await vi.waitFor(() => expect(held).toHaveLength(1)); // the second group's flush, after the first
       await new Promise((r) => setTimeout(r, 30));
       expect({ answered, read }).toEqual({ answered: ['g1'], read: false });
-      holding = false;
+      flushes.held = false;
       held.shift()!();
       expect((await g2).results[0]).toMatchObject({ ok: true });
       expect((await seen)!.operatorId).toBe('bob');
@@ -219,13 +204,13 @@ describe('sqlite store specifics', () => {
 
       // A group that writes nothing (a claim refused because the first group holds the task) is
       // answered only once what it read, that group's claim, is durable.
-      holding = true;
+      flushes.held = true;
       const g3 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't3' }, 'ann', T0)]).then((g) => (answered.push('g3'), g));
       await vi.waitFor(() => expect(held).toHaveLength(1));
       const g4 = store.runGroup([() => userOperation({ name: 'claim', taskId: 't3' }, 'bob', T0)]).then((g) => (answered.push('g4'), g));
       await new Promise((r) => setTimeout(r, 30));
       expect(answered).toEqual(['g1', 'g2']);
-      holding = false;
+      flushes.held = false;
       for (let i = 0; i < 400 && (held.length > 0 || answered.length < 4); i++) {
         held.splice(0).forEach((r) => r());
         await new Promise((r) => setTimeout(r, 5));
@@ -351,17 +336,10 @@ describe('sqlite store specifics', () => {
   });
 
   it('PROTO-7 a commit group and a heartbeat that waited for a large import answer only after their writes are flushed', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    let holding = false;
-    const held: Array<() => void> = [];
-    const store = new SqliteServerStore(path.join(dir, 'claims.db'), {
-      flushFile: async () => {
-        if (holding) await new Promise<void>((r) => held.push(r));
-      },
-    });
+    const { dir, store, held, flushes } = storeWithHeldFlushes();
     try {
       await seedPlant(store);
-      holding = true;
+      flushes.held = true;
       // A large import holds the write lock; a heartbeat and a commit group come meanwhile. The
       // group is answered only once a flush that began after its writes is done.
       const importing = store.importTasks(Array.from({ length: 600 }, (_, i) => taskRow(`imp${i}`)), T0);
@@ -371,7 +349,7 @@ describe('sqlite store specifics', () => {
       await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
       await new Promise((r) => setTimeout(r, 50));
       expect(answered).toBe(false);
-      holding = false;
+      flushes.held = false;
       while (held.length > 0 || !answered) {
         held.splice(0).forEach((r) => r());
         await new Promise((r) => setTimeout(r, 5));
