@@ -9,7 +9,7 @@ export class Metrics {
     help: 'Supervisor pages subscribed over WebSocket',
     registers: [this.registry],
   });
-  readonly commitLanes = new Gauge({ name: 'shopfloor_commit_lanes', help: 'Groups of mutations that may commit at once (start --commit-lanes; 1 on SQLite)', registers: [this.registry] });
+  readonly commitLanes = new Gauge({ name: 'shopfloor_commit_lanes', help: 'Groups of mutations that may commit at once (start --commit-lanes; 2 on SQLite: one running, one being flushed)', registers: [this.registry] });
   readonly mutations = new Counter({
     name: 'shopfloor_mutations_total',
     help: 'Mutations processed, by name, route and outcome',
