@@ -2,7 +2,7 @@
  * The contract every server store backend must pass. SQLite runs it in store-sqlite.test.ts;
  * a PostgreSQL backend will run the same suite with its own factory.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
 import { compareClaimable, isClaimableBy } from '../src-shared/domain/rules.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
 import type { Task } from '../src-shared/domain/types.js';
@@ -18,10 +18,15 @@ export interface StoreFactory {
   /** Close and open the same store again (a restart). */
   reopen(store: ServerStore): Promise<ServerStore>;
   cleanup(): Promise<void>;
+  /** Only the tests whose names match (a variant of a backend that differs in these alone). */
+  only?: RegExp;
 }
 
 export function storeContract(factory: StoreFactory): void {
   describe(`server store contract: ${factory.name}`, () => {
+    const it = (name: string, fn: () => Promise<void>) => {
+      if (!factory.only || factory.only.test(name)) vitestIt(name, fn);
+    };
     let store: ServerStore;
     beforeEach(async () => {
       store = await factory.create();
