@@ -214,12 +214,16 @@ export class Line {
 export class PageSizer {
   private msPerEntity = 0;
 
-  /** `onLoop`: whether the store reads pages on the event loop now (SQLite until its read thread takes reads). */
+  /**
+   * `onLoop`: whether the store reads pages on the event loop now (SQLite until its read thread
+   * takes reads). `offLoopMax`: the most a page holds when it does not.
+   */
   constructor(
     private readonly max: number,
     private readonly onLoop: boolean | (() => boolean),
     private readonly budgetMs = SLICE_MS,
     private readonly min = Math.min(100, max),
+    private readonly offLoopMax = max,
   ) {}
 
   private get readsOnLoop(): boolean {
@@ -227,7 +231,8 @@ export class PageSizer {
   }
 
   get limit(): number {
-    if (!this.readsOnLoop || this.msPerEntity === 0) return this.max;
+    if (!this.readsOnLoop) return Math.min(this.max, this.offLoopMax);
+    if (this.msPerEntity === 0) return this.max;
     return Math.max(this.min, Math.min(this.max, Math.floor(this.budgetMs / this.msPerEntity)));
   }
 

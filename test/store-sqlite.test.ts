@@ -313,6 +313,26 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('SUP-1 SYNC-3 the read thread takes an overview\'s page before kiosks\' snapshot pages asked earlier', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
+    try {
+      await seedPlant(store);
+      store.startReadThread();
+      await store.pageReadThread!.whenReady();
+      const order: string[] = [];
+      const kiosks = Array.from({ length: 10 }, (_, i) => store.snapshotPage(['cut'], null, 1000, T0).then(() => order.push(`kiosk ${i}`)));
+      const board = store.supervisorSnapshotPage({ all: false, departmentIds: ['cut'], userId: 'sue' }, null, 2000, T0).then(() => order.push('board'));
+      await Promise.all([...kiosks, board]);
+      // Only the kiosk page already handed to the thread goes before it (one at a time).
+      expect(order.indexOf('board')).toBeLessThanOrEqual(1);
+      expect(order.filter((o) => o.startsWith('kiosk'))).toEqual(Array.from({ length: 10 }, (_, i) => `kiosk ${i}`));
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('SYNC-1 a read thread that is lost loses no page: its reads run again on the event loop, and reads go on there', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));

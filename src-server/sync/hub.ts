@@ -178,7 +178,9 @@ export class SyncHub {
     this.options = { ...HUB_DEFAULTS, ...options };
     this.reads = new TurnBudget(this.options.loopBudget);
     this.sendLine = new Line(this.options.loopBudget);
-    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
+    // Off the loop a kiosk's snapshot page is still kept small: the read thread reads one at a
+    // time, and a supervisor's page or a live page asked meanwhile waits for it (read-thread.ts).
+    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, THREAD_SNAPSHOT_PAGE);
     this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }
 
@@ -870,6 +872,9 @@ interface SharedPage {
   text: string;
   bytes: Uint8Array;
 }
+
+/** Most entities in a kiosk's snapshot page read off the event loop (about 15 ms of the read thread's time). */
+export const THREAD_SNAPSHOT_PAGE = 500;
 
 /** What a page holds, for its cost per entity (PageSizer). */
 function entities(page: ChangeData): number {

@@ -35,16 +35,43 @@ export type ReadThreadReply = { type: 'ready' } | { type: 'page'; id: number; ok
 /** A read asked of the thread; `onLoop` runs it on the event loop instead, should the thread be lost. */
 interface Pending {
   worker: Worker;
+  /** Its PRIORITY. */
+  rank: number;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   onLoop: () => Promise<unknown>;
 }
+
+/** A read waiting to be handed to the thread. */
+interface Waiting {
+  method: ThreadRead;
+  args: unknown[];
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onLoop: () => Promise<unknown>;
+}
+
+/**
+ * Which reads the thread takes first: change pages (small, and kiosks and overviews show them
+ * live), then an overview's snapshot (a person is waiting for the board), then kiosks' snapshots
+ * (a kiosk works from its cache meanwhile). Handed over all at once, 60 kiosks' snapshots of
+ * 10,000 tasks each (and their pages read ahead) sat in the thread's queue before an overview's
+ * first page: its board took 18 s instead of 0.9 s to appear.
+ */
+const PRIORITY: Record<ThreadRead, number> = { changesPage: 0, supervisorChangesPage: 0, supervisorSnapshotPage: 1, snapshotPage: 2 };
+/**
+ * Reads handed to the thread at a time: one it reads, one waiting in its port, so it never idles;
+ * of kiosks' snapshot pages only one, so a more urgent read waits for one such page at most.
+ */
+const IN_FLIGHT = 2;
 
 export class ReadThread {
   private worker: Worker | null = null;
   /** The thread has opened its connection; until then (its first few hundred ms) reads run on the loop. */
   private ready = false;
   private readonly pending = new Map<number, Pending>();
+  /** Reads not yet handed to the thread, by priority (PRIORITY), each in the order asked. */
+  private readonly waiting: Waiting[][] = [[], [], []];
   private nextId = 1;
   private closed = false;
   /** A lost thread is started again at a read after this time (performance.now()), not before. */
@@ -72,6 +99,7 @@ export class ReadThread {
       const p = this.pending.get(m.id);
       if (!p || p.worker !== worker) return;
       this.pending.delete(m.id);
+      this.handOver();
       if (this.pending.size === 0) worker.unref();
       if (m.ok) {
         this.stats.answered++;
@@ -98,6 +126,8 @@ export class ReadThread {
         this.stats.rerunOnLoop++;
         p.onLoop().then(p.resolve, p.reject);
       }
+      // Those not yet handed over go to the loop as well (a new thread starts at a read later).
+      rerun += this.drainToLoop();
       if (!this.closed) this.onLost(`${why}${rerun ? `; ${rerun} page reads run again on the event loop` : ''}`);
     };
     worker.on('error', (err) => lost(threadErrorMessage(err)));
@@ -126,20 +156,48 @@ export class ReadThread {
   /** Run a page read on the thread; on the loop, through `onLoop`, while it starts and once it is closed. */
   read<T>(method: ThreadRead, args: unknown[], onLoop: () => Promise<T>): Promise<T> {
     if (this.closed || (!this.worker && performance.now() < this.restartAt)) return onLoop();
-    const worker = (this.worker ??= this.start());
+    this.worker ??= this.start();
     if (!this.ready) return onLoop();
-    const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { worker, resolve: resolve as (v: unknown) => void, reject, onLoop });
+      this.waiting[PRIORITY[method]]!.push({ method, args, resolve: resolve as (v: unknown) => void, reject, onLoop });
+      this.handOver();
+    });
+  }
+
+  /** Hand the thread the most urgent waiting reads, up to IN_FLIGHT at a time. */
+  private handOver(): void {
+    const worker = this.worker;
+    if (!worker || !this.ready) return;
+    while (this.pending.size < IN_FLIGHT) {
+      const rank = this.waiting.findIndex((q) => q.length > 0);
+      if (rank < 0) return;
+      if (rank === PRIORITY.snapshotPage && [...this.pending.values()].some((p) => p.rank === rank)) return;
+      const next = this.waiting[rank]!.shift()!;
+      const id = this.nextId++;
+      this.pending.set(id, { worker, rank, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });
       // Keep the process alive while an answer is owed (a CLI or test awaiting a page).
       worker.ref();
-      worker.postMessage({ type: 'read', id, method, args } satisfies ReadThreadRequest);
-    });
+      worker.postMessage({ type: 'read', id, method: next.method, args: next.args } satisfies ReadThreadRequest);
+    }
+  }
+
+  /** Run the reads not yet handed over on the loop instead; how many. */
+  private drainToLoop(): number {
+    let n = 0;
+    for (const q of this.waiting) {
+      for (const w of q.splice(0)) {
+        n++;
+        this.stats.rerunOnLoop++;
+        w.onLoop().then(w.resolve, w.reject);
+      }
+    }
+    return n;
   }
 
   /** Close the thread's connection and end it; reads asked after this run on the loop. */
   async close(): Promise<void> {
     this.closed = true;
+    this.drainToLoop();
     const worker = this.worker;
     this.worker = null;
     this.ready = false;
