@@ -1,4 +1,5 @@
-/** Worker threads of the server (the import's writer, the CSV parser): where their entries are, what their errors say, and their turns. */
+/** Worker threads of the server (the import's writer, the page reader, the CSV parser): where their entries are, what their errors say, how they end, and their turns. */
+import type { Worker } from 'node:worker_threads';
 
 /**
  * Where a thread's compiled entry `file` (relative to the module `from`, its `import.meta.url`)
@@ -40,4 +41,17 @@ export class Lanes {
       else this.running--;
     }
   }
+}
+
+/**
+ * Ask a thread to close (`closeMessage`: it closes its connection and its port) and wait until it
+ * has exited; one that has not within `timeoutMs` is terminated. The process stays alive meanwhile.
+ */
+export async function endThread(worker: Worker, closeMessage: unknown, timeoutMs = 5000): Promise<void> {
+  worker.ref();
+  const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage(closeMessage);
+  const timer = setTimeout(() => void worker.terminate(), timeoutMs);
+  await ended;
+  clearTimeout(timer);
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import type { ReadThread } from '../src-server/store/sqlite/read-thread.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { storeContract } from './store-contract.js';
@@ -12,6 +13,14 @@ import { T0, seedPlant, taskRow } from './support/plant.js';
 let dirs: string[] = [];
 const files = new WeakMap<ServerStore, string>();
 
+/** Start the store's read thread (as the running server does) and wait until it takes reads. */
+async function readThreadOf(store: SqliteServerStore): Promise<ReadThread> {
+  store.startReadThread();
+  const thread = store.pageReadThread!;
+  await thread.whenReady();
+  return thread;
+}
+
 /**
  * The store contract on SQLite, with page reads on the event loop and, as the running server has
  * them, on the read thread (issue 12; ready before the suite asks).
@@ -19,10 +28,7 @@ const files = new WeakMap<ServerStore, string>();
 for (const readThread of [false, true]) {
   const open = async (file: string): Promise<SqliteServerStore> => {
     const store = new SqliteServerStore(file);
-    if (readThread) {
-      store.startReadThread();
-      await store.pageReadThread!.whenReady();
-    }
+    if (readThread) await readThreadOf(store);
     files.set(store, file);
     return store;
   };
@@ -237,9 +243,7 @@ describe('sqlite store specifics', () => {
     });
     try {
       await seedPlant(store);
-      store.startReadThread();
-      const thread = store.pageReadThread!;
-      await thread.whenReady();
+      const thread = await readThreadOf(store);
       expect(store.pagesHoldTheLoop).toBe(false);
       const head = await store.headSeq();
       holding = true;
@@ -318,8 +322,7 @@ describe('sqlite store specifics', () => {
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
     try {
       await seedPlant(store);
-      store.startReadThread();
-      await store.pageReadThread!.whenReady();
+      await readThreadOf(store);
       const order: string[] = [];
       const kiosks = Array.from({ length: 10 }, (_, i) => store.snapshotPage(['cut'], null, 1000, T0).then(() => order.push(`kiosk ${i}`)));
       const board = store.supervisorSnapshotPage({ all: false, departmentIds: ['cut'], userId: 'sue' }, null, 2000, T0).then(() => order.push('board'));
@@ -338,9 +341,7 @@ describe('sqlite store specifics', () => {
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
     try {
       await seedPlant(store);
-      store.startReadThread();
-      const thread = store.pageReadThread!;
-      await thread.whenReady();
+      const thread = await readThreadOf(store);
       // Lost with reads on their way to it: asked right after the thread was told to stop, before it noticed.
       const stopped = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
       const pages = Array.from({ length: 5 }, () => store.changesPage(['cut'], 0, 1000, T0));

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ImportResult, ImportTaskRow } from '../types.js';
 import { Slicer } from '../../slices.js';
-import { Lanes, threadEntry, threadErrorMessage } from '../../threads.js';
+import { endThread, Lanes, threadEntry, threadErrorMessage } from '../../threads.js';
 
 export interface ImportThreadData {
   file: string;
@@ -102,12 +102,6 @@ export class ImportThread {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    if (!worker) return;
-    worker.ref();
-    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'close' } satisfies ImportThreadRequest);
-    const timer = setTimeout(() => void worker.terminate(), 5000);
-    await ended;
-    clearTimeout(timer);
+    if (worker) await endThread(worker, { type: 'close' } satisfies ImportThreadRequest);
   }
 }

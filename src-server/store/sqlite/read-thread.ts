@@ -16,7 +16,7 @@
  * the loop (they only read), and the next read starts a new thread.
  */
 import { Worker } from 'node:worker_threads';
-import { threadEntry, threadErrorMessage } from '../../threads.js';
+import { endThread, threadEntry, threadErrorMessage } from '../../threads.js';
 
 /** The store's page reads the thread serves (they only read, and only the database). */
 export const THREAD_READS = ['changesPage', 'snapshotPage', 'supervisorChangesPage', 'supervisorSnapshotPage'] as const;
@@ -156,7 +156,7 @@ export class ReadThread {
   /** Run a page read on the thread; on the loop, through `onLoop`, while it starts and once it is closed. */
   read<T>(method: ThreadRead, args: unknown[], onLoop: () => Promise<T>): Promise<T> {
     if (this.closed || (!this.worker && performance.now() < this.restartAt)) return onLoop();
-    this.worker ??= this.start();
+    this.warm();
     if (!this.ready) return onLoop();
     return new Promise<T>((resolve, reject) => {
       this.waiting[PRIORITY[method]]!.push({ method, args, resolve: resolve as (v: unknown) => void, reject, onLoop });
@@ -201,12 +201,6 @@ export class ReadThread {
     const worker = this.worker;
     this.worker = null;
     this.ready = false;
-    if (!worker) return;
-    worker.ref();
-    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'close' } satisfies ReadThreadRequest);
-    const timer = setTimeout(() => void worker.terminate(), 5000);
-    await ended;
-    clearTimeout(timer);
+    if (worker) await endThread(worker, { type: 'close' } satisfies ReadThreadRequest);
   }
 }

@@ -11,35 +11,20 @@ import { SqliteServerStore } from './store.js';
 
 const data = workerData as ReadThreadData;
 const port = parentPort!;
-let store: SqliteServerStore | null = null;
-
-function open(): SqliteServerStore {
-  if (!store) {
-    store = new SqliteServerStore(data.file, { flushOffLoop: false });
-    store.db.pragma('query_only = 1');
-  }
-  return store;
-}
+// Opened at once: reads go to the loop until the thread says it is ready. An error opening it
+// ends the thread (the server logs it and reads on the loop).
+const store = new SqliteServerStore(data.file, { flushOffLoop: false });
+store.db.pragma('query_only = 1');
 
 port.on('message', (m: ReadThreadRequest) => {
   if (m.type === 'close') {
-    void (store?.close() ?? Promise.resolve()).then(() => port.close());
+    void store.close().then(() => port.close());
     return;
   }
-  const answer = (reply: ReadThreadReply) => port.postMessage(reply);
-  try {
-    open()
-      .readOnThread(m.method, m.args)
-      .then(
-        (value) => answer({ type: 'page', id: m.id, ok: true, value }),
-        (err: unknown) => answer({ type: 'page', id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
-      );
-  } catch (err) {
-    answer({ type: 'page', id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) });
-  }
+  store.readOnThread(m.method, m.args).then(
+    (value) => port.postMessage({ type: 'page', id: m.id, ok: true, value } satisfies ReadThreadReply),
+    (err: unknown) => port.postMessage({ type: 'page', id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ReadThreadReply),
+  );
 });
 
-// Open the connection at once and say so: reads go to the loop until then. An error opening it
-// ends the thread (the server logs it and reads on the loop).
-open();
 port.postMessage({ type: 'ready' } satisfies ReadThreadReply);
