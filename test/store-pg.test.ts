@@ -377,6 +377,27 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       }
     });
 
+    it('PROTO-9 INST-1 a unit PostgreSQL keeps rolling back as a deadlock victim is retried a few times, then answers unavailable (database_busy), and the rest of its group commits', async () => {
+      await open();
+      await seedPlant(store);
+      // What node-postgres throws for a deadlock victim; this unit loses every time (a real
+      // deadlock needs two instances' groups crossing, which no test can force six times in a row).
+      let attempts = 0;
+      const victim = function* (): Eng<never> {
+        attempts++;
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      };
+      const g = await store.runGroup([victim, () => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      expect(attempts).toBe(6);
+      const first = g.results[0]!;
+      expect(first.ok).toBe(false);
+      const error = (first as { error: { code?: string; details?: { reason?: string } } }).error;
+      expect(error.code).toBe('unavailable');
+      expect(error.details?.reason).toBe('database_busy');
+      expect(g.results[1]).toMatchObject({ ok: true, value: { ok: true } });
+      expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+    });
+
     it('PROTO-5 heartbeats and engine groups of one instance touching the same terminals never deadlock', async () => {
       await open();
       await seedPlant(store);

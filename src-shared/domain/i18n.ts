@@ -110,6 +110,8 @@ export const messagesEn: Catalog = {
   'suggestion.unavailable.reenroll_server_unreachable': "Try again when it is back, or use this terminal's maintenance secret if that server is gone.",
   'error.unavailable.database_unreachable': 'The server cannot reach its database right now; nothing was changed.',
   'suggestion.unavailable.database_unreachable': 'Try again in a moment: terminals send their saved work again by themselves when the database is back.',
+  'error.unavailable.database_busy': 'The database was busy with other servers\' changes to the same work and rolled this one back; nothing was changed.',
+  'suggestion.unavailable.database_busy': 'Try again in a moment: terminals send their saved work again by themselves.',
 };
 
 export const messagesZh: Catalog = {
@@ -205,6 +207,8 @@ export const messagesZh: Catalog = {
   'suggestion.unavailable.reenroll_server_unreachable': '请在服务器恢复后重试；如该服务器已不再使用，请使用此终端的维护密钥。',
   'error.unavailable.database_unreachable': '服务器暂时无法连接其数据库；未做任何更改。',
   'suggestion.unavailable.database_unreachable': '请稍后重试：数据库恢复后，终端会自动重新发送已保存的操作。',
+  'error.unavailable.database_busy': '数据库正忙于其他服务器对同一工作的更改，已撤回本次操作；未做任何更改。',
+  'suggestion.unavailable.database_busy': '请稍后重试：终端会自动重新发送已保存的操作。',
 };
 
 export const catalogs: Record<Locale, Catalog> = { en: messagesEn, zh: messagesZh };

@@ -198,9 +198,25 @@ export function isLinkError(err: unknown): boolean {
 }
 
 /**
- * PROTO-9 / health: a lost database link becomes `unavailable` (503, canRetry), which terminals
- * get as a `retry` outcome, instead of an internal error; anything else passes unchanged.
+ * PostgreSQL's "try the transaction again" errors: a deadlock victim (40P01), a serialisation
+ * failure (40001), a lock wait that ran past lock_timeout (55P03). The transaction was rolled back
+ * whole, so nothing of it happened.
  */
-export function unavailableIfLinkDown(err: unknown): unknown {
-  return isLinkError(err) ? new DomainError('unavailable', { reason: 'database_unreachable' }) : err;
+const TRY_AGAIN_SQLSTATES = new Set(['40P01', '40001', '55P03']);
+
+export function isTryAgainError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRY_AGAIN_SQLSTATES.has(code);
+}
+
+/**
+ * PROTO-9 / health: a lost database link becomes `unavailable` (503, canRetry;
+ * `database_unreachable`), and so does a transaction PostgreSQL rolled back for a lost race that
+ * the store's own retries did not get past (`database_busy`); terminals get either as a `retry`
+ * outcome, instead of an internal error. Anything else passes unchanged.
+ */
+export function unavailableIfTransient(err: unknown): unknown {
+  if (isLinkError(err)) return new DomainError('unavailable', { reason: 'database_unreachable' });
+  if (isTryAgainError(err)) return new DomainError('unavailable', { reason: 'database_busy' });
+  return err;
 }

@@ -83,7 +83,7 @@ import {
   pgMigrations,
   redactUrl,
   TIMER_LEASE_LOCK,
-  unavailableIfLinkDown,
+  unavailableIfTransient,
   type PgMigrationReport,
   type PgOpenOptions,
 } from './open.js';
@@ -319,7 +319,7 @@ export class PgServerStore implements ServerStore, StoreLink {
   /** The pool for reads outside transactions: a lost database link is `unavailable` (503). */
   private readonly readPool = {
     query: (...args: unknown[]) => (this.pool.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
-      throw unavailableIfLinkDown(err);
+      throw unavailableIfTransient(err);
     }),
   } as unknown as pg.Pool;
 
@@ -344,7 +344,7 @@ export class PgServerStore implements ServerStore, StoreLink {
       return await this.transactionOnce(fn, begin);
     } catch (err) {
       // A lost link: nothing of the transaction is known to be durable; the caller may retry.
-      throw unavailableIfLinkDown(err);
+      throw unavailableIfTransient(err);
     }
   }
 
@@ -453,7 +453,8 @@ export class PgServerStore implements ServerStore, StoreLink {
                 if (first) retries++;
                 break; // this unit and the rest: the next transaction
               }
-              part.push({ ok: false, error });
+              // Still a deadlock victim after GROUP_RETRIES: `retry`, not an internal error.
+              part.push({ ok: false, error: unavailableIfTransient(error) });
             }
           }
           // The change-log head's lock (flushChanges) is waited for as long as it takes.
