@@ -383,7 +383,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       // What node-postgres throws for a deadlock victim; this unit loses every time (a real
       // deadlock needs two instances' groups crossing, which no test can force six times in a row).
       let attempts = 0;
-      const victim = function* (): Eng<never> {
+      const victim = (): Eng<never> => {
         attempts++;
         throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
       };
