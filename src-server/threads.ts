@@ -1,4 +1,6 @@
 /** Worker threads of the server (the import's writer, the page reader, the CSV parser): where their entries are, what their errors say, how they end, and their turns. */
+import fs from 'node:fs';
+import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 
 /**
@@ -54,4 +56,21 @@ export async function endThread(worker: Worker, closeMessage: unknown, timeoutMs
   const timer = setTimeout(() => void worker.terminate(), timeoutMs);
   await ended;
   clearTimeout(timer);
+}
+
+/**
+ * Lower the calling thread's CPU priority to `nice` (0 is normal, 19 the lowest), so that it runs
+ * on what the event loop and the other threads leave. Linux only (a thread's nice value is its own
+ * there; /proc/thread-self names it); elsewhere, or if the system refuses, nothing changes and it
+ * returns false.
+ */
+export function lowerThisThreadsPriority(nice: number): boolean {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return false;
+    os.setPriority(tid, nice);
+    return true;
+  } catch {
+    return false;
+  }
 }

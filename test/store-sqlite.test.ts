@@ -317,12 +317,15 @@ describe('sqlite store specifics', () => {
     }
   });
 
-  it('SUP-1 SYNC-3 the read thread takes an overview\'s page before kiosks\' snapshot pages asked earlier', async () => {
+  it('SUP-1 SYNC-3 while the kiosks\' snapshot thread starts, the read thread takes an overview\'s page before kiosks\' snapshot pages asked earlier', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
     try {
       await seedPlant(store);
       await readThreadOf(store);
+      // The kiosks' snapshot thread starts at the first of these reads; until it is ready they are
+      // read on the first thread, behind anything more urgent.
+      expect(store.snapshotReadThread!.takesReads).toBe(false);
       const order: string[] = [];
       const kiosks = Array.from({ length: 10 }, (_, i) => store.snapshotPage(['cut'], null, 1000, T0).then(() => order.push(`kiosk ${i}`)));
       const board = store.supervisorSnapshotPage({ all: false, departmentIds: ['cut'], userId: 'sue' }, null, 2000, T0).then(() => order.push('board'));
@@ -330,6 +333,38 @@ describe('sqlite store specifics', () => {
       // Only the kiosk page already handed to the thread goes before it (one at a time).
       expect(order.indexOf('board')).toBeLessThanOrEqual(1);
       expect(order.filter((o) => o.startsWith('kiosk'))).toEqual(Array.from({ length: 10 }, (_, i) => `kiosk ${i}`));
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SUP-1 SYNC-3 kiosks\' snapshot pages are read on a thread of their own, at a lower CPU priority: an overview\'s pages and change pages never wait behind them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
+    try {
+      await seedPlant(store);
+      // The same read on the event loop, before there are threads.
+      const expected = await store.snapshotPage(['cut'], null, 1000, T0);
+      const first = await readThreadOf(store);
+      const snapshots = store.snapshotReadThread!;
+      await snapshots.whenReady();
+      expect(snapshots.takesReads).toBe(true);
+      const [firstBefore, snapshotsBefore] = [first.stats.answered, snapshots.stats.answered];
+      const kiosks = Array.from({ length: 10 }, () => store.snapshotPage(['cut'], null, 1000, T0));
+      const board = store.supervisorSnapshotPage({ all: false, departmentIds: ['cut'], userId: 'sue' }, null, 2000, T0);
+      const changes = store.changesPage(['cut'], 0, 1000, T0);
+      for (const page of await Promise.all(kiosks)) expect(page).toEqual(expected);
+      expect((await changes).tasks).toHaveLength(6);
+      expect((await board).departments.map((d) => d.id)).toEqual(['cut']);
+      expect(snapshots.stats.answered - snapshotsBefore).toBe(10);
+      expect(first.stats.answered - firstBefore).toBe(2);
+      // Linux: the snapshot thread's nice value is its own (the server's other threads keep 0).
+      if (process.platform === 'linux') {
+        const nices = fs.readdirSync(`/proc/${process.pid}/task`).map((tid) => Number(fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+        expect(nices.filter((n) => n === SqliteServerStore.SNAPSHOT_THREAD_NICE)).toHaveLength(1);
+        expect(nices.filter((n) => n !== SqliteServerStore.SNAPSHOT_THREAD_NICE && n !== 0)).toEqual([]);
+      }
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -27,6 +27,8 @@ const RESTART_AFTER_MS = 10_000;
 
 export interface ReadThreadData {
   file: string;
+  /** The thread's CPU priority, if lower than normal (threads.ts, lowerThisThreadsPriority). */
+  nice?: number;
 }
 
 export type ReadThreadRequest = { type: 'read'; id: number; method: ThreadRead; args: unknown[] } | { type: 'close' };
@@ -61,9 +63,18 @@ interface Waiting {
 const PRIORITY: Record<ThreadRead, number> = { changesPage: 0, supervisorChangesPage: 0, supervisorSnapshotPage: 1, snapshotPage: 2 };
 /**
  * Reads handed to the thread at a time: one it reads, one waiting in its port, so it never idles;
- * of kiosks' snapshot pages only one, so a more urgent read waits for one such page at most.
+ * of kiosks' snapshot pages only one (on a thread that also takes more urgent reads), so a more
+ * urgent read waits for one such page at most.
  */
 const IN_FLIGHT = 2;
+
+export interface ReadThreadOptions {
+  /**
+   * The thread takes only kiosks' snapshot pages (the store's second thread), so it is handed two
+   * at a time like any other read: there is nothing more urgent for them to hold up.
+   */
+  snapshotsOnly?: boolean;
+}
 
 export class ReadThread {
   private worker: Worker | null = null;
@@ -82,6 +93,7 @@ export class ReadThread {
   constructor(
     private readonly data: ReadThreadData,
     private readonly onLost: (why: string) => void = () => {},
+    private readonly options: ReadThreadOptions = {},
   ) {}
 
   private start(): Worker {
@@ -153,7 +165,10 @@ export class ReadThread {
     if (!this.closed) this.worker ??= this.start();
   }
 
-  /** Run a page read on the thread; on the loop, through `onLoop`, while it starts and once it is closed. */
+  /**
+   * Run a page read on the thread; through `onLoop` (on the loop, or another thread) while it
+   * starts, for a while after it was lost, and once it is closed.
+   */
   read<T>(method: ThreadRead, args: unknown[], onLoop: () => Promise<T>): Promise<T> {
     if (this.closed || (!this.worker && performance.now() < this.restartAt)) return onLoop();
     this.warm();
@@ -171,7 +186,7 @@ export class ReadThread {
     while (this.pending.size < IN_FLIGHT) {
       const rank = this.waiting.findIndex((q) => q.length > 0);
       if (rank < 0) return;
-      if (rank === PRIORITY.snapshotPage && [...this.pending.values()].some((p) => p.rank === rank)) return;
+      if (rank === PRIORITY.snapshotPage && !this.options.snapshotsOnly && [...this.pending.values()].some((p) => p.rank === rank)) return;
       const next = this.waiting[rank]!.shift()!;
       const id = this.nextId++;
       this.pending.set(id, { worker, rank, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });

@@ -6,11 +6,13 @@
  * committed since (`PRAGMA data_version`), as the server's own connection does.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThreadsPriority } from '../../threads.js';
 import type { ReadThreadData, ReadThreadReply, ReadThreadRequest } from './read-thread.js';
 import { SqliteServerStore } from './store.js';
 
 const data = workerData as ReadThreadData;
 const port = parentPort!;
+if (data.nice !== undefined) lowerThisThreadsPriority(data.nice);
 // Opened at once: reads go to the loop until the thread says it is ready. An error opening it
 // ends the thread (the server logs it and reads on the loop).
 const store = new SqliteServerStore(data.file, { flushOffLoop: false });
