@@ -563,6 +563,21 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.getSignInFailures('badge:x')).toBeNull();
     });
 
+    it('AUTH-5 SEC-3 a session found before, then revoked as one of the oldest or pruned, is found as it is now', async () => {
+      const sessions = ['s1', 's2', 's3'];
+      for (const [i, id] of sessions.entries()) {
+        await store.createApiToken({ id, userId: 'sue', name: 'session', kind: 'session', expiresAt: T0 + 60 * MINUTE_MS, revokedAt: null, tokenHash: `hash-${id}` }, T0 + i);
+      }
+      for (const id of sessions) expect((await store.findApiTokenWithUser(`hash-${id}`))!.token.revokedAt).toBeNull();
+      expect((await store.revokeOldestSessions('sue', 1, T0 + 10)).sort()).toEqual(['s1', 's2']);
+      expect((await store.findApiTokenWithUser('hash-s1'))!.token.revokedAt).toBe(T0 + 10);
+      expect((await store.findApiTokenWithUser('hash-s3'))!.token.revokedAt).toBeNull();
+      // Sessions revoked before T0 + 20 are pruned; s3 expires later and stays.
+      expect((await store.pruneAuth(T0 + 20, T0, T0 + 20)).sessions).toBe(2);
+      expect(await store.findApiTokenWithUser('hash-s1')).toBeNull();
+      expect((await store.findApiTokenWithUser('hash-s3'))!.token.id).toBe('s3');
+    });
+
     it('INST-3 a connection that ended marks its terminal disconnected only if no later handshake replaced it', async () => {
       const hs = (now: number) => store.recordHandshake('k1', { now, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 0 });
       await hs(T0);

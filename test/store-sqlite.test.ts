@@ -317,6 +317,26 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('AUTH-2 a token this store found before and another connection (the admin CLI) then revoked is found revoked at once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const file = path.join(dir, 'claims.db');
+    const store = new SqliteServerStore(file);
+    const cli = new Database(file);
+    try {
+      await seedPlant(store);
+      await store.createApiToken({ id: 'tok1', userId: 'sue', name: 'erp', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: 'h1' }, T0);
+      expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBeNull();
+      cli.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(T0 + 5, 'tok1');
+      expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBe(T0 + 5);
+      cli.prepare('DELETE FROM api_tokens WHERE id = ?').run('tok1');
+      expect(await store.findApiTokenWithUser('h1')).toBeNull();
+    } finally {
+      cli.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('SUP-1 SYNC-3 while the kiosks\' snapshot thread starts, the read thread takes an overview\'s page before kiosks\' snapshot pages asked earlier', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
     const store = new SqliteServerStore(path.join(dir, 'claims.db'));
