@@ -17,6 +17,7 @@ import { GroupCommitter, type Committer } from './engine/committer.js';
 import { createHttpHandler } from './http/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { PgServerStore } from './store/pg/store.js';
 import { SqliteServerStore } from './store/sqlite/store.js';
 import type { ServerStore } from './store/types.js';
 import { findRendererDir } from './http/static.js';
@@ -77,6 +78,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store.startBackgroundCheckpoints(1000, (message) => log.warn({ message }, 'background checkpoint failed'));
     // Before the hubs: they size their pages by where pages are read.
     store.startReadThread((why) => log.warn({ why }, 'the page read thread stopped; a new one starts at the next read'));
+  }
+  if (store instanceof PgServerStore) {
+    store.onLostRace = (err) => {
+      const e = err as { code?: string; message?: string; detail?: string; where?: string };
+      log.warn({ code: e.code, message: e.message, detail: e.detail, where: e.where }, 'PostgreSQL rolled back a change as the loser of a race; answered as unavailable (retry)');
+    };
   }
   // One server on its store: a terminal marked connected was connected to a server that is gone.
   // Several instances: the others' terminals are connected; the stale-presence sweep finds a dead

@@ -59,16 +59,17 @@ export async function endThread(worker: Worker, closeMessage: unknown, timeoutMs
 }
 
 /**
- * Lower the calling thread's CPU priority to `nice` (0 is normal, 19 the lowest), so that it runs
- * on what the event loop and the other threads leave. Linux only (a thread's nice value is its own
- * there; /proc/thread-self names it); elsewhere, or if the system refuses, nothing changes and it
- * returns false.
+ * Lower the calling thread's CPU priority to at least `nice` (0 is normal, 19 the lowest; a thread
+ * already nicer keeps its value), so that it runs on what the event loop and the other threads
+ * leave. Linux only (a thread's nice value is its own there; /proc/thread-self names it, and only
+ * when that /proc is this process's own); elsewhere, or if the system refuses, nothing changes and
+ * it returns false.
  */
 export function lowerThisThreadsPriority(nice: number): boolean {
   try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return false;
-    os.setPriority(tid, nice);
+    const [pid, , tid] = fs.readlinkSync('/proc/thread-self').split('/').map(Number);
+    if (pid !== process.pid || !Number.isInteger(tid) || tid! <= 0) return false;
+    os.setPriority(tid!, Math.min(19, Math.max(os.getPriority(tid!), nice)));
     return true;
   } catch {
     return false;

@@ -387,8 +387,12 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
         attempts++;
         throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
       };
+      const lostRaces: unknown[] = [];
+      store.onLostRace = (err) => lostRaces.push(err);
       const g = await store.runGroup([victim, () => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
       expect(attempts).toBe(6);
+      // The server logs PostgreSQL's own error, once, when it answers it as unavailable.
+      expect(lostRaces.map((e) => (e as { code: string }).code)).toEqual(['40P01']);
       const first = g.results[0]!;
       expect(first.ok).toBe(false);
       const error = (first as { error: { code?: string; details?: { reason?: string } } }).error;

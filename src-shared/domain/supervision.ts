@@ -19,6 +19,8 @@ const checkedTimeZones = new Map<string, boolean>();
 
 /** True for a time zone name this runtime's Intl knows (IANA, e.g. "Europe/Berlin", or "UTC"). */
 export function isTimeZone(name: string): boolean {
+  // IANA names are short; a long string is no time zone, and is not remembered.
+  if (name.length > 64) return false;
   const known = checkedTimeZones.get(name);
   if (known !== undefined) return known;
   let valid: boolean;
@@ -28,7 +30,7 @@ export function isTimeZone(name: string): boolean {
   } catch {
     valid = false;
   }
-  // Bounded: names come from settings and requests (at most 64 characters each).
+  // Bounded: at most 256 names of at most 64 characters.
   if (checkedTimeZones.size >= 256) checkedTimeZones.clear();
   checkedTimeZones.set(name, valid);
   return valid;

@@ -217,6 +217,6 @@ export function isTryAgainError(err: unknown): boolean {
  */
 export function unavailableIfTransient(err: unknown): unknown {
   if (isLinkError(err)) return new DomainError('unavailable', { reason: 'database_unreachable' });
-  if (isTryAgainError(err)) return new DomainError('unavailable', { reason: 'database_busy' });
+  if (isTryAgainError(err)) return Object.assign(new DomainError('unavailable', { reason: 'database_busy' }), { cause: err });
   return err;
 }

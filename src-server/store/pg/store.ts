@@ -83,6 +83,7 @@ import {
   pgMigrations,
   redactUrl,
   TIMER_LEASE_LOCK,
+  isTryAgainError,
   unavailableIfTransient,
   type PgMigrationReport,
   type PgOpenOptions,
@@ -316,10 +317,25 @@ export class PgServerStore implements ServerStore, StoreLink {
     return new Tx(this.readPool);
   }
 
+  /**
+   * Called with PostgreSQL's own error whenever one that means "try again" (a deadlock victim, a
+   * serialisation failure, a lock wait past lock_timeout) is answered as `unavailable`
+   * (`database_busy`): the server logs it, SQLSTATE and all. One instance's own groups should never
+   * deadlock each other, so a steady stream of these points at a lock-ordering fault.
+   */
+  onLostRace: ((err: unknown) => void) | null = null;
+
+  /** unavailableIfTransient, telling onLostRace of a lost race it answers as `unavailable`. */
+  private retryable(err: unknown): unknown {
+    const mapped = unavailableIfTransient(err);
+    if (mapped !== err && isTryAgainError(err)) this.onLostRace?.(err);
+    return mapped;
+  }
+
   /** The pool for reads outside transactions: a lost database link is `unavailable` (503). */
   private readonly readPool = {
     query: (...args: unknown[]) => (this.pool.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
-      throw unavailableIfTransient(err);
+      throw this.retryable(err);
     }),
   } as unknown as pg.Pool;
 
@@ -344,7 +360,7 @@ export class PgServerStore implements ServerStore, StoreLink {
       return await this.transactionOnce(fn, begin);
     } catch (err) {
       // A lost link: nothing of the transaction is known to be durable; the caller may retry.
-      throw unavailableIfTransient(err);
+      throw this.retryable(err);
     }
   }
 
@@ -454,7 +470,7 @@ export class PgServerStore implements ServerStore, StoreLink {
                 break; // this unit and the rest: the next transaction
               }
               // Still a deadlock victim after GROUP_RETRIES: `retry`, not an internal error.
-              part.push({ ok: false, error: unavailableIfTransient(error) });
+              part.push({ ok: false, error: this.retryable(error) });
             }
           }
           // The change-log head's lock (flushChanges) is waited for as long as it takes.

@@ -37,6 +37,7 @@ export type ReadThreadReply = { type: 'ready' } | { type: 'page'; id: number; ok
 /** A read asked of the thread; `onLoop` runs it on the event loop instead, should the thread be lost. */
 interface Pending {
   worker: Worker;
+  method: ThreadRead;
   /** Its PRIORITY. */
   rank: number;
   resolve: (value: unknown) => void;
@@ -179,6 +180,13 @@ export class ReadThread {
     });
   }
 
+  /** How many reads of `method` the thread owes (handed over or waiting to be). */
+  owes(method: ThreadRead): number {
+    let n = this.waiting[PRIORITY[method]]!.filter((w) => w.method === method).length;
+    for (const p of this.pending.values()) if (p.method === method) n++;
+    return n;
+  }
+
   /** Hand the thread the most urgent waiting reads, up to IN_FLIGHT at a time. */
   private handOver(): void {
     const worker = this.worker;
@@ -189,7 +197,7 @@ export class ReadThread {
       if (rank === PRIORITY.snapshotPage && !this.options.snapshotsOnly && [...this.pending.values()].some((p) => p.rank === rank)) return;
       const next = this.waiting[rank]!.shift()!;
       const id = this.nextId++;
-      this.pending.set(id, { worker, rank, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });
+      this.pending.set(id, { worker, method: next.method, rank, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });
       // Keep the process alive while an answer is owed (a CLI or test awaiting a page).
       worker.ref();
       worker.postMessage({ type: 'read', id, method: next.method, args: next.args } satisfies ReadThreadRequest);
