@@ -66,6 +66,20 @@ function storeWithHeldFlushes() {
   return { dir, store, held, flushes };
 }
 
+/** A store on a fresh file with the test plant (the file's path too); closed and removed after `fn`. */
+async function withPlantStore(fn: (store: SqliteServerStore, file: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+  const file = path.join(dir, 'claims.db');
+  const store = new SqliteServerStore(file);
+  try {
+    await seedPlant(store);
+    await fn(store, file);
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('sqlite store specifics', () => {
   it('OWN-1 DUP-1 the database itself refuses a second active assignment on a task', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
@@ -318,30 +332,23 @@ describe('sqlite store specifics', () => {
   });
 
   it('AUTH-2 a token this store found before and another connection (the admin CLI) then revoked is found revoked at once', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    const file = path.join(dir, 'claims.db');
-    const store = new SqliteServerStore(file);
-    const cli = new Database(file);
-    try {
-      await seedPlant(store);
-      await store.createApiToken({ id: 'tok1', userId: 'sue', name: 'erp', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: 'h1' }, T0);
-      expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBeNull();
-      cli.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(T0 + 5, 'tok1');
-      expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBe(T0 + 5);
-      cli.prepare('DELETE FROM api_tokens WHERE id = ?').run('tok1');
-      expect(await store.findApiTokenWithUser('h1')).toBeNull();
-    } finally {
-      cli.close();
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    await withPlantStore(async (store, file) => {
+      const cli = new Database(file);
+      try {
+        await store.createApiToken({ id: 'tok1', userId: 'sue', name: 'erp', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: 'h1' }, T0);
+        expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBeNull();
+        cli.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(T0 + 5, 'tok1');
+        expect((await store.findApiTokenWithUser('h1'))!.token.revokedAt).toBe(T0 + 5);
+        cli.prepare('DELETE FROM api_tokens WHERE id = ?').run('tok1');
+        expect(await store.findApiTokenWithUser('h1')).toBeNull();
+      } finally {
+        cli.close();
+      }
+    });
   });
 
   it('SUP-1 SYNC-3 while the kiosks\' snapshot thread starts, the read thread takes an overview\'s page before kiosks\' snapshot pages asked earlier', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
-    try {
-      await seedPlant(store);
+    await withPlantStore(async (store) => {
       await readThreadOf(store);
       // The kiosks' snapshot thread starts at the second of these reads (the first kiosk's is still
       // owed then); until it is ready they are read on the first thread, behind anything more urgent.
@@ -354,34 +361,22 @@ describe('sqlite store specifics', () => {
       // Only the kiosk page already handed to the thread goes before it (one at a time).
       expect(order.indexOf('board')).toBeLessThanOrEqual(1);
       expect(order.filter((o) => o.startsWith('kiosk'))).toEqual(Array.from({ length: 10 }, (_, i) => `kiosk ${i}`));
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('SYNC-1 a kiosk that takes its snapshot alone is read on the first thread: the kiosks\' snapshot thread is not started for it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
-    try {
-      await seedPlant(store);
+    await withPlantStore(async (store) => {
       const first = await readThreadOf(store);
       const before = first.stats.answered;
       // As the hub asks: one page, then the next once it has come (one read ahead at most).
       for (let i = 0; i < 5; i++) await store.snapshotPage(['cut'], null, 1000, T0);
       expect(first.stats.answered - before).toBe(5);
       expect(store.snapshotReadThread!.stats.threadsStarted).toBe(0);
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('SUP-1 SYNC-3 kiosks\' snapshot pages, once several kiosks take snapshots at once, are read on a thread of their own at a lower CPU priority: an overview\'s pages and change pages never wait behind them', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
-    const store = new SqliteServerStore(path.join(dir, 'claims.db'));
-    try {
-      await seedPlant(store);
+    await withPlantStore(async (store) => {
       // The same read on the event loop, before there are threads.
       const expected = await store.snapshotPage(['cut'], null, 1000, T0);
       const first = await readThreadOf(store);
@@ -414,10 +409,7 @@ describe('sqlite store specifics', () => {
         if (expected !== main) expect(nices.filter((n) => n === expected)).toHaveLength(1);
         expect(nices.filter((n) => n !== expected && n !== main)).toEqual([]);
       }
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('SYNC-1 a read thread that is lost loses no page: its reads run again on the event loop, and reads go on there', async () => {
