@@ -68,7 +68,6 @@ export interface HandshakeRecord {
   outbox: number | null;
 }
 
-/** Whose view of the floor a supervisor page shows: every department (admins) or these (SUP-1). */
 /** How the committer paces groups that hold the event loop (runGroup). */
 export interface GroupPace {
   /**
@@ -85,6 +84,7 @@ export interface GroupPace {
   budgetMs: number;
 }
 
+/** Whose view of the floor a supervisor page shows: every department (admins) or these (SUP-1). */
 export interface SupervisorScope {
   userId: string;
   all: boolean;

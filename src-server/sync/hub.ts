@@ -178,8 +178,9 @@ export class SyncHub {
     this.options = { ...HUB_DEFAULTS, ...options };
     this.reads = new TurnBudget(this.options.loopBudget);
     this.sendLine = new Line(this.options.loopBudget);
-    // Off the loop a kiosk's snapshot page is still kept small: the read thread reads one at a
-    // time, and a supervisor's page or a live page asked meanwhile waits for it (read-thread.ts).
+    // Off the loop a kiosk's snapshot page is still kept small: a kiosk taking its snapshot alone is
+    // read on the first read thread, where a supervisor's page or a live page asked meanwhile waits
+    // for it (read-thread.ts; overlapping kiosks' snapshots go to a thread of their own).
     this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, THREAD_SNAPSHOT_PAGE);
     this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }

@@ -327,9 +327,8 @@ export class PgServerStore implements ServerStore, StoreLink {
 
   /** unavailableIfTransient, telling onLostRace of a lost race it answers as `unavailable`. */
   private retryable(err: unknown): unknown {
-    const mapped = unavailableIfTransient(err);
-    if (mapped !== err && isTryAgainError(err)) this.onLostRace?.(err);
-    return mapped;
+    if (isTryAgainError(err)) this.onLostRace?.(err);
+    return unavailableIfTransient(err);
   }
 
   /** The pool for reads outside transactions: a lost database link is `unavailable` (503). */

@@ -38,8 +38,6 @@ export type ReadThreadReply = { type: 'ready' } | { type: 'page'; id: number; ok
 interface Pending {
   worker: Worker;
   method: ThreadRead;
-  /** Its PRIORITY. */
-  rank: number;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   onLoop: () => Promise<unknown>;
@@ -194,10 +192,10 @@ export class ReadThread {
     while (this.pending.size < IN_FLIGHT) {
       const rank = this.waiting.findIndex((q) => q.length > 0);
       if (rank < 0) return;
-      if (rank === PRIORITY.snapshotPage && !this.options.snapshotsOnly && [...this.pending.values()].some((p) => p.rank === rank)) return;
+      if (rank === PRIORITY.snapshotPage && !this.options.snapshotsOnly && [...this.pending.values()].some((p) => p.method === 'snapshotPage')) return;
       const next = this.waiting[rank]!.shift()!;
       const id = this.nextId++;
-      this.pending.set(id, { worker, method: next.method, rank, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });
+      this.pending.set(id, { worker, method: next.method, resolve: next.resolve, reject: next.reject, onLoop: next.onLoop });
       // Keep the process alive while an answer is owed (a CLI or test awaiting a page).
       worker.ref();
       worker.postMessage({ type: 'read', id, method: next.method, args: next.args } satisfies ReadThreadRequest);
