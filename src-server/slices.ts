@@ -216,14 +216,15 @@ export class PageSizer {
 
   /**
    * `onLoop`: whether the store reads pages on the event loop now (SQLite until its read thread
-   * takes reads). `offLoopMax`: the most a page holds when it does not.
+   * takes reads). `offLoopMax`: the most a page holds when it does not (asked at each read when a
+   * function).
    */
   constructor(
     private readonly max: number,
     private readonly onLoop: boolean | (() => boolean),
     private readonly budgetMs = SLICE_MS,
     private readonly min = Math.min(100, max),
-    private readonly offLoopMax = max,
+    private readonly offLoopMax: number | (() => number) = max,
   ) {}
 
   private get readsOnLoop(): boolean {
@@ -231,7 +232,7 @@ export class PageSizer {
   }
 
   get limit(): number {
-    if (!this.readsOnLoop) return Math.min(this.max, this.offLoopMax);
+    if (!this.readsOnLoop) return Math.min(this.max, typeof this.offLoopMax === 'function' ? this.offLoopMax() : this.offLoopMax);
     if (this.msPerEntity === 0) return this.max;
     return Math.max(this.min, Math.min(this.max, Math.floor(this.budgetMs / this.msPerEntity)));
   }

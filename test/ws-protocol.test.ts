@@ -1,7 +1,9 @@
 /** Protocol v1 over real WebSocket connections to a real server on loopback (docs/PROTOCOL.md). */
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
+import { CHANGE_PAGE_SIZE, PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
+import { THREAD_SNAPSHOT_PAGE } from '../src-server/sync/hub.js';
+import { eventually } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
@@ -481,6 +483,38 @@ describe('read sync', () => {
     near.close();
     const far = await connect({ cursor: head - 4 });
     expect((far.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');
+  });
+
+  it('SYNC-3 a kiosk taking its snapshot alone gets full pages; kiosks taking theirs at once get pages of at most 500', async () => {
+    const now = server.clock.now();
+    await server.store.importTasks(Array.from({ length: 1_600 }, (_, i) => taskRow(`snap${i}`)), now);
+    for (let i = 0; i < 3; i++) await server.store.createTerminal({ id: `ks${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`ks-token-${i}`) }, now);
+    // Pages sized by what they cost on the loop until the read thread takes reads.
+    await eventually(() => !server.store.pagesHoldTheLoop, 10_000, 'the read thread to take reads');
+    const store = server.store;
+    const read = store.snapshotPage.bind(store);
+    const limits: number[] = [];
+    store.snapshotPage = (departments, pos, limit, ...rest) => {
+      limits.push(limit);
+      return read(departments, pos, limit, ...rest);
+    };
+    const snapshotOf = async (terminalId: string) => {
+      const c = await connect({ terminalId, token: `${terminalId.replace(/\d+$/, '')}-token-${terminalId.slice(2)}` });
+      expect((c.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');
+      const ids = new Set((await drain(c)).flatMap((p) => p.tasks.map((t) => t.id)));
+      expect([...ids].filter((id) => id.startsWith('snap'))).toHaveLength(1_600);
+    };
+    try {
+      await snapshotOf('ks0');
+      expect(limits.length).toBeGreaterThan(1);
+      expect(new Set(limits)).toEqual(new Set([CHANGE_PAGE_SIZE]));
+      limits.length = 0;
+      await Promise.all([snapshotOf('ks1'), snapshotOf('ks2')]);
+      expect(limits.filter((l) => l === THREAD_SNAPSHOT_PAGE).length).toBeGreaterThan(1);
+      expect(Math.max(...limits)).toBeLessThanOrEqual(CHANGE_PAGE_SIZE);
+    } finally {
+      store.snapshotPage = read;
+    }
   });
 
   it('PROTO-11 a terminal that stops answering heartbeats is dropped', async () => {

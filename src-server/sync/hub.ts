@@ -178,10 +178,11 @@ export class SyncHub {
     this.options = { ...HUB_DEFAULTS, ...options };
     this.reads = new TurnBudget(this.options.loopBudget);
     this.sendLine = new Line(this.options.loopBudget);
-    // Off the loop a kiosk's snapshot page is still kept small: a kiosk taking its snapshot alone is
-    // read on the first read thread, where a supervisor's page or a live page asked meanwhile waits
-    // for it (read-thread.ts; overlapping kiosks' snapshots go to a thread of their own).
-    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, THREAD_SNAPSHOT_PAGE);
+    // Off the loop a kiosk taking its snapshot alone gets full pages; while several take theirs, the
+    // loop's sends of their pages compete with everything else, and smaller pages keep them short.
+    this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, () =>
+      this.kiosksInSnapshot() > 1 ? THREAD_SNAPSHOT_PAGE : this.options.pageSize,
+    );
     this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }
 
@@ -684,6 +685,13 @@ export class SyncHub {
   private readonly snapshotSizer: PageSizer;
   private readonly changeSizer: PageSizer;
 
+  /** How many connected terminals are taking a snapshot now. */
+  private kiosksInSnapshot(): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (c.snapshot) n++;
+    return n;
+  }
+
   private snapshotPage(departments: string[], pos: SnapshotPosition | null, now: number): Promise<SnapshotPage> {
     return this.snapshotSizer.read((limit) => this.store.snapshotPage(departments, pos, limit, now), entities);
   }
@@ -874,7 +882,12 @@ interface SharedPage {
   bytes: Uint8Array;
 }
 
-/** Most entities in a kiosk's snapshot page read off the event loop (about 15 ms of the read thread's time). */
+/**
+ * Most entities in a kiosk's snapshot page read off the event loop while several kiosks take
+ * snapshots at once (about 15 ms of a read thread's time). Pages of 1,000 then raised the overview's
+ * commit-to-visible p50 from 53-54 to 57-61 ms (the loop sends them); a kiosk alone took its
+ * snapshot in 0.88x the time with them, so it gets full pages (README, "A plant's shape", 36.).
+ */
 export const THREAD_SNAPSHOT_PAGE = 500;
 
 /** What a page holds, for its cost per entity (PageSizer). */
