@@ -93,13 +93,67 @@ describe('PageSizer', () => {
 });
 
 describe('Line', () => {
-  it('SEC-9 PROTO-7 a call with priority (a commit group) goes in ahead of the calls waiting without it, in the order it came among its kind', async () => {
-    let blocked: Promise<void> | null = null;
-    let unblock = () => {};
-    const line = new Line(new LoopBudget(1000), () => blocked);
-    blocked = new Promise<void>((r) => (unblock = r)).then(() => {
-      blocked = null;
+  /** A line on a budget of 10 ms counted on a clock only the calls move; `held` spends this turn. */
+  function lineOnClock() {
+    let clock = 0;
+    const budget = new LoopBudget(10, () => clock);
+    const line = new Line(budget);
+    return {
+      line,
+      work: (ms: number) => void (clock += ms),
+      held: () => {
+        budget.left();
+        clock += 10;
+      },
+    };
+  }
+
+  it('SEC-9 calls that come while the turn is spent go in later turns, one after another, in the order they came, about one budget of them per turn', async () => {
+    const { line, work, held } = lineOnClock();
+    let turn = 0;
+    let done = false;
+    const ticking = (async () => {
+      for (let i = 0; i < 1_000 && !done; i++) {
+        await nextTurn();
+        turn++;
+      }
+    })();
+    held();
+    const ran: Array<{ call: number; turn: number }> = [];
+    // Twelve calls of 4 ms each arrive while this turn's budget is spent.
+    const calls = Array.from({ length: 12 }, async (_, call) => {
+      const wait = line.enter();
+      expect(wait).not.toBeNull();
+      await wait;
+      ran.push({ call, turn });
+      work(4);
+      line.next(true);
     });
+    expect(line.length).toBe(12);
+    await Promise.all(calls);
+    done = true;
+    await ticking;
+    expect(ran.map((r) => r.call)).toEqual([...Array(12).keys()]);
+    // 10 ms a turn: three 4 ms calls in one turn (the third starts at 8 ms), so the twelve take four
+    // turns; all at once would have held the loop 48 ms.
+    const perTurn = new Map<number, number>();
+    for (const r of ran) perTurn.set(r.turn, (perTurn.get(r.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(3);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('SEC-9 with the turn not spent and nobody waiting, a call goes in at once', () => {
+    const { line } = lineOnClock();
+    expect(line.enter()).toBeNull();
+    line.next(false);
+    expect(line.enter()).toBeNull();
+    line.next(false);
+    expect(line.length).toBe(0);
+  });
+
+  it('SEC-9 PROTO-7 a call with priority (a commit group) goes in ahead of the calls waiting without it, in the order it came among its kind', async () => {
+    const { line, held } = lineOnClock();
+    held();
     const order: string[] = [];
     const call = async (name: string, priority: boolean) => {
       const turn = line.enter(priority);
@@ -109,7 +163,6 @@ describe('Line', () => {
     };
     const calls = [call('read 1', false), call('read 2', false), call('group 1', true), call('read 3', false), call('group 2', true)];
     expect(line.length).toBe(5);
-    unblock();
     await Promise.all(calls);
     expect(order).toEqual(['group 1', 'group 2', 'read 1', 'read 2', 'read 3']);
   });

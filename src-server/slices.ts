@@ -132,8 +132,7 @@ export class TurnBudget {
 
 /**
  * Issue 12: a line of calls that each run a synchronous part on the event loop. A call that comes
- * when the turn's budget is spent, or while `blocker` says to wait (a flush on the disk), or while
- * others wait, waits in line; waiting calls go in one after another, in the order they came, within
+ * when the turn's budget is spent, or while others wait, waits in line; waiting calls go in one after another, in the order they came, within
  * the turns' budgets. A call is let in only after the one before it has run its synchronous part
  * and said so (`next(true)`): its callers' continuations run first, so they are in the budget too.
  */
@@ -143,13 +142,9 @@ export class Line {
   private urgent = 0;
   /** A waiter was let in and has not called `next` yet. */
   private admitting = false;
-  private waitingForBlocker = false;
   private waitingForTurn = false;
 
-  constructor(
-    private readonly budget: LoopBudget = loopBudget,
-    private readonly blocker: () => Promise<unknown> | null = () => null,
-  ) {}
+  constructor(private readonly budget: LoopBudget = loopBudget) {}
 
   /**
    * null: go in now. Else a promise that resolves when it is this caller's turn. A call with
@@ -157,7 +152,7 @@ export class Line {
    * behind those with priority that came before it.
    */
   enter(priority = false): Promise<void> | null {
-    if (this.waiting.length === 0 && !this.admitting && !this.blocker() && this.budget.left()) return null;
+    if (this.waiting.length === 0 && !this.admitting && this.budget.left()) return null;
     return new Promise<void>((resolve) => {
       if (priority) this.waiting.splice(this.urgent++, 0, resolve);
       else this.waiting.push(resolve);
@@ -171,24 +166,13 @@ export class Line {
   }
 
   /**
-   * Let the next waiter in, if there is one, nothing blocks and this turn has time left. Every call
+   * Let the next waiter in, if there is one and this turn has time left. Every call
    * that went in calls this once it has run its synchronous part (`wentIn`: it came through the
    * line); calls that went in at once call it too, with false.
    */
   next(wentIn: boolean): void {
     if (wentIn) this.admitting = false;
     if (this.admitting || this.waiting.length === 0) return;
-    const blocked = this.blocker();
-    if (blocked) {
-      if (this.waitingForBlocker) return;
-      this.waitingForBlocker = true;
-      const resume = () => {
-        this.waitingForBlocker = false;
-        this.next(false);
-      };
-      blocked.then(resume, resume);
-      return;
-    }
     if (!this.budget.left()) {
       if (this.waitingForTurn) return;
       this.waitingForTurn = true;

@@ -3,11 +3,11 @@
  * fsyncs the WAL inside COMMIT, on the server's only thread: every group of mutations held the
  * whole server still for the disk (3 to 7 ms a group on the development machine, as much as the
  * group's own work). Instead the connection commits with `synchronous=NORMAL` (the WAL is written,
- * not synced) and this flusher fdatasyncs the WAL file on libuv's thread pool. The store answers
- * nothing and reads nothing for anyone until the flush is done (store.ts, `gate`), so what a
- * client is told or shown is on disk, exactly as with FULL; meanwhile the event loop reads frames,
- * parses requests and runs the next group, whose own answers wait for its own flush (flushes run
- * in order, each after the one before).
+ * not synced) and this flusher fdatasyncs the WAL file on libuv's thread pool. No store call
+ * answers before the flushes that cover what it wrote or could have read have ended (store.ts,
+ * `gate`), so what a client is told or shown is on disk, exactly as with FULL; meanwhile the event
+ * loop reads frames, parses requests and runs the next group, whose own answers wait for its own
+ * flush (flushes run in order, each after the one before).
  *
  * Why this is as durable as FULL: in WAL mode a commit is a run of frames appended to the WAL, the
  * last one marked as a commit; FULL's only addition is an fsync of the WAL after that append. An
