@@ -240,14 +240,7 @@ function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly str
     store.deleteBase(t.id);
     return null;
   }
-  const version = store.baseVersion(t.id);
-  if (version !== null && version > t.version) {
-    const current = store.baseTask(t.id)!;
-    if (mark !== null) store.upsertBase(current, mark);
-    return current;
-  }
-  store.upsertBase(t, mark);
-  return t;
+  return store.acceptBase(t, mark) ? t : store.baseTask(t.id)!;
 }
 
 /** KIO-5: an outbox entry waited offline if it was made offline or before the current connection began. */
@@ -286,12 +279,15 @@ export function applyChanges(
     // Tasks with outbox entries are rebuilt (base + pending replay); the rest are shown as the base.
     const pending = store.pendingTaskIds();
     const rebuild = new Set<string>();
+    const asBase: string[] = [];
     for (const t of page.tasks) {
       const base = acceptTask(store, t, departments, mark);
       changed.push(t.id);
       if (!base || pending.has(t.id)) rebuild.add(t.id);
-      else store.writeTask(base);
+      else asBase.push(t.id);
     }
+    // Issue 12: one statement for the page's tasks shown as their base, not one each.
+    store.showBase(rebuild.size === 0 ? asBase : asBase.filter((id) => !rebuild.has(id)));
     if (page.cursor !== null) {
       if (page.mode === 'snapshot' && mark !== null) {
         for (const id of store.dropUnmarked(mark)) {

@@ -151,9 +151,13 @@ const UPDATES = TASK_COLUMNS.slice(1)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
 /** Statements built once: they run for every task of every page. Upserts update rows in place. */
-const UPSERT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
-  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark)`;
+/** A task from the server into the base, unless the base holds a newer version (then nothing changes). */
+const ACCEPT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
+  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark) WHERE excluded.version >= tasks_base.version`;
 const UPSERT_VISIBLE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${PLACEHOLDERS}) ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
+/** The tasks of a JSON array of ids shown as their base, in one statement (a page's worth). */
+const SHOW_BASE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) SELECT ${TASK_COLUMNS.join(', ')} FROM tasks_base WHERE id IN (SELECT value FROM json_each(?))
+  ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
 
 function syncTaskFromRow(r: Row): SyncTask {
   return {
@@ -359,9 +363,6 @@ export class TerminalStore {
   // Tasks: base (server state) and visible (base + pending local changes)
 
   /** The version of a task's base, without reading the whole row. */
-  baseVersion(id: string): number | null {
-    return (this.q('SELECT version FROM tasks_base WHERE id = ?').pluck().get(id) as number | undefined) ?? null;
-  }
 
   baseTask(id: string): SyncTask | null {
     const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
@@ -373,8 +374,14 @@ export class TerminalStore {
     return r ? syncTaskFromRow(r) : null;
   }
 
-  upsertBase(t: SyncTask, mark: number | null): void {
-    this.q(UPSERT_BASE).run(...taskParams(t), mark, mark);
+  /**
+   * Take `t` into the base unless the base holds a newer version; returns whether it was taken.
+   * With a snapshot's `mark`, the row is marked as seen either way.
+   */
+  acceptBase(t: SyncTask, mark: number | null): boolean {
+    if (this.q(ACCEPT_BASE).run(...taskParams(t), mark, mark).changes > 0) return true;
+    if (mark !== null) this.q('UPDATE tasks_base SET sync_mark = ? WHERE id = ?').run(mark, t.id);
+    return false;
   }
 
   deleteBase(id: string): void {
@@ -383,6 +390,11 @@ export class TerminalStore {
 
   writeTask(t: SyncTask): void {
     this.q(UPSERT_VISIBLE).run(...taskParams(t));
+  }
+
+  /** Show these tasks as their base is now (those without a base are left alone). */
+  showBase(ids: readonly string[]): void {
+    if (ids.length > 0) this.q(SHOW_BASE).run(JSON.stringify(ids));
   }
 
   deleteTask(id: string): void {
