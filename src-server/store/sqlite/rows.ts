@@ -2,7 +2,7 @@
  * The SQLite store's SQL fragments and row mappers, shared by the store and its supervisor reads.
  */
 import { jsonColumn, type Row } from '../../../src-shared/db/task-row.js';
-import { ACTIVE_ASSIGNMENT_STATUSES, type Department, type Role } from '../../../src-shared/domain/types.js';
+import { ACTIVE_ASSIGNMENT_STATUSES, type Department, type Role, type Task, type TaskStatus } from '../../../src-shared/domain/types.js';
 import { TASK_FIELDS, type BoardException, type BoardNotification, type TaskColumns } from '../../../src-shared/protocol/supervisor.js';
 import {
   OPERATOR_NOTIFICATION_EVENTS,
@@ -62,6 +62,31 @@ export const TASK_COLUMNS_SELECT = `
 
 const SKILLS = TASK_FIELDS.indexOf('requiredSkills');
 
+/**
+ * A task from a raw row of TASK_COLUMNS_SELECT (TASK_FIELDS order). Issue 12: with its extras
+ * (syncExtras) it is what every snapshot and change page is made of, and reading rows as objects
+ * (`t.*`, 20 columns) and then copying them cost 25 µs a task against 7 µs this way.
+ */
+export function taskFromRaw(r: readonly unknown[]): Task {
+  return {
+    id: r[0] as string,
+    workOrderId: r[1] as string,
+    workOrderNumber: r[2] as string,
+    step: r[3] as string,
+    workContent: r[4] as string,
+    departmentId: (r[5] as string | null) ?? null,
+    status: r[6] as TaskStatus,
+    operatorId: (r[7] as string | null) ?? null,
+    operatorName: (r[8] as string | null) ?? null,
+    priority: r[9] as number,
+    dueAt: (r[10] as number | null) ?? null,
+    requiredSkills: r[11] === '[]' ? [] : jsonColumn<string[]>(r[11], []),
+    version: r[12] as number,
+    createdAt: r[13] as number,
+    updatedAt: r[14] as number,
+  };
+}
+
 /** Raw rows of TASK_COLUMNS_SELECT as a task table. */
 export function taskColumnsFromRaw(rows: readonly unknown[][]): TaskColumns {
   const cols = TASK_FIELDS.map(() => new Array<unknown>(rows.length));
@@ -73,7 +98,8 @@ export function taskColumnsFromRaw(rows: readonly unknown[][]): TaskColumns {
 
 export const WORKED_BY = `SELECT user_id FROM assignments WHERE task_id = ? AND ${WORKED_SQL}`;
 export const WORKED_STEPS = `SELECT step FROM assignments WHERE user_id = ? AND work_order_id = ? AND ${WORKED_SQL}`;
-export const TASK_BY_ID = `${TASK_SELECT} WHERE t.id = ?`;
+/** One task's raw row (taskFromRaw). */
+export const TASK_BY_ID = `${TASK_COLUMNS_SELECT} WHERE t.id = ?`;
 
 export const USER_SELECT = `
   SELECT u.*, (SELECT json_group_array(ud.department_id) FROM user_departments ud WHERE ud.user_id = u.id) AS department_ids

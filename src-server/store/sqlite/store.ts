@@ -101,6 +101,7 @@ import {
   RECENT_FINISHED_MS,
   route,
   TASK_BY_ID,
+  TASK_COLUMNS_SELECT,
   TASK_SELECT,
   TERMINAL_SELECT,
   terminalFromRow,
@@ -115,6 +116,7 @@ import {
   storedOutcomeFromRow,
   taskIdsOf,
   withTasksNow,
+  taskFromRaw,
 } from './rows.js';
 import { SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -617,8 +619,8 @@ export class SqliteServerStore implements ServerStore {
   private readonly unitTasks = new Map<string, Task>();
 
   private readTask(id: string): Task | null {
-    const r = this.q(TASK_BY_ID).get(id) as Row | undefined;
-    return r ? taskFromRow(r) : null;
+    const r = this.q(TASK_BY_ID).raw().get(id) as unknown[] | undefined;
+    return r ? taskFromRaw(r) : null;
   }
 
   /**
@@ -678,9 +680,9 @@ export class SqliteServerStore implements ServerStore {
 
   private loadSyncTasks(ids: readonly string[], now: number): SyncTask[] {
     if (ids.length === 0) return [];
-    const rows = this.q(`${TASK_SELECT} WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.id`).all(JSON.stringify(ids)) as Row[];
+    const rows = this.q(`${TASK_COLUMNS_SELECT} WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.id`).raw().all(JSON.stringify(ids)) as unknown[][];
     const complete = this.syncExtras(ids, now);
-    return rows.map((r) => complete(taskFromRow(r)));
+    return rows.map((r) => complete(taskFromRaw(r)));
   }
 
   /** What terminals get with each task besides its row: cooldowns, who worked it, its assignment, its last rejection. */
@@ -711,8 +713,23 @@ export class SqliteServerStore implements ServerStore {
     for (const a of this.q(`${REJECTION_INFO} WHERE a.task_id IN (SELECT value FROM json_each(?)) AND a.status = 'rejected' ORDER BY a.id`).all(list) as Row[]) {
       rejections.set(a.task_id as string, rejectionInfo(a));
     }
+    // Field by field, not `...t`: a page copies a thousand of these.
     return (t) => ({
-      ...t,
+      id: t.id,
+      workOrderId: t.workOrderId,
+      workOrderNumber: t.workOrderNumber,
+      step: t.step,
+      workContent: t.workContent,
+      departmentId: t.departmentId,
+      status: t.status,
+      operatorId: t.operatorId,
+      operatorName: t.operatorName,
+      priority: t.priority,
+      dueAt: t.dueAt,
+      requiredSkills: t.requiredSkills,
+      version: t.version,
+      createdAt: t.createdAt,
+      updatedAt: t.updatedAt,
       cooldowns: cooldowns.get(t.id) ?? [],
       workedBy: worked.get(t.id) ?? [],
       assignment: assignments.get(t.id) ?? null,
