@@ -150,7 +150,8 @@ const PLACEHOLDERS = TASK_COLUMNS.map(() => '?').join(', ');
 const UPDATES = TASK_COLUMNS.slice(1)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
-/** Statements built once: they run for every task of every page. Upserts update rows in place. */
+// Statements built once: they run for every task of every page. Upserts update rows in place.
+
 /** A task from the server into the base, unless the base holds a newer version (then nothing changes). */
 const ACCEPT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
   ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark) WHERE excluded.version >= tasks_base.version`;
@@ -361,8 +362,6 @@ export class TerminalStore {
 
   // -------------------------------------------------------------------------------------------
   // Tasks: base (server state) and visible (base + pending local changes)
-
-  /** The version of a task's base, without reading the whole row. */
 
   baseTask(id: string): SyncTask | null {
     const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;

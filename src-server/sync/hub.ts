@@ -181,7 +181,7 @@ export class SyncHub {
     // Off the loop a kiosk taking its snapshot alone gets full pages; while several take theirs, the
     // loop's sends of their pages compete with everything else, and smaller pages keep them short.
     this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, () =>
-      this.kiosksInSnapshot() > 1 ? THREAD_SNAPSHOT_PAGE : this.options.pageSize,
+      this.snapshotsInProgress > 1 ? THREAD_SNAPSHOT_PAGE : this.options.pageSize,
     );
     this.changeSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop);
   }
@@ -686,7 +686,7 @@ export class SyncHub {
   private readonly changeSizer: PageSizer;
 
   /** How many connected terminals are taking a snapshot now. */
-  private kiosksInSnapshot(): number {
+  get snapshotsInProgress(): number {
     let n = 0;
     for (const c of this.conns.values()) if (c.snapshot) n++;
     return n;
