@@ -94,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),
     ...options.supervisorHub,
   });
+  hub.giveWayTo(() => supervisors.snapshotsInProgress > 0);
   metrics.commitLanes.set(store.groupLanes);
   const committer: Committer = new GroupCommitter(
     store,

@@ -2,8 +2,8 @@
  * SEC-9 (issue 12): page reads share a budget per turn of the event loop, and pages read on the
  * loop hold what reads within a budget. Real timers and real time; the "work" is a busy wait.
  */
-import { describe, expect, it } from 'vitest';
-import { Line, LoopBudget, PageSizer, TurnBudget } from './slices.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Line, LoopBudget, PageSizer, TurnBudget, TurnGate } from './slices.js';
 
 /** A turn of the event loop as the budget counts them: a pass of the loop's timers. */
 const nextTurn = () => new Promise((r) => setTimeout(r, 0));
@@ -165,5 +165,54 @@ describe('Line', () => {
     expect(line.length).toBe(5);
     await Promise.all(calls);
     expect(order).toEqual(['group 1', 'group 2', 'read 1', 'read 2', 'read 3']);
+  });
+});
+
+describe('TurnGate', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /**
+   * Five callers at once at a gate; `through` lists those that went through, `turn()` runs the next
+   * turn of the loop (the budget's turns are its timer's runs: with fake timers, one each).
+   */
+  async function fiveAtTheGate(yielding: () => boolean) {
+    vi.useFakeTimers();
+    const gate = new TurnGate(yielding, new LoopBudget(1000, () => 0));
+    const through: number[] = [];
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    for (let i = 0; i < 5; i++) void gate.pass().then(() => through.push(i));
+    await settle();
+    return {
+      through,
+      turn: async () => {
+        vi.advanceTimersToNextTimer();
+        await settle();
+      },
+    };
+  }
+
+  it('SUP-1 while it gives way, one caller goes through per turn of the event loop, in the order they came', async () => {
+    const { through, turn } = await fiveAtTheGate(() => true);
+    const seen = [[...through]];
+    for (let t = 0; t < 5; t++) {
+      await turn();
+      seen.push([...through]);
+    }
+    expect(seen).toEqual([[0], [0, 1], [0, 1, 2], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]);
+  });
+
+  it('SUP-1 otherwise all go through at once, and once it stops giving way, all that wait go through', async () => {
+    expect((await fiveAtTheGate(() => false)).through).toEqual([0, 1, 2, 3, 4]);
+    vi.useRealTimers();
+    let yielding = true;
+    const { through, turn } = await fiveAtTheGate(() => yielding);
+    expect(through).toEqual([0]);
+    yielding = false;
+    await turn();
+    expect(through).toEqual([0, 1, 2, 3, 4]);
   });
 });

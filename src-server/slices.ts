@@ -17,7 +17,13 @@ export const SLICE_MS = 15;
  */
 export class LoopBudget {
   private started = -1;
+  private turns = 0;
   private readonly wake: Array<() => void> = [];
+
+  /** How many turns have begun (tests tell turns apart by it). */
+  get turn(): number {
+    return this.turns;
+  }
 
   /** `now` is the clock the budget is counted on; tests give one that only their work moves. */
   constructor(
@@ -46,6 +52,7 @@ export class LoopBudget {
   }
 
   private startTurn(): void {
+    this.turns++;
     this.started = this.now();
     // A timer, not setImmediate: timers run once per pass of the loop, after its I/O and its
     // immediates, so the turn spans a whole pass.
@@ -185,6 +192,28 @@ export class Line {
     this.admitting = true;
     if (this.urgent > 0) this.urgent--;
     this.waiting.shift()!();
+  }
+}
+
+/**
+ * SUP-1 (issue 12): work that gives way. While `yielding()` says so, one caller goes through per
+ * turn of the event loop and the others wait for later turns, in the order they came; otherwise
+ * all go through at once. It slows such work while something more urgent runs, and never stops it.
+ */
+export class TurnGate {
+  private usedThisTurn = false;
+
+  constructor(
+    private readonly yielding: () => boolean,
+    private readonly budget: LoopBudget = loopBudget,
+  ) {}
+
+  async pass(): Promise<void> {
+    while (this.usedThisTurn && this.yielding()) await this.budget.nextTurn();
+    if (!this.usedThisTurn) {
+      this.usedThisTurn = true;
+      this.budget.atNextTurn(() => (this.usedThisTurn = false));
+    }
   }
 }
 

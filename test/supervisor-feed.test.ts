@@ -10,6 +10,7 @@ import { DEFAULT_SUPERVISION_SETTINGS } from '../src-shared/domain/supervision.j
 import { SUPERVISOR_PROTOCOL_VERSION } from '../src-shared/protocol/supervisor.js';
 import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import type { ServerOptions } from '../src-server/app.js';
+import { LoopBudget } from '../src-server/slices.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -435,6 +436,45 @@ describe('SUP-1 scope', () => {
     const cursors = deltas.map((p) => p.cursor!);
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
     expect(merged(deltas).people.get('bob')).toMatchObject({ activeCount: 5 });
+  });
+
+  it('SUP-1 SYNC-3 while an overview loads its snapshot, kiosks\' snapshot pages give way: one a turn of the event loop, and all still arrive', async () => {
+    const budget = new LoopBudget();
+    const s = await boot({ supervisorHub: { pageSize: 2 }, hub: { pageSize: 5, loopBudget: budget } });
+    const now = s.clock.now();
+    await s.store.importTasks(Array.from({ length: 60 }, (_, i) => taskRow(`gw${i}`)), now);
+    for (let i = 0; i < 3; i++) await s.store.createTerminal({ id: `kg${i}`, name: `Kiosk ${i}`, departments: ['cut'], tokenHash: tokenHash(`kg-token-${i}`) }, now);
+    // An overview that has its first snapshot page and has not acknowledged it: still loading.
+    const overview = await page({ token: tok.ada });
+    await overview.waitFor((f) => f.type === 'changes');
+    expect(s.ctx.supervisors.snapshotsInProgress).toBe(1);
+    // The turn of the event loop each kiosk's snapshot page goes out in.
+    const hub = s.ctx.hub as unknown as { send(conn: unknown, frame: { type: string; mode?: string }): void };
+    const send = hub.send.bind(hub);
+    const turns: number[] = [];
+    hub.send = (conn, frame) => {
+      if (frame.type === 'changes' && frame.mode === 'snapshot') turns.push(budget.turn);
+      send(conn, frame);
+    };
+    const snapshotOf = async (i: number) => {
+      const k = await kiosk(`kg${i}`, `kg-token-${i}`);
+      const ids = new Set<string>();
+      for (let from = 0; ; ) {
+        const p = await k.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && k.frames.indexOf(f) >= from, 10_000);
+        from = k.frames.indexOf(p) + 1;
+        for (const t of p.tasks) ids.add(t.id);
+        k.sendRaw({ type: 'ack', cursor: p.cursor ?? 0 });
+        if (!p.more) return ids;
+      }
+    };
+    const got = await Promise.all([0, 1, 2].map(snapshotOf));
+    for (const ids of got) expect([...ids].filter((id) => id.startsWith('gw'))).toHaveLength(60);
+    // Three kiosks' pages of 5 tasks: dozens of pages, never two in one turn.
+    expect(turns.length).toBeGreaterThan(30);
+    expect(new Set(turns).size).toBe(turns.length);
+    // Loaded, the overview no longer holds them back.
+    await overview.sync();
+    expect(s.ctx.supervisors.snapshotsInProgress).toBe(0);
   });
 });
 

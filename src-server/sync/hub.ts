@@ -31,7 +31,7 @@ import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
-import { Line, loopBudget, PageSizer, Slicer, TurnBudget, type LoopBudget } from '../slices.js';
+import { Line, loopBudget, PageSizer, Slicer, TurnBudget, TurnGate, type LoopBudget } from '../slices.js';
 import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
 
 export interface HubOptions {
@@ -178,6 +178,7 @@ export class SyncHub {
     this.options = { ...HUB_DEFAULTS, ...options };
     this.reads = new TurnBudget(this.options.loopBudget);
     this.sendLine = new Line(this.options.loopBudget);
+    this.snapshotGate = new TurnGate(() => this.giveWay(), this.options.loopBudget);
     // Off the loop a kiosk taking its snapshot alone gets full pages; while several take theirs, the
     // loop's sends of their pages compete with everything else, and smaller pages keep them short.
     this.snapshotSizer = new PageSizer(this.options.pageSize, () => store.pagesHoldTheLoop, undefined, undefined, () =>
@@ -713,6 +714,20 @@ export class SyncHub {
 
   private readonly sendLine: Line;
 
+  /** Whether something waits that kiosks' snapshot pages give way to (an overview loading its own). */
+  private giveWay: () => boolean = () => false;
+  /**
+   * SUP-1: while `giveWay` says so, kiosks' snapshot pages go out one per turn of the event loop
+   * (TurnGate): a person waits at the overview, and 60 kiosks enrolled at once would otherwise
+   * take most of each turn with their pages. The kiosks' pages still go out, one every turn.
+   */
+  private readonly snapshotGate: TurnGate;
+
+  /** What kiosks' snapshot pages give way to (the app: a supervisor's overview loading its snapshot). */
+  giveWayTo(giveWay: () => boolean): void {
+    this.giveWay = giveWay;
+  }
+
   private async pumpNow(conn: Connection): Promise<void> {
     if (conn.pumping || conn.awaitingAck || conn.closed || !conn.welcomed) return;
     conn.pumping = true;
@@ -723,6 +738,7 @@ export class SyncHub {
         const snap = conn.snapshot;
         const page = await (snap.prefetched ?? this.snapshotPage(conn.departments, snap.pos, now));
         snap.prefetched = null;
+        await this.snapshotGate.pass();
         sent = await this.sendSlot();
         const last = page.next === null;
         this.send(conn, {

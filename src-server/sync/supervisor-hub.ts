@@ -412,6 +412,13 @@ export class SupervisorHub {
    * start after this turn's budget is spent gets it in a later turn.
    */
   private readonly reads = new TurnBudget();
+  /** How many supervisor pages are loading their snapshot now (kiosks' snapshots give way to them). */
+  get snapshotsInProgress(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.snapshot) n++;
+    return n;
+  }
+
   /** Page sizes by cost on a store that reads on the event loop (PageSizer): snapshot and change pages. */
   private readonly snapshotSizer: PageSizer;
   private readonly changeSizer: PageSizer;
