@@ -363,7 +363,9 @@ export async function run(): Promise<void> {
       firstRenderTableMs: tableMs,
       // The kiosks' snapshots (each of its department's 10,000 tasks) began as they connected,
       // before the browser started: when the last one was done, and how many were not at sign-in.
-      kiosksSnapshotsDoneMs: Math.round(Math.max(...kiosks.map((x) => x.snapshotDoneAt ?? Infinity)) - kiosksStart),
+      kiosksSnapshotsDoneMs: kiosks.every((x) => x.snapshotDoneAt !== null)
+        ? Math.round(Math.max(...kiosks.map((x) => x.snapshotDoneAt!)) - kiosksStart)
+        : `${kiosks.filter((x) => x.snapshotDoneAt === null).length} kiosks never got their snapshot`,
       kiosksInSnapshotAtSignIn: kiosks.filter((x) => x.snapshotDoneAt === null || x.snapshotDoneAt > signInAt).length,
       rowsInTable: rowsShown,
       scrollFrameMs: scroll,

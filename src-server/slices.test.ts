@@ -1,6 +1,7 @@
 /**
  * SEC-9 (issue 12): page reads share a budget per turn of the event loop, and pages read on the
- * loop hold what reads within a budget. Real timers and real time; the "work" is a busy wait.
+ * loop hold what reads within a budget. Real timers and real time, the "work" a busy wait (but for
+ * TurnGate's tests, whose turns are fake timers run one at a time).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Line, LoopBudget, PageSizer, TurnBudget, TurnGate } from './slices.js';
@@ -177,9 +178,13 @@ describe('TurnGate', () => {
    * Five callers at once at a gate; `through` lists those that went through, `turn()` runs the next
    * turn of the loop (the budget's turns are its timer's runs: with fake timers, one each).
    */
+  let lastGate: { gate: TurnGate; budget: LoopBudget } | null = null;
+
   async function fiveAtTheGate(yielding: () => boolean) {
     vi.useFakeTimers();
-    const gate = new TurnGate(yielding, new LoopBudget(1000, () => 0));
+    const budget = new LoopBudget(1000, () => 0);
+    const gate = new TurnGate(yielding, budget);
+    lastGate = { gate, budget };
     const through: number[] = [];
     const settle = async () => {
       for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -203,6 +208,21 @@ describe('TurnGate', () => {
       seen.push([...through]);
     }
     expect(seen).toEqual([[0], [0, 1], [0, 1, 2], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]);
+  });
+
+  it('SUP-1 a caller that comes while others wait goes behind them, though it comes as a turn begins', async () => {
+    const { through, turn } = await fiveAtTheGate(() => true);
+    await turn();
+    expect(through).toEqual([0, 1]);
+    // One that comes as the next turn begins (work the budget put off to that turn, like a page
+    // read past the turn's budget) must not take the place of those already waiting.
+    const { gate, budget } = lastGate!;
+    budget.atNextTurn(() => void gate.pass().then(() => through.push(5)));
+    await turn();
+    await turn();
+    await turn();
+    await turn();
+    expect(through).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('SUP-1 otherwise all go through at once, and once it stops giving way, all that wait go through', async () => {

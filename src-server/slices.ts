@@ -202,18 +202,36 @@ export class Line {
  */
 export class TurnGate {
   private usedThisTurn = false;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly yielding: () => boolean,
     private readonly budget: LoopBudget = loopBudget,
   ) {}
 
-  async pass(): Promise<void> {
-    while (this.usedThisTurn && this.yielding()) await this.budget.nextTurn();
-    if (!this.usedThisTurn) {
-      this.usedThisTurn = true;
-      this.budget.atNextTurn(() => (this.usedThisTurn = false));
+  /** Resolves when the caller may go on: at once, or in a later turn after those before it. */
+  pass(): Promise<void> {
+    if (!this.usedThisTurn && this.waiting.length === 0) {
+      this.use();
+      return Promise.resolve();
     }
+    if (!this.yielding()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** This turn's one passage is taken; the next turn hands the next to the head of the line. */
+  private use(): void {
+    this.usedThisTurn = true;
+    this.budget.atNextTurn(() => {
+      this.usedThisTurn = false;
+      if (this.waiting.length === 0) return;
+      if (!this.yielding()) {
+        for (const go of this.waiting.splice(0)) go();
+        return;
+      }
+      this.use();
+      this.waiting.shift()!();
+    });
   }
 }
 

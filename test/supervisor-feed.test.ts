@@ -11,6 +11,7 @@ import { SUPERVISOR_PROTOCOL_VERSION } from '../src-shared/protocol/supervisor.j
 import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import type { ServerOptions } from '../src-server/app.js';
 import { LoopBudget } from '../src-server/slices.js';
+import { GIVE_WAY_MS } from '../src-server/sync/supervisor-hub.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -475,6 +476,32 @@ describe('SUP-1 scope', () => {
     // Loaded, the overview no longer holds them back.
     await overview.sync();
     expect(s.ctx.supervisors.snapshotsInProgress).toBe(0);
+  });
+
+  it('SUP-1 a snapshot page whose read failed is read again, and the overview loads', async () => {
+    const s = await boot({ supervisorHub: { pageSize: 2 } });
+    const read = s.store.supervisorSnapshotPage.bind(s.store);
+    let calls = 0;
+    // The second read (the page read ahead while the first is applied) fails once.
+    s.store.supervisorSnapshotPage = (...args) => (++calls === 2 ? Promise.reject(new Error('read thread lost')) : read(...args));
+    const c = await page({ token: tok.sue });
+    const snapshot = await c.sync(5000);
+    expect(calls).toBeGreaterThan(2);
+    expect([...merged(snapshot).tasks.keys()].sort()).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
+  });
+
+  it('SUP-1 an overview that never finishes loading holds kiosks\' snapshots back for 10 s at most, and a closed one not at all', async () => {
+    const s = await boot({ supervisorHub: { pageSize: 2 } });
+    const stuck = await page({ token: tok.ada });
+    await stuck.waitFor((f) => f.type === 'changes');
+    expect(s.ctx.supervisors.snapshotsInProgress).toBe(1);
+    s.clock.advance(GIVE_WAY_MS + 1);
+    expect(s.ctx.supervisors.snapshotsInProgress).toBe(0);
+    const closing = await page({ token: tok.sue });
+    await closing.waitFor((f) => f.type === 'changes');
+    expect(s.ctx.supervisors.snapshotsInProgress).toBe(1);
+    closing.close();
+    await eventually(() => s.ctx.supervisors.snapshotsInProgress === 0, 3000, 'the closed page to stop counting');
   });
 });
 

@@ -485,6 +485,27 @@ describe('read sync', () => {
     expect((far.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).sync).toBe('snapshot');
   });
 
+  it('SYNC-3 a snapshot page whose read failed is read again, and the kiosk gets its whole snapshot', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { pageSize: 2 } });
+    const store = server.store;
+    const read = store.snapshotPage.bind(store);
+    let calls = 0;
+    // The second read (the page read ahead while the first is applied) fails once.
+    store.snapshotPage = (...args) => (++calls === 2 ? Promise.reject(new Error('read thread lost')) : read(...args));
+    const idsOf = async () => [...new Set((await drain(await connect())).flatMap((p) => p.tasks.map((t) => t.id)))].sort();
+    let ids: string[];
+    try {
+      ids = await idsOf();
+      expect(calls).toBeGreaterThan(2);
+    } finally {
+      store.snapshotPage = read;
+    }
+    // The same as a snapshot without a failed read.
+    expect(ids.length).toBeGreaterThan(2);
+    expect(ids).toEqual(await idsOf());
+  });
+
   it('SYNC-3 a kiosk taking its snapshot alone gets full pages; kiosks taking theirs at once get pages of at most 500', async () => {
     const now = server.clock.now();
     await server.store.importTasks(Array.from({ length: 1_600 }, (_, i) => taskRow(`snap${i}`)), now);

@@ -717,9 +717,9 @@ export class SyncHub {
   /** Whether something waits that kiosks' snapshot pages give way to (an overview loading its own). */
   private giveWay: () => boolean = () => false;
   /**
-   * SUP-1: while `giveWay` says so, kiosks' snapshot pages go out one per turn of the event loop
-   * (TurnGate): a person waits at the overview, and 60 kiosks enrolled at once would otherwise
-   * take most of each turn with their pages. The kiosks' pages still go out, one every turn.
+   * SUP-1: while `giveWay` says so, one kiosk's snapshot page is let through to the send line per
+   * turn of the event loop (TurnGate): a person waits at the overview, and 60 kiosks enrolled at
+   * once would otherwise take most of each turn with their pages. They still go, one every turn.
    */
   private readonly snapshotGate: TurnGate;
 
@@ -736,9 +736,13 @@ export class SyncHub {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await (snap.prefetched ?? this.snapshotPage(conn.departments, snap.pos, now));
+        // Taken before it is awaited: a read that failed is not handed to every retry.
+        const prefetched = snap.prefetched;
         snap.prefetched = null;
+        const page = await (prefetched ?? this.snapshotPage(conn.departments, snap.pos, now));
         await this.snapshotGate.pass();
+        // Gone while it waited: neither the page nor a read of the next is for anyone.
+        if (conn.closed) return;
         sent = await this.sendSlot();
         const last = page.next === null;
         this.send(conn, {

@@ -77,6 +77,8 @@ interface Conn {
     pos: SupervisorSnapshotPosition | null;
     head: number;
     first: boolean;
+    /** When it began (the server's clock): kiosks' snapshots give way to it for GIVE_WAY_MS at most. */
+    startedAt: number;
     /** The next page, read while the page sent before it is being applied (one ahead at most). */
     ahead: Promise<SupervisorSnapshotPage> | null;
   } | null;
@@ -371,7 +373,7 @@ export class SupervisorHub {
       sync: needSnapshot ? 'snapshot' : 'delta',
     });
     this.log.info({ user: principal.user.id, remote: conn.remote, sync: needSnapshot ? 'snapshot' : 'delta' }, 'supervisor page connected');
-    if (needSnapshot) conn.snapshot = { pos: null, head, first: true, ahead: null };
+    if (needSnapshot) conn.snapshot = { pos: null, head, first: true, startedAt: this.clock.now(), ahead: null };
     else conn.sentCursor = hello.cursor!;
     conn.welcomed = true;
     conn.dirty = true;
@@ -412,10 +414,15 @@ export class SupervisorHub {
    * start after this turn's budget is spent gets it in a later turn.
    */
   private readonly reads = new TurnBudget();
-  /** How many supervisor pages are loading their snapshot now (kiosks' snapshots give way to them). */
+  /**
+   * How many open supervisor pages are loading their snapshot, begun within the last GIVE_WAY_MS:
+   * kiosks' snapshots give way to them, and a page that never finishes (a frozen tab) must not
+   * hold the kiosks back for longer.
+   */
   get snapshotsInProgress(): number {
+    const since = this.clock.now() - GIVE_WAY_MS;
     let n = 0;
-    for (const c of this.conns) if (c.snapshot) n++;
+    for (const c of this.conns) if (c.snapshot && !c.closed && c.snapshot.startedAt >= since) n++;
     return n;
   }
 
@@ -438,8 +445,10 @@ export class SupervisorHub {
       const now = this.clock.now();
       if (conn.snapshot) {
         const snap = conn.snapshot;
-        const page = await (snap.ahead ?? this.snapshotPage(conn.scope, snap.pos, now));
+        // Taken before it is awaited: a read that failed is not handed to every retry.
+        const ahead = snap.ahead;
         snap.ahead = null;
+        const page = await (ahead ?? this.snapshotPage(conn.scope, snap.pos, now));
         const last = page.next === null;
         const { next: _next, ...data } = page;
         this.send(conn, { type: 'changes', mode: 'snapshot', reset: snap.first, cursor: last ? snap.head : null, more: !last, ...data });
@@ -539,6 +548,12 @@ export class SupervisorHub {
     return { user, token: current };
   }
 }
+
+/**
+ * The longest kiosks' snapshots give way to one overview loading its snapshot (SUP-1): the
+ * overview of 50,000 tasks loads in 1-2 s here, a plant's largest in a few seconds.
+ */
+export const GIVE_WAY_MS = 10_000;
 
 /** What a supervisor page holds, for its cost per entity (PageSizer). */
 function entities(page: SupervisorPageData): number {
