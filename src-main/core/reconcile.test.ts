@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChangesFrame, SyncTask } from '../../src-shared/protocol/terminal.js';
+import { makeTask } from '../../test/support/memory-model.js';
 import { applyChanges } from './reconcile.js';
 import { TerminalStore } from './store.js';
 
@@ -27,28 +28,8 @@ function openStore(): TerminalStore {
 }
 
 function task(id: string, version: number, over: Partial<SyncTask> = {}): SyncTask {
-  return {
-    id,
-    workOrderId: 'wo1',
-    workOrderNumber: 'WO-1',
-    step: 'cut',
-    workContent: `Cut ${id}`,
-    departmentId: 'cut',
-    status: 'pending',
-    operatorId: null,
-    operatorName: null,
-    priority: version,
-    dueAt: null,
-    requiredSkills: [],
-    version,
-    createdAt: 1,
-    updatedAt: 1 + version,
-    cooldowns: [],
-    workedBy: [],
-    assignment: null,
-    lastRejection: null,
-    ...over,
-  };
+  const base = makeTask(id, { workContent: `Cut ${id}`, departmentId: 'cut', priority: version, version, createdAt: 1, updatedAt: 1 + version });
+  return { ...base, cooldowns: [], workedBy: [], assignment: null, lastRejection: null, ...over };
 }
 
 function page(mode: 'snapshot' | 'delta', tasks: SyncTask[], cursor: number | null, reset = false): ChangesFrame {
