@@ -139,8 +139,8 @@ export class TurnBudget {
 
 /**
  * Issue 12: a line of calls that each run a synchronous part on the event loop. A call that comes
- * when the turn's budget is spent, or while others wait, waits in line; waiting calls go in one after another, in the order they came, within
- * the turns' budgets. A call is let in only after the one before it has run its synchronous part
+ * when the turn's budget is spent, or while others wait, waits in line; waiting calls go in one
+ * after another, in the order they came, within the turns' budgets. A call is let in only after the one before it has run its synchronous part
  * and said so (`next(true)`): its callers' continuations run first, so they are in the budget too.
  */
 export class Line {

@@ -43,6 +43,7 @@ export const ACTIVE_ASSIGNMENT_SQL = `('${ACTIVE_ASSIGNMENT_STATUSES.join("','")
 export const workedSql = (a = '') => `(${a}status IN ('assigned','accepted','in_progress','submitted') OR ${a}started_at IS NOT NULL)`;
 export const WORKED_SQL = workedSql();
 
+/** A task's row as objects (taskFromRow): the PostgreSQL store's reads of tasks. */
 export const TASK_SELECT = `
   SELECT t.*, wo.number AS work_order_number, u.display_name AS operator_name
   FROM tasks t
@@ -50,8 +51,8 @@ export const TASK_SELECT = `
   LEFT JOIN users u ON u.id = t.operator_id`;
 
 /**
- * Tasks as a table for supervisors (TASK_FIELDS order), read raw: no object per row. Filter with
- * WHERE on alias `t`.
+ * A task's columns in TASK_FIELDS order, read raw (no object per row): as tasks (taskFromRaw) or,
+ * for supervisors, as a table (taskColumnsFromRaw). Filter with WHERE on aliases `t`, `wo`, `u`.
  */
 export const TASK_COLUMNS_SELECT = `
   SELECT t.id, t.work_order_id, wo.number, t.step, t.work_content, t.department_id, t.status, t.operator_id,

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_SITE_CONFIG, siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
 import { randomHex } from '../../../src-shared/crypto/hash.js';
-import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
+import type { Row } from '../../../src-shared/db/task-row.js';
 import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
 import {
   DEFAULT_SUPERVISION_SETTINGS,
@@ -102,7 +102,6 @@ import {
   route,
   TASK_BY_ID,
   TASK_COLUMNS_SELECT,
-  TASK_SELECT,
   TERMINAL_SELECT,
   terminalFromRow,
   USER_SELECT,
@@ -1044,15 +1043,19 @@ export class SqliteServerStore implements ServerStore {
       unassignedTasks: (departmentId, limit, exclude) =>
         (exclude.length === 0
           ? (this.q(
-              `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
+              `${TASK_COLUMNS_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
                ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
-            ).all(departmentId, limit) as Row[])
+            )
+              .raw()
+              .all(departmentId, limit) as unknown[][])
           : (this.q(
-              `${TASK_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
+              `${TASK_COLUMNS_SELECT} WHERE t.department_id = ? AND t.status = 'pending' AND t.operator_id IS NULL
                  AND t.id NOT IN (SELECT value FROM json_each(?))
                ORDER BY ${claimableOrderSql('t')} LIMIT ?`,
-            ).all(departmentId, JSON.stringify(exclude), limit) as Row[])
-        ).map(taskFromRow),
+            )
+              .raw()
+              .all(departmentId, JSON.stringify(exclude), limit) as unknown[][])
+        ).map(taskFromRaw),
       departmentOperators: (departmentId, now) => this.withPerformance(now, this.activeMembers(departmentId, 'operator')),
       pickerOperators: (departmentIds, now) =>
         this.withPerformance(now, 
@@ -1832,9 +1835,12 @@ export class SqliteServerStore implements ServerStore {
       .prepare(`SELECT COUNT(*) FROM tasks t JOIN work_orders wo ON wo.id = t.work_order_id ${w}`)
       .pluck()
       .get(...args) as number;
-    const items = (this.db.prepare(`${TASK_SELECT} ${w} ORDER BY ${claimableOrderSql('t')} LIMIT ? OFFSET ?`).all(...args, page.limit, page.offset) as Row[]).map(
-      taskFromRow,
-    );
+    const items = (
+      this.db
+        .prepare(`${TASK_COLUMNS_SELECT} ${w} ORDER BY ${claimableOrderSql('t')} LIMIT ? OFFSET ?`)
+        .raw()
+        .all(...args, page.limit, page.offset) as unknown[][]
+    ).map(taskFromRaw);
     return { items, total };
   }
 
@@ -1851,11 +1857,11 @@ export class SqliteServerStore implements ServerStore {
                         WHERE (p.value ->> 0 = a.step AND p.value ->> 1 = t.step) OR (p.value ->> 1 = a.step AND p.value ->> 0 = t.step)))`;
     const params = { user: userId, now, pairs: JSON.stringify(this.readConfig().exclusionPairs) };
     const total = this.q(`SELECT COUNT(*) FROM tasks t ${where}`).pluck().get(params) as number;
-    const items = (this.q(`${TASK_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT @limit OFFSET @offset`).all({
-      ...params,
-      limit: page.limit,
-      offset: page.offset,
-    }) as Row[]).map(taskFromRow);
+    const items = (
+      this.q(`${TASK_COLUMNS_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT @limit OFFSET @offset`)
+        .raw()
+        .all({ ...params, limit: page.limit, offset: page.offset }) as unknown[][]
+    ).map(taskFromRaw);
     return { items, total };
   }
 
