@@ -233,14 +233,15 @@ export function applyOutcome(
 
 /**
  * Take a task from the server into the base, unless the base already holds a newer version.
- * Returns the task's base as it is now (null if it left this terminal's departments).
+ * Returns false if it left this terminal's departments (its base is then gone).
  */
-function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): SyncTask | null {
+function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): boolean {
   if (!t.departmentId || !departments.includes(t.departmentId)) {
     store.deleteBase(t.id);
-    return null;
+    return false;
   }
-  return store.acceptBase(t, mark) ? t : store.baseTask(t.id)!;
+  store.acceptBase(t, mark);
+  return true;
 }
 
 /** KIO-5: an outbox entry waited offline if it was made offline or before the current connection began. */
@@ -281,9 +282,9 @@ export function applyChanges(
     const rebuild = new Set<string>();
     const asBase: string[] = [];
     for (const t of page.tasks) {
-      const base = acceptTask(store, t, departments, mark);
+      const ours = acceptTask(store, t, departments, mark);
       changed.push(t.id);
-      if (!base || pending.has(t.id)) rebuild.add(t.id);
+      if (!ours || pending.has(t.id)) rebuild.add(t.id);
       else asBase.push(t.id);
     }
     // Issue 12: one statement for the page's tasks shown as their base, not one each.

@@ -374,13 +374,12 @@ export class TerminalStore {
   }
 
   /**
-   * Take `t` into the base unless the base holds a newer version; returns whether it was taken.
-   * With a snapshot's `mark`, the row is marked as seen either way.
+   * Take `t` into the base unless the base holds a newer version. With a snapshot's `mark`, the row
+   * is marked as seen either way.
    */
-  acceptBase(t: SyncTask, mark: number | null): boolean {
-    if (this.q(ACCEPT_BASE).run(...taskParams(t), mark, mark).changes > 0) return true;
-    if (mark !== null) this.q('UPDATE tasks_base SET sync_mark = ? WHERE id = ?').run(mark, t.id);
-    return false;
+  acceptBase(t: SyncTask, mark: number | null): void {
+    const taken = this.q(ACCEPT_BASE).run(...taskParams(t), mark, mark).changes > 0;
+    if (!taken && mark !== null) this.q('UPDATE tasks_base SET sync_mark = ? WHERE id = ?').run(mark, t.id);
   }
 
   deleteBase(id: string): void {
