@@ -98,7 +98,7 @@ export async function run(): Promise<void> {
     core = openTerminal(termDir, server.url);
     await until(() => core.store.meta<number | null>('cursor', null) === head && core.syncStatus().status === 'online', () => {});
     const seconds = (performance.now() - start) / 1000;
-    const changed = core.store.db.prepare('SELECT COUNT(*) FROM tasks_base WHERE priority = 1').pluck().get() as number;
+    const changed = core.store.db.prepare('SELECT COUNT(*) FROM tasks WHERE priority = 1').pluck().get() as number;
     core.close();
     await server.stop();
 

@@ -93,7 +93,7 @@ async function join(dir: string, head: number, root?: string): Promise<SnapshotF
       await new Promise((r) => setTimeout(r, 5));
     }
     const seconds = (performance.now() - start) / 1000;
-    const tasks = core.store.db.prepare('SELECT COUNT(*) FROM tasks_base').pluck().get() as number;
+    const tasks = core.store.db.prepare('SELECT COUNT(*) FROM tasks').pluck().get() as number;
     const cursor = core.store.meta<number | null>('cursor', null);
     core.close();
     return {

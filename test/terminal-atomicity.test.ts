@@ -38,9 +38,10 @@ function shownVsQueued(t: TestTerminal): { changed: string[]; queued: string[] }
   const db = t.core.store.db;
   const changed = db
     .prepare(
-      `SELECT t.id FROM tasks t LEFT JOIN tasks_base b ON b.id = t.id
-       WHERE b.id IS NULL OR t.version <> b.version OR t.status <> b.status OR COALESCE(t.operator_id, '') <> COALESCE(b.operator_id, '')
-       ORDER BY t.id`,
+      // The server's word of a task is kept apart from its shown row only while it is changed locally.
+      `SELECT b.id FROM tasks_base b LEFT JOIN tasks t ON t.id = b.id
+       WHERE t.id IS NULL OR t.version <> b.version OR t.status <> b.status OR COALESCE(t.operator_id, '') <> COALESCE(b.operator_id, '')
+       ORDER BY b.id`,
     )
     .pluck()
     .all() as string[];

@@ -313,7 +313,7 @@ describe('snapshot pages', () => {
     expect(imported.ok).toBe(true);
   }
   const frame = (text: string) => JSON.parse(text) as { type: string; mode?: string; cursor?: number | null; more?: boolean };
-  const storedSnapshotTasks = (t: TestTerminal) => t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 's%'").pluck().get() as number;
+  const storedSnapshotTasks = (t: TestTerminal) => t.core.store.db.prepare("SELECT COUNT(*) FROM tasks WHERE id LIKE 's%'").pluck().get() as number;
 
   /**
    * A terminal whose change pages (as `describe` names them), acks and stored writes are recorded
@@ -370,7 +370,7 @@ describe('snapshot pages', () => {
     expect(imported.ok).toBe(true);
     events.length = 0;
     proxy.restore();
-    await t.waitFor(() => (t.core.store.db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 'c%'").pluck().get() as number) === 300, 'the 300 changes');
+    await t.waitFor(() => (t.core.store.db.prepare("SELECT COUNT(*) FROM tasks WHERE id LIKE 'c%'").pluck().get() as number) === 300, 'the 300 changes');
     await waitOnline(t);
     const early = after(events, 'delta page, more to come');
     expect(early.length).toBeGreaterThan(5);
@@ -386,7 +386,7 @@ describe('snapshot pages', () => {
     const pages = () => events.filter((e) => e === 'page').length;
     let failed = false;
     t.core.store.faultHook = (sql) => {
-      if (!failed && pages() === 4 && sql.includes('tasks_base')) {
+      if (!failed && pages() === 4 && sql.startsWith('INSERT INTO tasks ')) {
         failed = true;
         throw new Error('the disk is full (test)');
       }

@@ -34,7 +34,7 @@ function terminalState(dataDir: string): { cursor: number | null; tasks: number 
   const db = new Database(path.join(dataDir, 'terminal.db'), { readonly: true, fileMustExist: true });
   try {
     const cursor = db.prepare("SELECT value FROM meta WHERE key = 'cursor'").pluck().get() as string | undefined;
-    const tasks = db.prepare("SELECT COUNT(*) FROM tasks_base WHERE id LIKE 'big%'").pluck().get() as number;
+    const tasks = db.prepare("SELECT COUNT(*) FROM tasks WHERE id LIKE 'big%'").pluck().get() as number;
     return { cursor: cursor === undefined ? null : (JSON.parse(cursor) as number | null), tasks };
   } finally {
     db.close();

@@ -135,6 +135,8 @@ export function applyLocal(store: TerminalStore, before: SyncTask, effects: read
         break;
     }
   }
+  // The shown row is the server's word until a local change is shown on it: keep that apart first.
+  store.keepBase(t.id);
   store.writeTask(t);
   return t;
 }
@@ -146,16 +148,25 @@ export function operationOf(entry: OutboxEntry): TerminalOperation | null {
     : { name: entry.name, taskId: entry.taskId };
 }
 
-/** Rebuild the visible state of these tasks: base, then pending outbox entries replayed in order. */
+/**
+ * Rebuild the visible state of these tasks: the server's word, then pending outbox entries replayed
+ * in order. A task with no entry left is shown as the server's word, which needs no separate base.
+ */
 export function rebuildVisible(store: TerminalStore, taskIds: Iterable<string>, now: number, config: SiteConfig, departments: readonly string[]): void {
   for (const id of taskIds) {
+    const entries = store.outboxForTask(id);
+    if (entries.length === 0) {
+      store.settleTask(id);
+      continue;
+    }
     const base = store.baseTask(id);
     if (!base) {
       store.deleteTask(id);
       continue;
     }
+    store.keepBase(id);
     store.writeTask(base);
-    for (const entry of store.outboxForTask(id)) {
+    for (const entry of entries) {
       const op = operationOf(entry);
       if (!op) continue;
       const d = decideLocal(store, op, entry.operatorId, now, config, departments);
@@ -200,7 +211,7 @@ export function applyOutcome(
     const changed = new Set<string>();
     if (entry.taskId) changed.add(entry.taskId);
     if (outcome.task) {
-      acceptTask(store, outcome.task, departments, null);
+      acceptTask(store, outcome.task, departments, null, store.hasBaseRow(outcome.task.id));
       changed.add(outcome.task.id);
     }
     let conflict: ConflictRecord | null = null;
@@ -232,15 +243,16 @@ export function applyOutcome(
 }
 
 /**
- * Take a task from the server into the base, unless the base already holds a newer version.
- * Returns false if it left this terminal's departments (its base is then gone).
+ * Take a task from the server as its word, unless the terminal already has a newer version
+ * (`pending`: outbox entries wait for it, so its base row takes it). Returns false if it left this
+ * terminal's departments (it is then gone).
  */
-function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null): boolean {
+function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null, pending: boolean): boolean {
   if (!t.departmentId || !departments.includes(t.departmentId)) {
     store.deleteBase(t.id);
     return false;
   }
-  store.acceptBase(t, mark);
+  store.acceptBase(t, mark, pending);
   return true;
 }
 
@@ -277,18 +289,16 @@ export function applyChanges(
     }
     for (const n of page.notifications) if (store.upsertNotification(n, mark) && n.readAt === null) fresh.push(n);
     const changed: string[] = [];
-    // Tasks with outbox entries are rebuilt (base + pending replay); the rest are shown as the base.
+    // Issue 12: a task with nothing pending is written once, as shown; one with outbox entries
+    // waiting takes the server's word into its base row and is rebuilt (base + pending replay).
     const pending = store.pendingTaskIds();
     const rebuild = new Set<string>();
-    const asBase: string[] = [];
     for (const t of page.tasks) {
-      const ours = acceptTask(store, t, departments, mark);
+      const waiting = pending.has(t.id);
+      acceptTask(store, t, departments, mark, waiting);
       changed.push(t.id);
-      if (!ours || pending.has(t.id)) rebuild.add(t.id);
-      else asBase.push(t.id);
+      if (waiting) rebuild.add(t.id);
     }
-    // Issue 12: one statement for the page's tasks shown as their base, not one each.
-    store.showBase(rebuild.size === 0 ? asBase : asBase.filter((id) => !rebuild.has(id)));
     if (page.cursor !== null) {
       if (page.mode === 'snapshot' && mark !== null) {
         for (const id of store.dropUnmarked(mark)) {
@@ -296,8 +306,6 @@ export function applyChanges(
           rebuild.add(id);
         }
         store.setMeta('snapshotMark', mark);
-        // Visible rows whose base is gone (a snapshot dropped them) must go too.
-        for (const id of store.visibleWithoutBase()) rebuild.add(id);
       }
       store.setMeta('cursor', page.cursor);
     }

@@ -152,13 +152,21 @@ const UPDATES = TASK_COLUMNS.slice(1)
   .join(', ');
 // Statements built once: they run for every task of every page. Upserts update rows in place.
 
-/** A task from the server into the base, unless the base holds a newer version (then nothing changes). */
-const ACCEPT_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
-  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, tasks_base.sync_mark) WHERE excluded.version >= tasks_base.version`;
+/**
+ * A task from the server, unless the row holds a newer version (then nothing changes). One for the
+ * screen's row (`tasks`), which is the server's word for a task with nothing pending, and one for
+ * the separate base row (`tasks_base`) a task with pending outbox entries keeps.
+ */
+const acceptInto = (table: 'tasks' | 'tasks_base') => `INSERT INTO ${table} (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, COALESCE(?, 0))
+  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = COALESCE(?, ${table}.sync_mark) WHERE excluded.version >= ${table}.version`;
+const ACCEPT_SHOWN = acceptInto('tasks');
+const ACCEPT_BASE = acceptInto('tasks_base');
 const UPSERT_VISIBLE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${PLACEHOLDERS}) ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
-/** The tasks of a JSON array of ids shown as their base, in one statement (a page's worth). */
-const SHOW_BASE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) SELECT ${TASK_COLUMNS.join(', ')} FROM tasks_base WHERE id IN (SELECT value FROM json_each(?))
-  ON CONFLICT(id) DO UPDATE SET ${UPDATES}`;
+/** A task's shown row, as the server's word, becomes its separate base row (unless it has one). */
+const KEEP_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) SELECT ${TASK_COLUMNS.join(', ')}, sync_mark FROM tasks WHERE id = ?
+  ON CONFLICT(id) DO NOTHING`;
+/** The server's word of a task shown again as it is, with its snapshot mark (its base row is then dropped). */
+const SHOW_SETTLED = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, ?) ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = excluded.sync_mark`;
 
 function syncTaskFromRow(r: Row): SyncTask {
   return {
@@ -351,8 +359,18 @@ export class TerminalStore {
 
   /** After a snapshot: drop every cached row the snapshot did not contain. */
   dropUnmarked(mark: number): string[] {
-    const gone = this.q('SELECT id FROM tasks_base WHERE sync_mark <> ?').pluck().all(mark) as string[];
-    this.q('DELETE FROM tasks_base WHERE sync_mark <> ?').run(mark);
+    // The server's word of a task is its base row if it has one, else its shown row.
+    const gone = this.q(
+      `SELECT id FROM tasks_base WHERE sync_mark <> @mark
+       UNION ALL SELECT id FROM tasks WHERE sync_mark <> @mark AND id NOT IN (SELECT id FROM tasks_base)`,
+    )
+      .pluck()
+      .all({ mark }) as string[];
+    if (gone.length > 0) {
+      const ids = JSON.stringify(gone);
+      this.q('DELETE FROM tasks_base WHERE id IN (SELECT value FROM json_each(?))').run(ids);
+      this.q('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))').run(ids);
+    }
     this.q('DELETE FROM directory WHERE sync_mark <> ?').run(mark);
     this.q('DELETE FROM departments WHERE sync_mark <> ?').run(mark);
     // Notifications the snapshot no longer carries (read long ago), unless a read mark waits to be sent.
@@ -361,10 +379,16 @@ export class TerminalStore {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Tasks: base (server state) and visible (base + pending local changes)
+  // Tasks: the server's word (base) and what is shown (base + pending local changes).
+  //
+  // Issue 12: a page's task is written once. `tasks` holds every task as shown; for a task with no
+  // outbox entry waiting (nearly all) that row is also the server's word. A task with entries
+  // waiting keeps the server's word apart in `tasks_base` (taken from its shown row just before the
+  // first local change is shown, `keepBase`), until its last entry is answered (`settleTask`).
 
+  /** The server's last word of a task: its base row if it has one, else its shown row. */
   baseTask(id: string): SyncTask | null {
-    const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
+    const r = (this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) ?? this.q('SELECT * FROM tasks WHERE id = ?').get(id)) as Row | undefined;
     return r ? syncTaskFromRow(r) : null;
   }
 
@@ -373,35 +397,46 @@ export class TerminalStore {
     return r ? syncTaskFromRow(r) : null;
   }
 
-  /**
-   * Take `t` into the base unless the base holds a newer version. With a snapshot's `mark`, the row
-   * is marked as seen either way.
-   */
-  acceptBase(t: SyncTask, mark: number | null): void {
-    const taken = this.q(ACCEPT_BASE).run(...taskParams(t), mark, mark).changes > 0;
-    if (!taken && mark !== null) this.q('UPDATE tasks_base SET sync_mark = ? WHERE id = ?').run(mark, t.id);
+  /** Whether the task keeps a base row apart from its shown row. */
+  hasBaseRow(id: string): boolean {
+    return this.q('SELECT 1 FROM tasks_base WHERE id = ?').get(id) !== undefined;
   }
 
+  /**
+   * Take `t` as the server's word, unless that holds a newer version. `pending`: the task has outbox
+   * entries waiting, so the word goes to its base row (the caller rebuilds what is shown); otherwise
+   * straight to the shown row. With a snapshot's `mark`, the row is marked as seen either way.
+   */
+  acceptBase(t: SyncTask, mark: number | null, pending: boolean): void {
+    if (pending) this.keepBase(t.id);
+    const table = pending ? 'tasks_base' : 'tasks';
+    const taken = this.q(pending ? ACCEPT_BASE : ACCEPT_SHOWN).run(...taskParams(t), mark, mark).changes > 0;
+    if (!taken && mark !== null) this.q(`UPDATE ${table} SET sync_mark = ? WHERE id = ?`).run(mark, t.id);
+  }
+
+  /** The task is no longer the terminal's: its server word and its shown row go. */
   deleteBase(id: string): void {
     this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
+    this.q('DELETE FROM tasks WHERE id = ?').run(id);
+  }
+
+  /** Before a local change is shown: keep the shown row, the server's word, as the base row (unless there is one). */
+  keepBase(id: string): void {
+    this.q(KEEP_BASE).run(id);
+  }
+
+  /** No entry waits for the task any more: show the server's word and drop the base row kept for it. */
+  settleTask(id: string): void {
+    const r = this.q('DELETE FROM tasks_base WHERE id = ? RETURNING *').get(id) as Row | undefined;
+    if (r) this.q(SHOW_SETTLED).run(...taskParams(syncTaskFromRow(r)), r.sync_mark);
   }
 
   writeTask(t: SyncTask): void {
     this.q(UPSERT_VISIBLE).run(...taskParams(t));
   }
 
-  /** Show these tasks as their base is now (those without a base are left alone). */
-  showBase(ids: readonly string[]): void {
-    if (ids.length > 0) this.q(SHOW_BASE).run(JSON.stringify(ids));
-  }
-
   deleteTask(id: string): void {
     this.q('DELETE FROM tasks WHERE id = ?').run(id);
-  }
-
-  /** Ids shown on the screen that the server's state no longer has. */
-  visibleWithoutBase(): string[] {
-    return this.q('SELECT id FROM tasks WHERE id NOT IN (SELECT id FROM tasks_base)').pluck().all() as string[];
   }
 
   /** CAP-2 over the visible cache. */

@@ -650,16 +650,25 @@ export class World {
    * entry never exists without its effect.
    */
   private checkAtomicity(t: SimTerminal, store: TerminalStore): void {
+    // The server's word of a task is kept apart from its shown row (tasks_base) only while outbox
+    // entries wait for it; otherwise the shown row is that word.
     const changed = store.db
       .prepare(
-        `SELECT t.id FROM tasks t LEFT JOIN tasks_base b ON b.id = t.id
-         WHERE b.id IS NULL OR t.version <> b.version OR t.status <> b.status OR COALESCE(t.operator_id, '') <> COALESCE(b.operator_id, '')`,
+        `SELECT b.id FROM tasks_base b LEFT JOIN tasks t ON t.id = b.id
+         WHERE t.id IS NULL OR t.version <> b.version OR t.status <> b.status OR COALESCE(t.operator_id, '') <> COALESCE(b.operator_id, '')`,
       )
       .pluck()
       .all() as string[];
     for (const id of changed) {
       if (store.outboxForTask(id).length === 0) throw new Error(`OFF-2: after a crash, ${t.id} shows a change of ${id} with no outbox entry for it`);
     }
+    const keptWithoutEntry = store.db.prepare('SELECT id FROM tasks_base WHERE id NOT IN (SELECT task_id FROM outbox WHERE task_id IS NOT NULL)').pluck().all() as string[];
+    if (keptWithoutEntry.length > 0) throw new Error(`OFF-2: after a crash, ${t.id} keeps the server's word of ${keptWithoutEntry.join(', ')} apart with no outbox entry`);
+    const shownWithoutWord = store.db
+      .prepare('SELECT DISTINCT o.task_id FROM outbox o JOIN tasks t ON t.id = o.task_id WHERE o.task_id NOT IN (SELECT id FROM tasks_base)')
+      .pluck()
+      .all() as string[];
+    if (shownWithoutWord.length > 0) throw new Error(`OFF-2: after a crash, ${t.id} shows ${shownWithoutWord.join(', ')} with entries waiting and no server's word kept apart`);
   }
 
   /** The process of a terminal that crashed is gone: no goodbye, its links reset, its files as the crash left them. */
