@@ -121,7 +121,7 @@ describe('applying change pages on the terminal', () => {
     apply(store, page('delta', [task('t1', 1)], 10));
     const claim = claimLocally(store, 't1');
     const taken = task('t1', 2, { operatorId: 'bob', operatorName: 'Bob', workedBy: ['bob'] });
-    applyOutcome(store, { id: claim, status: 'rejected', error: { code: 'task_conflict', message: 'Bob has it', details: {} }, task: taken }, ['cut'], NOW, DEFAULT_SITE_CONFIG, NOW);
+    applyOutcome(store, { id: claim, status: 'rejected', error: { code: 'task_conflict', message: 'Bob has it', details: {}, retry: { canRetry: true, suggestion: 'Pick another task.', actionText: 'Refresh' } }, task: taken }, ['cut'], NOW, DEFAULT_SITE_CONFIG, NOW);
     expect(store.task('t1')).toEqual(taken);
     expect(versions(store, 'tasks_base')).toEqual({});
   });
