@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load.
+ * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load.
  */
 import * as abuse from './abuse.js';
 import * as autoAssign from './auto-assign.js';
@@ -16,6 +16,7 @@ import * as serverEngine from './server-engine.js';
 import * as snapshot from './snapshot.js';
 import * as stall from './stall.js';
 import * as supervisorBoard from './supervisor-board.js';
+import * as terminalApply from './terminal-apply.js';
 import * as terminalTap from './terminal-tap.js';
 import * as wsLoad from './ws-load.js';
 
@@ -24,6 +25,7 @@ const all: Record<string, () => Promise<void>> = {
   'ws-load': wsLoad.run,
   'http-load': httpLoad.run,
   'terminal-tap': terminalTap.run,
+  'terminal-apply': terminalApply.run,
   'catch-up': catchUp.run,
   'reconnect-storm': reconnectStorm.run,
   'supervisor-board': supervisorBoard.run,
