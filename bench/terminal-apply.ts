@@ -35,8 +35,8 @@ function side(label: string, Store: typeof TerminalStore, apply: typeof applyCha
 /** The terminal code of another checkout, compiled to its out/node. */
 async function baselineSide(root: string, file: string): Promise<Side> {
   const core = path.join(root, 'out/node/src-main/core');
-  const { TerminalStore: Store } = (await import(pathToFileURL(path.join(core, 'store.js')).href)) as typeof import('../src-main/core/store.js');
-  const { applyChanges: apply } = (await import(pathToFileURL(path.join(core, 'reconcile.js')).href)) as typeof import('../src-main/core/reconcile.js');
+  const { TerminalStore: Store } = (await import(pathToFileURL(path.join(core, 'store.js')).href)) as { TerminalStore: typeof TerminalStore };
+  const { applyChanges: apply } = (await import(pathToFileURL(path.join(core, 'reconcile.js')).href)) as { applyChanges: typeof applyChanges };
   return side('baseline', Store, apply, file);
 }
 
