@@ -2,7 +2,7 @@
  * Claim engine in-process (issue 3): durable claims per second through the group committer, next
  * to the raw rate of fsync'd single-row SQLite write transactions measured in the same run with the
  * same file settings (WAL, synchronous=FULL), before and after; the ratio uses the faster of the
- * two. Target: at least 4x the raw rate.
+ * two. Target: at least 5x the raw rate (issue 12; issue 3 asked 4x).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
         meanGroupSize: Math.round(CLAIMS / Math.max(1, groups)),
         microsecondsPerClaim: round((elapsed * 1000) / CLAIMS, 1),
       },
-      targets: { 'group commit vs raw fsync': { target: '>= 4x', met: ratio >= 4 } },
+      targets: { 'group commit vs raw fsync': { target: '>= 5x', met: ratio >= 5 } },
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
