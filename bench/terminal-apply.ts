@@ -1,7 +1,7 @@
 /**
  * Terminal apply (issue 12): what it costs a terminal to store the server's change pages, the bound
  * of `catch-up` and of a kiosk's snapshot. One department's 50,000 tasks arrive as a snapshot, then
- * every task changes twice (a new priority, as after a re-import), in pages of 1,000, through the
+ * every task changes, three times over (a new priority, as after a re-import), in pages of 1,000, through the
  * terminal's own `applyChanges` into a real SQLite file (fsync'd commits, as on a kiosk). No
  * network and no server: only the terminal's work per task.
  *

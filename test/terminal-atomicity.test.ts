@@ -33,8 +33,8 @@ afterEach(async () => {
   await server.stop();
 });
 
-/** The tasks whose shown state differs from the server's last word, and those with outbox entries. */
-function shownVsQueued(t: TestTerminal): { changed: string[]; queued: string[] } {
+/** The tasks whose shown state differs from the server's last word, those with outbox entries, and those whose word is kept apart. */
+function shownVsQueued(t: TestTerminal): { changed: string[]; queued: string[]; keptApart: string[] } {
   const db = t.core.store.db;
   const changed = db
     .prepare(
@@ -46,7 +46,9 @@ function shownVsQueued(t: TestTerminal): { changed: string[]; queued: string[] }
     .pluck()
     .all() as string[];
   const queued = db.prepare('SELECT DISTINCT task_id FROM outbox WHERE task_id IS NOT NULL ORDER BY task_id').pluck().all() as string[];
-  return { changed, queued };
+  // A word kept apart with no entry waiting would shadow the server's later words of that task.
+  const keptApart = db.prepare('SELECT id FROM tasks_base ORDER BY id').pluck().all() as string[];
+  return { changed, queued, keptApart };
 }
 
 describe('OFF-2 a crash between any two statements of an operation', () => {
@@ -95,8 +97,9 @@ describe('OFF-2 a crash between any two statements of an operation', () => {
       current.core.store.faultHook = null;
       current.core.store.close();
       current = await openTerminal({ serverUrl: proxy.url, terminalId: 'k1', token: TERMINAL_TOKEN, dataDir });
-      const { changed, queued } = shownVsQueued(current);
+      const { changed, queued, keptApart } = shownVsQueued(current);
       expect(changed, `${name}, died before write ${k}`).toEqual(queued);
+      expect(keptApart, `${name}, died before write ${k}`).toEqual(queued);
       const entries = current.core.store.outboxSize() - queuedBefore;
       expect(entries, `${name}, died before write ${k}`).toBe(completed || changed.length > 0 ? 1 : 0);
       if (entries === 1) completed = true;

@@ -22,3 +22,7 @@ INSERT INTO tasks (id, work_order_id, work_order_number, step, work_content, dep
 
 -- ... and its separate base row goes.
 DELETE FROM tasks_base WHERE id NOT IN (SELECT task_id FROM outbox WHERE task_id IS NOT NULL);
+
+-- A task shown with entries waiting but no base row (no release made one; a damaged file could)
+-- would have its local change taken for the server's word: it goes, and the next page brings it.
+DELETE FROM tasks WHERE id IN (SELECT task_id FROM outbox WHERE task_id IS NOT NULL) AND id NOT IN (SELECT id FROM tasks_base);

@@ -1,7 +1,8 @@
 /**
  * How a terminal keeps its cache honest. The shared rules decide local operations against the
- * visible cache (pre-check and optimistic effect); server outcomes and change pages update the
- * base; after every such update the visible state is rebuilt as base + pending outbox entries
+ * visible cache (pre-check and optimistic effect); server outcomes and change pages bring the
+ * server's word of tasks. A task with nothing pending is shown as that word (one row); one with
+ * outbox entries waiting keeps the word apart (its base) and is rebuilt as base + pending entries
  * replayed in order, so a pending claim never flickers back while fresh server state arrives.
  */
 import type { SiteConfig } from '../../src-shared/domain/config.js';
@@ -184,7 +185,8 @@ export interface OutcomeEffect {
 }
 
 /**
- * Store one server outcome: the outbox entry is done, the base updated, a rejection recorded (with
+ * Store one server outcome: the outbox entry is done, the server's word of its task taken (and the
+ * task shown as that word once no entry waits for it), a rejection recorded (with
  * whether it had waited offline: made offline, or made before the connection it is answered on).
  */
 export function applyOutcome(
@@ -249,10 +251,10 @@ export function applyOutcome(
  */
 function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null, pending: boolean): boolean {
   if (!t.departmentId || !departments.includes(t.departmentId)) {
-    store.deleteBase(t.id);
+    store.forgetTask(t.id);
     return false;
   }
-  store.acceptBase(t, mark, pending);
+  store.acceptServerWord(t, mark, pending);
   return true;
 }
 

@@ -407,7 +407,7 @@ export class TerminalStore {
    * entries waiting, so the word goes to its base row (the caller rebuilds what is shown); otherwise
    * straight to the shown row. With a snapshot's `mark`, the row is marked as seen either way.
    */
-  acceptBase(t: SyncTask, mark: number | null, pending: boolean): void {
+  acceptServerWord(t: SyncTask, mark: number | null, pending: boolean): void {
     if (pending) this.keepBase(t.id);
     const table = pending ? 'tasks_base' : 'tasks';
     const taken = this.q(pending ? ACCEPT_BASE : ACCEPT_SHOWN).run(...taskParams(t), mark, mark).changes > 0;
@@ -415,7 +415,7 @@ export class TerminalStore {
   }
 
   /** The task is no longer the terminal's: its server word and its shown row go. */
-  deleteBase(id: string): void {
+  forgetTask(id: string): void {
     this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
     this.q('DELETE FROM tasks WHERE id = ?').run(id);
   }
@@ -427,8 +427,10 @@ export class TerminalStore {
 
   /** No entry waits for the task any more: show the server's word and drop the base row kept for it. */
   settleTask(id: string): void {
-    const r = this.q('DELETE FROM tasks_base WHERE id = ? RETURNING *').get(id) as Row | undefined;
-    if (r) this.q(SHOW_SETTLED).run(...taskParams(syncTaskFromRow(r)), r.sync_mark);
+    const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
+    if (!r) return;
+    this.q(SHOW_SETTLED).run(...taskParams(syncTaskFromRow(r)), r.sync_mark);
+    this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
   }
 
   writeTask(t: SyncTask): void {

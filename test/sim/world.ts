@@ -879,8 +879,9 @@ export class World {
       }
     } else if (r < 0.98 && live.length && this.options.terminalCrashes) {
       // Its process will die between two of its next write statements.
-      // Anywhere, or in the middle of applying a change page (its base rows), of a tap (its outbox
-      // entry), of taking an outcome (the entry's removal).
+      // Anywhere, or in the middle of applying a change page (its shown rows, or the base rows of
+      // tasks with entries waiting), of a tap (its outbox entry), of taking an outcome (the
+      // entry's removal).
       const t = this.pick(live);
       t.crashAt = this.pick(['', '', 'INSERT INTO tasks_base', 'INSERT INTO tasks ', 'INSERT INTO outbox', 'DELETE FROM outbox', 'INSERT INTO directory']);
       t.crashAfter = 1 + Math.floor(this.rng() * (t.crashAt ? 3 : 12));
