@@ -86,6 +86,20 @@ describe('applying change pages on the terminal', () => {
     expect(serverWord(store, ['t1', 't3'])).toEqual({ t1: null, t3: null });
   });
 
+  it('SYNC-2 OFF-5 a late page from when a task was in another department does not take it away once it is back', () => {
+    const store = withAnn(openStore());
+    apply(store, page('delta', [task('t1', 3), task('t2', 3)], 10));
+    claimLocally(store, 't2');
+    // Version 2 of both, when they were in welding, arrives after version 3.
+    apply(store, page('delta', [task('t1', 2, { departmentId: 'weld' }), task('t2', 2, { departmentId: 'weld' })], 11));
+    expect(versions(store, 'tasks')).toEqual({ t1: 3, t2: 4 });
+    expect(store.baseTask('t2')).toMatchObject({ version: 3, operatorId: null });
+    // A newer move away takes them.
+    apply(store, page('delta', [task('t1', 4, { departmentId: 'weld' }), task('t2', 4, { departmentId: 'weld' })], 12));
+    expect(versions(store, 'tasks')).toEqual({});
+    expect(versions(store, 'tasks_base')).toEqual({});
+  });
+
   it('SYNC-3 a snapshot drops what it did not contain, and keeps a task whose newer version the terminal has', () => {
     const store = openStore();
     apply(store, page('delta', [task('t1', 3), task('t2', 1), task('t3', 1)], 10));

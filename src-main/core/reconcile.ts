@@ -251,7 +251,7 @@ export function applyOutcome(
  */
 function acceptTask(store: TerminalStore, t: SyncTask, departments: readonly string[], mark: number | null, pending: boolean): boolean {
   if (!t.departmentId || !departments.includes(t.departmentId)) {
-    store.forgetTask(t.id);
+    store.forgetTask(t.id, t.version);
     return false;
   }
   store.acceptServerWord(t, mark, pending);

@@ -414,10 +414,17 @@ export class TerminalStore {
     if (!taken && mark !== null) this.q(`UPDATE ${table} SET sync_mark = ? WHERE id = ?`).run(mark, t.id);
   }
 
-  /** The task is no longer the terminal's: its server word and its shown row go. */
-  forgetTask(id: string): void {
-    this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
-    this.q('DELETE FROM tasks WHERE id = ?').run(id);
+  /** The task (at `version`) is no longer the terminal's: its server word and its shown row go. */
+  forgetTask(id: string, version: number): void {
+    // Unless the terminal has a newer word of it (a late page: the task has come back since).
+    const kept = this.q('SELECT version FROM tasks_base WHERE id = ?').pluck().get(id) as number | undefined;
+    if (kept !== undefined) {
+      if (kept > version) return;
+      this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
+      this.q('DELETE FROM tasks WHERE id = ?').run(id);
+    } else {
+      this.q('DELETE FROM tasks WHERE id = ? AND version <= ?').run(id, version);
+    }
   }
 
   /** Before a local change is shown: keep the shown row, the server's word, as the base row (unless there is one). */
