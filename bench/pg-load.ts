@@ -92,7 +92,7 @@ const RTT_MS = Number(process.env.BENCH_PG_RTT_MS ?? 0);
 const LANES = process.env.BENCH_PG_LANES ? ['--commit-lanes', process.env.BENCH_PG_LANES] : [];
 
 /** Start pg-relay.ts in front of `url`'s port; the URL through it, and a stop. */
-async function startRelay(url: string, delayMs: number): Promise<{ url: string; stop: () => void }> {
+export async function startRelay(url: string, delayMs: number): Promise<{ url: string; stop: () => void }> {
   if (!new URL(url).port) throw new Error('BENCH_PG_RTT_MS relays TCP: unset PG_CLUSTER_SOCKET (a unix socket has no port to relay)');
   const child = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'pg-relay.js'), new URL(url).port, String(delayMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],

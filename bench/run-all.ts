@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load.
+ * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load, pg-commit.
  */
 import * as abuse from './abuse.js';
 import * as autoAssign from './auto-assign.js';
 import * as catchUp from './catch-up.js';
 import * as httpLoad from './http-load.js';
 import * as kioskScreen from './kiosk-screen.js';
+import * as pgCommit from './pg-commit.js';
 import * as pgLoad from './pg-load.js';
 import * as pinHash from './pin-hash.js';
 import * as plantLoad from './plant-load.js';
@@ -37,6 +38,7 @@ const all: Record<string, () => Promise<void>> = {
   stall: stall.run,
   'auto-assign': autoAssign.run,
   'pg-load': pgLoad.run,
+  'pg-commit': pgCommit.run,
 };
 
 const wanted = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { assignCandidates, autoAssign, expireDue, terminalMutation, userOperatio
 import type { Eng, UnitHint } from '../src-server/engine/ports.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { findPgTool, PgServerStore } from '../src-server/store/pg/store.js';
+import { inlineValues } from '../src-server/store/pg/tx.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { pgUnavailable } from './support/pg-cluster.js';
 import { useCluster } from './support/pg-suite.js';
@@ -326,6 +327,46 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       // few statements instead of four of the claim's own.
       expect(ahead).toBeLessThanOrEqual(plain - 30);
       for (let i = 0; i < 20; i++) expect((await store.getTask(`ra${i}`, T0))!.operatorId).toBe(`op${i % 10}`);
+    });
+
+    it('PROTO-7 INST-2 a group\'s audit rows, its change-log numbers and its COMMIT go in one round trip; text in them arrives exactly', async () => {
+      await open();
+      await seedPlant(store);
+      const reason = `it's "bent" \\ 50% off-spec; --$1 ?? \u00e9\u{1F527}\nsecond line`;
+      expect((await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)])).results[0]!.ok).toBe(true);
+      const headBefore = await store.headSeq();
+      const query = pgLib.Client.prototype.query;
+      const texts: string[] = [];
+      pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
+        const a = args[0];
+        texts.push(typeof a === 'string' ? a : String((a as { text?: unknown }).text));
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        const g = await store.runGroup([
+          () => userOperation({ name: 'reject', taskId: 't1', reason }, 'ann', T0 + 1),
+          () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0 + 1),
+        ]);
+        expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual([true, true]);
+        expect(g.headSeq).toBeGreaterThan(headBefore);
+      } finally {
+        pgLib.Client.prototype.query = query;
+      }
+      const last = texts[texts.length - 1]!;
+      expect(last).toMatch(/INSERT INTO audit_events[\s\S]*UPDATE change_head[\s\S]*;\nCOMMIT$/);
+      expect(texts.filter((t) => /COMMIT/.test(t))).toHaveLength(1);
+      const audited = await sql<{ details: string }>(`SELECT details FROM audit_events WHERE action = 'reject' AND task_id = 't1'`);
+      expect(audited.map((r) => (JSON.parse(r.details) as { reason?: string }).reason)).toEqual([reason]);
+      expect((await store.getTask('t2', T0 + 1))!.operatorId).toBe('bob');
+      const page = await store.changesPage(['cut'], headBefore, 1000, T0 + 1);
+      expect(page.tasks.map((t) => t.id).sort()).toEqual(['t1', 't2']);
+    });
+
+    it('PROTO-7 values written into a statement as literals: strings quoted whole, numbers finite, nothing else', () => {
+      expect(inlineValues('SELECT $1::text, $2, $3::bigint[], $1', [`a'b\\c`, null, [1, -2]])).toBe(`SELECT  E'a''b\\\\c'::text, NULL, ARRAY[1, -2]::bigint[],  E'a''b\\\\c'`);
+      expect(() => inlineValues('SELECT $1', [Number.NaN])).toThrow(/number/);
+      expect(() => inlineValues('SELECT $1', [{ x: 1 }])).toThrow(/object/);
+      expect(() => inlineValues('SELECT $2', [1])).toThrow(/\$2/);
     });
 
     it('CLM-9 INST-1 a row another transaction holds is left out of the read ahead: its unit waits for it as before', async () => {

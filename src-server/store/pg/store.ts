@@ -348,7 +348,7 @@ export class PgServerStore implements ServerStore, StoreLink {
 
   /**
    * Run `fn` in one transaction on one pooled connection; its change-log rows are numbered and
-   * written last (Tx.flushChanges). Returns what `fn` returned and the head after the commit.
+   * written last, with the COMMIT (Tx.commit). Returns what `fn` returned and the head after the commit.
    */
   private transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<{ value: T; tx: Tx; head: number | null }> {
     return this.oneWriterAtATime(() => this.transactionNow(fn));
@@ -380,9 +380,7 @@ export class PgServerStore implements ServerStore, StoreLink {
       await client.query(begin);
       try {
         const value = await fn(tx);
-        await tx.flushAudits();
-        const head = await tx.flushChanges();
-        await client.query('COMMIT');
+        const head = await tx.commit();
         return { value, tx, head };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {
@@ -472,7 +470,7 @@ export class PgServerStore implements ServerStore, StoreLink {
               part.push({ ok: false, error: this.retryable(error) });
             }
           }
-          // The change-log head's lock (flushChanges) is waited for as long as it takes.
+          // The change-log head's lock (Tx.commit) is waited for as long as it takes.
           if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;

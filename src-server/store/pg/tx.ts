@@ -4,7 +4,7 @@
  * transaction (a group, an admin write) on its pooled client, or for one read on the pool; its
  * caches live as long as it does, so nothing cached outlives the transaction that read it.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { siteConfigSchema, type SiteConfig } from '../../../src-shared/domain/config.js';
 import { taskFromRow, type Row } from '../../../src-shared/db/task-row.js';
 import { claimableOrderSql, type Effect, type OperatorFacts } from '../../../src-shared/domain/rules.js';
@@ -108,7 +108,7 @@ export interface PendingChange {
 
 /**
  * Assign the transaction's change-log rows their sequence numbers and write them, as the last
- * statement before COMMIT.
+ * statement before COMMIT (sent with it, in one round trip: Tx.commit).
  *
  * Why at the end, under a lock: a reader pages the log by cursor (`seq > $cursor`), so a number must
  * never become visible before a lower one. With a SEQUENCE (or SQLite-style AUTOINCREMENT) on a
@@ -164,6 +164,39 @@ const SYNC_EXTRAS = `
 
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
+/** A group's audit rows in one statement, in the order its units wrote them (Tx.commit). */
+const AUDIT_INSERT = `
+  INSERT INTO audit_events (${AUDIT_COLUMNS})
+  SELECT a.at, a.action, a.outcome, a.actor_id, a.terminal_id, a.via, a.task_id, a.details, a.department_id
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    WITH ORDINALITY AS a(at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id, n)
+  ORDER BY a.n`;
+
+/**
+ * `text` with each `$n` replaced by `values[n - 1]` as an SQL literal: for statements sent by the
+ * simple query protocol, which takes no parameters (Tx.commit). Strings are quoted by
+ * node-postgres's `escapeLiteral` (quotes and backslashes doubled, so no value can end its
+ * literal), numbers must be finite, arrays become `ARRAY[…]` (the text casts them to their type),
+ * null and undefined NULL; anything else is refused.
+ */
+export function inlineValues(text: string, values: readonly unknown[]): string {
+  const literal = (v: unknown): string => {
+    if (v === null || v === undefined) return 'NULL';
+    if (typeof v === 'string') return pg.escapeLiteral(v);
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new Error(`no SQL literal for the number ${v}`);
+      return String(v);
+    }
+    if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(', ')}]`;
+    throw new Error(`no SQL literal for a ${typeof v}`);
+  };
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const k = Number(n) - 1;
+    if (k >= values.length) throw new Error(`no value for $${n}`);
+    return literal(values[k]);
+  });
+}
+
 const FLUSH_CHANGES = `
   WITH head AS (UPDATE change_head SET seq = seq + $1 WHERE id = 1 RETURNING seq),
   ins AS (
@@ -181,7 +214,7 @@ export interface ImportAcc {
 }
 
 export class Tx extends Sql {
-  /** Change-log rows written so far, numbered at the end (flushChanges). */
+  /** Change-log rows written so far, numbered at the end (commit). */
   readonly changes: PendingChange[] = [];
   /** What the current engine unit already logged for supervisors (cleared per unit, like its savepoint). */
   readonly unitLogged = new Set<string>();
@@ -335,19 +368,38 @@ export class Tx extends Sql {
   /** Who writes, in change notifications (the store's tag; its own are not news to it). */
   notifyAs = '';
 
-  /** Number and write the logged changes (see FLUSH_CHANGES); returns the new head, or null if none. */
-  async flushChanges(): Promise<number | null> {
-    if (this.changes.length === 0) return null;
+  /**
+   * Write the audit rows kept so far, number and write the logged changes (FLUSH_CHANGES), and
+   * COMMIT, all in one round trip (issue 9). Returns the new head, or null if nothing was logged.
+   *
+   * One round trip, not three: the change-log head's row lock is taken by the numbering and held to
+   * the commit, and with a database on another machine every round trip it was held for (the
+   * numbering's answer travelling back, then the COMMIT travelling there) was time in which no
+   * other writer, on any instance, could number its changes. Now the lock is held only while the
+   * database itself commits. PostgreSQL runs a list of statements in one round trip only by its
+   * simple query protocol, which takes no parameters, so the values are written into the text as
+   * literals (`inlineValues`); the statements' own text is fixed.
+   */
+  async commit(): Promise<number | null> {
+    const statements: string[] = [];
+    if (this.audits.length > 0) {
+      const columns = AUDIT_COLUMNS.split(', ').map((_, k) => this.audits.map((row) => row[k]));
+      this.audits.length = 0;
+      statements.push(inlineValues(AUDIT_INSERT, columns));
+    }
     const c = this.changes;
-    const head = await this.value<number>(FLUSH_CHANGES, [
-      c.length,
-      c.map((x) => x.entity),
-      c.map((x) => x.entityId),
-      c.map((x) => x.departmentId),
-      c.map((x) => x.at),
-      this.notifyAs,
-    ]);
-    return head!;
+    if (c.length > 0) {
+      statements.push(
+        inlineValues(FLUSH_CHANGES, [c.length, c.map((x) => x.entity), c.map((x) => x.entityId), c.map((x) => x.departmentId), c.map((x) => x.at), this.notifyAs]),
+      );
+    }
+    statements.push('COMMIT');
+    const answer = (await this.c.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    if (c.length === 0) return null;
+    const results = Array.isArray(answer) ? answer : [answer];
+    const head = (results[results.length - 2]?.rows[0] as { seq?: unknown } | undefined)?.seq;
+    if (typeof head !== 'number') throw new Error('the change log\'s numbering gave no head');
+    return head;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -559,7 +611,7 @@ export class Tx extends Sql {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Change log (numbered at the end of the transaction: flushChanges)
+  // Change log (numbered at the end of the transaction: commit)
 
   logChange(entity: string, entityId: string, departmentId: string, now: number): void {
     this.changes.push({ entity, entityId, departmentId, at: now });
@@ -782,26 +834,11 @@ export class Tx extends Sql {
 
   /**
    * The engine units' audit rows, kept until the transaction ends and written then in one statement
-   * (flushAudits), in the order the units wrote them: nothing reads them before the commit, and a
+   * (commit), in the order the units wrote them: nothing reads them before the commit, and a
    * unit rolled back drops its own (dropUnit). One round trip per group instead of one per unit.
    */
   private readonly audits: unknown[][] = [];
   private unitAuditStart = 0;
-
-  /** Write the audit rows kept so far (call before the commit). */
-  async flushAudits(): Promise<void> {
-    if (this.audits.length === 0) return;
-    const columns = AUDIT_COLUMNS.split(', ').map((_, k) => this.audits.map((row) => row[k]));
-    this.audits.length = 0;
-    await this.run(
-      `INSERT INTO audit_events (${AUDIT_COLUMNS})
-       SELECT a.at, a.action, a.outcome, a.actor_id, a.terminal_id, a.via, a.task_id, a.details, a.department_id
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         WITH ORDINALITY AS a(at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id, n)
-       ORDER BY a.n`,
-      columns,
-    );
-  }
 
   /**
    * Mark a user's unread notifications read (all when `ids` is null): their overview pages and the
