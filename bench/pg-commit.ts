@@ -66,7 +66,8 @@ async function claims(side: Side, roundNo: number): Promise<void> {
     for (let k = 0; k < CLAIMS; k++) {
       const i = roundNo * CLAIMS + k;
       const started = performance.now();
-      const g = await store.runGroup([() => side.claim({ name: 'claim', taskId: `t${i}` }, `op${i}`, Date.now())]);
+      // With the hints the committer gives a claim (engine/units.ts): its task and its operator.
+      const g = await store.runGroup([() => side.claim({ name: 'claim', taskId: `t${i}` }, `op${i}`, Date.now())], [{ taskId: `t${i}`, userId: `op${i}` }]);
       const r = g.results[0]!;
       if (!r.ok || !(r.value as { ok: boolean }).ok) throw new Error(`claim of t${i} failed`);
       side.ms.push(performance.now() - started);

@@ -362,6 +362,33 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(page.tasks.map((t) => t.id).sort()).toEqual(['t1', 't2']);
     });
 
+    it('PROTO-7 CAP-1 a lone claim reads the config and its task\'s department with its BEGIN (12 round trips, not 16), and decides by them', async () => {
+      await open();
+      await seedPlant(store);
+      await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: 1 }, T0);
+      const claim = async (taskId: string) => {
+        const query = pgLib.Client.prototype.query;
+        let n = 0;
+        pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
+          n++;
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        try {
+          const g = await store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)], [{ taskId, userId: 'ann' }]);
+          return { decision: g.results[0]!.ok ? (g.results[0]!.value as { ok: boolean; error?: { code: string } }) : null, roundTrips: n };
+        } finally {
+          pgLib.Client.prototype.query = query;
+        }
+      };
+      const first = await claim('t1');
+      expect(first.decision!.ok).toBe(true);
+      expect(first.roundTrips).toBeLessThanOrEqual(12);
+      // The department's limit of 1, read with the BEGIN, refuses her second task.
+      const second = await claim('t2');
+      expect(second.decision).toMatchObject({ ok: false, error: { code: 'capacity_reached' } });
+      expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
+    });
+
     it('PROTO-7 values written into a statement as literals: strings quoted whole, numbers finite, nothing else', () => {
       expect(inlineValues('SELECT $1::text, $2, $3::bigint[], $1', [`a'b\\c`, null, [1, -2]])).toBe(`SELECT  E'a''b\\\\c'::text, NULL, ARRAY[1, -2]::bigint[],  E'a''b\\\\c'`);
       expect(() => inlineValues('SELECT $1', [Number.NaN])).toThrow(/number/);

@@ -90,7 +90,7 @@ import {
 } from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
-import { CHANGES_CHANNEL, Tx, type ImportAcc } from './tx.js';
+import { CHANGES_CHANNEL, Tx, type ImportAcc, type OpeningReads } from './tx.js';
 
 /**
  * Groups committing at once by default. Each statement of a unit is a round trip to the database,
@@ -354,17 +354,20 @@ export class PgServerStore implements ServerStore, StoreLink {
     return this.oneWriterAtATime(() => this.transactionNow(fn));
   }
 
-  private async transactionNow<T>(fn: (tx: Tx) => Promise<T>, begin = 'BEGIN'): Promise<{ value: T; tx: Tx; head: number | null }> {
+  private async transactionNow<T>(fn: (tx: Tx) => Promise<T>, begin = 'BEGIN', reads: OpeningReads | null = null): Promise<{ value: T; tx: Tx; head: number | null }> {
     try {
-      return await this.transactionOnce(fn, begin);
+      return await this.transactionOnce(fn, begin, reads);
     } catch (err) {
       // A lost link: nothing of the transaction is known to be durable; the caller may retry.
       throw this.retryable(err);
     }
   }
 
-  /** `begin`: the statements that open the transaction, sent as one (runGroup adds its first savepoint). */
-  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>, begin: string): Promise<{ value: T; tx: Tx; head: number | null }> {
+  /**
+   * `begin`: the statements that open the transaction, sent as one (runGroup adds its first
+   * savepoint); `reads`, what a group reads first, sent with them (`Tx.openingReads`).
+   */
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>, begin: string, reads: OpeningReads | null): Promise<{ value: T; tx: Tx; head: number | null }> {
     const client = await this.pool.connect();
     let broken = false;
     // A checked-out connection that the database ends between two statements (a restart, an
@@ -377,7 +380,7 @@ export class PgServerStore implements ServerStore, StoreLink {
     try {
       const tx = new Tx(client);
       tx.notifyAs = this.tag;
-      await client.query(begin);
+      tx.tookOpening(await client.query(reads ? `${begin}; ${reads.text}` : begin), reads);
       try {
         const value = await fn(tx);
         const head = await tx.commit();
@@ -474,7 +477,7 @@ export class PgServerStore implements ServerStore, StoreLink {
           if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;
-        }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit');
+        }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit', Tx.openingReads(readAhead ? [] : (hints?.slice(from, units.length) ?? [])));
       } catch (error) {
         // Nothing of a group that committed nothing is known to be durable: the committer fails
         // it whole. One whose earlier transactions committed answers those units, and fails only

@@ -99,6 +99,12 @@ export class Sql {
   }
 }
 
+/** Reads sent with a group's BEGIN (Tx.openingReads): the text, and what each answer is. */
+export interface OpeningReads {
+  text: string;
+  kinds: Array<'config' | 'departments'>;
+}
+
 export interface PendingChange {
   entity: string;
   entityId: string;
@@ -413,7 +419,42 @@ export class Tx extends Sql {
     await this.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
   }
 
-  /** The site config, read once per Tx (a group reads it at its first unit that asks). */
+  /**
+   * What an engine group reads first, sent with its BEGIN in one round trip (runGroup), each read
+   * as the unit's own ask would read it in this transaction: the site config, which every decision
+   * weighs, and the departments of the tasks the hints name. Neither is guarded by a row lock, so
+   * reading them before the units lock their rows changes nothing. (Users are not read here: an
+   * operator's row is locked before their record is read, so a change committed meanwhile is seen.)
+   * Kept in this Tx's caches (`tookOpening`), so the asks find them without a round trip.
+   */
+  static openingReads(hints: readonly UnitHint[]): OpeningReads {
+    const taskIds = [...new Set(hints.map((h) => h.taskId).filter((x): x is string => x !== undefined))];
+    const kinds: OpeningReads['kinds'] = ['config'];
+    const text = ["SELECT value FROM settings WHERE key = 'config'"];
+    if (taskIds.length > 0) {
+      kinds.push('departments');
+      text.push(inlineValues('SELECT d.* FROM departments d WHERE d.id IN (SELECT department_id FROM tasks WHERE id = ANY($1::text[]))', [taskIds]));
+    }
+    return { text: text.join('; '), kinds };
+  }
+
+  /** Take what the opening statements answered: the last results are `reads`' (if it was sent). */
+  tookOpening(answer: unknown, reads: OpeningReads | null): void {
+    if (!reads) return;
+    const results = (Array.isArray(answer) ? answer : [answer]) as pg.QueryResult[];
+    const mine = results.slice(results.length - reads.kinds.length);
+    reads.kinds.forEach((kind, k) => {
+      const rows = (mine[k]?.rows ?? []) as Row[];
+      if (kind === 'config') {
+        const value = rows[0]?.value;
+        if (typeof value === 'string') this.configCache = siteConfigSchema.parse(JSON.parse(value));
+      } else {
+        for (const r of rows) this.departments.set(r.id as string, departmentFromRow(r));
+      }
+    });
+  }
+
+  /** The site config, read once per Tx (a group reads it with its BEGIN, or at its first unit that asks). */
   async readConfig(): Promise<SiteConfig> {
     this.configCache ??= siteConfigSchema.parse(await this.setting('config'));
     return this.configCache;
