@@ -88,6 +88,22 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return (await store.pool.query<R>(text, params)).rows;
     }
 
+    /** Run `fn`, recording the text of every statement list sent to the database (one each round trip). */
+    async function roundTrips<T>(fn: () => Promise<T>): Promise<{ value: T; texts: string[] }> {
+      const query = pgLib.Client.prototype.query;
+      const texts: string[] = [];
+      pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
+        const a = args[0];
+        texts.push(typeof a === 'string' ? a : String((a as { text?: unknown }).text));
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        return { value: await fn(), texts };
+      } finally {
+        pgLib.Client.prototype.query = query;
+      }
+    }
+
     it('INST-4 one store on a database holds the timer lease at a time; it passes on when the holder\'s session ends', async () => {
       await open();
       await seedPlant(store);
@@ -307,19 +323,9 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       const statements = async (first: number, hinted: boolean) => {
         const units = operators.map((id, i) => () => userOperation({ name: 'claim', taskId: `ra${first + i}` }, id, T0));
         const hints: UnitHint[] = operators.map((id, i) => ({ taskId: `ra${first + i}`, userId: id }));
-        const query = pgLib.Client.prototype.query;
-        let n = 0;
-        pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
-          n++;
-          return (query as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof query;
-        try {
-          const g = await store.runGroup(units, hinted ? hints : undefined);
-          expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual(operators.map(() => true));
-        } finally {
-          pgLib.Client.prototype.query = query;
-        }
-        return n;
+        const { value: g, texts } = await roundTrips(() => store.runGroup(units, hinted ? hints : undefined));
+        expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual(operators.map(() => true));
+        return texts.length;
       };
       const plain = await statements(0, false);
       const ahead = await statements(10, true);
@@ -335,23 +341,11 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       const reason = `it's "bent" \\ 50% off-spec; --$1 ?? \u00e9\u{1F527}\nsecond line`;
       expect((await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)])).results[0]!.ok).toBe(true);
       const headBefore = await store.headSeq();
-      const query = pgLib.Client.prototype.query;
-      const texts: string[] = [];
-      pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
-        const a = args[0];
-        texts.push(typeof a === 'string' ? a : String((a as { text?: unknown }).text));
-        return (query as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof query;
-      try {
-        const g = await store.runGroup([
-          () => userOperation({ name: 'reject', taskId: 't1', reason }, 'ann', T0 + 1),
-          () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0 + 1),
-        ]);
-        expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual([true, true]);
-        expect(g.headSeq).toBeGreaterThan(headBefore);
-      } finally {
-        pgLib.Client.prototype.query = query;
-      }
+      const { value: g, texts } = await roundTrips(() =>
+        store.runGroup([() => userOperation({ name: 'reject', taskId: 't1', reason }, 'ann', T0 + 1), () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0 + 1)]),
+      );
+      expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual([true, true]);
+      expect(g.headSeq).toBeGreaterThan(headBefore);
       const last = texts[texts.length - 1]!;
       expect(last).toMatch(/INSERT INTO audit_events[\s\S]*UPDATE change_head[\s\S]*;\nCOMMIT$/);
       expect(texts.filter((t) => /COMMIT/.test(t))).toHaveLength(1);
@@ -367,18 +361,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       await seedPlant(store);
       await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: 1 }, T0);
       const claim = async (taskId: string) => {
-        const query = pgLib.Client.prototype.query;
-        let n = 0;
-        pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
-          n++;
-          return (query as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof query;
-        try {
-          const g = await store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)], [{ taskId, userId: 'ann' }]);
-          return { decision: g.results[0]!.ok ? (g.results[0]!.value as { ok: boolean; error?: { code: string } }) : null, roundTrips: n };
-        } finally {
-          pgLib.Client.prototype.query = query;
-        }
+        const { value: g, texts } = await roundTrips(() => store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)], [{ taskId, userId: 'ann' }]));
+        return { decision: g.results[0]!.ok ? (g.results[0]!.value as { ok: boolean; error?: { code: string } }) : null, roundTrips: texts.length };
       };
       const first = await claim('t1');
       expect(first.decision!.ok).toBe(true);
