@@ -362,22 +362,51 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: 1 }, T0);
       const claim = async (taskId: string) => {
         const { value: g, texts } = await roundTrips(() => store.runGroup([() => userOperation({ name: 'claim', taskId }, 'ann', T0)], [{ taskId, userId: 'ann' }]));
-        return { decision: g.results[0]!.ok ? (g.results[0]!.value as { ok: boolean; error?: { code: string } }) : null, roundTrips: texts.length };
+        return { decision: g.results[0]!.ok ? (g.results[0]!.value as { ok: boolean; error?: { code: string } }) : null, roundTrips: texts };
       };
       const first = await claim('t1');
       expect(first.decision!.ok).toBe(true);
-      expect(first.roundTrips).toBeLessThanOrEqual(12);
+      expect(first.roundTrips.length).toBeLessThanOrEqual(12);
+      // The department and the config came with the BEGIN, and nothing asked for them again.
+      expect(first.roundTrips[0]).toMatch(/^BEGIN; SAVEPOINT unit; SELECT value FROM settings[\s\S]*FROM departments d WHERE d\.id IN/);
+      expect(first.roundTrips.slice(1).filter((t) => /FROM departments|FROM settings/.test(t))).toEqual([]);
       // The department's limit of 1, read with the BEGIN, refuses her second task.
       const second = await claim('t2');
       expect(second.decision).toMatchObject({ ok: false, error: { code: 'capacity_reached' } });
       expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
     });
 
+    it('PROTO-9 a group whose opening reads fail leaves no connection in a transaction: the store goes on working', async () => {
+      await open();
+      await seedPlant(store);
+      await sql('ALTER TABLE settings RENAME TO settings_away');
+      const failed = await store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)], [{ taskId: 't1', userId: 'ann' }]).then(
+        (g) => g.results.every((r) => !r.ok),
+        () => true,
+      );
+      expect(failed).toBe(true);
+      await sql('ALTER TABLE settings_away RENAME TO settings');
+      // The pool hands out its most recent connection first: every one of these would meet an
+      // aborted transaction if the failed one had gone back inside it.
+      for (const [taskId, userId] of [['t1', 'ann'], ['t2', 'bob'], ['t3', 'ann']] as const) {
+        const g = await store.runGroup([() => userOperation({ name: 'claim', taskId }, userId, T0)], [{ taskId, userId }]);
+        expect(g.results[0]!.ok && (g.results[0]!.value as { ok: boolean }).ok).toBe(true);
+        expect((await store.getTask(taskId, T0))!.operatorId).toBe(userId);
+      }
+    });
+
     it('PROTO-7 values written into a statement as literals: strings quoted whole, numbers finite, nothing else', () => {
-      expect(inlineValues('SELECT $1::text, $2, $3::bigint[], $1', [`a'b\\c`, null, [1, -2]])).toBe(`SELECT  E'a''b\\\\c'::text, NULL, ARRAY[1, -2]::bigint[],  E'a''b\\\\c'`);
-      expect(() => inlineValues('SELECT $1', [Number.NaN])).toThrow(/number/);
+      expect(inlineValues('SELECT $1::text, $2, $3::bigint[], 1-$4, $1', [`a'b\\c`, null, [1, -2], -1])).toBe(
+        `SELECT  E'a''b\\\\c'::text, NULL, ARRAY[1, (-2)]::bigint[], 1-(-1),  E'a''b\\\\c'`,
+      );
+      const ten = Array.from({ length: 10 }, (_, i) => i + 1);
+      expect(inlineValues('SELECT $10, $1', ten)).toBe('SELECT 10, 1');
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 1.5, 2 ** 60]) expect(() => inlineValues('SELECT $1', [bad])).toThrow(/number/);
+      expect(() => inlineValues('SELECT $1', ['a\u0000b'])).toThrow(/NUL/);
       expect(() => inlineValues('SELECT $1', [{ x: 1 }])).toThrow(/object/);
+      expect(() => inlineValues('SELECT $1', [true])).toThrow(/boolean/);
       expect(() => inlineValues('SELECT $2', [1])).toThrow(/\$2/);
+      expect(() => inlineValues('SELECT $0', [1])).toThrow(/\$0/);
     });
 
     it('CLM-9 INST-1 a row another transaction holds is left out of the read ahead: its unit waits for it as before', async () => {

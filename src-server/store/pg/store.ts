@@ -380,8 +380,10 @@ export class PgServerStore implements ServerStore, StoreLink {
     try {
       const tx = new Tx(client);
       tx.notifyAs = this.tag;
-      tx.tookOpening(await client.query(reads ? `${begin}; ${reads.text}` : begin), reads);
       try {
+        // Inside the try: a failed opening read rolls back the BEGIN that ran before it, so the
+        // connection goes back to the pool outside a transaction.
+        tx.tookOpening(await client.query(reads ? `${begin}; ${reads.text}` : begin), reads);
         const value = await fn(tx);
         const head = await tx.commit();
         return { value, tx, head };
@@ -477,7 +479,7 @@ export class PgServerStore implements ServerStore, StoreLink {
           if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;
-        }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit', Tx.openingReads(readAhead ? [] : (hints?.slice(from, units.length) ?? [])));
+        }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit', Tx.openingReads(hints?.slice(from, units.length) ?? []));
       } catch (error) {
         // Nothing of a group that committed nothing is known to be durable: the committer fails
         // it whole. One whose earlier transactions committed answers those units, and fails only

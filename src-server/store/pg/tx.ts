@@ -170,6 +170,9 @@ const SYNC_EXTRAS = `
 
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
+/** Up to this many change-log or audit rows, a transaction's closing statements go as one text (Tx.commit). */
+const INLINE_ROWS_MAX = 1_000;
+
 /** A group's audit rows in one statement, in the order its units wrote them (Tx.commit). */
 const AUDIT_INSERT = `
   INSERT INTO audit_events (${AUDIT_COLUMNS})
@@ -182,23 +185,28 @@ const AUDIT_INSERT = `
  * `text` with each `$n` replaced by `values[n - 1]` as an SQL literal: for statements sent by the
  * simple query protocol, which takes no parameters (Tx.commit). Strings are quoted by
  * node-postgres's `escapeLiteral` (quotes and backslashes doubled, so no value can end its
- * literal), numbers must be finite, arrays become `ARRAY[…]` (the text casts them to their type),
- * null and undefined NULL; anything else is refused.
+ * literal) and may not hold NUL (the protocol's text ends there); numbers must be safe integers
+ * (written in parentheses, so a minus sign never meets another); arrays become `ARRAY[…]` (the text
+ * casts them to their type); null and undefined NULL; anything else is refused. `text` is our own
+ * fixed SQL: it has no `$n` inside a quoted string or a comment.
  */
 export function inlineValues(text: string, values: readonly unknown[]): string {
   const literal = (v: unknown): string => {
     if (v === null || v === undefined) return 'NULL';
-    if (typeof v === 'string') return pg.escapeLiteral(v);
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw new Error('no SQL literal for text with a NUL character');
+      return pg.escapeLiteral(v);
+    }
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new Error(`no SQL literal for the number ${v}`);
-      return String(v);
+      if (!Number.isSafeInteger(v)) throw new Error(`no SQL literal for the number ${v}`);
+      return v < 0 ? `(${v})` : String(v);
     }
     if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(', ')}]`;
     throw new Error(`no SQL literal for a ${typeof v}`);
   };
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const k = Number(n) - 1;
-    if (k >= values.length) throw new Error(`no value for $${n}`);
+    if (k < 0 || k >= values.length) throw new Error(`no value for $${n}`);
     return literal(values[k]);
   });
 }
@@ -387,25 +395,33 @@ export class Tx extends Sql {
    * literals (`inlineValues`); the statements' own text is fixed.
    */
   async commit(): Promise<number | null> {
-    const statements: string[] = [];
-    if (this.audits.length > 0) {
+    const c = this.changes;
+    const changeValues = () => [c.length, c.map((x) => x.entity), c.map((x) => x.entityId), c.map((x) => x.departmentId), c.map((x) => x.at), this.notifyAs];
+    const auditValues = () => {
       const columns = AUDIT_COLUMNS.split(', ').map((_, k) => this.audits.map((row) => row[k]));
       this.audits.length = 0;
-      statements.push(inlineValues(AUDIT_INSERT, columns));
+      return columns;
+    };
+    if (c.length > INLINE_ROWS_MAX || this.audits.length > INLINE_ROWS_MAX) {
+      // A large transaction (an import): its rows as parameters of the prepared statements, not as
+      // megabytes of text to parse; the round trips saved matter little next to its own.
+      if (this.audits.length > 0) await this.run(AUDIT_INSERT, auditValues());
+      const head = c.length > 0 ? await this.value<number>(FLUSH_CHANGES, changeValues()) : null;
+      await this.c.query('COMMIT');
+      return typeof head === 'number' ? head : null;
     }
-    const c = this.changes;
-    if (c.length > 0) {
-      statements.push(
-        inlineValues(FLUSH_CHANGES, [c.length, c.map((x) => x.entity), c.map((x) => x.entityId), c.map((x) => x.departmentId), c.map((x) => x.at), this.notifyAs]),
-      );
-    }
+    const statements: string[] = [];
+    if (this.audits.length > 0) statements.push(inlineValues(AUDIT_INSERT, auditValues()));
+    if (c.length > 0) statements.push(inlineValues(FLUSH_CHANGES, changeValues()));
     statements.push('COMMIT');
     const answer = (await this.c.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-    if (c.length === 0) return null;
     const results = Array.isArray(answer) ? answer : [answer];
+    // A transaction already aborted answers COMMIT with ROLLBACK, and no error.
+    if (results[results.length - 1]?.command !== 'COMMIT') throw new Error('the transaction was rolled back at its commit');
+    if (c.length === 0) return null;
+    // Committed: a head that did not come back (no change_head row) is no reason to report failure.
     const head = (results[results.length - 2]?.rows[0] as { seq?: unknown } | undefined)?.seq;
-    if (typeof head !== 'number') throw new Error('the change log\'s numbering gave no head');
-    return head;
+    return typeof head === 'number' ? head : null;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -422,10 +438,12 @@ export class Tx extends Sql {
   /**
    * What an engine group reads first, sent with its BEGIN in one round trip (runGroup), each read
    * as the unit's own ask would read it in this transaction: the site config, which every decision
-   * weighs, and the departments of the tasks the hints name. Neither is guarded by a row lock, so
-   * reading them before the units lock their rows changes nothing. (Users are not read here: an
-   * operator's row is locked before their record is read, so a change committed meanwhile is seen.)
-   * Kept in this Tx's caches (`tookOpening`), so the asks find them without a round trip.
+   * weighs, and the departments of the tasks the hints name. No row lock guards either, so they
+   * are read at the transaction's start rather than after its first unit's row locks: a value
+   * changed while that unit waits for a lock is not seen by it, as later units of a group already
+   * did not see one changed after the group's first read. (Users are not read here: an operator's
+   * row is locked before their record is read, so a change committed meanwhile is seen.) Kept in
+   * this Tx's caches (`tookOpening`), so the asks find them without a round trip.
    */
   static openingReads(hints: readonly UnitHint[]): OpeningReads {
     const taskIds = [...new Set(hints.map((h) => h.taskId).filter((x): x is string => x !== undefined))];
@@ -446,8 +464,13 @@ export class Tx extends Sql {
     reads.kinds.forEach((kind, k) => {
       const rows = (mine[k]?.rows ?? []) as Row[];
       if (kind === 'config') {
-        const value = rows[0]?.value;
-        if (typeof value === 'string') this.configCache = siteConfigSchema.parse(JSON.parse(value));
+        // One this release cannot read is left to the units' own reads, which fail as before.
+        try {
+          const value = rows[0]?.value;
+          if (typeof value === 'string') this.configCache = siteConfigSchema.parse(JSON.parse(value));
+        } catch {
+          this.configCache = null;
+        }
       } else {
         for (const r of rows) this.departments.set(r.id as string, departmentFromRow(r));
       }
