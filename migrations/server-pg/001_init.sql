@@ -148,7 +148,7 @@ CREATE INDEX presence_by_user ON presence(user_id);
 -- The change log read sync runs on (see SQLite's 001_init.sql). Sequence numbers are not taken
 -- from a SEQUENCE: the store assigns them at the end of each transaction from `change_head`, whose
 -- row it locks until the commit, so they become visible in the order they are numbered (a reader
--- by cursor never sees a later number before an earlier one; see store.ts, flushChanges).
+-- by cursor never sees a later number before an earlier one; see tx.ts, FLUSH_CHANGES and Tx.commit).
 CREATE TABLE changes (
   seq           BIGINT PRIMARY KEY,
   entity        TEXT COLLATE "C" NOT NULL,     -- 'task' | 'user' | 'department' | 'config' | ...
