@@ -165,8 +165,9 @@ const UPSERT_VISIBLE = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES ($
 /** A task's shown row, as the server's word, becomes its separate base row (unless it has one). */
 const KEEP_BASE = `INSERT INTO tasks_base (${TASK_COLUMNS.join(', ')}, sync_mark) SELECT ${TASK_COLUMNS.join(', ')}, sync_mark FROM tasks WHERE id = ?
   ON CONFLICT(id) DO NOTHING`;
-/** The server's word of a task shown again as it is, with its snapshot mark (its base row is then dropped). */
-const SHOW_SETTLED = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}, sync_mark) VALUES (${PLACEHOLDERS}, ?) ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = excluded.sync_mark`;
+/** A task's base row shown again as it is, with its snapshot mark (the base row is then dropped). */
+const SHOW_SETTLED = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}, sync_mark) SELECT ${TASK_COLUMNS.join(', ')}, sync_mark FROM tasks_base WHERE id = ?
+  ON CONFLICT(id) DO UPDATE SET ${UPDATES}, sync_mark = excluded.sync_mark`;
 
 function syncTaskFromRow(r: Row): SyncTask {
   return {
@@ -434,10 +435,7 @@ export class TerminalStore {
 
   /** No entry waits for the task any more: show the server's word and drop the base row kept for it. */
   settleTask(id: string): void {
-    const r = this.q('SELECT * FROM tasks_base WHERE id = ?').get(id) as Row | undefined;
-    if (!r) return;
-    this.q(SHOW_SETTLED).run(...taskParams(syncTaskFromRow(r)), r.sync_mark);
-    this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
+    if (this.q(SHOW_SETTLED).run(id).changes > 0) this.q('DELETE FROM tasks_base WHERE id = ?').run(id);
   }
 
   writeTask(t: SyncTask): void {

@@ -170,6 +170,10 @@ const SYNC_EXTRAS = `
 
 const AUDIT_COLUMNS = 'at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id';
 
+/** The site config as stored (a JSON text), read and checked one way wherever a Tx reads it. */
+const CONFIG_READ = "SELECT value FROM settings WHERE key = 'config'";
+const parseConfig = (stored: string): SiteConfig => siteConfigSchema.parse(JSON.parse(stored));
+
 /** Up to this many change-log or audit rows, a transaction's closing statements go as one text (Tx.commit). */
 const INLINE_ROWS_MAX = 1_000;
 
@@ -389,8 +393,8 @@ export class Tx extends Sql {
    * One round trip, not three: the change-log head's row lock is taken by the numbering and held to
    * the commit, and with a database on another machine every round trip it was held for (the
    * numbering's answer travelling back, then the COMMIT travelling there) was time in which no
-   * other writer, on any instance, could number its changes. Now the lock is held only while the
-   * database itself commits. PostgreSQL runs a list of statements in one round trip only by its
+   * other writer, on any instance, could number its changes. Now it is held from the numbering
+   * through the database's commit (its WAL flush included), no longer across the network. PostgreSQL runs a list of statements in one round trip only by its
    * simple query protocol, which takes no parameters, so the values are written into the text as
    * literals (`inlineValues`); the statements' own text is fixed.
    */
@@ -448,7 +452,7 @@ export class Tx extends Sql {
   static openingReads(hints: readonly UnitHint[]): OpeningReads {
     const taskIds = [...new Set(hints.map((h) => h.taskId).filter((x): x is string => x !== undefined))];
     const kinds: OpeningReads['kinds'] = ['config'];
-    const text = ["SELECT value FROM settings WHERE key = 'config'"];
+    const text = [CONFIG_READ];
     if (taskIds.length > 0) {
       kinds.push('departments');
       text.push(inlineValues('SELECT d.* FROM departments d WHERE d.id IN (SELECT department_id FROM tasks WHERE id = ANY($1::text[]))', [taskIds]));
@@ -467,7 +471,7 @@ export class Tx extends Sql {
         // One this release cannot read is left to the units' own reads, which fail as before.
         try {
           const value = rows[0]?.value;
-          if (typeof value === 'string') this.configCache = siteConfigSchema.parse(JSON.parse(value));
+          if (typeof value === 'string') this.configCache = parseConfig(value);
         } catch {
           this.configCache = null;
         }
@@ -479,7 +483,7 @@ export class Tx extends Sql {
 
   /** The site config, read once per Tx (a group reads it with its BEGIN, or at its first unit that asks). */
   async readConfig(): Promise<SiteConfig> {
-    this.configCache ??= siteConfigSchema.parse(await this.setting('config'));
+    this.configCache ??= parseConfig((await this.value<string>(CONFIG_READ))!);
     return this.configCache;
   }
 
