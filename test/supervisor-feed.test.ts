@@ -182,6 +182,30 @@ describe('SUP-1 handshake and authentication', () => {
     expect(ann).toMatchObject({ activeCount: 1 });
   });
 
+  it('SUP-1 a change committed while the page’s delta was being read (and found nothing for it) still reaches the page', async () => {
+    const s = await boot();
+    const c = await livePage(tok.sue);
+    const from = c.frames.length;
+    // The next delta read is held until a claim of Cutting's has been committed and several push
+    // ticks have passed; what it read (nothing for Cutting) is answered only then.
+    const read = s.store.supervisorChangesPage.bind(s.store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    s.store.supervisorChangesPage = async (scope, cursor, limit, now) => {
+      const p = await read(scope, cursor, limit, now);
+      if (held++ === 0) await released;
+      return p;
+    };
+    // A change in Quality only, written outside the committer: the push tick marks every page.
+    await s.store.updateUser('qin', { taskLimit: 7 }, s.clock.now());
+    await eventually(() => held === 1, 2000, 'the held read');
+    await claim(tok.ann, 't1');
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await c.waitForChange((x) => x.tasks.some((t) => t.id === 't1' && t.operatorId === 'ann'), 3000, from);
+  });
+
   it('SUP-1 a page that comes back with its cursor gets only what it missed; a cursor the server never issued gets a snapshot', async () => {
     await boot();
     const first = await livePage(tok.sue);

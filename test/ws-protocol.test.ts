@@ -292,6 +292,32 @@ describe('read sync', () => {
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
   });
 
+  it('SYNC-1 a change committed while the terminal’s page was being read (and found nothing for it) still reaches the terminal', async () => {
+    const head = await server.store.headSeq();
+    const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
+    await watcher.waitFor((f) => f.type === 'changes');
+    watcher.ackAll();
+    // The next page read for Cutting is held until a claim of Cutting's has been committed and
+    // several push ticks have passed; what it read (nothing for Cutting) is answered only then.
+    const read = server.store.changesPage.bind(server.store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    server.store.changesPage = async (departments, cursor, limit, now) => {
+      const page = await read(departments, cursor, limit, now);
+      if (held++ === 0) await released;
+      return page;
+    };
+    // A change in Quality only, written outside the committer: the push tick marks every terminal.
+    await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
+    await eventually(() => held === 1, 2000, 'the held read');
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 3_000);
+    expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
+  });
+
   it('SYNC-6 a burst of changes is coalesced into a few frames', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => taskRow(`burst${i}`));
     await server.store.importTasks(rows, server.clock.now());

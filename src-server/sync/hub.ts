@@ -774,11 +774,14 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
+      const headAtRead = this.head;
       const { page, text, bytes } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
       sent = await this.sendSlot();
       if (page.lastSeq === conn.sentCursor) {
-        // Nothing (more) for this terminal's departments.
-        conn.dirty = false;
+        // SYNC-1: nothing (more) for this terminal's departments as of the head when the read began.
+        // A commit noticed while it was read marked this terminal again and was skipped (it was
+        // pumping): the mark stays, and the next round reads again.
+        if (this.head === headAtRead) conn.dirty = false;
         if (conn.owesCaughtUp) {
           conn.owesCaughtUp = false;
           this.send(conn, {

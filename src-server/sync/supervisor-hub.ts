@@ -468,9 +468,11 @@ export class SupervisorHub {
         return;
       }
       if (!conn.dirty) return;
+      const headAtRead = this.head;
       const { page, text } = await this.deltaPage(conn.scope, conn.sentCursor, now);
       if (page.lastSeq === conn.sentCursor) {
-        conn.dirty = false;
+        // SUP-1: a commit noticed while the page was read keeps its mark for the next round.
+        if (this.head === headAtRead) conn.dirty = false;
         if (conn.owesCaughtUp) {
           conn.owesCaughtUp = false;
           this.send(conn, encodeChanges(emptySupervisorChanges('delta', conn.sentCursor)));
