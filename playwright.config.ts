@@ -10,10 +10,13 @@ export default defineConfig({
   testDir: 'e2e',
   // Builds out/node (tsc) and out/main, out/preload, out/renderer (electron-vite) first.
   globalSetup: './e2e/global-setup.ts',
-  timeout: 60_000,
+  // Two workers (files side by side), one a core: each test drives its own processes and browser
+  // (test-scoped fixtures, port 0, temp folders), and one worker left a core mostly idle (3 min of
+  // CPU in 4.6 min; two took 3.3 min). A test's time limit allows for the other worker's load.
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   outputDir: 'test-results/playwright',
