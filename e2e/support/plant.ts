@@ -5,9 +5,9 @@
  * with known tokens, and a page and a half of claimable tasks.
  */
 import path from 'node:path';
-import { badgeHash, hashSecret, tokenHash } from '../../src-shared/crypto/hash.js';
+import { badgeHash, tokenHash } from '../../src-shared/crypto/hash.js';
 import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
-import { newUser, taskRow } from '../../test/support/plant.js';
+import { newUser, seedHash, taskRow } from '../../test/support/plant.js';
 
 export const PLANT = {
   terminals: {
@@ -50,7 +50,7 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
     await store.upsertDepartment({ id: 'qa', name: 'Quality', taskLimit: null }, now);
     const { ann, bob, fang } = PLANT.operators;
     await store.createUser(newUser(ann.id, { displayName: ann.name, badgeHash: badgeHash(salt, ann.badge) }), now);
-    await store.createUser(newUser(bob.id, { displayName: bob.name, badgeHash: badgeHash(salt, bob.badge), pinHash: hashSecret(bob.pin) }), now);
+    await store.createUser(newUser(bob.id, { displayName: bob.name, badgeHash: badgeHash(salt, bob.badge), pinHash: seedHash(bob.pin) }), now);
     await store.createUser(newUser(fang.id, { displayName: fang.name, badgeHash: badgeHash(salt, fang.badge) }), now);
     const { jonas, mia } = PLANT.operators;
     await store.createUser(newUser(jonas.id, { displayName: jonas.name, departmentIds: ['qa'], badgeHash: badgeHash(salt, jonas.badge) }), now);
@@ -66,14 +66,14 @@ export async function seedPlant(dataDir: string, now = Date.now()): Promise<void
           roles: ['supervisor'],
           departmentIds: [...s.departments],
           badgeHash: badgeHash(salt, s.badge),
-          pinHash: hashSecret(s.pin),
-          passwordHash: hashSecret(s.password),
+          pinHash: seedHash(s.pin),
+          passwordHash: seedHash(s.password),
         }),
         now,
       );
     }
     const { admin } = PLANT;
-    await store.createUser(newUser(admin.id, { displayName: admin.name, roles: ['admin'], departmentIds: [], passwordHash: hashSecret(admin.password) }), now);
+    await store.createUser(newUser(admin.id, { displayName: admin.name, roles: ['admin'], departmentIds: [], passwordHash: seedHash(admin.password) }), now);
     for (const t of Object.values(PLANT.terminals)) {
       const departments = 'departments' in t ? [...t.departments] : ['cut'];
       await store.createTerminal({ id: t.id, name: t.name, departments, tokenHash: tokenHash(t.token) }, now);

@@ -37,6 +37,18 @@ export function taskRow(taskId: string, over: Partial<ImportTaskRow> = {}): Impo
   };
 }
 
+/**
+ * A secret's scrypt hash, computed once per test process: hashing is slow on purpose (about 0.1 s
+ * in pure JS), and every test that boots a server seeds the same PIN and password, so hashing them
+ * afresh each time spent a third of a server test file's time.
+ */
+const hashes = new Map<string, string>();
+export function seedHash(secret: string): string {
+  let h = hashes.get(secret);
+  if (!h) hashes.set(secret, (h = hashSecret(secret)));
+  return h;
+}
+
 export const TERMINAL_TOKEN = 'term_test_token_1';
 export const TERMINAL2_TOKEN = 'term_test_token_2';
 
@@ -46,10 +58,10 @@ export async function seedPlant(store: ServerStore, now = T0): Promise<{ salt: s
   await store.upsertDepartment({ id: 'cut', name: 'Cutting', taskLimit: null }, now);
   await store.upsertDepartment({ id: 'qa', name: 'Quality', taskLimit: null }, now);
   await store.createUser(newUser('ann', { badgeHash: badgeHash(salt, 'B-ANN') }), now);
-  await store.createUser(newUser('bob', { badgeHash: badgeHash(salt, 'B-BOB'), pinHash: hashSecret('4321') }), now);
+  await store.createUser(newUser('bob', { badgeHash: badgeHash(salt, 'B-BOB'), pinHash: seedHash('4321') }), now);
   await store.createUser(newUser('qin', { departmentIds: ['qa'], badgeHash: badgeHash(salt, 'B-QIN') }), now);
   await store.createUser(
-    newUser('sue', { roles: ['supervisor'], departmentIds: ['cut'], badgeHash: badgeHash(salt, 'B-SUE'), passwordHash: hashSecret('supervisor-pass') }),
+    newUser('sue', { roles: ['supervisor'], departmentIds: ['cut'], badgeHash: badgeHash(salt, 'B-SUE'), passwordHash: seedHash('supervisor-pass') }),
     now,
   );
   await store.createTerminal({ id: 'k1', name: 'Kiosk 1', departments: ['cut'], tokenHash: tokenHash(TERMINAL_TOKEN) }, now);
