@@ -318,6 +318,38 @@ describe('read sync', () => {
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
   });
 
+  it('SYNC-1 a kiosk that shares a page read begun before a commit (its peer’s, of the same departments and cursor) still receives that commit', async () => {
+    const head = await server.store.headSeq();
+    const k1 = await connect({ terminalId: 'k1', token: TERMINAL_TOKEN, cursor: head });
+    await k1.waitFor((f) => f.type === 'changes');
+    k1.ackAll();
+    const k2 = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
+    await k2.waitFor((f) => f.type === 'changes');
+    // k2 holds back its acknowledgement, so the ticks pass it by while k1's read is held.
+    await new Promise((r) => setTimeout(r, 100));
+    const read = server.store.changesPage.bind(server.store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    server.store.changesPage = async (departments, cursor, limit, now) => {
+      const page = await read(departments, cursor, limit, now);
+      if (held++ === 0) await released;
+      return page;
+    };
+    await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
+    await eventually(() => held === 1, 2000, 'the held read');
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await new Promise((r) => setTimeout(r, 100));
+    // Now k2 is pumped while k1's read (from before the claim) is still under way, and joins it.
+    k2.ackAll();
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    for (const k of [k1, k2]) {
+      const page = await k.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 3_000);
+      expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
+    }
+  });
+
   it('SYNC-6 a burst of changes is coalesced into a few frames', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => taskRow(`burst${i}`));
     await server.store.importTasks(rows, server.clock.now());

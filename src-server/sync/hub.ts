@@ -774,13 +774,14 @@ export class SyncHub {
         return;
       }
       if (!conn.dirty) return;
-      const headAtRead = this.head;
-      const { page, text, bytes } = await this.deltaPage(conn.departments, conn.sentCursor, conn.protocolVersion, now);
+      const read = this.deltaEntry(conn.departments, conn.sentCursor, conn.protocolVersion, now);
+      const headAtRead = read.head;
+      const { page, text, bytes } = await read.page;
       sent = await this.sendSlot();
       if (page.lastSeq === conn.sentCursor) {
-        // SYNC-1: nothing (more) for this terminal's departments as of the head when the read began.
-        // A commit noticed while it was read marked this terminal again and was skipped (it was
-        // pumping): the mark stays, and the next round reads again.
+        // SYNC-1: nothing (more) for this terminal's departments as of the head when the read began
+        // (perhaps a peer's read of the same page, begun earlier). A commit noticed since marked this
+        // terminal again and was skipped (it was pumping): the mark stays, and the next round reads again.
         if (this.head === headAtRead) conn.dirty = false;
         if (conn.owesCaughtUp) {
           conn.owesCaughtUp = false;
@@ -835,13 +836,17 @@ export class SyncHub {
   private readonly pageCache = new Map<string, { at: number; head: number; full: boolean | null; page: Promise<SharedPage> }>();
 
   private deltaPage(departments: string[], cursor: number, version: number, now: number): Promise<SharedPage> {
+    return this.deltaEntry(departments, cursor, version, now).page;
+  }
+
+  private deltaEntry(departments: string[], cursor: number, version: number, now: number): { head: number; page: Promise<SharedPage> } {
     const key = `${version}|${departments.join(',')}|${cursor}`;
     // The hub's clock, not the wall's: the simulation's virtual time keeps its runs reproducible.
     const at = this.clock.now();
     // Still being read (as fresh as any), nothing committed since, or a full page young enough.
     const usable = (e: { at: number; head: number; full: boolean | null }) => e.full === null || e.head === this.head || (e.full && at - e.at < PAGE_CACHE_MS);
     const cached = this.pageCache.get(key);
-    if (cached && usable(cached)) return cached.page;
+    if (cached && usable(cached)) return cached;
     for (const [k, e] of this.pageCache) if (!usable(e)) this.pageCache.delete(k);
     if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.delete(this.pageCache.keys().next().value!);
     const entry: { at: number; head: number; full: boolean | null; page: Promise<SharedPage> } = { at, head: this.head, full: null, page: null! };
@@ -873,7 +878,7 @@ export class SyncHub {
       if (this.pageCache.get(key) === entry) this.pageCache.delete(key);
     });
     this.pageCache.set(key, entry);
-    return entry.page;
+    return entry;
   }
 
   private beat(): void {

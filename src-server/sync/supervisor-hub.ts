@@ -468,8 +468,10 @@ export class SupervisorHub {
         return;
       }
       if (!conn.dirty) return;
-      const headAtRead = this.head;
-      const { page, text } = await this.deltaPage(conn.scope, conn.sentCursor, now);
+      const read = this.deltaPage(conn.scope, conn.sentCursor, now);
+      // The head when the read began, which may be another page's read of the same scope and cursor.
+      const headAtRead = read.head;
+      const { page, text } = await read.page;
       if (page.lastSeq === conn.sentCursor) {
         // SUP-1: a commit noticed while the page was read keeps its mark for the next round.
         if (this.head === headAtRead) conn.dirty = false;
@@ -493,18 +495,23 @@ export class SupervisorHub {
     }
   }
 
-  /** One page read and encoded per scope and cursor per turn, shared by every page of that scope. */
-  private readonly pageCache = new Map<string, Promise<{ page: SupervisorChangesPage; text: string }>>();
+  /**
+   * One page read and encoded per scope and cursor per turn, shared by every page of that scope,
+   * with the head it was read at (a page that joins a read begun before a commit must not take its
+   * empty answer for "nothing since").
+   */
+  private readonly pageCache = new Map<string, { head: number; page: Promise<{ page: SupervisorChangesPage; text: string }> }>();
 
-  private deltaPage(scope: SupervisorScope, cursor: number, now: number): Promise<{ page: SupervisorChangesPage; text: string }> {
+  private deltaPage(scope: SupervisorScope, cursor: number, now: number): { head: number; page: Promise<{ page: SupervisorChangesPage; text: string }> } {
     const key = `${scope.all ? '*' : scope.departmentIds.join(',')}|${scope.userId}|${cursor}`;
     let cached = this.pageCache.get(key);
     if (!cached) {
       if (this.pageCache.size === 0) setImmediate(() => this.pageCache.clear());
-      cached = this.changeSizer.read((limit) => this.store.supervisorChangesPage(scope, cursor, limit, now), entities).then((page) => {
+      const page = this.changeSizer.read((limit) => this.store.supervisorChangesPage(scope, cursor, limit, now), entities).then((page) => {
         const { lastSeq, more, ...data } = page;
         return { page, text: JSON.stringify({ type: 'changes', mode: 'delta', reset: false, cursor: lastSeq, more, ...data } satisfies SupervisorServerFrame) };
       });
+      cached = { head: this.head, page };
       this.pageCache.set(key, cached);
     }
     return cached;
