@@ -398,3 +398,69 @@ describe('snapshot pages', () => {
     expect(t.core.store.meta<number | null>('cursor', null)).not.toBeNull();
   });
 });
+
+describe('frames the terminal cannot store', () => {
+  /**
+   * A terminal that counts the welcomes it receives (one per connection) and keeps any error that
+   * escapes its handling of a frame (caught before the socket sees it, as Electron's main process
+   * would go on after it).
+   */
+  async function countingTerminal() {
+    let welcomes = 0;
+    const escaped: string[] = [];
+    const t = await openTerminal({
+      serverUrl: server.url,
+      terminalId: 'k1',
+      token: TERMINAL_TOKEN,
+      tap: { received: (text) => void (JSON.parse(text).type === 'welcome' && welcomes++), escaped: (err) => escaped.push(String(err)) },
+    });
+    terminals.push(t);
+    await waitOnline(t);
+    return { t, welcomes: () => welcomes, escaped };
+  }
+
+  it('OFF-2 PROTO-5 an outcome the terminal cannot store drops the link (no crash): the server answers it again after the next hello, and the claim is confirmed once', async () => {
+    const { t, welcomes, escaped } = await countingTerminal();
+    await t.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(t);
+    const before = welcomes();
+    let failed = false;
+    t.core.store.faultHook = (sql) => {
+      if (!failed && sql.startsWith('DELETE FROM outbox')) {
+        failed = true;
+        throw new Error('the disk is full (test)');
+      }
+    };
+    expect((await t.core.claim({ taskId: 't1' })).result).toBe('queued');
+    await t.waitFor(() => failed, 'storing the outcome to fail');
+    await waitDrained(t);
+    expect(welcomes()).toBeGreaterThan(before);
+    expect(t.core.store.task('t1')).toMatchObject({ operatorId: 'ann' });
+    expect((await t.core.listMine()).tasks.map((x) => [x.id, x.pending])).toEqual([['t1', false]]);
+    expect((await server.store.listAssignments('t1')).map((a) => a.userId)).toEqual(['ann']);
+    expect(escaped).toEqual([]);
+  });
+
+  it('OFF-2 a welcome the terminal cannot store drops the link (no crash); the next one is taken, and a claim queued offline is sent then', async () => {
+    const { t, welcomes, escaped } = await countingTerminal();
+    await t.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(t);
+    t.core.stopSyncing();
+    expect((await t.core.claim({ taskId: 't1' })).result).toBe('queued');
+    const before = welcomes();
+    let failed = false;
+    t.core.store.faultHook = (sql) => {
+      if (!failed && sql.startsWith('INSERT INTO meta')) {
+        failed = true;
+        throw new Error('the disk is full (test)');
+      }
+    };
+    t.core.startSyncing();
+    await t.waitFor(() => failed, 'storing the welcome to fail');
+    await waitDrained(t);
+    expect(welcomes()).toBeGreaterThanOrEqual(before + 2);
+    expect((await server.store.getTask('t1', server.clock.now()))!.operatorId).toBe('ann');
+    await waitOnline(t);
+    expect(escaped).toEqual([]);
+  });
+});

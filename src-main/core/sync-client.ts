@@ -287,7 +287,17 @@ export class SyncClient {
       this.o.scheduler.clearTimeout(this.deadTimer);
       this.deadTimer = null;
     }
-    this.onFrame(parsed.data);
+    try {
+      this.onFrame(parsed.data);
+    } catch (err) {
+      // OFF-2: a frame whose effect could not be stored (a full disk, an I/O error): its
+      // transaction kept nothing, and the link is dropped rather than left half-handled. Outcomes
+      // are answered again after the next hello (from the last one stored), a welcome is taken again,
+      // and what waits in the outbox is sent then; an error must not escape into the socket's handler.
+      this.h.log('error', `a ${parsed.data.type} frame could not be handled; reconnecting`, { err: String(err) });
+      this.lastError = 'this terminal could not store what the server sent';
+      this.dropLink(`a ${parsed.data.type} frame could not be stored`);
+    }
   }
 
   private onFrame(frame: ServerFrame): void {

@@ -28,7 +28,12 @@ export async function openTerminal(opts: {
   /** Heartbeat and backoff settings over the fast defaults below. */
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
   /** Sees every frame the terminal receives and sends, as text (the real WebSocket dialer underneath). */
-  tap?: { received?(text: string): void; sent?(text: string): void };
+  tap?: {
+    received?(text: string): void;
+    sent?(text: string): void;
+    /** An error that escaped the core's handling of a frame, caught here (as Electron's main process goes on after one) instead of reaching the socket. */
+    escaped?(err: unknown): void;
+  };
 }): Promise<TestTerminal> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'term-'));
   const store = new TerminalStore(path.join(dataDir, 'terminal.db'), { faultHooks: true });
@@ -53,7 +58,12 @@ export async function openTerminal(opts: {
         dial({
           message: (text) => {
             tap.received?.(text);
-            events.message(text);
+            if (!tap.escaped) return events.message(text);
+            try {
+              events.message(text);
+            } catch (err) {
+              tap.escaped(err);
+            }
           },
           close: (code, reason) => events.close(code, reason),
         }).then((link) => ({
