@@ -514,6 +514,27 @@ describe('SUP-1 scope', () => {
     expect([...merged(snapshot).tasks.keys()].sort()).toEqual(['draft1', 'insp1', 'make1', 't1', 't2', 't3']);
   });
 
+  it('SUP-1 an overview closed while its first snapshot page is read reads no further page', async () => {
+    const s = await boot({ supervisorHub: { pageSize: 2 } });
+    const read = s.store.supervisorSnapshotPage.bind(s.store);
+    let calls = 0;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    s.store.supervisorSnapshotPage = async (...args) => {
+      calls++;
+      const p = await read(...args);
+      await released;
+      return p;
+    };
+    const c = await page({ token: tok.sue });
+    await eventually(() => calls === 1, 2000, 'the first page read');
+    c.close();
+    await eventually(() => s.ctx.supervisors.snapshotsInProgress === 0, 2000, 'the server to see the page gone');
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1);
+  });
+
   it('SUP-1 an overview that never finishes loading holds kiosks\' snapshots back for 10 s at most, and a closed one not at all', async () => {
     const s = await boot({ supervisorHub: { pageSize: 2 } });
     const stuck = await page({ token: tok.ada });
@@ -741,6 +762,33 @@ describe('SUP-3 terminal state after operator activity', () => {
     k1.close();
     const down = await c.waitForChange((x) => x.terminals.some((t) => t.id === 'k1' && !t.connected), 1500, from);
     expect(down.terminals.find((t) => t.id === 'k1')).toMatchObject({ connected: false, disconnectedAt: s.clock.now(), signedInUserId: 'ann' });
+  });
+
+  it('SUP-3 SUP-5 a kiosk whose link drops during its handshake shows offline, and its queued work is alerted', async () => {
+    const s = await boot();
+    // The handshake's write (connected, outbox) is slow, as when the store is busy: held until released.
+    const record = s.store.recordHandshake.bind(s.store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    s.store.recordHandshake = async (id, h) => {
+      held++;
+      await released;
+      return record(id, h);
+    };
+    const k1 = await TestClient.open(s.wsUrl);
+    kiosks.push(k1);
+    k1.sendRaw({ type: 'hello', protocolVersion: 3, terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: s.clock.now(), appVersion: 'x', outbox: 2 });
+    await eventually(() => held === 1, 2000, 'the held handshake write');
+    k1.close();
+    await eventually(() => s.ctx.hub.connectedTerminals().length === 0, 2000, 'the server to see the kiosk gone');
+    release();
+    // k1 never connected before: offline with a disconnection time means this handshake was undone.
+    await eventually(async () => (await s.store.getTerminal('k1'))!.disconnectedAt !== null, 2000, 'k1 stored as disconnected');
+    expect(await s.store.getTerminal('k1')).toMatchObject({ connected: false, outbox: 2 });
+    // The offline alert an hour later (SUP-5) names it, with its queue.
+    const later = s.clock.now() + 3600_000;
+    expect((await s.store.alertOfflineTerminals(later - 60_000, later)).map((a) => a.terminalId)).toEqual(['k1']);
   });
 });
 

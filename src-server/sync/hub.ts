@@ -152,6 +152,8 @@ interface Connection {
   welcomed: boolean;
   /** SEC-5: how many more frames may be refused before the connection is closed. */
   refusals: RefusalBudget;
+  /** The handshake's write of this connection's presence, which its disconnection waits for. */
+  presence?: Promise<unknown>;
 }
 
 export class SyncHub {
@@ -257,7 +259,11 @@ export class SyncHub {
     if (!conn.terminalId || this.conns.get(conn.terminalId) !== conn) return;
     this.conns.delete(conn.terminalId);
     this.metrics.connections.set(this.conns.size);
-    this.store.recordDisconnect(conn.terminalId, this.clock.now(), conn.connectedAt).catch((err) => this.log.warn({ err }, 'recording a disconnect failed'));
+    const id = conn.terminalId;
+    const at = this.clock.now();
+    void (conn.presence ?? Promise.resolve())
+      .then(() => this.store.recordDisconnect(id, at, conn.connectedAt))
+      .catch((err) => this.log.warn({ err }, 'recording a disconnect failed'));
   }
 
   /** Called after each durable commit: mark interested terminals for the next push. */
@@ -519,15 +525,24 @@ export class SyncHub {
     const now = this.clock.now();
     conn.connectedAt = now;
     // SYNC-4 judges how far behind the terminal was when it said hello (its own handshake is a change too).
-    const headAtHello = await this.store.headSeq();
-    await this.store.recordHandshake(terminal.id, {
-      now,
-      clockOffsetMs: now - hello.clientTime,
-      ackedMutationId: hello.lastAckedMutationId,
-      appVersion: hello.appVersion,
-      protocolVersion: version,
-      outbox: conn.outbox,
-    });
+    // SUP-3 SUP-5: a link that drops (or is replaced) while this is written records its
+    // disconnection only after it (forget waits for `presence`), so the store never keeps a gone
+    // kiosk as connected; one gone before the write does not write it.
+    const handshake = (async () => {
+      const headAtHello = await this.store.headSeq();
+      if (this.conns.get(terminal.id) !== conn) return headAtHello;
+      await this.store.recordHandshake(terminal.id, {
+        now,
+        clockOffsetMs: now - hello.clientTime,
+        ackedMutationId: hello.lastAckedMutationId,
+        appVersion: hello.appVersion,
+        protocolVersion: version,
+        outbox: conn.outbox,
+      });
+      return headAtHello;
+    })();
+    conn.presence = handshake.catch(() => {});
+    const headAtHello = await handshake;
     const [head, pruned, config, salt] = await Promise.all([
       this.store.headSeq(),
       this.store.prunedThroughSeq(),

@@ -449,6 +449,8 @@ export class SupervisorHub {
         const ahead = snap.ahead;
         snap.ahead = null;
         const page = await (ahead ?? this.snapshotPage(conn.scope, snap.pos, now));
+        // Gone while it waited: neither the page nor a read of the next is for anyone.
+        if (conn.closed || !conn.scope) return;
         const last = page.next === null;
         const { next: _next, ...data } = page;
         this.send(conn, { type: 'changes', mode: 'snapshot', reset: snap.first, cursor: last ? snap.head : null, more: !last, ...data });
@@ -461,7 +463,7 @@ export class SupervisorHub {
         } else {
           // Read the next page while the page applies this one: a fresh view arrives in about the
           // time the slower of the two takes, not their sum. Still one page in flight on the wire.
-          snap.ahead = this.snapshotPage(conn.scope, snap.pos, now);
+          snap.ahead = this.snapshotPage(conn.scope, snap.pos, this.clock.now());
           snap.ahead.catch(() => undefined);
         }
         conn.awaitingAck = true;
