@@ -234,6 +234,40 @@ describe('mutations', () => {
     const ok = await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }]);
     expect(ok[0]!.status).toBe('applied');
   });
+
+  it('PROTO-12 the pending limit counts a terminal’s queued mutations across its connections: a reconnect does not queue its outbox a second time', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { maxPendingMutations: 3 } });
+    // Commits are held, so what the first connection pushed stays queued.
+    const runGroup = server.store.runGroup.bind(server.store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let groups = 0;
+    server.store.runGroup = (async (...args: Parameters<typeof runGroup>) => {
+      groups++;
+      await released;
+      return runGroup(...args);
+    }) as typeof server.store.runGroup;
+    const now = server.clock.now();
+    const push = (c: TestClient) =>
+      c.sendRaw({ type: 'push', mutations: Array.from({ length: 3 }, (_, i) => ({ id: i + 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now })) });
+    const first = await connect();
+    push(first);
+    await eventually(() => groups > 0, 2000, 'the first push to be queued');
+    first.close();
+    const second = await connect();
+    push(second);
+    const f = await second.waitFor<Extract<ServerFrame, { type: 'results' }>>((x) => x.type === 'results');
+    expect(f.outcomes.map((o) => [o.id, o.status, o.status === 'retry' ? o.error.code : null])).toEqual([
+      [1, 'retry', 'rate_limited'],
+      [2, 'retry', 'rate_limited'],
+      [3, 'retry', 'rate_limited'],
+    ]);
+    release();
+    // The first connection's three are committed once; a re-sent one is answered from its outcome.
+    await eventually(async () => (await server.store.getTerminal('k1'))!.lastMutationId === 3, 5000, 'the first three to be committed');
+    expect((await second.mutate([{ id: 3, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }]))[0]!.status).toBe('applied');
+  });
 });
 
 describe('read sync', () => {

@@ -134,7 +134,6 @@ interface Connection {
   pumping: boolean;
   dirty: boolean;
   snapshot: { pos: SnapshotPosition | null; head: number; first: boolean; prefetched: Promise<SnapshotPage> | null } | null;
-  pendingMutations: number;
   /** Numbers this terminal's connections, so a new one starts with a clean slate (PROTO-9). */
   seq: number;
   /** After the handshake, the terminal must hear once that it is caught up, even if nothing changed. */
@@ -328,7 +327,6 @@ export class SyncHub {
       pumping: false,
       dirty: false,
       snapshot: null,
-      pendingMutations: 0,
       seq: ++this.connections,
       owesCaughtUp: true,
       protocolVersion: PROTOCOL_VERSION,
@@ -599,13 +597,16 @@ export class SyncHub {
       });
       if (conn.closed) return;
     }
-    if (conn.pendingMutations + valid.length > this.options.maxPendingMutations) {
+    // Counted by terminal, not by connection: a kiosk that reconnects while its earlier connection's
+    // mutations still wait in the queue re-sends them, and each reconnect would add another copy.
+    const pending = this.pendingByTerminal.get(terminalId) ?? 0;
+    if (pending + valid.length > this.options.maxPendingMutations) {
       const error = toErrorData('rate_limited', { retryAfterSeconds: 1 });
       this.send(conn, { type: 'results', outcomes: valid.map(({ id }) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
       return;
     }
+    this.pendingByTerminal.set(terminalId, pending + valid.length);
     for (const { id, raw } of valid) {
-      conn.pendingMutations++;
       const started = performance.now();
       const name = (raw as { name?: unknown }).name;
       committer
@@ -623,9 +624,16 @@ export class SyncHub {
             this.sendOutcome(conn, { id, status: 'retry', error: toErrorData(code, {}), retryAfterMs: 1000 });
           },
         )
-        .finally(() => conn.pendingMutations--);
+        .finally(() => {
+          const left = (this.pendingByTerminal.get(terminalId) ?? 1) - 1;
+          if (left > 0) this.pendingByTerminal.set(terminalId, left);
+          else this.pendingByTerminal.delete(terminalId);
+        });
     }
   }
+
+  /** PROTO-12: each terminal's mutations in the committer's queue, whichever connection sent them. */
+  private readonly pendingByTerminal = new Map<string, number>();
 
   /** Outcomes of one event-loop turn go out together in one frame per terminal. */
   private outbox = new Map<Connection, MutationOutcome[]>();
