@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { badgeHash, hashSecret } from '../src-shared/crypto/hash.js';
+import { badgeHash, hashSecret, verifySecret } from '../src-shared/crypto/hash.js';
 import { DEFAULT_SITE_CONFIG } from '../src-shared/domain/config.js';
 import { TerminalStore, terminalMigrationsDir } from '../src-main/core/store.js';
 import { DomainError } from '../src-shared/domain/errors.js';
@@ -160,6 +160,34 @@ describe('the terminal core through a shift', () => {
     expect(await a.core.signIn({ badge: 'B-ANN' })).toMatchObject({ userId: 'ann' });
     const b = await terminal('k2', 'direct');
     expect(await b.core.signIn({ badge: 'B-BOB', pin: '4321' })).toMatchObject({ userId: 'bob' });
+  });
+
+  it('KIO-2 OFF-7 an operator deactivated while their PIN is being checked is refused, not signed in; a PIN changed meanwhile is checked again', async () => {
+    // What happens to the directory while the PIN is checked (as a change page arriving then would).
+    let meanwhile: (() => void) | null = null;
+    const a = await openTerminal({
+      serverUrl: server.url,
+      terminalId: 'k1',
+      token: TERMINAL_TOKEN,
+      verifySecret: async (secret, stored) => {
+        const change = meanwhile;
+        meanwhile = null;
+        change?.();
+        return verifySecret(secret, stored);
+      },
+    });
+    terminals.push(a);
+    await waitOnline(a);
+    const bob = a.core.store.user('bob')!;
+    meanwhile = () => a.core.store.upsertUser({ ...bob, pinHash: hashSecret('9999') }, null);
+    expect((await refusal(a.core.signIn({ badge: 'B-BOB', pin: '4321' }))).details).toMatchObject({ reason: 'wrong_pin' });
+    expect(await a.core.signIn({ badge: 'B-BOB', pin: '9999' })).toMatchObject({ userId: 'bob' });
+    await a.core.signOut();
+    await waitDrained(a);
+    meanwhile = () => a.core.store.upsertUser({ ...a.core.store.user('bob')!, active: false }, null);
+    expect((await refusal(a.core.signIn({ badge: 'B-BOB', pin: '9999' }))).code).toBe('user_inactive');
+    expect((await a.core.getSnapshot()).session).toBeNull();
+    expect(a.core.store.outbox()).toEqual([]);
   });
 
   it('KIO-2 a right PIN clears the count of earlier failures', async () => {

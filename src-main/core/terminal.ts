@@ -15,7 +15,7 @@ import { isClaimableBy, resolveTaskLimit } from '../../src-shared/domain/rules.j
 import { badgeNeedsPin, looksOnlyAtKiosk } from '../../src-shared/domain/types.js';
 import { compilePattern } from '../../src-shared/domain/config.js';
 import { badgeSchema } from '../../src-shared/domain/credentials.js';
-import { MAX_NOTIFICATION_IDS, type SyncTask, type TerminalNotification, type Welcome } from '../../src-shared/protocol/terminal.js';
+import { MAX_NOTIFICATION_IDS, type DirectoryUser, type SyncTask, type TerminalNotification, type Welcome } from '../../src-shared/protocol/terminal.js';
 import type {
   ConflictView,
   MyWork,
@@ -424,26 +424,22 @@ export class TerminalCore implements TerminalApi {
     if (lock?.lockedUntil && lock.lockedUntil > now) {
       throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
     }
-    const user = this.store.userByBadgeHash(hash);
-    if (!user) throw new DomainError('sign_in_failed', { reason: 'unknown_badge' });
-    if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
-    const departments = this.departments();
-    if (!user.departmentIds.some((d) => departments.includes(d))) {
-      throw new DomainError('not_in_department', {
-        userId: user.id,
-        departmentName: departments.map((d) => this.store.department(d)?.name ?? d).join(', '),
-      });
-    }
-    // AUTH-4, KIO-1: a supervisor or admin needs a PIN here too, never the badge alone.
-    if (badgeNeedsPin(user) && !user.pinHash) throw new DomainError('sign_in_failed', { reason: 'pin_not_set', userName: user.displayName });
+    let user = this.signInCandidate(hash);
     if (user.pinHash) {
       if (!pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: user.displayName });
-      if (!(await this.verify(pin, user.pinHash))) {
-        const failures = (lock?.failures ?? 0) + 1;
-        const locked = failures >= MAX_PIN_FAILURES;
-        this.store.setPinFailures(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
-        if (locked) throw new DomainError('sign_in_locked', { retryAfterSeconds: PIN_LOCK_MS / 1000 });
-        throw new DomainError('sign_in_failed', { reason: 'wrong_pin', attemptsLeft: MAX_PIN_FAILURES - failures, userName: user.displayName });
+      for (;;) {
+        const checked: string = user.pinHash!;
+        if (!(await this.verify(pin, checked))) {
+          const failures = (lock?.failures ?? 0) + 1;
+          const locked = failures >= MAX_PIN_FAILURES;
+          this.store.setPinFailures(hash, { failures: locked ? 0 : failures, lockedUntil: locked ? now + PIN_LOCK_MS : null });
+          if (locked) throw new DomainError('sign_in_locked', { retryAfterSeconds: PIN_LOCK_MS / 1000 });
+          throw new DomainError('sign_in_failed', { reason: 'wrong_pin', attemptsLeft: MAX_PIN_FAILURES - failures, userName: user.displayName });
+        }
+        // A change page may have arrived while the PIN was checked: the directory as it is now
+        // decides (deactivated, moved away, a new PIN), not what was read before.
+        user = this.signInCandidate(hash);
+        if (!user.pinHash || user.pinHash === checked) break;
       }
     }
     if (lock) this.store.setPinFailures(hash, null);
@@ -469,6 +465,23 @@ export class TerminalCore implements TerminalApi {
     const session = this.sessionInfo()!;
     this.emit({ type: 'session', session });
     return session;
+  }
+
+  /** Who the badge names, if they may sign in at this terminal (before any PIN). */
+  private signInCandidate(hash: string): DirectoryUser {
+    const user = this.store.userByBadgeHash(hash);
+    if (!user) throw new DomainError('sign_in_failed', { reason: 'unknown_badge' });
+    if (!user.active) throw new DomainError('user_inactive', { userId: user.id });
+    const departments = this.departments();
+    if (!user.departmentIds.some((d) => departments.includes(d))) {
+      throw new DomainError('not_in_department', {
+        userId: user.id,
+        departmentName: departments.map((d) => this.store.department(d)?.name ?? d).join(', '),
+      });
+    }
+    // AUTH-4, KIO-1: a supervisor or admin needs a PIN here too, never the badge alone.
+    if (badgeNeedsPin(user) && !user.pinHash) throw new DomainError('sign_in_failed', { reason: 'pin_not_set', userName: user.displayName });
+    return user;
   }
 
   /** The terminal is not connected to the server (an action now waits offline). */

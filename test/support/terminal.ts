@@ -27,6 +27,8 @@ export async function openTerminal(opts: {
   maintenanceSecretHash?: string;
   /** Heartbeat and backoff settings over the fast defaults below. */
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
+  /** How the terminal checks a PIN (default: the core's own scrypt check). */
+  verifySecret?: (secret: string, stored: string | null | undefined) => Promise<boolean>;
   /** Sees every frame the terminal receives and sends, as text (the real WebSocket dialer underneath). */
   tap?: {
     received?(text: string): void;
@@ -75,6 +77,7 @@ export async function openTerminal(opts: {
         }));
     },
     appVersion: 'test',
+    ...(opts.verifySecret ? { verifySecret: opts.verifySecret } : {}),
     sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 400, ...opts.sync },
   });
   core.startSyncing();
