@@ -23,6 +23,11 @@ export class BridgeClient {
       if (f.ok) w.resolve(f.value);
       else w.reject(new BridgeError(f.error));
     });
+    // A terminal process that goes away answers nothing more: every call still waiting fails now.
+    ws.on('close', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`the terminal's bridge closed (${code}) before answering`));
+      this.waiting.clear();
+    });
   }
 
   static async open(terminalUrl: string): Promise<BridgeClient> {
@@ -34,10 +39,19 @@ export class BridgeClient {
     return new BridgeClient(ws);
   }
 
-  call<M extends keyof TerminalApi>(method: M, input?: Parameters<TerminalApi[M]>[0]): ReturnType<TerminalApi[M]> {
+  /** One call, answered within `ms` or failed saying which call went unanswered. */
+  call<M extends keyof TerminalApi>(method: M, input?: Parameters<TerminalApi[M]>[0], ms = 15_000): ReturnType<TerminalApi[M]> {
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      if (this.ws.readyState !== WebSocket.OPEN) return reject(new Error(`the terminal's bridge is closed; ${method} was not sent`));
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the terminal did not answer ${method} within ${ms} ms`));
+      }, ms);
+      this.waiting.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       this.ws.send(JSON.stringify({ id, method, input: input ?? {} }));
     }) as ReturnType<TerminalApi[M]>;
   }
