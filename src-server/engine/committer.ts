@@ -256,9 +256,13 @@ export class GroupCommitter implements Committer {
       });
       if (group.changedDepartments.size > 0) this.onCommit(group.changedDepartments, group.headSeq);
     } catch (error) {
-      // The commit itself failed: nothing of this group is durable, so nobody gets an answer but an
-      // error, and each terminal's later mutations wait for its first failed one (PROTO-9). Units
-      // the group had no time for are back in the queue and get their answer when they run.
+      // The commit itself failed, or its flush to disk did (SQLite's held fdatasync): nothing of
+      // this group can be promised durable, so nobody gets an answer but an error, and each
+      // terminal's later mutations wait for its first failed one (PROTO-9). After a failed flush the
+      // group's changes may already be visible, and may survive: a terminal's re-sent mutation is
+      // then answered from its stored outcome, and an HTTP client that retries a claim gets
+      // `alreadyClaimed` (CLM-6). Units the group had no time for are back in the queue and get
+      // their answer when they run.
       for (const p of batch.slice(0, ranCount ?? batch.length)) {
         if (p.desc.kind === 'terminal') this.order.block(p.desc);
         p.reject(error);
