@@ -19,6 +19,8 @@ import { SupervisorClient, merged, superviseUrl, tryUpgrade, type ErrorFrame } f
 import { TestClient } from './support/ws-client.js';
 
 let server: TestServer | null = null;
+/** Releases of what a test holds open (a store read, a commit), called after every test. */
+const holds: Array<() => void> = [];
 const pages: SupervisorClient[] = [];
 const kiosks: TestClient[] = [];
 
@@ -98,6 +100,8 @@ async function revalidationPassed(c: SupervisorClient): Promise<void> {
 }
 
 afterEach(async () => {
+  // Store reads or commits a failed test held open are let go first, or stopping the server waits on them.
+  for (const release of holds.splice(0)) release();
   // Every frame any page received matched the shared schema (the page's own validation).
   const invalid = pages.flatMap((c) => c.invalid);
   for (const c of pages.splice(0)) c.close();
@@ -191,6 +195,7 @@ describe('SUP-1 handshake and authentication', () => {
     const read = s.store.supervisorChangesPage.bind(s.store);
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     let held = 0;
     s.store.supervisorChangesPage = async (scope, cursor, limit, now) => {
       const p = await read(scope, cursor, limit, now);
@@ -520,6 +525,7 @@ describe('SUP-1 scope', () => {
     let calls = 0;
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     s.store.supervisorSnapshotPage = async (...args) => {
       calls++;
       const p = await read(...args);
@@ -770,6 +776,7 @@ describe('SUP-3 terminal state after operator activity', () => {
     const record = s.store.recordHandshake.bind(s.store);
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     let held = 0;
     s.store.recordHandshake = async (id, h) => {
       held++;

@@ -441,6 +441,28 @@ describe('frames the terminal cannot store', () => {
     expect(escaped).toEqual([]);
   });
 
+  it('OFF-2 PROTO-9 while outcomes cannot be stored at all, the terminal reconnects with growing waits, not at once each time; stored again, it is confirmed', async () => {
+    const { t, welcomes, escaped } = await countingTerminal();
+    await t.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(t);
+    let full = true;
+    t.core.store.faultHook = (sql) => {
+      if (full && sql.startsWith('DELETE FROM outbox')) throw new Error('the disk is full (test)');
+    };
+    const before = welcomes();
+    await t.core.claim({ taskId: 't1' });
+    await new Promise((r) => setTimeout(r, 2000));
+    // Backoff 50 ms doubling to 400 ms (the test terminal's): about 7 connections in 2 s, where
+    // starting afresh at every welcome would make about 40.
+    const reconnects = welcomes() - before;
+    expect(reconnects).toBeGreaterThanOrEqual(2);
+    expect(reconnects).toBeLessThan(15);
+    full = false;
+    await waitDrained(t);
+    expect((await t.core.listMine()).tasks.map((x) => [x.id, x.pending])).toEqual([['t1', false]]);
+    expect(escaped).toEqual([]);
+  });
+
   it('OFF-2 a welcome the terminal cannot store drops the link (no crash); the next one is taken, and a claim queued offline is sent then', async () => {
     const { t, welcomes, escaped } = await countingTerminal();
     await t.core.signIn({ badge: 'B-ANN' });

@@ -162,7 +162,7 @@ describe('the terminal core through a shift', () => {
     expect(await b.core.signIn({ badge: 'B-BOB', pin: '4321' })).toMatchObject({ userId: 'bob' });
   });
 
-  it('KIO-2 OFF-7 an operator deactivated while their PIN is being checked is refused, not signed in; a PIN changed meanwhile is checked again', async () => {
+  it('KIO-2 AUTH-4 PROTO-8 an operator deactivated while their PIN is being checked is refused, not signed in; a PIN changed meanwhile is checked again', async () => {
     // What happens to the directory while the PIN is checked (as a change page arriving then would).
     let meanwhile: (() => void) | null = null;
     const a = await openTerminal({

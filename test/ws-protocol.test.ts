@@ -10,6 +10,8 @@ import { TestClient } from './support/ws-client.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 
 let server: TestServer;
+/** Releases of what a test holds open (a store read, a commit), called after every test. */
+const holds: Array<() => void> = [];
 const open: TestClient[] = [];
 
 async function connect(opts: { terminalId?: string; token?: string; cursor?: number | null; lastAckedMutationId?: number } = {}) {
@@ -41,6 +43,8 @@ beforeEach(async () => {
   server = await startTestServer();
 });
 afterEach(async () => {
+  // Store reads or commits a failed test held open are let go first, or stopping the server waits on them.
+  for (const release of holds.splice(0)) release();
   for (const c of open.splice(0)) c.close();
   await server.stop();
 });
@@ -242,6 +246,7 @@ describe('mutations', () => {
     const runGroup = server.store.runGroup.bind(server.store);
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     let groups = 0;
     server.store.runGroup = (async (...args: Parameters<typeof runGroup>) => {
       groups++;
@@ -336,6 +341,7 @@ describe('read sync', () => {
     const read = server.store.changesPage.bind(server.store);
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     let held = 0;
     server.store.changesPage = async (departments, cursor, limit, now) => {
       const page = await read(departments, cursor, limit, now);
@@ -364,6 +370,7 @@ describe('read sync', () => {
     const read = server.store.changesPage.bind(server.store);
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    holds.push(() => release());
     let held = 0;
     server.store.changesPage = async (departments, cursor, limit, now) => {
       const page = await read(departments, cursor, limit, now);

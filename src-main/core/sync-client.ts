@@ -91,6 +91,11 @@ export class SyncClient {
   private link: Link | null = null;
   private generation = 0;
   private attempt = 0;
+  /**
+   * Frames in a row whose effect could not be stored (a full disk): each such reconnect backs off
+   * as a failed connection does, instead of the welcome's fresh start, until a frame is stored.
+   */
+  private storeFailures = 0;
   private stopped = true;
   private welcomed = false;
   /** Highest outbox id sent on this connection (or known processed by the server). */
@@ -294,9 +299,16 @@ export class SyncClient {
       // transaction kept nothing, and the link is dropped rather than left half-handled. Outcomes
       // are answered again after the next hello (from the last one stored), a welcome is taken again,
       // and what waits in the outbox is sent then; an error must not escape into the socket's handler.
-      this.h.log('error', `a ${parsed.data.type} frame could not be handled; reconnecting`, { err: String(err) });
+      this.h.log('error', `a ${parsed.data.type} frame could not be handled; reconnecting`, { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       this.lastError = 'this terminal could not store what the server sent';
+      this.storeFailures++;
+      this.attempt = Math.max(this.attempt, this.storeFailures);
       this.dropLink(`a ${parsed.data.type} frame could not be stored`);
+      return;
+    }
+    if (this.storeFailures > 0 && (parsed.data.type === 'results' || parsed.data.type === 'changes')) {
+      this.storeFailures = 0;
+      this.attempt = 0;
     }
   }
 
@@ -307,7 +319,7 @@ export class SyncClient {
         this.deadTimer = null;
         this.welcomed = true;
         this.welcomedAt = this.o.clock.now();
-        this.attempt = 0;
+        if (this.storeFailures === 0) this.attempt = 0;
         this.lastError = null;
         this.h.onWelcome(frame);
         this.sentUpTo = Math.max(frame.lastMutationId, this.h.lastAckedMutationId());
@@ -351,16 +363,10 @@ export class SyncClient {
         // server between pages. The last page (`more: false`) is acknowledged once it is stored.
         const early = frame.more;
         if (early) this.send({ type: 'ack', cursor: 0 });
-        try {
-          this.h.onChanges(frame);
-        } catch (err) {
-          // Nothing of the page is kept (one transaction), and its cursor is not stored: the next
-          // connection starts from the cursor this terminal has, a snapshot starts again.
-          this.h.log('error', 'a change page could not be stored; reconnecting', { err: String(err) });
-          this.lastError = 'this terminal could not store what the server sent';
-          this.dropLink('a change page could not be stored');
-          return;
-        }
+        // A page that cannot be stored throws (onMessage drops the link): nothing of it is kept (one
+        // transaction), and its cursor is not stored, so the next connection starts from the cursor
+        // this terminal has, and a snapshot starts again.
+        this.h.onChanges(frame);
         if (!early) this.send({ type: 'ack', cursor: frame.cursor ?? 0 });
         this.lastSyncAt = this.o.clock.now();
         if (!frame.more) this.setStatus('online');

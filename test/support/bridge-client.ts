@@ -60,7 +60,7 @@ export class BridgeClient {
   async until(pred: (s: Awaited<ReturnType<TerminalApi['getSnapshot']>>) => boolean, what: string, ms = 15_000): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const s = await this.call('getSnapshot');
+      const s = await this.call('getSnapshot', undefined, Math.max(1000, deadline - Date.now()));
       if (pred(s)) return;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.sync)}`);
       await new Promise((r) => setTimeout(r, 50));
