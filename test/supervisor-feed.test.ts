@@ -12,6 +12,7 @@ import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import type { ServerOptions } from '../src-server/app.js';
 import { LoopBudget } from '../src-server/slices.js';
 import { GIVE_WAY_MS } from '../src-server/sync/supervisor-hub.js';
+import { holdCalls } from './support/hold.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -192,22 +193,13 @@ describe('SUP-1 handshake and authentication', () => {
     const from = c.frames.length;
     // The next delta read is held until a claim of Cutting's has been committed and several push
     // ticks have passed; what it read (nothing for Cutting) is answered only then.
-    const read = s.store.supervisorChangesPage.bind(s.store);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    let held = 0;
-    s.store.supervisorChangesPage = async (scope, cursor, limit, now) => {
-      const p = await read(scope, cursor, limit, now);
-      if (held++ === 0) await released;
-      return p;
-    };
+    const read = holdCalls(s.store, 'supervisorChangesPage', holds, { when: 'after', only: 'first' });
     // A change in Quality only, written outside the committer: the push tick marks every page.
     await s.store.updateUser('qin', { taskLimit: 7 }, s.clock.now());
-    await eventually(() => held === 1, 2000, 'the held read');
+    await eventually(() => read.calls === 1, 2000, 'the held read');
     await claim(tok.ann, 't1');
     await new Promise((r) => setTimeout(r, 300));
-    release();
+    read.release();
     await c.waitForChange((x) => x.tasks.some((t) => t.id === 't1' && t.operatorId === 'ann'), 3000, from);
   });
 
@@ -521,24 +513,14 @@ describe('SUP-1 scope', () => {
 
   it('SUP-1 an overview closed while its first snapshot page is read reads no further page', async () => {
     const s = await boot({ supervisorHub: { pageSize: 2 } });
-    const read = s.store.supervisorSnapshotPage.bind(s.store);
-    let calls = 0;
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    s.store.supervisorSnapshotPage = async (...args) => {
-      calls++;
-      const p = await read(...args);
-      await released;
-      return p;
-    };
+    const reads = holdCalls(s.store, 'supervisorSnapshotPage', holds, { when: 'after', only: 'every' });
     const c = await page({ token: tok.sue });
-    await eventually(() => calls === 1, 2000, 'the first page read');
+    await eventually(() => reads.calls === 1, 2000, 'the first page read');
     c.close();
     await eventually(() => s.ctx.supervisors.snapshotsInProgress === 0, 2000, 'the server to see the page gone');
-    release();
+    reads.release();
     await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toBe(1);
+    expect(reads.calls).toBe(1);
   });
 
   it('SUP-1 an overview that never finishes loading holds kiosks\' snapshots back for 10 s at most, and a closed one not at all', async () => {
@@ -773,23 +755,14 @@ describe('SUP-3 terminal state after operator activity', () => {
   it('SUP-3 SUP-5 a kiosk whose link drops during its handshake shows offline, and its queued work is alerted', async () => {
     const s = await boot();
     // The handshake's write (connected, outbox) is slow, as when the store is busy: held until released.
-    const record = s.store.recordHandshake.bind(s.store);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    let held = 0;
-    s.store.recordHandshake = async (id, h) => {
-      held++;
-      await released;
-      return record(id, h);
-    };
+    const write = holdCalls(s.store, 'recordHandshake', holds, { when: 'before', only: 'every' });
     const k1 = await TestClient.open(s.wsUrl);
     kiosks.push(k1);
     k1.sendRaw({ type: 'hello', protocolVersion: 3, terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: s.clock.now(), appVersion: 'x', outbox: 2 });
-    await eventually(() => held === 1, 2000, 'the held handshake write');
+    await eventually(() => write.calls === 1, 2000, 'the held handshake write');
     k1.close();
     await eventually(() => s.ctx.hub.connectedTerminals().length === 0, 2000, 'the server to see the kiosk gone');
-    release();
+    write.release();
     // k1 never connected before: offline with a disconnection time means this handshake was undone.
     await eventually(async () => (await s.store.getTerminal('k1'))!.disconnectedAt !== null, 2000, 'k1 stored as disconnected');
     expect(await s.store.getTerminal('k1')).toMatchObject({ connected: false, outbox: 2 });

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANGE_PAGE_SIZE, PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { THREAD_SNAPSHOT_PAGE } from '../src-server/sync/hub.js';
+import { holdCalls } from './support/hold.js';
 import { eventually } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -243,22 +244,13 @@ describe('mutations', () => {
     await server.stop();
     server = await startTestServer({ hub: { maxPendingMutations: 3 } });
     // Commits are held, so what the first connection pushed stays queued.
-    const runGroup = server.store.runGroup.bind(server.store);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    let groups = 0;
-    server.store.runGroup = (async (...args: Parameters<typeof runGroup>) => {
-      groups++;
-      await released;
-      return runGroup(...args);
-    }) as typeof server.store.runGroup;
+    const commits = holdCalls(server.store, 'runGroup', holds, { when: 'before', only: 'every' });
     const now = server.clock.now();
     const push = (c: TestClient) =>
       c.sendRaw({ type: 'push', mutations: Array.from({ length: 3 }, (_, i) => ({ id: i + 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now })) });
     const first = await connect();
     push(first);
-    await eventually(() => groups > 0, 2000, 'the first push to be queued');
+    await eventually(() => commits.calls > 0, 2000, 'the first push to be queued');
     first.close();
     const second = await connect();
     push(second);
@@ -268,7 +260,7 @@ describe('mutations', () => {
       [2, 'retry', 'rate_limited'],
       [3, 'retry', 'rate_limited'],
     ]);
-    release();
+    commits.release();
     // The first connection's three are committed once; a re-sent one is answered from its outcome.
     await eventually(async () => (await server.store.getTerminal('k1'))!.lastMutationId === 3, 5000, 'the first three to be committed');
     expect((await second.mutate([{ id: 3, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }]))[0]!.status).toBe('applied');
@@ -338,22 +330,13 @@ describe('read sync', () => {
     watcher.ackAll();
     // The next page read for Cutting is held until a claim of Cutting's has been committed and
     // several push ticks have passed; what it read (nothing for Cutting) is answered only then.
-    const read = server.store.changesPage.bind(server.store);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    let held = 0;
-    server.store.changesPage = async (departments, cursor, limit, now) => {
-      const page = await read(departments, cursor, limit, now);
-      if (held++ === 0) await released;
-      return page;
-    };
+    const read = holdCalls(server.store, 'changesPage', holds, { when: 'after', only: 'first' });
     // A change in Quality only, written outside the committer: the push tick marks every terminal.
     await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
-    await eventually(() => held === 1, 2000, 'the held read');
+    await eventually(() => read.calls === 1, 2000, 'the held read');
     await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
     await new Promise((r) => setTimeout(r, 100));
-    release();
+    read.release();
     const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 3_000);
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
   });
@@ -367,24 +350,15 @@ describe('read sync', () => {
     await k2.waitFor((f) => f.type === 'changes');
     // k2 holds back its acknowledgement, so the ticks pass it by while k1's read is held.
     await new Promise((r) => setTimeout(r, 100));
-    const read = server.store.changesPage.bind(server.store);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    holds.push(() => release());
-    let held = 0;
-    server.store.changesPage = async (departments, cursor, limit, now) => {
-      const page = await read(departments, cursor, limit, now);
-      if (held++ === 0) await released;
-      return page;
-    };
+    const read = holdCalls(server.store, 'changesPage', holds, { when: 'after', only: 'first' });
     await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
-    await eventually(() => held === 1, 2000, 'the held read');
+    await eventually(() => read.calls === 1, 2000, 'the held read');
     await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
     await new Promise((r) => setTimeout(r, 100));
     // Now k2 is pumped while k1's read (from before the claim) is still under way, and joins it.
     k2.ackAll();
     await new Promise((r) => setTimeout(r, 100));
-    release();
+    read.release();
     for (const k of [k1, k2]) {
       const page = await k.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 3_000);
       expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
