@@ -17,8 +17,8 @@ import { GroupCommitter, type Committer } from './engine/committer.js';
 import { createHttpHandler } from './http/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { PgServerStore } from './store/pg/store.js';
-import { SqliteServerStore } from './store/sqlite/store.js';
+import type { PgServerStore } from './store/pg/store.js';
+import { DATABASE_FILE, SqliteServerStore } from './store/sqlite/store.js';
 import type { ServerStore } from './store/types.js';
 import { findRendererDir } from './http/static.js';
 import { HUB_DEFAULTS, SyncHub, type HubOptions } from './sync/hub.js';
@@ -66,7 +66,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DATABASE_FILE = 'claims.db';
+export { DATABASE_FILE };
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
@@ -79,8 +79,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Before the hubs: they size their pages by where pages are read.
     store.startReadThread((why) => log.warn({ why }, 'the page read thread stopped; a new one starts at the next read'));
   }
-  if (store instanceof PgServerStore) {
-    store.onLostRace = (err) => {
+  // By its backend, not its class: a server on SQLite never loads the PostgreSQL store.
+  if (store.backend === 'postgres') {
+    (store as PgServerStore).onLostRace = (err) => {
       const e = err as { code?: string; message?: string; detail?: string; where?: string };
       log.warn({ code: e.code, message: e.message, detail: e.detail, where: e.where }, 'PostgreSQL rolled back a change as the loser of a race; answered as unavailable (retry)');
     };

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadMigrations, MigrationError, type Migration } from '../../../src-shared/db/migrate.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
+import { isPostgresUrl, redactUrl } from './options.js';
 
 /**
  * Every migration of this series runs under this transaction-level advisory lock, so two server
@@ -43,20 +44,7 @@ export interface PgOpenOptions {
   connectTimeoutMs?: number;
 }
 
-/** `postgres://user:***@host:port/db`: a URL fit for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(a PostgreSQL URL that does not parse)';
-  }
-}
-
-export function isPostgresUrl(value: string | undefined | null): value is string {
-  return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value);
-}
+export { isPostgresUrl, redactUrl };
 
 /** How every connection of the store is configured (the pool's and the lease's). */
 export function connectionConfig(url: string, options: PgOpenOptions = {}): pg.ClientConfig {

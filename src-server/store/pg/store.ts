@@ -91,13 +91,9 @@ import {
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { CHANGES_CHANNEL, Tx, type ImportAcc, type OpeningReads } from './tx.js';
+import { GROUP_LANES } from './options.js';
 
-/**
- * Groups committing at once by default. Each statement of a unit is a round trip to the database,
- * so one group at a time leaves both the database and this process mostly waiting; several keep
- * them busy, and meet at row locks and the change-log head as two instances do.
- */
-export const GROUP_LANES = 4;
+export { GROUP_LANES };
 
 /** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
 const GROUP_LOCK_WAIT_MS = 5;

@@ -155,6 +155,9 @@ interface ImportAcc {
   workOrders: Set<string>;
 }
 
+/** The server's database file in its data folder. */
+export const DATABASE_FILE = 'claims.db';
+
 export class SqliteServerStore implements ServerStore {
   readonly backend = 'sqlite';
   /** One server process owns the database file (a second one is refused at open). */
