@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { userOperation } from '../src-server/engine/mutations.js';
 import { PgServerStore } from '../src-server/store/pg/store.js';
 import { pgUnavailable, startCluster, type PgCluster } from '../test/support/pg-cluster.js';
-import { report, round } from './lib.js';
+import { percentile, report, round } from './lib.js';
 import { startRelay } from './pg-load.js';
 
 const RTT_MS = Number(process.env.BENCH_PG_RTT_MS ?? 2);
@@ -102,7 +102,7 @@ export async function run(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) for (const side of sides) await claims(side, r);
     const stats = (ms: number[]) => {
       const sorted = [...ms].sort((a, b) => a - b);
-      return { p50Ms: round(sorted[Math.floor(sorted.length / 2)]!, 1), minMs: round(sorted[0]!, 1), p90Ms: round(sorted[Math.floor(sorted.length * 0.9)]!, 1) };
+      return { p50Ms: round(percentile(sorted, 50), 1), minMs: round(sorted[0]!, 1), p90Ms: round(percentile(sorted, 90), 1) };
     };
     const now = stats(sides[sides.length - 1]!.ms);
     const figures: Record<string, unknown> = { databaseReplyDelayMs: RTT_MS, claims: CLAIMS * ROUNDS, claimGroup: now };

@@ -66,8 +66,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export { DATABASE_FILE };
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger();

@@ -400,6 +400,18 @@ describe('snapshot pages', () => {
 });
 
 describe('frames the terminal cannot store', () => {
+  /** The terminal's next write starting with `sql` fails, as on a full disk; says whether it has. */
+  function failOnce(t: TestTerminal, sql: string): () => boolean {
+    let failed = false;
+    t.core.store.faultHook = (statement) => {
+      if (!failed && statement.startsWith(sql)) {
+        failed = true;
+        throw new Error('the disk is full (test)');
+      }
+    };
+    return () => failed;
+  }
+
   /**
    * A terminal that counts the welcomes it receives (one per connection) and keeps any error that
    * escapes its handling of a frame (caught before the socket sees it, as Electron's main process
@@ -424,15 +436,9 @@ describe('frames the terminal cannot store', () => {
     await t.core.signIn({ badge: 'B-ANN' });
     await waitDrained(t);
     const before = welcomes();
-    let failed = false;
-    t.core.store.faultHook = (sql) => {
-      if (!failed && sql.startsWith('DELETE FROM outbox')) {
-        failed = true;
-        throw new Error('the disk is full (test)');
-      }
-    };
+    const failed = failOnce(t, 'DELETE FROM outbox');
     expect((await t.core.claim({ taskId: 't1' })).result).toBe('queued');
-    await t.waitFor(() => failed, 'storing the outcome to fail');
+    await t.waitFor(failed, 'storing the outcome to fail');
     await waitDrained(t);
     expect(welcomes()).toBeGreaterThan(before);
     expect(t.core.store.task('t1')).toMatchObject({ operatorId: 'ann' });
@@ -470,15 +476,9 @@ describe('frames the terminal cannot store', () => {
     t.core.stopSyncing();
     expect((await t.core.claim({ taskId: 't1' })).result).toBe('queued');
     const before = welcomes();
-    let failed = false;
-    t.core.store.faultHook = (sql) => {
-      if (!failed && sql.startsWith('INSERT INTO meta')) {
-        failed = true;
-        throw new Error('the disk is full (test)');
-      }
-    };
+    const failed = failOnce(t, 'INSERT INTO meta');
     t.core.startSyncing();
-    await t.waitFor(() => failed, 'storing the welcome to fail');
+    await t.waitFor(failed, 'storing the welcome to fail');
     await waitDrained(t);
     expect(welcomes()).toBeGreaterThanOrEqual(before + 2);
     expect((await server.store.getTask('t1', server.clock.now()))!.operatorId).toBe('ann');

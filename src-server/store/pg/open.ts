@@ -44,8 +44,6 @@ export interface PgOpenOptions {
   connectTimeoutMs?: number;
 }
 
-export { isPostgresUrl, redactUrl };
-
 /** How every connection of the store is configured (the pool's and the lease's). */
 export function connectionConfig(url: string, options: PgOpenOptions = {}): pg.ClientConfig {
   return {

@@ -81,7 +81,6 @@ import {
   describeConnectError,
   migratePg,
   pgMigrations,
-  redactUrl,
   TIMER_LEASE_LOCK,
   isTryAgainError,
   unavailableIfTransient,
@@ -91,9 +90,7 @@ import {
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { CHANGES_CHANNEL, Tx, type ImportAcc, type OpeningReads } from './tx.js';
-import { GROUP_LANES } from './options.js';
-
-export { GROUP_LANES };
+import { GROUP_LANES, redactUrl } from './options.js';
 
 /** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
 const GROUP_LOCK_WAIT_MS = 5;

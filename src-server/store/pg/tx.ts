@@ -394,9 +394,10 @@ export class Tx extends Sql {
    * the commit, and with a database on another machine every round trip it was held for (the
    * numbering's answer travelling back, then the COMMIT travelling there) was time in which no
    * other writer, on any instance, could number its changes. Now it is held from the numbering
-   * through the database's commit (its WAL flush included), no longer across the network. PostgreSQL runs a list of statements in one round trip only by its
-   * simple query protocol, which takes no parameters, so the values are written into the text as
-   * literals (`inlineValues`); the statements' own text is fixed.
+   * through the database's commit (its WAL flush included), no longer across the network.
+   * PostgreSQL runs a list of statements in one round trip only by its simple query protocol, which
+   * takes no parameters, so the values are written into the text as literals (`inlineValues`); the
+   * statements' own text is fixed.
    */
   async commit(): Promise<number | null> {
     const c = this.changes;
