@@ -447,7 +447,7 @@ describe('frames the terminal cannot store', () => {
     expect(escaped).toEqual([]);
   });
 
-  it('OFF-2 PROTO-9 while outcomes cannot be stored at all, the terminal reconnects with growing waits, not at once each time; stored again, it is confirmed', async () => {
+  it('OFF-2 OFF-8 while outcomes cannot be stored at all, the terminal reconnects with growing waits, not at once each time; stored again, it is confirmed', async () => {
     const { t, welcomes, escaped } = await countingTerminal();
     await t.core.signIn({ badge: 'B-ANN' });
     await waitDrained(t);
