@@ -21,29 +21,26 @@ export const TASKS = Number(process.env.BENCH_PLANT_TASKS ?? 200_000);
 /** An operator signs out after this many of their tasks and the next one at the kiosk signs in. */
 const TASKS_PER_SHIFT_TURN = 5;
 
-type Step = { name: string; args: Record<string, unknown>; operator: string };
+export type Step = { name: string; args: Record<string, unknown>; operator: string };
 
-/**
- * One kiosk: its operators take turns; each claims a task of the kiosk's own slice of the
- * department's list, starts and completes it (one in twenty is released, one in fifty rejected).
- * Operations are queued in order, as a terminal's outbox sends them.
- */
 export const ADMIN_TOKEN = 'token-admin';
 export const SUPERVISOR_PASSWORD = 'bench-password-0001';
 const SUPERVISOR_PASSWORD_HASH = hashSecret(SUPERVISOR_PASSWORD);
 
-export class Kiosk extends BenchTerminal {
+/**
+ * One kiosk's shift: its operators take turns; each claims a task of the kiosk's own slice of the
+ * department's list, starts and completes it (one in twenty is released, one in fifty rejected).
+ * Operations come in order, as a terminal's outbox sends them.
+ */
+export class Shift {
   private plan: Step[] = [];
   private taskCursor = 0;
   private turn = 0;
 
   constructor(
-    id: string,
     readonly index: number,
-    private readonly tasks: string[],
-  ) {
-    super(id);
-  }
+    private readonly tasks: readonly string[],
+  ) {}
 
   /** The operator whose turn it is at this kiosk. */
   operator(): string {
@@ -66,10 +63,42 @@ export class Kiosk extends BenchTerminal {
     this.turn++;
   }
 
+  /** The shift's next operation, or null once the kiosk's tasks are all done. */
+  next(): Step | null {
+    if (this.plan.length === 0) this.refill();
+    return this.plan.shift() ?? null;
+  }
+}
+
+/** Kiosk `index`'s own slice of its department's list (operators pick different work). */
+export function kioskTasks(index: number): string[] {
+  const perKiosk = Math.floor(TASKS / TERMINALS);
+  const d = index % DEPARTMENTS;
+  const slot = Math.floor(index / DEPARTMENTS);
+  return Array.from({ length: perKiosk }, (_, i) => `t${(slot * perKiosk + i) * DEPARTMENTS + d}`).filter((id) => Number(id.slice(1)) < TASKS);
+}
+
+/** A kiosk of the plant over WebSocket, working through its shift. */
+export class Kiosk extends BenchTerminal {
+  private readonly shift: Shift;
+
+  constructor(
+    id: string,
+    readonly index: number,
+    tasks: string[],
+  ) {
+    super(id);
+    this.shift = new Shift(index, tasks);
+  }
+
+  /** The operator whose turn it is at this kiosk. */
+  operator(): string {
+    return this.shift.operator();
+  }
+
   /** Send the shift's next operation; resolves with its round trip once it is durable. */
   next(): Promise<number> | null {
-    if (this.plan.length === 0) this.refill();
-    const step = this.plan.shift();
+    const step = this.shift.next();
     return step ? this.push(step.name, step.args, step.operator) : null;
   }
 }
@@ -144,13 +173,8 @@ export async function connectPlant(url: string, head: number): Promise<{ kiosks:
   };
   try {
     const wsUrl = `${url.replace(/^http/, 'ws')}/sync`;
-    // Each kiosk works through its own slice of its department's list (operators pick different work).
-    const perKiosk = Math.floor(TASKS / TERMINALS);
     for (let t = 0; t < TERMINALS; t++) {
-      const d = t % DEPARTMENTS;
-      const slot = Math.floor(t / DEPARTMENTS);
-      const tasks = Array.from({ length: perKiosk }, (_, i) => `t${(slot * perKiosk + i) * DEPARTMENTS + d}`).filter((id) => Number(id.slice(1)) < TASKS);
-      const k = new Kiosk(`k${t}`, t, tasks);
+      const k = new Kiosk(`k${t}`, t, kioskTasks(t));
       await k.connect(wsUrl, head);
       kiosks.push(k);
     }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, snapshot, stall, auto-assign, pg-load, pg-commit.
+ * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, plant-engine, snapshot, stall, auto-assign, pg-load, pg-commit.
  */
 import * as abuse from './abuse.js';
 import * as autoAssign from './auto-assign.js';
@@ -11,6 +11,7 @@ import * as kioskScreen from './kiosk-screen.js';
 import * as pgCommit from './pg-commit.js';
 import * as pgLoad from './pg-load.js';
 import * as pinHash from './pin-hash.js';
+import * as plantEngine from './plant-engine.js';
 import * as plantLoad from './plant-load.js';
 import * as reconnectStorm from './reconnect-storm.js';
 import * as serverEngine from './server-engine.js';
@@ -34,6 +35,7 @@ const all: Record<string, () => Promise<void>> = {
   'pin-hash': pinHash.run,
   abuse: abuse.run,
   'plant-load': plantLoad.run,
+  'plant-engine': plantEngine.run,
   snapshot: snapshot.run,
   stall: stall.run,
   'auto-assign': autoAssign.run,

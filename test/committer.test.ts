@@ -187,8 +187,8 @@ describe('group time budget by kind of unit', () => {
 
 describe('several lanes (PostgreSQL)', () => {
   it('PROTO-9 INST-1 groups commit side by side, yet a terminal\'s mutations are never in two groups at once and apply in the order they came', async () => {
-    // A store with three lanes whose groups take a while: each unit's first question names its
-    // terminal and mutation id (terminalMutation asks for the stored outcome first).
+    // A store with three lanes whose groups take a while: each unit's hint names its terminal and
+    // mutation id.
     const applied = new Map<string, number[]>();
     const active = new Set<string>();
     let running = 0;
@@ -196,8 +196,8 @@ describe('several lanes (PostgreSQL)', () => {
     const lanes = {
       groupLanes: 3,
       groupsHoldTheLoop: false,
-      async runGroup(units: ReadonlyArray<() => Generator<{ op: string; args: unknown[] }, unknown, unknown>>) {
-        const mine = units.map((u) => u().next().value as { args: [string, number] });
+      async runGroup(units: readonly unknown[], hints: ReadonlyArray<{ terminal: { id: string; mutationId: number } }>) {
+        const mine = hints.map((h) => ({ args: [h.terminal.id, h.terminal.mutationId] as const }));
         running++;
         overlap = Math.max(overlap, running);
         for (const { args: [terminal] } of mine) {
@@ -248,9 +248,9 @@ describe('a backlog on a store that holds the loop', () => {
       async runGroup(units: ReadonlyArray<() => Generator<{ op: string; args: unknown[] }, unknown, unknown>>, hints: ReadonlyArray<{ terminal?: unknown }>) {
         sizes.push(units.length);
         const unitMs = hints.map((h) => (h.terminal ? 0.5 : 6));
-        units.forEach((u, i) => {
-          if (!hints[i]!.terminal) return void others++;
-          const [terminal, id] = (u().next().value as { args: [string, number] }).args;
+        hints.forEach((h) => {
+          if (!h.terminal) return void others++;
+          const { id: terminal, mutationId: id } = h.terminal as { id: string; mutationId: number };
           applied.set(terminal, [...(applied.get(terminal) ?? []), id]);
         });
         await new Promise((r) => setTimeout(r, 1 + Math.random() * 3));
@@ -287,18 +287,18 @@ describe('a group that runs over its time', () => {
       groupLanes: 2,
       groupsHoldTheLoop: true,
       async runGroup(
-        units: ReadonlyArray<() => Generator<{ op: string; args: unknown[] }, unknown, unknown>>,
-        _hints: unknown,
+        units: readonly unknown[],
+        hints: ReadonlyArray<{ terminal: { id: string; mutationId: number } }>,
         pace: { ran(n: number): void; budgetMs: number },
       ) {
         const started = performance.now();
         const results: Array<{ ok: true; value: null } | { ok: false; error: unknown }> = [];
-        for (const u of units) {
+        for (const [i] of units.entries()) {
           if (results.length > 0 && performance.now() - started >= pace.budgetMs) {
             results.push({ ok: false, error: new NotRun() });
             continue;
           }
-          const [terminal, id] = (u().next().value as { args: [string, number] }).args;
+          const { id: terminal, mutationId: id } = hints[i]!.terminal;
           applied.set(terminal, [...(applied.get(terminal) ?? []), id]);
           const until = performance.now() + 2;
           while (performance.now() < until);

@@ -147,14 +147,16 @@ function* signIn(id: number, term: TerminalState, operatorId: string, method: st
  */
 export function* terminalMutation(req: TerminalMutationRequest, now: number): Eng<MutationOutcome> {
   const { terminalId, id } = req;
-  const stored = yield* ask('storedOutcome', terminalId, id);
+  const term = yield* ask('terminalState', terminalId);
+  // An outcome is stored with its id in the same unit that raises the terminal's last mutation id
+  // to it, so only an id at or below that can have one: a new mutation (nearly all) skips the read.
+  const stored = !term || id <= term.lastMutationId ? yield* ask('storedOutcome', terminalId, id) : null;
   if (stored) {
     // PROTO-5, PROTO-15: the same decision, with its task as it is now (the one it was answered
     // with is stale by now); a terminal that lost the first answer must not fall back to the
     // older row it had cached.
     return resentOutcome(stored, stored.taskId === null ? null : yield* ask('syncTask', stored.taskId, now));
   }
-  const term = yield* ask('terminalState', terminalId);
   if (!term || !term.active) throw new DomainError('unauthenticated', { problem: `terminal ${terminalId} is unknown or disabled` });
   if (id <= term.lastMutationId) {
     // Processed long ago and its outcome pruned after the terminal acknowledged it.

@@ -13,7 +13,7 @@ import {
   type TaskAssignmentInfo,
   type TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import { resentOutcome, type AuditEntry, type StoredOutcome } from '../../engine/ports.js';
+import { resentOutcome, type AuditEntry, type StoredOutcome, type TerminalState } from '../../engine/ports.js';
 import type { AuditRecord, NewUser, TerminalRecord, UserRecord } from '../types.js';
 
 export const json = jsonColumn;
@@ -167,6 +167,32 @@ export function departmentFromRow(r: Row): Department {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+/**
+ * The engine's view of a terminal (TxOps.terminalState): only what it decides with, as an array.
+ * Every terminal mutation asks; `t.*` and an object of every column cost 7 µs a read against 2 µs.
+ */
+export const TERMINAL_STATE = `SELECT t.name, t.departments, t.active, t.last_mutation_id, t.clock_offset_ms, p.user_id
+  FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = ?`;
+
+export function terminalStateFromRaw(id: string, r: readonly unknown[]): TerminalState {
+  return {
+    id,
+    name: r[0] as string,
+    departments: json<string[]>(r[1], []),
+    active: r[2] === 1,
+    lastMutationId: r[3] as number,
+    clockOffsetMs: num(r[4]),
+    presenceUserId: str(r[5]),
+  };
+}
+
+/**
+ * A task's latest assignment. By MAX(id), not `ORDER BY id DESC LIMIT 1`: the index by task is
+ * (task_id, user_id), so that sorted the task's assignments in a temporary B-tree at every
+ * mutation (4 µs a read against 6-8 µs).
+ */
+export const LATEST_ASSIGNMENT = 'SELECT status, user_id, assigned_by FROM assignments WHERE id = (SELECT MAX(id) FROM assignments WHERE task_id = ?)';
 
 export function terminalFromRow(r: Row): TerminalRecord {
   return {

@@ -104,6 +104,9 @@ import {
   TASK_COLUMNS_SELECT,
   TERMINAL_SELECT,
   terminalFromRow,
+  TERMINAL_STATE,
+  terminalStateFromRaw,
+  LATEST_ASSIGNMENT,
   USER_SELECT,
   userFromRow,
   userParams,
@@ -905,20 +908,8 @@ export class SqliteServerStore implements ServerStore {
         return r === undefined ? null : storedOutcomeFromRow(r);
       },
       terminalState: (terminalId): TerminalState | null => {
-        const r = this.q(
-          `SELECT t.*, p.user_id AS signed_in_user_id FROM terminals t LEFT JOIN presence p ON p.terminal_id = t.id WHERE t.id = ?`,
-        ).get(terminalId) as Row | undefined;
-        if (!r) return null;
-        const t = terminalFromRow(r);
-        return {
-          id: t.id,
-          name: t.name,
-          departments: t.departments,
-          active: t.active,
-          lastMutationId: t.lastMutationId,
-          clockOffsetMs: t.clockOffsetMs,
-          presenceUserId: t.signedInUserId,
-        };
+        const r = this.q(TERMINAL_STATE).raw().get(terminalId) as unknown[] | undefined;
+        return r ? terminalStateFromRaw(terminalId, r) : null;
       },
       user: (userId) => this.readUser(userId),
       taskFacts: (taskId): TaskFactsRow => {
@@ -926,7 +917,7 @@ export class SqliteServerStore implements ServerStore {
         if (task) this.unitTasks.set(taskId, task);
         // The task's latest assignment: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
         const latest = task
-          ? (this.q('SELECT status, user_id, assigned_by FROM assignments WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as Row | undefined)
+          ? (this.q(LATEST_ASSIGNMENT).get(taskId) as Row | undefined)
           : undefined;
         const status = latest?.status as AssignmentStatus | undefined;
         return {
