@@ -275,6 +275,18 @@ describe('bodies, status codes and errors', () => {
     expectError(await call('/api/tasks/t1/reject', { token: ann, body: { reason: '   ' } }), 400, 'reason_required');
   });
 
+  it('API-5 a query parameter a route does not read is refused before anything changes: ?dryRun=true never runs auto-assign for real', async () => {
+    const pendingBefore = (await call('/api/tasks?departmentId=cut&status=pending', { token: sue })).body.total;
+    const r = expectError(await call('/api/departments/cut/auto-assign?dryRun=true', { token: sue, body: { strategy: 'least_loaded', limit: 4 } }), 400, 'invalid_input');
+    expect(r.details).toMatchObject({ field: 'query.dryRun', problem: expect.stringContaining('not a known field') });
+    expect((await call('/api/tasks?departmentId=cut&status=pending', { token: sue })).body.total).toBe(pendingBefore);
+    expect((expectError(await call('/api/tasks/t1/claim?force=1', { token: ann, body: {} }), 400, 'invalid_input').details as Body).field).toBe('query.force');
+    expect((await server.store.getTask('t1', server.clock.now()))!.operatorId).toBeNull();
+    expect((expectError(await call('/api/me?x=1', { token: ann }), 400, 'invalid_input').details as Body).field).toBe('query.x');
+    // The routes that read a query still take theirs.
+    expect((await call('/api/tasks?departmentId=cut&limit=1', { token: sue })).status).toBe(200);
+  });
+
   it('API-4 a body over the limit is 413 payload_too_large and the server carries on', async () => {
     const big = JSON.stringify({ reason: 'x'.repeat(1024 * 1024 + 10) });
     const r = expectError(await call('/api/tasks/t1/reject', { token: ann, raw: big, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
@@ -402,6 +414,22 @@ describe('task routes', () => {
     expect((await call('/api/tasks/claimable?userId=ann', { token: sue })).body).toMatchObject({ userId: 'ann', total: 3 });
     expectError(await call('/api/tasks/claimable?userId=ann', { token: bob }), 403, 'permission_denied');
     expect((await call('/api/tasks/claimable', { token: await apiToken('qin') })).body).toMatchObject({ total: 1, items: [{ id: 'q1' }] });
+  });
+
+  it('SEC-10 LIST-1 a supervisor sees of another operator\u2019s list only the departments they supervise; an admin all of it', async () => {
+    // Dan works in cut and qa; Sue supervises cut only.
+    await server.store.createUser(newUser('dan', { departmentIds: ['cut', 'qa'] }), server.clock.now());
+    const bySue = await call('/api/tasks/claimable?userId=dan', { token: sue });
+    expect(bySue.status).toBe(200);
+    const ids = (bySue.body.items as Task[]).map((t) => t.id);
+    expect(ids).not.toContain('q1');
+    expect((bySue.body.items as Task[]).every((t) => t.departmentId === 'cut')).toBe(true);
+    expect(bySue.body.total).toBe(ids.length);
+    const byAda = await call('/api/tasks/claimable?userId=dan', { token: ada });
+    expect((byAda.body.items as Task[]).map((t) => t.id)).toContain('q1');
+    expect(byAda.body.total).toBe((bySue.body.total as number) + 1);
+    // A supervisor of none of the operator's departments still may not look.
+    expectError(await call('/api/tasks/claimable?userId=qin', { token: sue }), 403, 'permission_denied');
   });
 
   it('CLM-8 one task shows its assignments and recent audit; notifications are the caller\u2019s', async () => {

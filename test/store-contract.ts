@@ -358,7 +358,7 @@ export function storeContract(factory: StoreFactory): void {
       ]);
     });
 
-    it('LIST-1 the claimable list matches the shared rule: filter, order, paging and count', async () => {
+    it('LIST-1 SEC-10 the claimable list matches the shared rule: filter, order, paging and count, and keeps to the departments asked', async () => {
       await store.importTasks(
         [
           taskRow('p9', { priority: 9 }),
@@ -390,6 +390,11 @@ export function storeContract(factory: StoreFactory): void {
       expect(page1.items[0]!.id).toBe('p9');
       expect(expected.map((t) => t.id)).not.toContain('t2');
       expect(expected.map((t) => t.id)).not.toContain('insp1');
+      // SEC-10: limited to some departments (what a supervisor of those sees of ann's list).
+      const inCut = await store.listClaimable('ann', T0 + 20, { limit: 100, offset: 0 }, ['cut']);
+      expect(inCut.items.map((t) => t.id)).toEqual(expected.map((t) => t.id));
+      expect(inCut.total).toBe(expected.length);
+      expect(await store.listClaimable('ann', T0 + 20, { limit: 100, offset: 0 }, ['qa'])).toEqual({ items: [], total: 0 });
     });
 
     it('IMP-1 an import is all-or-nothing and names each bad row', async () => {

@@ -12,6 +12,7 @@ import { DomainError } from '../../src-shared/domain/errors.js';
 import { parseLocale } from '../../src-shared/domain/i18n.js';
 import type { AppContext } from '../context.js';
 import { PayloadTooLarge } from './body.js';
+import { noQuery } from './schemas.js';
 import { errorReply, writeReply, type Reply } from './respond.js';
 import { Router } from './router.js';
 import { accountRoutes } from './routes/account.js';
@@ -62,6 +63,7 @@ export function createHttpHandler(ctx: AppContext): (req: IncomingMessage, res: 
         case 'found':
           routeLabel = match.route.pattern;
           scope = new Scope(ctx, req, url, match.params, requestId, startedAt);
+          if (!match.route.query) scope.queryAs(noQuery);
           reply = await match.route.handler(scope);
           break;
         case 'wrong_method': {

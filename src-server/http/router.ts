@@ -9,7 +9,17 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type Handler = (scope: Scope) => Promise<Reply>;
 
-export interface Route {
+export interface RouteOptions {
+  /**
+   * The handler reads the query string (and validates it with `scope.queryAs`). Every other route
+   * refuses any query parameter before its handler runs (API-5): a parameter a route does not
+   * read, such as `?dryRun=true` on a route whose dry run is a body field, must never be ignored
+   * while the request goes on to change things.
+   */
+  query?: true;
+}
+
+export interface Route extends RouteOptions {
   method: Method;
   /** e.g. `/api/tasks/:id/claim`; also the metrics label. */
   pattern: string;
@@ -26,13 +36,13 @@ export type Match =
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: Method, pattern: string, handler: Handler): this {
-    this.routes.push({ method, pattern, handler, segments: pattern.split('/').filter(Boolean) });
+  add(method: Method, pattern: string, handler: Handler, options: RouteOptions = {}): this {
+    this.routes.push({ method, pattern, handler, segments: pattern.split('/').filter(Boolean), ...options });
     return this;
   }
 
-  get(pattern: string, handler: Handler): this {
-    return this.add('GET', pattern, handler);
+  get(pattern: string, handler: Handler, options?: RouteOptions): this {
+    return this.add('GET', pattern, handler, options);
   }
   post(pattern: string, handler: Handler): this {
     return this.add('POST', pattern, handler);

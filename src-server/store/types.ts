@@ -387,7 +387,12 @@ export interface ServerStore {
   importTasks(rows: readonly ImportTaskRow[], now: number, scope?: { departmentIds: readonly string[] }): Promise<ImportResult>;
   getTask(id: string, now: number): Promise<SyncTask | null>;
   listTasks(filter: TaskFilter, page: { limit: number; offset: number }): Promise<Page<Task>>;
-  listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>>;
+  /**
+   * LIST-1: the tasks `userId` could claim now, in claimable order; with `departmentIds`, only those
+   * of these departments (SEC-10: a supervisor looking at an operator who also works elsewhere
+   * sees only the departments they supervise).
+   */
+  listClaimable(userId: string, now: number, page: { limit: number; offset: number }, departmentIds?: readonly string[]): Promise<Page<Task>>;
   listAssignments(taskId: string): Promise<Assignment[]>;
   listNotifications(userId: string, limit: number): Promise<BoardNotification[]>;
 

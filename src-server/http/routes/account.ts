@@ -7,7 +7,7 @@ import { MINUTE_MS } from '../../../src-shared/domain/config.js';
 import { isAdmin, issueToken, signIn, type SignInRequest } from '../../auth.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { emptyBody, limitQuery, noQuery, notificationsReadBody, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
+import { emptyBody, limitQuery, notificationsReadBody, signInBody, tokenCreateBody, tokensQuery } from '../schemas.js';
 import type { Scope } from '../scope.js';
 import { publicUser, tokenView } from '../views.js';
 import { SESSION_COOKIE } from '../../session.js';
@@ -56,7 +56,6 @@ async function signOut(s: Scope): Promise<Reply> {
  * false with the reason, or the user and when the session ends.
  */
 async function session(s: Scope): Promise<Reply> {
-  s.queryAs(noQuery);
   try {
     const { user, token } = await s.auth();
     return ok({ signedIn: true, user: publicUser(user), expiresAt: token.expiresAt });
@@ -136,9 +135,9 @@ export function accountRoutes(router: Router): void {
   router.post('/api/auth/sign-out', signOut);
   router.get('/api/me', me);
   router.get('/api/auth/session', session);
-  router.get('/api/notifications', notifications);
+  router.get('/api/notifications', notifications, { query: true });
   router.post('/api/notifications/read', readNotifications);
-  router.get('/api/tokens', listTokens);
+  router.get('/api/tokens', listTokens, { query: true });
   router.post('/api/tokens', createToken);
   router.delete('/api/tokens/:id', revokeToken);
 }

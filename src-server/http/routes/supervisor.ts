@@ -13,7 +13,7 @@ import type { AuditFilter, AuditRecord, SupervisorScope } from '../../store/type
 import { scopeOf } from '../../sync/supervisor-hub.js';
 import { ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { auditQuery, candidatesQuery, emptyBody, exceptionsQuery, noQuery, pageOf } from '../schemas.js';
+import { auditQuery, candidatesQuery, emptyBody, exceptionsQuery, pageOf } from '../schemas.js';
 import type { Scope } from '../scope.js';
 
 /** Rows a CSV export of the audit trail holds at most. */
@@ -157,7 +157,6 @@ async function searchAudit(s: Scope): Promise<Reply> {
 
 async function getSupervision(s: Scope): Promise<Reply> {
   await supervisorScope(s);
-  s.queryAs(noQuery);
   return ok({ settings: await s.ctx.store.getSupervision() });
 }
 
@@ -171,10 +170,10 @@ async function putSupervision(s: Scope): Promise<Reply> {
 }
 
 export function supervisorRoutes(router: Router): void {
-  router.get('/api/tasks/:id/candidates', candidates);
-  router.get('/api/exceptions', listExceptions);
+  router.get('/api/tasks/:id/candidates', candidates, { query: true });
+  router.get('/api/exceptions', listExceptions, { query: true });
   router.post('/api/exceptions/:id/acknowledge', acknowledgeException);
-  router.get('/api/audit', searchAudit);
+  router.get('/api/audit', searchAudit, { query: true });
   router.get('/api/supervision', getSupervision);
   router.put('/api/supervision', putSupervision);
 }

@@ -10,7 +10,7 @@ import { canSupervise } from '../../../src-shared/domain/rules.js';
 import type { AutoAssignRequest, AutoAssignResult, TaskOperation } from '../../engine/mutations.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
-import { assignBody, autoAssignBody, cancelBody, claimableQuery, emptyBody, noQuery, pageOf, rejectBody, tasksQuery } from '../schemas.js';
+import { assignBody, autoAssignBody, cancelBody, claimableQuery, emptyBody, pageOf, rejectBody, tasksQuery } from '../schemas.js';
 import type { Scope } from '../scope.js';
 
 /** How many audit events GET /api/tasks/:id shows. */
@@ -48,15 +48,20 @@ async function claimable(s: Scope): Promise<Reply> {
   const q = s.queryAs(claimableQuery);
   const page = pageOf(q);
   let userId = user.id;
+  /** SEC-10: whose departments a supervisor may see of another operator's list (undefined: all). */
+  let departmentIds: string[] | undefined;
   if (q.userId && q.userId !== user.id) {
     const target = await s.ctx.store.getUser(q.userId);
     if (!target) throw new DomainError('user_not_found', { userId: q.userId });
-    if (!target.departmentIds.some((d) => canSupervise(user, d)) && !canSupervise(user, null)) {
-      throw new DomainError('permission_denied', { userId: target.id, problem: 'only their supervisors may see another operator\u2019s list' });
+    if (!canSupervise(user, null)) {
+      departmentIds = target.departmentIds.filter((d) => canSupervise(user, d));
+      if (departmentIds.length === 0) {
+        throw new DomainError('permission_denied', { userId: target.id, problem: 'only their supervisors may see another operator\u2019s list' });
+      }
     }
     userId = target.id;
   }
-  const result = await s.ctx.store.listClaimable(userId, s.ctx.clock.now(), page);
+  const result = await s.ctx.store.listClaimable(userId, s.ctx.clock.now(), page, departmentIds);
   return ok({ userId, items: result.items, total: result.total, ...page });
 }
 
@@ -67,7 +72,6 @@ async function claimable(s: Scope): Promise<Reply> {
  */
 async function taskDetail(s: Scope): Promise<Reply> {
   const { user } = await s.auth();
-  s.queryAs(noQuery);
   const id = s.id();
   const task = await s.ctx.store.getTask(id, s.ctx.clock.now());
   if (!task) throw new DomainError('task_not_found', { taskId: id });
@@ -198,9 +202,9 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
 }
 
 export function taskRoutes(router: Router): void {
-  router.get('/api/tasks', listTasks);
+  router.get('/api/tasks', listTasks, { query: true });
   // Before /api/tasks/:id, which would otherwise take "claimable" for an id.
-  router.get('/api/tasks/claimable', claimable);
+  router.get('/api/tasks/claimable', claimable, { query: true });
   router.get('/api/tasks/:id', taskDetail);
   for (const name of OPERATIONS) router.post(`/api/tasks/:id/${name}`, operation(name));
   router.post('/api/departments/:id/auto-assign', autoAssignRoute);

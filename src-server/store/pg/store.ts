@@ -951,10 +951,11 @@ export class PgServerStore implements ServerStore, StoreLink {
     return { items, total };
   }
 
-  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>> {
+  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }, departmentIds?: readonly string[]): Promise<Page<Task>> {
     const where = `
       WHERE t.status = 'pending' AND t.operator_id IS NULL
         AND t.department_id IN (SELECT department_id FROM user_departments WHERE user_id = $1)
+        AND ($4::text[] IS NULL OR t.department_id = ANY($4::text[]))
         AND NOT EXISTS (SELECT 1 FROM cooldowns c WHERE c.task_id = t.id AND c.user_id = $1 AND c.until > $2)
         AND NOT EXISTS (
           SELECT 1 FROM assignments a
@@ -963,10 +964,10 @@ export class PgServerStore implements ServerStore, StoreLink {
             AND EXISTS (SELECT 1 FROM jsonb_array_elements($3::jsonb) p
                         WHERE (p ->> 0 = a.step AND p ->> 1 = t.step) OR (p ->> 1 = a.step AND p ->> 0 = t.step)))`;
     const r = this.reader();
-    const params = [userId, now, JSON.stringify((await r.readConfig()).exclusionPairs)];
+    const params = [userId, now, JSON.stringify((await r.readConfig()).exclusionPairs), departmentIds ? [...departmentIds] : null];
     const total = (await r.value<number>(`SELECT COUNT(*) FROM tasks t ${where}`, params))!;
     const items = (
-      await r.rows(`${TASK_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT $4 OFFSET $5`, [...params, limitOf(page.limit), offsetOf(page)])
+      await r.rows(`${TASK_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT $5 OFFSET $6`, [...params, limitOf(page.limit), offsetOf(page)])
     ).map(taskFromRow);
     return { items, total };
   }

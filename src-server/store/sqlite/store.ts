@@ -1838,10 +1838,11 @@ export class SqliteServerStore implements ServerStore {
     return { items, total };
   }
 
-  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }): Promise<Page<Task>> {
+  async listClaimable(userId: string, now: number, page: { limit: number; offset: number }, departmentIds?: readonly string[]): Promise<Page<Task>> {
     const where = `
       WHERE t.status = 'pending' AND t.operator_id IS NULL
         AND t.department_id IN (SELECT department_id FROM user_departments WHERE user_id = @user)
+        AND (@departments IS NULL OR t.department_id IN (SELECT value FROM json_each(@departments)))
         AND NOT EXISTS (SELECT 1 FROM cooldowns c WHERE c.task_id = t.id AND c.user_id = @user AND c.until > @now)
         AND NOT EXISTS (
           SELECT 1 FROM assignments a
@@ -1849,7 +1850,7 @@ export class SqliteServerStore implements ServerStore {
             AND ${workedSql('a.')}
             AND EXISTS (SELECT 1 FROM json_each(@pairs) p
                         WHERE (p.value ->> 0 = a.step AND p.value ->> 1 = t.step) OR (p.value ->> 1 = a.step AND p.value ->> 0 = t.step)))`;
-    const params = { user: userId, now, pairs: JSON.stringify(this.readConfig().exclusionPairs) };
+    const params = { user: userId, now, pairs: JSON.stringify(this.readConfig().exclusionPairs), departments: departmentIds ? JSON.stringify(departmentIds) : null };
     const total = this.q(`SELECT COUNT(*) FROM tasks t ${where}`).pluck().get(params) as number;
     const items = (
       this.q(`${TASK_COLUMNS_SELECT} ${where} ORDER BY ${claimableOrderSql('t')} LIMIT @limit OFFSET @offset`)
