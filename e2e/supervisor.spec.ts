@@ -17,7 +17,7 @@ function quiet(page: Page): string[] {
   return pageProblems(page).filter((p) => !/Failed to load resource|WebSocket/.test(p));
 }
 
-test('SUP-1 AUTH-8 a supervisor signs in at /supervisor and sees the floor; an operator is refused; signing out comes back to sign-in', async ({ server, browser, openSupervisor }) => {
+test('SUP-1 AUTH-8 a supervisor signs in at /supervisor and sees the floor; an operator is refused; signing out comes back to sign-in, and signing in again loads the floor afresh', async ({ server, browser, openSupervisor }) => {
   // An operator's credentials are refused with a message saying who the overview is for.
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -48,6 +48,15 @@ test('SUP-1 AUTH-8 a supervisor signs in at /supervisor and sees the floor; an o
   // The session is in an HttpOnly cookie: the page's scripts cannot read it.
   expect(await page.evaluate(() => document.cookie)).toBe('');
   expect((await context.cookies()).find((c) => c.name === 'sf_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  await page.getByTestId('sv-sign-out').click();
+  await expect(page.getByTestId('sv-signin-ended')).toHaveAttribute('data-reason', 'signedOut');
+  // Signing in again on the same page loads the floor afresh (it once stayed "Loading" for good).
+  await page.getByTestId('sv-signin-method-badge').click();
+  await page.getByTestId('sv-signin-badge').fill(sue.badge);
+  await page.getByTestId('sv-signin-pin').fill(sue.pin);
+  await page.getByTestId('sv-signin-submit').click();
+  await expect(page.getByTestId('sv-live')).toHaveAttribute('data-state', 'live');
+  await expect(page.getByTestId('sv-sum-cut-pending')).toHaveText('8');
   await page.getByTestId('sv-sign-out').click();
   await expect(page.getByTestId('sv-signin-ended')).toHaveAttribute('data-reason', 'signedOut');
   await page.reload();

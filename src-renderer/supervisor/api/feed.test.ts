@@ -122,6 +122,17 @@ describe('SUP-1 the overview\u2019s subscription', () => {
     expect(pages).toHaveLength(2);
   });
 
+  it('after a stop (sign-out, a session that ended) starts over with a snapshot: the board it fed was forgotten', () => {
+    feed.start();
+    sockets[0]!.open();
+    sockets[0]!.frame(welcome('snapshot'));
+    sockets[0]!.frame(page({ mode: 'snapshot', reset: true, cursor: 500, more: false }));
+    feed.stop();
+    feed.start();
+    sockets[1]!.open();
+    expect(sockets[1]!.sent[0]).toMatchObject({ type: 'hello', cursor: null });
+  });
+
   it('reconnects with backoff after a drop and resumes from its cursor; "stale" data is dated from the drop', () => {
     feed.start();
     sockets[0]!.open();

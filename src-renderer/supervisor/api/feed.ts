@@ -96,8 +96,14 @@ export class FeedClient {
     this.connect();
   }
 
+  /**
+   * Stop (signed out, or the session ended): the board this fed is forgotten, so the next start
+   * takes a fresh snapshot instead of resuming from the cursor (a delta onto an empty board would
+   * never finish loading; another supervisor may sign in next).
+   */
   stop(): void {
     this.stopped = true;
+    this.cursor = null;
     for (const t of this.timers) this.o.clearTimeout(t);
     this.timers.clear();
     this.pingTimer = this.deadTimer = null;

@@ -5,6 +5,7 @@
  * view's filters rebuild the table. The actions a supervisor takes are here too (stores act,
  * components render).
  */
+import type { StoreApi } from 'zustand/vanilla';
 import type { Locale } from '../../../src-shared/domain/i18n.js';
 import { fromErrorData, type DomainError } from '../../../src-shared/domain/errors.js';
 import { shiftBounds } from '../../../src-shared/domain/supervision.js';
@@ -99,7 +100,11 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     void detail.getState().load(taskId, version);
   };
 
-  // Signing in starts the feed; signing out stops it and forgets the floor.
+  // Signing in starts the feed; signing out stops it and forgets the floor, and everything the
+  // last supervisor had open (audit results, a task's history, dialogs), which the next one must
+  // not see.
+  const forget = <S>(store: StoreApi<S>) => () => store.setState(store.getInitialState(), true);
+  const signedOutStates = [forget(assign), forget(detail), forget(autoAssign), forget(importer), forget(audit)];
   session.subscribe((s, prev) => {
     if (s.status === prev.status) return;
     if (s.status === 'signedIn') feed.start();
@@ -107,6 +112,8 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
       feed.stop();
       board.getState().clear();
       model.rebuild();
+      for (const reset of signedOutStates) reset();
+      ui.getState().close();
     }
   });
 
