@@ -4,7 +4,7 @@
  * them in place but do not reorder them (the table store freezes the order).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useRef } from 'react';
+import { memo, useCallback, useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { boardState, isOverdue, type TaskSortKey } from '../../../src-shared/domain/board.js';
 import type { Locale } from '../../../src-shared/domain/i18n.js';
@@ -124,6 +124,9 @@ export function TaskTable() {
   const now = useUi((s) => s.now);
   const locale = useUi((s) => s.locale);
   const open = useCallback((id: string) => app.view.getState().openTask(id), [app]);
+  // A table taken away under the pointer (another view, by key or Back) gets no pointer-leave: it
+  // must not leave the order frozen for the next one.
+  useEffect(() => () => app.table.getState().setFrozen(false), [app]);
   const scroller = useRef<HTMLDivElement>(null);
   // The header scrolls sideways with the rows (it sits in the same scroll box, sticky on top), so
   // the rows start HEADER_HEIGHT below the top of the scroll box.

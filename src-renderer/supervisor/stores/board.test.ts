@@ -110,4 +110,23 @@ describe('SUP-2 the task table model', () => {
     model.rebuild({ q: 'work b' }, { key: 'priority', dir: 'desc' });
     expect(table.getState().rows).toEqual(['b']);
   });
+
+  it('a new filter or order shows its own rows even while frozen, and counts as waiting only the rows not shown', () => {
+    const board = createBoardStore();
+    const table = createTableStore();
+    const model = new TableModel(table, () => board.getState(), () => 0);
+    board.getState().applyPage(snap({ reset: true, tasks: [task('a', { priority: 1 }), task('b', { priority: 2 }), task('c', { status: 'completed' })], cursor: 1 }), 1);
+    model.rebuild({ state: 'pending' }, { key: 'priority', dir: 'desc' });
+    table.getState().setFrozen(true);
+    model.freezeChanged();
+    // A summary number (or a view key) asks another question while the pointer is still frozen.
+    model.rebuild({ state: 'completed' }, { key: 'priority', dir: 'desc' });
+    expect(table.getState().rows).toEqual(['c']);
+    expect(table.getState().pending).toBe(0);
+    // Live changes still wait while frozen: a also completes, shown once the pointer leaves.
+    model.pageApplied(board.getState().applyPage(delta({ tasks: [task('a', { status: 'completed', version: 2 })] }), 2), false);
+    expect(table.getState().rows).toEqual(['c']);
+    expect(table.getState().total).toBe(2);
+    expect(table.getState().pending).toBe(1);
+  });
 });

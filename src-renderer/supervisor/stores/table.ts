@@ -59,10 +59,15 @@ export class TableModel {
     if (frozen && this.frozenRows === null) this.frozenRows = [...rows];
     if (!frozen) this.frozenRows = null;
     const shown = this.frozenRows ?? [...rows];
+    let pending = 0;
+    if (frozen) {
+      const showing = new Set(shown);
+      for (const id of rows) if (!showing.has(id)) pending++;
+    }
     this.table.setState((s) => ({
       rows: shown,
       total: rows.length,
-      pending: frozen ? Math.max(0, rows.length - shown.filter((id) => this.board().tasks.has(id)).length) : 0,
+      pending,
       version: s.version + 1,
     }));
   }
@@ -74,6 +79,9 @@ export class TableModel {
 
   /** Filter, order or flags changed: rebuild from every task. */
   rebuild(filter: TaskFilter = this.filter, sort: TaskSort = this.sort): void {
+    // SUP-2: another filter or order is another question (a summary number opens exactly the tasks
+    // it counts): the rows shown while frozen are taken anew from its answer.
+    if (filter !== this.filter || sort !== this.sort) this.frozenRows = null;
     this.filter = filter;
     this.sort = sort;
     this.ctx = this.flags();
