@@ -72,7 +72,7 @@ export function AutoAssignDialog() {
       <div className="sv-form-row">
         <label className="sv-inline">
           <span>{t('sv.col.department')}</span>
-          <select className="sv-select" value={s.departmentId ?? ''} data-testid="sv-auto-department" onChange={(e) => store.configure({ departmentId: e.target.value })}>
+          <select className="sv-select" value={s.departmentId ?? ''} data-testid="sv-auto-department" disabled={s.busy !== null} onChange={(e) => store.configure({ departmentId: e.target.value })}>
             {departments.map((d) => (
               <option key={d.id} value={d.id}>
                 {d.name}
@@ -89,6 +89,7 @@ export function AutoAssignDialog() {
             max={1000}
             value={s.limit}
             data-testid="sv-auto-limit"
+            disabled={s.busy !== null}
             onChange={(e) => store.configure({ limit: Math.max(1, Math.min(1000, Number(e.target.value) || 1)) })}
           />
         </label>
@@ -97,7 +98,7 @@ export function AutoAssignDialog() {
         <legend>{t('sv.auto.strategy')}</legend>
         {AUTO_ASSIGN_STRATEGIES.map((k) => (
           <label key={k} className="sv-radio">
-            <input type="radio" name="strategy" value={k} checked={s.strategy === k} data-testid={`sv-auto-strategy-${k}`} onChange={() => store.configure({ strategy: k })} />
+            <input type="radio" name="strategy" value={k} checked={s.strategy === k} data-testid={`sv-auto-strategy-${k}`} disabled={s.busy !== null} onChange={() => store.configure({ strategy: k })} />
             <span>
               <strong>{t(`sv.auto.strategy.${k}`)}</strong> <span className="sv-muted">{t(`sv.auto.strategyHelp.${k}`)}</span>
             </span>
@@ -106,7 +107,7 @@ export function AutoAssignDialog() {
         {s.strategy === 'hybrid' && (
           <label className="sv-inline">
             <span>{t('sv.auto.weight', { weight: Math.round(s.capacityWeight * 100) })}</span>
-            <input type="range" min={0} max={1} step={0.05} value={s.capacityWeight} data-testid="sv-auto-weight" onChange={(e) => store.configure({ capacityWeight: Number(e.target.value) })} />
+            <input type="range" min={0} max={1} step={0.05} value={s.capacityWeight} data-testid="sv-auto-weight" disabled={s.busy !== null} onChange={(e) => store.configure({ capacityWeight: Number(e.target.value) })} />
           </label>
         )}
       </fieldset>

@@ -72,6 +72,11 @@ export function createAutoAssignStore(http: Http) {
         ...(strategy === 'hybrid' ? { capacityWeight } : {}),
       });
     };
+    /**
+     * Numbers what is asked: an answer is taken only while nothing was asked since (a dialog reset
+     * meanwhile, or a change of what to ask, makes it another question's answer).
+     */
+    let asked = 0;
     return {
       departmentId: null,
       strategy: 'least_loaded',
@@ -82,30 +87,39 @@ export function createAutoAssignStore(http: Http) {
       diff: [],
       busy: null,
       error: null,
-      // Changing what is asked makes the preview stale.
-      configure: (patch) => set({ ...patch, preview: null, applied: null, diff: [], error: null }),
+      // Changing what is asked makes the preview stale; not while a preview or an apply is under
+      // way (the dialog's controls are disabled then): its answer is for what was asked.
+      configure: (patch) => {
+        if (get().busy) return;
+        set({ ...patch, preview: null, applied: null, diff: [], error: null });
+      },
       async runPreview() {
         if (!get().departmentId || get().busy) return;
+        const mine = ++asked;
         set({ busy: 'preview', error: null, applied: null, diff: [] });
         try {
           const preview = await run(true);
-          set({ preview, busy: null });
+          if (mine === asked) set({ preview, busy: null });
         } catch (e) {
-          set({ error: toDomainError(e), busy: null });
+          if (mine === asked) set({ error: toDomainError(e), busy: null });
         }
       },
       async apply() {
         const { preview } = get();
         if (!preview || get().busy) return;
+        const mine = ++asked;
         set({ busy: 'apply', error: null });
         try {
           const applied = await run(false);
-          set({ applied, diff: differences(preview, applied), busy: null });
+          if (mine === asked) set({ applied, diff: differences(preview, applied), busy: null });
         } catch (e) {
-          set({ error: toDomainError(e), busy: null });
+          if (mine === asked) set({ error: toDomainError(e), busy: null });
         }
       },
-      reset: (departmentId) => set({ departmentId, preview: null, applied: null, diff: [], error: null, busy: null }),
+      reset: (departmentId) => {
+        asked++;
+        set({ departmentId, preview: null, applied: null, diff: [], error: null, busy: null });
+      },
     };
   });
 }

@@ -1,0 +1,56 @@
+/**
+ * AUTO-6 on the page: what is applied is what was previewed. While a preview or an apply is under
+ * way, what to ask cannot change; an answer that comes after the dialog was opened anew is not
+ * shown in it. A fake HTTP client whose answers the test releases stands in for the server.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Http } from '../api/http.js';
+import { createAutoAssignStore, type AutoResult } from './autoassign.js';
+
+function fakeHttp() {
+  const calls: Array<{ path: string; body: Record<string, unknown>; answer(r: AutoResult): void }> = [];
+  const http = {
+    post: (path: string, body: Record<string, unknown>) => new Promise<AutoResult>((resolve) => calls.push({ path, body, answer: resolve })),
+  } as unknown as Http;
+  return { http, calls };
+}
+
+const result = (taskId: string, userName: string): AutoResult => ({
+  assigned: [{ taskId, userId: userName.toLowerCase(), userName, activeCount: 1, limit: 10, performance: 0.5, eligible: 2 }],
+  unassigned: [],
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('AUTO-6 the auto-assign dialog', () => {
+  it('keeps what was asked while a preview runs, and applies to the department previewed', async () => {
+    const { http, calls } = fakeHttp();
+    const store = createAutoAssignStore(http);
+    store.getState().reset('cut');
+    void store.getState().runPreview();
+    // The supervisor picks another department while Cutting's preview is on its way: refused.
+    store.getState().configure({ departmentId: 'weld' });
+    expect(store.getState().departmentId).toBe('cut');
+    calls[0]!.answer(result('t1', 'Ann'));
+    await settle();
+    expect(store.getState().preview).toEqual(result('t1', 'Ann'));
+    void store.getState().apply();
+    expect(calls[1]!.path).toBe('/api/departments/cut/auto-assign');
+    expect(calls[1]!.body).toMatchObject({ dryRun: false });
+  });
+
+  it('does not show an earlier dialog\u2019s late answer in a dialog opened anew', async () => {
+    const { http, calls } = fakeHttp();
+    const store = createAutoAssignStore(http);
+    store.getState().reset('cut');
+    void store.getState().runPreview();
+    calls[0]!.answer(result('t1', 'Ann'));
+    await settle();
+    void store.getState().apply();
+    // Closed with Esc and opened again for Welding while Cutting's apply is still on its way.
+    store.getState().reset('weld');
+    calls[1]!.answer(result('t1', 'Ann'));
+    await settle();
+    expect(store.getState()).toMatchObject({ departmentId: 'weld', preview: null, applied: null, busy: null, diff: [] });
+  });
+});
