@@ -135,9 +135,16 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   const notify = (tone: 'success' | 'error', key: string, params: Record<string, unknown> = {}) => toasts.getState().show({ tone, key, params });
   const refused = (e: unknown) => toasts.getState().show({ tone: 'error', error: toDomainError(e) }, 10_000);
 
+  /** Tasks whose release to the pool is on its way. */
+  const releasing = new Set<string>();
   const actions = {
-    /** ASG-6: back to the pool; from an exception, that exception is handled too. */
+    /**
+     * ASG-6: back to the pool; from an exception, that exception is handled too. A second click
+     * while the first is on its way sends nothing (it would be refused: the task is in the pool).
+     */
     async unassign(taskId: string, exceptionId: number | null = null): Promise<boolean> {
+      if (releasing.has(taskId)) return false;
+      releasing.add(taskId);
       try {
         await http.post(`/api/tasks/${encodeURIComponent(taskId)}/unassign`, {});
         notify('success', 'sv.toast.unassigned', { task: taskId });
@@ -146,14 +153,18 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
       } catch (e) {
         refused(e);
         return false;
+      } finally {
+        releasing.delete(taskId);
       }
     },
     /** CNL-1 */
     async cancel(taskId: string, reason: string): Promise<DomainError | null> {
       try {
+        const dialog = ui.getState().dialog;
         await http.post(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { reason });
         notify('success', 'sv.toast.cancelled', { task: taskId });
-        ui.getState().close();
+        // Only the cancel dialog it came from, not one opened since.
+        if (ui.getState().dialog === dialog) ui.getState().close();
         return null;
       } catch (e) {
         return toDomainError(e);
@@ -175,13 +186,23 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     /** Assign to the picked operator; from an exception, that exception is handled too. */
     async assignTo(userId: string): Promise<boolean> {
       const dialog = ui.getState().dialog;
-      const done = await assign.getState().submit(userId);
-      if (!done) return false;
-      const name = assign.getState().candidates?.find((c) => c.userId === userId)?.displayName ?? userId;
-      notify('success', assign.getState().mode === 'reassign' ? 'sv.toast.reassigned' : 'sv.toast.assigned', { task: assign.getState().taskId, name });
+      const { taskId, mode, candidates, submitting } = assign.getState();
+      if (!taskId || submitting) return false;
+      const name = candidates?.find((c) => c.userId === userId)?.displayName ?? userId;
+      const error = await assign.getState().submit(userId);
+      // The dialog may have been closed (or another opened) while the request was on its way: what
+      // it says then goes to a toast, and only this dialog is closed.
+      const stillOpen = ui.getState().dialog === dialog;
+      if (error) {
+        if (!stillOpen) refused(error);
+        return false;
+      }
+      notify('success', mode === 'reassign' ? 'sv.toast.reassigned' : 'sv.toast.assigned', { task: taskId, name });
       if (dialog?.kind === 'assign' && dialog.exceptionId !== null) await actions.acknowledge(dialog.exceptionId);
-      ui.getState().close();
-      assign.getState().reset();
+      if (stillOpen && ui.getState().dialog === dialog) {
+        ui.getState().close();
+        assign.getState().reset();
+      }
       return true;
     },
     openAutoAssign(departmentId: string | null): void {

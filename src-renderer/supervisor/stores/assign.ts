@@ -34,8 +34,11 @@ export interface AssignState {
   submitting: boolean;
   load(taskId: string, mode: 'assign' | 'reassign'): Promise<void>;
   refresh(): Promise<void>;
-  /** Assign (or reassign) to `userId`; true when done. */
-  submit(userId: string): Promise<boolean>;
+  /**
+   * Assign (or reassign) to `userId`: null when done, else why not. A refusal is shown in the
+   * dialog only if the dialog is still on that task (it may have been closed meanwhile).
+   */
+  submit(userId: string): Promise<DomainError | null>;
   reset(): void;
 }
 
@@ -63,15 +66,17 @@ export function createAssignStore(http: Http) {
     },
     async submit(userId) {
       const { taskId, mode } = get();
-      if (!taskId || get().submitting) return false;
+      if (!taskId) return toError(new Error('no task is open'));
+      if (get().submitting) return toError(new Error('an assignment is already on its way'));
       set({ submitting: true, error: null });
       try {
         await http.post(`/api/tasks/${encodeURIComponent(taskId)}/${mode}`, { userId });
-        set({ submitting: false });
-        return true;
+        if (get().taskId === taskId) set({ submitting: false });
+        return null;
       } catch (e) {
-        set({ submitting: false, error: toError(e) });
-        return false;
+        const error = toError(e);
+        if (get().taskId === taskId) set({ submitting: false, error });
+        return error;
       }
     },
     reset: () => set({ taskId: null, candidates: null, loading: false, loadError: null, error: null, submitting: false }),

@@ -1,0 +1,73 @@
+/**
+ * ASG-6 ASG-7 on the page: a supervisor's actions while their requests are on their way. A double
+ * click on "release to pool" sends one request; an assign dialog closed before its answer came
+ * neither closes the dialog opened since nor loses a refusal. A fake fetch whose answers the test
+ * releases stands in for the server; no feed is started (nobody signs in).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSupervisorApp, type SupervisorApp } from './app.js';
+
+interface Pending {
+  url: string;
+  method: string;
+  answer(status: number, body: unknown): void;
+}
+
+let app: SupervisorApp | null = null;
+afterEach(() => {
+  app?.dispose();
+  app = null;
+});
+
+function start(): { app: SupervisorApp; requests: Pending[] } {
+  const requests: Pending[] = [];
+  const fake = ((url: string, init?: RequestInit) =>
+    new Promise<Response>((resolve) =>
+      requests.push({ url, method: init?.method ?? 'GET', answer: (status, body) => resolve(new Response(JSON.stringify(body), { status })) }),
+    )) as typeof fetch;
+  app = createSupervisorApp({
+    feedUrl: 'ws://server/supervise',
+    openSocket: () => {
+      throw new Error('no feed in this test');
+    },
+    search: '',
+    writeSearch: () => undefined,
+    locale: 'en',
+    onLocale: () => undefined,
+    fetch: fake,
+  });
+  return { app, requests };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+const refusal = { code: 'task_not_claimed', message: 'Nobody holds this task.', details: { taskId: 't1' }, retry: { canRetry: false, suggestion: '', actionText: '' } };
+
+describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
+  it('a double click on release to pool sends one request', async () => {
+    const { app, requests } = start();
+    const first = app.actions.unassign('t1');
+    const second = app.actions.unassign('t1');
+    expect(await second).toBe(false);
+    expect(requests.filter((r) => r.url.endsWith('/api/tasks/t1/unassign'))).toHaveLength(1);
+    requests[0]!.answer(200, { ok: true });
+    expect(await first).toBe(true);
+    expect(app.toasts.getState().items.map((t) => t.tone)).toEqual(['success']);
+  });
+
+  it('an assign dialog closed before its answer leaves the dialog opened since, and its refusal is a toast', async () => {
+    const { app, requests } = start();
+    app.actions.openAssign('t1', 'assign');
+    requests[0]!.answer(200, { items: [{ userId: 'ann', displayName: 'Ann' }] });
+    await settle();
+    const assigned = app.actions.assignTo('ann');
+    // Esc, then the supervisor opens the cancel dialog of another task.
+    app.ui.getState().close();
+    app.assign.getState().reset();
+    app.ui.getState().open({ kind: 'cancel', taskId: 't2' });
+    requests[1]!.answer(409, refusal);
+    expect(await assigned).toBe(false);
+    expect(app.ui.getState().dialog).toEqual({ kind: 'cancel', taskId: 't2' });
+    expect(app.toasts.getState().items).toMatchObject([{ tone: 'error', error: { code: 'task_not_claimed' } }]);
+    expect(app.assign.getState().error).toBeNull();
+  });
+});
