@@ -325,7 +325,13 @@ describe('SUP-4 exceptions', () => {
     expect((await ok(post(`/api/exceptions/${e!.id}/acknowledge`, tok.ada))).exception).toMatchObject({ acknowledgedAt: when, acknowledgedBy: 'sue' });
     await claim('bob', 't1');
     expect((await exceptions(tok.sue)).items[0]).toMatchObject({ acknowledgedAt: when, acknowledgedBy: 'sue', resolution: 'acknowledged' });
-    expect((await server.store.listAudit({ limit: 50 })).filter((a) => a.action === 'exception_acknowledge')).toHaveLength(2);
+    // The audit keeps both, the second as what it was (not a second "applied").
+    const acks = (await server.store.listAudit({ limit: 50 })).filter((a) => a.action === 'exception_acknowledge').sort((a, b) => a.at - b.at);
+    expect(acks.map((a) => [a.actorId, a.outcome])).toEqual([
+      ['sue', 'applied'],
+      ['ada', 'already_acknowledged'],
+    ]);
+    expect(acks[1]!.details).toMatchObject({ acknowledgedBy: 'sue', acknowledgedAt: when });
 
     expect(expectError(await post('/api/exceptions/abc/acknowledge', tok.sue), 400, 'invalid_input').details).toMatchObject({ field: 'path.id' });
     expectError(await post('/api/exceptions/99999/acknowledge', tok.sue), 404, 'not_found');

@@ -74,8 +74,19 @@ async function acknowledgeException(s: Scope): Promise<Reply> {
   }
   const now = s.ctx.clock.now();
   const exception = await s.ctx.store.acknowledgeException(id, principal.user.id, now);
+  // SUP-4: acknowledged once; a later acknowledgement (another supervisor's, a second click) is
+  // answered with the first and kept in the audit as what it was, not as a second "applied".
+  const already = found.acknowledgedAt !== null || exception === null || exception.acknowledgedAt !== now || exception.acknowledgedBy !== principal.user.id;
   await s.ctx.store.audit(
-    { action: 'exception_acknowledge', outcome: 'applied', actorId: principal.user.id, terminalId: null, via: 'http', taskId: found.taskId, details: { exceptionId: id, kind: found.kind } },
+    {
+      action: 'exception_acknowledge',
+      outcome: already ? 'already_acknowledged' : 'applied',
+      actorId: principal.user.id,
+      terminalId: null,
+      via: 'http',
+      taskId: found.taskId,
+      details: { exceptionId: id, kind: found.kind, ...(already && exception ? { acknowledgedBy: exception.acknowledgedBy, acknowledgedAt: exception.acknowledgedAt } : {}) },
+    },
     now,
   );
   return ok({ ok: true, exception });
