@@ -287,6 +287,22 @@ describe('bodies, status codes and errors', () => {
     expect((await call('/api/tasks?departmentId=cut&limit=1', { token: sue })).status).toBe(200);
   });
 
+  it('API-5 two requests creating the same user at once (a double click): one is created, the other is told the id is taken, never a 500', async () => {
+    const body = { id: 'dan', displayName: 'Dan', roles: ['operator'], departmentIds: ['cut'], pin: '246813', badge: 'B-DAN' };
+    // The PIN's hashing takes tens of milliseconds: both requests pass the "is the id free" check first.
+    const answers = await Promise.all([call('/api/users', { token: ada, body }), call('/api/users', { token: ada, body })]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 400]);
+    const refused = answers.find((a) => a.status === 400)!;
+    expect(expectError(refused, 400, 'invalid_input').details).toMatchObject({ field: 'id', problem: expect.stringContaining('already used') });
+    // The same badge for another new user at once: the badge is named.
+    const other = await Promise.all([
+      call('/api/users', { token: ada, body: { ...body, id: 'eve', badge: 'B-EVE', pin: '135792' } }),
+      call('/api/users', { token: ada, body: { ...body, id: 'fay', badge: 'B-EVE', pin: '135792' } }),
+    ]);
+    expect(other.map((a) => a.status).sort()).toEqual([201, 400]);
+    expect(expectError(other.find((a) => a.status === 400)!, 400, 'invalid_input').details).toMatchObject({ field: 'badge' });
+  });
+
   it('API-4 a body over the limit is 413 payload_too_large and the server carries on', async () => {
     const big = JSON.stringify({ reason: 'x'.repeat(1024 * 1024 + 10) });
     const r = expectError(await call('/api/tasks/t1/reject', { token: ann, raw: big, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');

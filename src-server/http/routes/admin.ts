@@ -35,6 +35,27 @@ function taken(field: string, what: string): DomainError {
   return new DomainError('invalid_input', { field, problem: `is already used by ${what}` });
 }
 
+/**
+ * A write refused by the database's own uniqueness (primary key, unique badge): another request
+ * took the id or badge between this one's check and its write (a double click, a retry). SQLite's
+ * and PostgreSQL's codes.
+ */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/** Run a user write; a uniqueness refusal is the same answer the checks before it give. */
+async function writeUser(s: Scope, userId: string, isNew: boolean, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    if (isNew && (await s.ctx.store.getUser(userId))) throw taken('id', 'another user');
+    throw taken('badge', 'another user');
+  }
+}
+
 async function audit(s: Scope, actorId: string, action: string, details: Record<string, unknown>): Promise<void> {
   const entry: AuditEntry = { action, outcome: 'applied', actorId, terminalId: null, via: 'http', taskId: null, details };
   await s.ctx.store.audit(entry, s.ctx.clock.now());
@@ -149,7 +170,7 @@ async function createUser(s: Scope): Promise<Reply> {
     skills: body.skills,
     qualityScore: body.qualityScore ?? 0.8,
   };
-  await s.ctx.store.createUser(record, s.ctx.clock.now());
+  await writeUser(s, record.id, true, () => s.ctx.store.createUser(record, s.ctx.clock.now()));
   await audit(s, admin.id, 'user_create', { userId: record.id, roles: record.roles });
   return ok({ user: publicUser((await s.ctx.store.getUser(record.id))!) }, 201);
 }
@@ -175,7 +196,7 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.badge !== undefined) patch.badgeHash = (await badgeOf(s, body.badge, id)) ?? null;
   if (body.pin !== undefined) patch.pinHash = (await pinHashOf(s, body.pin)) ?? null;
   if (body.password !== undefined) patch.passwordHash = (await secret(body.password)) ?? null;
-  await s.ctx.store.updateUser(id, patch, s.ctx.clock.now());
+  await writeUser(s, id, false, () => s.ctx.store.updateUser(id, patch, s.ctx.clock.now()));
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }
@@ -197,7 +218,12 @@ async function createTerminal(s: Scope): Promise<Reply> {
   await checkDepartments(s, 'departments', body.departments);
   const token = newToken('term');
   const now = s.ctx.clock.now();
-  await s.ctx.store.createTerminal({ id: body.id, name: body.name, departments: [...new Set(body.departments)], tokenHash: tokenHash(token) }, now);
+  try {
+    await s.ctx.store.createTerminal({ id: body.id, name: body.name, departments: [...new Set(body.departments)], tokenHash: tokenHash(token) }, now);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw taken('id', 'another terminal');
+    throw err;
+  }
   await audit(s, user.id, 'terminal_create', { terminalId: body.id });
   const terminal = (await s.ctx.store.getTerminal(body.id))!;
   return ok({ terminal: terminalView(terminal, new Set(s.ctx.hub.connectedTerminals())), token }, 201);
