@@ -587,6 +587,11 @@ describe('administration', () => {
       field: 'cooldownMinutes',
     });
     expect((await call('/api/config', { token: ada, method: 'PUT', body: { ...config, cooldownMinutes: 0 } })).body).toMatchObject({ config: { cooldownMinutes: 0 } });
+    // API-5: a patch's unknown field is named, as on every other route.
+    expect(expectError(await call('/api/config', { token: ada, method: 'PATCH', body: { rejectReason: ['x'] } }), 400, 'invalid_input').details).toMatchObject({
+      field: 'rejectReason',
+      problem: 'is not a known field',
+    });
     await call('/api/tasks/t1/claim', { token: ann, body: {} });
     await call('/api/tasks/t1/release', { token: ann, body: {} });
     expect((await call('/api/tasks/t1/claim', { token: ann, body: {} })).status).toBe(200);

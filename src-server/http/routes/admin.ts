@@ -12,7 +12,7 @@ import { siteConfigSchema } from '../../../src-shared/domain/config.js';
 import { pinPolicyProblem } from '../../../src-shared/domain/credentials.js';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import type { Department } from '../../../src-shared/domain/types.js';
-import { CLOSE_CODES, describeIssue } from '../../../src-shared/protocol/terminal.js';
+import { CLOSE_CODES } from '../../../src-shared/protocol/terminal.js';
 import type { AuditEntry } from '../../engine/ports.js';
 import type { NewUser, UserPatch, UserRecord } from '../../store/types.js';
 import { isAdmin } from '../../auth.js';
@@ -29,6 +29,7 @@ import {
   usersQuery,
 } from '../schemas.js';
 import type { Scope } from '../scope.js';
+import { validate } from '../body.js';
 import { publicUser, terminalView } from '../views.js';
 
 function taken(field: string, what: string): DomainError {
@@ -302,9 +303,9 @@ async function putConfig(s: Scope): Promise<Reply> {
 async function patchConfig(s: Scope): Promise<Reply> {
   const { user } = await s.authAs('admin');
   const patch = await s.json(configPatchBody);
-  const merged = siteConfigSchema.safeParse({ ...(await s.ctx.store.getConfig()), ...patch });
-  if (!merged.success) throw new DomainError('invalid_input', describeIssue(merged.error));
-  await s.ctx.store.setConfig(merged.data, s.ctx.clock.now());
+  // validate(): an unknown field is named, like everywhere else (API-5).
+  const merged = validate(siteConfigSchema, { ...(await s.ctx.store.getConfig()), ...patch });
+  await s.ctx.store.setConfig(merged, s.ctx.clock.now());
   await audit(s, user.id, 'config_update', { changed: Object.keys(patch) });
   return ok({ config: await s.ctx.store.getConfig() });
 }
