@@ -401,6 +401,17 @@ describe('task routes', () => {
     expect(detail.exceptions).toEqual([]);
     const bySupervisor = (await call('/api/tasks/t2', { token: sue })).body as { audit: Array<{ actorId: string | null }> };
     expect(bySupervisor.audit.some((e) => e.actorId === 'sue')).toBe(true);
+    // Nor are another operator's assignments of it (the task itself still says who rejected it
+    // last and why, as it does on every kiosk of the department: NTF-3).
+    await call('/api/tasks/t3/claim', { token: bob, body: {} });
+    await call('/api/tasks/t3/start', { token: bob, body: {} });
+    await call('/api/tasks/t3/release', { token: bob, body: {} });
+    await call('/api/tasks/t3/claim', { token: ann, body: {} });
+    const t3 = (await call('/api/tasks/t3', { token: ann })).body as { assignments: Array<{ userId: string }>; names: Record<string, string> };
+    expect(t3.assignments.map((a) => a.userId)).toEqual(['ann']);
+    expect(t3.names).not.toHaveProperty('bob');
+    const t3BySupervisor = (await call('/api/tasks/t3', { token: sue })).body as { assignments: Array<{ userId: string }> };
+    expect(t3BySupervisor.assignments.map((a) => a.userId)).toEqual(['bob', 'ann']);
     // A supervisor of cut sees cut's people and terminals, not qa's; an admin sees all.
     expectError(await call('/api/users?departmentId=qa', { token: sue }), 403, 'permission_denied');
     const people = ((await call('/api/users', { token: sue })).body.items as Array<{ id: string }>).map((u) => u.id);

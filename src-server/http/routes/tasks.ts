@@ -80,13 +80,15 @@ async function taskDetail(s: Scope): Promise<Reply> {
   }
   // SEC-10: an operator reads the task and their own part of its history; its supervisors all of it.
   const supervises = canSupervise(user, task.departmentId);
-  const [assignments, fullAudit, exceptions, terminals] = await Promise.all([
+  const [allAssignments, fullAudit, exceptions, terminals] = await Promise.all([
     s.ctx.store.listAssignments(id),
     s.ctx.store.listAudit({ taskId: id, limit: TASK_AUDIT_LIMIT }),
     supervises ? s.ctx.store.listExceptions({ departmentIds: null, taskId: id }, { limit: 50, offset: 0 }) : { items: [], total: 0 },
     s.ctx.store.listTerminals(),
   ]);
   const audit = supervises ? fullAudit : fullAudit.filter((e) => e.actorId === user.id);
+  // Of its assignments too, an operator reads their own: another's carry who rejected it and why.
+  const assignments = supervises ? allAssignments : allAssignments.filter((a) => a.userId === user.id);
   const people = new Set<string>();
   for (const a of assignments) people.add(a.userId).add(a.assignedBy);
   for (const e of audit) {
