@@ -6,9 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
+import { DomainError } from '../src-shared/domain/errors.js';
 import { compareClaimable } from '../src-shared/domain/rules.js';
 import type { Task } from '../src-shared/domain/types.js';
-import { newUser } from './support/plant.js';
+import { newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -485,6 +486,28 @@ describe('task routes', () => {
     for (const a of assigned) expect(['ann', 'bob']).toContain(a.userId);
     const t = await server.store.getTask(assigned[0]!.taskId, server.clock.now());
     expect(t!.operatorId).toBe(assigned[0]!.userId);
+  });
+
+  it('AUTO-1 SEC-9 an auto-assign that fails after some of its slices were committed says what they assigned and why it stopped', async () => {
+    await server.store.importTasks(Array.from({ length: 60 }, (_, i) => taskRow(`bulk${i}`)), server.clock.now());
+    await server.store.createUser(newUser('cat'), server.clock.now());
+    await server.store.createUser(newUser('dex'), server.clock.now());
+    const committer = server.ctx.committer;
+    const submit = committer.submit.bind(committer);
+    let slices = 0;
+    vi.spyOn(committer, 'submit').mockImplementation(((d: Parameters<typeof submit>[0]) => {
+      if (d.kind === 'autoAssign' && ++slices === 2) return Promise.reject(new DomainError('unavailable', { problem: 'the database went away' }));
+      return submit(d);
+    }) as typeof submit);
+    const r = await call('/api/departments/cut/auto-assign', { token: sue, body: { strategy: 'least_loaded', limit: 50 } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ ok: true, complete: false, stoppedBy: { code: 'unavailable' } });
+    const assigned = r.body.assigned as Array<{ taskId: string; userId: string }>;
+    expect(assigned.length).toBeGreaterThan(0);
+    for (const a of assigned) expect((await server.store.getTask(a.taskId, server.clock.now()))!.operatorId).toBe(a.userId);
+    // A run that fails before anything was committed is an error, as before.
+    slices = 1;
+    expectError(await call('/api/departments/cut/auto-assign', { token: sue, body: { strategy: 'least_loaded', limit: 50 } }), 503, 'unavailable');
   });
 
   it('ASG-1 RSG-1 API-7 assign and reassign over HTTP answer the task and notify', async () => {

@@ -53,4 +53,18 @@ describe('AUTO-6 the auto-assign dialog', () => {
     await settle();
     expect(store.getState()).toMatchObject({ departmentId: 'weld', preview: null, applied: null, busy: null, diff: [] });
   });
+
+  it('an apply that stopped part way shows what it assigned and why the rest was not', async () => {
+    const { http, calls } = fakeHttp();
+    const store = createAutoAssignStore(http);
+    store.getState().reset('cut');
+    void store.getState().runPreview();
+    calls[0]!.answer(result('t1', 'Ann'));
+    await settle();
+    void store.getState().apply();
+    calls[1]!.answer({ ...result('t1', 'Ann'), complete: false, stoppedBy: { code: 'unavailable', message: 'x', details: {}, retry: { canRetry: true, suggestion: '', actionText: '' } } });
+    await settle();
+    expect(store.getState().applied?.assigned).toHaveLength(1);
+    expect(store.getState().error?.code).toBe('unavailable');
+  });
 });

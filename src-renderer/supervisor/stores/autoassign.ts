@@ -5,7 +5,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { AutoAssignStrategy } from '../../../src-shared/domain/autoassign.js';
-import type { DomainError, ErrorCode } from '../../../src-shared/domain/errors.js';
+import { fromErrorData, type DomainError, type ErrorCode, type ErrorData } from '../../../src-shared/domain/errors.js';
 import { toDomainError } from '../../api/errors.js';
 import type { Http } from '../api/http.js';
 
@@ -22,6 +22,9 @@ export interface AutoPick {
 export interface AutoResult {
   assigned: AutoPick[];
   unassigned: Array<{ taskId: string; reason: ErrorCode; details: { ineligible: Partial<Record<ErrorCode, number>> } }>;
+  /** An apply that stopped after some of its slices were committed: what stopped it. */
+  complete?: boolean;
+  stoppedBy?: ErrorData;
 }
 
 export interface AutoDifference {
@@ -111,7 +114,9 @@ export function createAutoAssignStore(http: Http) {
         set({ busy: 'apply', error: null });
         try {
           const applied = await run(false);
-          if (mine === asked) set({ applied, diff: differences(preview, applied), busy: null });
+          // Stopped part way: what was assigned is shown, and why the rest was not.
+          const stopped = applied.complete === false && applied.stoppedBy ? fromErrorData(applied.stoppedBy) : null;
+          if (mine === asked) set({ applied, diff: differences(preview, applied), busy: null, error: stopped });
         } catch (e) {
           if (mine === asked) set({ error: toDomainError(e), busy: null });
         }

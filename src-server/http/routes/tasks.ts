@@ -162,14 +162,23 @@ export const AUTO_ASSIGN_WEIGHINGS = 2500;
  * department of many operators), one unit each, so it never holds the event loop for long; each
  * slice skips the tasks the earlier ones decided.
  */
-async function autoAssignInSlices(s: Scope, request: AutoAssignRequest, actorId: string): Promise<AutoAssignResult> {
+async function autoAssignInSlices(s: Scope, request: AutoAssignRequest, actorId: string): Promise<AutoAssignResult & { stoppedBy?: DomainError }> {
   const total: AutoAssignResult = { assigned: [], unassigned: [] };
   const decided: string[] = [];
   const operators = (await s.ctx.store.listUsers({ departmentId: request.departmentId, role: 'operator', active: true })).length;
   const slice = Math.max(1, Math.min(AUTO_ASSIGN_SLICE, Math.floor(AUTO_ASSIGN_WEIGHINGS / Math.max(1, operators))));
   for (let left = request.limit; left > 0; ) {
     const n = Math.min(left, slice);
-    const part = await s.ctx.committer.submit({ kind: 'autoAssign', request: { ...request, limit: n, exclude: decided }, actorId, via: 'http' });
+    let part: AutoAssignResult;
+    try {
+      part = await s.ctx.committer.submit({ kind: 'autoAssign', request: { ...request, limit: n, exclude: decided }, actorId, via: 'http' });
+    } catch (err) {
+      // The slices before this one are committed: say what they did, and why the run stopped,
+      // instead of an error that reads as if nothing had changed.
+      if (total.assigned.length + total.unassigned.length === 0) throw err;
+      s.ctx.log.warn({ err, departmentId: request.departmentId, assigned: total.assigned.length }, 'auto-assign stopped after some of its slices');
+      return { ...total, stoppedBy: err instanceof DomainError ? err : new DomainError('internal_error', { requestId: s.requestId }) };
+    }
     total.assigned.push(...part.assigned);
     total.unassigned.push(...part.unassigned);
     for (const a of part.assigned) decided.push(a.taskId);
@@ -200,7 +209,8 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
     throw err;
   }
   if (!dryRun) s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: 'applied' });
-  return ok({ ok: true, departmentId, strategy: body.strategy, dryRun, ...result });
+  const { stoppedBy, ...decided } = result as AutoAssignResult & { stoppedBy?: DomainError };
+  return ok({ ok: true, departmentId, strategy: body.strategy, dryRun, ...decided, ...(stoppedBy ? { complete: false, stoppedBy: stoppedBy.toData(s.locale) } : { complete: true }) });
 }
 
 export function taskRoutes(router: Router): void {
