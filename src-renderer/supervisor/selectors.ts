@@ -4,7 +4,7 @@
  * them only when the board (or the minute) changed.
  */
 import { useMemo } from 'react';
-import { countPerHour, floorSummary, hourSlots, openFlags, type DepartmentSummary } from '../../src-shared/domain/board.js';
+import { countPerHour, floorSummary, floorTotal, hourSlots, openFlags, type DepartmentSummary } from '../../src-shared/domain/board.js';
 import { shiftBounds, type ShiftBounds } from '../../src-shared/domain/supervision.js';
 import type { Department } from '../../src-shared/domain/types.js';
 import type { BoardException } from '../../src-shared/protocol/supervisor.js';
@@ -43,10 +43,8 @@ export function useSummary(): { rows: DepartmentSummary[]; total: DepartmentSumm
   return useMemo(() => {
     const s = board.getState();
     const flags = openFlags(s.exceptions.values());
-    const rows = floorSummary(s.tasks.values(), departmentList(s).map((d) => d.id), { now, ...flags, shiftStart: shift.start });
-    const total: DepartmentSummary = { departmentId: '', pending: 0, claimed: 0, inProgress: 0, completedThisShift: 0, overdue: 0, rejected: 0, expired: 0 };
-    for (const r of rows) for (const k of Object.keys(total) as Array<keyof DepartmentSummary>) if (k !== 'departmentId') total[k] += r[k];
-    return { rows, total };
+    const ctx = { now, ...flags, shiftStart: shift.start };
+    return { rows: floorSummary(s.tasks.values(), departmentList(s).map((d) => d.id), ctx), total: floorTotal(s.tasks.values(), ctx) };
     // `version` stands for the board's contents.
   }, [board, version, now, shift.start]);
 }

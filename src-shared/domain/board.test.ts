@@ -10,6 +10,7 @@ import {
   countPerHour,
   filterForCount,
   floorSummary,
+  floorTotal,
   hourSlots,
   HOUR_MS,
   isOverdue,
@@ -69,6 +70,11 @@ describe('SUP-2 the floor summary', () => {
             const filter = filterForCount(row.departmentId, count, SHIFT);
             expect(tasks.filter((t) => matchesFilter(t, filter, ctx)).length).toBe(row[count]);
           }
+        }
+        // The "all departments" row, tasks without a department included (an admin's board).
+        const total = floorTotal(tasks, { ...ctx, shiftStart: SHIFT });
+        for (const count of Object.keys(total).filter((k) => k !== 'departmentId') as SummaryCount[]) {
+          expect(tasks.filter((t) => matchesFilter(t, filterForCount(undefined, count, SHIFT), ctx)).length).toBe(total[count]);
         }
       }),
     );

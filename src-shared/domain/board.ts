@@ -190,17 +190,31 @@ export function floorSummary(
   const by = new Map(departmentIds.map((d) => [d, emptySummary(d)]));
   for (const t of tasks) {
     const s = t.departmentId === null ? undefined : by.get(t.departmentId);
-    if (!s) continue;
-    const state = boardState(t);
-    if (state === 'pending') s.pending++;
-    else if (state === 'claimed') s.claimed++;
-    else if (state === 'in_progress') s.inProgress++;
-    else if (state === 'completed' && t.updatedAt >= ctx.shiftStart) s.completedThisShift++;
-    if (isOverdue(t, ctx.now)) s.overdue++;
-    if (ctx.rejected.has(t.id)) s.rejected++;
-    if (ctx.expired.has(t.id)) s.expired++;
+    if (s) count(s, t, ctx);
   }
   return departmentIds.map((d) => by.get(d)!);
+}
+
+/**
+ * SUP-2: the counts of every task on the board, whatever its department (the "all departments"
+ * row), each matching filterForCount(undefined, …): an admin's board also holds tasks imported
+ * without a department, which that row's links show.
+ */
+export function floorTotal(tasks: Iterable<Task>, ctx: FilterContext & { shiftStart: number }): DepartmentSummary {
+  const s = emptySummary('');
+  for (const t of tasks) count(s, t, ctx);
+  return s;
+}
+
+function count(s: DepartmentSummary, t: Task, ctx: FilterContext & { shiftStart: number }): void {
+  const state = boardState(t);
+  if (state === 'pending') s.pending++;
+  else if (state === 'claimed') s.claimed++;
+  else if (state === 'in_progress') s.inProgress++;
+  else if (state === 'completed' && t.updatedAt >= ctx.shiftStart) s.completedThisShift++;
+  if (isOverdue(t, ctx.now)) s.overdue++;
+  if (ctx.rejected.has(t.id)) s.rejected++;
+  if (ctx.expired.has(t.id)) s.expired++;
 }
 
 // ---------------------------------------------------------------------------------------------
