@@ -359,6 +359,13 @@ describe('ill-formed text', () => {
     // A query parameter.
     const q = await call(server, '/api/tasks?q=%ED%A0%BD', { token: sue });
     expect(q.body).toMatchObject({ code: 'invalid_input', details: { field: 'query.q' } });
+    // A real U+FFFD sent in one parameter does not let a broken one through in another.
+    const both = await call(server, '/api/tasks?workOrder=%EF%BF%BD&q=%ED%A0%BD', { token: sue });
+    expect(both.body).toMatchObject({ code: 'invalid_input', details: { field: 'query.q' } });
+    expect((await call(server, '/api/tasks?q=%EF%BF%BD', { token: sue })).status).toBe(200);
+    // API-5: a parameter given twice is refused, not read as the last one.
+    const twice = await call(server, '/api/tasks?status=pending&status=completed', { token: sue });
+    expect(twice.body).toMatchObject({ code: 'invalid_input', details: { field: 'query.status', problem: expect.stringContaining('more than once') } });
     // A WebSocket mutation: rejected alone, its id consumed, the task untouched.
     const c = await TestClient.connect(server.wsUrl, { terminalId: 'k2', token: 'term_test_token_2', cursor: null, lastAckedMutationId: 0, clientTime: server.clock.now() });
     cleanup.push(() => c.close());

@@ -99,21 +99,27 @@ export class Scope {
 
 /**
  * SEC-7: URLSearchParams turns percent-encoded bytes that are not UTF-8 (such as an encoded lone
- * surrogate) into U+FFFD without a word; refuse them instead, naming the parameter. (A U+FFFD the
- * client really sent, encoded or not, is kept.) An encoded NUL (%00) is refused too.
+ * surrogate) into U+FFFD without a word; refuse them instead, naming the parameter. A U+FFFD the
+ * client really sent in a parameter (encoded or not) is kept, and says nothing about the others.
+ * An encoded NUL (%00) is refused too. API-5: a parameter given twice is refused (which one would
+ * count?).
  */
 function assertWellFormedQuery(params: URLSearchParams, search: string): void {
-  if (!search.includes('%')) return;
-  for (const [key, value] of params) {
-    if (key.includes('\u0000') || value.includes('\u0000')) {
-      throw new DomainError('invalid_input', { field: `query.${key.split('\u0000').join('').slice(0, 64)}`, problem: 'holds a NUL character (%00), which is not allowed in text' });
-    }
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (seen.has(key)) throw new DomainError('invalid_input', { field: `query.${key.slice(0, 64)}`, problem: 'is given more than once; give it once' });
+    seen.add(key);
   }
-  const sentReplacement = /%EF%BF%BD|\uFFFD/i.test(search);
-  if (sentReplacement) return;
-  for (const [key, value] of params) {
-    if (key.includes('\uFFFD') || value.includes('\uFFFD')) {
-      throw new DomainError('invalid_input', { field: `query.${key.slice(0, 64)}`, problem: 'is not valid percent-encoded UTF-8' });
+  if (!search.includes('%')) return;
+  for (const raw of search.replace(/^\?/, '').split('&')) {
+    for (const [key, value] of new URLSearchParams(raw)) {
+      const name = key.split('\u0000').join('').slice(0, 64);
+      if (key.includes('\u0000') || value.includes('\u0000')) {
+        throw new DomainError('invalid_input', { field: `query.${name}`, problem: 'holds a NUL character (%00), which is not allowed in text' });
+      }
+      if ((key.includes('\uFFFD') || value.includes('\uFFFD')) && !/%EF%BF%BD|\uFFFD/i.test(raw)) {
+        throw new DomainError('invalid_input', { field: `query.${name}`, problem: 'is not valid percent-encoded UTF-8' });
+      }
     }
   }
 }
