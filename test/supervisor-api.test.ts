@@ -807,6 +807,10 @@ describe('SUP-1 the overview page', () => {
       // Only the overview and its assets: not the kiosk screen beside it, not missing assets.
       expect((await raw('GET', '/supervisor/other.html')).status).toBe(404);
       expect((await raw('GET', '/supervisor/assets/missing.js')).status).toBe(404);
+      // API-1: counted by what was answered (the file is looked up on the disk first).
+      const metrics = (await raw('GET', '/metrics')).body;
+      expect(metrics).toMatch(/shopfloor_http_requests_total\{method="GET",route="static",status="404"\} [1-9]/);
+      expect(metrics).not.toMatch(/shopfloor_http_requests_total\{method="GET",route="static",status="200"\}/);
       const post = await raw('POST', '/supervisor/');
       expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
       expect((await raw('HEAD', '/supervisor/')).status).toBe(200);

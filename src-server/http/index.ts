@@ -55,7 +55,8 @@ export function createHttpHandler(ctx: AppContext): (req: IncomingMessage, res: 
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (serveSupervisorPage(ctx.rendererDir, req, res, url.pathname)) {
-        ctx.metrics.httpRequests.inc({ method: METHOD_LABELS.has(method) ? method : 'other', route: 'static', status: String(res.statusCode) });
+        // Counted once answered: a file is looked up on the disk first (a missing one is a 404).
+        res.once('finish', () => ctx.metrics.httpRequests.inc({ method: METHOD_LABELS.has(method) ? method : 'other', route: 'static', status: String(res.statusCode) }));
         return;
       }
       const match = router.match(method, url.pathname);
