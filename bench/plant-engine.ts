@@ -23,6 +23,12 @@ import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { report, round, tempDir } from './lib.js';
 import { kioskTasks, seedPlants, Shift, TERMINALS } from './plant.js';
 
+/**
+ * BENCH_WAL_FRAMES=1: count, at each round's end, the pages its commits wrote to the WAL, by the
+ * table or index each belongs to (`dbstat`): what a commit costs is writing those frames. Checkpoints
+ * then wait for the round's end, so the WAL holds the round's frames only.
+ */
+const WAL_FRAMES = process.env.BENCH_WAL_FRAMES === '1';
 const ROUND_OPS = Number(process.env.BENCH_ROUND_OPS ?? 2_500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 /** Mutations in flight per kiosk (as `plant-load`'s window). */
@@ -31,6 +37,8 @@ const WINDOW = 8;
 interface Side {
   label: string;
   file: string;
+  /** WAL frames written, by table or index (BENCH_WAL_FRAMES). */
+  frames: Map<string, number>;
   committer: GroupCommitter;
   store: SqliteServerStore;
   shifts: Shift[];
@@ -50,10 +58,11 @@ async function modules(root: string | null): Promise<Modules> {
 function open(label: string, m: Modules, dir: string): Side {
   const file = path.join(dir, 'claims.db');
   const store = new m.SqliteServerStore(file);
-  store.startBackgroundCheckpoints(1000);
+  store.startBackgroundCheckpoints(WAL_FRAMES ? 2_000_000_000 : 1000);
   return {
     label,
     file,
+    frames: new Map(),
     store,
     committer: new m.GroupCommitter(store, systemClock),
     shifts: Array.from({ length: TERMINALS }, (_, k) => new Shift(k, kioskTasks(k))),
@@ -93,11 +102,25 @@ async function round1(side: Side, ops: number): Promise<{ wallMs: number; cpuMs:
   // must not pay for them (the CPU figure is the whole process's, all threads).
   const db = new Database(side.file);
   db.pragma('busy_timeout = 10000');
+  if (WAL_FRAMES) countFrames(db, side);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   const wallMs = performance.now() - start;
   const used = process.cpuUsage(cpu);
   return { wallMs, cpuMs: (used.user + used.system) / 1000, applied: applied / sent };
+}
+
+/** Add the WAL's frames (all of this round's: the last round's checkpoint truncated it) to `side.frames`. */
+function countFrames(db: Database.Database, side: Side): void {
+  const wal = fs.readFileSync(`${side.file}-wal`);
+  if (wal.length < 32) return;
+  const pageSize = wal.readUInt32BE(8);
+  const owner = new Map<number, string>();
+  for (const r of db.prepare('SELECT name, pageno FROM dbstat').all() as Array<{ name: string; pageno: number }>) owner.set(r.pageno, r.name);
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    const name = owner.get(wal.readUInt32BE(at)) ?? '(free)';
+    side.frames.set(name, (side.frames.get(name) ?? 0) + 1);
+  }
 }
 
 export async function run(): Promise<void> {
@@ -138,6 +161,14 @@ export async function run(): Promise<void> {
       figures.cpuRatioToBaseline = round(median(pairs('cpuUsPerOp')), 2);
       figures.cpuRatioRounds = pairs('cpuUsPerOp').map((x) => round(x, 2));
       figures.opsRatioToBaseline = round(median(pairs('opsPerSec')), 2);
+    }
+    if (WAL_FRAMES) {
+      const now = sides.find((x) => x.label === 'now')!;
+      const ops = ROUND_OPS * ROUNDS;
+      let total = 0;
+      for (const n of now.frames.values()) total += n;
+      figures.walFramesPerOp = round(total / ops, 2);
+      figures.walFramesPerOpBy = Object.fromEntries([...now.frames].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, n]) => [name, round(n / ops, 3)]));
     }
     report({
       bench: `plant-engine: the plant's kiosk mutations through the engine in-process (${TERMINALS} kiosks, 8 in flight each, rounds of ${ROUND_OPS})`,
