@@ -390,11 +390,18 @@ export function storeContract(factory: StoreFactory): void {
       expect(page1.items[0]!.id).toBe('p9');
       expect(expected.map((t) => t.id)).not.toContain('t2');
       expect(expected.map((t) => t.id)).not.toContain('insp1');
-      // SEC-10: limited to some departments (what a supervisor of those sees of ann's list).
-      const inCut = await store.listClaimable('ann', T0 + 20, { limit: 100, offset: 0 }, ['cut']);
-      expect(inCut.items.map((t) => t.id)).toEqual(expected.map((t) => t.id));
-      expect(inCut.total).toBe(expected.length);
-      expect(await store.listClaimable('ann', T0 + 20, { limit: 100, offset: 0 }, ['qa'])).toEqual({ items: [], total: 0 });
+      // SEC-10: limited to some departments (what a supervisor of those sees of an operator's list):
+      // zed works in cut and qa.
+      await store.createUser(newUser('zed', { departmentIds: ['cut', 'qa'] }), T0);
+      const zedAll = (await store.listClaimable('zed', T0 + 20, { limit: 100, offset: 0 })).items.map((t) => t.id);
+      expect(zedAll).toContain('other');
+      const zedCut = await store.listClaimable('zed', T0 + 20, { limit: 100, offset: 0 }, ['cut']);
+      expect(zedCut.items.map((t) => t.id)).toEqual(zedAll.filter((id) => id !== 'other' && id !== 'q1'));
+      expect(zedCut.total).toBe(zedCut.items.length);
+      const zedQa = await store.listClaimable('zed', T0 + 20, { limit: 100, offset: 0 }, ['qa']);
+      expect(zedQa.items.every((t) => t.departmentId === 'qa')).toBe(true);
+      expect(zedQa.items.map((t) => t.id)).toContain('other');
+      expect(zedQa.total + zedCut.total).toBe(zedAll.length);
     });
 
     it('IMP-1 an import is all-or-nothing and names each bad row', async () => {

@@ -56,7 +56,7 @@ export function createHttpHandler(ctx: AppContext): (req: IncomingMessage, res: 
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (serveSupervisorPage(ctx.rendererDir, req, res, url.pathname)) {
         // Counted once answered: a file is looked up on the disk first (a missing one is a 404).
-        res.once('finish', () => ctx.metrics.httpRequests.inc({ method: METHOD_LABELS.has(method) ? method : 'other', route: 'static', status: String(res.statusCode) }));
+        res.once('close', () => ctx.metrics.httpRequests.inc({ method: METHOD_LABELS.has(method) ? method : 'other', route: 'static', status: String(res.statusCode) }));
         return;
       }
       const match = router.match(method, url.pathname);

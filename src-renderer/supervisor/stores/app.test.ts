@@ -1,8 +1,9 @@
 /**
- * ASG-6 ASG-7 on the page: a supervisor's actions while their requests are on their way. A double
- * click on "release to pool" sends one request; an assign dialog closed before its answer came
- * neither closes the dialog opened since nor loses a refusal. A fake fetch whose answers the test
- * releases stands in for the server; no feed is started (nobody signs in).
+ * ASG-6 ASG-7 SUP-6 on the page: a supervisor's actions while their requests are on their way. A
+ * double click on "release to pool" sends one request; an assign dialog closed before its answer
+ * came neither closes the dialog opened since nor loses a refusal; an audit search answered after
+ * its supervisor signed out is not shown to the next one. A fake fetch whose answers the test
+ * releases stands in for the server; the feed's link never opens.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisorApp, type SupervisorApp } from './app.js';
@@ -27,9 +28,8 @@ function start(): { app: SupervisorApp; requests: Pending[] } {
     )) as typeof fetch;
   app = createSupervisorApp({
     feedUrl: 'ws://server/supervise',
-    openSocket: () => {
-      throw new Error('no feed in this test');
-    },
+    // A link that never opens: the feed starts when someone signs in, and nothing comes.
+    openSocket: () => ({ readyState: 0, send: () => undefined, close: () => undefined, onopen: null, onmessage: null, onclose: null, onerror: null }),
     search: '',
     writeSearch: () => undefined,
     locale: 'en',
@@ -69,5 +69,15 @@ describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
     expect(app.ui.getState().dialog).toEqual({ kind: 'cancel', taskId: 't2' });
     expect(app.toasts.getState().items).toMatchObject([{ tone: 'error', error: { code: 'task_not_claimed' } }]);
     expect(app.assign.getState().error).toBeNull();
+  });
+
+  it('SUP-6 an audit search answered after its supervisor signed out is not shown to the next one', async () => {
+    const { app, requests } = start();
+    app.session.setState({ status: 'signedIn' });
+    const search = app.audit.getState().search();
+    app.session.setState({ status: 'signedOut' });
+    requests.find((r) => r.url.includes('/api/audit'))!.answer(200, { items: [{ id: 1, action: 'claim' }], total: 1 });
+    await search;
+    expect(app.audit.getState()).toMatchObject({ items: [], total: null, loading: false });
   });
 });

@@ -52,7 +52,7 @@ export function createAssignStore(http: Http) {
     error: null,
     submitting: false,
     async load(taskId, mode) {
-      set({ taskId, mode, loading: true, loadError: null, error: null, candidates: null });
+      set({ taskId, mode, loading: true, loadError: null, error: null, candidates: null, submitting: false });
       try {
         const r = await http.get<{ items: Candidate[] }>(`/api/tasks/${encodeURIComponent(taskId)}/candidates`, { mode });
         if (get().taskId === taskId) set({ candidates: r.items, loading: false });

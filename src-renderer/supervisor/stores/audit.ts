@@ -30,6 +30,8 @@ export interface AuditState {
   search(offset?: number): Promise<void>;
   /** The same search as a CSV download link. */
   csvHref(): string;
+  /** Back to no search (signed out); a search still on its way is not shown. */
+  forget(): void;
 }
 
 /** The query the server takes for a filter (times as ISO instants). */
@@ -48,24 +50,27 @@ export function auditQuery(filter: AuditFilter, toInstant: (local: string) => nu
 }
 
 export function createAuditStore(http: Http, toInstant: (local: string) => number | null) {
+  const empty = { filter: {}, offset: 0, items: [], total: null, loading: false, error: null };
+  /** Numbers the searches: only the latest one's answer is shown (forget counts as one). */
+  let asked = 0;
   return createStore<AuditState>()((set, get) => ({
-    filter: {},
-    offset: 0,
-    items: [],
-    total: null,
-    loading: false,
-    error: null,
+    ...empty,
     setFilter: (patch) => set({ filter: { ...get().filter, ...patch } }),
     async search(offset = 0) {
+      const mine = ++asked;
       set({ loading: true, error: null, offset });
       try {
         const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(get().filter, toInstant), limit: AUDIT_PAGE, offset });
-        set({ items: r.items, total: r.total, loading: false });
+        if (mine === asked) set({ items: r.items, total: r.total, loading: false });
       } catch (e) {
-        set({ error: toDomainError(e), loading: false });
+        if (mine === asked) set({ error: toDomainError(e), loading: false });
       }
     },
     csvHref: () => `/api/audit?${new URLSearchParams({ ...auditQuery(get().filter, toInstant), format: 'csv' })}`,
+    forget: () => {
+      asked++;
+      set(empty);
+    },
   }));
 }
 

@@ -30,6 +30,8 @@ export interface ImportState {
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 
 export function createImportStore(http: Http) {
+  /** Numbers the uploads: a reset (a new file, signed out) makes an earlier one's answer not shown. */
+  let asked = 0;
   return createStore<ImportState>()((set) => ({
     fileName: null,
     progress: null,
@@ -38,21 +40,28 @@ export function createImportStore(http: Http) {
     error: null,
     busy: false,
     async upload(file) {
+      const mine = ++asked;
+      const mineSet = (patch: Partial<ImportState>) => {
+        if (mine === asked) set(patch);
+      };
       set({ fileName: file.name, progress: 0, result: null, rowErrors: [], error: null, busy: true });
       try {
         if (file.size > MAX_IMPORT_BYTES) throw new DomainError('payload_too_large', { limitBytes: MAX_IMPORT_BYTES });
         const type = file.name.toLowerCase().endsWith('.json') ? 'application/json' : 'text/csv';
         const result = await http.upload<ImportState['result']>('/api/tasks/import', file, type, (p) =>
-          set({ progress: p.total > 0 ? Math.min(1, p.loaded / p.total) : null }),
+          mineSet({ progress: p.total > 0 ? Math.min(1, p.loaded / p.total) : null }),
         );
-        set({ result, busy: false, progress: 1 });
+        mineSet({ result, busy: false, progress: 1 });
       } catch (e) {
         const error = toDomainError(e);
         const rows = (error.details.errors as ImportRowError[] | undefined) ?? [];
-        set({ error, rowErrors: rows, busy: false, progress: null });
+        mineSet({ error, rowErrors: rows, busy: false, progress: null });
       }
     },
-    reset: () => set({ fileName: null, progress: null, result: null, rowErrors: [], error: null, busy: false }),
+    reset: () => {
+      asked++;
+      set({ fileName: null, progress: null, result: null, rowErrors: [], error: null, busy: false });
+    },
   }));
 }
 

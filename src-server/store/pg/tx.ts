@@ -974,7 +974,15 @@ export class Tx extends Sql {
       return r === undefined ? null : storedOutcomeFromRow(r);
     },
     terminalState: async (terminalId): Promise<TerminalState | null> => {
-      const r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId) ?? (await this.one(`${TERMINAL_SELECT} WHERE t.id = $1 FOR UPDATE OF t`, [terminalId]));
+      // The terminal's row is the lock (a mutation re-sent to a second instance while the first
+      // still commits it waits here, then finds its outcome: the engine reads the terminal first).
+      // Taken in a statement of its own: a read that waited for the lock in the same statement
+      // would see the presence row joined to it as it was before the wait.
+      let r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId);
+      if (r === undefined) {
+        if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
+        r = await this.one(`${TERMINAL_SELECT} WHERE t.id = $1`, [terminalId]);
+      }
       if (!r) return null;
       const t = terminalFromRow(r);
       return {
