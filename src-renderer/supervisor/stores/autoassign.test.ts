@@ -22,6 +22,18 @@ const result = (taskId: string, userName: string): AutoResult => ({
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
+/** A dialog for Cutting whose preview (Ann takes t1) came back, and whose apply is on its way. */
+async function applying() {
+  const { http, calls } = fakeHttp();
+  const store = createAutoAssignStore(http);
+  store.getState().reset('cut');
+  void store.getState().runPreview();
+  calls[0]!.answer(result('t1', 'Ann'));
+  await settle();
+  void store.getState().apply();
+  return { store, calls };
+}
+
 describe('AUTO-6 the auto-assign dialog', () => {
   it('keeps what was asked while a preview runs, and applies to the department previewed', async () => {
     const { http, calls } = fakeHttp();
@@ -40,13 +52,7 @@ describe('AUTO-6 the auto-assign dialog', () => {
   });
 
   it('does not show an earlier dialog\u2019s late answer in a dialog opened anew', async () => {
-    const { http, calls } = fakeHttp();
-    const store = createAutoAssignStore(http);
-    store.getState().reset('cut');
-    void store.getState().runPreview();
-    calls[0]!.answer(result('t1', 'Ann'));
-    await settle();
-    void store.getState().apply();
+    const { store, calls } = await applying();
     // Closed with Esc and opened again for Welding while Cutting's apply is still on its way.
     store.getState().reset('weld');
     calls[1]!.answer(result('t1', 'Ann'));
@@ -55,13 +61,7 @@ describe('AUTO-6 the auto-assign dialog', () => {
   });
 
   it('an apply that stopped part way shows what it assigned and why the rest was not', async () => {
-    const { http, calls } = fakeHttp();
-    const store = createAutoAssignStore(http);
-    store.getState().reset('cut');
-    void store.getState().runPreview();
-    calls[0]!.answer(result('t1', 'Ann'));
-    await settle();
-    void store.getState().apply();
+    const { store, calls } = await applying();
     calls[1]!.answer({ ...result('t1', 'Ann'), complete: false, stoppedBy: { code: 'unavailable', message: 'x', details: {}, retry: { canRetry: true, suggestion: '', actionText: '' } } });
     await settle();
     expect(store.getState().applied?.assigned).toHaveLength(1);
