@@ -59,11 +59,14 @@ export function createDetailStore(http: Http) {
       const s = get();
       if (s.taskId === taskId && s.loadedVersion === version && (s.history || s.loading)) return;
       set({ taskId, loading: true, error: null, loadedVersion: version, ...(s.taskId === taskId ? {} : { history: null }) });
+      // Only the answer to the latest question: a load for an older version of the task that
+      // answers after the newer one would leave a stale history until the task changes again.
+      const latest = () => get().taskId === taskId && get().loadedVersion === version;
       try {
         const history = await http.get<TaskHistory>(`/api/tasks/${encodeURIComponent(taskId)}`);
-        if (get().taskId === taskId) set({ history, loading: false });
+        if (latest()) set({ history, loading: false });
       } catch (e) {
-        if (get().taskId === taskId) set({ error: toDomainError(e), loading: false });
+        if (latest()) set({ error: toDomainError(e), loading: false });
       }
     },
   }));
