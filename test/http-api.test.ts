@@ -317,6 +317,8 @@ describe('bodies, status codes and errors', () => {
     expectError(await call('/api/nothing-here', { token: ann }), 404, 'not_found');
     const wrongMethod = expectError(await call('/api/tasks/t1/claim', { token: ann }), 404, 'not_found');
     expect(wrongMethod.details).toMatchObject({ allowed: ['POST'] });
+    // The import's path read with GET is the import's, not a task called "import".
+    expect(expectError(await call('/api/tasks/import', { token: ann }), 404, 'not_found').details).toMatchObject({ allowed: ['POST'] });
     expect(expectError(await call('/api/users/nobody', { token: sue }), 404, 'user_not_found').details).toMatchObject({ userId: 'nobody' });
     expect(expectError(await call('/api/tasks/t1/assign', { token: sue, body: { userId: 'nobody' } }), 404, 'user_not_found').details).toMatchObject({ userId: 'nobody' });
     expectError(await call('/api/departments/nowhere/auto-assign', { token: ada, body: { strategy: 'hybrid' } }), 404, 'department_not_found');

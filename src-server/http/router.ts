@@ -1,6 +1,8 @@
 /**
  * A small router for `node:http`: routes are a method and a path pattern with `:name` segments;
- * the first match wins. A path that matches with another method reports the allowed methods.
+ * of the patterns a path matches, those with the most literal segments count, and the first of
+ * them with the request's method wins. A path that matches with another method reports the
+ * allowed methods.
  */
 import type { Reply } from './respond.js';
 import type { Scope } from './scope.js';
@@ -64,16 +66,23 @@ export class Router {
     } catch {
       return { kind: 'bad_path' };
     }
-    const allowed: Method[] = [];
-    let allowedPattern = '';
+    // The routes this path matches with the most literal segments: `/api/tasks/import` is the
+    // import's path (POST only), never a task called "import" (GET /api/tasks/:id).
+    let best: Array<{ route: Route; params: Record<string, string> }> = [];
+    let bestLiterals = -1;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      if (route.method === method) return { kind: 'found', route, params };
-      allowed.push(route.method);
-      allowedPattern ||= route.pattern;
+      const literals = route.segments.filter((x) => !x.startsWith(':')).length;
+      if (literals > bestLiterals) {
+        best = [];
+        bestLiterals = literals;
+      }
+      if (literals === bestLiterals) best.push({ route, params });
     }
-    return allowed.length ? { kind: 'wrong_method', allowed, pattern: allowedPattern } : { kind: 'none' };
+    const found = best.find((b) => b.route.method === method);
+    if (found) return { kind: 'found', route: found.route, params: found.params };
+    return best.length ? { kind: 'wrong_method', allowed: best.map((b) => b.route.method), pattern: best[0]!.route.pattern } : { kind: 'none' };
   }
 }
 
