@@ -41,6 +41,7 @@ export function ClaimableList() {
   const total = useTasks((s) => s.total);
   const window = useTasks((s) => s.window);
   const busy = useTasks((s) => s.busy);
+  const settling = useTasks((s) => s.settling);
   const workload = useTasks((s) => s.workload);
   const filtered = useTasks((s) => Object.keys(s.filters).length > 0);
   const lookOnly = useSession((s) => s.session?.lookOnly ?? false);
@@ -91,7 +92,7 @@ export function ClaimableList() {
             return (
               <div key={row.key} className="virtual-row" style={{ transform: `translateY(${row.start}px)`, height: ROW_HEIGHT }}>
                 {task ? (
-                  <ClaimRow task={task} lookOnly={lookOnly} blocked={atLimit(workload, task.departmentId)} busy={Boolean(busy[task.id])} />
+                  <ClaimRow task={task} lookOnly={lookOnly} blocked={atLimit(workload, task.departmentId)} busy={settling || Boolean(busy[task.id])} />
                 ) : (
                   <div className="task task-row task-skeleton">{t('task.loading')}</div>
                 )}

@@ -27,7 +27,7 @@ function SyncMark({ task }: { task: TaskView }) {
 function MyTask({ task, highlighted, onReject }: { task: TaskView; highlighted: boolean; onReject: (task: TaskView) => void }) {
   const { t } = useTranslation();
   const tasks = useStores().tasks;
-  const working = useTasks((s) => Boolean(s.busy[task.id]));
+  const working = useTasks((s) => s.settling || Boolean(s.busy[task.id]));
   const armed = useTasks((s) => s.armed?.taskId === task.id);
   const next = primaryAction(task);
   const classes = ['task', 'task-mine', task.pending ? 'is-pending' : '', highlighted ? 'is-new' : '', next === 'accept' ? 'is-assigned' : ''];

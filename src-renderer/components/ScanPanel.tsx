@@ -14,7 +14,7 @@ export function ScanPanel() {
   const stores = useStores();
   const found = useScan((s) => s.found);
   const workload = useTasks((s) => s.workload);
-  const busy = useTasks((s) => (found ? Boolean(s.busy[found.task.id]) : false));
+  const busy = useTasks((s) => s.settling || (found ? Boolean(s.busy[found.task.id]) : false));
   const lookOnly = useSession((s) => s.session?.lookOnly ?? false);
   if (!found) return null;
   const { task } = found;

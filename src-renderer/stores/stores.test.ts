@@ -11,7 +11,7 @@ import { conflictView, FakeClient, notificationView, settle, SYNC_ONLINE, taskVi
 import { createAppStores } from './app.js';
 import { secondsLeft, warningSeconds } from './idle.js';
 import { unreadCount } from './notifications.js';
-import { atLimit, CONFIRM_MS, primaryAction, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
+import { atLimit, CONFIRM_MS, primaryAction, SETTLE_MS, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
 import { screenOf } from './terminal.js';
 
 /** Timers a test runs by hand. */
@@ -160,6 +160,30 @@ describe('KIO-4 confirmations belong to one operator', () => {
     await stores.session.getState().signOut();
     await settle();
     expect(stores.toasts.getState().items).toEqual([]);
+  });
+});
+
+describe('KIO-4 one tap, one action', () => {
+  it('a double tap\u2019s second touch, landing on the next task\u2019s Claim or on the Complete that replaced Start, does nothing', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    api.free = [taskView('t1'), taskView('t2')];
+    const { stores } = await signedIn(api, { clock: clock.clock, timers: clock.timers });
+    expect(await stores.tasks.getState().run('claim', 't1')).toBe(true);
+    // The task buttons are disabled for the moment, then enabled again.
+    expect(stores.tasks.getState().settling).toBe(true);
+    // 150 ms later the second touch lands where t1's Claim was: t2's now.
+    clock.advance(150);
+    expect(await stores.tasks.getState().run('claim', 't2')).toBe(false);
+    expect(api.count('claim')).toBe(1);
+    expect(await stores.tasks.getState().run('start', 't1')).toBe(false);
+    // A deliberate tap after the moment passes acts.
+    clock.advance(SETTLE_MS);
+    expect(stores.tasks.getState().settling).toBe(false);
+    expect(await stores.tasks.getState().run('start', 't1')).toBe(true);
+    clock.advance(100);
+    expect(await stores.tasks.getState().run('complete', 't1')).toBe(false);
+    expect(api.count('complete')).toBe(0);
   });
 });
 

@@ -20,6 +20,13 @@ export const WINDOW_SIZE = 160;
 /** How long a second touch confirms a release (KIO-4), and how long a claimed task stays highlighted. */
 export const CONFIRM_MS = 4000;
 export const HIGHLIGHT_MS = 8000;
+/**
+ * After an action on a task ends, touches on task buttons are ignored this long. A gloved double
+ * tap's second touch comes 100-250 ms after the first, by which time the first is often done: the
+ * claimed task has left the list and the next one's Claim sits under the finger, or Complete has
+ * taken the place of Start. One tap, one action.
+ */
+export const SETTLE_MS = 600;
 
 export interface TasksState {
   filters: ClaimableFilters;
@@ -34,6 +41,8 @@ export interface TasksState {
   workload: Workload | null;
   /** Operations running, by task id (their buttons are disabled meanwhile). */
   busy: Record<string, TaskOperation>;
+  /** SETTLE_MS after an action: task buttons are disabled (a double tap's second touch does nothing). */
+  settling: boolean;
   /** KIO-4: a release waiting for its second touch. */
   armed: { taskId: string; until: number } | null;
   /** The task just claimed: shown first among my tasks, highlighted. */
@@ -151,8 +160,11 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       });
     };
 
+    /** Until when touches on task buttons are ignored (SETTLE_MS after the last action ended). */
+    let settledAt = -Infinity;
     const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<OperationAck>): Promise<boolean> => {
-      if (get().busy[taskId]) return false;
+      // A reject comes from its dialog with a reason typed or picked: never a stray second touch.
+      if (get().busy[taskId] || (operation !== 'reject' && clock() < settledAt)) return false;
       const task = findTask(taskId);
       set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null, armed: null }));
       try {
@@ -173,11 +185,16 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
         await refresh();
         return false;
       } finally {
+        const until = clock() + SETTLE_MS;
+        settledAt = until;
         set((s) => {
           const busy = { ...s.busy };
           delete busy[taskId];
-          return { busy };
+          return { busy, settling: true };
         });
+        timers.setTimeout(() => {
+          if (settledAt === until) set({ settling: false });
+        }, SETTLE_MS);
       }
     };
 
@@ -196,6 +213,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       mine: [],
       workload: null,
       busy: {},
+      settling: false,
       armed: null,
       highlight: null,
       error: null,
@@ -241,6 +259,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
           mine: [],
           workload: null,
           busy: {},
+          settling: false,
           armed: null,
           highlight: null,
           error: null,
