@@ -235,6 +235,26 @@ describe('the terminal core through a shift', () => {
     expect((await a.core.listMine()).tasks.map((t) => t.id)).toEqual(['t3']);
   });
 
+  it('AUTH-3 CLM-10 an operator deactivated while signed in is signed out at the kiosk as soon as its directory says so; a changed record reaches the screen', async () => {
+    const a = await terminal('k1');
+    const sessions: Array<{ userId: string; displayName: string } | null> = [];
+    a.core.subscribe((e) => {
+      if (e.type === 'session') sessions.push(e.session && { userId: e.session.userId, displayName: e.session.displayName });
+    });
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    // A new name: the screen's session shows it.
+    await server.store.updateUser('ann', { displayName: 'Ann Lee' }, server.clock.now());
+    await a.waitFor(() => sessions.some((x) => x?.displayName === 'Ann Lee'), 'the new name in a session event');
+    // Deactivated: she can no longer work anywhere, this kiosk included.
+    await server.store.updateUser('ann', { active: false }, server.clock.now());
+    await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'ann signed out');
+    expect(sessions.at(-1)).toBeNull();
+    expect((await refusal(a.core.claim({ taskId: 't1' }))).code).toBe('not_signed_in');
+    await waitDrained(a);
+    expect((await server.store.getTerminal('k1'))!.signedInUserId).toBeNull();
+  });
+
   it('KIO-3 a scanned code of the site’s pattern finds a task (claimable, or why not, or one’s own) or a work order; an unknown one says so; anything else is a badge', async () => {
     await op({ name: 'claim', taskId: 't1' }, 'bob');
     const a = await terminal('k1');

@@ -244,14 +244,20 @@ export class TerminalCore implements TerminalApi {
             this.store.setMeta('lastSyncAt', this.o.clock.now());
             return applyChanges(this.store, page, this.departments(), this.serverNow(), DEFAULT_SITE_CONFIG, fresh);
           });
-          // The signed-in operator left this terminal's directory (removed from its departments):
-          // end the session, as the screen cannot act for them any more.
-          if (this.store.session() && !this.sessionInfo()) void this.signOut();
+          // The signed-in operator left this terminal's directory (removed from its departments) or
+          // was deactivated (AUTH-3, CLM-10: they stop working everywhere at once): end the
+          // session, as the screen cannot act for them any more. Their record changed otherwise
+          // (a role, a name): the screen's session follows (a supervisor role taken away means
+          // working as an operator, and back).
+          const signedIn = this.store.session();
+          const me = signedIn ? this.store.user(signedIn.userId) : null;
+          if (signedIn && (!me || !me.active)) void this.signOut();
+          else if (signedIn && page.users.some((u) => u.id === signedIn.userId)) this.emit({ type: 'session', session: this.sessionInfo() });
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
           if (page.config) this.emit({ type: 'config', config: page.config });
-          const me = this.store.session()?.userId;
-          if (me && page.notifications.some((n) => n.userId === me)) {
-            this.emit({ type: 'notifications', fresh: fresh.filter((n) => n.userId === me).map((n) => ({ ...n, read: false })) });
+          const mine = this.store.session()?.userId;
+          if (mine && page.notifications.some((n) => n.userId === mine)) {
+            this.emit({ type: 'notifications', fresh: fresh.filter((n) => n.userId === mine).map((n) => ({ ...n, read: false })) });
           }
         },
         onStatus: () => this.emit({ type: 'sync', sync: this.syncStatus() }),
