@@ -8,7 +8,7 @@ import { expect, pageProblems, test } from './fixtures.js';
 import { CUTTING_TASKS, PLANT } from './support/plant.js';
 import { scanBadge, signIn, waitForBadgeScreen } from './support/screen.js';
 
-const { ann, bob } = PLANT.operators;
+const { ann, bob, fang } = PLANT.operators;
 
 test('UI-1 an unenrolled terminal asks for server, id and token; a refused token is shown with the reason; an accepted one leads to "scan your badge"', async ({ startTerminal, server }) => {
   const { page } = await startTerminal({ unenrolled: true });
@@ -170,6 +170,19 @@ test('UI-8 REJ-1 HLD-1 refused operations show the core\'s error in the chosen l
   // COOL-1: the operator who gave it back cannot take it again at once; it is not offered.
   await expect(page.getByTestId('claimable-t4')).toHaveCount(0);
   await expect(page.getByTestId('mine-count')).toHaveText('0');
+});
+
+test('KIO-4 a reject dialog left open is gone when the next operator scans their badge', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await signIn(page, ann.badge);
+  await page.getByTestId('claim-t3').click();
+  await expect(page.getByTestId('confirmed-t3')).toBeVisible();
+  await page.getByTestId('reject-t3').click();
+  await page.getByTestId('reject-preset-0').click();
+  // Ann walks away; Fang (no PIN) scans her badge at the same screen.
+  await scanBadge(page, fang.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
+  await expect(page.getByTestId('reject-dialog')).toHaveCount(0);
 });
 
 test('UI-9 OFF-7 the idle countdown shows before the automatic sign-out, then the screen returns to "scan your badge"', async ({ startTerminal }) => {

@@ -9,6 +9,7 @@ import { WorkScreen } from './WorkScreen.js';
 export function App() {
   const { t } = useTranslation();
   const signedIn = useSession((s) => s.session !== null);
+  const operator = useSession((s) => s.session?.userId ?? null);
   const screen = useTerminal((s) => screenOf(s, signedIn));
   const linkUp = useTerminal((s) => s.linkUp);
   return (
@@ -25,7 +26,8 @@ export function App() {
       )}
       {screen === 'enroll' && <EnrollScreen />}
       {screen === 'badge' && <BadgeScreen />}
-      {screen === 'work' && <WorkScreen />}
+      {/* Keyed by the operator: what one left open (a reject dialog) is gone for the next. */}
+      {screen === 'work' && <WorkScreen key={operator ?? ''} />}
     </div>
   );
 }
