@@ -52,12 +52,7 @@ export function ScanPanel() {
               autoFocus
               disabled={busy || atLimit(workload, task.departmentId)}
               data-testid="scan-claim"
-              onClick={() => {
-                void stores.tasks
-                  .getState()
-                  .run('claim', task.id)
-                  .then((ok) => ok && close());
-              }}
+              onClick={() => void stores.scan.getState().claimFound()}
             >
               {t('task.claim')}
             </button>

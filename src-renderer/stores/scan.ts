@@ -19,6 +19,12 @@ export interface ScanState {
   error: DomainError | null;
   /** `method`: a scanner burst, or typed and entered (a typed code that is not a task code is only a search). */
   scan(code: string, method: 'scan' | 'manual'): Promise<ScanResult | null>;
+  /**
+   * Claim the task shown. Done: the panel closes. Refused (someone else took it meanwhile): the
+   * panel shows the task as it is now and why, where the operator is looking, instead of
+   * "Ready to claim" over a notice it hides.
+   */
+  claimFound(): Promise<boolean>;
   close(): void;
 }
 
@@ -63,6 +69,18 @@ export function createScanStore(api: TerminalClient, deps: { session: SessionSto
       } finally {
         set({ busy: false });
       }
+    },
+    async claimFound() {
+      const taskId = get().found?.task.id;
+      if (!taskId) return false;
+      const ok = await deps.tasks.getState().run('claim', taskId);
+      if (get().found?.task.id !== taskId) return ok;
+      if (ok) get().close();
+      else {
+        const now = await api.findByCode({ code: taskId }).catch(() => null);
+        if (now?.kind === 'task' && get().found?.task.id === taskId) set({ found: now });
+      }
+      return ok;
     },
     close: () => set({ found: null, error: null }),
   }));

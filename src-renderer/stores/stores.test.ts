@@ -231,6 +231,24 @@ describe('KIO-3 scans at the work screen', () => {
     expect(stores.toasts.getState().items.at(-1)).toMatchObject({ key: 'scan.unknown', params: { code: 'WO-404' } });
   });
 
+  it('a claim from the panel that someone else beat shows the task as it is now and why, in the panel; a claim that works closes it', async () => {
+    const api = new FakeClient();
+    api.free = [taskView('t1'), taskView('t2')];
+    api.codes = { t1: { kind: 'task', task: api.free[0]!, mine: false, claimable: true, reason: null }, t2: { kind: 'task', task: api.free[1]!, mine: false, claimable: true, reason: null } };
+    const { stores } = await signedIn(api);
+    await stores.scan.getState().scan('t1', 'scan');
+    // Bob claimed t1 at another kiosk meanwhile.
+    const conflict = new DomainError('task_conflict', { taskId: 't1', currentOwner: { id: 'bob', name: 'Bob' } });
+    api.failNext.set('claim', conflict);
+    api.codes.t1 = { kind: 'task', task: taskView('t1', { operatorId: 'bob' }), mine: false, claimable: false, reason: conflict.toData('en') };
+    expect(await stores.scan.getState().claimFound()).toBe(false);
+    expect(stores.scan.getState().found).toMatchObject({ task: { id: 't1', operatorId: 'bob' }, claimable: false, reason: { code: 'task_conflict' } });
+    await stores.scan.getState().scan('t2', 'scan');
+    await new Promise((r) => setTimeout(r, SETTLE_MS + 50));
+    expect(await stores.scan.getState().claimFound()).toBe(true);
+    expect(stores.scan.getState().found).toBeNull();
+  });
+
   it('the operator\'s own badge signs out; another badge switches the operator; a typed badge is only a search', async () => {
     const api = new FakeClient();
     const { stores } = await signedIn(api);
