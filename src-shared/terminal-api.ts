@@ -144,7 +144,12 @@ export interface OperationAck {
 
 export type TerminalEvent =
   | { type: 'sync'; sync: SyncStatus }
-  | { type: 'session'; session: SessionInfo | null }
+  /**
+   * Who is signed in now. `ended`: the session just ended because the server refused the sign-in
+   * it began with (made offline from a directory that was out of date: the operator had been
+   * deactivated or moved meanwhile), and why; the actions queued with it are refused too.
+   */
+  | { type: 'session'; session: SessionInfo | null; ended?: ErrorData }
   | { type: 'tasks' }
   | { type: 'conflict'; conflict: ConflictView }
   | { type: 'identity'; identity: TerminalIdentity }

@@ -238,8 +238,11 @@ describe('the terminal core through a shift', () => {
   it('AUTH-3 CLM-10 an operator deactivated while signed in is signed out at the kiosk as soon as its directory says so; a changed record reaches the screen', async () => {
     const a = await terminal('k1');
     const sessions: Array<{ userId: string; displayName: string } | null> = [];
+    const ended: Array<string | null> = [];
     a.core.subscribe((e) => {
-      if (e.type === 'session') sessions.push(e.session && { userId: e.session.userId, displayName: e.session.displayName });
+      if (e.type !== 'session') return;
+      sessions.push(e.session && { userId: e.session.userId, displayName: e.session.displayName });
+      ended.push(e.ended?.code ?? null);
     });
     await a.core.signIn({ badge: 'B-ANN' });
     await waitDrained(a);
@@ -250,6 +253,7 @@ describe('the terminal core through a shift', () => {
     await server.store.updateUser('ann', { active: false }, server.clock.now());
     await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'ann signed out');
     expect(sessions.at(-1)).toBeNull();
+    expect(ended.at(-1)).toBe('user_inactive');
     expect((await refusal(a.core.claim({ taskId: 't1' }))).code).toBe('not_signed_in');
     await waitDrained(a);
     expect((await server.store.getTerminal('k1'))!.signedInUserId).toBeNull();
@@ -413,6 +417,24 @@ describe('the terminal core through a shift', () => {
     await waitDrained(a);
     expect(a.core.store.notificationsOf('ann', 10).map((n) => [n.readAt, n.readLocal])).toEqual([[null, null]]);
     expect((await server.store.listNotifications('ann', 10))[0]!.readAt).toBeNull();
+  });
+
+  it('KIO-5 UI-8 an offline sign-in the server refuses (the operator was deactivated meanwhile) ends the session saying why', async () => {
+    const a = await terminal('k1');
+    const ended: Array<string | null> = [];
+    a.core.subscribe((e) => {
+      if (e.type === 'session' && e.session === null) ended.push(e.ended?.code ?? null);
+    });
+    await offline(a);
+    await a.core.signIn({ badge: 'B-ANN' });
+    expect((await a.core.claim({ taskId: 't1' })).result).toBe('queued');
+    await server.store.updateUser('ann', { active: false }, server.clock.now());
+    proxy.restore();
+    await waitDrained(a);
+    await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'ann signed out');
+    // Whichever came first, the refusal of her sign-in or the directory's word: the screen is told why.
+    expect(ended).toEqual(['user_inactive']);
+    expect((await server.store.getTask('t1', server.clock.now()))!.operatorId).toBeNull();
   });
 
   it('NTF-1 a claim confirmed after it waited offline is news at the kiosk; one confirmed online is not', async () => {

@@ -181,7 +181,8 @@ export interface OutcomeEffect {
   conflict: ConflictRecord | null;
   changedTaskIds: string[];
   /** A sign-in the server refused: the terminal must end that session. */
-  refusedSignIn: string | null;
+  /** A refused sign-in that was the session on screen, which it ended. */
+  endedSession: boolean;
 }
 
 /**
@@ -199,7 +200,7 @@ export function applyOutcome(
 ): OutcomeEffect {
   return store.tx(() => {
     const entry = store.outboxEntry(outcome.id);
-    if (!entry) return { entry: null, conflict: null, changedTaskIds: [], refusedSignIn: null };
+    if (!entry) return { entry: null, conflict: null, changedTaskIds: [], endedSession: false };
     store.recordOutcome({
       mutationId: outcome.id,
       name: entry.name,
@@ -234,13 +235,15 @@ export function applyOutcome(
     if (outcome.status === 'rejected' && entry.name === 'readNotifications' && Array.isArray(entry.args.ids)) {
       store.unmarkNotificationsRead(entry.args.ids.filter((x): x is number => typeof x === 'number'));
     }
-    let refusedSignIn: string | null = null;
+    let endedSession = false;
     if (outcome.status === 'rejected' && entry.name === 'signIn') {
-      refusedSignIn = entry.operatorId;
-      if (store.session()?.userId === entry.operatorId) store.setSession(null);
+      if (store.session()?.userId === entry.operatorId) {
+        store.setSession(null);
+        endedSession = true;
+      }
     }
     rebuildVisible(store, changed, now, config, departments);
-    return { entry, conflict, changedTaskIds: [...changed], refusedSignIn };
+    return { entry, conflict, changedTaskIds: [...changed], endedSession };
   });
 }
 

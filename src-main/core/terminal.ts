@@ -230,9 +230,11 @@ export class TerminalCore implements TerminalApi {
             const connectedSince = this.sync?.welcomedAt ?? null;
             return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, departments, serverNow, config, connectedSince) }));
           });
-          for (const { r } of results) {
+          for (const { o, r } of results) {
             if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
-            if (r.refusedSignIn) this.emit({ type: 'session', session: this.sessionInfo() });
+            // A refused sign-in that was the session on screen ended it: the screen says why, not
+            // just "scan your badge".
+            if (r.endedSession) this.emit({ type: 'session', session: this.sessionInfo(), ...(o.status === 'rejected' ? { ended: o.error } : {}) });
           }
           if (results.some(({ o, r }) => o.status === 'rejected' && r.entry?.name === 'readNotifications')) this.emit({ type: 'notifications', fresh: [] });
           this.emit({ type: 'tasks' });
@@ -251,7 +253,8 @@ export class TerminalCore implements TerminalApi {
           // working as an operator, and back).
           const signedIn = this.store.session();
           const me = signedIn ? this.store.user(signedIn.userId) : null;
-          if (signedIn && (!me || !me.active)) void this.signOut();
+          if (signedIn && me && !me.active) void this.endSession(new DomainError('user_inactive', { userId: me.id }).toData());
+          else if (signedIn && !me) void this.endSession();
           else if (signedIn && page.users.some((u) => u.id === signedIn.userId)) this.emit({ type: 'session', session: this.sessionInfo() });
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
           if (page.config) this.emit({ type: 'config', config: page.config });
@@ -497,6 +500,11 @@ export class TerminalCore implements TerminalApi {
   }
 
   async signOut(): Promise<void> {
+    return this.endSession();
+  }
+
+  /** Sign out; `ended`: why, when it is not the operator's own doing (the screen says it). */
+  private async endSession(ended?: ErrorData): Promise<void> {
     const current = this.store.session();
     if (!current) return;
     this.store.tx(() => {
@@ -506,7 +514,7 @@ export class TerminalCore implements TerminalApi {
     if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.sync?.outboxChanged();
-    this.emit({ type: 'session', session: null });
+    this.emit({ type: 'session', session: null, ...(ended ? { ended } : {}) });
     this.emit({ type: 'sync', sync: this.syncStatus() });
   }
 

@@ -3,6 +3,7 @@
  * events update the stores, a (re)opened link reloads everything, a session change loads or
  * clears the operator's lists, and the idle timer signs out when the countdown ends.
  */
+import { fromErrorData } from '../../src-shared/domain/errors.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import type { TerminalClient } from '../api/client.js';
 import { toDomainError } from '../api/errors.js';
@@ -110,7 +111,7 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
         terminal.getState().setIdentity(event.identity);
         break;
       case 'session':
-        session.getState().setSession(event.session);
+        session.getState().setSession(event.session, event.ended ? fromErrorData(event.ended) : null);
         break;
       case 'tasks':
         if (session.getState().session) void tasks.getState().refresh();

@@ -22,7 +22,8 @@ export interface SessionState {
   pin: PinPrompt | null;
   busy: boolean;
   error: DomainError | null;
-  setSession(session: SessionInfo | null): void;
+  /** `ended`: why the server ended the session (shown on the badge screen). */
+  setSession(session: SessionInfo | null, ended?: DomainError | null): void;
   signIn(badge: string, method: BadgeMethod): Promise<void>;
   submitPin(pin: string): Promise<void>;
   cancelPin(): void;
@@ -64,7 +65,7 @@ export function createSessionStore(api: TerminalClient) {
       pin: null,
       busy: false,
       error: null,
-      setSession: (session) => set(session ? { session } : { session, pin: null }),
+      setSession: (session, ended = null) => set(session ? { session } : { session, pin: null, ...(ended ? { error: ended } : {}) }),
       signIn: (badge, method) => attempt(badge, method),
       async submitPin(pin) {
         const p = get().pin;

@@ -313,6 +313,13 @@ describe('UI-S3 events', () => {
     expect(stores.tasks.getState()).toMatchObject({ total: null, mine: [], window: { items: [] } });
   });
 
+  it('KIO-5 UI-8 a session the server ended says why on the badge screen', async () => {
+    const { api, stores } = await signedIn();
+    api.emit({ type: 'session', session: null, ended: new DomainError('user_inactive', { userId: 'ann' }).toData('en') });
+    await settle();
+    expect(stores.session.getState()).toMatchObject({ session: null, error: { code: 'user_inactive' } });
+  });
+
   it('UI-7 a conflict event for the signed-in operator opens it; another operator\'s is ignored; acknowledging removes it and refreshes', async () => {
     const { api, stores } = await signedIn();
     api.emit({ type: 'conflict', conflict: conflictView(1, 'someone-else') });
