@@ -160,11 +160,13 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       });
     };
 
-    /** Until when touches on task buttons are ignored (SETTLE_MS after the last action ended). */
+    /** When the last action ended: its SETTLE_MS timer clears `settling` only if no later one did. */
     let settledAt = -Infinity;
     const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<OperationAck>): Promise<boolean> => {
-      // A reject comes from its dialog with a reason typed or picked: never a stray second touch.
-      if (get().busy[taskId] || (operation !== 'reject' && clock() < settledAt)) return false;
+      // While `settling`, the task buttons are disabled; a touch is refused by the same flag, so a
+      // button that looks enabled always acts. A reject comes from its dialog with a reason typed
+      // or picked: never a stray second touch.
+      if (get().busy[taskId] || (operation !== 'reject' && get().settling)) return false;
       const task = findTask(taskId);
       set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null, armed: null }));
       try {
