@@ -323,6 +323,20 @@ describe('read sync', () => {
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
   });
 
+  /**
+   * Hold the next change-page read after it has read, make a change in Quality only (written
+   * outside the committer: the push tick marks every terminal, so a read begins), then commit a
+   * claim of Cutting's and let push ticks pass while that read, from before the claim, is held.
+   */
+  async function holdReadAcrossClaim(): Promise<{ release(): void }> {
+    const read = holdCalls(server.store, 'changesPage', holds, { when: 'after', only: 'first' });
+    await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
+    await eventually(() => read.calls === 1, 2000, 'the held read');
+    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
+    await new Promise((r) => setTimeout(r, 100));
+    return read;
+  }
+
   it('SYNC-1 a change committed while the terminal’s page was being read (and found nothing for it) still reaches the terminal', async () => {
     const head = await server.store.headSeq();
     const watcher = await connect({ terminalId: 'k2', token: TERMINAL2_TOKEN, cursor: head });
@@ -330,12 +344,7 @@ describe('read sync', () => {
     watcher.ackAll();
     // The next page read for Cutting is held until a claim of Cutting's has been committed and
     // several push ticks have passed; what it read (nothing for Cutting) is answered only then.
-    const read = holdCalls(server.store, 'changesPage', holds, { when: 'after', only: 'first' });
-    // A change in Quality only, written outside the committer: the push tick marks every terminal.
-    await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
-    await eventually(() => read.calls === 1, 2000, 'the held read');
-    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
-    await new Promise((r) => setTimeout(r, 100));
+    const read = await holdReadAcrossClaim();
     read.release();
     const page = await watcher.waitFor<Extract<ServerFrame, { type: 'changes' }>>((f) => f.type === 'changes' && f.tasks.length > 0, 3_000);
     expect(page.tasks.map((t) => [t.id, t.operatorId])).toEqual([['t1', 'ann']]);
@@ -350,11 +359,7 @@ describe('read sync', () => {
     await k2.waitFor((f) => f.type === 'changes');
     // k2 holds back its acknowledgement, so the ticks pass it by while k1's read is held.
     await new Promise((r) => setTimeout(r, 100));
-    const read = holdCalls(server.store, 'changesPage', holds, { when: 'after', only: 'first' });
-    await server.store.updateUser('qin', { taskLimit: 7 }, server.clock.now());
-    await eventually(() => read.calls === 1, 2000, 'the held read');
-    await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'ann', via: 'http' });
-    await new Promise((r) => setTimeout(r, 100));
+    const read = await holdReadAcrossClaim();
     // Now k2 is pumped while k1's read (from before the claim) is still under way, and joins it.
     k2.ackAll();
     await new Promise((r) => setTimeout(r, 100));

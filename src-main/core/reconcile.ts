@@ -180,8 +180,7 @@ export interface OutcomeEffect {
   entry: OutboxEntry | null;
   conflict: ConflictRecord | null;
   changedTaskIds: string[];
-  /** A sign-in the server refused: the terminal must end that session. */
-  /** A refused sign-in that was the session on screen, which it ended. */
+  /** A sign-in the server refused was the session on screen: it ended it (the terminal says why). */
   endedSession: boolean;
 }
 

@@ -4,7 +4,7 @@
  * them only when the board (or the minute) changed.
  */
 import { useMemo } from 'react';
-import { countPerHour, floorSummary, floorTotal, hourSlots, openFlags, type DepartmentSummary } from '../../src-shared/domain/board.js';
+import { countPerHour, floorCounts, hourSlots, openFlags, type DepartmentSummary } from '../../src-shared/domain/board.js';
 import { shiftBounds, type ShiftBounds } from '../../src-shared/domain/supervision.js';
 import type { Department } from '../../src-shared/domain/types.js';
 import type { BoardException } from '../../src-shared/protocol/supervisor.js';
@@ -44,7 +44,7 @@ export function useSummary(): { rows: DepartmentSummary[]; total: DepartmentSumm
     const s = board.getState();
     const flags = openFlags(s.exceptions.values());
     const ctx = { now, ...flags, shiftStart: shift.start };
-    return { rows: floorSummary(s.tasks.values(), departmentList(s).map((d) => d.id), ctx), total: floorTotal(s.tasks.values(), ctx) };
+    return floorCounts(s.tasks.values(), departmentList(s).map((d) => d.id), ctx);
     // `version` stands for the board's contents.
   }, [board, version, now, shift.start]);
 }

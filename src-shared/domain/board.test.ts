@@ -9,8 +9,7 @@ import {
   boardState,
   countPerHour,
   filterForCount,
-  floorSummary,
-  floorTotal,
+  floorCounts,
   hourSlots,
   HOUR_MS,
   isOverdue,
@@ -64,7 +63,7 @@ describe('SUP-2 the floor summary', () => {
         const expiredFlags = tasks.filter((_t, i) => i % 4 === 1).map((t) => ({ taskId: t.id, kind: 'assignment_expired' as const, acknowledgedAt: null }));
         const flags = openFlags([...flagged, ...expiredFlags]);
         const ctx = { now: NOW, ...flags };
-        const rows = floorSummary(tasks, ['cut', 'qa'], { ...ctx, shiftStart: SHIFT });
+        const { rows, total } = floorCounts(tasks, ['cut', 'qa'], { ...ctx, shiftStart: SHIFT });
         for (const row of rows) {
           for (const count of Object.keys(row).filter((k) => k !== 'departmentId') as SummaryCount[]) {
             const filter = filterForCount(row.departmentId, count, SHIFT);
@@ -72,7 +71,6 @@ describe('SUP-2 the floor summary', () => {
           }
         }
         // The "all departments" row, tasks without a department included (an admin's board).
-        const total = floorTotal(tasks, { ...ctx, shiftStart: SHIFT });
         for (const count of Object.keys(total).filter((k) => k !== 'departmentId') as SummaryCount[]) {
           expect(tasks.filter((t) => matchesFilter(t, filterForCount(undefined, count, SHIFT), ctx)).length).toBe(total[count]);
         }

@@ -181,29 +181,25 @@ function emptySummary(departmentId: string): DepartmentSummary {
   return { departmentId, pending: 0, claimed: 0, inProgress: 0, completedThisShift: 0, overdue: 0, rejected: 0, expired: 0 };
 }
 
-/** SUP-2: the counts per department (in `departmentIds` order), each matching filterForCount. */
-export function floorSummary(
+/**
+ * SUP-2: the counts per department (`rows`, in `departmentIds` order), and in the same pass over
+ * the board the counts of every task whatever its department (`total`, the "all departments" row),
+ * each matching filterForCount: an admin's board also holds tasks imported without a department,
+ * which that row's links show.
+ */
+export function floorCounts(
   tasks: Iterable<Task>,
   departmentIds: readonly string[],
   ctx: FilterContext & { shiftStart: number },
-): DepartmentSummary[] {
+): { rows: DepartmentSummary[]; total: DepartmentSummary } {
   const by = new Map(departmentIds.map((d) => [d, emptySummary(d)]));
+  const total = emptySummary('');
   for (const t of tasks) {
+    count(total, t, ctx);
     const s = t.departmentId === null ? undefined : by.get(t.departmentId);
     if (s) count(s, t, ctx);
   }
-  return departmentIds.map((d) => by.get(d)!);
-}
-
-/**
- * SUP-2: the counts of every task on the board, whatever its department (the "all departments"
- * row), each matching filterForCount(undefined, …): an admin's board also holds tasks imported
- * without a department, which that row's links show.
- */
-export function floorTotal(tasks: Iterable<Task>, ctx: FilterContext & { shiftStart: number }): DepartmentSummary {
-  const s = emptySummary('');
-  for (const t of tasks) count(s, t, ctx);
-  return s;
+  return { rows: departmentIds.map((d) => by.get(d)!), total };
 }
 
 function count(s: DepartmentSummary, t: Task, ctx: FilterContext & { shiftStart: number }): void {

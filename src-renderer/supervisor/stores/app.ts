@@ -102,8 +102,7 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
 
   // Signing in starts the feed; signing out stops it and forgets the floor, and everything the
   // last supervisor had open (audit results, a task's history, dialogs), which the next one must
-  // not see.
-  // The dialogs' stores ignore answers to what was asked before a reset (assign and detail by
+  // not see. Those stores ignore answers to what was asked before a reset (assign and detail by
   // task, auto-assign, import and audit by number).
   const forget = <S>(store: StoreApi<S>) => () => store.setState(store.getInitialState(), true);
   const signedOutStates = [forget(assign), forget(detail), () => autoAssign.getState().reset(null), () => importer.getState().reset(), () => audit.getState().forget()];

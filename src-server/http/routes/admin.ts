@@ -46,14 +46,12 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
 
-/** Run a user write; a uniqueness refusal is the same answer the checks before it give. */
-async function writeUser(s: Scope, userId: string, isNew: boolean, write: () => Promise<void>): Promise<void> {
+/** Run a write; a uniqueness refusal is `taken()`, the same answer the checks before it give. */
+async function orTaken(write: () => Promise<void>, taken: () => Promise<DomainError> | DomainError): Promise<void> {
   try {
     await write();
   } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    if (isNew && (await s.ctx.store.getUser(userId))) throw taken('id', 'another user');
-    throw taken('badge', 'another user');
+    throw isUniqueViolation(err) ? await taken() : err;
   }
 }
 
@@ -171,7 +169,10 @@ async function createUser(s: Scope): Promise<Reply> {
     skills: body.skills,
     qualityScore: body.qualityScore ?? 0.8,
   };
-  await writeUser(s, record.id, true, () => s.ctx.store.createUser(record, s.ctx.clock.now()));
+  await orTaken(
+    () => s.ctx.store.createUser(record, s.ctx.clock.now()),
+    async () => ((await s.ctx.store.getUser(record.id)) ? taken('id', 'another user') : taken('badge', 'another user')),
+  );
   await audit(s, admin.id, 'user_create', { userId: record.id, roles: record.roles });
   return ok({ user: publicUser((await s.ctx.store.getUser(record.id))!) }, 201);
 }
@@ -197,7 +198,7 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.badge !== undefined) patch.badgeHash = (await badgeOf(s, body.badge, id)) ?? null;
   if (body.pin !== undefined) patch.pinHash = (await pinHashOf(s, body.pin)) ?? null;
   if (body.password !== undefined) patch.passwordHash = (await secret(body.password)) ?? null;
-  await writeUser(s, id, false, () => s.ctx.store.updateUser(id, patch, s.ctx.clock.now()));
+  await orTaken(() => s.ctx.store.updateUser(id, patch, s.ctx.clock.now()), () => taken('badge', 'another user'));
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }
@@ -219,12 +220,10 @@ async function createTerminal(s: Scope): Promise<Reply> {
   await checkDepartments(s, 'departments', body.departments);
   const token = newToken('term');
   const now = s.ctx.clock.now();
-  try {
-    await s.ctx.store.createTerminal({ id: body.id, name: body.name, departments: [...new Set(body.departments)], tokenHash: tokenHash(token) }, now);
-  } catch (err) {
-    if (isUniqueViolation(err)) throw taken('id', 'another terminal');
-    throw err;
-  }
+  await orTaken(
+    () => s.ctx.store.createTerminal({ id: body.id, name: body.name, departments: [...new Set(body.departments)], tokenHash: tokenHash(token) }, now),
+    () => taken('id', 'another terminal'),
+  );
   await audit(s, user.id, 'terminal_create', { terminalId: body.id });
   const terminal = (await s.ctx.store.getTerminal(body.id))!;
   return ok({ terminal: terminalView(terminal, new Set(s.ctx.hub.connectedTerminals())), token }, 201);

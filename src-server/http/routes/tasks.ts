@@ -162,7 +162,10 @@ export const AUTO_ASSIGN_WEIGHINGS = 2500;
  * department of many operators), one unit each, so it never holds the event loop for long; each
  * slice skips the tasks the earlier ones decided.
  */
-async function autoAssignInSlices(s: Scope, request: AutoAssignRequest, actorId: string): Promise<AutoAssignResult & { stoppedBy?: DomainError }> {
+/** A run committed in slices: what they decided, and what stopped it part way (if anything). */
+type SlicedResult = AutoAssignResult & { stoppedBy?: DomainError };
+
+async function autoAssignInSlices(s: Scope, request: AutoAssignRequest, actorId: string): Promise<SlicedResult> {
   const total: AutoAssignResult = { assigned: [], unassigned: [] };
   const decided: string[] = [];
   const operators = (await s.ctx.store.listUsers({ departmentId: request.departmentId, role: 'operator', active: true })).length;
@@ -199,7 +202,7 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
   if (!canSupervise(user, departmentId)) throw new DomainError('permission_denied', { departmentId, userId: user.id });
   const request = { departmentId, strategy: body.strategy, capacityWeight: body.capacityWeight ?? 0.5, limit: body.limit ?? 100 };
   const dryRun = body.dryRun ?? false;
-  let result: AutoAssignResult;
+  let result: SlicedResult;
   try {
     result = dryRun
       ? await s.ctx.committer.submit({ kind: 'autoAssign', request, actorId: user.id, via: 'http', dryRun })
@@ -209,7 +212,7 @@ async function autoAssignRoute(s: Scope): Promise<Reply> {
     throw err;
   }
   if (!dryRun) s.ctx.metrics.mutations.inc({ name: 'auto_assign', via: 'http', outcome: 'applied' });
-  const { stoppedBy, ...decided } = result as AutoAssignResult & { stoppedBy?: DomainError };
+  const { stoppedBy, ...decided } = result;
   return ok({ ok: true, departmentId, strategy: body.strategy, dryRun, ...decided, ...(stoppedBy ? { complete: false, stoppedBy: stoppedBy.toData(s.locale) } : { complete: true }) });
 }
 
