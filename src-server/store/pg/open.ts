@@ -67,7 +67,10 @@ export function createPool(url: string, options: PgOpenOptions = {}): pg.Pool {
   if (!isPostgresUrl(url)) {
     throw new Error(`"${url}" is not a PostgreSQL URL: give one like postgres://user:password@host:5432/database.`);
   }
-  const pool = new pg.Pool({ ...connectionConfig(url, options), max: options.maxConnections ?? 10 });
+  // Pipeline mode: a statement is sent without waiting for the answers to those before it. A
+  // connection used one statement at a time behaves as without it; a group's transaction sends its
+  // writes ahead (Tx.pipelineWrites).
+  const pool = new pg.Pool({ ...connectionConfig(url, options), max: options.maxConnections ?? 10, pipeline: true });
   // An idle connection that breaks (the database restarted) is dropped by the pool; without a
   // listener the 'error' event would crash the process.
   pool.on('error', () => {});

@@ -89,7 +89,7 @@ import {
 } from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
-import { CHANGES_CHANNEL, Tx, type ImportAcc, type OpeningReads } from './tx.js';
+import { CHANGES_CHANNEL, PipelinedWriteFailed, Tx, type ImportAcc, type OpeningReads } from './tx.js';
 import { GROUP_LANES, redactUrl } from './options.js';
 
 /** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
@@ -419,6 +419,8 @@ export class PgServerStore implements ServerStore, StoreLink {
     let retries = 0;
     /** Cleared when a read-ahead group's first unit found its row held by another transaction. */
     let mayReadAhead = hints !== undefined;
+    /** Cleared when a pipelined write failed: the transaction runs again, each statement waited for. */
+    let mayPipeline = true;
     do {
       const from = results.length;
       // Not behind the other writes (oneWriterAtATime): the committer runs up to groupLanes groups
@@ -435,9 +437,10 @@ export class PgServerStore implements ServerStore, StoreLink {
       try {
         done = await this.transactionNow(async (tx) => {
           const part: GroupResult<T>['results'] = [];
+          if (mayPipeline) tx.pipelineWrites();
           if (readAhead) {
             await tx.readAhead(ahead);
-            await tx.c.query(`SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit`);
+            await tx.send(`SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit`);
           }
           // Round trips: a unit's savepoint is released by the statement that opens the next one
           // ("RELEASE unit; SAVEPOINT unit", one round trip), the first is opened with BEGIN (after
@@ -447,14 +450,18 @@ export class PgServerStore implements ServerStore, StoreLink {
             tx.beginUnit();
             // The first unit waits for its locks as long as it takes (unless the group read ahead);
             // the others only briefly.
-            if (!first) await tx.c.query(i === from + 1 && !readAhead ? `RELEASE unit; SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'RELEASE unit; SAVEPOINT unit');
+            if (!first) await tx.send(i === from + 1 && !readAhead ? `RELEASE unit; SET LOCAL lock_timeout = ${GROUP_LOCK_WAIT_MS}; SAVEPOINT unit` : 'RELEASE unit; SAVEPOINT unit');
             try {
               const value = await runAsync(units[i]!(), tx.ops);
               part.push({ ok: true, value });
             } catch (error) {
+              // A pipelined write failed: this transaction is rolled back and run again (below).
+              if (error instanceof PipelinedWriteFailed) throw error;
               // Rolls back the unit's writes and the row locks it took; its change-log rows go too.
-              // The savepoint stays, for the next unit's statement to release.
-              await tx.c.query('ROLLBACK TO unit');
+              // The savepoint stays, for the next unit's statement to release. (Pipelined: a write
+              // of an earlier unit still unanswered that failed makes this fail, and the whole
+              // transaction runs again, as it may have left no savepoint of this unit's own.)
+              await tx.query('ROLLBACK TO unit');
               tx.dropUnit();
               const code = (error as { code?: unknown }).code;
               const waited = code === LOCK_NOT_AVAILABLE && (!first || readAhead);
@@ -469,11 +476,17 @@ export class PgServerStore implements ServerStore, StoreLink {
             }
           }
           // The change-log head's lock (Tx.commit) is waited for as long as it takes.
-          if (units.length - from > 1) await tx.c.query('SET LOCAL lock_timeout = DEFAULT');
+          if (units.length - from > 1) await tx.send('SET LOCAL lock_timeout = DEFAULT');
           await tx.fillSyncTasks();
           return part;
         }, readAhead ? 'BEGIN' : 'BEGIN; SAVEPOINT unit', Tx.openingReads(hints?.slice(from, units.length) ?? []));
       } catch (error) {
+        if (error instanceof PipelinedWriteFailed && mayPipeline) {
+          // Rolled back whole (transactionOnce); the same units again, each statement waited for,
+          // so a failure is pinned on the unit that caused it.
+          mayPipeline = false;
+          continue;
+        }
         // Nothing of a group that committed nothing is known to be durable: the committer fails
         // it whole. One whose earlier transactions committed answers those units, and fails only
         // the units of the transaction that did not commit.

@@ -70,8 +70,13 @@ const outcomeKey = (terminalId: string, mutationId: number) => `${terminalId}\u0
 export class Sql {
   constructor(readonly c: Queryable) {}
 
+  /** Every statement whose answer is waited for goes through here (Tx adds the pipeline's checks). */
+  protected ask(query: pg.QueryConfig | pg.QueryArrayConfig | string): Promise<pg.QueryResult> {
+    return this.c.query(query as pg.QueryConfig);
+  }
+
   async rows<R = Row>(text: string, values: readonly unknown[] = []): Promise<R[]> {
-    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[] })).rows as R[];
+    return (await this.ask({ name: nameOf(text), text, values: values as unknown[] })).rows as R[];
   }
 
   async one<R = Row>(text: string, values: readonly unknown[] = []): Promise<R | undefined> {
@@ -90,12 +95,22 @@ export class Sql {
 
   /** Rows as arrays, in the select's column order. */
   async raw(text: string, values: readonly unknown[] = []): Promise<unknown[][]> {
-    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[], rowMode: 'array' })).rows as unknown[][];
+    return (await this.ask({ name: nameOf(text), text, values: values as unknown[], rowMode: 'array' })).rows as unknown[][];
   }
 
   /** Run a write; returns how many rows it touched. */
   async run(text: string, values: readonly unknown[] = []): Promise<number> {
-    return (await this.c.query({ name: nameOf(text), text, values: values as unknown[] })).rowCount ?? 0;
+    return (await this.ask({ name: nameOf(text), text, values: values as unknown[] })).rowCount ?? 0;
+  }
+}
+
+/**
+ * A pipelined statement failed (Tx.pipelineWrites): the transaction is rolled back whole and its
+ * units run again without pipelining (runGroup), which pins the failure on the unit that caused it.
+ */
+export class PipelinedWriteFailed extends Error {
+  constructor(readonly failure: unknown) {
+    super(`a pipelined write failed: ${(failure as { message?: unknown }).message ?? String(failure)}`);
   }
 }
 
@@ -136,9 +151,13 @@ export const CHANGES_CHANNEL = 'shopfloor_changes';
  * Tasks (`$1`: their ids; TASK_SELECT's rows) with each one's latest assignment as JSON text
  * (`latest_assignment`: status, user_id, assigned_by).
  */
+/** The exceptions a task's new holder (or its cancellation) resolves (SUP-4: resolveTaskExceptions). */
+const RESOLVABLE_EXCEPTIONS_SQL = "('task_rejected', 'assignment_expired')";
+
 const TASKS_WITH_LATEST_ASSIGNMENT = `${TASK_SELECT.replace(
   ' FROM tasks t',
-  `, (SELECT row_to_json(x)::text FROM (SELECT a.status, a.user_id, a.assigned_by FROM assignments a WHERE a.task_id = t.id ORDER BY a.id DESC LIMIT 1) x) AS latest_assignment
+  `, (SELECT row_to_json(x)::text FROM (SELECT a.status, a.user_id, a.assigned_by FROM assignments a WHERE a.task_id = t.id ORDER BY a.id DESC LIMIT 1) x) AS latest_assignment,
+  EXISTS (SELECT 1 FROM exceptions e WHERE e.task_id = t.id AND e.acknowledged_at IS NULL AND e.kind IN ${RESOLVABLE_EXCEPTIONS_SQL}) AS awaits_resolution
   FROM tasks t`,
 )} WHERE t.id = ANY($1::text[])`;
 if (!TASKS_WITH_LATEST_ASSIGNMENT.includes('latest_assignment')) throw new Error('TASK_SELECT no longer reads FROM tasks t: TASKS_WITH_LATEST_ASSIGNMENT needs its own text');
@@ -244,6 +263,142 @@ export class Tx extends Sql {
   private supervisionCache: SupervisionSettings | null = null;
 
   // -------------------------------------------------------------------------------------------
+  // Pipelined writes (issue 9)
+
+  /**
+   * Set by pipelineWrites (runGroup, on a connection in node-postgres's pipeline mode): a write
+   * whose answer nothing needs (`write`, `send`) goes out without waiting for it, and so do the
+   * statements after it, up to the next one whose answer is needed (a read); PostgreSQL answers in
+   * order, so by the time a read's answer arrives every write sent before it has been answered,
+   * and `failed` holds the first that failed. Statements sent in one turn of the event loop leave
+   * in one write to the socket (`cork`). A failure (a constraint, a lock wait past lock_timeout, a
+   * lost link, a write that touched other rows than it must) makes every later statement fail too,
+   * so the transaction is rolled back whole and run again without pipelining (PipelinedWriteFailed).
+   */
+  private pipeline: { failed: unknown } | null = null;
+  private corked = false;
+
+  /** Send writes without waiting for their answers, for the rest of this transaction (see `pipeline`). */
+  pipelineWrites(): void {
+    if ((this.c as pg.PoolClient & { pipeline?: boolean }).pipeline === true) this.pipeline = { failed: undefined };
+  }
+
+  get pipelined(): boolean {
+    return this.pipeline !== null;
+  }
+
+  /** The statements sent in this turn of the event loop go out together, in one write. */
+  private cork(): void {
+    if (this.corked) return;
+    const stream = (this.c as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    if (!stream?.cork || !stream.uncork) return;
+    stream.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
+  }
+
+  private throwIfPipelineFailed(): void {
+    if (this.pipeline && this.pipeline.failed !== undefined) throw new PipelinedWriteFailed(this.pipeline.failed);
+  }
+
+  protected override async ask(query: pg.QueryConfig | pg.QueryArrayConfig | string): Promise<pg.QueryResult> {
+    if (!this.pipeline) return super.ask(query);
+    this.cork();
+    let answer: pg.QueryResult;
+    try {
+      answer = await super.ask(query);
+    } catch (err) {
+      // Failed because a write sent before it failed (the transaction is aborted): that one is the news.
+      this.throwIfPipelineFailed();
+      throw err;
+    }
+    this.throwIfPipelineFailed();
+    return answer;
+  }
+
+  /**
+   * A write whose answer is not needed: pipelined, or waited for as any other. `mustTouch`: how
+   * many rows it must change, else the transaction fails with the error `wrong` names.
+   */
+  write(text: string, values: readonly unknown[], mustTouch?: number, wrong?: () => string): Promise<void> {
+    return this.sendOff({ name: nameOf(text), text, values: values as unknown[] }, mustTouch, wrong);
+  }
+
+  /** Statements without parameters (savepoints, SET LOCAL), sent as text, whose answers are not needed: see `write`. */
+  send(text: string): Promise<void> {
+    return this.sendOff(text);
+  }
+
+  private async sendOff(query: pg.QueryConfig | string, mustTouch?: number, wrong?: () => string): Promise<void> {
+    const problem = (touched: number) =>
+      mustTouch !== undefined && touched !== mustTouch ? new Error(wrong?.() ?? `a write changed ${touched} rows, not ${mustTouch}`) : null;
+    const p = this.pipeline;
+    if (!p) {
+      const found = problem((await super.ask(query)).rowCount ?? 0);
+      if (found) throw found;
+      return;
+    }
+    this.cork();
+    super.ask(query).then(
+      (r) => {
+        const found = problem(r.rowCount ?? 0);
+        if (found && p.failed === undefined) p.failed = found;
+      },
+      (err: unknown) => {
+        if (p.failed === undefined) p.failed = err;
+      },
+    );
+  }
+
+  /** Ids that change-log rows wait for (insertReturningId), until their answers arrive. */
+  private readonly idsAwaited: Array<Promise<void>> = [];
+
+  /**
+   * An INSERT … RETURNING id whose id only the change-log rows `logged` need (they are in the log
+   * already, in their place, and get it when the answer arrives): pipelined like `write`. Tx.commit
+   * waits for every such answer before it writes the log.
+   */
+  async insertReturningId(text: string, values: readonly unknown[], logged: readonly PendingChange[]): Promise<void> {
+    const fill = (id: unknown) => {
+      for (const change of logged) change.entityId = String(id);
+    };
+    const query = { name: nameOf(text), text, values: values as unknown[], rowMode: 'array' as const };
+    const p = this.pipeline;
+    if (!p) {
+      fill((await super.ask(query)).rows[0]?.[0]);
+      return;
+    }
+    this.cork();
+    this.idsAwaited.push(
+      super.ask(query).then(
+        (r) => fill(r.rows[0]?.[0]),
+        (err: unknown) => {
+          if (p.failed === undefined) p.failed = err;
+        },
+      ),
+    );
+  }
+
+  /**
+   * Tasks whose open rejected/expired exceptions (RESOLVABLE_EXCEPTIONS_SQL) were none when read
+   * under their row lock (taskFacts), and to which this transaction has added none since: a new
+   * holder has nothing to resolve, so resolveTaskExceptions skips its UPDATE. Such exceptions are
+   * only ever written by a unit that holds the task's row lock (a reject, an expiry), so nothing
+   * else can add one while this transaction holds it.
+   */
+  private readonly nothingToResolve = new Set<string>();
+  /** Tasks this transaction added an exception to. */
+  private readonly exceptionsAdded = new Set<string>();
+
+  /** A statement whose answer is needed, through the pipeline's checks (see `ask`). */
+  query(text: string): Promise<pg.QueryResult> {
+    return this.ask(text);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Units (runGroup): per-unit state, kept or dropped with the unit's savepoint
 
   private unitStart = 0;
@@ -293,48 +448,60 @@ export class Tx extends Sql {
   async readAhead(hints: readonly UnitHint[]): Promise<void> {
     const distinct = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined))];
     const taskIds = distinct(hints.map((h) => h.taskId));
-    const lockedTasks = new Set<string>();
-    if (taskIds.length > 0) {
-      for (const id of await this.column<string>('SELECT id FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [taskIds])) lockedTasks.add(id);
-      if (lockedTasks.size > 0) for (const r of await this.rows(TASKS_WITH_LATEST_ASSIGNMENT, [[...lockedTasks]])) this.aheadTasks.set(r.id as string, r);
-    }
-    // An operator's facts for a task only with both locks: their cooldown on the task is written
-    // under the task's lock alone (a release, a rejection), not the operator's.
-    const userIds = distinct(hints.map((h) => (h.taskId === undefined || lockedTasks.has(h.taskId) ? h.userId : undefined)));
-    if (userIds.length > 0) {
-      const locked = new Set(await this.column<string>('SELECT id FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED', [userIds]));
-      const pairs = new Map<string, { userId: string; taskId: string | null }>();
-      for (const h of hints) {
-        if (h.userId && locked.has(h.userId) && (h.taskId === undefined || lockedTasks.has(h.taskId))) {
-          pairs.set(factsKey(h.userId, h.taskId ?? null), { userId: h.userId, taskId: h.taskId ?? null });
-        }
-      }
-      if (pairs.size > 0) {
-        const list = [...pairs.values()];
-        for (const r of await this.rows(OPERATOR_FACTS_MANY, [list.map((p) => p.userId), list.map((p) => p.taskId)])) {
-          this.aheadFacts.set(factsKey(r.user_id as string, (r.task_id as string | null) ?? null), r);
-        }
-        await this.readUsers([...locked]);
-      }
-    }
+    const userIds = distinct(hints.map((h) => h.userId));
+    const pairs = new Map<string, { userId: string; taskId: string | null }>();
+    for (const h of hints) if (h.userId) pairs.set(factsKey(h.userId, h.taskId ?? null), { userId: h.userId, taskId: h.taskId ?? null });
     const terminals = hints.flatMap((h) => (h.terminal ? [h.terminal] : []));
     const terminalIds = distinct(terminals.map((t) => t.id));
-    if (terminalIds.length > 0) {
-      const locked = await this.column<string>('SELECT id FROM terminals WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [terminalIds]);
-      if (locked.length > 0) {
-        for (const r of await this.rows(`${TERMINAL_SELECT} WHERE t.id = ANY($1::text[])`, [locked])) this.aheadTerminals.set(r.id as string, r);
-        const asked = terminals.filter((t) => this.aheadTerminals.has(t.id));
-        const stored = new Map<string, StoredOutcome>();
-        for (const r of await this.rows(
-          `SELECT o.terminal_id, o.mutation_id, o.outcome, o.task_id FROM mutation_outcomes o
-           JOIN unnest($1::text[], $2::bigint[]) AS k(terminal_id, mutation_id) ON o.terminal_id = k.terminal_id AND o.mutation_id = k.mutation_id`,
-          [asked.map((t) => t.id), asked.map((t) => t.mutationId)],
-        )) {
-          stored.set(outcomeKey(r.terminal_id as string, Number(r.mutation_id)), storedOutcomeFromRow(r));
-        }
-        for (const t of asked) this.aheadOutcomes.set(outcomeKey(t.id, t.mutationId), stored.get(outcomeKey(t.id, t.mutationId)) ?? null);
-      }
+    const none = async () => [] as Row[];
+    const pairList = [...pairs.values()];
+    // Every lock, then every read of what it guards: one round trip when pipelined. A row another
+    // transaction holds is left out of the lock's answer, and what was read of it is dropped.
+    const [lockedTaskIds, taskRows, lockedUserIds, factRows, userRows, lockedTerminalIds, terminalRows, outcomeRows] = await this.together([
+      () => (taskIds.length > 0 ? this.column<string>('SELECT id FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [taskIds]) : Promise.resolve([])),
+      () => (taskIds.length > 0 ? this.rows(TASKS_WITH_LATEST_ASSIGNMENT, [taskIds]) : none()),
+      () => (userIds.length > 0 ? this.column<string>('SELECT id FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED', [userIds]) : Promise.resolve([])),
+      () => (pairList.length > 0 ? this.rows(OPERATOR_FACTS_MANY, [pairList.map((p) => p.userId), pairList.map((p) => p.taskId)]) : none()),
+      () => (userIds.length > 0 ? this.rows(`${USER_SELECT} WHERE u.id = ANY($1::text[])`, [userIds]) : none()),
+      () => (terminalIds.length > 0 ? this.column<string>('SELECT id FROM terminals WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [terminalIds]) : Promise.resolve([])),
+      () => (terminalIds.length > 0 ? this.rows(`${TERMINAL_SELECT} WHERE t.id = ANY($1::text[])`, [terminalIds]) : none()),
+      () =>
+        terminals.length > 0
+          ? this.rows(
+              `SELECT o.terminal_id, o.mutation_id, o.outcome, o.task_id FROM mutation_outcomes o
+               JOIN unnest($1::text[], $2::bigint[]) AS k(terminal_id, mutation_id) ON o.terminal_id = k.terminal_id AND o.mutation_id = k.mutation_id`,
+              [terminals.map((t) => t.id), terminals.map((t) => t.mutationId)],
+            )
+          : none(),
+    ] as const);
+    const lockedTasks = new Set(lockedTaskIds as string[]);
+    for (const r of taskRows as Row[]) if (lockedTasks.has(r.id as string)) this.aheadTasks.set(r.id as string, r);
+    const lockedUsers = new Set(lockedUserIds as string[]);
+    // An operator's facts for a task only with both locks: their cooldown on the task is written
+    // under the task's lock alone (a release, a rejection), not the operator's.
+    for (const r of factRows as Row[]) {
+      const taskId = (r.task_id as string | null) ?? null;
+      if (lockedUsers.has(r.user_id as string) && (taskId === null || lockedTasks.has(taskId))) this.aheadFacts.set(factsKey(r.user_id as string, taskId), r);
     }
+    // A record read before its row's lock is not kept: the unit that locks them reads it after.
+    for (const r of userRows as Row[]) if (lockedUsers.has(r.id as string) && !this.users.has(r.id as string)) this.users.set(r.id as string, userFromRow(r));
+    const lockedTerminals = new Set(lockedTerminalIds as string[]);
+    for (const r of terminalRows as Row[]) if (lockedTerminals.has(r.id as string)) this.aheadTerminals.set(r.id as string, r);
+    const stored = new Map<string, StoredOutcome>();
+    for (const r of outcomeRows as Row[]) stored.set(outcomeKey(r.terminal_id as string, Number(r.mutation_id)), storedOutcomeFromRow(r));
+    for (const t of terminals) if (lockedTerminals.has(t.id)) this.aheadOutcomes.set(outcomeKey(t.id, t.mutationId), stored.get(outcomeKey(t.id, t.mutationId)) ?? null);
+  }
+
+  /**
+   * Run reads: pipelined, all sent at once and then waited for (one round trip); otherwise one
+   * after the other.
+   */
+  private async together<T extends ReadonlyArray<() => Promise<unknown>>>(reads: T): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+    type Answers = { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+    if (this.pipeline) return (await Promise.all(reads.map((read) => read()))) as unknown as Answers;
+    const answers: unknown[] = [];
+    for (const read of reads) answers.push(await read());
+    return answers as unknown as Answers;
   }
 
   /** Note what a write changes (null and '' entries are ignored). */
@@ -400,6 +567,10 @@ export class Tx extends Sql {
    * statements' own text is fixed.
    */
   async commit(): Promise<number | null> {
+    if (this.idsAwaited.length > 0) {
+      await Promise.all(this.idsAwaited.splice(0));
+      this.throwIfPipelineFailed();
+    }
     const c = this.changes;
     const changeValues = () => [c.length, c.map((x) => x.entity), c.map((x) => x.entityId), c.map((x) => x.departmentId), c.map((x) => x.at), this.notifyAs];
     const auditValues = () => {
@@ -412,14 +583,14 @@ export class Tx extends Sql {
       // megabytes of text to parse; the round trips saved matter little next to its own.
       if (this.audits.length > 0) await this.run(AUDIT_INSERT, auditValues());
       const head = c.length > 0 ? await this.value<number>(FLUSH_CHANGES, changeValues()) : null;
-      await this.c.query('COMMIT');
+      await this.ask('COMMIT');
       return typeof head === 'number' ? head : null;
     }
     const statements: string[] = [];
     if (this.audits.length > 0) statements.push(inlineValues(AUDIT_INSERT, auditValues()));
     if (c.length > 0) statements.push(inlineValues(FLUSH_CHANGES, changeValues()));
     statements.push('COMMIT');
-    const answer = (await this.c.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    const answer = (await this.ask(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
     const results = Array.isArray(answer) ? answer : [answer];
     // A transaction already aborted answers COMMIT with ROLLBACK, and no error.
     if (results[results.length - 1]?.command !== 'COMMIT') throw new Error('the transaction was rolled back at its commit');
@@ -682,8 +853,10 @@ export class Tx extends Sql {
   // -------------------------------------------------------------------------------------------
   // Change log (numbered at the end of the transaction: commit)
 
-  logChange(entity: string, entityId: string, departmentId: string, now: number): void {
-    this.changes.push({ entity, entityId, departmentId, at: now });
+  logChange(entity: string, entityId: string, departmentId: string, now: number): PendingChange {
+    const change = { entity, entityId, departmentId, at: now };
+    this.changes.push(change);
+    return change;
   }
 
   logTask(taskId: string, departmentIds: ReadonlyArray<string | null>, now: number): void {
@@ -712,8 +885,9 @@ export class Tx extends Sql {
     for (const d of new Set(departments)) this.logOnce('terminal', terminalId, route.supervisors(d), now);
   }
 
-  logException(id: number, departmentId: string | null, now: number): void {
-    this.logChange('exception', String(id), departmentId ? route.supervisors(departmentId) : route.allSupervisors, now);
+  /** `id` null: not known yet (insertReturningId fills it in). */
+  logException(id: number | null, departmentId: string | null, now: number): PendingChange {
+    return this.logChange('exception', id === null ? '' : String(id), departmentId ? route.supervisors(departmentId) : route.allSupervisors, now);
   }
 
   /**
@@ -736,14 +910,17 @@ export class Tx extends Sql {
     now: number,
     to: { read?: boolean; overview?: boolean },
   ): Promise<void> {
-    const id = String(
-      await this.value<number>(
-        'INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-        [n.userId, n.event, n.taskId, n.byUserId, now, JSON.stringify(n.details), to.read ? now : null],
-      ),
+    // Its change-log rows are logged now, in their place, and learn the new row's id from the answer.
+    const logged: PendingChange[] = [];
+    if (to.overview) logged.push(this.logChange('notification', '', route.user(n.userId), now));
+    if (!to.read && isOperatorEvent(n.event)) {
+      for (const d of (await this.readUser(n.userId))?.departmentIds ?? []) logged.push(this.logChange('notification', '', d, now));
+    }
+    await this.insertReturningId(
+      'INSERT INTO notifications (user_id, event, task_id, by_user_id, created_at, details, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+      [n.userId, n.event, n.taskId, n.byUserId, now, JSON.stringify(n.details), to.read ? now : null],
+      logged,
     );
-    if (to.overview) this.logChange('notification', id, route.user(n.userId), now);
-    if (!to.read && isOperatorEvent(n.event)) await this.logToKiosks('notification', id, n.userId, null, now);
   }
 
   /**
@@ -751,9 +928,10 @@ export class Tx extends Sql {
    * its open rejected/expired exceptions are resolved, naming what happened and who did it.
    */
   private async resolveTaskExceptions(taskId: string, resolution: string, byUserId: string | null, now: number): Promise<void> {
+    if (this.nothingToResolve.has(taskId)) return;
     const resolved = await this.rows(
       `UPDATE exceptions SET acknowledged_at = $2, acknowledged_by = $3, resolution = $4
-       WHERE task_id = $1 AND acknowledged_at IS NULL AND kind IN ('task_rejected', 'assignment_expired')
+       WHERE task_id = $1 AND acknowledged_at IS NULL AND kind IN ${RESOLVABLE_EXCEPTIONS_SQL}
        RETURNING id, department_id`,
       [taskId, now, byUserId, resolution],
     );
@@ -768,8 +946,11 @@ export class Tx extends Sql {
   }
 
   async insertException(e: NewException, now: number): Promise<void> {
+    this.nothingToResolve.delete(e.taskId);
+    this.exceptionsAdded.add(e.taskId);
     const departmentId = await this.taskDepartment(e.taskId);
-    const id = await this.value<number>(
+    const logged = [this.logException(null, departmentId, now)];
+    await this.insertReturningId(
       `INSERT INTO exceptions (kind, task_id, department_id, user_id, user_name, holder_id, holder_name, terminal_id, operation, error_code, reason, waited_ms, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [
@@ -787,8 +968,8 @@ export class Tx extends Sql {
         e.waitedMs === null ? null : Math.round(e.waitedMs),
         now,
       ],
+      logged,
     );
-    this.logException(id!, departmentId, now);
   }
 
   async applyEffect(e: Effect, now: number): Promise<void> {
@@ -796,15 +977,12 @@ export class Tx extends Sql {
       case 'task': {
         const known = this.unitTasks.get(e.taskId) ?? (await this.readTask(e.taskId, true));
         if (!known) throw new Error(`task ${e.taskId} does not exist`);
-        const changed = await this.run('UPDATE tasks SET operator_id = $1, status = $2, version = $3, updated_at = $4 WHERE id = $5 AND version = $6', [
-          e.operatorId,
-          e.status,
-          e.version,
-          now,
-          e.taskId,
-          e.version - 1,
-        ]);
-        if (changed !== 1) throw new Error(`task ${e.taskId} changed under the engine (expected version ${e.version - 1})`);
+        await this.write(
+          'UPDATE tasks SET operator_id = $1, status = $2, version = $3, updated_at = $4 WHERE id = $5 AND version = $6',
+          [e.operatorId, e.status, e.version, now, e.taskId, e.version - 1],
+          1,
+          () => `task ${e.taskId} changed under the engine (expected version ${e.version - 1})`,
+        );
         this.wrote(`t:${e.taskId}`, known.operatorId && `u:${known.operatorId}`, e.operatorId && `u:${e.operatorId}`);
         this.logTask(e.taskId, [known.departmentId], now);
         // SUP-3: a holder who lost the task has a new load; supervisors' pages are told.
@@ -826,7 +1004,7 @@ export class Tx extends Sql {
         this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
         const workOrderId =
           this.unitTasks.get(e.taskId)?.workOrderId ?? (await this.value<string>('SELECT work_order_id FROM tasks WHERE id = $1', [e.taskId]));
-        await this.run(
+        await this.write(
           `INSERT INTO assignments (task_id, user_id, step, work_order_id, status, assigned_by, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
           [e.taskId, e.userId, e.step, workOrderId, e.status, e.assignedBy, now, now],
@@ -837,17 +1015,18 @@ export class Tx extends Sql {
       case 'assignment.update': {
         this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
         const ended = ACTIVE_ASSIGNMENT_STATUSES.includes(e.status) ? null : now;
-        const changed = await this.run(
+        await this.write(
           `UPDATE assignments SET status = $1, reason = COALESCE($2, reason), updated_at = $3,
              started_at = CASE WHEN $1 = 'in_progress' THEN $3 ELSE started_at END,
              ended_at = $4
            WHERE task_id = $5 AND user_id = $6 AND status IN ${ACTIVE_ASSIGNMENT_SQL}`,
           [e.status, e.reason, now, ended, e.taskId, e.userId],
+          1,
+          () => `no active assignment of ${e.userId} on ${e.taskId}`,
         );
-        if (changed !== 1) throw new Error(`no active assignment of ${e.userId} on ${e.taskId}`);
         if (e.status === 'submitted' || e.status === 'rejected' || e.status === 'expired') {
           // PERF-1: the operator's history, one row per day.
-          await this.run(
+          await this.write(
             `INSERT INTO operator_daily (user_id, day, ${e.status}) VALUES ($1, $2, 1)
              ON CONFLICT (user_id, day) DO UPDATE SET ${e.status} = operator_daily.${e.status} + 1`,
             [e.userId, epochDay(now)],
@@ -857,7 +1036,7 @@ export class Tx extends Sql {
       }
       case 'cooldown':
         this.wrote(`t:${e.taskId}`, `u:${e.userId}`);
-        await this.run(
+        await this.write(
           'INSERT INTO cooldowns (task_id, user_id, until) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO UPDATE SET until = excluded.until',
           [e.taskId, e.userId, e.until],
         );
@@ -959,7 +1138,11 @@ export class Tx extends Sql {
   private async operatorFactsRow(userId: string, task: Task | null, wait: boolean): Promise<Row | null> {
     const locked = await this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]);
     if (!wait && locked === 0) return null;
-    return (await this.one(OPERATOR_FACTS_MANY, [[userId], [task?.id ?? null]]))!;
+    // Their record too is read after the lock, whatever this transaction read of it before: a new
+    // limit or a deactivation committed meanwhile is seen (INST-1).
+    this.forgetUser(userId);
+    const [facts] = await this.together([() => this.rows(OPERATOR_FACTS_MANY, [[userId], [task?.id ?? null]]), () => this.readUser(userId)] as const);
+    return facts[0]!;
   }
 
   readonly ops: AsyncTxOps = {
@@ -1000,9 +1183,13 @@ export class Tx extends Sql {
       // FOR UPDATE: two server instances deciding about one task take turns (the task's row is the
       // lock, its own statement: see readTask). The read after it brings the task's latest
       // assignment along: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
+      const ahead = this.ahead(this.aheadTasks, `t:${taskId}`, taskId);
       const r =
-        this.ahead(this.aheadTasks, `t:${taskId}`, taskId) ??
+        ahead ??
         ((await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASKS_WITH_LATEST_ASSIGNMENT, [[taskId]]));
+      // Read under the lock; read ahead, it knows nothing of exceptions this transaction added since.
+      if (r?.awaits_resolution === false && (ahead === undefined || !this.exceptionsAdded.has(taskId))) this.nothingToResolve.add(taskId);
+      else this.nothingToResolve.delete(taskId);
       const task = r ? taskFromRow(r) : null;
       if (task) this.unitTasks.set(taskId, task);
       const latest = r ? json<Row | null>(r.latest_assignment, null) : null;
@@ -1065,9 +1252,9 @@ export class Tx extends Sql {
     setPresence: async (terminalId, userId, now) => {
       this.wrote(`k:${terminalId}`);
       const before = (await this.value<string>('SELECT user_id FROM presence WHERE terminal_id = $1', [terminalId])) ?? null;
-      if (userId === null) await this.run('DELETE FROM presence WHERE terminal_id = $1', [terminalId]);
+      if (userId === null) await this.write('DELETE FROM presence WHERE terminal_id = $1', [terminalId]);
       else
-        await this.run(
+        await this.write(
           `INSERT INTO presence (terminal_id, user_id, signed_in_at) VALUES ($1, $2, $3)
            ON CONFLICT (terminal_id) DO UPDATE SET user_id = excluded.user_id, signed_in_at = excluded.signed_in_at`,
           [terminalId, userId, now],
@@ -1082,7 +1269,7 @@ export class Tx extends Sql {
     recordOutcome: async (terminalId, mutationId, name, outcome, now) => {
       this.wrote(`k:${terminalId}`);
       const stored = outcomeToStore(outcome);
-      await this.run('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, task_id, processed_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      await this.write('INSERT INTO mutation_outcomes (terminal_id, mutation_id, name, outcome, task_id, processed_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         terminalId,
         mutationId,
         name,
@@ -1090,7 +1277,7 @@ export class Tx extends Sql {
         stored.taskId,
         now,
       ]);
-      await this.run('UPDATE terminals SET last_mutation_id = GREATEST(last_mutation_id, $1) WHERE id = $2', [mutationId, terminalId]);
+      await this.write('UPDATE terminals SET last_mutation_id = GREATEST(last_mutation_id, $1) WHERE id = $2', [mutationId, terminalId]);
     },
     audit: async (entry, now) => {
       this.audits.push(await this.auditRow(entry, now));
