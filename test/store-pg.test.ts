@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pgLib from 'pg';
@@ -16,7 +17,7 @@ import { assignCandidates, autoAssign, expireDue, terminalMutation, userOperatio
 import type { Eng, UnitHint } from '../src-server/engine/ports.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
 import { findPgTool, PgServerStore } from '../src-server/store/pg/store.js';
-import { inlineValues } from '../src-server/store/pg/tx.js';
+import { inlineValues, Tx } from '../src-server/store/pg/tx.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { pgUnavailable } from './support/pg-cluster.js';
 import { useCluster } from './support/pg-suite.js';
@@ -88,8 +89,12 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return (await store.pool.query<R>(text, params)).rows;
     }
 
-    /** Run `fn`, recording the text of every statement list sent to the database (one each round trip). */
-    async function roundTrips<T>(fn: () => Promise<T>): Promise<{ value: T; texts: string[] }> {
+    /**
+     * Run `fn`, recording the text of every statement list sent to the database, and how many writes
+     * to the database's sockets carried them (statements sent together, pipelined, leave in one: a
+     * write is a round trip).
+     */
+    async function roundTrips<T>(fn: () => Promise<T>): Promise<{ value: T; texts: string[]; writes: number }> {
       const query = pgLib.Client.prototype.query;
       const texts: string[] = [];
       pgLib.Client.prototype.query = function (this: pgLib.Client, ...args: unknown[]) {
@@ -97,10 +102,19 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
         texts.push(typeof a === 'string' ? a : String((a as { text?: unknown }).text));
         return (query as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof query;
+      // Writes to the database's sockets: statements sent together (pipelined) leave in one.
+      const socket = net.Socket.prototype as unknown as { _writeGeneric: (...a: unknown[]) => unknown };
+      const writeGeneric = socket._writeGeneric;
+      let writes = 0;
+      socket._writeGeneric = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return writeGeneric.apply(this, args);
+      };
       try {
-        return { value: await fn(), texts };
+        return { value: await fn(), texts, writes };
       } finally {
         pgLib.Client.prototype.query = query;
+        socket._writeGeneric = writeGeneric;
       }
     }
 
@@ -333,6 +347,91 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       // few statements instead of four of the claim's own.
       expect(ahead).toBeLessThanOrEqual(plain - 30);
       for (let i = 0; i < 20; i++) expect((await store.getTask(`ra${i}`, T0))!.operatorId).toBe(`op${i % 10}`);
+    });
+
+    it('PROTO-7 INST-1 a group of ten claims, of ten starts or of ten completions is four round trips: writes are pipelined behind the reads that need answers', async () => {
+      await open();
+      await seedPlant(store);
+      const operators = Array.from({ length: 10 }, (_, i) => `op${i}`);
+      for (const id of operators) await store.createUser(newUser(id), T0);
+      await store.importTasks(
+        Array.from({ length: 10 }, (_, i) => taskRow(`pl${i}`)),
+        T0,
+      );
+      for (const name of ['claim', 'start', 'complete'] as const) {
+        const units = operators.map((id, i) => () => userOperation({ name, taskId: `pl${i}` }, id, T0 + 1000));
+        const hints: UnitHint[] = operators.map((id, i) => ({ taskId: `pl${i}`, userId: id }));
+        const { value: g, texts, writes } = await roundTrips(() => store.runGroup(units, hints));
+        expect(g.results.map((r) => r.ok && (r.value as { ok: boolean }).ok)).toEqual(operators.map(() => true));
+        // BEGIN with its opening reads; every lock and read ahead; the units' writes with the read
+        // that completes the answers; the audit rows, change log and COMMIT. Statements: far more.
+        expect(writes).toBeLessThanOrEqual(4);
+        expect(texts.length).toBeGreaterThan(25);
+      }
+      for (let i = 0; i < 10; i++) {
+        const t = (await store.getTask(`pl${i}`, T0 + 1000))!;
+        expect([t.operatorId, t.status]).toEqual([`op${i}`, 'completed']);
+      }
+      // Each step audited once, the change log has each task's three changes.
+      expect((await store.listAudit({ limit: 100 })).filter((a) => a.taskId?.startsWith('pl')).length).toBe(30);
+    });
+
+    it('PROTO-9 INST-1 a pipelined write that fails rolls its group back whole; the group runs again one statement at a time, only the faulty unit fails, the others commit once', async () => {
+      await open();
+      await seedPlant(store);
+      await store.createUser(newUser('cat'), T0);
+      const head = await store.headSeq();
+      // A write the engine cannot foresee failing: the database refuses any change to t2's row.
+      await sql(`CREATE FUNCTION refuse_t2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused: t2 is frozen'; END $$`);
+      await sql(`CREATE TRIGGER refuse_t2 BEFORE UPDATE ON tasks FOR EACH ROW WHEN (OLD.id = 't2') EXECUTE FUNCTION refuse_t2()`);
+      const users = ['ann', 'bob', 'cat'];
+      const tasks = ['t1', 't2', 't3'];
+      const { value: g, texts } = await roundTrips(() =>
+        store.runGroup(
+          tasks.map((taskId, i) => () => userOperation({ name: 'claim', taskId }, users[i]!, T0)),
+          tasks.map((taskId, i) => ({ taskId, userId: users[i] })),
+        ),
+      );
+      expect(g.results.map((r) => r.ok)).toEqual([true, false, true]);
+      expect(String((g.results[1] as { error: unknown }).error)).toMatch(/t2 is frozen/);
+      // Two transactions: the pipelined one, rolled back, and the one run statement by statement.
+      expect(texts.filter((t) => /^BEGIN/.test(t))).toHaveLength(2);
+      expect(texts.filter((t) => /ROLLBACK TO unit/.test(t))).toHaveLength(1);
+      expect((await store.getTask('t1', T0))!.operatorId).toBe('ann');
+      expect((await store.getTask('t2', T0))!.operatorId).toBeNull();
+      expect((await store.getTask('t3', T0))!.operatorId).toBe('cat');
+      // Nothing of the rolled-back attempt stayed, nothing applied twice.
+      const audit = await store.listAudit({ limit: 20 });
+      expect(audit.map((a) => a.taskId).sort()).toEqual(['t1', 't3']);
+      expect((await sql<{ n: number }>("SELECT COUNT(*)::int AS n FROM assignments WHERE task_id IN ('t1', 't2', 't3')"))[0]!.n).toBe(2);
+      expect(g.headSeq).toBeGreaterThan(head);
+      const page = await store.changesPage(['cut'], head, 1000, T0);
+      expect(page.tasks.map((t) => t.id).sort()).toEqual(['t1', 't3']);
+      // The store goes on pipelining.
+      await sql('DROP TRIGGER refuse_t2 ON tasks');
+      const again = await roundTrips(() => store.runGroup([() => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0)], [{ taskId: 't2', userId: 'bob' }]));
+      expect(again.value.results[0]!.ok).toBe(true);
+      expect((await store.getTask('t2', T0))!.operatorId).toBe('bob');
+    });
+
+    it('INST-1 CAP-1 an operator\'s record is read after their row\'s lock: a deactivation or a new limit committed meanwhile is what the claim is decided by', async () => {
+      await open();
+      await seedPlant(store);
+      const client = await store.pool.connect();
+      try {
+        const tx = new Tx(client);
+        await client.query('BEGIN');
+        // Read before the lock (a sign-in earlier in the same group reads the operator's record).
+        expect((await tx.ops.user('ann'))!.active).toBe(true);
+        // Meanwhile, on another connection, an administrator deactivates her.
+        await store.updateUser('ann', { active: false, taskLimit: 0 }, T0);
+        const facts = await tx.ops.taskFacts('t1');
+        const ann = await tx.ops.operatorFacts('ann', facts.task);
+        expect(ann.user).toMatchObject({ active: false, taskLimit: 0 });
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
     });
 
     it('PROTO-7 INST-2 a group\'s audit rows, its change-log numbers and its COMMIT go in one round trip; text in them arrives exactly', async () => {
