@@ -240,7 +240,7 @@ describe('mutations', () => {
     expect(ok[0]!.status).toBe('applied');
   });
 
-  it('PROTO-12 the pending limit counts a terminal’s queued mutations across its connections: a reconnect does not queue its outbox a second time', async () => {
+  it('PROTO-12 the pending limit counts a terminal’s queued mutations across its connections: a reconnect’s re-sent copies count against it, and one queued again is answered from its stored outcome', async () => {
     await server.stop();
     server = await startTestServer({ hub: { maxPendingMutations: 3 } });
     // Commits are held, so what the first connection pushed stays queued.
@@ -264,6 +264,44 @@ describe('mutations', () => {
     // The first connection's three are committed once; a re-sent one is answered from its outcome.
     await eventually(async () => (await server.store.getTerminal('k1'))!.lastMutationId === 3, 5000, 'the first three to be committed');
     expect((await second.mutate([{ id: 3, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }]))[0]!.status).toBe('applied');
+  });
+  it('PROTO-12 PROTO-9 a push refused as rate-limited holds back the terminal’s later pushes until its ids are re-sent: none is lost as "already used"', async () => {
+    await server.stop();
+    server = await startTestServer({ hub: { maxPendingMutations: 3 } });
+    const commits = holdCalls(server.store, 'runGroup', holds, { when: 'before', only: 'every' });
+    const now = server.clock.now();
+    const signIns = (ids: number[]) => ids.map((id) => ({ id, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now }));
+    const c = await connect();
+    const seen = new Set<ServerFrame>();
+    const nextResults = async () => {
+      const f = await c.waitFor<Extract<ServerFrame, { type: 'results' }>>((x) => x.type === 'results' && !seen.has(x));
+      seen.add(f);
+      return f.outcomes.map((o) => [o.id, o.status, o.status === 'retry' ? o.error.code : null]);
+    };
+    c.sendRaw({ type: 'push', mutations: signIns([1, 2]) });
+    await eventually(() => commits.calls > 0, 2000, 'the first push to be queued');
+    c.sendRaw({ type: 'push', mutations: signIns([3, 4]) });
+    expect(await nextResults()).toEqual([
+      [3, 'retry', 'rate_limited'],
+      [4, 'retry', 'rate_limited'],
+    ]);
+    // The kiosk sends its next outbox entry at once, while its retry timer for 3 and 4 waits.
+    c.sendRaw({ type: 'push', mutations: signIns([5]) });
+    expect(await nextResults()).toEqual([[5, 'retry', 'rate_limited']]);
+    commits.release();
+    expect(await nextResults()).toEqual([
+      [1, 'applied', null],
+      [2, 'applied', null],
+    ]);
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(2);
+    // The retry timer fires: everything from 3 is re-sent, and all of it applies, in order.
+    const resent = await c.mutate(signIns([3, 4, 5]));
+    expect(resent.map((o) => [o.id, o.status])).toEqual([
+      [3, 'applied'],
+      [4, 'applied'],
+      [5, 'applied'],
+    ]);
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(5);
   });
 });
 

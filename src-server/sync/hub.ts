@@ -518,6 +518,7 @@ export class SyncHub {
     conn.terminalId = terminal.id;
     conn.departments = [...terminal.departments].sort();
     this.conns.set(terminal.id, conn);
+    this.rateLimitedFrom.delete(terminal.id);
     this.metrics.connections.set(this.conns.size);
 
     const now = this.clock.now();
@@ -597,15 +598,30 @@ export class SyncHub {
       });
       if (conn.closed) return;
     }
+    if (valid.length === 0) return;
     // Counted by terminal, not by connection: a kiosk that reconnects while its earlier connection's
-    // mutations still wait in the queue re-sends them, and each reconnect would add another copy.
+    // mutations still wait in the queue re-sends them, and each reconnect would add another copy
+    // (below the limit they are queued again and answered from their stored outcomes, PROTO-5).
     const pending = this.pendingByTerminal.get(terminalId) ?? 0;
-    if (pending + valid.length > this.options.maxPendingMutations) {
+    const queued = this.queuedIds.get(terminalId) ?? new Map<number, number>();
+    const lowest = Math.min(...valid.map((m) => m.id));
+    const refusedFrom = this.rateLimitedFrom.get(terminalId);
+    // PROTO-9 PROTO-12: once a push was refused from id X, a later push of ids all above X is refused
+    // too, until X is re-sent: else a smaller later push went in first, and X came back "already used".
+    if ((refusedFrom !== undefined && lowest > refusedFrom) || pending + valid.length > this.options.maxPendingMutations) {
+      // The lowest refused id that is not already queued (a copy an earlier connection sent is
+      // committed, and a re-sent one answered from its outcome, without it).
+      const waiting = valid.filter(({ id }) => !queued.has(id)).map(({ id }) => id);
+      const from = Math.min(refusedFrom ?? Infinity, ...waiting);
+      if (from !== Infinity) this.rateLimitedFrom.set(terminalId, from);
       const error = toErrorData('rate_limited', { retryAfterSeconds: 1 });
       this.send(conn, { type: 'results', outcomes: valid.map(({ id }) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
       return;
     }
+    this.rateLimitedFrom.delete(terminalId);
     this.pendingByTerminal.set(terminalId, pending + valid.length);
+    for (const { id } of valid) queued.set(id, (queued.get(id) ?? 0) + 1);
+    this.queuedIds.set(terminalId, queued);
     for (const { id, raw } of valid) {
       const started = performance.now();
       const name = (raw as { name?: unknown }).name;
@@ -628,12 +644,27 @@ export class SyncHub {
           const left = (this.pendingByTerminal.get(terminalId) ?? 1) - 1;
           if (left > 0) this.pendingByTerminal.set(terminalId, left);
           else this.pendingByTerminal.delete(terminalId);
+          const ids = this.queuedIds.get(terminalId);
+          const copies = (ids?.get(id) ?? 1) - 1;
+          if (copies > 0) ids!.set(id, copies);
+          else ids?.delete(id);
+          if (ids?.size === 0) this.queuedIds.delete(terminalId);
         });
     }
   }
 
   /** PROTO-12: each terminal's mutations in the committer's queue, whichever connection sent them. */
   private readonly pendingByTerminal = new Map<string, number>();
+  /** The ids of those mutations, with how many copies of each are queued (a reconnect may re-send one). */
+  private readonly queuedIds = new Map<string, Map<number, number>>();
+  /**
+   * PROTO-9 PROTO-12: the lowest id a terminal's push was refused as rate-limited that was not
+   * already queued, until a push from that id (or below) is queued: a later push of ids all above it
+   * is refused too, so the refused ones still go in first. (The terminal re-sends everything from the
+   * lowest id answered `retry`.) A new connection of the terminal clears it: the terminal re-sends
+   * from the welcome's `lastMutationId`, so its first push holds the refused id if it still waits.
+   */
+  private readonly rateLimitedFrom = new Map<string, number>();
 
   /** Outcomes of one event-loop turn go out together in one frame per terminal. */
   private outbox = new Map<Connection, MutationOutcome[]>();
