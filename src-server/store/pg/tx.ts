@@ -671,9 +671,18 @@ export class Tx extends Sql {
     // The row lock is taken by a statement of its own and the row read by the next one: under READ
     // COMMITTED a statement that waited for a lock re-reads only the locked row, not what it joins
     // (the holder's name), while a statement started after the wait sees everything committed.
-    if (lock && (await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [id])) === 0) return null;
-    const r = await this.one(TASK_BY_ID, [id]);
+    const r = lock ? await this.lockThenRead('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [id], () => this.one(TASK_BY_ID, [id])) : await this.one(TASK_BY_ID, [id]);
     return r ? taskFromRow(r) : null;
+  }
+
+  /**
+   * Take a row lock (`lock`, a statement of its own, see readTask), then `read`: sent together when
+   * pipelined (one round trip; the read still runs after the lock is granted, as the next
+   * statement). Undefined when the lock found no row.
+   */
+  private async lockThenRead<R>(lock: string, values: readonly unknown[], read: () => Promise<R>): Promise<R | undefined> {
+    const [locked, answer] = await this.together([() => this.run(lock, values), read] as const);
+    return locked === 0 ? undefined : answer;
   }
 
   async readUser(id: string): Promise<UserRecord | null> {
@@ -1136,12 +1145,18 @@ export class Tx extends Sql {
 
   /** operatorFactsLocked's lock and read, one operator (null: `wait` is false and another transaction holds them). */
   private async operatorFactsRow(userId: string, task: Task | null, wait: boolean): Promise<Row | null> {
-    const locked = await this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]);
-    if (!wait && locked === 0) return null;
     // Their record too is read after the lock, whatever this transaction read of it before: a new
     // limit or a deactivation committed meanwhile is seen (INST-1).
     this.forgetUser(userId);
-    const [facts] = await this.together([() => this.rows(OPERATOR_FACTS_MANY, [[userId], [task?.id ?? null]]), () => this.readUser(userId)] as const);
+    const [locked, facts] = await this.together([
+      () => this.run(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE${wait ? '' : ' SKIP LOCKED'}`, [userId]),
+      () => this.rows(OPERATOR_FACTS_MANY, [[userId], [task?.id ?? null]]),
+      () => this.readUser(userId),
+    ] as const);
+    if (!wait && locked === 0) {
+      this.forgetUser(userId); // read without the lock: not kept
+      return null;
+    }
     return facts[0]!;
   }
 
@@ -1152,8 +1167,9 @@ export class Tx extends Sql {
       // to a second server instance while the first still commits it waits, then finds its outcome.
       const ahead = this.ahead(this.aheadOutcomes, `k:${terminalId}`, outcomeKey(terminalId, mutationId));
       if (ahead !== undefined) return ahead;
-      if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
-      const r = await this.one('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]);
+      const r = await this.lockThenRead('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId], () =>
+        this.one('SELECT outcome, task_id FROM mutation_outcomes WHERE terminal_id = $1 AND mutation_id = $2', [terminalId, mutationId]),
+      );
       return r === undefined ? null : storedOutcomeFromRow(r);
     },
     terminalState: async (terminalId): Promise<TerminalState | null> => {
@@ -1162,10 +1178,7 @@ export class Tx extends Sql {
       // Taken in a statement of its own: a read that waited for the lock in the same statement
       // would see the presence row joined to it as it was before the wait.
       let r = this.ahead(this.aheadTerminals, `k:${terminalId}`, terminalId);
-      if (r === undefined) {
-        if ((await this.run('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId])) === 0) return null;
-        r = await this.one(`${TERMINAL_SELECT} WHERE t.id = $1`, [terminalId]);
-      }
+      if (r === undefined) r = await this.lockThenRead('SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE', [terminalId], () => this.one(`${TERMINAL_SELECT} WHERE t.id = $1`, [terminalId]));
       if (!r) return null;
       const t = terminalFromRow(r);
       return {
@@ -1184,9 +1197,7 @@ export class Tx extends Sql {
       // lock, its own statement: see readTask). The read after it brings the task's latest
       // assignment along: the holder's (ACC-1), or a rejection nothing followed yet (NTF-3).
       const ahead = this.ahead(this.aheadTasks, `t:${taskId}`, taskId);
-      const r =
-        ahead ??
-        ((await this.run('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId])) === 0 ? undefined : await this.one(TASKS_WITH_LATEST_ASSIGNMENT, [[taskId]]));
+      const r = ahead ?? (await this.lockThenRead('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [taskId], () => this.one(TASKS_WITH_LATEST_ASSIGNMENT, [[taskId]])));
       // Read under the lock; read ahead, it knows nothing of exceptions this transaction added since.
       if (r?.awaits_resolution === false && (ahead === undefined || !this.exceptionsAdded.has(taskId))) this.nothingToResolve.add(taskId);
       else this.nothingToResolve.delete(taskId);
