@@ -633,8 +633,10 @@ export class TerminalStore {
 
   /**
    * Make every queued mutation's id, and the next one, greater than `lastProcessed` (the server's
-   * last processed id for this terminal), keeping their order. Only for a database that has not
-   * yet been welcomed under this terminal id: it has sent nothing, so none of its ids was processed.
+   * last processed id for this terminal), keeping their order. Only for a database none of whose
+   * queued ids the server can have processed: one not yet welcomed under this terminal id (it has
+   * sent nothing), or one the server has heard from less recently than from another database under
+   * this id (its lastMutationId is at or past this one's next id: a restored backup, a clone).
    */
   numberOutboxAfter(lastProcessed: number): void {
     const first = this.firstOutboxId();

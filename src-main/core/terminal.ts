@@ -273,6 +273,7 @@ export class TerminalCore implements TerminalApi {
   private onWelcome(w: Welcome, by: Enrollment): void {
     const before = this.store.meta<TerminalMeta | null>('terminal', null);
     const now: TerminalMeta = { id: w.terminal.id, name: w.terminal.name, departments: [...w.terminal.departments].sort() };
+    let foreignNumbering = null as { nextMutationId: number; lastMutationId: number; queued: number } | null;
     this.store.tx(() => {
       this.store.setMeta('terminal', now);
       // SEC-30: from now on, changing this enrollment needs an administrator or the maintenance secret.
@@ -282,9 +283,23 @@ export class TerminalCore implements TerminalApi {
       this.store.setMeta('serverOffsetMs', w.serverTime - this.o.clock.now());
       // A database never welcomed under this id (a replaced disk, a re-enrolled id) has sent
       // nothing yet, so its ids must follow the ones the server already processed for this
-      // terminal. Never renumber otherwise: queued ids at or below lastMutationId are then ours,
-      // processed while their answers were lost, and the server replays those answers (PROTO-5).
-      if (before?.id !== w.terminal.id) this.store.numberOutboxAfter(w.lastMutationId);
+      // terminal. Otherwise queued ids at or below lastMutationId are normally ours, processed
+      // while their answers were lost, and the server replays those answers (PROTO-5): no renumbering.
+      // But the server can only have processed ids this database handed out, so one that has
+      // processed nextMutationId or more heard from another database under this id: this one was
+      // restored from a backup or a snapshot, or a spare ran as this id meanwhile. Its ids at or
+      // below lastMutationId name other mutations there, and the outcomes the server replays for
+      // them are theirs: queued work is numbered after lastMutationId (in order) and sent as new,
+      // so no replayed outcome can match it (PROTO-5, OFF-2).
+      const next = this.store.meta<number>('nextMutationId', 1);
+      if (before?.id !== w.terminal.id || this.store.meta<boolean>('renumberAtWelcome', false)) {
+        this.store.numberOutboxAfter(w.lastMutationId);
+        this.store.setMeta('renumberAtWelcome', null);
+      } else if (w.lastMutationId >= next) {
+        const queued = this.store.outboxSize();
+        this.store.numberOutboxAfter(w.lastMutationId);
+        foreignNumbering = { nextMutationId: next, lastMutationId: w.lastMutationId, queued };
+      }
       this.store.pruneOutcomes(this.o.clock.now() - OUTCOME_RETENTION_MS);
       this.store.pruneNotifications(this.o.clock.now() - READ_NOTIFICATIONS_KEPT_MS);
       if (before && before.departments.join() !== now.departments.join()) {
@@ -292,6 +307,13 @@ export class TerminalCore implements TerminalApi {
         this.store.setMeta('cursor', null);
       }
     });
+    if (foreignNumbering) {
+      this.log(
+        'warn',
+        `the server has processed mutations of terminal ${w.terminal.id} up to ${foreignNumbering.lastMutationId}, but this database had numbered only up to ${foreignNumbering.nextMutationId - 1}: it is not the database the server last heard from (restored from a backup or snapshot, or another machine ran as ${w.terminal.id}); its ${foreignNumbering.queued} queued action(s) are numbered after ${foreignNumbering.lastMutationId} and sent as new`,
+        { terminalId: w.terminal.id, serverLastMutationId: foreignNumbering.lastMutationId, localNextMutationId: foreignNumbering.nextMutationId, queued: foreignNumbering.queued },
+      );
+    }
     this.emit({ type: 'identity', identity: this.identity() });
     this.emit({ type: 'config', config: w.config });
     if (before && before.departments.join() !== now.departments.join() && w.sync === 'delta') {
@@ -844,6 +866,15 @@ export class TerminalCore implements TerminalApi {
         // Another identity: its cursor and mutation numbering mean nothing here.
         this.store.setMeta('cursor', null);
         this.store.setMeta('terminal', null);
+      } else if (current && current.serverUrl !== target.serverUrl) {
+        // Another server, as for another id: the old one's change cursor means nothing there (the
+        // terminal starts from a snapshot), and the ids it processed are not the ones the new one
+        // processed, so queued actions are numbered after the new server's lastMutationId at its
+        // first welcome. (Were it the same server at a new address, an action it processed while
+        // its answer was lost is then sent again: a claim or start is answered as done already, a
+        // release or reject is refused and shows as a conflict; nothing is taken silently.)
+        this.store.setMeta('cursor', null);
+        this.store.setMeta('renumberAtWelcome', true);
       }
       this.store.setMeta('enrollment', target);
       this.store.recordEnrollment({ at: this.o.clock.now(), outcome: 'applied', method, adminUserId: admin, ...audit, problem: null });
