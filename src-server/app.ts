@@ -158,13 +158,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log.info({ timers: held ? 'this instance' : 'another instance' }, held ? 'took the timer lease: this instance runs the timers' : 'lost the timer lease');
     }
     // Several instances: a terminal marked connected but silent for three heartbeats was connected
-    // to an instance that died. (Alone on its store, this server's presence is exact.)
-    if (held && store.sharedByInstances && heartbeatMs > 0) {
+    // to an instance that died. (Alone on its store, this server's presence is exact.) Not waited
+    // for: a sweep queued behind a long write (an import) must not stop the lease checks, or an
+    // instance whose lease session died would go on running the timers beside the new holder.
+    if (held && store.sharedByInstances && heartbeatMs > 0 && !sweepingStale) {
+      sweepingStale = true;
       const now = clock.now();
-      const stale = await store.disconnectStale(now - 3 * heartbeatMs, now);
-      if (stale.length) log.info({ terminals: stale }, 'terminals marked disconnected: not seen for three heartbeats');
+      store
+        .disconnectStale(now - 3 * heartbeatMs, now)
+        .then(
+          (stale) => {
+            if (stale.length) log.info({ terminals: stale }, 'terminals marked disconnected: not seen for three heartbeats');
+          },
+          (err: unknown) => log.error({ err }, 'stale presence sweep failed'),
+        )
+        .finally(() => (sweepingStale = false));
     }
   };
+  let sweepingStale = false;
   // One check at a time: a slow database must not pile checks on each other.
   let checking = false;
   const leaseCheck = setInterval(() => {

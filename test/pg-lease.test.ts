@@ -10,7 +10,9 @@
  *
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
+import pgLib from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TIMER_LEASE_LOCK } from '../src-server/store/pg/open.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
 import { pgUnavailable } from './support/pg-cluster.js';
@@ -107,6 +109,48 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(after.connected).toBe(1);
     expect(after.connected_at).toBeGreaterThan(before.connected_at!);
     expect((await b.stop()).code).toBe(0);
+  });
+
+  it('INST-4 INST-3 a holder whose stale-presence sweep waits behind a row lock still checks its lease: when its lease session dies and another takes the lease, it stands by', { timeout: 60_000 }, async () => {
+    const { name, url } = await pg.plant();
+    database = name;
+    const a = await startCliServer(['--database', url, '--lease-check-ms', String(LEASE_MS)]);
+    await eventually(async () => (await health(a)).timers.lease === 'held', 10_000, 'A to take the lease');
+    // A terminal left marked connected long ago, whose row another session holds: A's sweep of
+    // stale presence waits for it (as it would behind a long write). A is frozen meanwhile, so
+    // that it cannot sweep the terminal before the row is held.
+    a.child.kill('SIGSTOP');
+    await pg.cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
+    const other = new pgLib.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query("SELECT 1 FROM terminals WHERE id = 'k2' FOR UPDATE");
+      a.child.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, 4 * LEASE_MS));
+      expect((await connected('k2')).connected).toBe(1);
+      // A's lease session dies while A is frozen, and the lease goes to another session at once.
+      a.child.kill('SIGSTOP');
+      await pg.cluster.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::bigint % 4294967296 AND pid <> pg_backend_pid()`,
+        [TIMER_LEASE_LOCK.toString()],
+        database,
+      );
+      const taker = new pgLib.Client({ connectionString: url });
+      await taker.connect();
+      try {
+        await eventually(async () => (await taker.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [TIMER_LEASE_LOCK.toString()])).rows[0]!.held, 5_000, 'the lease to be free');
+        a.child.kill('SIGCONT');
+        // A's next checks find the lease held elsewhere: it stops running the timers.
+        await eventually(async () => (await health(a)).timers.lease === 'standby', 5_000, 'A to stand by');
+      } finally {
+        await taker.end();
+      }
+      await other.query('ROLLBACK');
+    } finally {
+      await other.end();
+    }
+    expect((await a.stop()).code).toBe(0);
   });
 
   it('INST-2 a claim committed on instance B reaches a kiosk on instance A at once, with a push tick of a minute (LISTEN/NOTIFY)', { timeout: 60_000 }, async () => {
