@@ -435,15 +435,18 @@ export class Tx extends Sql {
   private readonly written = new Set<string>();
 
   /**
-   * Lock and read, for the whole group in a few statements, what `hints` say its units will ask
-   * about; a unit that asks for something read here and not written since gets it without a round
+   * Lock and read, for the whole group in a few statements (one round trip when pipelined), what
+   * `hints` say its units will ask about; a unit that asks for something read here and not written since gets it without a round
    * trip (taskFacts, operatorFacts, storedOutcome, terminalState). The locks are the same the
    * units would take (tasks and terminals FOR UPDATE, operators FOR NO KEY UPDATE), in id order,
    * with SKIP LOCKED: a row another transaction holds is left out (and an operator's facts for a
    * task left out), and the unit that needs it takes the lock itself, within runGroup's lock
    * timeouts. Each read is a statement after the locks that guard what it reads, so it sees
-   * everything committed before them (READ COMMITTED, see readTask). Call before the first unit's
-   * savepoint, so no unit's rollback gives the locks back early.
+   * everything committed before them (READ COMMITTED, see readTask); it reads every row hinted,
+   * and what it read of a row left out is dropped (an operator's record too: the unit that locks
+   * them reads it after the lock). An operator is locked even when their task was left out (the
+   * unit would lock them anyway). Call before the first unit's savepoint, so no unit's rollback
+   * gives the locks back early.
    */
   async readAhead(hints: readonly UnitHint[]): Promise<void> {
     const distinct = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined))];
