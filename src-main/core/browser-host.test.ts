@@ -154,6 +154,26 @@ describe('BRG-1 every bridge frame is validated; a bad one gets an error naming 
     expect((await c.result(3)).ok).toBe(true);
   });
 
+  it('SEC-7 a binary frame whose bytes are not UTF-8 is refused with invalid_input naming the frame, not passed on with U+FFFD in it; a well-formed one still works', async () => {
+    const c = await connect();
+    const calls: unknown[] = [];
+    const signIn = core.signIn.bind(core);
+    core.signIn = async (input) => {
+      calls.push(input);
+      return signIn(input);
+    };
+    // {"id":1,"method":"signIn","input":{"badge":"B-<0xff>ANN"}} as a binary frame.
+    const head = Buffer.from('{"id":1,"method":"signIn","input":{"badge":"B-');
+    c.send(Buffer.concat([head, Buffer.from([0xff]), Buffer.from('ANN"}}')]));
+    expect(refusal(await c.result(0))).toMatchObject({ code: 'invalid_input', details: { field: 'frame', problem: 'is not UTF-8 text' } });
+    // A lone surrogate encoded as UTF-8 bytes (CESU), which is not UTF-8 either.
+    c.send(Buffer.concat([head, Buffer.from([0xed, 0xa0, 0xbd]), Buffer.from('ANN"}}')]));
+    expect(refusal(await c.result(0))).toMatchObject({ code: 'invalid_input', details: { field: 'frame' } });
+    expect(calls).toEqual([]);
+    c.send(Buffer.from(JSON.stringify({ id: 2, method: 'getSnapshot', input: {} })));
+    expect((await c.result(2)).ok).toBe(true);
+  });
+
   it('a refusal by the core comes back as its domain error, in the terminal language', async () => {
     const c = await connect();
     c.send(JSON.stringify({ id: 1, method: 'claim', input: { taskId: 't1' } }));

@@ -28,6 +28,8 @@ export const HARD_MAX_REQUEST_BYTES = 1024 * 1024;
 /** Calls one connection may have running at once; more get `rate_limited`. */
 export const MAX_CALLS_IN_FLIGHT = 32;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** SEC-7: a frame that is not well-formed UTF-8 is refused (fatal), never decoded with U+FFFD in it. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface BrowserHostOptions {
   /** The TerminalApi plus its event subscription: the same shape the Electron preload exposes. */
@@ -127,7 +129,17 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<RunningHo
         sendFrame(ws, { kind: 'result', id: 0, ok: false, error: error.toData(dispatcher.locale) }, o.log);
         return;
       }
-      const request = dispatcher.parseFrame(bytes.toString('utf8'));
+      // SEC-7: bytes that are not UTF-8 are refused, never turned into U+FFFD on their way to the
+      // core (ws checks text frames itself; a binary frame reaches here as it came).
+      let text: string;
+      try {
+        text = strictUtf8.decode(bytes);
+      } catch {
+        const error = new DomainError('invalid_input', { field: 'frame', problem: 'is not UTF-8 text' });
+        sendFrame(ws, { kind: 'result', id: 0, ok: false, error: error.toData(dispatcher.locale) }, o.log);
+        return;
+      }
+      const request = dispatcher.parseFrame(text);
       if (!request.ok) {
         sendFrame(ws, { kind: 'result', id: request.id, ok: false, error: request.error }, o.log);
         return;
