@@ -17,10 +17,11 @@ import { PIN_SCRYPT_PARAMS } from '../src-shared/crypto/hash.js';
 import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import { PROTOCOL_VERSION } from '../src-shared/protocol/terminal.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
-import { call, eventually } from './support/http-client.js';
+import { apiToken, call, eventually } from './support/http-client.js';
 import { AUTO_ASSIGN_SLICE } from '../src-server/http/routes/tasks.js';
 import { T0, TERMINAL_TOKEN, newUser, seedPlant } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { SupervisorClient } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 
 const CLI = path.resolve('out/node/src-server/cli.js');
@@ -380,6 +381,37 @@ describe('ill-formed text', () => {
     const emoji = await call(server, '/api/tasks/import', { token: sue, body: { rows: [{ taskId: 'u3', workOrderNumber: 'WO-U', step: 'cut', workContent: 'A\uD83D\uDE00B', departmentId: 'cut' }] } });
     expect(emoji.status).toBe(200);
     expect((await server.store.getTask('u3', server.clock.now()))!.workContent).toBe('A\uD83D\uDE00B');
+  });
+  it('SEC-7 PROTO-3 SEC-5 a WebSocket text frame whose bytes are not UTF-8 gets invalid_input naming the frame, on the terminal and the supervisor feed; the connection carries on, and a stream of them is closed (4429)', async () => {
+    const server = await inProcess();
+    const notUtf8 = Buffer.concat([Buffer.from('{"type":"ping","t":1,"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    type Err = { type: 'error'; error: { code: string; details: Record<string, unknown> }; fatal: boolean };
+    const expectRefused = (errors: Err[]) => {
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ error: { code: 'invalid_input', details: { field: 'frame' } }, fatal: false });
+      expect(String(errors[0]!.error.details.problem)).toMatch(/not valid UTF-8/);
+    };
+    // A terminal.
+    const k = await TestClient.connect(server.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: server.clock.now() });
+    cleanup.push(() => k.close());
+    k.ws.send(notUtf8, { binary: false });
+    k.sendRaw({ type: 'ping', t: 2 });
+    await k.waitFor((f) => f.type === 'pong' && f.t === 2);
+    expectRefused(k.frames.filter((f) => f.type === 'error') as Err[]);
+    expect(k.closeCode).toBeNull();
+    for (let i = 0; i < 100; i++) k.ws.send(notUtf8, { binary: false });
+    expect(await k.waitClose()).toBe(4429);
+    expect(k.frames.filter((f) => f.type === 'error').length).toBeLessThanOrEqual(25);
+    // A supervisor page.
+    const p = await SupervisorClient.connect(server.url, { token: (await apiToken(server, 'sue')).token });
+    cleanup.push(() => p.ws.close());
+    expect(p.welcome).toBeDefined();
+    p.ws.send(notUtf8, { binary: false });
+    await p.ping();
+    expectRefused(p.frames.filter((f) => f.type === 'error') as unknown as Err[]);
+    expect(p.closeCode).toBeNull();
+    for (let i = 0; i < 100; i++) p.ws.send(notUtf8, { binary: false });
+    expect(await p.waitClose()).toBe(4429);
   });
 });
 

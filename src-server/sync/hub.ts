@@ -30,6 +30,7 @@ import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { frameBytes, NOT_UTF8_PROBLEM, wsText } from './frames.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import { Line, loopBudget, PageSizer, Slicer, TurnBudget, TurnGate, type LoopBudget } from '../slices.js';
 import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
@@ -114,7 +115,8 @@ export interface PeerSocket {
 
 /** What the transport tells the hub about a peer it accepted. */
 export interface PeerHandle {
-  message(text: string, isBinary: boolean, size: number): void;
+  /** `notUtf8`: a text frame whose bytes are not UTF-8 (`text` is then empty; SEC-7). */
+  message(text: string, isBinary: boolean, size: number, notUtf8?: boolean): void;
   pong(): void;
   closed(): void;
 }
@@ -199,13 +201,16 @@ export class SyncHub {
   }
 
   private listen(): void {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
+    // SEC-7 PROTO-3: ws's own UTF-8 check would close the connection (1007) before the hub saw the
+    // frame; the hub checks it (wsText) and refuses such a frame with an error, as any bad frame.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
     this.wss.on('error', (err) => this.log.debug({ err: err.message }, 'websocket server error'));
     this.wss.on('connection', (ws, req) => {
       const handle = this.accept(wsPeer(ws), req.socket.remoteAddress ?? '?');
       ws.on('message', (data, isBinary) => {
-        const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-        handle.message(isBinary ? '' : String(data), isBinary, size);
+        const bytes = frameBytes(data);
+        const text = isBinary ? '' : wsText(bytes);
+        handle.message(text ?? '', isBinary, bytes.byteLength, text === null);
       });
       ws.on('pong', () => handle.pong());
       ws.on('close', () => handle.closed());
@@ -345,7 +350,7 @@ export class SyncHub {
       }, this.options.handshakeTimeoutMs);
     }
     return {
-      message: (text, isBinary, size) => this.onMessage(conn, text, isBinary, size),
+      message: (text, isBinary, size, notUtf8) => this.onMessage(conn, text, isBinary, size, notUtf8 === true),
       pong: () => (conn.alive = true),
       closed: () => this.onClose(conn),
     };
@@ -398,12 +403,13 @@ export class SyncHub {
     conn.closed = true;
   }
 
-  private onMessage(conn: Connection, data: string, isBinary: boolean, size: number): void {
+  private onMessage(conn: Connection, data: string, isBinary: boolean, size: number, notUtf8 = false): void {
     if (conn.closed) return;
     if (isBinary) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; protocol v1 frames are JSON text' });
     if (size > MAX_FRAME_BYTES) {
       return this.sendError(conn, 'payload_too_large', { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` });
     }
+    if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
     let value: unknown;
     try {
       value = JSON.parse(data);

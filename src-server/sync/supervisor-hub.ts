@@ -29,6 +29,7 @@ import type { Principal } from '../auth.js';
 import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
 import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { frameBytes, NOT_UTF8_PROBLEM, wsText } from './frames.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
@@ -151,7 +152,9 @@ export class SupervisorHub {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThe supervisor subscription only serves pages of this server.\n');
       return;
     }
-    this.wss ??= new WebSocketServer({ noServer: true, maxPayload: SUPERVISOR_MAX_FRAME_BYTES, perMessageDeflate: false });
+    // SEC-7 PROTO-3: the hub checks UTF-8 itself (wsText) and answers with an error frame; ws's own
+    // check closed the connection (1007) without one.
+    this.wss ??= new WebSocketServer({ noServer: true, maxPayload: SUPERVISOR_MAX_FRAME_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
   }
 
@@ -229,7 +232,10 @@ export class SupervisorHub {
         }, this.options.handshakeTimeoutMs),
       );
     }
-    ws.on('message', (data, isBinary) => this.onMessage(conn, isBinary ? null : String(data)));
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? null : wsText(frameBytes(data));
+      this.onMessage(conn, text, !isBinary && text === null);
+    });
     ws.on('pong', () => (conn.alive = true));
     ws.on('close', () => {
       conn.closed = true;
@@ -273,8 +279,10 @@ export class SupervisorHub {
     conn.closed = true;
   }
 
-  private onMessage(conn: Conn, text: string | null): void {
+  /** `text` is null for a binary frame, and for a text frame that is not UTF-8 (`notUtf8`, SEC-7). */
+  private onMessage(conn: Conn, text: string | null, notUtf8 = false): void {
     if (conn.closed) return;
+    if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
     if (text === null) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; frames are JSON text' });
     let value: unknown;
     try {
