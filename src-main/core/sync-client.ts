@@ -78,7 +78,17 @@ export interface SyncClientOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * OFF-8: a connection that stayed up this long after its welcome was a good one: the next
+   * reconnect starts again from the shortest backoff. A welcome alone does not reset it (a server
+   * that welcomes and then closes, e.g. another kiosk running as this id, would be redialled at
+   * the shortest wait forever).
+   */
+  stableAfterMs?: number;
 }
+
+/** OFF-8: the least backoff step after a close 4409 (another connection of this id took over): 2^4 × the initial wait. */
+const REPLACED_MIN_ATTEMPT = 4;
 
 export class SyncClient {
   status: ConnectionStatus = 'offline';
@@ -117,6 +127,7 @@ export class SyncClient {
       backoffInitialMs: 250,
       backoffMaxMs: 15_000,
       handshakeTimeoutMs: 10_000,
+      stableAfterMs: 30_000,
       ...options,
     };
   }
@@ -245,6 +256,9 @@ export class SyncClient {
 
   private onClose(code: number, reason: string, alreadyDropped = false): void {
     if (!alreadyDropped) this.generation++;
+    // OFF-8: only a connection that stayed up a while resets the backoff; one closed soon after its
+    // welcome keeps the waits growing.
+    if (this.welcomedAt !== null && this.storeFailures === 0 && this.o.clock.now() - this.welcomedAt >= this.o.stableAfterMs) this.attempt = 0;
     this.link = null;
     this.welcomed = false;
     this.welcomedAt = null;
@@ -253,6 +267,18 @@ export class SyncClient {
     this.resendFrom = null;
     // Refused credentials or protocol: retrying at once cannot help, so wait the longest backoff.
     if (code === CLOSE_CODES.unauthorized || code === CLOSE_CODES.incompatible) this.attempt = Math.max(this.attempt, 6);
+    // PROTO-10: another connection under this terminal id took over. Two machines running as one
+    // id (a cloned kiosk, a spare left on) would otherwise replace each other several times a second.
+    if (code === CLOSE_CODES.replaced) {
+      this.attempt = Math.max(this.attempt, REPLACED_MIN_ATTEMPT);
+      this.h.log('warn', `another connection uses terminal id ${this.o.terminalId} and replaced this one (close 4409): is a second machine (a cloned or spare kiosk) running as ${this.o.terminalId}?`, {
+        terminalId: this.o.terminalId,
+        code,
+      });
+      if (!this.lastError) this.lastError = `another connection uses terminal id ${this.o.terminalId}`;
+    }
+    // The server changed this terminal's departments and asked it to reconnect at once.
+    if (code === CLOSE_CODES.reconfigured) this.attempt = 0;
     if (!this.lastError) this.lastError = reason ? `connection closed: ${reason}` : `connection closed (${code})`;
     if (this.stopped) {
       this.setStatus('offline');
@@ -319,7 +345,7 @@ export class SyncClient {
         this.deadTimer = null;
         this.welcomed = true;
         this.welcomedAt = this.o.clock.now();
-        if (this.storeFailures === 0) this.attempt = 0;
+        // OFF-8: the backoff is not reset here but once the connection has stayed up (onClose).
         this.lastError = null;
         this.h.onWelcome(frame);
         this.sentUpTo = Math.max(frame.lastMutationId, this.h.lastAckedMutationId());

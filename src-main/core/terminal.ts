@@ -84,7 +84,7 @@ export interface TerminalCoreOptions {
    * machine's non-internal interface addresses by default. Tests inject their own.
    */
   networkSignature?: () => string;
-  sync?: { pingIntervalMs?: number; pongTimeoutMs?: number; backoffInitialMs?: number; backoffMaxMs?: number };
+  sync?: { pingIntervalMs?: number; pongTimeoutMs?: number; backoffInitialMs?: number; backoffMaxMs?: number; stableAfterMs?: number };
   /** HTTP to the server, for an administrator's re-enrollment check (SEC-30); the global fetch by default. */
   fetch?: FetchLike;
   /**

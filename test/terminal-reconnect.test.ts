@@ -1,0 +1,126 @@
+/**
+ * OFF-8 PROTO-10: how the terminal core reconnects when a server welcomes it and then closes the
+ * connection, or sends a frame the terminal cannot parse. Real SQLite in temp folders, the real
+ * test server on loopback, the real WebSocket dialer (with a tap that may rewrite what arrives).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../src-shared/clock.js';
+import { realScheduler } from '../src-main/core/sync-client.js';
+import { TerminalStore } from '../src-main/core/store.js';
+import { TerminalCore } from '../src-main/core/terminal.js';
+import { wsDialer } from '../src-main/core/ws-dialer.js';
+import { TERMINAL_TOKEN } from './support/plant.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+let server: TestServer;
+let proxy: TcpProxy;
+const cores: TerminalCore[] = [];
+const dirs: string[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer();
+  proxy = await TcpProxy.start(server.port);
+});
+afterEach(async () => {
+  for (const c of cores.splice(0)) c.close();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  await proxy.close();
+  await server.stop();
+});
+
+interface Kiosk {
+  core: TerminalCore;
+  logs: Array<{ level: string; message: string; data?: Record<string, unknown> }>;
+  /** Welcome frames received so far. */
+  welcomes(): number;
+}
+
+/**
+ * A terminal core as k1 on its own database. `rewrite` may change a frame's text before the core
+ * sees it (a newer server's frame); backoff from 50 ms up to 2 s.
+ */
+function kiosk(opts: { rewrite?: (text: string) => string; stableAfterMs?: number; viaProxy?: boolean } = {}): Kiosk {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'term-reconnect-'));
+  dirs.push(dir);
+  const logs: Kiosk['logs'] = [];
+  let welcomes = 0;
+  const core = new TerminalCore({
+    store: new TerminalStore(path.join(dir, 'terminal.db')),
+    settings: { serverUrl: opts.viaProxy ? proxy.url : server.url, terminalId: 'k1', token: TERMINAL_TOKEN, idleTimeoutSeconds: 0, locale: 'en' },
+    clock: systemClock,
+    scheduler: realScheduler,
+    random: Math.random,
+    dialer: (url) => {
+      const dial = wsDialer(url, { connectTimeoutMs: 1000 });
+      return (events) =>
+        dial({
+          message: (text) => {
+            if (text.includes('"type":"welcome"')) welcomes++;
+            events.message(opts.rewrite ? opts.rewrite(text) : text);
+          },
+          close: (code, reason) => events.close(code, reason),
+        });
+    },
+    appVersion: 'test',
+    log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),
+    sync: { pingIntervalMs: 300, pongTimeoutMs: 1000, backoffInitialMs: 50, backoffMaxMs: 2000, ...(opts.stableAfterMs !== undefined ? { stableAfterMs: opts.stableAfterMs } : {}) },
+  });
+  cores.push(core);
+  core.startSyncing();
+  return { core, logs, welcomes: () => welcomes };
+}
+
+async function waitFor(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('OFF-8 reconnect backoff after a welcome', () => {
+  it('OFF-8 PROTO-10 two kiosks running as one terminal id do not replace each other several times a second: a close 4409 backs off, and says another connection uses the id', async () => {
+    const a = kiosk();
+    await waitFor(() => a.core.syncStatus().status === 'online', 'the first kiosk online');
+    const b = kiosk();
+    await waitFor(() => b.welcomes() > 0, 'the second kiosk welcomed');
+    const before = a.welcomes() + b.welcomes();
+    await sleep(3000);
+    // At the shortest wait (25-50 ms) each replaces the other about 40 times a second; from the
+    // middle of the backoff (0.4-0.8 s, growing to 2 s) a few times in all.
+    const replaced = a.welcomes() + b.welcomes() - before;
+    expect(replaced).toBeLessThan(20);
+    const warning = [...a.logs, ...b.logs].find((l) => l.level === 'warn' && l.message.includes('another connection uses terminal id k1'));
+    expect(warning).toBeDefined();
+    expect(warning!.data).toMatchObject({ terminalId: 'k1', code: 4409 });
+  });
+
+  it('OFF-8 a connection closed soon after its welcome keeps the waits growing; one that stayed up starts again from the shortest wait', async () => {
+    const a = kiosk({ stableAfterMs: 1500, viaProxy: true });
+    await waitFor(() => a.core.syncStatus().status === 'online', 'online');
+    // The server welcomes and then closes (a slow consumer, too many refused frames): each close
+    // comes right after a welcome, and the next attempt waits longer than the one before.
+    const gaps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const n = a.welcomes();
+      proxy.retarget(server.port);
+      const t0 = Date.now();
+      await waitFor(() => a.welcomes() > n, 'the next welcome');
+      gaps.push(Date.now() - t0);
+    }
+    expect(gaps[4]!).toBeGreaterThan(300);
+    // Up for longer than stableAfterMs: the next close is redialled at once again.
+    await sleep(1700);
+    const n = a.welcomes();
+    proxy.retarget(server.port);
+    const t0 = Date.now();
+    await waitFor(() => a.welcomes() > n, 'the welcome after a stable connection');
+    expect(Date.now() - t0).toBeLessThan(300);
+  });
+});
