@@ -294,6 +294,38 @@ describe('terminal core', () => {
     expect(await codeOf(a.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
   });
 
+  it('OFF-7 a session idle for longer than the timeout when the terminal starts again (a power cut) is ended at once, and the sign-out reaches the server', async () => {
+    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    a.close();
+    terminals.splice(terminals.indexOf(a), 1);
+    await new Promise((r) => setTimeout(r, 1200));
+    const b = await a.restart();
+    terminals.push(b);
+    expect((await b.core.getSnapshot()).session).toBeNull();
+    expect(await codeOf(b.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
+    await waitDrained(b);
+    expect((await server.store.getTerminal('k1'))!.signedInUserId).toBeNull();
+  });
+
+  it('OFF-7 a session kept across a restart gets only what was left of its idle period since the operator was last active (a touch counts), not a fresh one', async () => {
+    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 2 });
+    await a.core.signIn({ badge: 'B-ANN' });
+    await new Promise((r) => setTimeout(r, 1200));
+    await a.core.touch();
+    await new Promise((r) => setTimeout(r, 1300));
+    a.close();
+    terminals.splice(terminals.indexOf(a), 1);
+    // 2.5 s after signing in, 1.3 s after the last touch: still signed in, for about 0.7 s more.
+    const b = await a.restart();
+    terminals.push(b);
+    const restarted = Date.now();
+    expect((await b.core.getSnapshot()).session).toMatchObject({ userId: 'ann' });
+    await b.waitFor(async () => (await b.core.getSnapshot()).session === null, 'the idle sign-out', 5000);
+    expect(Date.now() - restarted).toBeLessThan(1500);
+  });
+
   it('PROTO-2 a terminal whose token was replaced stays offline and says why', async () => {
     const a = await openTerminal({ serverUrl: server.url, terminalId: 'k1', token: 'wrong-token-123' });
     terminals.push(a);

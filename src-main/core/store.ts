@@ -82,6 +82,8 @@ const ENROLLMENT_AUDIT_KEPT = 1000;
 export interface SessionRecord {
   userId: string;
   signedInLocal: number;
+  /** OFF-7: the operator's last activity here (terminal clock); the sign-in time until then. */
+  activeLocal?: number;
 }
 
 export interface TerminalStoreOptions {
@@ -793,16 +795,23 @@ export class TerminalStore {
   // Session
 
   session(): SessionRecord | null {
-    const r = this.q('SELECT user_id, signed_in_local FROM session WHERE slot = 1').get() as Row | undefined;
-    return r ? { userId: r.user_id as string, signedInLocal: r.signed_in_local as number } : null;
+    const r = this.q('SELECT user_id, signed_in_local, active_local FROM session WHERE slot = 1').get() as Row | undefined;
+    if (!r) return null;
+    const signedInLocal = r.signed_in_local as number;
+    return { userId: r.user_id as string, signedInLocal, activeLocal: (r.active_local as number | null) ?? signedInLocal };
   }
 
   setSession(s: SessionRecord | null): void {
     if (!s) this.q('DELETE FROM session WHERE slot = 1').run();
     else
       this.q(
-        `INSERT INTO session (slot, user_id, signed_in_local) VALUES (1, ?, ?)
-         ON CONFLICT(slot) DO UPDATE SET user_id = excluded.user_id, signed_in_local = excluded.signed_in_local`,
-      ).run(s.userId, s.signedInLocal);
+        `INSERT INTO session (slot, user_id, signed_in_local, active_local) VALUES (1, ?, ?, ?)
+         ON CONFLICT(slot) DO UPDATE SET user_id = excluded.user_id, signed_in_local = excluded.signed_in_local, active_local = excluded.active_local`,
+      ).run(s.userId, s.signedInLocal, s.activeLocal ?? s.signedInLocal);
+  }
+
+  /** OFF-7: the signed-in operator was active at `at` (terminal clock). */
+  touchSession(at: number): void {
+    this.q('UPDATE session SET active_local = ? WHERE slot = 1').run(at);
   }
 }

@@ -129,6 +129,8 @@ export class TerminalCore implements TerminalApi {
   /** Sign-ins run one at a time, so the PIN failure count stays exact while a check is awaited (KIO-2). */
   private signingIn: Promise<unknown> = Promise.resolve();
   private readonly verify: (secret: string, stored: string | null | undefined) => Promise<boolean>;
+  /** OFF-7: the last activity time written to the session row (terminal clock). */
+  private activityStored = 0;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
@@ -142,8 +144,31 @@ export class TerminalCore implements TerminalApi {
   /** Begin syncing (if enrolled) and enforcing the idle timeout. */
   startSyncing(): void {
     this.restartSync();
-    if (this.store.session()) this.armIdle();
+    this.resumeSession();
     if (this.o.watchNetwork) this.watchNetwork();
+  }
+
+  /**
+   * OFF-7: a session kept across a restart (a power cut, a crash) gets only what was left of its
+   * idle period when the operator was last active, not a fresh one; one idle for longer than the
+   * timeout is ended now, as the idle timer would have ended it.
+   */
+  private resumeSession(): void {
+    const s = this.store.session();
+    if (!s) return;
+    const timeoutMs = this.o.settings.idleTimeoutSeconds * 1000;
+    if (timeoutMs <= 0) return;
+    const idleMs = Math.max(0, this.o.clock.now() - (s.activeLocal ?? s.signedInLocal));
+    if (idleMs >= timeoutMs) {
+      this.log('info', 'the session was idle longer than the idle timeout when the terminal started; signing out', {
+        userId: s.userId,
+        idleSeconds: Math.round(idleMs / 1000),
+        idleTimeoutSeconds: this.o.settings.idleTimeoutSeconds,
+      });
+      void this.signOut();
+      return;
+    }
+    this.armIdle(timeoutMs - idleMs);
   }
 
   stopSyncing(): void {
@@ -398,7 +423,7 @@ export class TerminalCore implements TerminalApi {
   private requireSession(activity = false): SessionInfo {
     const s = this.sessionInfo();
     if (!s) throw new DomainError('not_signed_in', { problem: 'scan your badge first' });
-    if (activity) this.armIdle();
+    if (activity) this.activity();
     return s;
   }
 
@@ -418,7 +443,7 @@ export class TerminalCore implements TerminalApi {
   // -------------------------------------------------------------------------------------------
   // Session
 
-  private armIdle(): void {
+  private armIdle(ms = this.o.settings.idleTimeoutSeconds * 1000): void {
     if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
     this.idleTimer = null;
     if (this.o.settings.idleTimeoutSeconds <= 0 || !this.store.session()) return;
@@ -426,11 +451,30 @@ export class TerminalCore implements TerminalApi {
       this.idleTimer = null;
       this.log('info', 'idle timeout; signing out');
       void this.signOut();
-    }, this.o.settings.idleTimeoutSeconds * 1000);
+    }, ms);
+  }
+
+  /**
+   * The operator did something: a full idle period from now (OFF-7), and the time kept with the
+   * session (at most once a second: the screen touches every few seconds while in use), so that a
+   * restart does not start a fresh idle period.
+   */
+  private activity(): void {
+    this.armIdle();
+    if (this.o.settings.idleTimeoutSeconds <= 0) return;
+    const now = this.o.clock.now();
+    if (Math.abs(now - this.activityStored) < 1000) return;
+    try {
+      this.store.touchSession(now);
+      this.activityStored = now;
+    } catch (err) {
+      // Not kept (a full disk): the timer still runs; only a restart would count from earlier.
+      this.log('warn', 'could not store the operator\'s last activity', { err: String(err) });
+    }
   }
 
   async touch(): Promise<void> {
-    if (this.store.session()) this.armIdle();
+    if (this.store.session()) this.activity();
   }
 
   async signIn(input: SignInInput): Promise<SessionInfo> {
@@ -479,7 +523,7 @@ export class TerminalCore implements TerminalApi {
       const offline = this.isOffline();
       this.store.tx(() => {
         if (current) this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: now, offline });
-        this.store.setSession({ userId: user.id, signedInLocal: now });
+        this.store.setSession({ userId: user.id, signedInLocal: now, activeLocal: now });
         this.store.appendOutbox({
           name: 'signIn',
           args: { method: pin ? 'badge_pin' : method },
@@ -492,7 +536,7 @@ export class TerminalCore implements TerminalApi {
       this.sync?.outboxChanged();
       this.emit({ type: 'sync', sync: this.syncStatus() });
     }
-    this.armIdle();
+    this.activity();
     const session = this.sessionInfo()!;
     this.emit({ type: 'session', session });
     return session;
