@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANGE_PAGE_SIZE, PROTOCOL_VERSION, type ServerFrame } from '../src-shared/protocol/terminal.js';
 import { THREAD_SNAPSHOT_PAGE } from '../src-server/sync/hub.js';
 import { holdCalls } from './support/hold.js';
-import { eventually } from './support/http-client.js';
-import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
+import { apiToken, call, eventually } from './support/http-client.js';
+import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
 import { tokenHash } from '../src-shared/crypto/hash.js';
@@ -90,6 +90,26 @@ describe('handshake', () => {
     const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
     expect(f.error.details.problem).toMatch(/first frame must be a hello/);
     expect(await c.waitClose()).toBe(4400);
+  });
+
+  it.each([
+    ['disables the terminal', 4401, { active: false }],
+    ['replaces its token', 4401, { rotateToken: true }],
+    ['changes its departments', 4205, { departments: ['cut', 'qa'] }],
+  ])('API-8 PROTO-2 an administrator who %s while the handshake reads the terminal closes that connection as a live one (%i), not welcomed with the old row', async (_label, code, patch) => {
+    await server.store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [] }), server.clock.now());
+    const ada = (await apiToken(server, 'ada')).token;
+    // The handshake's read of the terminal has read the row as it was; its answer is held back.
+    const read = holdCalls(server.store, 'getTerminal', holds, { when: 'after', only: 'first' });
+    const c = await TestClient.open(server.wsUrl);
+    open.push(c);
+    c.sendRaw({ type: 'hello', protocolVersion: PROTOCOL_VERSION, terminalId: 'k1', token: TERMINAL_TOKEN, cursor: null, lastAckedMutationId: 0, clientTime: server.clock.now(), appVersion: 'test', outbox: 0 });
+    await eventually(() => read.calls > 0, 2000, 'the handshake to read the terminal');
+    expect((await call(server, '/api/terminals/k1', { token: ada, method: 'PATCH', body: patch })).status).toBe(200);
+    read.release();
+    expect(await c.waitClose()).toBe(code);
+    expect(c.frames.filter((f) => f.type === 'welcome' || f.type === 'changes')).toEqual([]);
+    expect(server.ctx.hub.connectedTerminals()).not.toContain('k1');
   });
 
   it('PROTO-10 a newer connection of the same terminal replaces the older one', async () => {

@@ -250,6 +250,10 @@ export class SyncHub {
    * once and gets a fresh view of them).
    */
   disconnect(terminalId: string, reason: string, code: (typeof CLOSE_CODES)['unauthorized' | 'reconfigured']): void {
+    // API-8: also a handshake whose read of the terminal is under way (not in `conns` yet) must
+    // not go on with the row as it was before this change (onHello compares the generation).
+    const before = this.disconnects.get(terminalId);
+    this.disconnects.set(terminalId, { generation: (before?.generation ?? 0) + 1, reason, code });
     const conn = this.conns.get(terminalId);
     if (!conn) return;
     this.log.info({ terminal: terminalId, reason }, 'disconnecting terminal');
@@ -257,6 +261,12 @@ export class SyncHub {
     conn.closed = true;
     this.forget(conn);
   }
+
+  /**
+   * Each terminal's administrative disconnections (disconnect): how many, and the last one's close
+   * code and reason. A handshake that read the terminal's row before one of them ends as it would.
+   */
+  private readonly disconnects = new Map<string, { generation: number; reason: string; code: number }>();
 
   /** The terminal's connection is over: the store (and supervisors) hear it is offline. */
   private forget(conn: Connection): void {
@@ -505,6 +515,7 @@ export class SyncHub {
     const hello: Hello = parsed.data;
     conn.protocolVersion = version;
     conn.outbox = 'outbox' in hello ? hello.outbox : null;
+    const generation = this.disconnects.get(hello.terminalId)?.generation ?? 0;
     const terminal = await this.store.getTerminal(hello.terminalId);
     if (!terminal || !terminal.active || !hashEquals(terminal.tokenHash, tokenHash(hello.token))) {
       this.log.warn({ terminal: hello.terminalId, remote: conn.remote }, 'terminal handshake refused: bad token');
@@ -516,6 +527,16 @@ export class SyncHub {
       return this.fail(conn, 'unauthenticated', { problem }, CLOSE_CODES.unauthorized);
     }
     if (conn.closed) return;
+    // API-8: an administrator disabled the terminal, replaced its token or changed its departments
+    // while its row was being read (on PostgreSQL, a round trip): the row read may be the old one,
+    // and disconnect() found no connection to close. It is closed now, as disconnect() would have.
+    const since = this.disconnects.get(terminal.id);
+    if (since && since.generation !== generation) {
+      this.log.info({ terminal: terminal.id, reason: since.reason }, 'disconnecting terminal during its handshake');
+      conn.ws.close(since.code, since.reason);
+      conn.closed = true;
+      return;
+    }
     const previous = this.conns.get(terminal.id);
     if (previous && previous !== conn) {
       previous.ws.close(CLOSE_CODES.replaced, 'replaced by a newer connection of this terminal');
