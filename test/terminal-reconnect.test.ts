@@ -124,3 +124,39 @@ describe('OFF-8 reconnect backoff after a welcome', () => {
     expect(Date.now() - t0).toBeLessThan(300);
   });
 });
+
+/** Rewrites the first `times` frames of `type` with `change` (a newer server's frame this terminal cannot parse). */
+function breakFrames(type: string, times: number, change: (frame: Record<string, unknown>) => void): (text: string) => string {
+  let left = times;
+  return (text) => {
+    if (left === 0 || !text.includes(`"type":"${type}"`)) return text;
+    const frame = JSON.parse(text) as Record<string, unknown>;
+    if (frame.type !== type) return text;
+    left--;
+    change(frame);
+    return JSON.stringify(frame);
+  };
+}
+
+describe('OFF-8 a results or changes frame the terminal cannot parse', () => {
+  it('OFF-8 SYNC-1 a change page that fails the schema is not ignored (read sync would wait for its ack forever): the terminal logs what failed, drops the link, backs off and takes the page again', async () => {
+    const a = kiosk({ rewrite: breakFrames('changes', 2, (f) => (f.more = 'perhaps')) });
+    await waitFor(() => a.core.syncStatus().status === 'online', 'online after the page came again', 5000);
+    expect(a.welcomes()).toBeGreaterThanOrEqual(3);
+    const errors = a.logs.filter((l) => l.level === 'error' && l.message.includes('changes frame this terminal cannot parse'));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]!.data).toMatchObject({ type: 'changes', field: 'more' });
+    expect(a.core.store.user('ann')).not.toBeNull();
+  });
+
+  it('OFF-8 OFF-2 an outcomes frame that fails the schema is not ignored (the outbox would wait forever): the terminal drops the link, and the outcome answered again after the next hello is stored', async () => {
+    const a = kiosk({ rewrite: breakFrames('results', 1, (f) => ((f.outcomes as Array<Record<string, unknown>>)[0]!.status = 'maybe')) });
+    await waitFor(() => a.core.syncStatus().status === 'online', 'online');
+    const before = a.welcomes();
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitFor(() => a.core.syncStatus().pending === 0, 'the sign-in confirmed', 5000);
+    expect(a.welcomes()).toBeGreaterThan(before);
+    expect(a.logs.find((l) => l.level === 'error' && l.message.includes('results frame this terminal cannot parse'))!.data).toMatchObject({ type: 'results', field: 'outcomes.0.status' });
+    expect((await server.store.getTerminal('k1'))!.signedInUserId).toBe('ann');
+  });
+});

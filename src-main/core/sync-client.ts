@@ -102,8 +102,9 @@ export class SyncClient {
   private generation = 0;
   private attempt = 0;
   /**
-   * Frames in a row whose effect could not be stored (a full disk): each such reconnect backs off
-   * as a failed connection does, instead of the welcome's fresh start, until a frame is stored.
+   * Frames in a row whose effect could not be stored (a full disk), or results and changes frames
+   * that could not be parsed: each such reconnect backs off as a failed connection does, until a
+   * frame is stored.
    */
   private storeFailures = 0;
   private stopped = true;
@@ -310,7 +311,23 @@ export class SyncClient {
     }
     const parsed = serverFrameSchema.safeParse(value);
     if (!parsed.success) {
-      this.h.log('warn', 'server sent a frame this terminal does not understand; ignored', { issue: parsed.error.issues[0]?.message });
+      const type = value !== null && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+      const issue = parsed.error.issues[0];
+      const field = issue && issue.path.length ? issue.path.join('.') : '(frame)';
+      const problem = issue?.message ?? 'does not match the protocol';
+      if (type === 'results' || type === 'changes') {
+        // OFF-8: outcomes or a change page cannot be skipped: ignored, the outbox would wait for
+        // those outcomes forever, or the server for this page's ack. Drop the link and back off as
+        // after a frame that could not be stored; the next connection gets them again, and a
+        // terminal older than its server keeps retrying (and saying why) instead of sticking.
+        this.h.log('error', `the server sent a ${type} frame this terminal cannot parse (${field}: ${problem}); dropping the link to retry later`, { type, field, problem });
+        this.lastError = `the server sent a ${type} frame this terminal does not understand (${field}: ${problem}); is the server newer than this terminal?`;
+        this.storeFailures++;
+        this.attempt = Math.max(this.attempt, this.storeFailures);
+        this.dropLink(`a ${type} frame could not be parsed`);
+        return;
+      }
+      this.h.log('warn', 'server sent a frame this terminal does not understand; ignored', { type: typeof type === 'string' ? type : null, field, problem });
       return;
     }
     // Any frame proves the link is alive.
