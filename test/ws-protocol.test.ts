@@ -323,6 +323,48 @@ describe('mutations', () => {
     ]);
     expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(5);
   });
+  it('SIM-1 PROTO-4 PROTO-9 a push refused as a whole (over 1 MiB, over 500 mutations) answers each id it holds with retry, and later pushes wait for those: nothing is stranded or lost', async () => {
+    const c = await connect();
+    const now = server.clock.now();
+    const signIn = (id: number, extra: Record<string, unknown> = {}) => ({ id, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now, ...extra });
+    const seen = new Set<ServerFrame>();
+    const next = async <T extends ServerFrame['type']>(type: T) => {
+      const f = await c.waitFor<Extract<ServerFrame, { type: T }>>((x) => x.type === type && !seen.has(x));
+      seen.add(f);
+      return f;
+    };
+    const retries = async () => (await next('results')).outcomes.map((o) => [o.id, o.status, o.status === 'retry' ? o.error.code : null]);
+    expect((await c.mutate([signIn(1)]))[0]!.status).toBe('applied');
+    seen.add(c.frames.find((f) => f.type === 'results')!);
+
+    // Over 1 MiB: one error frame, and every id of the push answered retry.
+    c.sendRaw({ type: 'push', mutations: [signIn(2), signIn(3, { pad: 'x'.repeat(1_100_000) })] });
+    expect((await next('error')).error.code).toBe('payload_too_large');
+    expect(await retries()).toEqual([
+      [2, 'retry', 'payload_too_large'],
+      [3, 'retry', 'payload_too_large'],
+    ]);
+    // The terminal's next outbox entry, sent at once, does not overtake them.
+    c.sendRaw({ type: 'push', mutations: [signIn(4)] });
+    expect(await retries()).toEqual([[4, 'retry', 'rate_limited']]);
+
+    // Over 500 mutations: refused by the schema, its ids answered the same way.
+    c.sendRaw({ type: 'push', mutations: Array.from({ length: 501 }, (_, i) => signIn(i + 2)) });
+    expect((await next('error')).error.details).toMatchObject({ field: 'mutations' });
+    const big = await retries();
+    expect(big).toHaveLength(500);
+    expect(big[0]).toEqual([2, 'retry', 'invalid_input']);
+    expect(big.every(([, status, code]) => status === 'retry' && code === 'invalid_input')).toBe(true);
+
+    // Sent again as the terminal re-sends (from the lowest id answered retry), all of them apply in order.
+    const again = await c.mutate([signIn(2), signIn(3), signIn(4)]);
+    expect(again.map((o) => [o.id, o.status])).toEqual([
+      [2, 'applied'],
+      [3, 'applied'],
+      [4, 'applied'],
+    ]);
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
+  });
 });
 
 describe('read sync', () => {

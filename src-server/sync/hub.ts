@@ -8,13 +8,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Clock } from '../../src-shared/clock.js';
 import { hashEquals, tokenHash } from '../../src-shared/crypto/hash.js';
-import { DomainError, toErrorData, type ErrorCode, type ErrorDetails } from '../../src-shared/domain/errors.js';
+import { DomainError, toErrorData, type ErrorCode, type ErrorData, type ErrorDetails } from '../../src-shared/domain/errors.js';
 import {
   CHANGE_PAGE_SIZE,
   CLOSE_CODES,
   HARD_MAX_FRAME_BYTES,
   HELLO_SCHEMAS,
   MAX_FRAME_BYTES,
+  MAX_MUTATIONS_PER_PUSH,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   describeIssue,
@@ -417,7 +418,11 @@ export class SyncHub {
     if (conn.closed) return;
     if (isBinary) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; protocol v1 frames are JSON text' });
     if (size > MAX_FRAME_BYTES) {
-      return this.sendError(conn, 'payload_too_large', { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` });
+      const details = { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` };
+      this.sendError(conn, 'payload_too_large', details);
+      // SIM-1: a push's mutations the terminal counts as sent are answered, not stranded.
+      if (conn.terminalId && !notUtf8 && !conn.closed) this.refuseWhole(conn, readablePushIds(parseOrNull(data)), toErrorData('payload_too_large', details));
+      return;
     }
     if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
     let value: unknown;
@@ -454,7 +459,11 @@ export class SyncHub {
         typeof type === 'string' && !known.includes(type)
           ? { field: 'type', problem: `"${type.slice(0, 40)}" is not a message type of protocol v${conn.protocolVersion} (expected ${known.join(', ')})` }
           : describeIssue(parsed.error);
-      return this.sendError(conn, 'invalid_input', details);
+      this.sendError(conn, 'invalid_input', details);
+      // SIM-1: a push refused as a whole (more than 500 mutations, a field too many) still answers
+      // each id it holds, so the terminal sends them again rather than counting them as sent.
+      if (type === 'push' && !conn.closed) this.refuseWhole(conn, readablePushIds(value), toErrorData('invalid_input', details));
+      return;
     }
     const frame = parsed.data;
     switch (frame.type) {
@@ -545,7 +554,7 @@ export class SyncHub {
     conn.terminalId = terminal.id;
     conn.departments = [...terminal.departments].sort();
     this.conns.set(terminal.id, conn);
-    this.rateLimitedFrom.delete(terminal.id);
+    this.refusedFrom.delete(terminal.id);
     this.metrics.connections.set(this.conns.size);
 
     const now = this.clock.now();
@@ -632,20 +641,13 @@ export class SyncHub {
     const pending = this.pendingByTerminal.get(terminalId) ?? 0;
     const queued = this.queuedIds.get(terminalId) ?? new Map<number, number>();
     const lowest = Math.min(...valid.map((m) => m.id));
-    const refusedFrom = this.rateLimitedFrom.get(terminalId);
+    const heldFrom = this.refusedFrom.get(terminalId);
     // PROTO-9 PROTO-12: once a push was refused from id X, a later push of ids all above X is refused
     // too, until X is re-sent: else a smaller later push went in first, and X came back "already used".
-    if ((refusedFrom !== undefined && lowest > refusedFrom) || pending + valid.length > this.options.maxPendingMutations) {
-      // The lowest refused id that is not already queued (a copy an earlier connection sent is
-      // committed, and a re-sent one answered from its outcome, without it).
-      const waiting = valid.filter(({ id }) => !queued.has(id)).map(({ id }) => id);
-      const from = Math.min(refusedFrom ?? Infinity, ...waiting);
-      if (from !== Infinity) this.rateLimitedFrom.set(terminalId, from);
-      const error = toErrorData('rate_limited', { retryAfterSeconds: 1 });
-      this.send(conn, { type: 'results', outcomes: valid.map(({ id }) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
-      return;
+    if ((heldFrom !== undefined && lowest > heldFrom) || pending + valid.length > this.options.maxPendingMutations) {
+      return this.refuseWhole(conn, valid.map(({ id }) => id), toErrorData('rate_limited', { retryAfterSeconds: 1 }));
     }
-    this.rateLimitedFrom.delete(terminalId);
+    this.refusedFrom.delete(terminalId);
     this.pendingByTerminal.set(terminalId, pending + valid.length);
     for (const { id } of valid) queued.set(id, (queued.get(id) ?? 0) + 1);
     this.queuedIds.set(terminalId, queued);
@@ -680,18 +682,34 @@ export class SyncHub {
     }
   }
 
+  /**
+   * A push refused as a whole (too many waiting, too large, malformed): each of `ids` is answered
+   * `retry` (not consumed), and the terminal's later pushes wait for the lowest of them (refusedFrom).
+   */
+  private refuseWhole(conn: Connection, ids: number[], error: ErrorData): void {
+    const terminalId = conn.terminalId!;
+    // The lowest refused id that is not already queued (a copy an earlier connection sent is
+    // committed, and a re-sent one answered from its outcome, without it).
+    const queued = this.queuedIds.get(terminalId);
+    let from = this.refusedFrom.get(terminalId) ?? Infinity;
+    for (const id of ids) if (id < from && !queued?.has(id)) from = id;
+    if (from !== Infinity) this.refusedFrom.set(terminalId, from);
+    if (ids.length > 0) this.send(conn, { type: 'results', outcomes: ids.map((id) => ({ id, status: 'retry' as const, error, retryAfterMs: 1000 })) });
+  }
+
   /** PROTO-12: each terminal's mutations in the committer's queue, whichever connection sent them. */
   private readonly pendingByTerminal = new Map<string, number>();
   /** The ids of those mutations, with how many copies of each are queued (a reconnect may re-send one). */
   private readonly queuedIds = new Map<string, Map<number, number>>();
   /**
-   * PROTO-9 PROTO-12: the lowest id a terminal's push was refused as rate-limited that was not
-   * already queued, until a push from that id (or below) is queued: a later push of ids all above it
-   * is refused too, so the refused ones still go in first. (The terminal re-sends everything from the
-   * lowest id answered `retry`.) A new connection of the terminal clears it: the terminal re-sends
-   * from the welcome's `lastMutationId`, so its first push holds the refused id if it still waits.
+   * PROTO-9 PROTO-12 SIM-1: the lowest id of a terminal's push refused as a whole (rate-limited, too
+   * large, malformed: refuseWhole) that was not already queued, until a push from that id (or below)
+   * is queued: a later push of ids all above it is refused too (`rate_limited`), so the refused ones
+   * still go in first. (The terminal re-sends everything from the lowest id answered `retry`.) A new
+   * connection of the terminal clears it: the terminal re-sends from the welcome's `lastMutationId`,
+   * so its first push holds the refused id if it still waits.
    */
-  private readonly rateLimitedFrom = new Map<string, number>();
+  private readonly refusedFrom = new Map<string, number>();
 
   /** Outcomes of one event-loop turn go out together in one frame per terminal. */
   private outbox = new Map<Connection, MutationOutcome[]>();
@@ -998,6 +1016,36 @@ interface SharedPage {
  * snapshot in 0.88x the time with them, so it gets full pages (README, "A plant's shape", 36.).
  */
 export const THREAD_SNAPSHOT_PAGE = 500;
+
+/** JSON's value of a frame, or null when it is not JSON. */
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The ids a push refused as a whole holds (SIM-1): each mutation's that is a positive whole number,
+ * the first MAX_MUTATIONS_PER_PUSH of them and the lowest (the terminal re-sends from the lowest id
+ * answered `retry`), so a huge frame is not answered with a huger one.
+ */
+export function readablePushIds(value: unknown): number[] {
+  if (!value || typeof value !== 'object') return [];
+  const { type, mutations } = value as { type?: unknown; mutations?: unknown };
+  if (type !== 'push' || !Array.isArray(mutations)) return [];
+  const ids = new Set<number>();
+  let lowest = Infinity;
+  for (const m of mutations) {
+    const id = m && typeof m === 'object' ? (m as { id?: unknown }).id : undefined;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) continue;
+    if (ids.size < MAX_MUTATIONS_PER_PUSH) ids.add(id);
+    lowest = Math.min(lowest, id);
+  }
+  if (lowest !== Infinity) ids.add(lowest);
+  return [...ids];
+}
 
 /** What a page holds, for its cost per entity (PageSizer). */
 function entities(page: ChangeData): number {
