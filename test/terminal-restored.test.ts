@@ -152,6 +152,35 @@ describe('PROTO-5 a restored terminal database', () => {
     expect((await serverTask('t1'))!.status).toBe('pending');
   });
 
+  it('PROTO-5 OFF-2 a restored database that queued more actions offline than the other database sent meanwhile: an outcome about another task than its entry is not taken; the entries are numbered anew and applied', async () => {
+    const dirA = tmp();
+    let a = await kiosk(dirA);
+    await a.core.signIn({ badge: 'B-ANN' }); // 1
+    await a.core.claim({ taskId: 't1' }); // 2
+    await waitDrained(a);
+    close(a);
+    const dirB = backup(dirA);
+    a = await kiosk(dirA);
+    await a.core.claim({ taskId: 't2' }); // 3
+    await a.core.claim({ taskId: 't3' }); // 4
+    await waitDrained(a);
+    close(a);
+
+    proxy.cut();
+    const b = await kiosk(dirB, false);
+    await b.core.release({ taskId: 't1' }); // 3 here
+    await b.core.claim({ taskId: 't2' }); // 4 here
+    await b.core.claim({ taskId: 'make1' }); // 5 here: past the server's 4, so the numbers alone do not tell
+    proxy.restore();
+    await waitDrained(b);
+    expect((await serverTask('t1'))!.operatorId).toBeNull();
+    expect((await serverTask('t2'))!.operatorId).toBe('ann');
+    expect((await serverTask('make1'))!.operatorId).toBe('ann');
+    expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(7);
+    expect(b.core.store.task('t1')).toMatchObject({ operatorId: null });
+    expect(await b.core.listConflicts()).toEqual([]);
+  });
+
   it('SEC-30 PROTO-5 SYNC-3 a terminal re-enrolled to another server under the same id starts there from a snapshot and numbers its queued actions after that server\u2019s; none is taken by an outcome of another mutation there', async () => {
     const other = await startTestServer();
     try {

@@ -182,6 +182,12 @@ export interface OutcomeEffect {
   changedTaskIds: string[];
   /** A sign-in the server refused was the session on screen: it ended it (the terminal says why). */
   endedSession: boolean;
+  /**
+   * PROTO-5: the outcome is about another task than the outbox entry of its id: it answers another
+   * database's mutation under this terminal id (a restored or cloned database), not this entry,
+   * which is left in the outbox untouched.
+   */
+  foreign?: OutboxEntry;
 }
 
 /**
@@ -200,6 +206,8 @@ export function applyOutcome(
   return store.tx(() => {
     const entry = store.outboxEntry(outcome.id);
     if (!entry) return { entry: null, conflict: null, changedTaskIds: [], endedSession: false };
+    // The server's answer carries the task its mutation was about (null for none, or a task gone).
+    if (outcome.task && outcome.task.id !== entry.taskId) return { entry: null, conflict: null, changedTaskIds: [], endedSession: false, foreign: entry };
     store.recordOutcome({
       mutationId: outcome.id,
       name: entry.name,

@@ -652,6 +652,19 @@ export class TerminalStore {
     this.setMeta('nextMutationId', Math.max(next, lastProcessed + 1));
   }
 
+  /**
+   * Move the queued mutations with ids up to `upTo` behind every other one (new ids from
+   * nextMutationId on, in their order), so the server's outcomes for their old ids match nothing.
+   * Returns how many moved.
+   */
+  moveOutboxToEnd(upTo: number): number {
+    const ids = this.q('SELECT id FROM outbox WHERE id <= ? ORDER BY id').pluck().all(upTo) as number[];
+    let next = Math.max(this.meta<number>('nextMutationId', 1), ((this.q('SELECT MAX(id) FROM outbox').pluck().get() as number | null) ?? 0) + 1);
+    for (const id of ids) this.q('UPDATE outbox SET id = ? WHERE id = ?').run(next++, id);
+    this.setMeta('nextMutationId', next);
+    return ids.length;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Conflicts
 

@@ -45,10 +45,11 @@ import {
   applyLocal,
   applyOutcome,
   decideLocal,
+  type OutcomeEffect,
   directoryUserToUser,
   type TerminalOperation,
 } from './reconcile.js';
-import type { ClaimableCandidate, ConflictRecord, EnrollmentAuditRecord, StoredNotification, TerminalStore } from './store.js';
+import type { ClaimableCandidate, ConflictRecord, EnrollmentAuditRecord, OutboxEntry, StoredNotification, TerminalStore } from './store.js';
 import { jsonColumn } from '../../src-shared/db/task-row.js';
 import { SyncClient, type Dialer, type Scheduler } from './sync-client.js';
 
@@ -129,6 +130,8 @@ export class TerminalCore implements TerminalApi {
   /** Sign-ins run one at a time, so the PIN failure count stays exact while a check is awaited (KIO-2). */
   private signingIn: Promise<unknown> = Promise.resolve();
   private readonly verify: (secret: string, stored: string | null | undefined) => Promise<boolean>;
+  /** The server's lastMutationId in the current connection's welcome. */
+  private lastMutationIdAtWelcome: number | null = null;
   /** OFF-7: the last activity time written to the session row (terminal clock). */
   private activityStored = 0;
 
@@ -247,14 +250,28 @@ export class TerminalCore implements TerminalApi {
         onOutcomes: (outcomes) => {
           const now = this.o.clock.now();
           // One transaction (one fsync) for every outcome of the frame.
+          let renumbered = false;
           const results = this.store.tx(() => {
             this.store.setMeta('lastSyncAt', now);
             const departments = this.departments();
             const serverNow = this.serverNow();
             const config = this.config();
             const connectedSince = this.sync?.welcomedAt ?? null;
-            return outcomes.map((o) => ({ o, r: applyOutcome(this.store, o, departments, serverNow, config, connectedSince) }));
+            const lastAtWelcome = this.lastMutationIdAtWelcome;
+            let foreign: OutboxEntry | null = null;
+            const applied: Array<{ o: (typeof outcomes)[number]; r: OutcomeEffect }> = [];
+            for (const o of outcomes) {
+              // PROTO-5: once an outcome proved to be another database's, no outcome for an id the
+              // server had processed before this connection is taken as ours.
+              if (foreign && lastAtWelcome !== null && o.id <= lastAtWelcome) continue;
+              const r = applyOutcome(this.store, o, departments, serverNow, config, connectedSince);
+              if (r.foreign) foreign ??= r.foreign;
+              applied.push({ o, r });
+            }
+            if (foreign) renumbered = this.foreignOutcome(foreign, lastAtWelcome) > 0;
+            return applied;
           });
+          if (renumbered) this.sync?.outboxChanged();
           for (const { o, r } of results) {
             if (r.conflict) this.emit({ type: 'conflict', conflict: this.conflictView(r.conflict) });
             // A refused sign-in that was the session on screen ended it: the screen says why, not
@@ -295,7 +312,26 @@ export class TerminalCore implements TerminalApi {
     this.sync.start();
   }
 
+  /**
+   * PROTO-5: an outcome about another task than the outbox entry of its id answers another
+   * database's mutation under this terminal id: this one was restored or cloned, although the
+   * server's lastMutationId at the welcome did not show it (it had queued more than the other
+   * database sent since). Its entries at or below that lastMutationId are moved behind the others
+   * and sent as new, so no stored outcome of another mutation is taken for them.
+   */
+  private foreignOutcome(entry: OutboxEntry, lastAtWelcome: number | null): number {
+    const moved = this.store.moveOutboxToEnd(Math.max(entry.id, lastAtWelcome ?? 0));
+    const terminalId = this.enrollment()?.terminalId ?? null;
+    this.log(
+      'error',
+      `the server's outcome of mutation ${entry.id} of terminal ${terminalId} is about another task than this database's ${entry.name} of that id: this database is not the one the server last heard from (restored from a backup or snapshot, or another machine ran as ${terminalId}); ${moved} queued action(s) are numbered anew and sent again`,
+      { terminalId, mutationId: entry.id, name: entry.name, taskId: entry.taskId, serverLastMutationId: lastAtWelcome, moved },
+    );
+    return moved;
+  }
+
   private onWelcome(w: Welcome, by: Enrollment): void {
+    this.lastMutationIdAtWelcome = w.lastMutationId;
     const before = this.store.meta<TerminalMeta | null>('terminal', null);
     const now: TerminalMeta = { id: w.terminal.id, name: w.terminal.name, departments: [...w.terminal.departments].sort() };
     let foreignNumbering = null as { nextMutationId: number; lastMutationId: number; queued: number } | null;
