@@ -365,6 +365,16 @@ describe('mutations', () => {
     ]);
     expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
   });
+  it('SEC-9 PROTO-4 an oversized push too costly to parse (hundreds of thousands of tiny values) gets its error frame alone, and the connection carries on', async () => {
+    const c = await connect();
+    const tiny = Array.from({ length: 300_000 }, (_, i) => ({ id: i + 1 }));
+    c.sendRaw({ type: 'push', mutations: tiny });
+    await c.ping();
+    const answers = c.frames.filter((f) => f.type === 'error' || f.type === 'results');
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ type: 'error', error: { code: 'payload_too_large' } });
+    expect(c.closeCode).toBeNull();
+  });
 });
 
 describe('read sync', () => {
