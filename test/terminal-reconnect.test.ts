@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src-shared/clock.js';
-import { realScheduler } from '../src-main/core/sync-client.js';
-import { TerminalStore } from '../src-main/core/store.js';
+import { realScheduler, SyncClient } from '../src-main/core/sync-client.js';
+import { TerminalStore, type OutboxEntry } from '../src-main/core/store.js';
+import { MAX_FRAME_BYTES } from '../src-shared/protocol/terminal.js';
 import { TerminalCore } from '../src-main/core/terminal.js';
 import { wsDialer } from '../src-main/core/ws-dialer.js';
 import { TERMINAL_TOKEN } from './support/plant.js';
@@ -158,5 +159,77 @@ describe('OFF-8 a results or changes frame the terminal cannot parse', () => {
     expect(a.welcomes()).toBeGreaterThan(before);
     expect(a.logs.find((l) => l.level === 'error' && l.message.includes('results frame this terminal cannot parse'))!.data).toMatchObject({ type: 'results', field: 'outcomes.0.status' });
     expect((await server.store.getTerminal('k1'))!.signedInUserId).toBe('ann');
+  });
+});
+
+describe('PROTO-4 a queue heavier than one frame', () => {
+  it('PROTO-4 SIM-1 a queue of 600 actions heavier than the 1 MiB frame limit goes as several pushes, each under the limit, in id order, and every action gets its outcome', async () => {
+    // 600 mark-as-read actions of 200 notification ids each: about 2.4 KiB each, 500 of them (a
+    // full push by count) about 1.2 MiB. A server refuses such a push whole, answering retry.
+    const entries: OutboxEntry[] = Array.from({ length: 600 }, (_, i) => ({
+      id: i + 1,
+      name: 'readNotifications',
+      args: { ids: Array.from({ length: 200 }, (_, k) => 1_000_000_000 + i * 200 + k) },
+      operatorId: 'ann',
+      taskId: null,
+      createdLocal: Date.now(),
+      offline: true,
+    }));
+    const answered = new Map<number, string>();
+    const pushes: Array<{ bytes: number; ids: number[] }> = [];
+    const refusals: unknown[] = [];
+    const client = new SyncClient(
+      {
+        terminalId: 'k1',
+        token: TERMINAL_TOKEN,
+        appVersion: 'test',
+        dial: async (events) => {
+          const link = await wsDialer(server.url, { connectTimeoutMs: 1000 })({
+            message: (text) => {
+              if (text.includes('"code":"payload_too_large"')) refusals.push(text.slice(0, 200));
+              events.message(text);
+            },
+            close: (code, reason) => events.close(code, reason),
+          });
+          return {
+            send: (text) => {
+              if (text.startsWith('{"type":"push"')) {
+                pushes.push({ bytes: Buffer.byteLength(text), ids: (JSON.parse(text) as { mutations: Array<{ id: number }> }).mutations.map((m) => m.id) });
+              }
+              link.send(text);
+            },
+            close: (code, reason) => link.close(code, reason),
+          };
+        },
+        clock: systemClock,
+        scheduler: realScheduler,
+        random: Math.random,
+        backoffInitialMs: 50,
+        backoffMaxMs: 500,
+      },
+      {
+        cursor: () => null,
+        lastAckedMutationId: () => 0,
+        outboxDepth: () => entries.length - answered.size,
+        pendingAfter: (afterId, limit) => entries.filter((e) => e.id > afterId && !answered.has(e.id)).slice(0, limit),
+        onWelcome: () => {},
+        onOutcomes: (outcomes) => {
+          for (const o of outcomes) answered.set(o.id, o.status);
+        },
+        onChanges: () => {},
+        onStatus: () => {},
+        log: () => {},
+      },
+    );
+    client.start();
+    try {
+      await waitFor(() => answered.size === entries.length, 'every action to be answered', 20_000);
+    } finally {
+      client.stop();
+    }
+    expect(refusals).toEqual([]);
+    expect(pushes.length).toBeGreaterThanOrEqual(2);
+    for (const p of pushes) expect(p.bytes).toBeLessThan(MAX_FRAME_BYTES);
+    expect(pushes.flatMap((p) => p.ids)).toEqual(entries.map((e) => e.id));
   });
 });

@@ -8,16 +8,24 @@
 import type { Clock } from '../../src-shared/clock.js';
 import {
   CLOSE_CODES,
+  MAX_FRAME_BYTES,
   MAX_MUTATIONS_PER_PUSH,
   PROTOCOL_VERSION,
   serverFrameSchema,
   type ChangesFrame,
+  type MutationEnvelope,
   type MutationOutcome,
   type ServerFrame,
   type Welcome,
 } from '../../src-shared/protocol/terminal.js';
 import type { ConnectionStatus } from '../../src-shared/terminal-api.js';
 import { waitedOffline } from './reconcile.js';
+
+type PushMutation = Omit<MutationEnvelope, 'args'> & { args: Record<string, unknown> };
+/** A push's own bytes around its mutations (`{"type":"push","mutations":[…]}`), rounded up. */
+const PUSH_ENVELOPE_BYTES = 64;
+/** What one push may weigh: the server's frame limit, with room to spare. */
+const PUSH_MAX_BYTES = Math.floor(MAX_FRAME_BYTES * 0.9);
 import type { OutboxEntry } from './store.js';
 
 export interface Link {
@@ -442,9 +450,12 @@ export class SyncClient {
     for (;;) {
       const batch = this.h.pendingAfter(this.sentUpTo, MAX_MUTATIONS_PER_PUSH);
       if (batch.length === 0) return;
-      this.send({
-        type: 'push',
-        mutations: batch.map((e) => ({
+      // PROTO-4: a push also stays under the server's frame limit, whatever its mutations hold (500
+      // of them can pass it: a server refuses such a push whole, answering retry, again and again).
+      const mutations: PushMutation[] = [];
+      let bytes = PUSH_ENVELOPE_BYTES;
+      for (const e of batch) {
+        const m: PushMutation = {
           id: e.id,
           name: e.name,
           args: e.args,
@@ -452,9 +463,14 @@ export class SyncClient {
           clientTime: e.createdLocal,
           // KIO-5, NTF-1: it waited offline (made offline, or before this connection began).
           ...(waitedOffline(e, this.welcomedAt) ? { offline: true } : {}),
-        })),
-      });
-      this.sentUpTo = batch[batch.length - 1]!.id;
+        };
+        const size = Buffer.byteLength(JSON.stringify(m)) + 1;
+        if (mutations.length > 0 && bytes + size > PUSH_MAX_BYTES) break;
+        mutations.push(m);
+        bytes += size;
+      }
+      this.send({ type: 'push', mutations });
+      this.sentUpTo = mutations[mutations.length - 1]!.id;
       if (!this.link) return;
     }
   }
