@@ -112,6 +112,21 @@ describe('handshake', () => {
     expect(server.ctx.hub.connectedTerminals()).not.toContain('k1');
   });
 
+  it.each([
+    ['disabled', 4401, { active: false }],
+    ['given a new token', 4401, { tokenHash: tokenHash('term_rotated_elsewhere') }],
+    ['given other departments', 4205, { departments: ['cut', 'qa'] }],
+  ])('API-8 PROTO-2 a terminal %s by another server instance or a CLI command (its row changed, not through this hub) is disconnected at the next revalidation (%i)', async (_label, code, patch) => {
+    await server.stop();
+    server = await startTestServer({ hub: { revalidateMs: 100 } });
+    const c = await connect();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.ctx.hub.connectedTerminals()).toContain('k1');
+    await server.store.updateTerminal('k1', patch, server.clock.now());
+    expect(await c.waitClose(3000)).toBe(code);
+    expect(server.ctx.hub.connectedTerminals()).not.toContain('k1');
+  });
+
   it('PROTO-10 a newer connection of the same terminal replaces the older one', async () => {
     const a = await connect();
     await connect();

@@ -46,6 +46,12 @@ export interface HubOptions {
   handshakeTimeoutMs: number;
   /** A terminal whose unread output exceeds this is disconnected (it will resume from its cursor). */
   maxBufferedBytes: number;
+  /**
+   * How often each connected terminal's row is read again (0: never): a terminal disabled, given a
+   * new token or other departments by another server instance, or by a CLI command on the same
+   * database, is disconnected as this instance's own administration would have (API-8).
+   */
+  revalidateMs: number;
   /** Mutations of one terminal waiting for their group; beyond this, pushes get `retry`. */
   maxPendingMutations: number;
   /** A terminal further behind than this many changes gets a snapshot instead of a replay. */
@@ -81,6 +87,7 @@ export const HUB_DEFAULTS: HubOptions = {
   pageSize: CHANGE_PAGE_SIZE,
   handshakeTimeoutMs: 10_000,
   maxBufferedBytes: 16 * 1024 * 1024,
+  revalidateMs: 15_000,
   maxPendingMutations: 10_000,
   maxReplay: 250_000,
   timers: NODE_TIMERS,
@@ -129,6 +136,8 @@ interface Connection {
   /** When its handshake was recorded: which connection the store's presence names (recordDisconnect). */
   connectedAt: number | undefined;
   departments: string[];
+  /** The token hash its handshake was accepted with (revalidateAll). */
+  tokenHash: string | null;
   alive: boolean;
   /** Change cursor up to which pages were sent. */
   sentCursor: number;
@@ -167,6 +176,7 @@ export class SyncHub {
   private readonly options: HubOptions;
   private heartbeat: unknown = null;
   private pusher: unknown = null;
+  private revalidator: unknown = null;
   private stopped = false;
   private head = 0;
   /** The change log's head as the push timer last read it (tick). */
@@ -230,6 +240,15 @@ export class SyncHub {
       };
       this.heartbeat = this.options.timers.setTimeout(beat, this.options.heartbeatMs);
     }
+    if (this.options.revalidateMs > 0) {
+      const revalidate = () => {
+        if (this.stopped) return;
+        void this.revalidateAll().finally(() => {
+          if (!this.stopped) this.revalidator = this.options.timers.setTimeout(revalidate, this.options.revalidateMs);
+        });
+      };
+      this.revalidator = this.options.timers.setTimeout(revalidate, this.options.revalidateMs);
+    }
     if (this.options.pushIntervalMs > 0) {
       const push = () => {
         if (this.stopped) return;
@@ -237,6 +256,29 @@ export class SyncHub {
         this.pusher = this.options.timers.setTimeout(push, this.options.pushIntervalMs);
       };
       this.pusher = this.options.timers.setTimeout(push, this.options.pushIntervalMs);
+    }
+  }
+
+  /**
+   * API-8: every connected terminal's row as the store has it now. One disabled, given a new token
+   * or other departments since its handshake (by another instance, or a CLI command) is
+   * disconnected as disconnect() would have.
+   */
+  private async revalidateAll(): Promise<void> {
+    for (const conn of [...this.conns.values()]) {
+      const id = conn.terminalId;
+      if (!id || conn.closed) continue;
+      let row: Awaited<ReturnType<ServerStore['getTerminal']>>;
+      try {
+        row = await this.store.getTerminal(id);
+      } catch (err) {
+        this.log.warn({ err, terminal: id }, 'revalidating a terminal failed');
+        continue;
+      }
+      if (conn.closed || this.conns.get(id) !== conn) continue;
+      if (!row || !row.active) this.disconnect(id, 'terminal disabled', CLOSE_CODES.unauthorized);
+      else if (row.tokenHash !== conn.tokenHash) this.disconnect(id, 'terminal token replaced', CLOSE_CODES.unauthorized);
+      else if ([...row.departments].sort().join('\u0000') !== conn.departments.join('\u0000')) this.disconnect(id, 'terminal departments changed', CLOSE_CODES.reconfigured);
     }
   }
 
@@ -323,6 +365,7 @@ export class SyncHub {
     this.stopped = true;
     if (this.heartbeat) this.options.timers.clearTimeout(this.heartbeat);
     if (this.pusher) this.options.timers.clearTimeout(this.pusher);
+    if (this.revalidator) this.options.timers.clearTimeout(this.revalidator);
     for (const c of this.all) c.ws.close(CLOSE_CODES.shuttingDown, 'server shutting down');
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
   }
@@ -337,6 +380,7 @@ export class SyncHub {
       terminalId: null,
       connectedAt: undefined,
       departments: [],
+      tokenHash: null,
       alive: true,
       sentCursor: 0,
       awaitingAck: false,
@@ -552,6 +596,7 @@ export class SyncHub {
       previous.closed = true;
     }
     conn.terminalId = terminal.id;
+    conn.tokenHash = terminal.tokenHash;
     conn.departments = [...terminal.departments].sort();
     this.conns.set(terminal.id, conn);
     this.refusedFrom.delete(terminal.id);

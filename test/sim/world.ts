@@ -290,6 +290,7 @@ export class World {
     else this.salt = await store.siteSalt();
     const hub = new SyncHub(store, this.time, silentLogger(), new Metrics({ defaultMetrics: false }), {
       heartbeatMs: this.options.heartbeats ? 10_000 : 0,
+      revalidateMs: this.options.heartbeats ? 15_000 : 0,
       pushIntervalMs: 0,
       handshakeTimeoutMs: this.options.heartbeats ? 10_000 : 0,
       pageSize: 4,
@@ -449,6 +450,7 @@ export class World {
     this.salt = await inst.store.siteSalt();
     const hub = new SyncHub(inst.store, this.time, this.instanceLogger(name), new Metrics({ defaultMetrics: false }), {
       heartbeatMs: this.options.heartbeats ? 10_000 : 0,
+      revalidateMs: this.options.heartbeats ? 15_000 : 0,
       pushIntervalMs: 0,
       handshakeTimeoutMs: this.options.heartbeats ? 10_000 : 0,
       pageSize: 4,
