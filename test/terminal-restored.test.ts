@@ -59,20 +59,33 @@ function backup(from: string): string {
 
 const serverTask = (id: string) => server.store.getTask(id, server.clock.now());
 
-describe('PROTO-5 a restored terminal database', () => {
-  it('PROTO-5 OFF-2 an action made on a database restored from a backup, after the server processed later ids of the terminal, is sent and applied, not answered with another mutation\u2019s outcome', async () => {
-    const dirA = tmp();
-    let a = await kiosk(dirA);
-    await a.core.signIn({ badge: 'B-ANN' }); // 1
-    await a.core.claim({ taskId: 't1' }); // 2
-    await waitDrained(a);
-    close(a);
-    const dirB = backup(dirA);
-    a = await kiosk(dirA);
+/**
+ * k1 signs ann in (1) and claims t1 (2); a backup of its database is taken; it does `later` (by
+ * default claims t2 (3) and t3 (4)), all processed. Returns the backup's folder, whose database numbered only up to 2.
+ */
+async function restoredAfterFour(
+  later = async (a: TestTerminal) => {
     await a.core.claim({ taskId: 't2' }); // 3
     await a.core.claim({ taskId: 't3' }); // 4
-    await waitDrained(a);
-    close(a);
+  },
+): Promise<string> {
+  const dirA = tmp();
+  let a = await kiosk(dirA);
+  await a.core.signIn({ badge: 'B-ANN' }); // 1
+  await a.core.claim({ taskId: 't1' }); // 2
+  await waitDrained(a);
+  close(a);
+  const dirB = backup(dirA);
+  a = await kiosk(dirA);
+  await later(a);
+  await waitDrained(a);
+  close(a);
+  return dirB;
+}
+
+describe('PROTO-5 a restored terminal database', () => {
+  it('PROTO-5 OFF-2 an action made on a database restored from a backup, after the server processed later ids of the terminal, is sent and applied, not answered with another mutation\u2019s outcome', async () => {
+    const dirB = await restoredAfterFour();
     expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
 
     // The backup comes back into service while the link is down: the release is queued at once.
@@ -96,18 +109,7 @@ describe('PROTO-5 a restored terminal database', () => {
   });
 
   it('PROTO-5 OFF-2 an action made online on a restored database gets an id the server has not processed; after a restart no stored outcome of another mutation takes it', async () => {
-    const dirA = tmp();
-    let a = await kiosk(dirA);
-    await a.core.signIn({ badge: 'B-ANN' }); // 1
-    await a.core.claim({ taskId: 't1' }); // 2
-    await waitDrained(a);
-    close(a);
-    const dirB = backup(dirA);
-    a = await kiosk(dirA);
-    await a.core.claim({ taskId: 't2' }); // 3
-    await a.core.claim({ taskId: 't3' }); // 4
-    await waitDrained(a);
-    close(a);
+    const dirB = await restoredAfterFour();
 
     let b = await kiosk(dirB);
     await b.core.release({ taskId: 't1' });
@@ -125,18 +127,10 @@ describe('PROTO-5 a restored terminal database', () => {
   });
 
   it('PROTO-5 OFF-4 an action of a restored database that the server refuses when it is re-sent shows as a conflict naming the holder; it does not vanish', async () => {
-    const dirA = tmp();
-    let a = await kiosk(dirA);
-    await a.core.signIn({ badge: 'B-ANN' }); // 1
-    await a.core.claim({ taskId: 't1' }); // 2
-    await waitDrained(a);
-    close(a);
-    const dirB = backup(dirA);
-    a = await kiosk(dirA);
-    await a.core.release({ taskId: 't1' }); // 3
-    await a.core.claim({ taskId: 't2' }); // 4
-    await waitDrained(a);
-    close(a);
+    const dirB = await restoredAfterFour(async (a) => {
+      await a.core.release({ taskId: 't1' }); // 3
+      await a.core.claim({ taskId: 't2' }); // 4
+    });
     await server.ctx.committer.submit({ kind: 'operation', op: { name: 'claim', taskId: 't1' }, actorId: 'bob', via: 'http' });
 
     proxy.cut();
@@ -153,18 +147,7 @@ describe('PROTO-5 a restored terminal database', () => {
   });
 
   it('PROTO-5 OFF-2 a restored database that queued more actions offline than the other database sent meanwhile: an outcome about another task than its entry is not taken; the entries are numbered anew and applied', async () => {
-    const dirA = tmp();
-    let a = await kiosk(dirA);
-    await a.core.signIn({ badge: 'B-ANN' }); // 1
-    await a.core.claim({ taskId: 't1' }); // 2
-    await waitDrained(a);
-    close(a);
-    const dirB = backup(dirA);
-    a = await kiosk(dirA);
-    await a.core.claim({ taskId: 't2' }); // 3
-    await a.core.claim({ taskId: 't3' }); // 4
-    await waitDrained(a);
-    close(a);
+    const dirB = await restoredAfterFour();
 
     proxy.cut();
     const b = await kiosk(dirB, false);
