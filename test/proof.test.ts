@@ -425,7 +425,15 @@ describe('OFF-8 reconnect and dead-link detection', () => {
     expect(t.wire.dials).toBe(draws.length + 1);
     await t.until(() => t.core.syncStatus().status === 'online', 'online when the backoff ended');
 
-    // A good connection resets the backoff: the next loss waits the shortest delay again.
+    // A good connection (up for 30 s, its pings answered) resets the backoff: the next loss waits
+    // the shortest delay again.
+    const pongs = () => t.wire.received.filter((x) => x === 'pong').length;
+    for (let i = 0; i < 10; i++) {
+      const before = pongs();
+      t.time.advance(3000);
+      await t.until(() => pongs() > before, `pong ${i + 1} of the good connection`);
+    }
+    expect(t.core.syncStatus().status).toBe('online');
     proxy.cut();
     await t.until(() => t.core.syncStatus().nextAttemptAt !== null, 'the reconnect after the cut');
     const first = t.core.syncStatus().nextAttemptAt! - t.time.clock.now();

@@ -342,24 +342,31 @@ export class Tx extends Sql {
       return;
     }
     this.cork();
-    super.ask(query).then(
-      (r) => {
-        const found = problem(r.rowCount ?? 0);
-        if (found && p.failed === undefined) p.failed = found;
-      },
-      (err: unknown) => {
-        if (p.failed === undefined) p.failed = err;
-      },
+    this.unanswered.push(
+      super.ask(query).then(
+        (r) => {
+          const found = problem(r.rowCount ?? 0);
+          if (found && p.failed === undefined) p.failed = found;
+        },
+        (err: unknown) => {
+          if (p.failed === undefined) p.failed = err;
+        },
+      ),
     );
   }
 
-  /** Ids that change-log rows wait for (insertReturningId), until their answers arrive. */
-  private readonly idsAwaited: Array<Promise<void>> = [];
+  /**
+   * Pipelined statements not waited for (write, send, insertReturningId), until Tx.commit: it
+   * waits for every one before it writes the log and COMMITs, so no failure (a write that touched
+   * the wrong rows is one only to this code, not to PostgreSQL) can be found after the commit, and
+   * every change-log row has its id. Answered by then, as a rule: the group's last read comes after them.
+   */
+  private readonly unanswered: Array<Promise<void>> = [];
 
   /**
    * An INSERT … RETURNING id whose id only the change-log rows `logged` need (they are in the log
    * already, in their place, and get it when the answer arrives): pipelined like `write`. Tx.commit
-   * waits for every such answer before it writes the log.
+   * waits for every such answer before it writes the log (`unanswered`).
    */
   async insertReturningId(text: string, values: readonly unknown[], logged: readonly PendingChange[]): Promise<void> {
     const fill = (id: unknown) => {
@@ -372,7 +379,7 @@ export class Tx extends Sql {
       return;
     }
     this.cork();
-    this.idsAwaited.push(
+    this.unanswered.push(
       super.ask(query).then(
         (r) => fill(r.rows[0]?.[0]),
         (err: unknown) => {
@@ -435,7 +442,7 @@ export class Tx extends Sql {
   private readonly written = new Set<string>();
 
   /**
-   * Lock and read, for the whole group in a few statements (one round trip when pipelined), what
+   * Lock and read, for the whole group in a few statements (two round trips when pipelined), what
    * `hints` say its units will ask about; a unit that asks for something read here and not written since gets it without a round
    * trip (taskFacts, operatorFacts, storedOutcome, terminalState). The locks are the same the
    * units would take (tasks and terminals FOR UPDATE, operators FOR NO KEY UPDATE), in id order,
@@ -444,25 +451,32 @@ export class Tx extends Sql {
    * timeouts. Each read is a statement after the locks that guard what it reads, so it sees
    * everything committed before them (READ COMMITTED, see readTask); it reads every row hinted,
    * and what it read of a row left out is dropped (an operator's record too: the unit that locks
-   * them reads it after the lock). An operator is locked even when their task was left out (the
-   * unit would lock them anyway). Call before the first unit's savepoint, so no unit's rollback
-   * gives the locks back early.
+   * them reads it after the lock). An operator is locked only with their task, as a unit takes
+   * them. Call before the first unit's savepoint, so no unit's rollback gives the locks back early.
    */
   async readAhead(hints: readonly UnitHint[]): Promise<void> {
     const distinct = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined))];
     const taskIds = distinct(hints.map((h) => h.taskId));
-    const userIds = distinct(hints.map((h) => h.userId));
-    const pairs = new Map<string, { userId: string; taskId: string | null }>();
-    for (const h of hints) if (h.userId) pairs.set(factsKey(h.userId, h.taskId ?? null), { userId: h.userId, taskId: h.taskId ?? null });
-    const terminals = hints.flatMap((h) => (h.terminal ? [h.terminal] : []));
-    const terminalIds = distinct(terminals.map((t) => t.id));
     const none = async () => [] as Row[];
-    const pairList = [...pairs.values()];
-    // Every lock, then every read of what it guards: one round trip when pipelined. A row another
-    // transaction holds is left out of the lock's answer, and what was read of it is dropped.
-    const [lockedTaskIds, taskRows, lockedUserIds, factRows, userRows, lockedTerminalIds, terminalRows, outcomeRows] = await this.together([
+    // The tasks first: an operator is locked only with their task (or with none), in the order the
+    // units take them (task, then operator), so a group does not hold an operator whose task
+    // another transaction holds while that one waits for the operator.
+    const [lockedTaskIds, taskRows] = await this.together([
       () => (taskIds.length > 0 ? this.column<string>('SELECT id FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED', [taskIds]) : Promise.resolve([])),
       () => (taskIds.length > 0 ? this.rows(TASKS_WITH_LATEST_ASSIGNMENT, [taskIds]) : none()),
+    ] as const);
+    const lockedTasks = new Set(lockedTaskIds as string[]);
+    for (const r of taskRows as Row[]) if (lockedTasks.has(r.id as string)) this.aheadTasks.set(r.id as string, r);
+    const withTask = hints.filter((h) => h.userId && (h.taskId === undefined || lockedTasks.has(h.taskId)));
+    const userIds = distinct(withTask.map((h) => h.userId));
+    const pairs = new Map<string, { userId: string; taskId: string | null }>();
+    for (const h of withTask) pairs.set(factsKey(h.userId!, h.taskId ?? null), { userId: h.userId!, taskId: h.taskId ?? null });
+    const pairList = [...pairs.values()];
+    const terminals = hints.flatMap((h) => (h.terminal ? [h.terminal] : []));
+    const terminalIds = distinct(terminals.map((t) => t.id));
+    // Then every other lock, and the reads they guard: one round trip when pipelined. A row another
+    // transaction holds is left out of the lock's answer, and what was read of it is dropped.
+    const [lockedUserIds, factRows, userRows, lockedTerminalIds, terminalRows, outcomeRows] = await this.together([
       () => (userIds.length > 0 ? this.column<string>('SELECT id FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED', [userIds]) : Promise.resolve([])),
       () => (pairList.length > 0 ? this.rows(OPERATOR_FACTS_MANY, [pairList.map((p) => p.userId), pairList.map((p) => p.taskId)]) : none()),
       () => (userIds.length > 0 ? this.rows(`${USER_SELECT} WHERE u.id = ANY($1::text[])`, [userIds]) : none()),
@@ -477,8 +491,6 @@ export class Tx extends Sql {
             )
           : none(),
     ] as const);
-    const lockedTasks = new Set(lockedTaskIds as string[]);
-    for (const r of taskRows as Row[]) if (lockedTasks.has(r.id as string)) this.aheadTasks.set(r.id as string, r);
     const lockedUsers = new Set(lockedUserIds as string[]);
     // An operator's facts for a task only with both locks: their cooldown on the task is written
     // under the task's lock alone (a release, a rejection), not the operator's.
@@ -570,8 +582,8 @@ export class Tx extends Sql {
    * statements' own text is fixed.
    */
   async commit(): Promise<number | null> {
-    if (this.idsAwaited.length > 0) {
-      await Promise.all(this.idsAwaited.splice(0));
+    if (this.unanswered.length > 0) {
+      await Promise.all(this.unanswered.splice(0));
       this.throwIfPipelineFailed();
     }
     const c = this.changes;
