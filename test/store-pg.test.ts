@@ -415,6 +415,25 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect((await store.getTask('t2', T0))!.operatorId).toBe('bob');
     });
 
+    it('PROTO-9 INST-1 a pipelined write that changed other rows than it must is found before the COMMIT, with no read after it: nothing of the transaction is kept', async () => {
+      await open();
+      await seedPlant(store);
+      const client = await store.pool.connect();
+      try {
+        const tx = new Tx(client);
+        await client.query('BEGIN');
+        tx.pipelineWrites();
+        expect(tx.pipelined).toBe(true);
+        await tx.write('INSERT INTO cooldowns (task_id, user_id, until) VALUES ($1, $2, $3)', ['t1', 'ann', T0]);
+        await tx.write('UPDATE tasks SET updated_at = $1 WHERE id = $2', [T0, 'no-such-task'], 1, () => 'no-such-task changed under the engine');
+        await expect(tx.commit()).rejects.toThrow(/no-such-task changed under the engine/);
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+      expect(await sql("SELECT * FROM cooldowns WHERE task_id = 't1'")).toEqual([]);
+    });
+
     it('INST-1 CAP-1 an operator\'s record is read after their row\'s lock: a deactivation or a new limit committed meanwhile is what the claim is decided by', async () => {
       await open();
       await seedPlant(store);
