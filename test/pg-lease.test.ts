@@ -85,9 +85,10 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(await connected('k1')).toMatchObject({ connected: 1, connected_at: before.connected_at });
 
     // A freezes (it still holds the lease: its database session lives). A terminal left marked
-    // connected by an instance that died long ago is not swept by the standby.
-    await pg.cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
+    // connected by an instance that died long ago is not swept by the standby. (A is frozen first:
+    // running, it would sweep the terminal itself within a lease check.)
     a.child.kill('SIGSTOP');
+    await pg.cluster.query("UPDATE terminals SET connected = 1, connected_at = 1, last_seen_at = 1 WHERE id = 'k2'", [], database);
     await new Promise((r) => setTimeout(r, 6 * LEASE_MS));
     expect((await health(b)).timers.lease).toBe('standby');
     expect((await connected('k2')).connected).toBe(1);
