@@ -85,6 +85,33 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       return dir;
     }
 
+    /** On the test's plant, `fn` with a Tx in a transaction of its own, rolled back after it. */
+    async function inOpenTx(fn: (tx: Tx) => Promise<void>): Promise<void> {
+      await open();
+      await seedPlant(store);
+      const client = await store.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await fn(new Tx(client));
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+    }
+
+    /** The test's plant with ten more operators (op0..op9) and `tasks` pending tasks `${prefix}0`…. */
+    async function tenOperators(prefix: string, tasks: number): Promise<string[]> {
+      await open();
+      await seedPlant(store);
+      const operators = Array.from({ length: 10 }, (_, i) => `op${i}`);
+      for (const id of operators) await store.createUser(newUser(id), T0);
+      await store.importTasks(
+        Array.from({ length: tasks }, (_, i) => taskRow(`${prefix}${i}`)),
+        T0,
+      );
+      return operators;
+    }
+
     async function sql<R extends pgLib.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
       return (await store.pool.query<R>(text, params)).rows;
     }
@@ -326,14 +353,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     });
 
     it('PROTO-7 INST-1 a group locks and reads what its units will ask about ahead: ten claims take far fewer round trips, with the same outcome', async () => {
-      await open();
-      await seedPlant(store);
-      const operators = Array.from({ length: 10 }, (_, i) => `op${i}`);
-      for (const id of operators) await store.createUser(newUser(id), T0);
-      await store.importTasks(
-        Array.from({ length: 20 }, (_, i) => taskRow(`ra${i}`)),
-        T0,
-      );
+      const operators = await tenOperators('ra', 20);
       const statements = async (first: number, hinted: boolean) => {
         const units = operators.map((id, i) => () => userOperation({ name: 'claim', taskId: `ra${first + i}` }, id, T0));
         const hints: UnitHint[] = operators.map((id, i) => ({ taskId: `ra${first + i}`, userId: id }));
@@ -350,14 +370,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     });
 
     it('PROTO-7 INST-1 a group of ten claims, of ten starts or of ten completions is five round trips: writes are pipelined behind the reads that need answers', async () => {
-      await open();
-      await seedPlant(store);
-      const operators = Array.from({ length: 10 }, (_, i) => `op${i}`);
-      for (const id of operators) await store.createUser(newUser(id), T0);
-      await store.importTasks(
-        Array.from({ length: 10 }, (_, i) => taskRow(`pl${i}`)),
-        T0,
-      );
+      const operators = await tenOperators('pl', 10);
       for (const name of ['claim', 'start', 'complete'] as const) {
         const units = operators.map((id, i) => () => userOperation({ name, taskId: `pl${i}` }, id, T0 + 1000));
         const hints: UnitHint[] = operators.map((id, i) => ({ taskId: `pl${i}`, userId: id }));
@@ -416,31 +429,18 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     });
 
     it('PROTO-9 INST-1 a pipelined write that changed other rows than it must is found before the COMMIT, with no read after it: nothing of the transaction is kept', async () => {
-      await open();
-      await seedPlant(store);
-      const client = await store.pool.connect();
-      try {
-        const tx = new Tx(client);
-        await client.query('BEGIN');
+      await inOpenTx(async (tx) => {
         tx.pipelineWrites();
         expect(tx.pipelined).toBe(true);
         await tx.write('INSERT INTO cooldowns (task_id, user_id, until) VALUES ($1, $2, $3)', ['t1', 'ann', T0]);
         await tx.write('UPDATE tasks SET updated_at = $1 WHERE id = $2', [T0, 'no-such-task'], 1, () => 'no-such-task changed under the engine');
         await expect(tx.commit()).rejects.toThrow(/no-such-task changed under the engine/);
-        await client.query('ROLLBACK');
-      } finally {
-        client.release();
-      }
+      });
       expect(await sql("SELECT * FROM cooldowns WHERE task_id = 't1'")).toEqual([]);
     });
 
     it('INST-1 CAP-1 an operator\'s record is read after their row\'s lock: a deactivation or a new limit committed meanwhile is what the claim is decided by', async () => {
-      await open();
-      await seedPlant(store);
-      const client = await store.pool.connect();
-      try {
-        const tx = new Tx(client);
-        await client.query('BEGIN');
+      await inOpenTx(async (tx) => {
         // Read before the lock (a sign-in earlier in the same group reads the operator's record).
         expect((await tx.ops.user('ann'))!.active).toBe(true);
         // Meanwhile, on another connection, an administrator deactivates her.
@@ -448,10 +448,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
         const facts = await tx.ops.taskFacts('t1');
         const ann = await tx.ops.operatorFacts('ann', facts.task);
         expect(ann.user).toMatchObject({ active: false, taskLimit: 0 });
-        await client.query('ROLLBACK');
-      } finally {
-        client.release();
-      }
+      });
     });
 
     it('PROTO-7 INST-2 a group\'s audit rows, its change-log numbers and its COMMIT go in one round trip; text in them arrives exactly', async () => {
