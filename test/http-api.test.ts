@@ -258,6 +258,16 @@ describe('bodies, status codes and errors', () => {
     expect(r.message).toContain('body');
   });
 
+  it('API-4 SEC-9 a body nested more than 32 levels deep is 400 invalid_input saying so, before any sign-in check; brackets inside strings are text', async () => {
+    const deep = `{"badge":${'['.repeat(400_000)}${']'.repeat(400_000)}}`;
+    const r = expectError(await call('/api/auth/sign-in', { raw: deep, headers: { 'content-type': 'application/json' } }), 400, 'invalid_input');
+    expect(r.details).toMatchObject({ field: 'body', problem: expect.stringContaining('more than 32 levels deep') });
+    expect((await call('/api/tasks/t1/claim', { token: ann, body: {} })).status).toBe(200);
+    const reason = `${'[{'.repeat(100)} \\" ]]`;
+    const rejected = await call('/api/tasks/t1/reject', { token: ann, body: { reason } });
+    expect(rejected.status, rejected.text).toBe(200);
+  });
+
   it('API-5 invalid fields, unknown fields and bad query parameters are named', async () => {
     const field = async (a: Promise<Answer>) => (expectError(await a, 400, 'invalid_input').details as Body).field;
     expect(await field(call('/api/tasks/t1/reject', { token: ann, body: { reason: 42 } }))).toBe('reason');

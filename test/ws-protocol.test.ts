@@ -92,6 +92,16 @@ describe('handshake', () => {
     expect(await c.waitClose()).toBe(4400);
   });
 
+  it('SEC-9 PROTO-3 a frame over 16 KiB before the hello closes the connection unparsed, saying a hello comes first and how big it may be', async () => {
+    const c = await TestClient.open(server.wsUrl);
+    open.push(c);
+    c.sendRaw({ type: 'ping', t: 1, pad: '['.repeat(20_000) });
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.error.code).toBe('payload_too_large');
+    expect(f.error.details.problem).toMatch(/before the hello; the first frame must be a hello, at most 16384 bytes/);
+    expect(await c.waitClose()).toBe(4400);
+  });
+
   it.each([
     ['disables the terminal', 4401, { active: false }],
     ['replaces its token', 4401, { rotateToken: true }],
@@ -379,6 +389,24 @@ describe('mutations', () => {
       [4, 'applied'],
     ]);
     expect((await server.store.getTerminal('k1'))!.lastMutationId).toBe(4);
+  });
+  it('SEC-9 PROTO-4 a frame nested more than 32 levels deep is refused unparsed with invalid_input saying so, and the connection carries on (strings full of brackets are fine)', async () => {
+    const c = await connect();
+    const deep = '['.repeat(400_000) + ']'.repeat(400_000);
+    c.sendRaw(`{"type":"push","mutations":${deep}}`);
+    const f = await c.waitFor<Extract<ServerFrame, { type: 'error' }>>((x) => x.type === 'error');
+    expect(f.error).toMatchObject({ code: 'invalid_input', details: { field: 'frame' } });
+    expect(f.error.details.problem).toMatch(/nests arrays or objects more than 32 levels deep/);
+    // Brackets inside a string are text, not nesting: a reason made of them is stored as sent.
+    const now = server.clock.now();
+    const reason = '[{'.repeat(200) + '\\"]';
+    const [signIn, claim, reject] = await c.mutate([
+      { id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: now },
+      { id: 2, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: now },
+      { id: 3, name: 'reject', args: { taskId: 't1', reason }, operatorId: 'ann', clientTime: now },
+    ]);
+    expect([signIn!.status, claim!.status, reject!.status]).toEqual(['applied', 'applied', 'applied']);
+    expect(c.closeCode).toBeNull();
   });
   it('SEC-9 PROTO-4 an oversized push too costly to parse (hundreds of thousands of tiny values) gets its error frame alone, and the connection carries on', async () => {
     const c = await connect();

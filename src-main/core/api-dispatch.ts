@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { DomainError, type ErrorData } from '../../src-shared/domain/errors.js';
 import { describeIssue } from '../../src-shared/protocol/terminal.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 import type { Locale } from '../../src-shared/domain/i18n.js';
 import {
   bridgeRequestSchema,
@@ -70,6 +70,7 @@ export class ApiDispatcher {
    * has no usable id) with the error that names the problem.
    */
   parseFrame(text: string): { ok: true; id: number; method: TerminalMethod; input: unknown } | { ok: false; id: number; error: ErrorData } {
+    if (jsonNestsDeeperThan(text)) return { ok: false, id: 0, error: new DomainError('invalid_input', { field: 'frame', problem: TOO_DEEP_PROBLEM }).toData(this.locale) };
     let frame: unknown;
     try {
       frame = JSON.parse(text);

@@ -154,6 +154,14 @@ describe('BRG-1 every bridge frame is validated; a bad one gets an error naming 
     expect((await c.result(3)).ok).toBe(true);
   });
 
+  it('SEC-9 a bridge frame nested more than 32 levels deep is refused unparsed, naming the frame; the bridge carries on', async () => {
+    const c = await connect();
+    c.send(`{"id":1,"method":"reject","input":{"taskId":"t1","reason":${'['.repeat(30_000)}${']'.repeat(30_000)}}}`);
+    expect(refusal(await c.result(0))).toMatchObject({ code: 'invalid_input', details: { field: 'frame', problem: expect.stringContaining('more than 32 levels deep') } });
+    c.send(JSON.stringify({ id: 2, method: 'getSnapshot', input: {} }));
+    expect((await c.result(2)).ok).toBe(true);
+  });
+
   it('SEC-7 a binary frame whose bytes are not UTF-8 is refused with invalid_input naming the frame, not passed on with U+FFFD in it; a well-formed one still works', async () => {
     const c = await connect();
     const calls: unknown[] = [];

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { DomainError } from '../../src-shared/domain/errors.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 import { describeIssue } from '../../src-shared/protocol/terminal.js';
 
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -81,6 +81,7 @@ export function decodeUtf8(buffer: Uint8Array, field = 'body'): string {
 export function parseJson(buffer: Buffer): unknown {
   const text = decodeUtf8(buffer);
   if (text.trim() === '') return {};
+  if (jsonNestsDeeperThan(text)) throw invalid('body', TOO_DEEP_PROBLEM);
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

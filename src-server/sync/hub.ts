@@ -15,6 +15,7 @@ import {
   HARD_MAX_FRAME_BYTES,
   HELLO_SCHEMAS,
   MAX_FRAME_BYTES,
+  MAX_HELLO_BYTES,
   MAX_MUTATIONS_PER_PUSH,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
@@ -26,7 +27,7 @@ import {
   type MutationOutcome,
   type ServerFrame,
 } from '../../src-shared/protocol/terminal.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
@@ -461,6 +462,11 @@ export class SyncHub {
   private onMessage(conn: Connection, data: string, isBinary: boolean, size: number, notUtf8 = false): void {
     if (conn.closed) return;
     if (isBinary) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; protocol v1 frames are JSON text' });
+    if (!conn.helloSeen && size > MAX_HELLO_BYTES) {
+      // SEC-9: before its hello a connection is nobody's; it gets no megabyte of parsing.
+      const details = { field: 'frame', problem: `is ${size} bytes before the hello; the first frame must be a hello, at most ${MAX_HELLO_BYTES} bytes` };
+      return this.fail(conn, 'payload_too_large', details, CLOSE_CODES.badHandshake);
+    }
     if (size > MAX_FRAME_BYTES) {
       const details = { field: 'frame', problem: `is ${size} bytes; the limit is ${MAX_FRAME_BYTES}` };
       this.sendError(conn, 'payload_too_large', details);
@@ -469,6 +475,7 @@ export class SyncHub {
       return;
     }
     if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
+    if (jsonNestsDeeperThan(data)) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: TOO_DEEP_PROBLEM });
     let value: unknown;
     try {
       value = JSON.parse(data);
@@ -1075,6 +1082,7 @@ function parseOversized(text: string): unknown {
   for (const ch of [',', '{', '[']) {
     for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) if (++tokens > OVERSIZED_MAX_TOKENS) return null;
   }
+  if (jsonNestsDeeperThan(text)) return null;
   try {
     return JSON.parse(text);
   } catch {

@@ -28,7 +28,7 @@ import {
 import type { Principal } from '../auth.js';
 import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 import { frameBytes, NOT_UTF8_PROBLEM, wsText } from './frames.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
@@ -284,6 +284,7 @@ export class SupervisorHub {
     if (conn.closed) return;
     if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
     if (text === null) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; frames are JSON text' });
+    if (jsonNestsDeeperThan(text)) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: TOO_DEEP_PROBLEM });
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -29,6 +29,8 @@ export const MIN_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Frames larger than this close the connection (WebSocket close 1009). */
 export const HARD_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** A frame before the hello larger than this closes the connection (4400): a hello is under 1 KB. */
+export const MAX_HELLO_BYTES = 16 * 1024;
 export const MAX_MUTATIONS_PER_PUSH = 500;
 /** How many notifications one readNotifications mutation may mark. */
 export const MAX_NOTIFICATION_IDS = 200;
