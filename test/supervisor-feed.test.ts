@@ -708,6 +708,34 @@ describe('SUP-3 people and terminals', () => {
     expect(merged(c.changes()).people.get('bob')).toMatchObject({ limit: 7, activeCount: 0 });
   });
 
+  it('SUP-3 a person\u2019s limit and score follow a change of their department\u2019s limit, the site\u2019s default or the performance window, live', async () => {
+    const s = await boot();
+    await claim(tok.ann, 't2');
+    expect((await http('/api/tasks/t2/start', { token: tok.ann, body: {} })).status).toBe(200);
+    expect((await http('/api/tasks/t2/complete', { token: tok.ann, body: {} })).status).toBe(200);
+    s.clock.advance(3 * 24 * 3600_000);
+    const c = await livePage(tok.sue);
+    const ann = () => merged(c.changes()).people.get('ann');
+    expect(ann()).toMatchObject({ limit: 10, performance: { submitted: 1 } });
+    const annRow = (pred: (p: NonNullable<ReturnType<typeof ann>>) => boolean) => c.waitForChange((x) => x.people.some((p) => p.id === 'ann' && pred(p)));
+
+    expect((await http('/api/departments/cut', { token: tok.ada, method: 'PUT', body: { taskLimit: 3 } })).status).toBe(200);
+    await annRow((p) => p.limit === 3);
+    expect((await http('/api/departments/cut', { token: tok.ada, method: 'PUT', body: { taskLimit: null } })).status).toBe(200);
+    await annRow((p) => p.limit === 10);
+    expect((await http('/api/config', { token: tok.ada, method: 'PATCH', body: { defaultTaskLimit: 2 } })).status).toBe(200);
+    await annRow((p) => p.limit === 2);
+    const settings = (await http('/api/supervision', { token: tok.ada })).body.settings as Record<string, unknown>;
+    expect((await http('/api/supervision', { token: tok.ada, method: 'PUT', body: { ...settings, performanceWindowDays: 1 } })).status).toBe(200);
+    await annRow((p) => p.performance.submitted === 0);
+    // A department's change sends again its own operators only (an administrator's page sees all).
+    const all = await livePage(tok.ada);
+    const from = all.frames.length;
+    expect((await http('/api/departments/qa', { token: tok.ada, method: 'PUT', body: { taskLimit: 4 } })).status).toBe(200);
+    const qa = await all.waitForChange((x) => x.people.length > 0, 3000, from);
+    expect(qa.people.map((p) => [p.id, p.limit])).toEqual([['qin', 4]]);
+  });
+
   it('SUP-3 a terminal row shows connection, app version, clock offset and outbox from the v2 hello, heartbeats, and the disconnection', async () => {
     const s = await boot({ hub: { heartbeatMs: 50 } });
     const c = await livePage(tok.sue);

@@ -15,7 +15,7 @@ import type {
   SupervisorSnapshotPosition,
 } from '../types.js';
 import { departmentFromRow, exceptionFromRow, json, notificationFromRow, route, taskColumnsFromRaw, terminalFromRow, userFromRow } from '../sqlite/rows.js';
-import { SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
+import { peopleToRedo, SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
 import { hasRole, TASK_COLUMNS_SELECT, TERMINAL_SELECT, USER_SELECT } from './sql.js';
 import { numericIds, type Tx } from './tx.js';
 
@@ -103,6 +103,8 @@ export async function supervisorChangesPage(s: Tx, scope: SupervisorScope, after
     else if (entity === 'user' || entity === 'person') wanted.person.add(id);
     else if (entity in wanted) wanted[entity as keyof typeof wanted].add(id);
   }
+  const redo = peopleToRedo(scope, wanted.department, config || supervision);
+  if (redo !== undefined) for (const id of await operators(s, redo, '', null)) wanted.person.add(id);
   const data = emptyData();
   await addTasks(s, data, scope, [...wanted.task]);
   // The holder of a changed task may have a new load or record: their row comes with the task.
@@ -164,14 +166,7 @@ async function phasePage(s: Tx, scope: SupervisorScope, pos: SupervisorSnapshotP
       return { ...data, next: { phase: 'people', afterId: '' } };
     }
     case 'people': {
-      const found = scope.all
-        ? await s.column<string>(`SELECT u.id FROM users u WHERE ${hasRole("'operator'")} AND u.id > $1 ORDER BY u.id LIMIT $2`, [pos.afterId, sqlLimit(limit)])
-        : await s.column<string>(
-            `SELECT DISTINCT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
-             WHERE ud.department_id = ANY($1::text[]) AND ud.user_id > $2 AND ${hasRole("'operator'")}
-             ORDER BY ud.user_id LIMIT $3`,
-            [depts, pos.afterId, sqlLimit(limit)],
-          );
+      const found = await operators(s, scope.all ? null : depts, pos.afterId, sqlLimit(limit));
       await addPeople(s, data, scope, found, now);
       data.removed.people = [];
       const next: SupervisorSnapshotPosition = found.length === limit ? { phase: 'people', afterId: found[found.length - 1]! } : { phase: 'terminals', afterId: '' };
@@ -247,6 +242,17 @@ async function departments(s: Tx, departmentIds: readonly string[]): Promise<Dep
 }
 
 /** Operators with their load, limit, performance and presence; others (and those out of scope) are removals. */
+/** Operators (by id, after `afterId`) of `departmentIds`, or of every department when null; `limit` null: all. */
+async function operators(s: Tx, departmentIds: readonly string[] | null, afterId: string, limit: number | null): Promise<string[]> {
+  if (departmentIds === null) return s.column<string>(`SELECT u.id FROM users u WHERE ${hasRole("'operator'")} AND u.id > $1 ORDER BY u.id LIMIT $2`, [afterId, limit]);
+  return s.column<string>(
+    `SELECT DISTINCT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
+     WHERE ud.department_id = ANY($1::text[]) AND ud.user_id > $2 AND ${hasRole("'operator'")}
+     ORDER BY ud.user_id LIMIT $3`,
+    [departmentIds, afterId, limit],
+  );
+}
+
 async function addPeople(s: Tx, data: SupervisorPageData, scope: SupervisorScope, userIds: readonly string[], now: number): Promise<void> {
   if (userIds.length === 0) return;
   const list = [...userIds];

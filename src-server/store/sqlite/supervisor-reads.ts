@@ -37,6 +37,20 @@ export const SUPERVISOR_RECENT_MS = 24 * 3600_000;
 /** Notifications a fresh view starts with. */
 const NOTIFICATIONS_IN_SNAPSHOT = 200;
 
+/**
+ * SUP-3: a person's limit (their own, else the strictest of their departments', else the site's)
+ * and score (over the supervision settings' window) are worked out when read. So when a change
+ * page holds a department (its limit may have changed), the site's config (its default limit) or
+ * the supervision settings, the people they bear on are sent again: the operators of those
+ * departments in the page's scope, or of all its departments. `undefined`: nobody; `null`: the
+ * operators of every department (an administrator's page).
+ */
+export function peopleToRedo(scope: SupervisorScope, departments: ReadonlySet<string>, settings: boolean): readonly string[] | null | undefined {
+  if (settings) return scope.all ? null : scope.departmentIds;
+  const changed = [...departments].filter((d) => scope.all || scope.departmentIds.includes(d));
+  return changed.length > 0 ? changed : undefined;
+}
+
 export interface StoreAccess {
   q(sql: string): Database.Statement;
   config(): SiteConfig;
@@ -118,6 +132,8 @@ export class SupervisorReads {
       else if (entity === 'user' || entity === 'person') wanted.person.add(id);
       else if (entity in wanted) wanted[entity as keyof typeof wanted].add(id);
     }
+    const redo = peopleToRedo(scope, wanted.department, config || supervision);
+    if (redo !== undefined) for (const id of this.operators(redo, '', -1)) wanted.person.add(id);
     const data = emptyData();
     this.addTasks(data, scope, [...wanted.task]);
     // The holder of a changed task may have a new load or record: their row comes with the task.
@@ -170,22 +186,7 @@ export class SupervisorReads {
         return { ...data, next: { phase: 'people', afterId: '' } };
       }
       case 'people': {
-        const found = (
-          scope.all
-            ? this.s
-                .q(`SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') AND u.id > ? ORDER BY u.id LIMIT ?`)
-                .pluck()
-                .all(pos.afterId, limit)
-            : this.s
-                .q(
-                  `SELECT DISTINCT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
-                   WHERE ud.department_id ${IN_IDS} AND ud.user_id > ?
-                     AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator')
-                   ORDER BY ud.user_id LIMIT ?`,
-                )
-                .pluck()
-                .all(depts, pos.afterId, limit)
-        ) as string[];
+        const found = this.operators(scope.all ? null : scope.departmentIds, pos.afterId, limit);
         this.addPeople(data, scope, found, now);
         data.removed.people = [];
         const next: SupervisorSnapshotPosition = found.length === limit ? { phase: 'people', afterId: found[found.length - 1]! } : { phase: 'terminals', afterId: '' };
@@ -269,6 +270,25 @@ export class SupervisorReads {
   }
 
   /** Operators with their load, limit, performance and presence; others (and those out of scope) are removals. */
+  /** Operators (by id, after `afterId`) of `departmentIds`, or of every department when null. */
+  private operators(departmentIds: readonly string[] | null, afterId: string, limit: number): string[] {
+    if (departmentIds === null) {
+      return this.s
+        .q(`SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator') AND u.id > ? ORDER BY u.id LIMIT ?`)
+        .pluck()
+        .all(afterId, limit) as string[];
+    }
+    return this.s
+      .q(
+        `SELECT DISTINCT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
+         WHERE ud.department_id ${IN_IDS} AND ud.user_id > ?
+           AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator')
+         ORDER BY ud.user_id LIMIT ?`,
+      )
+      .pluck()
+      .all(ids(departmentIds), afterId, limit) as string[];
+  }
+
   private addPeople(data: SupervisorPageData, scope: SupervisorScope, userIds: readonly string[], now: number): void {
     if (userIds.length === 0) return;
     const list = ids(userIds);
