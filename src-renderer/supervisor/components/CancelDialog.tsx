@@ -32,8 +32,9 @@ export function CancelDialog({ taskId }: { taskId: string }) {
           <textarea className="sv-input" rows={3} maxLength={500} value={reason} data-testid="sv-cancel-reason" onChange={(e) => setReason(e.target.value)} autoFocus />
         </label>
         {refusal && (
-          <div className="sv-error" role="alert" data-testid="sv-cancel-error">
+          <div className="sv-error" role="alert" data-testid="sv-cancel-error" data-code={error!.code}>
             <strong>{refusal.message}</strong>
+            <span>{refusal.suggestion}</span>
           </div>
         )}
         <div className="sv-actions sv-actions-end">

@@ -71,6 +71,36 @@ describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
     expect(app.assign.getState().error).toBeNull();
   });
 
+  it('SUP-1 a supervisor\u2019s toasts are gone at sign-out, and an action answered after it toasts nothing to the next supervisor', async () => {
+    const { app, requests } = start();
+    app.session.setState({ status: 'signedIn' });
+    app.toasts.getState().show({ tone: 'alert', key: 'notification.rejected', params: { reason: 'Blade worn' } }, 10_000);
+    const release = app.actions.unassign('t1');
+    const cancel = app.actions.cancel('t2', 'ordered twice');
+    app.session.setState({ status: 'signedOut' });
+    expect(app.toasts.getState().items).toEqual([]);
+    app.session.setState({ status: 'signedIn' });
+    requests.find((r) => r.url.endsWith('/api/tasks/t1/unassign'))!.answer(409, refusal);
+    requests.find((r) => r.url.endsWith('/api/tasks/t2/cancel'))!.answer(200, { ok: true });
+    expect(await release).toBe(false);
+    expect(await cancel).toBeNull();
+    expect(app.toasts.getState().items).toEqual([]);
+  });
+
+  it('CNL-1 a cancel refused after its dialog was closed is a toast, not lost; refused with the dialog open, the dialog says it', async () => {
+    const { app, requests } = start();
+    app.ui.getState().open({ kind: 'cancel', taskId: 't1' });
+    const open = app.actions.cancel('t1', 'ordered twice');
+    requests[0]!.answer(409, refusal);
+    expect(await open).toMatchObject({ code: 'task_not_claimed' });
+    expect(app.toasts.getState().items).toEqual([]);
+    const closed = app.actions.cancel('t1', 'ordered twice');
+    app.ui.getState().close();
+    requests[1]!.answer(409, refusal);
+    expect(await closed).toMatchObject({ code: 'task_not_claimed' });
+    expect(app.toasts.getState().items).toMatchObject([{ tone: 'error', error: { code: 'task_not_claimed' } }]);
+  });
+
   it('SUP-6 an audit search answered after its supervisor signed out is not shown to the next one', async () => {
     const { app, requests } = start();
     app.session.setState({ status: 'signedIn' });

@@ -104,10 +104,21 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   // last supervisor had open (audit results, a task's history, dialogs), which the next one must
   // not see. Those stores ignore answers to what was asked before a reset (assign and detail by
   // task, auto-assign, import and audit by number).
+  // Toasts too, and the answers of actions asked for before (`sessionNumber`): a refusal or a
+  // notification's reason is the last supervisor's business.
   const forget = <S>(store: StoreApi<S>) => () => store.setState(store.getInitialState(), true);
-  const signedOutStates = [forget(assign), forget(detail), () => autoAssign.getState().reset(null), () => importer.getState().reset(), () => audit.getState().forget()];
+  const signedOutStates = [
+    forget(assign),
+    forget(detail),
+    () => autoAssign.getState().reset(null),
+    () => importer.getState().reset(),
+    () => audit.getState().forget(),
+    () => toasts.getState().clear(),
+  ];
+  let sessionNumber = 0;
   session.subscribe((s, prev) => {
     if (s.status === prev.status) return;
+    sessionNumber++;
     if (s.status === 'signedIn') feed.start();
     else {
       feed.stop();
@@ -133,8 +144,18 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     model.tick();
   }, o.tickMs ?? 30_000);
 
-  const notify = (tone: 'success' | 'error', key: string, params: Record<string, unknown> = {}) => toasts.getState().show({ tone, key, params });
-  const refused = (e: unknown) => toasts.getState().show({ tone: 'error', error: toDomainError(e) }, 10_000);
+  /**
+   * Toasts of an action's outcome, shown only to the session that asked for it (`asked`: the
+   * session number when the action began); an answer that comes after a sign-out is dropped.
+   */
+  const toastsOf = (asked: number) => ({
+    notify(tone: 'success' | 'error', key: string, params: Record<string, unknown> = {}) {
+      if (asked === sessionNumber) toasts.getState().show({ tone, key, params });
+    },
+    refused(e: unknown) {
+      if (asked === sessionNumber) toasts.getState().show({ tone: 'error', error: toDomainError(e) }, 10_000);
+    },
+  });
 
   /** Tasks whose release to the pool is on its way. */
   const releasing = new Set<string>();
@@ -146,6 +167,7 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     async unassign(taskId: string, exceptionId: number | null = null): Promise<boolean> {
       if (releasing.has(taskId)) return false;
       releasing.add(taskId);
+      const { notify, refused } = toastsOf(sessionNumber);
       try {
         await http.post(`/api/tasks/${encodeURIComponent(taskId)}/unassign`, {});
         notify('success', 'sv.toast.unassigned', { task: taskId });
@@ -160,19 +182,23 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     },
     /** CNL-1 */
     async cancel(taskId: string, reason: string): Promise<DomainError | null> {
+      const { notify, refused } = toastsOf(sessionNumber);
+      const dialog = ui.getState().dialog;
       try {
-        const dialog = ui.getState().dialog;
         await http.post(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { reason });
         notify('success', 'sv.toast.cancelled', { task: taskId });
         // Only the cancel dialog it came from, not one opened since.
         if (ui.getState().dialog === dialog) ui.getState().close();
         return null;
       } catch (e) {
+        // The dialog shows a refusal; closed meanwhile, it would be lost: a toast says it then.
+        if (ui.getState().dialog !== dialog) refused(e);
         return toDomainError(e);
       }
     },
     /** SUP-4 */
     async acknowledge(exceptionId: number): Promise<void> {
+      const { refused } = toastsOf(sessionNumber);
       try {
         await http.post(`/api/exceptions/${exceptionId}/acknowledge`, {});
       } catch (e) {
@@ -189,6 +215,7 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
       const dialog = ui.getState().dialog;
       const { taskId, mode, candidates, submitting } = assign.getState();
       if (!taskId || submitting) return false;
+      const { notify, refused } = toastsOf(sessionNumber);
       const name = candidates?.find((c) => c.userId === userId)?.displayName ?? userId;
       const error = await assign.getState().submit(userId);
       // The dialog may have been closed (or another opened) while the request was on its way: what
@@ -213,6 +240,7 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
     },
     /** SUP-5 */
     async markRead(ids: number[] | null): Promise<void> {
+      const { refused } = toastsOf(sessionNumber);
       try {
         await http.post('/api/notifications/read', ids === null ? { all: true } : { ids });
       } catch (e) {
