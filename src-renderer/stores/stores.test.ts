@@ -7,6 +7,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../src-shared/domain/errors.js';
+import type { OperationAck } from '../../src-shared/terminal-api.js';
 import { conflictView, FakeClient, notificationView, settle, SYNC_ONLINE, taskView } from '../testing/fake-client.js';
 import { createAppStores } from './app.js';
 import { secondsLeft, warningSeconds } from './idle.js';
@@ -159,6 +160,21 @@ describe('KIO-4 confirmations belong to one operator', () => {
     await stores.tasks.getState().run('claim', 't2');
     await stores.session.getState().signOut();
     await settle();
+    expect(stores.toasts.getState().items).toEqual([]);
+  });
+
+  it('a claim answered after its operator signed out changes nothing the next one sees: no task, highlight, toast or disabled buttons', async () => {
+    const api = new FakeClient();
+    api.free = [taskView('t1')];
+    const { stores } = await signedIn(api);
+    let answer!: (ack: OperationAck) => void;
+    api.claim = () => new Promise<OperationAck>((resolve) => (answer = resolve));
+    const claim = stores.tasks.getState().run('claim', 't1');
+    await stores.session.getState().signOut();
+    await settle();
+    answer({ result: 'queued', task: { ...taskView('t1'), operatorId: 'ann', pending: true } });
+    expect(await claim).toBe(false);
+    expect(stores.tasks.getState()).toMatchObject({ mine: [], highlight: null, settling: false, busy: {} });
     expect(stores.toasts.getState().items).toEqual([]);
   });
 });

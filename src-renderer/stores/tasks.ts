@@ -99,6 +99,8 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
     let again = false;
     /** Bumped when filters change: an answer for older filters is dropped. */
     let query = 0;
+    /** Bumped at sign-out (`clear`): an action's answer for the last operator is dropped. */
+    let cleared = 0;
 
     const windowStart = (start: number) => Math.max(0, start - WINDOW_BEFORE);
 
@@ -168,9 +170,13 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       // or picked: never a stray second touch.
       if (get().busy[taskId] || (operation !== 'reject' && get().settling)) return false;
       const task = findTask(taskId);
+      const era = cleared;
       set((s) => ({ busy: { ...s.busy, [taskId]: operation }, error: null, armed: null }));
       try {
-        showAck(operation, taskId, await call());
+        const ack = await call();
+        // Signed out while it was on its way: the next operator sees none of it (KIO-4).
+        if (era !== cleared) return false;
+        showAck(operation, taskId, ack);
         if (operation === 'claim') {
           set({ highlight: taskId });
           timers.setTimeout(() => {
@@ -183,21 +189,26 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
         await (running ?? refresh());
         return true;
       } catch (e) {
+        if (era !== cleared) return false;
         set({ error: toDomainError(e) });
         await refresh();
         return false;
       } finally {
-        const until = clock() + SETTLE_MS;
-        settledAt = until;
-        set((s) => {
-          const busy = { ...s.busy };
-          delete busy[taskId];
-          return { busy, settling: true };
-        });
-        timers.setTimeout(() => {
-          if (settledAt === until) set({ settling: false });
-        }, SETTLE_MS);
+        if (era === cleared) settleAfter(taskId);
       }
+    };
+    /** The action on `taskId` ended: its buttons are disabled for SETTLE_MS (KIO-4). */
+    const settleAfter = (taskId: string) => {
+      const until = clock() + SETTLE_MS;
+      settledAt = until;
+      set((s) => {
+        const busy = { ...s.busy };
+        delete busy[taskId];
+        return { busy, settling: true };
+      });
+      timers.setTimeout(() => {
+        if (settledAt === until) set({ settling: false });
+      }, SETTLE_MS);
     };
 
     const applyFilters = (filters: ClaimableFilters) => {
@@ -252,6 +263,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       reject: (taskId, reason) => perform('reject', taskId, () => api.reject({ taskId, reason })),
       clear: () => {
         query++;
+        cleared++;
         set({
           filters: EMPTY_FILTERS,
           total: null,
