@@ -17,6 +17,22 @@ function quiet(page: Page): string[] {
   return pageProblems(page).filter((p) => !/Failed to load resource|WebSocket/.test(p));
 }
 
+test('CNL-1 a cancel refused because the task was cancelled meanwhile says why and what to do in the dialog', async ({ server, openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=tasks&task=t6' });
+  await board.getByTestId('sv-detail-cancel').click();
+  await board.getByTestId('sv-cancel-reason').fill('Ordered twice');
+  // Meanwhile an administrator cancels it elsewhere.
+  const ada = await apiToken(server.url, { userId: PLANT.admin.id, password: PLANT.admin.password });
+  expect((await api(server.url, ada, '/api/tasks/t6/cancel', { reason: 'Customer withdrew the order' })).status).toBe(200);
+  await board.getByTestId('sv-cancel-submit').click();
+  const refusal = board.getByTestId('sv-cancel-error');
+  await expect(refusal).toHaveAttribute('data-code', 'task_cancelled');
+  await expect(refusal).toContainText('This task was cancelled.');
+  await expect(refusal).toContainText('Nothing more can be done with this task; pick another.');
+  await board.screenshot({ path: test.info().outputPath('cancel-refused.png') });
+  expect(quiet(board)).toEqual([]);
+});
+
 test('SUP-1 AUTH-8 a supervisor signs in at /supervisor and sees the floor; an operator is refused; signing out comes back to sign-in, and signing in again loads the floor afresh', async ({ server, browser, openSupervisor }) => {
   // An operator's credentials are refused with a message saying who the overview is for.
   const context = await browser.newContext();

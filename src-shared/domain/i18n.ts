@@ -64,6 +64,8 @@ export const messagesEn: Catalog = {
   'suggestion.supervisor_only': 'Use a kiosk terminal to see and claim your tasks.',
 
   'suggestion.task_conflict': 'Refresh the list and pick another task.',
+  'suggestion.task_cancelled': 'Nothing more can be done with this task; pick another.',
+  'suggestion.task_completed': 'This task is finished; pick another.',
   'action.task_conflict': 'Refresh',
   'suggestion.duplicate_assignment': 'Nothing to do: the operator already holds this task.',
   'action.duplicate_assignment': 'OK',
@@ -165,6 +167,8 @@ export const messagesZh: Catalog = {
   'suggestion.supervisor_only': '请在工位终端查看和认领您的任务。',
 
   'suggestion.task_conflict': '刷新列表后选择其他任务。',
+  'suggestion.task_cancelled': '该任务已不能再做任何操作，请选择其他任务。',
+  'suggestion.task_completed': '该任务已完成，请选择其他任务。',
   'action.task_conflict': '刷新',
   'suggestion.duplicate_assignment': '无需操作：该操作员已持有此任务。',
   'action.duplicate_assignment': '确定',
