@@ -205,4 +205,27 @@ describe('PROTO-5 a restored terminal database', () => {
       await other.stop();
     }
   });
+
+  it('SEC-30 SYNC-3 a terminal re-enrolled to another server shows that server\u2019s tasks, not the first one\u2019s rows that had changed more often there', async () => {
+    const other = await startTestServer();
+    try {
+      const t = await openTerminal({ serverUrl: proxy.url, terminalId: 'k1', token: TERMINAL_TOKEN, dataDir: tmp(), maintenanceSecretHash: hashSecret('open sesame 1') });
+      open.push(t);
+      await waitOnline(t);
+      await t.core.signIn({ badge: 'B-ANN' });
+      await t.core.claim({ taskId: 't1' });
+      await t.core.start({ taskId: 't1' });
+      await waitDrained(t);
+      await t.core.signOut();
+      await waitDrained(t);
+      expect(t.core.store.task('t1')).toMatchObject({ status: 'in_progress', operatorId: 'ann' });
+      // The other server never saw t1 worked: it is free there, at a lower version.
+      expect(await other.store.getTask('t1', other.clock.now())).toMatchObject({ status: 'pending', operatorId: null });
+      await t.core.enroll({ serverUrl: other.url, terminalId: 'k1', token: TERMINAL_TOKEN, maintenanceSecret: 'open sesame 1' });
+      await t.waitFor(() => t.core.store.meta('cursor', null) !== null, 'the other server\u2019s snapshot');
+      expect(t.core.store.task('t1')).toMatchObject({ status: 'pending', operatorId: null });
+    } finally {
+      await other.stop();
+    }
+  });
 });

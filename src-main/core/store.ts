@@ -417,6 +417,17 @@ export class TerminalStore {
     if (!taken && mark !== null) this.q(`UPDATE ${table} SET sync_mark = ? WHERE id = ?`).run(mark, t.id);
   }
 
+  /**
+   * SYNC-3: the cached tasks came from another server, whose versions mean nothing to the one now
+   * enrolled with: every row, shown or kept as the server's word, takes version -1, so the new
+   * server's snapshot replaces each (a row the old server had changed more often than the new one
+   * kept the old one's state), and rows it does not send are dropped at its end as usual.
+   */
+  discountTaskVersions(): void {
+    this.q('UPDATE tasks SET version = -1').run();
+    this.q('UPDATE tasks_base SET version = -1').run();
+  }
+
   /** The task (at `version`) is no longer the terminal's: its server word and its shown row go. */
   forgetTask(id: string, version: number): void {
     // Unless the terminal has a newer word of it (a late page: the task has come back since).

@@ -955,6 +955,8 @@ export class TerminalCore implements TerminalApi {
         // release or reject is refused and shows as a conflict; nothing is taken silently.)
         this.store.setMeta('cursor', null);
         this.store.setMeta('renumberAtWelcome', true);
+        // And its tasks' versions are not the old one's: the cached rows give way to its snapshot.
+        this.store.discountTaskVersions();
       }
       this.store.setMeta('enrollment', target);
       this.store.recordEnrollment({ at: this.o.clock.now(), outcome: 'applied', method, adminUserId: admin, ...audit, problem: null });
