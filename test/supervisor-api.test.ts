@@ -557,7 +557,7 @@ describe('ASG-6 unassign and CNL-1 cancel', () => {
 
   it('CNL-1 cancelling needs a reason; the holder\u2019s assignment closes released with it, they are told, and nobody can take the task', async () => {
     expect(expectError(await post('/api/tasks/t1/cancel', tok.sue, {}), 400, 'invalid_input').details).toMatchObject({ field: 'reason' });
-    expectError(await post('/api/tasks/t1/cancel', tok.sue, { reason: '   ' }), 400, 'reason_required');
+    expect(expectError(await post('/api/tasks/t1/cancel', tok.sue, { reason: '   ' }), 400, 'reason_required').message).toBe('Please give a reason for cancelling this task.');
     await claim('ann', 't1');
     const reason = 'Customer withdrew the order';
     const r = await ok(post('/api/tasks/t1/cancel', tok.sue, { reason }));

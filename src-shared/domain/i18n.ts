@@ -12,6 +12,7 @@ type Catalog = Record<string, string>;
 export const messagesEn: Catalog = {
   'error.invalid_input': 'The request is not valid: {{field}} {{problem}}.',
   'error.reason_required': 'Please give a reason for rejecting this task.',
+  'error.reason_required.cancel': 'Please give a reason for cancelling this task.',
   'error.unauthenticated': 'Sign-in required: the token is missing, unknown or revoked.',
   'error.sign_in_failed': 'The badge, PIN or password was not recognised.',
   'error.sign_in_failed.unknown_badge': 'This badge is not known here.',
@@ -119,6 +120,7 @@ export const messagesEn: Catalog = {
 export const messagesZh: Catalog = {
   'error.invalid_input': '请求无效：{{field}} {{problem}}。',
   'error.reason_required': '请填写拒绝该任务的原因。',
+  'error.reason_required.cancel': '请填写取消该任务的原因。',
   'error.unauthenticated': '需要登录：令牌缺失、未知或已被吊销。',
   'error.sign_in_failed': '无法识别工牌、PIN 或密码。',
   'error.sign_in_failed.unknown_badge': '此工牌在这里无法识别。',

@@ -629,7 +629,8 @@ export interface CancelResult {
  */
 export function decideCancel(facts: CancelFacts): Result<Decision<CancelResult>> {
   const reason = facts.reason.trim();
-  if (reason.length === 0) return fail('reason_required', { field: 'reason', problem: 'is empty' });
+  // `reason: 'cancel'` picks the message about cancelling (the plain one is about rejecting).
+  if (reason.length === 0) return fail('reason_required', { field: 'reason', problem: 'is empty', reason: 'cancel' });
   if (reason.length > MAX_REASON_LENGTH) {
     return fail('invalid_input', { field: 'reason', problem: `is longer than ${MAX_REASON_LENGTH} characters` });
   }

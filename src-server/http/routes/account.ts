@@ -34,7 +34,7 @@ async function signInRoute(s: Scope): Promise<Reply> {
   const result = await signIn(s.ctx, request, s.remote, undefined, body.for === 'supervisor' ? ['supervisor', 'admin'] : null);
   const view = { tokenId: result.record.id, expiresAt: result.record.expiresAt, user: publicUser(result.user) };
   if (body.cookie) {
-    const maxAge = Math.max(1, Math.floor(((result.record.expiresAt ?? s.ctx.clock.now()) - s.ctx.clock.now()) / 1000));
+    const maxAge = Math.max(1, Math.round(((result.record.expiresAt ?? s.ctx.clock.now()) - s.ctx.clock.now()) / 1000));
     return { status: 200, body: view, headers: { 'set-cookie': sessionCookie(s, result.token, maxAge) } };
   }
   return ok({ token: result.token, ...view });
