@@ -100,6 +100,18 @@ describe('SET-1 terminal settings', () => {
     const file = path.join(dir, 'terminal.json');
     fs.writeFileSync(file, '{ "serverUrl": ');
     expect(problemsOf(() => loadSettings({ defaults: { dataDir: dir } }))[0]).toMatch(new RegExp(`^config file ${file} is not valid JSON .*; fix the file or remove it$`));
+    // A token written without its quotes is not repeated into the message (SEC: no secret in logs).
+    fs.writeFileSync(file, '{"serverUrl":"http://10.0.0.1:8080","terminalId":"kiosk-1","token":tok_7f3a9c2e5b1d4f60a8e2}');
+    const unquoted = problemsOf(() => loadSettings({ defaults: { dataDir: dir } }))[0]!;
+    expect(unquoted).toMatch(new RegExp(`^config file ${file} is not valid JSON \\(.*check the quotes.*\\); fix the file or remove it$`));
+    expect(unquoted).not.toMatch(/tok_|7f3a/);
+    fs.writeFileSync(file, '{"serverUrl": "http://10.0.0.1:8080",\n "token": "tok_secret_value" "kiosk": true}');
+    const comma = problemsOf(() => loadSettings({ defaults: { dataDir: dir } }))[0]!;
+    expect(comma).toMatch(/at line 2, column \d+/);
+    expect(comma).not.toMatch(/tok_secret/);
+    // A byte order mark (Windows Notepad) is not an error.
+    fs.writeFileSync(file, '\uFEFF' + JSON.stringify({ locale: 'zh' }));
+    expect(loadSettings({ defaults: { dataDir: dir } }).locale).toBe('zh');
     fs.writeFileSync(file, '[1, 2]');
     expect(problemsOf(() => loadSettings({ defaults: { dataDir: dir } }))[0]).toMatch(/must hold one JSON object/);
     fs.writeFileSync(file, JSON.stringify({ servrUrl: 'http://x:1', kiosk: 'yes', idleTimeoutSeconds: { n: 1 } }));

@@ -150,9 +150,10 @@ function readConfigFile(file: string, mustExist: boolean, problems: string[]): S
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // A byte order mark, as Windows Notepad writes at the start of a UTF-8 file, is not JSON.
+    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
-    problems.push(`config file ${file} is not valid JSON (${(e as Error).message}); fix the file or remove it`);
+    problems.push(`config file ${file} is not valid JSON (${jsonSyntaxWhere((e as Error).message, text)}); fix the file or remove it`);
     return null;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -273,4 +274,18 @@ export function coreSettings(s: HostSettings): TerminalSettings {
 /** The settings as safe to log: the token is never written out. */
 export function describeSettings(s: HostSettings): Record<string, unknown> {
   return { ...s, token: s.token ? '(set)' : null, maintenanceSecretHash: s.maintenanceSecretHash ? '(set)' : null };
+}
+
+/**
+ * Where a JSON syntax error is, without the text around it: JSON.parse's message quotes the file
+ * there, and a token written without its quotes would be repeated into logs and error boxes.
+ */
+function jsonSyntaxWhere(message: string, text: string): string {
+  const at = /at position (\d+)/.exec(message);
+  if (at) {
+    const before = text.slice(0, Number(at[1]));
+    return `at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  if (/end of JSON input/.test(message)) return 'it ends before the JSON does';
+  return 'a character where JSON cannot have one: check the quotes around every text value';
 }

@@ -82,6 +82,16 @@ describe('ELE-3 preload and IPC handlers', () => {
     expect(await refusal(api.listMine())).toMatchObject({ code: 'not_signed_in' });
   });
 
+  it('SEC-7 ELE-3 input that refers to itself, or shares one object down 40 levels (IPC keeps both), is refused at once; main keeps answering', async () => {
+    const loop: Record<string, unknown> = { taskId: 't1' };
+    loop.self = loop;
+    expect(await refusal(api.claim(loop as never))).toMatchObject({ code: 'invalid_input' });
+    let shared: Record<string, unknown> = { reason: 'x' };
+    for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
+    expect(await refusal(api.reject({ taskId: 't1', reason: shared } as never))).toMatchObject({ code: 'invalid_input', details: { field: 'input.reason' } });
+    expect((await api.getSnapshot()).identity).toBeDefined();
+  });
+
   it('refuses calls from any page but the terminal screen', async () => {
     senderUrl = 'https://evil.example/';
     try {

@@ -55,13 +55,20 @@ export function jsonNestsDeeperThan(text: string, limit = MAX_JSON_DEPTH): boole
  */
 export function illFormedTextPath(value: unknown, prefix = ''): string | null {
   const stack: Array<[unknown, string]> = [[value, prefix]];
+  // Each array and object once: a value from IPC (structured clone) may refer to itself or share
+  // one object many times over (2^40 paths in 452 bytes), which parsed JSON never does (ELE-3).
+  const seen = new Set<object>();
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
       if (!isWellFormedText(v)) return path;
+    } else if (v === null || typeof v !== 'object' || seen.has(v)) {
+      continue;
     } else if (Array.isArray(v)) {
+      seen.add(v);
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], path ? `${path}.${i}` : String(i)]);
-    } else if (v !== null && typeof v === 'object') {
+    } else {
+      seen.add(v);
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i]!;
