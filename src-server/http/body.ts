@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { DomainError } from '../../src-shared/domain/errors.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, jsonTextMayBeIllFormed, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 import { describeIssue } from '../../src-shared/protocol/terminal.js';
 
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -88,7 +88,7 @@ export function parseJson(buffer: Buffer): unknown {
   } catch (err) {
     throw invalid('body', `is not valid JSON (${(err as Error).message.slice(0, 200)})`);
   }
-  const illFormed = illFormedTextPath(value);
+  const illFormed = jsonTextMayBeIllFormed(text) ? illFormedTextPath(value) : null;
   if (illFormed !== null) throw invalid(illFormed || 'body', ILL_FORMED_PROBLEM);
   return value;
 }
