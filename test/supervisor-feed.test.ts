@@ -567,7 +567,6 @@ describe('SYNC-6 pacing of a caught-up page', () => {
       expect([claimed!.status, released!.status]).toEqual(['applied', 'applied']);
       last = id;
     }
-    const elapsed = performance.now() - started;
     expect(ids.indexOf(last)).toBeGreaterThan(20);
     // The last change reaches the page.
     await eventually(() => merged(c.changes(from)).tasks.get(last)?.status === 'pending', 3000, 'the last release on the page');
@@ -576,7 +575,6 @@ describe('SYNC-6 pacing of a caught-up page', () => {
     // end): before, every acknowledgement brought the next page, one per round trip (about 35 here).
     const deltas = c.changes(from).filter((x) => x.mode === 'delta').length;
     expect(deltas).toBeLessThanOrEqual(Math.ceil(settled / 250) + 3);
-    expect(elapsed).toBeLessThanOrEqual(settled);
   });
 });
 

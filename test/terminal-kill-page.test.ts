@@ -61,9 +61,26 @@ describe('a terminal killed while it applies a large page', () => {
     const states: Array<{ killAfterMs: number; cursor: number | null; tasks: number }> = [];
     for (let round = 0; round < 3; round++) {
       const host = await startTerminalHost({ dataDir, enrollment });
-      // Somewhere in the snapshot: it takes a few hundred milliseconds to a few seconds here.
-      const killAfterMs = rng.int(100, 1600);
-      await new Promise((r) => setTimeout(r, killAfterMs));
+      const started = Date.now();
+      if (round === 0) {
+        // The first kill lands inside the snapshot for sure: once a seeded number of its tasks is stored.
+        const target = rng.int(2_000, 15_000);
+        const deadline = started + 60_000;
+        for (;;) {
+          let now = { cursor: null as number | null, tasks: 0 };
+          try {
+            now = terminalState(dataDir);
+          } catch {
+            // Not created, or its tables not made yet.
+          }
+          if (now.tasks >= target || now.cursor !== null || Date.now() > deadline) break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      } else {
+        // Later ones at a seeded moment: somewhere in the snapshot started again, or after it.
+        await new Promise((r) => setTimeout(r, rng.int(100, 1600)));
+      }
+      const killAfterMs = Date.now() - started;
       host.child.kill('SIGKILL');
       await new Promise<void>((resolve) => (host.child.exitCode !== null || host.child.signalCode !== null ? resolve() : host.child.once('exit', () => resolve())));
       const state = terminalState(dataDir);
@@ -73,6 +90,10 @@ describe('a terminal killed while it applies a large page', () => {
     }
 
     console.log(`terminal-kill-page: kills ${JSON.stringify(states)}`);
+    // The first kill came in the middle of the snapshot: some pages stored, no cursor yet.
+    expect(states[0]!.cursor, `kills ${JSON.stringify(states)}`).toBeNull();
+    expect(states[0]!.tasks).toBeGreaterThan(0);
+    expect(states[0]!.tasks).toBeLessThan(TASKS);
     const host = await startTerminalHost({ dataDir, enrollment });
     const api = await BridgeClient.open(host.url);
     cleanups.push(async () => {

@@ -89,7 +89,7 @@ describe('ELE-3 preload and IPC handlers', () => {
     let shared: Record<string, unknown> = { reason: 'x' };
     for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
     expect(await refusal(api.reject({ taskId: 't1', reason: shared } as never))).toMatchObject({ code: 'invalid_input', details: { field: 'input.reason' } });
-    expect((await api.getSnapshot()).identity).toBeDefined();
+    expect((await api.getSnapshot()).identity.terminalId).toBeNull();
   });
 
   it('refuses calls from any page but the terminal screen', async () => {

@@ -559,6 +559,7 @@ describe('exceptions and supervisor notifications', () => {
     const m2 = plant();
     m2.claim('ann', 't1');
     const released = m2.release('ann', 't1');
+    expect(released.ok).toBe(true);
     const kinds = (released.ok ? released.value.effects : []).map((e: Effect) => e.kind);
     expect(kinds).not.toContain('exception');
     expect(kinds).not.toContain('notifySupervisors');
