@@ -55,7 +55,8 @@ function canonicalColumn(name: string): ImportColumn | null {
   return IMPORT_COLUMNS.find((c) => c.toLowerCase() === key) ?? null;
 }
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
+/** `2026-01-31T17:00[:00[.000]]` with `Z` or an offset; groups: year, month, day, hour, minute, second, fraction, zone. */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 type FieldResult<T> = { ok: true; value: T } | { ok: false; message: string };
 const good = <T>(value: T): FieldResult<T> => ({ ok: true, value });
@@ -101,19 +102,51 @@ function priorityField(v: unknown): FieldResult<number> {
   return good(n);
 }
 
+/** Epoch milliseconds before this (2000-01-01T00:00:00Z) are a date in another form (`20260131`), not a due time. */
+export const MIN_EPOCH_MS_DUE = Date.UTC(2000, 0, 1);
+
+const DUE_AT_FORMS = 'an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (13 digits, e.g. 1769850000000)';
+
+/**
+ * An ISO 8601 date-time whose parts are a real calendar date and clock time: Date.parse rolls
+ * 2026-02-30 over to 2026-03-02 and 24:00 to the next day, so the parts must read back the same.
+ */
+function isoProblem(s: string): { ms: number } | { problem: string } {
+  const m = ISO_DATE_TIME.exec(s);
+  if (!m) return { problem: 'is not in a form we read' };
+  const [, y, mo, d, h, mi, sec = '00', , zone] = m;
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec);
+  if (month < 1 || month > 12) return { problem: `has month ${mo}; months are 01 to 12` };
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > days) return { problem: `has day ${d}, but ${y}-${mo} has ${days} days` };
+  if (hour > 23 || minute > 59 || second > 59) return { problem: `has the time ${h}:${mi}:${sec}; hours are 00 to 23, minutes and seconds 00 to 59` };
+  if (zone !== 'Z') {
+    const z = /^[+-](\d{2}):?(\d{2})$/.exec(zone!)!;
+    if (Number(z[1]) > 23 || Number(z[2]) > 59) return { problem: `has the offset ${zone}, which is not a time zone offset` };
+  }
+  const ms = Date.parse(s);
+  if (!Number.isFinite(ms)) return { problem: 'is not in a form we read' };
+  return { ms };
+}
+
 function dueAtField(v: unknown): FieldResult<number | null> {
   if (isBlank(v)) return good(null);
+  const shown = String(v).slice(0, 40);
   let ms = NaN;
   if (typeof v === 'number') ms = v;
   else if (typeof v === 'string') {
     const s = v.trim();
     if (/^\d+$/.test(s)) ms = Number(s);
-    else if (ISO_DATE_TIME.test(s)) ms = Date.parse(s);
+    else if (ISO_DATE_TIME.test(s)) {
+      const r = isoProblem(s);
+      if ('problem' in r) return bad(`dueAt "${shown}" ${r.problem}: not a real date-time; write ${DUE_AT_FORMS}`);
+      ms = r.ms;
+    }
   }
-  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) {
-    return bad(
-      `dueAt must be an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (got "${String(v).slice(0, 40)}")`,
-    );
+  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) return bad(`dueAt must be ${DUE_AT_FORMS} (got "${shown}")`);
+  // An ERP's 20260131 is a date, not 5.6 hours after 1970: epoch milliseconds this small are refused.
+  if (ms < MIN_EPOCH_MS_DUE) {
+    return bad(`dueAt "${shown}" read as epoch milliseconds is ${new Date(ms).toISOString()}, before 2000-01-01; write ${DUE_AT_FORMS}`);
   }
   return good(ms);
 }

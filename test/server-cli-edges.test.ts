@@ -1,0 +1,140 @@
+/**
+ * The admin CLI at its edges, as IT meets them: real child processes of the compiled
+ * `out/node/src-server/cli.js` (built by test/global-setup.ts) against real SQLite files in temp
+ * folders. Bad input gets one line saying what was wrong and what to do, never a stack trace, and
+ * changes nothing. Every wait is bounded.
+ */
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const CLI = path.resolve('out/node/src-server/cli.js');
+const dirs: string[] = [];
+
+function tempDir(prefix = 'cli-edges-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI to completion (bounded), with a clean environment: no SHOPFLOOR_DATA or DATABASE_URL unless given. */
+function cli(args: string[], options: { input?: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.SHOPFLOOR_DATA;
+  delete env.DATABASE_URL;
+  Object.assign(env, options.env);
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 30_000, env, cwd: options.cwd });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function openDb(dataDir: string): Database.Database {
+  return new Database(path.join(dataDir, 'claims.db'), { fileMustExist: true });
+}
+
+function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = openDb(dataDir);
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A data directory with a database and the departments `cutting` and `quality`. */
+function plant(): string {
+  const data = tempDir();
+  expect(cli(['init', '--data', data]).code).toBe(0);
+  for (const d of ['cutting', 'quality']) expect(cli(['add-department', '--data', data, '--id', d, '--name', d]).code).toBe(0);
+  return data;
+}
+
+function taskCount(data: string): number {
+  return query<{ n: number }>(data, 'SELECT COUNT(*) AS n FROM tasks')[0]!.n;
+}
+
+function writeFile(name: string, body: string | Buffer): string {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, body);
+  return file;
+}
+
+/** One line on stderr, no stack trace. */
+function expectOneLineError(r: Run, code: number, ...needles: RegExp[]): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(/^error: /);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  for (const n of needles) expect(r.stderr).toMatch(n);
+}
+
+function noStackTrace(r: Run): void {
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toMatch(/node:internal|Unhandled/);
+}
+
+const HEADER = 'taskId,workOrderNumber,step,workContent,departmentId,dueAt';
+
+describe('admin CLI import: due dates (IMP-4)', () => {
+  it('IMP-4 an impossible calendar date (2026-02-30) and an 8-digit ERP date (20260131) are row errors saying the expected form, in CSV and JSON; nothing is imported', () => {
+    const data = plant();
+    const csv = writeFile(
+      'dates.csv',
+      [
+        HEADER,
+        'd-1,WO-1,cut,Cut,cutting,2026-02-30T10:00:00Z', // row 2: February has 28 days in 2026
+        'd-2,WO-1,cut,Cut,cutting,20260131', // row 3: a date, not epoch ms
+        'd-3,WO-1,cut,Cut,cutting,2026-01-31T24:00:00+08:00', // row 4: no hour 24
+        'd-4,WO-1,cut,Cut,cutting,2024-02-29T08:00:00+01:00', // row 5: a leap day, fine
+        'd-5,WO-1,cut,Cut,cutting,1769850000000', // row 6: epoch ms, fine
+      ].join('\n'),
+    );
+    const r = cli(['import-tasks', csv, '--data', data]);
+    expect(r.code, r.stderr).toBe(1);
+    noStackTrace(r);
+    expect(r.stderr).toMatch(/^row 2, dueAt: .*2026-02-30.*2026-02 has 28 days.*ISO 8601 date-time with an offset/m);
+    expect(r.stderr).toMatch(/^row 3, dueAt: .*20260131.*before 2000-01-01.*ISO 8601 date-time with an offset .*epoch milliseconds/m);
+    expect(r.stderr).toMatch(/^row 4, dueAt: .*hours are 00 to 23/m);
+    expect(r.stderr).not.toMatch(/^row [56],/m);
+    expect(taskCount(data)).toBe(0);
+
+    const json = writeFile(
+      'dates.json',
+      JSON.stringify({
+        rows: [
+          { taskId: 'j-1', workOrderNumber: 'WO-2', step: 'cut', workContent: 'Cut', dueAt: '2026-02-30T10:00:00Z' },
+          { taskId: 'j-2', workOrderNumber: 'WO-2', step: 'cut', workContent: 'Cut', dueAt: 20260131 },
+          { taskId: 'j-3', workOrderNumber: 'WO-2', step: 'cut', workContent: 'Cut', dueAt: '2026-13-01T10:00:00Z' },
+        ],
+      }),
+    );
+    const j = cli(['import-tasks', json, '--data', data]);
+    expect(j.code, j.stderr).toBe(1);
+    noStackTrace(j);
+    expect(j.stderr).toMatch(/^row 1, dueAt: .*2026-02 has 28 days/m);
+    expect(j.stderr).toMatch(/^row 2, dueAt: .*20260131.*before 2000-01-01/m);
+    expect(j.stderr).toMatch(/^row 3, dueAt: .*months are 01 to 12/m);
+    expect(taskCount(data)).toBe(0);
+
+    // The good dates alone import, and are stored as written.
+    const good = writeFile('good.csv', [HEADER, 'd-4,WO-1,cut,Cut,cutting,2024-02-29T08:00:00+01:00', 'd-5,WO-1,cut,Cut,cutting,1769850000000'].join('\n'));
+    expect(cli(['import-tasks', good, '--data', data]).code).toBe(0);
+    expect(query<{ id: string; due_at: number }>(data, 'SELECT id, due_at FROM tasks ORDER BY id')).toEqual([
+      { id: 'd-4', due_at: Date.UTC(2024, 1, 29, 7) },
+      { id: 'd-5', due_at: 1769850000000 },
+    ]);
+  });
+});
