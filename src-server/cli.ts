@@ -835,15 +835,19 @@ function dataOption(): Option {
   return new Option('--data <dir>', 'data directory holding claims.db').env('SHOPFLOOR_DATA').default(defaultDataDir());
 }
 
-/** `postgres://user:password@host:5432/database`; an empty DATABASE_URL counts as unset (SQLite). */
+/**
+ * `postgres://user:password@host:5432/database`; an empty DATABASE_URL counts as unset (SQLite).
+ * A refused value is named with its password hidden: commander's own message would repeat it whole.
+ */
 function parseDatabaseUrl(value: string): string | undefined {
   const url = value.trim();
   if (url === '') return undefined;
-  if (!isPostgresUrl(url)) throw new InvalidArgumentError('must be a PostgreSQL URL like postgres://user:password@host:5432/database (leave it out to use SQLite in --data)');
+  const shown = `--database (or DATABASE_URL) '${redactUrl(url)}'`;
+  if (!isPostgresUrl(url)) throw new UsageError(`${shown} must be a PostgreSQL URL like postgres://user:password@host:5432/database (leave it out to use SQLite in --data)`);
   try {
     new URL(url);
   } catch {
-    throw new InvalidArgumentError('is not a valid URL; write it as postgres://user:password@host:5432/database, with special characters in the password %-encoded');
+    throw new UsageError(`${shown} is not a valid URL; write it as postgres://user:password@host:5432/database, with special characters in the password %-encoded (# as %23, @ as %40, / as %2F)`);
   }
   return url;
 }

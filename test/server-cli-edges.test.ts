@@ -138,3 +138,23 @@ describe('admin CLI import: due dates (IMP-4)', () => {
     ]);
   });
 });
+
+describe('admin CLI: database passwords are never printed (CLI-1)', () => {
+  it('CLI-1 CLI-2 a --database or DATABASE_URL value that is refused is named with its password hidden: exit 2, one line', () => {
+    const data = tempDir();
+    const hash = cli(['init', '--data', data, '--database', 'postgres://shop:s3cr#et@db-host/shop']);
+    expectOneLineError(hash, 2, /postgres:\/\/shop:\*\*\*@db-host\/shop/, /not a valid URL/, /%-encoded/);
+    expect(hash.stderr + hash.stdout).not.toContain('s3cr');
+    const mysql = cli(['init', '--data', data], { env: { DATABASE_URL: 'mysql://root:TopSecret@db/app' } });
+    expectOneLineError(mysql, 2, /mysql:\/\/root:\*\*\*@db\/app/, /must be a PostgreSQL URL/, /DATABASE_URL/);
+    expect(mysql.stderr + mysql.stdout).not.toContain('TopSecret');
+    // Nothing was created on the way.
+    expect(fs.readdirSync(data)).toEqual([]);
+  });
+
+  it('CLI-1 CLI-3 a password given as a password= query parameter is hidden in a connection error too', () => {
+    const r = cli(['init', '--database', 'postgres://shop@127.0.0.1:1/shop?sslmode=disable&password=hunter2-pw'], { timeoutMs: 60_000 });
+    expectOneLineError(r, 1, /postgres:\/\/shop@127\.0\.0\.1:1\/shop\?sslmode=disable&password=\*\*\*/, /ECONNREFUSED/);
+    expect(r.stderr + r.stdout).not.toContain('hunter2-pw');
+  });
+});

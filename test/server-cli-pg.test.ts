@@ -115,6 +115,33 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect((await server.stop()).code).toBe(0);
   });
 
+  it('CLI-1 CLI-5 backup hands pg_dump the password by environment (PGPASSWORD), never on its command line, from a password= query parameter too', { timeout: 120_000 }, async () => {
+    const url = await freshDatabase();
+    expect(runCli(['init', '--database', url]).code).toBe(0);
+    // pg_dump on PATH is a wrapper that records what `ps` would show of it, then runs the real one.
+    const bin = tempDir('fake-bin-');
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(
+      path.join(bin, 'pg_dump'),
+      `#!/bin/sh\nprintf 'argv: %s\\n' "$*" >> '${log}'\nprintf 'PGPASSWORD: %s\\n' "$PGPASSWORD" >> '${log}'\nexec '${findPgTool('pg_dump')!}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+    const withQuery = `${url}?application_name=backup&password=q-secret-1`;
+    const withUserInfo = url.replace('postgres@', 'postgres:u-secret-2@');
+    for (const [dbUrl, secret] of [[withQuery, 'q-secret-1'], [withUserInfo, 'u-secret-2']] as const) {
+      fs.rmSync(log, { force: true });
+      const target = path.join(tempDir('backup-'), 'claims.dump');
+      const r = runCli(['backup', '--database', dbUrl, '--to', target], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+      const calls = fs.readFileSync(log, 'utf8');
+      expect(calls).toMatch(/^argv: --format=custom --file=\S+ --dbname=postgres:\/\//m);
+      expect(calls.split('\n').find((l) => l.startsWith('argv:'))).not.toContain(secret);
+      expect(calls).toContain(`PGPASSWORD: ${secret}`);
+    }
+  });
+
   it('CLI-4 a database on the same machine is reached through its unix socket (postgres://user@localhost/db?host=/socket/dir), whatever host the URL names; --commit-lanes sets the lanes', { timeout: 60_000 }, async () => {
     const url = await freshDatabase();
     const name = new URL(url).pathname.slice(1);

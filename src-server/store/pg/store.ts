@@ -1160,10 +1160,18 @@ export class PgServerStore implements ServerStore, StoreLink {
     const pgDump = this.options.pgDump ?? findPgTool('pg_dump');
     if (!pgDump) throw new Error('pg_dump was not found (on PATH or under /usr/lib/postgresql/*/bin): install the PostgreSQL client tools (Debian: postgresql-client).');
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    // The password goes by environment, never on the command line (where `ps` shows it).
+    // The password goes by environment, never on the command line (where `ps` shows it): from the
+    // user info or from a `password` query parameter (which libpq would prefer, so it wins here too).
     const u = new URL(this.url);
-    const password = decodeURIComponent(u.password);
+    let password = decodeURIComponent(u.password);
     u.password = '';
+    const params = new URLSearchParams(u.search);
+    const fromQuery = params.get('password');
+    if (fromQuery !== null) {
+      password = fromQuery;
+      params.delete('password');
+      u.search = params.toString();
+    }
     const env = { ...process.env, ...(password ? { PGPASSWORD: password } : {}) };
     await new Promise<void>((resolve, reject) => {
       execFile(pgDump, ['--format=custom', `--file=${file}`, `--dbname=${u.toString()}`], { env }, (err, _stdout, stderr) => {
