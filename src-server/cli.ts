@@ -306,15 +306,30 @@ function printNextSteps(target: StoreTarget): void {
 interface DepartmentOptions extends DataOptions {
   id: string;
   name: string;
-  limit?: number;
+  /** A number, `none` (the site default), or left out: a department keeps its limit. */
+  limit?: number | 'none';
+}
+
+/** `--limit`: 1-1000, or `none` for the site default (not null: commander would store that as ''). */
+function parseLimitOrNone(value: string): number | 'none' {
+  if (value.trim().toLowerCase() === 'none') return 'none';
+  try {
+    return parseIntIn(1, 1000)(value);
+  } catch {
+    throw new InvalidArgumentError('expected a whole number from 1 to 1000, or none (the site default)');
+  }
 }
 
 async function cmdAddDepartment(opts: DepartmentOptions): Promise<void> {
   await withStore(opts, async (store) => {
     const existing = (await store.listDepartments()).find((d) => d.id === opts.id);
-    await store.upsertDepartment({ id: opts.id, name: opts.name, taskLimit: opts.limit ?? null }, systemClock.now());
-    const limit = opts.limit === undefined ? 'site default task limit' : `task limit ${opts.limit}`;
-    out(`${existing ? 'Updated' : 'Created'} department ${opts.id} "${opts.name}" (${limit})`);
+    // CAP-1: renaming a department must not move its operators to the site default; only
+    // `--limit none` does that.
+    const taskLimit = opts.limit === undefined ? (existing?.taskLimit ?? null) : opts.limit === 'none' ? null : opts.limit;
+    await store.upsertDepartment({ id: opts.id, name: opts.name, taskLimit }, systemClock.now());
+    const limit = taskLimit === null ? 'site default task limit' : `task limit ${taskLimit}`;
+    const kept = existing && opts.limit === undefined ? ', unchanged' : '';
+    out(`${existing ? 'Updated' : 'Created'} department ${opts.id} "${opts.name}" (${limit}${kept})`);
   });
 }
 
@@ -925,7 +940,12 @@ export function buildProgram(): Command {
   sub('add-department', 'create a department (or rename it / change its task limit)')
     .requiredOption('--id <id>', 'department id, e.g. cutting', parseId)
     .requiredOption('--name <name>', 'display name', parseName)
-    .addOption(new Option('--limit <n>', "active-task limit for this department's operators").argParser(parseIntIn(1, 1000)))
+    .addOption(
+      new Option(
+        '--limit <n>',
+        "active-task limit for this department's operators, 1-1000; none: back to the site default; left out, an existing department keeps its limit",
+      ).argParser(parseLimitOrNone),
+    )
     .action((opts: DepartmentOptions) => cmdAddDepartment(opts));
 
   sub('add-user', 'create an operator, supervisor or admin')

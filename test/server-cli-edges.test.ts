@@ -158,3 +158,29 @@ describe('admin CLI: database passwords are never printed (CLI-1)', () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2-pw');
   });
 });
+
+describe('admin CLI: department limits (CAP-1)', () => {
+  const limitOf = (data: string, id: string) => query<{ task_limit: number | null }>(data, 'SELECT task_limit FROM departments WHERE id = ?', id)[0]!.task_limit;
+
+  it('CAP-1 renaming a department without --limit keeps its task limit; --limit none returns it to the site default, as --help says', () => {
+    const data = tempDir();
+    expect(cli(['init', '--data', data]).code).toBe(0);
+    expect(cli(['add-department', '--data', data, '--id', 'weld', '--name', 'Weld', '--limit', '3']).code).toBe(0);
+    const renamed = cli(['add-department', '--data', data, '--id', 'weld', '--name', 'Welding hall']);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(renamed.stdout).toMatch(/Updated department weld "Welding hall" \(task limit 3, unchanged\)/);
+    expect(query(data, 'SELECT name, task_limit FROM departments')).toEqual([{ name: 'Welding hall', task_limit: 3 }]);
+
+    const changed = cli(['add-department', '--data', data, '--id', 'weld', '--name', 'Welding hall', '--limit', '5']);
+    expect(changed.stdout).toMatch(/\(task limit 5\)/);
+    expect(limitOf(data, 'weld')).toBe(5);
+
+    const cleared = cli(['add-department', '--data', data, '--id', 'weld', '--name', 'Welding hall', '--limit', 'none']);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toMatch(/\(site default task limit\)/);
+    expect(limitOf(data, 'weld')).toBeNull();
+
+    expectOneLineError(cli(['add-department', '--data', data, '--id', 'weld', '--name', 'W', '--limit', 'lots']), 2, /--limit/, /1 to 1000, or none/);
+    expect(cli(['add-department', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/none: back to the site default; left out, an existing department keeps its limit/);
+  });
+});
