@@ -846,8 +846,14 @@ From a checkout: npm run server -- <command> [options]
 Exit codes: 0 done, 1 the command failed, 2 the command line is wrong.
 `;
 
+/** `--data ''` would be the current folder: a second, empty plant wherever the command was run (CLI-3). */
+function parseDataDir(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must name a directory (leave it out for the default or $SHOPFLOOR_DATA)');
+  return value;
+}
+
 function dataOption(): Option {
-  return new Option('--data <dir>', 'data directory holding claims.db').env('SHOPFLOOR_DATA').default(defaultDataDir());
+  return new Option('--data <dir>', 'data directory holding claims.db').env('SHOPFLOOR_DATA').default(defaultDataDir()).argParser(parseDataDir);
 }
 
 /**
@@ -1003,6 +1009,9 @@ async function cmdHashSecret(): Promise<void> {
 
 /** Run the CLI; resolves to the exit code (the `start` command resolves when the server has stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
+  // An empty SHOPFLOOR_DATA (`SHOPFLOOR_DATA= shopfloor-server start`) is unset, as an empty
+  // DATABASE_URL is: the default directory, not the current one (CLI-3, CLI-4).
+  if (process.env.SHOPFLOOR_DATA !== undefined && process.env.SHOPFLOOR_DATA.trim() === '') delete process.env.SHOPFLOOR_DATA;
   const program = buildProgram();
   let command = '';
   program.hook('preAction', (_program, action) => {

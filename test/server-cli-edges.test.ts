@@ -5,7 +5,7 @@
  * changes nothing. Every wait is bounded.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,5 +182,36 @@ describe('admin CLI: department limits (CAP-1)', () => {
 
     expectOneLineError(cli(['add-department', '--data', data, '--id', 'weld', '--name', 'W', '--limit', 'lots']), 2, /--limit/, /1 to 1000, or none/);
     expect(cli(['add-department', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/none: back to the site default; left out, an existing department keeps its limit/);
+  });
+});
+
+describe('admin CLI: an empty SHOPFLOOR_DATA (CLI-3)', () => {
+  it('CLI-3 CLI-4 an empty SHOPFLOOR_DATA is unset: start uses ~/.shopfloor-claims/server and creates no claims.db in the current folder; --data "" is a usage error', async () => {
+    const home = tempDir('home-');
+    const cwd = tempDir('cwd-');
+    const env = { HOME: home, SHOPFLOOR_DATA: '' };
+    const expected = path.join(home, '.shopfloor-claims', 'server', 'claims.db');
+    const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1'], { cwd, env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info', ...env } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('sync server listening') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('sync server listening');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(fs.existsSync(expected)).toBe(true);
+
+    // The other commands read it the same way: the database in the default directory.
+    const added = cli(['add-department', '--id', 'cut', '--name', 'Cutting'], { env, cwd });
+    expect(added.code, added.stderr).toBe(0);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expectOneLineError(cli(['init', '--data', ''], { env: { HOME: home }, cwd }), 2, /--data/, /must name a directory/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
   });
 });
