@@ -250,6 +250,15 @@ function printRowErrors(errors: readonly ImportRowError[]): void {
   for (const e of errors) err(`row ${e.row}, ${e.field}: ${e.message}`);
 }
 
+/**
+ * Audit a CLI write under the action name the HTTP API uses for the same write (API.md:
+ * `department_create`, `user_create`, `import`, ...), so one search finds both. There is no
+ * signed-in user: the actor is empty and `via: "cli"` says where it came from.
+ */
+async function auditCli(store: ServerStore, action: string, details: Record<string, unknown>, now: number, outcome = 'applied'): Promise<void> {
+  await store.audit({ action, outcome, actorId: null, terminalId: null, via: 'cli', taskId: null, details }, now);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -326,7 +335,10 @@ async function cmdAddDepartment(opts: DepartmentOptions): Promise<void> {
     // CAP-1: renaming a department must not move its operators to the site default; only
     // `--limit none` does that.
     const taskLimit = opts.limit === undefined ? (existing?.taskLimit ?? null) : opts.limit === 'none' ? null : opts.limit;
-    await store.upsertDepartment({ id: opts.id, name: opts.name, taskLimit }, systemClock.now());
+    const now = systemClock.now();
+    await store.upsertDepartment({ id: opts.id, name: opts.name, taskLimit }, now);
+    if (existing) await auditCli(store, 'department_update', { departmentId: opts.id, fields: opts.limit === undefined ? ['name'] : ['name', 'taskLimit'] }, now);
+    else await auditCli(store, 'department_create', { departmentId: opts.id }, now);
     const limit = taskLimit === null ? 'site default task limit' : `task limit ${taskLimit}`;
     const kept = existing && opts.limit === undefined ? ', unchanged' : '';
     out(`${existing ? 'Updated' : 'Created'} department ${opts.id} "${opts.name}" (${limit}${kept})`);
@@ -394,10 +406,7 @@ async function cmdAddUser(opts: UserOptions): Promise<void> {
       },
       now,
     );
-    await store.audit(
-      { action: 'user.create', outcome: 'applied', actorId: null, terminalId: null, via: 'cli', taskId: null, details: { userId: opts.id, roles: opts.role, departmentIds: departments } },
-      now,
-    );
+    await auditCli(store, 'user_create', { userId: opts.id, roles: opts.role, departmentIds: departments }, now);
     out(`Created user ${opts.id} "${opts.name}"`);
     out(`  roles:       ${opts.role.join(', ')}`);
     out(`  departments: ${departments.join(', ') || '(none)'}`);
@@ -424,10 +433,7 @@ async function cmdAddTerminal(opts: TerminalOptions): Promise<void> {
     const token = newToken('term');
     const now = systemClock.now();
     await store.createTerminal({ id: opts.id, name: opts.name, departments: opts.department, tokenHash: tokenHash(token) }, now);
-    await store.audit(
-      { action: 'terminal.create', outcome: 'applied', actorId: null, terminalId: opts.id, via: 'cli', taskId: null, details: { departments: opts.department } },
-      now,
-    );
+    await auditCli(store, 'terminal_create', { terminalId: opts.id, departments: opts.department }, now);
     out(`Enrolled terminal ${opts.id} "${opts.name}" for departments: ${opts.department.join(', ')}`);
     out('');
     out('Terminal token (shown only now; the server keeps just its hash, so copy it into the terminal):');
@@ -456,10 +462,7 @@ async function cmdAddApiToken(opts: ApiTokenOptions): Promise<void> {
     const id = `tok-${randomHex(8)}`;
     const now = systemClock.now();
     await store.createApiToken({ id, userId: user.id, name: opts.name, kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash(token) }, now);
-    await store.audit(
-      { action: 'api_token.create', outcome: 'applied', actorId: null, terminalId: null, via: 'cli', taskId: null, details: { tokenId: id, userId: user.id, name: opts.name } },
-      now,
-    );
+    await auditCli(store, 'token_create', { tokenId: id, userId: user.id, name: opts.name }, now);
     out(`Created API token ${id} "${opts.name}" for ${user.id} "${user.displayName}" (roles: ${user.roles.join(', ')})`);
     out('');
     out('Token (shown only now; the server keeps just its hash):');
@@ -500,13 +503,23 @@ async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> 
     parsed = await parseImportJson(value);
   }
   if (parsed.errors.length === 0 && parsed.rows.length === 0) throw new Failure(`${file} holds no tasks; nothing to import`);
+  const format = ext.slice(1);
   await withStore(opts, async (store) => {
-    const result = await runImport(store, parsed, systemClock.now());
+    const now = systemClock.now();
+    const result = await runImport(store, parsed, now);
     if (!result.ok) {
+      // Audited as the HTTP import is (API.md "Import"), refusals included.
+      await auditCli(store, 'import', { format, file: path.basename(file), errors: result.errors.length }, now, 'import_rejected');
       printRowErrors(result.errors);
       const n = result.errors.length;
       throw new Failure(`nothing was imported: fix the ${n} error${n === 1 ? '' : 's'} above in ${file} and run the import again`);
     }
+    await auditCli(
+      store,
+      'import',
+      { format, file: path.basename(file), rows: parsed.rows.length, created: result.created, updated: result.updated, workOrders: result.workOrders },
+      now,
+    );
     out(`Imported ${file}: ${result.created} tasks created, ${result.updated} updated, ${result.workOrders} work orders`);
   });
 }

@@ -215,3 +215,42 @@ describe('admin CLI: an empty SHOPFLOOR_DATA (CLI-3)', () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 });
+
+describe('admin CLI: audit of CLI writes (API.md "Import", "Administration")', () => {
+  interface AuditRow {
+    action: string;
+    outcome: string;
+    actor_id: string | null;
+    terminal_id: string | null;
+    via: string;
+    details: string;
+  }
+
+  it('CLI-6 IMP-1 CLI writes are audited under the HTTP API\'s action names, marked via "cli" with no user: department_create/update, user_create, terminal_create, token_create, import (applied and rejected)', () => {
+    const data = tempDir();
+    expect(cli(['init', '--data', data]).code).toBe(0);
+    expect(cli(['add-department', '--data', data, '--id', 'cutting', '--name', 'Cutting']).code).toBe(0);
+    expect(cli(['add-department', '--data', data, '--id', 'cutting', '--name', 'Cutting hall', '--limit', '4']).code).toBe(0);
+    expect(cli(['add-user', '--data', data, '--id', 'boss', '--name', 'Boss', '--role', 'admin']).code).toBe(0);
+    expect(cli(['add-terminal', '--data', data, '--id', 'k1', '--name', 'Kiosk', '--department', 'cutting']).code).toBe(0);
+    const token = cli(['add-api-token', '--data', data, '--user', 'boss', '--name', 'erp']);
+    expect(token.code).toBe(0);
+    const tokenId = /tok-[0-9a-f]+/.exec(token.stdout)![0];
+    const good = writeFile('orders.csv', [HEADER, 'a-1,WO-1,cut,Cut,cutting,', 'a-2,WO-1,cut,Cut,cutting,'].join('\n'));
+    expect(cli(['import-tasks', good, '--data', data]).code).toBe(0);
+    const bad = writeFile('bad.json', JSON.stringify([{ taskId: 'b-1', workOrderNumber: 'WO-2', step: 'cut', workContent: '' }]));
+    expect(cli(['import-tasks', bad, '--data', data]).code).toBe(1);
+
+    const rows = query<AuditRow>(data, 'SELECT action, outcome, actor_id, terminal_id, via, details FROM audit_events ORDER BY id');
+    for (const r of rows) expect(r, r.action).toMatchObject({ actor_id: null, terminal_id: null, via: 'cli' });
+    expect(rows.map((r) => [r.action, r.outcome, JSON.parse(r.details) as unknown])).toEqual([
+      ['department_create', 'applied', { departmentId: 'cutting' }],
+      ['department_update', 'applied', { departmentId: 'cutting', fields: ['name', 'taskLimit'] }],
+      ['user_create', 'applied', { userId: 'boss', roles: ['admin'], departmentIds: [] }],
+      ['terminal_create', 'applied', { terminalId: 'k1', departments: ['cutting'] }],
+      ['token_create', 'applied', { tokenId, userId: 'boss', name: 'erp' }],
+      ['import', 'applied', { format: 'csv', file: 'orders.csv', rows: 2, created: 2, updated: 0, workOrders: 1 }],
+      ['import', 'import_rejected', { format: 'json', file: 'bad.json', errors: 1 }],
+    ]);
+  });
+});
