@@ -287,7 +287,8 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
     if (columns[i] === null) {
       errors.push({ row: header.line, field: name.slice(0, 64) || `column ${i + 1}`, message: `unknown column; the columns are ${IMPORT_COLUMNS.join(', ')}` });
     } else if (columns.indexOf(columns[i]!) !== i) {
-      errors.push({ row: header.line, field: columns[i]!, message: 'this column appears twice' });
+      const first = header.fields[columns.indexOf(columns[i]!)]!;
+      errors.push({ row: header.line, field: columns[i]!, message: `this column appears twice, as "${first.slice(0, 64)}" and "${name.slice(0, 64)}"; keep one of them` });
     }
   });
   for (const required of REQUIRED_COLUMNS) {
@@ -330,10 +331,21 @@ export async function parseImportJson(value: unknown): Promise<ParsedImport> {
       return;
     }
     const raw: Record<string, unknown> = {};
+    const spelledAs = new Map<ImportColumn, string>();
     for (const [key, v] of Object.entries(item as Record<string, unknown>)) {
       const c = canonicalColumn(key);
-      if (c === null) errors.push({ row, field: key.slice(0, 64), message: `unknown field; the fields are ${IMPORT_COLUMNS.join(', ')}` });
-      else raw[c] = v;
+      if (c === null) {
+        errors.push({ row, field: key.slice(0, 64), message: `unknown field; the fields are ${IMPORT_COLUMNS.join(', ')}` });
+        continue;
+      }
+      // `taskId` and `task_id` are one field (as a CSV column named twice is refused): which would win?
+      const first = spelledAs.get(c);
+      if (first !== undefined) {
+        errors.push({ row, field: c, message: `this field appears twice, as "${first.slice(0, 64)}" and "${key.slice(0, 64)}"; keep one of them` });
+        continue;
+      }
+      spelledAs.set(c, key);
+      raw[c] = v;
     }
     rows.push({ row, raw });
   });

@@ -254,3 +254,26 @@ describe('admin CLI: audit of CLI writes (API.md "Import", "Administration")', (
     ]);
   });
 });
+
+describe('admin CLI import: one field, two spellings (IMP-4)', () => {
+  it('IMP-4 IMP-2 a JSON row that spells a field two ways (taskId and task_id) is a row error naming both spellings, as a CSV column named twice is; nothing is imported', () => {
+    const data = plant();
+    const json = writeFile(
+      'twice.json',
+      JSON.stringify([
+        { taskId: 't-1', workOrderNumber: 'WO-1', step: 'cut', workContent: 'Cut', departmentId: 'cutting' },
+        { taskId: 't-2', task_id: 't-3', workOrderNumber: 'WO-1', step: 'cut', workContent: 'Cut', departmentId: 'cutting' },
+      ]),
+    );
+    const r = cli(['import-tasks', json, '--data', data]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^row 2, taskId: this field appears twice, as "taskId" and "task_id"; keep one of them$/m);
+    expect(r.stderr).toMatch(/^error: nothing was imported: fix the 1 error above/m);
+    expect(taskCount(data)).toBe(0);
+    // The CSV equivalent is refused the same way.
+    const csv = writeFile('twice.csv', ['taskId,workOrderNumber,step,workContent,task_id', 't-2,WO-1,cut,Cut,t-3'].join('\n'));
+    const c = cli(['import-tasks', csv, '--data', data]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/^row 1, taskId: this column appears twice, as "taskId" and "task_id"; keep one of them$/m);
+  });
+});
