@@ -23,7 +23,7 @@ import { ROLES, type Role } from '../src-shared/domain/types.js';
 import { idSchema } from '../src-shared/protocol/terminal.js';
 import type { RunningServer } from './app.js';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
-import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
+import { describeErrorCount, parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
 import { createLogger } from './log.js';
 import { hashPinAsync, hashSecretAsync } from './secrets.js';
 import { DATABASE_FILE, SqliteServerStore } from './store/sqlite/store.js';
@@ -509,10 +509,11 @@ async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> 
     const result = await runImport(store, parsed, now);
     if (!result.ok) {
       // Audited as the HTTP import is (API.md "Import"), refusals included.
-      await auditCli(store, 'import', { format, file: path.basename(file), errors: result.errors.length }, now, 'import_rejected');
+      const total = result.errorCount ?? result.errors.length;
+      await auditCli(store, 'import', { format, file: path.basename(file), errors: total }, now, 'import_rejected');
       printRowErrors(result.errors);
-      const n = result.errors.length;
-      throw new Failure(`nothing was imported: fix the ${n} error${n === 1 ? '' : 's'} above in ${file} and run the import again`);
+      const some = total > result.errors.length ? ' (then run it again for the rest)' : '';
+      throw new Failure(`nothing was imported: fix ${describeErrorCount(result.errors.length, total)} above in ${file} and run the import again${some}`);
     }
     await auditCli(
       store,

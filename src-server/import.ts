@@ -47,6 +47,19 @@ export interface ParsedImport {
   /** The user-visible row number of each entry of `rows`. */
   rowNumbers: number[];
   errors: ImportRowError[];
+  /** All errors found; `errors` lists at most MAX_REPORTED_ERRORS of them (absent: as many as listed). */
+  errorCount?: number;
+}
+
+/** The errors to list (at most MAX_REPORTED_ERRORS), and how many there are in all (IMP-2). */
+export function capErrors(errors: readonly ImportRowError[]): { errors: ImportRowError[]; errorCount?: number } {
+  return errors.length > MAX_REPORTED_ERRORS ? { errors: errors.slice(0, MAX_REPORTED_ERRORS), errorCount: errors.length } : { errors: [...errors] };
+}
+
+/** "the first 1,000 of 2,345 errors" when some are not listed, else "the 3 errors" (IMP-2). */
+export function describeErrorCount(listed: number, total: number): string {
+  if (total > listed) return `the first ${listed.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} errors`;
+  return `the ${total} error${total === 1 ? '' : 's'}`;
 }
 
 /** Header spellings we accept: case, spaces, `_` and `-` do not matter (`task_id`, `Task ID`). */
@@ -210,18 +223,21 @@ async function collect(records: ReadonlyArray<{ row: number; raw: Record<string,
     if (pause) await pause;
     const v = validateImportRow(raw, row);
     errors.push(...v.errors);
-    if (!v.row) continue;
-    const first = firstRowOf.get(v.row.taskId);
+    // Duplicates by the id as written, so a second row is reported even when the first is bad
+    // for another reason (IMP-2: fix the file in one pass).
+    const id = typeof raw.taskId === 'string' ? raw.taskId.trim() : typeof raw.taskId === 'number' ? String(raw.taskId) : '';
+    const first = id === '' ? undefined : firstRowOf.get(id);
     if (first !== undefined) {
-      errors.push({ row, field: 'taskId', message: `task ${v.row.taskId} appears twice (first at row ${first})` });
+      errors.push({ row, field: 'taskId', message: `task ${id.slice(0, 80)} appears twice (first at row ${first})` });
       continue;
     }
-    firstRowOf.set(v.row.taskId, row);
+    if (id !== '') firstRowOf.set(id, row);
+    if (!v.row) continue;
     out.rows.push(v.row);
     out.rowNumbers.push(row);
   }
   if (records.length === 0 && errors.length === 0) errors.push({ row: 1, field: 'rows', message: 'the import holds no rows' });
-  out.errors = errors.slice(0, MAX_REPORTED_ERRORS);
+  Object.assign(out, capErrors(errors));
   return out;
 }
 
@@ -240,6 +256,16 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
   const slicer = new Slicer();
   // One line-break convention, so line numbers are counted the way an editor shows them.
   const normalized = text.replace(/\r\n?/g, '\n');
+  const lines = normalized.split('\n');
+  // The line the last record (read or skipped) ended on: a record the parser refuses starts at the
+  // next line that is not blank, not where the parser noticed (an unclosed quote is noticed only
+  // at the end of the file).
+  let lastEnd = 0;
+  const startAfter = (end: number, noticed: number): number => {
+    let line = end + 1;
+    while (line < noticed && lines[line - 1] === '') line++;
+    return Math.min(line, noticed);
+  };
   try {
     const parser = csvParser({
       bom: true,
@@ -247,13 +273,23 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (err: CsvError | undefined) => {
-        if (err) errors.push({ row: typeof err.lines === 'number' ? err.lines : 1, field: 'csv', message: err.message });
+        if (err) {
+          const noticed = typeof err.lines === 'number' ? err.lines : 1;
+          const row = startAfter(lastEnd, noticed);
+          const message =
+            err.code === 'CSV_QUOTE_NOT_CLOSED'
+              ? 'Quote Not Closed: a quoted field that starts on this line is never closed (a " is missing), so the rest of the file was read into it'
+              : err.message;
+          errors.push({ row, field: 'csv', message });
+          lastEnd = Math.max(lastEnd, noticed);
+        }
         return undefined;
       },
       on_record: (fields: string[], info: { lines: number }) => {
         // `lines` is the line the record ends on; a quoted field may span several.
         const inner = fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
         records.push({ fields, line: info.lines - inner });
+        lastEnd = Math.max(lastEnd, info.lines);
         return null;
       },
     });
@@ -367,7 +403,7 @@ export async function runImport(
   now: number,
   scope?: { departmentIds: readonly string[] },
 ): Promise<ImportResult> {
-  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors, ...(parsed.errorCount !== undefined ? { errorCount: parsed.errorCount } : {}) };
   const result = await store.importTasks(parsed.rows, now, scope);
-  return result.ok ? result : { ok: false, errors: toUserRows(result.errors, parsed.rowNumbers) };
+  return result.ok ? result : { ok: false, ...capErrors(toUserRows(result.errors, parsed.rowNumbers)) };
 }

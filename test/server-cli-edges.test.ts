@@ -277,3 +277,41 @@ describe('admin CLI import: one field, two spellings (IMP-4)', () => {
     expect(c.stderr).toMatch(/^row 1, taskId: this column appears twice, as "taskId" and "task_id"; keep one of them$/m);
   });
 });
+
+describe('admin CLI import: an error report to fix the file in one pass (IMP-2)', () => {
+  it('IMP-2 a task id used twice is reported even when its first row is bad for another reason', () => {
+    const data = plant();
+    const csv = writeFile('dup.csv', [HEADER, 'x-1,WO-1,cut,,cutting,', 'x-1,WO-1,cut,Cut,cutting,', 'x-2,WO-1,cut,Cut,cutting,'].join('\n'));
+    const r = cli(['import-tasks', csv, '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^row 2, workContent: workContent is required$/m);
+    expect(r.stderr).toMatch(/^row 3, taskId: task x-1 appears twice \(first at row 2\)$/m);
+    expect(r.stderr).toMatch(/fix the 2 errors above/);
+    expect(taskCount(data)).toBe(0);
+  });
+
+  it('IMP-2 more than 1,000 errors: the first 1,000 are listed and the total is said ("the first 1,000 of 3,600 errors")', () => {
+    const data = plant();
+    // 1,200 rows, each with three bad fields.
+    const rows = Array.from({ length: 1200 }, (_, i) => `e-${i},WO-1,cut,,nowhere!,soon`);
+    const r = cli(['import-tasks', writeFile('many.csv', [HEADER, ...rows].join('\n')), '--data', data]);
+    expect(r.code).toBe(1);
+    noStackTrace(r);
+    const listed = r.stderr.split('\n').filter((l) => /^row \d+, /.test(l));
+    expect(listed).toHaveLength(1000);
+    expect(r.stderr).toMatch(/^error: nothing was imported: fix the first 1,000 of 3,600 errors above in .*many\.csv and run the import again \(then run it again for the rest\)$/m);
+    expect(query<{ details: string }>(data, "SELECT details FROM audit_events WHERE action = 'import'").map((a) => JSON.parse(a.details) as unknown)).toEqual([
+      { format: 'csv', file: 'many.csv', errors: 3600 },
+    ]);
+  });
+
+  it('IMP-2 an unclosed quote is reported on the line where its record starts, not at the end of the file', () => {
+    const data = plant();
+    const csv = writeFile('quote.csv', [HEADER, 'q-1,WO-1,cut,Cut,cutting,', 'q-2,WO-1,cut,"Cut 4 bars,cutting,', 'q-3,WO-1,cut,Cut,cutting,', 'q-4,WO-1,cut,Cut,cutting,', ''].join('\n'));
+    const r = cli(['import-tasks', csv, '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^row 3, csv: Quote Not Closed: a quoted field that starts on this line is never closed/m);
+    expect(r.stderr).not.toMatch(/^row [45],/m);
+    expect(taskCount(data)).toBe(0);
+  });
+});

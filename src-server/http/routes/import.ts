@@ -43,11 +43,12 @@ async function importTasks(s: Scope): Promise<Reply> {
   if (!result.ok) {
     const errors = [...result.errors].sort((a, b) => a.row - b.row);
     await s.ctx.store.audit(
-      { action: 'import', outcome: 'import_rejected', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { format, errors: errors.length } },
+      { action: 'import', outcome: 'import_rejected', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { format, errors: result.errorCount ?? errors.length } },
       now,
     );
     const badRows = new Set(errors.map((e) => e.row)).size;
-    const error = new DomainError('import_rejected', { badRows, errors });
+    // IMP-2: `errors` lists at most 1,000; `errorCount` says how many there are in all.
+    const error = new DomainError('import_rejected', { badRows, errors, errorCount: result.errorCount ?? errors.length });
     return errorReply(error, s.locale);
   }
   await s.ctx.store.audit(
