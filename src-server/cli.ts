@@ -23,7 +23,7 @@ import { ROLES, type Role } from '../src-shared/domain/types.js';
 import { idSchema } from '../src-shared/protocol/terminal.js';
 import type { RunningServer } from './app.js';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
-import { describeErrorCount, parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
+import { MAX_IMPORT_ROWS, describeErrorCount, parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
 import { createLogger } from './log.js';
 import { hashPinAsync, hashSecretAsync } from './secrets.js';
 import { DATABASE_FILE, SqliteServerStore } from './store/sqlite/store.js';
@@ -475,21 +475,45 @@ async function cmdAddApiToken(opts: ApiTokenOptions): Promise<void> {
 
 type ImportOptions = DataOptions;
 
+/**
+ * The largest file `import-tasks` reads: 50,000 rows (IMP-4) of up to 2,000 characters of work
+ * content each fit in it with room to spare; HTTP takes 5 MB (API-4).
+ */
+export const MAX_CLI_IMPORT_BYTES = 128 * 1024 * 1024;
+
+function tooBig(file: string, size: string): string {
+  return `${file} is ${size}; import-tasks reads files up to ${formatBytes(MAX_CLI_IMPORT_BYTES)} (and at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} rows): split it into smaller files and import each`;
+}
+
 async function cmdImportTasks(file: string, opts: ImportOptions): Promise<void> {
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.csv' && ext !== '.json') throw new UsageError(`cannot tell the format of "${file}"; the file name must end in .csv or .json`);
   let bytes: Buffer;
   let text: string;
+  const cannotRead = (e: unknown) => new Failure(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (e) {
+    throw cannotRead(e);
+  }
+  // Checked before reading: a file of hundreds of MB cannot become one string, and was reported
+  // as "not valid UTF-8".
+  if (size > MAX_CLI_IMPORT_BYTES) throw new Failure(tooBig(file, formatBytes(size)));
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Failure(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw cannotRead(e);
   }
   try {
     // SEC-7: bytes that are not UTF-8 would become U+FFFD: refuse them, never change them.
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new Failure(`${file} is not valid UTF-8 text; save it as UTF-8 (in Excel: "CSV UTF-8") and import it again`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+      throw new Failure(`${file} is not valid UTF-8 text; save it as UTF-8 (in Excel: "CSV UTF-8") and import it again`);
+    }
+    // Not an encoding problem: too large to hold as text (V8's string length limit) or out of memory.
+    throw new Failure(tooBig(file, formatBytes(bytes.length)));
   }
   let parsed: ParsedImport;
   if (ext === '.csv') parsed = await parseImportCsv(text);

@@ -315,3 +315,20 @@ describe('admin CLI import: an error report to fix the file in one pass (IMP-2)'
     expect(taskCount(data)).toBe(0);
   });
 });
+
+describe('admin CLI import: file size (IMP-4 SEC-7)', () => {
+  it('IMP-4 SEC-7 a file over the CLI limit (128 MiB) is refused before it is read, saying the limit and to split it, not "not valid UTF-8"; bad bytes are still an encoding error', () => {
+    const data = plant();
+    const big = path.join(tempDir(), 'huge.csv');
+    // A sparse file: 129 MiB of NUL bytes, which are valid UTF-8, taking no disk space.
+    fs.writeFileSync(big, `${HEADER}\n`);
+    fs.truncateSync(big, 129 * 1024 * 1024);
+    const r = cli(['import-tasks', big, '--data', data]);
+    expectOneLineError(r, 1, /huge\.csv is 129\.0 MiB/, /up to 128\.0 MiB/, /50,000 rows/, /split it into smaller files/);
+    expect(r.stderr).not.toMatch(/UTF-8/);
+    expect(taskCount(data)).toBe(0);
+
+    const latin1 = writeFile('latin1.csv', Buffer.concat([Buffer.from(`${HEADER}\nl-1,WO-1,cut,Schwei`), Buffer.from([0xdf]), Buffer.from('en,cutting,\n')]));
+    expectOneLineError(cli(['import-tasks', latin1, '--data', data]), 1, /latin1\.csv is not valid UTF-8 text/, /save it as UTF-8/);
+  });
+});
