@@ -1088,7 +1088,22 @@ function invokedDirectly(): boolean {
   }
 }
 
+/**
+ * CLI-2: output piped into a reader that stops early (`init | head -2`) is no fault: EPIPE on
+ * stdout or stderr ends the process quietly (with the command's exit code so far) instead of an
+ * unhandled 'error' event's stack trace.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
+}
+
 if (invokedDirectly()) {
+  exitQuietlyOnBrokenPipe();
   void main(process.argv).then((code) => {
     process.exitCode = code;
     // Output is written; anything still holding the event loop (e.g. a server that failed half-way

@@ -332,3 +332,27 @@ describe('admin CLI import: file size (IMP-4 SEC-7)', () => {
     expectOneLineError(cli(['import-tasks', latin1, '--data', data]), 1, /latin1\.csv is not valid UTF-8 text/, /save it as UTF-8/);
   });
 });
+
+describe('admin CLI: output into a pipe closed early (CLI-2)', () => {
+  it('CLI-2 init | head -2: a reader that stops early ends the CLI quietly, exit 0, no EPIPE stack trace; the database is created', async () => {
+    const data = path.join(tempDir(), 'server');
+    const child = spawn(process.execPath, [CLI, 'init', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader goes away before the CLI writes its first line, as head does after two.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('the CLI did not exit within 20 s'));
+      }, 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(data, 'claims.db'))).toBe(true);
+  });
+});
