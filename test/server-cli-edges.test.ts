@@ -356,3 +356,38 @@ describe('admin CLI: output into a pipe closed early (CLI-2)', () => {
     expect(fs.existsSync(path.join(data, 'claims.db'))).toBe(true);
   });
 });
+
+describe('admin CLI: a database being migrated by another process (MIG-1 MIG-3)', () => {
+  it('MIG-1 MIG-3 a command that opens the database while another process migrates it waits for that migration and uses it, instead of a false "Migration 007 failed"', async () => {
+    const data = tempDir();
+    expect(cli(['init', '--data', data]).code).toBe(0);
+    const migration = fs.readFileSync(path.resolve('migrations/server/007_assignments_by_work_order.sql'), 'utf8');
+    // The database as the release before left it: version 6.
+    const db = openDb(data);
+    db.exec('DROP INDEX assignments_by_work_order; PRAGMA user_version = 6');
+    // Another process (here: this one, as `start` would) is applying 007 and has not committed yet.
+    db.exec('BEGIN IMMEDIATE');
+    db.exec(migration);
+    db.exec('PRAGMA user_version = 7');
+    const child = spawn(process.execPath, [CLI, 'add-department', '--data', data, '--id', 'cut', '--name', 'Cutting'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    try {
+      // Long enough for the CLI to start and reach its migration (it waits up to 5 s for a lock).
+      await new Promise((r) => setTimeout(r, 2_000));
+      db.exec('COMMIT');
+      db.close();
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (db.open) db.close();
+    }
+    expect(stdout).toMatch(/Created department cut/);
+    expect(query(data, 'PRAGMA user_version')).toEqual([{ user_version: 7 }]);
+  });
+});

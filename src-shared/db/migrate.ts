@@ -13,7 +13,10 @@ export interface MigrationDb {
   exec(sql: string): void;
   /** Read `PRAGMA user_version`. */
   userVersion(): number;
-  /** Run `fn` in one transaction: commit if it returns, roll back if it throws. */
+  /**
+   * Run `fn` in one transaction that holds the write lock from its start (SQLite: BEGIN
+   * IMMEDIATE): commit if it returns, roll back if it throws.
+   */
   transaction<T>(fn: () => T): T;
 }
 
@@ -98,16 +101,24 @@ export interface MigrationReport {
  */
 export function migrate(db: MigrationDb, migrations: readonly Migration[], label: string): MigrationReport {
   const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
-  const current = db.userVersion();
-  if (current > latest) {
-    throw new MigrationError(
-      `The database ${label} has schema version ${current}, but this version of the app only knows versions up to ${latest}. ` +
+  const newer = (version: number) =>
+    new MigrationError(
+      `The database ${label} has schema version ${version}, but this version of the app only knows versions up to ${latest}. ` +
         'It was written by a newer release: run that release, or restore a backup made by this one.',
     );
-  }
-  const pending = migrations.filter((m) => m.version > current);
-  if (pending.length === 0) return { from: current, to: current, applied: [] };
+  const seen = db.userVersion();
+  if (seen > latest) throw newer(seen);
+  if (seen === latest) return { from: seen, to: seen, applied: [] };
+  // Another process (a `start` next to an admin command) may be migrating this database right
+  // now: take the write lock first, then read the version again and apply only what is still
+  // missing. Read outside the lock, migration 007 was applied twice ("index already exists").
+  let current = seen;
+  let pending: Migration[] = [];
   db.transaction(() => {
+    current = db.userVersion();
+    if (current > latest) throw newer(current);
+    pending = migrations.filter((m) => m.version > current);
+    if (pending.length === 0) return;
     for (const m of pending) {
       try {
         db.exec(m.sql);
@@ -127,7 +138,7 @@ export function migrate(db: MigrationDb, migrations: readonly Migration[], label
 export interface SqliteLike {
   exec(sql: string): unknown;
   pragma(source: string, options: { simple: true }): unknown;
-  transaction(fn: () => void): () => void;
+  transaction(fn: () => void): { immediate(): void };
 }
 
 /** Adapt a better-sqlite3 database to the runner. */
@@ -139,7 +150,7 @@ export function sqliteMigrationDb(db: SqliteLike): MigrationDb {
       let value!: T;
       db.transaction(() => {
         value = fn();
-      })();
+      }).immediate();
       return value;
     },
   };
