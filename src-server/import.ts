@@ -49,11 +49,14 @@ export interface ParsedImport {
   errors: ImportRowError[];
   /** All errors found; `errors` lists at most MAX_REPORTED_ERRORS of them (absent: as many as listed). */
   errorCount?: number;
+  /** The rows with an error, listed or not (absent: those of `errors`). */
+  badRows?: number;
 }
 
 /** The errors to list (at most MAX_REPORTED_ERRORS), and how many there are in all (IMP-2). */
-export function capErrors(errors: readonly ImportRowError[]): { errors: ImportRowError[]; errorCount?: number } {
-  return errors.length > MAX_REPORTED_ERRORS ? { errors: errors.slice(0, MAX_REPORTED_ERRORS), errorCount: errors.length } : { errors: [...errors] };
+export function capErrors(errors: readonly ImportRowError[]): { errors: ImportRowError[]; errorCount?: number; badRows?: number } {
+  if (errors.length <= MAX_REPORTED_ERRORS) return { errors: [...errors] };
+  return { errors: errors.slice(0, MAX_REPORTED_ERRORS), errorCount: errors.length, badRows: new Set(errors.map((e) => e.row)).size };
 }
 
 /** "the first 1,000 of 2,345 errors" when some are not listed, else "the 3 errors" (IMP-2). */
@@ -403,7 +406,10 @@ export async function runImport(
   now: number,
   scope?: { departmentIds: readonly string[] },
 ): Promise<ImportResult> {
-  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors, ...(parsed.errorCount !== undefined ? { errorCount: parsed.errorCount } : {}) };
+  if (parsed.errors.length > 0) {
+    const { errorCount, badRows } = parsed;
+    return { ok: false, errors: parsed.errors, ...(errorCount !== undefined ? { errorCount } : {}), ...(badRows !== undefined ? { badRows } : {}) };
+  }
   const result = await store.importTasks(parsed.rows, now, scope);
   return result.ok ? result : { ok: false, ...capErrors(toUserRows(result.errors, parsed.rowNumbers)) };
 }

@@ -11,7 +11,7 @@ import type { ParsedImport } from './import.js';
 import { Slicer } from './slices.js';
 import { Lanes, threadEntry, threadErrorMessage } from './threads.js';
 
-export type ParseThreadReply = { type: 'rows'; rows: ImportTaskRow[]; rowNumbers: number[] } | { type: 'done'; errors: ImportRowError[]; errorCount?: number };
+export type ParseThreadReply = { type: 'rows'; rows: ImportTaskRow[]; rowNumbers: number[] } | { type: 'done'; errors: ImportRowError[]; errorCount?: number; badRows?: number };
 
 /** Parse threads at once at most (each holds its file and rows: tens of MB for 50,000 rows). */
 export const MAX_PARSE_THREADS = 2;
@@ -45,6 +45,7 @@ function parseOnThread(text: string): Promise<ParsedImport> {
       done = true;
       parsed.errors = m.errors;
       if (m.errorCount !== undefined) parsed.errorCount = m.errorCount;
+      if (m.badRows !== undefined) parsed.badRows = m.badRows;
       resolve(parsed);
     });
     worker.on('error', (err) => {

@@ -21,4 +21,4 @@ for (let at = 0; at < parsed.rows.length; at += ROWS_PER_MESSAGE) {
   } satisfies ParseThreadReply);
 }
 if (parsed.rows.length > 0) await new Promise((resolve) => port.once('message', resolve));
-port.postMessage({ type: 'done', errors: parsed.errors, errorCount: parsed.errorCount } satisfies ParseThreadReply);
+port.postMessage({ type: 'done', errors: parsed.errors, errorCount: parsed.errorCount, badRows: parsed.badRows } satisfies ParseThreadReply);

@@ -200,17 +200,17 @@ describe('task import over HTTP', () => {
     expect((await task('big8'))!.workContent).toBe('two\nlines');
   });
 
-  it('IMP-2 SEC-9 over 1,000 errors in a large CSV (parsed on its own thread): the first 1,000 are listed and details.errorCount counts them all', async () => {
+  it('IMP-2 SEC-9 over 1,000 errors in a large CSV (parsed on its own thread): the first 1,000 are listed, and details.errorCount and badRows (the row count in the message) count them all', async () => {
     const rows = Array.from({ length: 2_000 }, (_, i) => `e${i},WO-1,A work order title of some length,cut,,nowhere!,soon`);
     const csv = ['taskId,workOrderNumber,workOrderTitle,step,workContent,departmentId,dueAt', ...rows].join('\n');
     expect(csv.length).toBeGreaterThan(64 * 1024);
     const r = await importCsv(ada, csv);
     expect(r.status).toBe(422);
     expect(errorsOf(r.body)).toHaveLength(1000);
-    expect(r.body.details).toMatchObject({ errorCount: 6000 });
+    expect(r.body).toMatchObject({ message: 'The import has errors in 2000 of its rows, so nothing was imported.', details: { badRows: 2000, errorCount: 6000 } });
     const json = await importJson(ada, rows.slice(0, 400).map((_, i) => ({ taskId: `j${i}`, workOrderNumber: 'WO-1', step: 'cut', workContent: '', dueAt: 'soon', departmentId: 'no!' })));
     expect(errorsOf(json.body)).toHaveLength(1000);
-    expect(json.body.details).toMatchObject({ errorCount: 1200 });
+    expect(json.body.details).toMatchObject({ badRows: 400, errorCount: 1200 });
   });
 
   it('IMP-2 refusals found by the store are reported on the user\u2019s rows too (CSV lines, JSON positions)', async () => {

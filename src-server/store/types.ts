@@ -177,7 +177,7 @@ export interface ImportRowError {
 
 export type ImportResult =
   | { ok: true; created: number; updated: number; workOrders: number }
-  | { ok: false; errors: ImportRowError[]; /** All errors, when `errors` lists only the first of them (IMP-2). */ errorCount?: number };
+  | { ok: false; errors: ImportRowError[]; /** All errors, and the rows they are on, when `errors` lists only the first of them (IMP-2). */ errorCount?: number; badRows?: number };
 
 export interface TaskFilter {
   departmentId?: string;

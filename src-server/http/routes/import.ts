@@ -46,7 +46,7 @@ async function importTasks(s: Scope): Promise<Reply> {
       { action: 'import', outcome: 'import_rejected', actorId: user.id, terminalId: null, via: 'http', taskId: null, details: { format, errors: result.errorCount ?? errors.length } },
       now,
     );
-    const badRows = new Set(errors.map((e) => e.row)).size;
+    const badRows = result.badRows ?? new Set(errors.map((e) => e.row)).size;
     // IMP-2: `errors` lists at most 1,000; `errorCount` says how many there are in all.
     const error = new DomainError('import_rejected', { badRows, errors, errorCount: result.errorCount ?? errors.length });
     return errorReply(error, s.locale);
