@@ -164,7 +164,7 @@ describe('npm start (scripts/start-demo.mjs)', () => {
   });
 });
 
-describe('npm run app (scripts/app.mjs)', () => {
+describe('ELE-1 npm run app (scripts/app.mjs)', () => {
   it('package.json runs the app through the check', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.app).toBe('node scripts/app.mjs');
@@ -212,7 +212,7 @@ describe('npm run app (scripts/app.mjs)', () => {
   });
 });
 
-describe('Node version', () => {
+describe('ELE-1 Node version', () => {
   /** "20.19" -> [20, 19, 0] */
   const version = (v: string) => v.split('.').map(Number).concat(0, 0, 0).slice(0, 3);
   const atLeast = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;

@@ -213,7 +213,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       await expect(PgServerStore.open(`${url}?options=-c%20synchronous_commit%3Doff`)).rejects.toThrow(/synchronous_commit is "off".*durable commit/);
     });
 
-    it('migrations are recorded, applied once, and a database newer than the code is refused with both versions named', async () => {
+    it('MIG-1 MIG-2 migrations are recorded, applied once, and a database newer than the code is refused with both versions named', async () => {
       await open();
       const applied = await sql<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
       expect(applied.map((m) => m.name)).toEqual(['001_init.sql', '002_outcome_task.sql']);
@@ -228,7 +228,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       );
     });
 
-    it('a first migration that fails leaves the database untouched', async () => {
+    it('MIG-3 a first migration that fails leaves the database untouched', async () => {
       const { name, url: blank } = await pg.database();
       // A table in the way: 001_init.sql cannot create `settings`.
       await pg.cluster.query('CREATE TABLE settings (x int)', [], name);
@@ -237,7 +237,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(tables.map((t) => t.tablename)).toEqual(['settings']);
     });
 
-    it('an unreachable or missing database fails with what was wrong and what to do', async () => {
+    it('CLI-3 an unreachable or missing database fails with what was wrong and what to do', async () => {
       const closedPort = pg.cluster.port === 1 ? 2 : 1;
       await expect(PgServerStore.open(`postgres://postgres:secret@127.0.0.1:${closedPort}/x`, { connectTimeoutMs: 2000 })).rejects.toThrow(
         /Cannot use the PostgreSQL database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x: .*ECONNREFUSED.*Check that PostgreSQL is running/,
@@ -660,7 +660,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(copy.migration.applied).toEqual([]);
     });
 
-    it('the same history reads back exactly as on the SQLite store: answers, change log, pages, feeds, audit, lists', async () => {
+    it('INST-1 SUP-1 SYNC-3 the same history reads back exactly as on the SQLite store: answers, change log, pages, feeds, audit, lists', async () => {
       await open();
       const lite = new SqliteServerStore(path.join(tempDir('pg-vs-sqlite-'), 'claims.db'));
       opened.push(lite);

@@ -28,7 +28,7 @@ async function caught(p: Promise<unknown>): Promise<DomainError> {
   throw new Error('expected a refusal');
 }
 
-describe('UI-API-1 over the Electron preload object', () => {
+describe('ELE-3 BRG-1 the client over the Electron preload object', () => {
   it('passes calls through and turns a RefusedCall into a DomainError', async () => {
     const refused: RefusedCall = {
       terminalApiError: new DomainError('task_conflict', { taskId: 't1', currentOwner: { id: 'bob', name: 'Bob' } }).toData('zh'),
@@ -57,7 +57,7 @@ describe('UI-API-1 over the Electron preload object', () => {
   });
 });
 
-describe('UI-API-1 over the browser host\'s WebSocket bridge', () => {
+describe('BRG-1 UI-13 the client over the browser host\'s WebSocket bridge', () => {
   let dir: string;
   let core: TerminalCore;
   let host: RunningHost;

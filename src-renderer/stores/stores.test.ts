@@ -41,7 +41,7 @@ async function signedIn(api = new FakeClient(), o: Parameters<typeof createAppSt
   return { api, stores };
 }
 
-describe('UI-S1 session', () => {
+describe('UI-2 UI-3 session', () => {
   it('signs in with a badge; an unknown badge keeps the refusal as a DomainError', async () => {
     const api = new FakeClient();
     const stores = createAppStores(api);
@@ -69,7 +69,7 @@ describe('UI-S1 session', () => {
   });
 });
 
-describe('UI-S2 tasks', () => {
+describe('UI-4 KIO-4 tasks', () => {
   it('UI-4 loads the rows around what the list shows, and my tasks with the workload, on sign-in; a claim moves the task, says so and highlights it', async () => {
     const api = new FakeClient();
     api.free = [taskView('t1'), taskView('t2'), taskView('t3')];
@@ -315,7 +315,7 @@ describe('NTF-1 NTF-2 notifications', () => {
   });
 });
 
-describe('UI-S3 events', () => {
+describe('UI-5 UI-13 events', () => {
   it('sync and identity events update the terminal store; a session event to null clears the lists', async () => {
     const api = new FakeClient();
     api.free = [taskView('t1')];
@@ -366,7 +366,7 @@ describe('UI-S3 events', () => {
   });
 });
 
-describe('UI-S4 screens', () => {
+describe('UI-1 screens', () => {
   it('enrollment until the terminal has met its server; then badge or work', () => {
     const identity = (terminalId: string | null, name: string | null) => ({ loaded: true, identity: { terminalId, name, serverUrl: null, departments: [] } });
     expect(screenOf({ loaded: false, identity: null }, false)).toBe('loading');
@@ -387,7 +387,7 @@ describe('UI-S4 screens', () => {
   });
 });
 
-describe('UI-S5 idle countdown', () => {
+describe('UI-9 OFF-7 idle countdown', () => {
   it('counts down from the last activity; warns in the last 30 s (or half of a shorter timeout)', () => {
     expect(secondsLeft({ lastActivity: 0, now: 0 }, 0)).toBeNull();
     expect(secondsLeft({ lastActivity: 0, now: 12_500 }, 60)).toBe(48);

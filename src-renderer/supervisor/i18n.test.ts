@@ -45,7 +45,7 @@ const dynamic = [
   ...['locale.en', 'locale.zh', 'page.prev', 'page.next', 'page.range'],
 ];
 
-describe('the overview in English and Chinese', () => {
+describe('ERR-1 SUP-1 the overview in English and Chinese', () => {
   it('has every key its sources use, in both languages', () => {
     const used = new Set<string>(dynamic);
     for (const file of sources(import.meta.dirname)) {
