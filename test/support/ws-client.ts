@@ -153,6 +153,30 @@ export class TestClient {
     return out;
   }
 
+  /**
+   * As a terminal does it: push, and push again the mutations answered `retry` (PROTO-9: the
+   * server was busy, or held the push back), until each has its decision or `ms` pass.
+   */
+  async mutateUntilDecided(items: Array<{ id: number; name: string; args: unknown; operatorId: string }>, ms = 20_000): Promise<MutationOutcome[]> {
+    const deadline = Date.now() + ms;
+    const decided = new Map<number, MutationOutcome>();
+    let waiting = items;
+    while (waiting.length > 0) {
+      const from = this.frames.length;
+      this.sendRaw({ type: 'push', mutations: waiting.map((m) => ({ ...m, clientTime: Date.now() })) });
+      const answered = (id: number) =>
+        this.frames.slice(from).flatMap((f) => (f.type === 'results' ? f.outcomes : [])).filter((o) => o.id === id).at(-1);
+      for (const m of waiting) await this.waitFor(() => answered(m.id) !== undefined, Math.max(1, deadline - Date.now()));
+      for (const m of waiting) {
+        const o = answered(m.id)!;
+        if (o.status !== 'retry') decided.set(m.id, o);
+      }
+      waiting = waiting.filter((m) => !decided.has(m.id));
+      if (waiting.length > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    return items.map((m) => decided.get(m.id)!);
+  }
+
   close(): void {
     this.ws.close();
   }
