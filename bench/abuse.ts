@@ -28,7 +28,7 @@ const TERMINAL_TOKEN = 'bench-terminal-token-0001';
 const ADMIN_TOKEN = 'bench-admin-api-token-0001';
 
 /** A kiosk that pings every 20 ms and keeps the round trips of the current phase. */
-class Probe {
+export class Probe {
   private ws!: WebSocket;
   private rtts: number[] = [];
   private pending = new Map<number, number>();
@@ -75,7 +75,7 @@ class Probe {
   }
 }
 
-function request(url: string, options: { method?: string; path: string; body?: string; headers?: Record<string, string>; localAddress?: string }): Promise<{ status: number; text: string }> {
+export function request(url: string, options: { method?: string; path: string; body?: string; headers?: Record<string, string>; localAddress?: string }): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(

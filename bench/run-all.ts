@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, plant-load, plant-engine, snapshot, stall, auto-assign, pg-load, pg-commit.
+ * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, junk-json, plant-load, plant-engine, snapshot, stall, auto-assign, pg-load, pg-commit.
  */
 import * as abuse from './abuse.js';
+import * as junkJson from './junk-json.js';
 import * as autoAssign from './auto-assign.js';
 import * as catchUp from './catch-up.js';
 import * as httpLoad from './http-load.js';
@@ -34,6 +35,7 @@ const all: Record<string, () => Promise<void>> = {
   'kiosk-screen': kioskScreen.run,
   'pin-hash': pinHash.run,
   abuse: abuse.run,
+  'junk-json': junkJson.run,
   'plant-load': plantLoad.run,
   'plant-engine': plantEngine.run,
   snapshot: snapshot.run,

@@ -55,8 +55,9 @@ export function jsonNestsDeeperThan(text: string, limit = MAX_JSON_DEPTH): boole
  * value from IPC (a structured clone) may refer to itself or share one object many times over
  * (2^40 paths in 452 bytes), which parsed JSON never does (ELE-3). A path is spelled out only for
  * the string that fails: building one for every element took 0.2 s for a megabyte of `{}` (SEC-9).
+ * `fromJson`: the value is JSON.parse's, a tree, so nothing needs marking as walked.
  */
-export function illFormedTextPath(value: unknown, prefix = ''): string | null {
+export function illFormedTextPath(value: unknown, prefix = '', fromJson = false): string | null {
   if (typeof value === 'string') return isWellFormedText(value) ? null : prefix;
   if (value === null || typeof value !== 'object') return null;
   // Node n is `nodes[n]`, reached from node `parents[n]` by the key `keys[n]`; node 0 is `value`.
@@ -73,7 +74,7 @@ export function illFormedTextPath(value: unknown, prefix = ''): string | null {
   };
   const visit = (n: number, key: string | number, child: unknown): string | null => {
     if (typeof child === 'string') return isWellFormedText(child) ? null : pathOf(n, key);
-    if (child !== null && typeof child === 'object' && !seen.has(child)) {
+    if (child !== null && typeof child === 'object' && (fromJson || !seen.has(child))) {
       nodes.push(child);
       parents.push(n);
       keys.push(key);
@@ -85,8 +86,11 @@ export function illFormedTextPath(value: unknown, prefix = ''): string | null {
     const n = stack.pop()!;
     const v = nodes[n]!;
     // Marked when walked, not when met: the first path in order names a shared value's fault.
-    if (seen.has(v)) continue;
-    seen.add(v);
+    // (A value JSON.parse made is a tree: nothing to mark.)
+    if (!fromJson) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+    }
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) {
         const bad = visit(n, i, v[i]);
