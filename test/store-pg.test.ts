@@ -154,7 +154,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       expect(await store.holdTimerLease()).toBe(true);
       // The holder's lease session dies (its machine is gone): the next check elsewhere takes it.
       await sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
-      await new Promise((r) => setTimeout(r, 100));
+      // The server ends the session a moment after the call returns: b takes the lease once it has.
+      for (let i = 0; i < 100 && !(await b.holdTimerLease()); i++) await new Promise((r) => setTimeout(r, 50));
       expect(await b.holdTimerLease()).toBe(true);
       expect(await store.holdTimerLease()).toBe(false);
       await b.close();

@@ -656,8 +656,8 @@ describe('read sync', () => {
       const first = await c.waitFor<Changes>((f) => !seen.has(f) && f.type === 'changes');
       expect(first.more).toBe(true);
       // Not acknowledged yet: the next page is read already, and not sent.
-      await new Promise((r) => setTimeout(r, 150));
-      expect(cursorsRead).toContain(first.cursor);
+      await eventually(() => cursorsRead.includes(first.cursor!), 3000, 'the next page to be read ahead');
+      await c.ping();
       expect(c.frames.filter((f) => !seen.has(f) && f.type === 'changes')).toHaveLength(1);
       // Acknowledged page by page, the import arrives whole.
       const ids = new Set<string>();
