@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseFiles } from '../src-main/core/store.js';
 import { hashSecret } from '../src-shared/crypto/hash.js';
-import { TERMINAL_TOKEN } from './support/plant.js';
+import { TERMINAL2_TOKEN, TERMINAL_TOKEN } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestClient } from './support/ws-client.js';
@@ -206,7 +206,10 @@ describe('PROTO-5 a restored terminal database', () => {
     }
   });
 
-  it('SEC-30 SYNC-3 a terminal re-enrolled to another server shows that server\u2019s tasks, not the first one\u2019s rows that had changed more often there', async () => {
+  it.each([
+    ['under the same id', 'k1', TERMINAL_TOKEN],
+    ['under another id', 'k2', TERMINAL2_TOKEN],
+  ])('SEC-30 SYNC-3 a terminal re-enrolled to another server %s shows that server\u2019s tasks, not the first one\u2019s rows that had changed more often there', async (_label, terminalId, token) => {
     const other = await startTestServer();
     try {
       const t = await openTerminal({ serverUrl: proxy.url, terminalId: 'k1', token: TERMINAL_TOKEN, dataDir: tmp(), maintenanceSecretHash: hashSecret('open sesame 1') });
@@ -221,7 +224,7 @@ describe('PROTO-5 a restored terminal database', () => {
       expect(t.core.store.task('t1')).toMatchObject({ status: 'in_progress', operatorId: 'ann' });
       // The other server never saw t1 worked: it is free there, at a lower version.
       expect(await other.store.getTask('t1', other.clock.now())).toMatchObject({ status: 'pending', operatorId: null });
-      await t.core.enroll({ serverUrl: other.url, terminalId: 'k1', token: TERMINAL_TOKEN, maintenanceSecret: 'open sesame 1' });
+      await t.core.enroll({ serverUrl: other.url, terminalId, token, maintenanceSecret: 'open sesame 1' });
       await t.waitFor(() => t.core.store.meta('cursor', null) !== null, 'the other server\u2019s snapshot');
       expect(t.core.store.task('t1')).toMatchObject({ status: 'pending', operatorId: null });
     } finally {

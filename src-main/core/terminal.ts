@@ -942,6 +942,9 @@ export class TerminalCore implements TerminalApi {
       checkOutbox();
     }
     this.store.tx(() => {
+      // Another server's task versions are not this one's: the cached rows give way to its
+      // snapshot (whether the terminal id changes too or not).
+      if (current && current.serverUrl !== target.serverUrl) this.store.discountTaskVersions();
       if (current && current.terminalId !== target.terminalId) {
         // Another identity: its cursor and mutation numbering mean nothing here.
         this.store.setMeta('cursor', null);
@@ -955,8 +958,6 @@ export class TerminalCore implements TerminalApi {
         // release or reject is refused and shows as a conflict; nothing is taken silently.)
         this.store.setMeta('cursor', null);
         this.store.setMeta('renumberAtWelcome', true);
-        // And its tasks' versions are not the old one's: the cached rows give way to its snapshot.
-        this.store.discountTaskVersions();
       }
       this.store.setMeta('enrollment', target);
       this.store.recordEnrollment({ at: this.o.clock.now(), outcome: 'applied', method, adminUserId: admin, ...audit, problem: null });
