@@ -127,7 +127,8 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
       { mode: 0o755 },
     );
     const env = { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
-    const withQuery = `${url}?application_name=backup&password=q-secret-1`;
+    // A space written %20 in another parameter stays one (libpq does not read `+` as a space).
+    const withQuery = `${url}?application_name=backup&password=q-secret-1&options=-c%20statement_timeout%3D0`;
     const withUserInfo = url.replace('postgres@', 'postgres:u-secret-2@');
     for (const [dbUrl, secret] of [[withQuery, 'q-secret-1'], [withUserInfo, 'u-secret-2']] as const) {
       fs.rmSync(log, { force: true });

@@ -726,12 +726,21 @@ describe('SUP-3 people and terminals', () => {
     const settings = (await http('/api/supervision', { token: tok.ada })).body.settings as Record<string, unknown>;
     expect((await http('/api/supervision', { token: tok.ada, method: 'PUT', body: { ...settings, performanceWindowDays: 1 } })).status).toBe(200);
     await annRow((p) => p.performance.submitted === 0);
+    // An operator of two departments: a change of one's limit reaches the other's supervisor too.
+    await s.store.updateUser('ann', { departmentIds: ['cut', 'qa'] }, s.clock.now());
+    const quinn = await livePage(tok.quinn);
+    expect(merged(quinn.changes()).people.get('ann')).toMatchObject({ limit: 2 });
+    expect((await http('/api/departments/cut', { token: tok.ada, method: 'PUT', body: { taskLimit: 1 } })).status).toBe(200);
+    await quinn.waitForChange((x) => x.people.some((p) => p.id === 'ann' && p.limit === 1));
     // A department's change sends again its own operators only (an administrator's page sees all).
     const all = await livePage(tok.ada);
     const from = all.frames.length;
     expect((await http('/api/departments/qa', { token: tok.ada, method: 'PUT', body: { taskLimit: 4 } })).status).toBe(200);
     const qa = await all.waitForChange((x) => x.people.length > 0, 3000, from);
-    expect(qa.people.map((p) => [p.id, p.limit])).toEqual([['qin', 4]]);
+    expect(qa.people.map((p) => [p.id, p.limit]).sort()).toEqual([
+      ['ann', 1],
+      ['qin', 4],
+    ]);
   });
 
   it('SUP-3 a terminal row shows connection, app version, clock offset and outbox from the v2 hello, heartbeats, and the disconnection', async () => {

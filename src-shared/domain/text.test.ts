@@ -26,6 +26,10 @@ describe('illFormedTextPath and jsonTextMayBeIllFormed (SEC-7)', () => {
     expect(illFormedTextPath({ mutations: [{ args: { reason: 'ok' } }, { args: { reason: 'A\uD83DB' } }] })).toBe('mutations.1.args.reason');
     expect(illFormedTextPath({ rows: [{ ['bad\u0000key']: 1 }] }, 'body')).toBe('body.rows.0.bad\u0000key');
     expect(illFormedTextPath('\uDC00', 'input')).toBe('input');
+    // The first in document order, among siblings and down a branch before the next sibling.
+    expect(illFormedTextPath({ a: '\u0000', b: '\u0000' })).toBe('a');
+    expect(illFormedTextPath({ a: { x: 'ok', y: '\uD800' }, b: '\u0000' })).toBe('a.y');
+    expect(illFormedTextPath(['ok', ['\uDC00'], '\u0000'], 'rows')).toBe('rows.1.0');
     expect(illFormedTextPath({ emoji: '\uD83D\uDE00', cjk: '电池', nested: [[['fine']]] })).toBeNull();
     const loop: Record<string, unknown> = { name: 'x' };
     loop.self = loop;

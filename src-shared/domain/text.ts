@@ -58,52 +58,47 @@ export function jsonNestsDeeperThan(text: string, limit = MAX_JSON_DEPTH): boole
  * `fromJson`: the value is JSON.parse's, a tree, so nothing needs marking as walked.
  */
 export function illFormedTextPath(value: unknown, prefix = '', fromJson = false): string | null {
-  if (typeof value === 'string') return isWellFormedText(value) ? null : prefix;
-  if (value === null || typeof value !== 'object') return null;
+  if (typeof value !== 'string' && (value === null || typeof value !== 'object')) return null;
   // Node n is `nodes[n]`, reached from node `parents[n]` by the key `keys[n]`; node 0 is `value`.
-  const nodes: object[] = [value];
+  // Children are stacked in reverse, so they are checked in document order: the first fault named.
+  const nodes: unknown[] = [value];
   const parents: number[] = [-1];
   const keys: Array<string | number> = [''];
   const stack: number[] = [0];
   const seen = new Set<object>();
-  const pathOf = (n: number, key: string | number): string => {
-    const parts: string[] = [String(key)];
+  const pathOf = (n: number, key?: string): string => {
+    const parts: string[] = key === undefined ? [] : [key];
     for (let m = n; m > 0; m = parents[m]!) parts.push(String(keys[m]));
     if (prefix) parts.push(prefix);
     return parts.reverse().join('.');
   };
-  const visit = (n: number, key: string | number, child: unknown): string | null => {
-    if (typeof child === 'string') return isWellFormedText(child) ? null : pathOf(n, key);
-    if (child !== null && typeof child === 'object' && (fromJson || !seen.has(child))) {
-      nodes.push(child);
-      parents.push(n);
-      keys.push(key);
-      stack.push(nodes.length - 1);
-    }
-    return null;
+  const push = (n: number, key: string | number, child: unknown): void => {
+    if (typeof child !== 'string' && (child === null || typeof child !== 'object')) return;
+    nodes.push(child);
+    parents.push(n);
+    keys.push(key);
+    stack.push(nodes.length - 1);
   };
   while (stack.length > 0) {
     const n = stack.pop()!;
-    const v = nodes[n]!;
+    const v = nodes[n];
+    if (typeof v === 'string') {
+      if (!isWellFormedText(v)) return pathOf(n);
+      continue;
+    }
+    const o = v as object;
     // Marked when walked, not when met: the first path in order names a shared value's fault.
     // (A value JSON.parse made is a tree: nothing to mark.)
     if (!fromJson) {
-      if (seen.has(v)) continue;
-      seen.add(v);
+      if (seen.has(o)) continue;
+      seen.add(o);
     }
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) {
-        const bad = visit(n, i, v[i]);
-        if (bad !== null) return bad;
-      }
+    if (Array.isArray(o)) {
+      for (let i = o.length - 1; i >= 0; i--) push(n, i, o[i]);
     } else {
-      const ks = Object.keys(v);
-      for (let i = ks.length - 1; i >= 0; i--) {
-        const k = ks[i]!;
-        if (!isWellFormedText(k)) return pathOf(n, k);
-        const bad = visit(n, k, (v as Record<string, unknown>)[k]);
-        if (bad !== null) return bad;
-      }
+      const ks = Object.keys(o);
+      for (const k of ks) if (!isWellFormedText(k)) return pathOf(n, k);
+      for (let i = ks.length - 1; i >= 0; i--) push(n, ks[i]!, (o as Record<string, unknown>)[ks[i]!]);
     }
   }
   return null;

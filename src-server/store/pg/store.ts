@@ -538,12 +538,25 @@ export class PgServerStore implements ServerStore, StoreLink {
 
   async upsertDepartment(d: Department, now: number): Promise<void> {
     await this.write(async (tx) => {
+      const before = await tx.rows<{ task_limit: number | null }>('SELECT task_limit FROM departments WHERE id = $1 FOR UPDATE', [d.id]);
       await tx.run(
         `INSERT INTO departments (id, name, task_limit, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, task_limit = excluded.task_limit, updated_at = excluded.updated_at`,
         [d.id, d.name, d.taskLimit, now, now],
       );
       tx.logChange('department', d.id, d.id, now);
+      // SUP-3: an operator's limit is the strictest of all their departments': when this one's
+      // changes, their rows go again to the pages of every department they are in.
+      if (before.length > 0 && (before[0]!.task_limit ?? null) !== d.taskLimit) {
+        const members = await tx.rows<{ user_id: string; department_id: string }>(
+          `SELECT DISTINCT other.user_id, other.department_id FROM user_departments mine
+           JOIN user_departments other ON other.user_id = mine.user_id
+           JOIN users u ON u.id = mine.user_id
+           WHERE mine.department_id = $1 AND ${hasRole("'operator'")}`,
+          [d.id],
+        );
+        for (const m of members) tx.logChange('person', m.user_id, route.supervisors(m.department_id), now);
+      }
     });
   }
 
@@ -1165,12 +1178,16 @@ export class PgServerStore implements ServerStore, StoreLink {
     const u = new URL(this.url);
     let password = decodeURIComponent(u.password);
     u.password = '';
-    const params = new URLSearchParams(u.search);
-    const fromQuery = params.get('password');
+    const fromQuery = new URLSearchParams(u.search).get('password');
     if (fromQuery !== null) {
       password = fromQuery;
-      params.delete('password');
-      u.search = params.toString();
+      // Cut from the query as written: URLSearchParams would write its other parameters back with
+      // `+` for spaces (`options=-c%20x` → `-c+x`), which libpq does not read as a space.
+      u.search = u.search
+        .slice(1)
+        .split('&')
+        .filter((pair) => decodeURIComponent(pair.split('=')[0]!.replace(/\+/g, ' ')) !== 'password')
+        .join('&');
     }
     const env = { ...process.env, ...(password ? { PGPASSWORD: password } : {}) };
     await new Promise<void>((resolve, reject) => {

@@ -1190,11 +1190,23 @@ export class SqliteServerStore implements ServerStore {
     if (this.writeGate) await this.writable();
     this.departmentCache.delete(d.id);
     this.write(() => {
+      const before = this.q('SELECT task_limit FROM departments WHERE id = ?').get(d.id) as Row | undefined;
       this.q(
         `INSERT INTO departments (id, name, task_limit, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, task_limit = excluded.task_limit, updated_at = excluded.updated_at`,
       ).run(d.id, d.name, d.taskLimit, now, now);
       this.logChange('department', d.id, d.id, now);
+      // SUP-3: an operator's limit is the strictest of all their departments': when this one's
+      // changes, their rows go again to the pages of every department they are in.
+      if (before && ((before.task_limit as number | null) ?? null) !== d.taskLimit) {
+        const members = this.q(
+          `SELECT DISTINCT other.user_id, other.department_id FROM user_departments mine
+           JOIN user_departments other ON other.user_id = mine.user_id
+           JOIN users u ON u.id = mine.user_id
+           WHERE mine.department_id = ? AND EXISTS (SELECT 1 FROM json_each(u.roles) r WHERE r.value = 'operator')`,
+        ).all(d.id) as Row[];
+        for (const m of members) this.logChange('person', m.user_id as string, route.supervisors(m.department_id as string), now);
+      }
     });
   }
 
