@@ -8,7 +8,7 @@ export function LocaleSwitch() {
   const locale = useTerminal((s) => s.locale);
   const setLocale = useStores().terminal.getState().setLocale;
   return (
-    <div className="locale" role="group" aria-label="Language">
+    <div className="locale" role="group" aria-label={t('locale.label')}>
       {LOCALES.map((l) => (
         <button
           key={l}

@@ -19,6 +19,7 @@ export const uiEn: Record<string, string> = {
 
   'locale.en': 'English',
   'locale.zh': '中文',
+  'locale.label': 'Language',
 
   'enroll.title': 'Set up this terminal',
   'enroll.intro': "Enter the sync server's address and this terminal's id and token. The server's administrator creates them with add-terminal.",
@@ -198,6 +199,7 @@ export const uiZh: Record<string, string> = {
 
   'locale.en': 'English',
   'locale.zh': '中文',
+  'locale.label': '语言',
 
   'enroll.title': '设置本终端',
   'enroll.intro': '请输入同步服务器地址以及本终端的编号和令牌。服务器管理员可用 add-terminal 命令创建。',

@@ -55,3 +55,8 @@ export function localInputToInstant(value: string, timeZone: string): number | n
   const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
   return fromLocalTime({ year: y, month: mo, day: d, hour: h, minute: mi }, timeZone);
 }
+
+/** Names in the screen's language's order (Chinese by pinyin, not by code point). */
+export function compareNames(a: string, b: string, locale: Locale): number {
+  return a.localeCompare(b, locale === 'zh' ? 'zh-CN' : 'en');
+}

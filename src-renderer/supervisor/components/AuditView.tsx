@@ -4,16 +4,26 @@
  */
 import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { ErrorCode, ErrorDetails } from '../../../src-shared/domain/errors.js';
 import { errorText } from '../../i18n/index.js';
 import { formatStamp } from '../format.js';
 import { useDepartments } from '../selectors.js';
 import { AUDIT_PAGE, type AuditFilter } from '../stores/audit.js';
 import { useApp, useAudit, useBoard } from '../stores/hooks.js';
 
-const ACTIONS = ['claim', 'start', 'complete', 'release', 'reject', 'assign', 'reassign', 'unassign', 'cancel', 'auto_assign', 'expire', 'signIn', 'signOut', 'sign_in', 'import', 'exception_acknowledge'];
+const ACTIONS = ['claim', 'accept', 'start', 'complete', 'release', 'reject', 'assign', 'reassign', 'unassign', 'cancel', 'auto_assign', 'expire', 'signIn', 'signOut', 'sign_in', 'readNotifications', 'import', 'exception_acknowledge'];
 
 export function AuditView() {
   const { t, i18n } = useTranslation();
+  /** A refusal in words, from its code and the details the event kept (`details.error`); else the code. */
+  const outcomeText = (code: string, details: Record<string, unknown>): string => {
+    if (!i18n.exists(`error.${code}`)) return code;
+    const kept = typeof details.error === 'object' && details.error !== null ? (details.error as ErrorDetails) : null;
+    const template: unknown = i18n.getResource(i18n.language, 'translation', `error.${code}`);
+    // Without the details its message needs, the code says more than a message full of "?".
+    if (!kept && typeof template === 'string' && template.includes('{{')) return code;
+    return errorText(i18n.t.bind(i18n), { code: code as ErrorCode, details: kept ?? {} }).message;
+  };
   const app = useApp();
   const audit = app.audit.getState();
   const filter = useAudit((s) => s.filter);
@@ -120,7 +130,7 @@ export function AuditView() {
                 <tr key={e.id} data-testid={`sv-audit-row-${e.id}`} data-action={e.action} data-outcome={e.outcome}>
                   <td className="sv-mono">{formatStamp(e.at, tz)}</td>
                   <td>{t(`sv.audit.action.${e.action}`, { defaultValue: e.action })}</td>
-                  <td>{e.outcome === 'applied' ? `✓ ${t('sv.audit.applied')}` : `✕ ${e.outcome}`}</td>
+                  <td title={e.outcome}>{e.outcome === 'applied' ? `✓ ${t('sv.audit.applied')}` : `✕ ${outcomeText(e.outcome, e.details)}`}</td>
                   <td>{e.actorId ? (people.get(e.actorId)?.displayName ?? e.actorId) : t('sv.via.system')}</td>
                   <td>{e.terminalId ? (app.board.getState().terminals.get(e.terminalId)?.name ?? e.terminalId) : t(`sv.via.${e.via}`)}</td>
                   <td className="sv-mono">

@@ -4,7 +4,7 @@
  * skill. A name opens their tasks.
  */
 import { useTranslation } from 'react-i18next';
-import { formatWhen } from '../format.js';
+import { compareNames, formatWhen } from '../format.js';
 import { useCompletedByPerson, useDepartments } from '../selectors.js';
 import { useApp, useBoard, useUi, useView } from '../stores/hooks.js';
 import { LoadBar } from './LoadBar.js';
@@ -24,7 +24,7 @@ export function PeopleView() {
   const names = new Map(departments.map((d) => [d.id, d.name]));
   const people = [...board.people.values()]
     .filter((p) => (!filter.departmentId || p.departmentIds.includes(filter.departmentId)) && (!filter.skill || p.skills.includes(filter.skill)))
-    .sort((a, b) => Number(b.presence !== null) - Number(a.presence !== null) || a.displayName.localeCompare(b.displayName));
+    .sort((a, b) => Number(b.presence !== null) - Number(a.presence !== null) || compareNames(a.displayName, b.displayName, locale));
   return (
     <section className="sv-page" aria-labelledby="sv-people-title">
       <div className="sv-toolbar">

@@ -5,6 +5,7 @@
  */
 import { useTranslation } from 'react-i18next';
 import { isOverdue } from '../../../src-shared/domain/board.js';
+import type { ErrorCode, ErrorDetails } from '../../../src-shared/domain/errors.js';
 import { errorText } from '../../i18n/index.js';
 import { formatStamp, formatWhen } from '../format.js';
 import { useApp, useBoard, useDetail, useUi } from '../stores/hooks.js';
@@ -124,7 +125,7 @@ export function TaskDetail({ taskId }: { taskId: string }) {
                 <li key={e.id}>
                   <time className="sv-mono">{formatStamp(e.at, tz)}</time>{' '}
                   <strong>{t(`sv.audit.action.${e.action}`, { defaultValue: e.action })}</strong>{' '}
-                  {e.outcome === 'applied' ? '✓' : `✕ ${t(`error.${e.outcome}`, { defaultValue: e.outcome, ...(typeof e.details.error === 'object' ? (e.details.error as object) : {}) })}`} · {name(e.actorId)} ·{' '}
+                  {e.outcome === 'applied' ? '✓' : `✕ ${i18n.exists(`error.${e.outcome}`) ? errorText(i18n.t.bind(i18n), { code: e.outcome as ErrorCode, details: (typeof e.details.error === 'object' && e.details.error !== null ? e.details.error : {}) as ErrorDetails }).message : e.outcome}`} · {name(e.actorId)} ·{' '}
                   {e.terminalId ? t('sv.detail.atTerminal', { terminal: history.terminals[e.terminalId] ?? e.terminalId }) : t(`sv.via.${e.via}`)}
                   {typeof e.details.reason === 'string' && <span className="sv-muted"> — “{e.details.reason}”</span>}
                 </li>

@@ -7,7 +7,8 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BOARD_STATES, TASK_FLAGS, type TaskFilter } from '../../../src-shared/domain/board.js';
 import { useDepartments } from '../selectors.js';
-import { useApp, useBoard, useTable, useView } from '../stores/hooks.js';
+import { compareNames } from '../format.js';
+import { useApp, useBoard, useTable, useUi, useView } from '../stores/hooks.js';
 import { TaskTable } from './TaskTable.js';
 
 function Select(props: { label: string; value: string | undefined; testId: string; options: Array<{ value: string; label: string }>; onChange(v: string | undefined): void }) {
@@ -50,7 +51,8 @@ export function TasksView() {
   const slow = useBoard((s) => s.slowVersion);
   const board = app.board;
   const steps = useMemo(() => [...new Set([...board.getState().tasks.values()].map((x) => x.step))].sort(), [board, slow]);
-  const operators = useMemo(() => [...board.getState().people.values()].sort((a, b) => a.displayName.localeCompare(b.displayName)), [board, slow]);
+  const locale = useUi((s) => s.locale);
+  const operators = useMemo(() => [...board.getState().people.values()].sort((a, b) => compareNames(a.displayName, b.displayName, locale)), [board, slow, locale]);
   const set = (patch: Partial<TaskFilter>) => app.view.getState().setFilter(patch);
   const active = Object.keys(filter).length > 0;
   return (

@@ -4,7 +4,7 @@
  * offline with queued claims stands out.
  */
 import { useTranslation } from 'react-i18next';
-import { formatDuration, formatWhen } from '../format.js';
+import { compareNames, formatDuration, formatWhen } from '../format.js';
 import { useApp, useBoard, useUi } from '../stores/hooks.js';
 
 export function TerminalsView() {
@@ -16,7 +16,7 @@ export function TerminalsView() {
   const locale = useUi((s) => s.locale);
   const board = app.board.getState();
   const terminals = [...board.terminals.values()].sort(
-    (a, b) => Number((b.outbox ?? 0) > 0 && !b.connected) - Number((a.outbox ?? 0) > 0 && !a.connected) || a.name.localeCompare(b.name),
+    (a, b) => Number((b.outbox ?? 0) > 0 && !b.connected) - Number((a.outbox ?? 0) > 0 && !a.connected) || compareNames(a.name, b.name, locale),
   );
   return (
     <section className="sv-page" aria-labelledby="sv-terminals-title">
