@@ -31,7 +31,14 @@ const dynamic = [
   ...TASK_FLAGS.map((f) => `sv.flag.${f}`),
   ...EXCEPTION_KINDS.flatMap((k) => [`sv.exception.kind.${k}`, `sv.exception.text.${k}`]),
   ...['acknowledged', 'claimed', 'assigned', 'cancelled'].map((r) => `sv.exception.resolution.${r}`),
-  ...['claim', 'start', 'complete', 'release', 'reject'].map((o) => `sv.op.${o}`),
+  ...['claim', 'start', 'complete', 'release', 'reject', 'accept'].map((o) => `sv.op.${o}`),
+  // Every action the server writes to the audit trail (engine, HTTP routes, CLI): named in words.
+  ...[
+    ...['claim', 'accept', 'start', 'complete', 'release', 'reject', 'assign', 'reassign', 'unassign', 'cancel', 'auto_assign', 'expire'],
+    ...['signIn', 'signOut', 'sign_in', 'readNotifications', 'import', 'exception_acknowledge'],
+    ...['department_create', 'department_update', 'user_create', 'user_update', 'terminal_create', 'terminal_update', 'terminal_reenroll'],
+    ...['token_create', 'token_revoke', 'config_update', 'supervision_update'],
+  ].map((a) => `sv.audit.action.${a}`),
   ...AUTO_ASSIGN_STRATEGIES.flatMap((s) => [`sv.auto.strategy.${s}`, `sv.auto.strategyHelp.${s}`]),
   ...['capacity_reached', 'cooldown_active', 'cross_step_excluded', 'no_eligible_operator'].map((c) => `sv.auto.reason.${c}`),
   ...['pending', 'claimed', 'inProgress', 'completedThisShift', 'overdue', 'rejected', 'expired'].map((c) => `sv.summary.${c}`),
@@ -46,6 +53,13 @@ const dynamic = [
 ];
 
 describe('ERR-1 SUP-1 the overview in English and Chinese', () => {
+  it('ERR-1 a refusal of a task that is finished or cancelled says so, in Chinese too, whatever the operation (not "cannot be claimed")', () => {
+    for (const code of ['task_completed', 'task_cancelled', 'task_draft']) {
+      expect(zh[`error.${code}`]).not.toMatch(/认领/);
+      expect(zh[`suggestion.${code}`]).toBeDefined();
+    }
+  });
+
   it('has every key its sources use, in both languages', () => {
     const used = new Set<string>(dynamic);
     for (const file of sources(import.meta.dirname)) {
