@@ -233,7 +233,10 @@ test('SUP-6 the audit trail filters by task and outcome and exports the same row
   const download = board.waitForEvent('download');
   await board.getByTestId('sv-audit-csv').click();
   const file = await (await download).path();
-  const csv = (await import('node:fs')).readFileSync(file, 'utf8').trim().split('\n');
+  const text = (await import('node:fs')).readFileSync(file, 'utf8');
+  // A byte order mark first, so Excel reads it as UTF-8.
+  expect(text.startsWith('\uFEFF')).toBe(true);
+  const csv = text.slice(1).trim().split('\n');
   expect(csv[0]).toBe('id,at,action,outcome,actorId,via,terminalId,taskId,departmentId,details');
   expect(csv).toHaveLength(2);
   expect(csv[1]).toContain(',claim,applied,ann,terminal,k1,t1,cut,');

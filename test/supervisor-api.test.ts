@@ -469,6 +469,9 @@ describe('SUP-6 audit trail', () => {
     expect(a.status).toBe(200);
     expect(a.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(a.headers.get('content-disposition')).toMatch(/^attachment; filename="audit-2026-01-05\.csv"$/);
+    // Opens in Excel as UTF-8 (a byte order mark first; fetch's text() drops it), Chinese names intact.
+    const bytes = Buffer.from(await (await fetch(`${server.url}/api/audit?format=csv`, { headers: { authorization: `Bearer ${tok.sue}` } })).arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0xef, 0xbb, 0xbf, 'i'.charCodeAt(0)]);
     const rows = parseCsv(a.text) as string[][];
     expect(rows[0]).toEqual(['id', 'at', 'action', 'outcome', 'actorId', 'via', 'terminalId', 'taskId', 'departmentId', 'details']);
     const json = await audit(tok.sue, '?limit=500');

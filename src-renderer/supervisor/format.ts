@@ -30,7 +30,7 @@ export function formatWhen(t: number, now: number, timeZone: string, locale: Loc
   return formatter(locale, timeZone, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
 }
 
-/** 2026-11-26 14:05:09 (the audit trail and its export). */
+/** 2026-11-26 14:05:09 in the plant's time zone (the audit trail on screen; its CSV export writes UTC, ISO 8601). */
 export function formatStamp(t: number, timeZone: string): string {
   const l = localTime(t, timeZone);
   const p = (n: number) => String(n).padStart(2, '0');

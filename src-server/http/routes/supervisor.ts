@@ -154,7 +154,9 @@ async function searchAudit(s: Scope): Promise<Reply> {
     const result = await auditExport(s, filter);
     return {
       status: 200,
-      text: { contentType: 'text/csv; charset=utf-8', content: result.csv },
+      // A UTF-8 byte order mark first: without it Excel (a Chinese Windows most of all) reads the
+      // file in the system's code page and garbles names and reasons.
+      text: { contentType: 'text/csv; charset=utf-8', content: `\uFEFF${result.csv}` },
       headers: {
         'content-disposition': `attachment; filename="audit-${new Date(s.ctx.clock.now()).toISOString().slice(0, 10)}.csv"`,
         'x-total-count': String(result.total),
