@@ -32,6 +32,8 @@ const dynamic = [
   ...EXCEPTION_KINDS.flatMap((k) => [`sv.exception.kind.${k}`, `sv.exception.text.${k}`]),
   ...['acknowledged', 'claimed', 'assigned', 'cancelled'].map((r) => `sv.exception.resolution.${r}`),
   ...['claim', 'start', 'complete', 'release', 'reject', 'accept'].map((o) => `sv.op.${o}`),
+  // ERR-3: refusals in the exceptions feed whose message would need numbers it does not keep.
+  ...['capacity_reached', 'cooldown_active', 'cross_step_excluded', 'claim_stale', 'not_in_department', 'not_signed_in', 'user_inactive'].map((c) => `sv.exception.code.${c}`),
   // Every action the server writes to the audit trail (engine, HTTP routes, CLI): named in words.
   ...[
     ...['claim', 'accept', 'start', 'complete', 'release', 'reject', 'assign', 'reassign', 'unassign', 'cancel', 'auto_assign', 'expire'],

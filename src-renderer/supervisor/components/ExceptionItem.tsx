@@ -28,7 +28,14 @@ export function ExceptionItem({ exception: e }: { exception: BoardException }) {
   const now = useUi((s) => s.now);
   const open = e.acknowledgedAt === null;
   const held = task?.operatorId !== null && task?.operatorId !== undefined;
-  const refusal = e.errorCode ? errorText(i18n.t.bind(i18n), errorOf(e.errorCode, { taskId: e.taskId, currentOwner: e.holderId ? { id: e.holderId, name: e.holderName ?? e.holderId } : undefined })) : null;
+  const user = e.userName ?? e.userId ?? '?';
+  // Refusals whose message needs numbers the feed does not keep, or says "you", have their own
+  // wording here about the operator; the others read as the operator read them.
+  const refusal = !e.errorCode
+    ? null
+    : i18n.exists(`sv.exception.code.${e.errorCode}`)
+      ? { message: t(`sv.exception.code.${e.errorCode}`, { user }) }
+      : errorText(i18n.t.bind(i18n), errorOf(e.errorCode, { taskId: e.taskId, currentOwner: e.holderId ? { id: e.holderId, name: e.holderName ?? e.holderId } : undefined }));
   return (
     <li className={`sv-exception${open ? '' : ' sv-exception-done'}`} data-testid={`sv-exception-${e.id}`} data-kind={e.kind} data-open={open}>
       <div className="sv-exception-head">
@@ -39,7 +46,7 @@ export function ExceptionItem({ exception: e }: { exception: BoardException }) {
       </div>
       <p className="sv-exception-text">
         {t(`sv.exception.text.${e.kind}`, {
-          user: e.userName ?? e.userId ?? '?',
+          user,
           holder: e.holderName ?? e.holderId ?? '?',
           task: e.taskId,
           operation: t(`sv.op.${e.operation ?? 'claim'}`),
