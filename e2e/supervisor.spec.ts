@@ -240,6 +240,14 @@ test('SUP-6 the audit trail filters by task and outcome and exports the same row
   expect(csv[0]).toBe('id,at,action,outcome,actorId,via,terminalId,taskId,departmentId,details');
   expect(csv).toHaveLength(2);
   expect(csv[1]).toContain(',claim,applied,ann,terminal,k1,t1,cut,');
+  // A period that ends before it starts is said on the page, in its language (here Chinese).
+  await board.getByTestId('sv-locale-zh').click();
+  await board.getByTestId('sv-audit-from').fill('2026-01-05T10:00');
+  await board.getByTestId('sv-audit-to').fill('2026-01-05T09:00');
+  await board.getByTestId('sv-audit-search').click();
+  await expect(board.getByTestId('sv-audit-error')).toHaveAttribute('data-code', 'invalid_input');
+  await expect(board.getByTestId('sv-audit-error')).toContainText('时间段的结束时间（止）不晚于开始时间（起）。');
+  await board.screenshot({ path: test.info().outputPath('audit-period-zh.png') });
 });
 
 test('SUP-5 a rejection at a terminal notifies the supervisor at once, with the reason; it can be marked read', async ({ startTerminal, openSupervisor }) => {

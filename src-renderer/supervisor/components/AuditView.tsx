@@ -106,8 +106,9 @@ export function AuditView() {
         </a>
       </form>
       {error && (
-        <div className="sv-error" role="alert" data-testid="sv-audit-error">
+        <div className="sv-error" role="alert" data-testid="sv-audit-error" data-code={error.code}>
           <strong>{errorText(i18n.t.bind(i18n), error).message}</strong>
+          <span>{errorText(i18n.t.bind(i18n), error).suggestion}</span>
         </div>
       )}
       {total === null && !loading && <p className="sv-muted">{t('sv.audit.hint')}</p>}

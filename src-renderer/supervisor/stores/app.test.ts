@@ -101,6 +101,20 @@ describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
     expect(app.toasts.getState().items).toMatchObject([{ tone: 'error', error: { code: 'task_not_claimed' } }]);
   });
 
+  it('SUP-6 an audit period that ends before it starts is refused on the page, in its language, without asking the server', async () => {
+    const { app, requests } = start();
+    app.session.setState({ status: 'signedIn' });
+    app.audit.getState().setFilter({ from: '2026-11-27T10:00', to: '2026-11-27T09:00' });
+    await app.audit.getState().search();
+    expect(requests.filter((r) => r.url.includes('/api/audit'))).toEqual([]);
+    expect(app.audit.getState().error).toMatchObject({ code: 'invalid_input', details: { field: 'query.to', reason: 'to_before_from' } });
+    app.audit.getState().setFilter({ to: '2026-11-27T11:00' });
+    const search = app.audit.getState().search();
+    requests.find((r) => r.url.includes('/api/audit'))!.answer(200, { items: [], total: 0 });
+    await search;
+    expect(app.audit.getState()).toMatchObject({ error: null, total: 0 });
+  });
+
   it('SUP-6 an audit search answered after its supervisor signed out is not shown to the next one', async () => {
     const { app, requests } = start();
     app.session.setState({ status: 'signedIn' });

@@ -1,6 +1,6 @@
 /** The audit trail page (SUP-6): a filter, one page of events at a time, and its CSV export. */
 import { createStore } from 'zustand/vanilla';
-import type { DomainError } from '../../../src-shared/domain/errors.js';
+import { DomainError } from '../../../src-shared/domain/errors.js';
 import { toDomainError } from '../../api/errors.js';
 import type { Http } from '../api/http.js';
 import type { AuditEvent } from './detail.js';
@@ -58,6 +58,14 @@ export function createAuditStore(http: Http, toInstant: (local: string) => numbe
     setFilter: (patch) => set({ filter: { ...get().filter, ...patch } }),
     async search(offset = 0) {
       const mine = ++asked;
+      // A period that ends before it starts is said here, in the page's language, not sent.
+      const { from, to } = get().filter;
+      const start = from ? toInstant(from) : null;
+      const end = to ? toInstant(to) : null;
+      if (start !== null && end !== null && end <= start) {
+        set({ error: new DomainError('invalid_input', { field: 'query.to', reason: 'to_before_from' }), loading: false, offset });
+        return;
+      }
       set({ loading: true, error: null, offset });
       try {
         const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(get().filter, toInstant), limit: AUDIT_PAGE, offset });
