@@ -1,5 +1,6 @@
 /** What both WebSocket hubs (terminals, supervisor pages) do with a received frame's bytes. */
 import { isUtf8 } from 'node:buffer';
+import { jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
 
 /** SEC-7: what a text frame whose bytes are not UTF-8 is told (both hubs). */
 export const NOT_UTF8_PROBLEM = 'is not valid UTF-8; frames are JSON text in UTF-8';
@@ -16,4 +17,17 @@ export function frameBytes(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
  */
 export function wsText(bytes: Buffer): string | null {
   return isUtf8(bytes) ? bytes.toString('utf8') : null;
+}
+
+/**
+ * A text frame's JSON value, or what is wrong with it (the `problem` of an `invalid_input` error
+ * frame, field `frame`): nested too deep to parse at all (SEC-9), or not JSON (PROTO-3).
+ */
+export function parseFrame(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (jsonNestsDeeperThan(text)) return { ok: false, problem: TOO_DEEP_PROBLEM };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, problem: 'is not valid JSON' };
+  }
 }

@@ -27,12 +27,12 @@ import {
   type MutationOutcome,
   type ServerFrame,
 } from '../../src-shared/protocol/terminal.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan } from '../../src-shared/domain/text.js';
 import type { Committer } from '../engine/committer.js';
 import { DeferredError } from '../engine/units.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { frameBytes, NOT_UTF8_PROBLEM, wsText } from './frames.js';
+import { frameBytes, NOT_UTF8_PROBLEM, parseFrame, wsText } from './frames.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import { Line, loopBudget, PageSizer, Slicer, TurnBudget, TurnGate, type LoopBudget } from '../slices.js';
 import type { ChangeData, ChangesPage, ServerStore, SnapshotPage, SnapshotPosition } from '../store/types.js';
@@ -475,13 +475,9 @@ export class SyncHub {
       return;
     }
     if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
-    if (jsonNestsDeeperThan(data)) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: TOO_DEEP_PROBLEM });
-    let value: unknown;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
-    }
+    const parsedFrame = parseFrame(data);
+    if (!parsedFrame.ok) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: parsedFrame.problem });
+    const value = parsedFrame.value;
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
     this.metrics.frames.inc({ direction: 'in', type: frameTypeLabel(type) });
     if (type === 'hello') {

@@ -28,8 +28,8 @@ import {
 import type { Principal } from '../auth.js';
 import { cookieValue, isCrossOrigin, SESSION_COOKIE } from '../session.js';
 import type { Logger } from '../log.js';
-import { ILL_FORMED_PROBLEM, illFormedTextPath, jsonNestsDeeperThan, TOO_DEEP_PROBLEM } from '../../src-shared/domain/text.js';
-import { frameBytes, NOT_UTF8_PROBLEM, wsText } from './frames.js';
+import { ILL_FORMED_PROBLEM, illFormedTextPath } from '../../src-shared/domain/text.js';
+import { frameBytes, NOT_UTF8_PROBLEM, parseFrame, wsText } from './frames.js';
 import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
@@ -284,13 +284,9 @@ export class SupervisorHub {
     if (conn.closed) return;
     if (notUtf8) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: NOT_UTF8_PROBLEM });
     if (text === null) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is binary; frames are JSON text' });
-    if (jsonNestsDeeperThan(text)) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: TOO_DEEP_PROBLEM });
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return this.sendError(conn, 'invalid_input', { field: 'frame', problem: 'is not valid JSON' });
-    }
+    const parsedFrame = parseFrame(text);
+    if (!parsedFrame.ok) return this.sendError(conn, 'invalid_input', { field: 'frame', problem: parsedFrame.problem });
+    const value = parsedFrame.value;
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
     if (type === 'hello') {
       if (conn.helloSeen) {

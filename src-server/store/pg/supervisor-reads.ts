@@ -15,7 +15,7 @@ import type {
   SupervisorSnapshotPosition,
 } from '../types.js';
 import { departmentFromRow, exceptionFromRow, json, notificationFromRow, route, taskColumnsFromRaw, terminalFromRow, userFromRow } from '../sqlite/rows.js';
-import { peopleToRedo, SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
+import { SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
 import { hasRole, TASK_COLUMNS_SELECT, TERMINAL_SELECT, USER_SELECT } from './sql.js';
 import { numericIds, type Tx } from './tx.js';
 
@@ -103,8 +103,9 @@ export async function supervisorChangesPage(s: Tx, scope: SupervisorScope, after
     else if (entity === 'user' || entity === 'person') wanted.person.add(id);
     else if (entity in wanted) wanted[entity as keyof typeof wanted].add(id);
   }
-  const redo = peopleToRedo(scope, wanted.department, config || supervision);
-  if (redo !== undefined) for (const id of await operators(s, redo, '', null)) wanted.person.add(id);
+  // SUP-3: as on SQLite, a change of the site's default limit or the performance window sends every
+  // person of the page again (a department's limit is logged per operator where it is written).
+  if (config || supervision) for (const id of await operators(s, scope.all ? null : scope.departmentIds, '', null)) wanted.person.add(id);
   const data = emptyData();
   await addTasks(s, data, scope, [...wanted.task]);
   // The holder of a changed task may have a new load or record: their row comes with the task.

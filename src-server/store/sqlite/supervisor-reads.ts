@@ -37,20 +37,6 @@ export const SUPERVISOR_RECENT_MS = 24 * 3600_000;
 /** Notifications a fresh view starts with. */
 const NOTIFICATIONS_IN_SNAPSHOT = 200;
 
-/**
- * SUP-3: a person's limit (their own, else the strictest of their departments', else the site's)
- * and score (over the supervision settings' window) are worked out when read. So when a change
- * page holds a department (its limit may have changed), the site's config (its default limit) or
- * the supervision settings, the people they bear on are sent again: the operators of those
- * departments in the page's scope, or of all its departments. `undefined`: nobody; `null`: the
- * operators of every department (an administrator's page).
- */
-export function peopleToRedo(scope: SupervisorScope, departments: ReadonlySet<string>, settings: boolean): readonly string[] | null | undefined {
-  if (settings) return scope.all ? null : scope.departmentIds;
-  const changed = [...departments].filter((d) => scope.all || scope.departmentIds.includes(d));
-  return changed.length > 0 ? changed : undefined;
-}
-
 export interface StoreAccess {
   q(sql: string): Database.Statement;
   config(): SiteConfig;
@@ -132,8 +118,10 @@ export class SupervisorReads {
       else if (entity === 'user' || entity === 'person') wanted.person.add(id);
       else if (entity in wanted) wanted[entity as keyof typeof wanted].add(id);
     }
-    const redo = peopleToRedo(scope, wanted.department, config || supervision);
-    if (redo !== undefined) for (const id of this.operators(redo, '', -1)) wanted.person.add(id);
+    // SUP-3: a person's limit and score are worked out when read, from the site's default limit
+    // and the performance window too: a change of either sends every person of the page again. (A
+    // department's limit is logged as a change of each of its operators where it is written.)
+    if (config || supervision) for (const id of this.operators(scope.all ? null : scope.departmentIds, '', -1)) wanted.person.add(id);
     const data = emptyData();
     this.addTasks(data, scope, [...wanted.task]);
     // The holder of a changed task may have a new load or record: their row comes with the task.
