@@ -23,7 +23,7 @@ import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { DomainError } from '../src-shared/domain/errors.js';
 import { badgeNeedsPin, hasRole, type Role } from '../src-shared/domain/types.js';
 import type { AppContext } from './context.js';
-import { hashPinAsync, hashSecretAsync, verifySecretAsync } from './secrets.js';
+import { hashPinAsync, hashSecretAsync, tokenHashNative, verifySecretAsync } from './secrets.js';
 import type { ApiTokenRecord, SignInFailureState, UserRecord } from './store/types.js';
 
 /** Sessions from a sign-in last one long shift. */
@@ -94,7 +94,7 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
 
 /** AUTH-1..3 for a token however it came (header, session cookie, supervisor hello). */
 export async function authenticateToken(ctx: Pick<AppContext, 'store' | 'clock'>, token: string): Promise<Principal> {
-  const found = await ctx.store.findApiTokenWithUser(tokenHash(token));
+  const found = await ctx.store.findApiTokenWithUser(tokenHashNative(token));
   if (!found) throw new DomainError('unauthenticated', { problem: 'the token is unknown' });
   const { token: record, user } = found;
   const now = ctx.clock.now();

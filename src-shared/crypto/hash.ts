@@ -17,8 +17,13 @@ export function badgeHash(siteSalt: string, badge: string): string {
   return bytesToHex(sha256(utf8ToBytes(`badge\u0000${siteSalt}\u0000${normalizeBadge(badge)}`)));
 }
 
+/** What a bearer token's hash is taken of (the server hashes it natively too: src-server/secrets.ts). */
+export function tokenHashInput(token: string): string {
+  return `token\u0000${token}`;
+}
+
 export function tokenHash(token: string): string {
-  return bytesToHex(sha256(utf8ToBytes(`token\u0000${token}`)));
+  return bytesToHex(sha256(utf8ToBytes(tokenHashInput(token))));
 }
 
 /** A new random token: `prefix_` + 32 random bytes in hex. */
