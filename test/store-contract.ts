@@ -618,6 +618,15 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.disconnectStale(T0 + 30_000, T0 + 46_000)).toEqual([]);
     });
 
+    it('AUTH-7 SEC-3 tokens created in the same millisecond are listed in the order they were created, whatever their kind', async () => {
+      // A session first, then an API token, in the same ms: the list is by creation, not by kind or id.
+      for (const [id, kind, userId] of [['zs', 'session', 'sue'], ['aa', 'api', 'sue'], ['mm', 'session', 'ann']] as const) {
+        await store.createApiToken({ id, userId, name: id, kind, expiresAt: null, revokedAt: null, tokenHash: `h-${id}` }, T0);
+      }
+      expect((await store.listApiTokens('sue')).map((t) => t.id)).toEqual(['zs', 'aa']);
+      expect((await store.listApiTokens()).map((t) => t.id)).toEqual(['zs', 'aa', 'mm']);
+    });
+
     it('SYNC-5 a config change reaches every department through the change log', async () => {
       const head = await store.headSeq();
       await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);

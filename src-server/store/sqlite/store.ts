@@ -1484,9 +1484,11 @@ export class SqliteServerStore implements ServerStore {
   }
 
   async listApiTokens(userId?: string): Promise<ApiTokenRecord[]> {
+    // rowid breaks ties (tokens made in the same ms) by creation, as PostgreSQL's `ord`: without it
+    // the index by (user, kind, created_at) listed a user's API tokens before their sessions.
     const rows = userId
-      ? (this.q('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at').all(userId) as Row[])
-      : (this.q('SELECT * FROM api_tokens ORDER BY created_at').all() as Row[]);
+      ? (this.q('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at, rowid').all(userId) as Row[])
+      : (this.q('SELECT * FROM api_tokens ORDER BY created_at, rowid').all() as Row[]);
     return rows.map((r) => this.tokenFromRow(r));
   }
 
