@@ -627,6 +627,22 @@ export function storeContract(factory: StoreFactory): void {
       expect((await store.listApiTokens()).map((t) => t.id)).toEqual(['zs', 'aa', 'mm']);
     });
 
+    it('SUP-5 offline terminals with work queued are alerted in id order, whatever order they were enrolled in', async () => {
+      await store.createTerminal({ id: 'k0', name: 'Kiosk 0', departments: ['cut'], tokenHash: 'tk0' }, T0);
+      for (const id of ['k2', 'k0', 'k1']) {
+        await store.recordHandshake(id, { now: T0, clockOffsetMs: 0, ackedMutationId: 0, appVersion: 'test', protocolVersion: 2, outbox: 3 });
+        await store.recordDisconnect(id, T0 + 1);
+      }
+      const alerts = await store.alertOfflineTerminals(T0 + 100, T0 + 200);
+      expect(alerts.map((a) => [a.terminalId, a.notified])).toEqual([
+        ['k0', ['sue']],
+        ['k1', ['sue']],
+        ['k2', ['sue']],
+      ]);
+      // Sue's overview lists them newest first: the last alerted on top.
+      expect((await store.listNotifications('sue', 10)).map((n) => n.details.terminalId)).toEqual(['k2', 'k1', 'k0']);
+    });
+
     it('SYNC-5 a config change reaches every department through the change log', async () => {
       const head = await store.headSeq();
       await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);

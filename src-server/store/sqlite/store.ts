@@ -1410,7 +1410,8 @@ export class SqliteServerStore implements ServerStore {
     if (this.writeGate) await this.writable();
     const due = (this.q(
       `SELECT id, departments, outbox, disconnected_at FROM terminals
-       WHERE active = 1 AND connected = 0 AND outbox > 0 AND disconnected_at IS NOT NULL AND disconnected_at <= ? AND offline_alerted_at IS NULL`,
+       WHERE active = 1 AND connected = 0 AND outbox > 0 AND disconnected_at IS NOT NULL AND disconnected_at <= ? AND offline_alerted_at IS NULL
+       ORDER BY id`,
     ).all(offlineBefore) as Row[]);
     if (due.length === 0) return [];
     const alerts: OfflineAlert[] = [];
