@@ -643,6 +643,16 @@ export function storeContract(factory: StoreFactory): void {
       expect((await store.listNotifications('sue', 10)).map((n) => n.details.terminalId)).toEqual(['k2', 'k1', 'k0']);
     });
 
+    it('SUP-3 an operator signed in at two kiosks in the same millisecond shows at the same one on every backend (the later id)', async () => {
+      // k2 first, then k1, both at T0: the tie is broken by the terminal's id, not by storage order.
+      await signIn('k2', 1, 'ann');
+      await signIn('k1', 1, 'ann');
+      const scope = { userId: 'sue', all: false, departmentIds: ['cut'] };
+      const presenceOf = (people: Array<{ id: string; presence: unknown }>) => people.find((p) => p.id === 'ann')!.presence;
+      expect(presenceOf((await store.supervisorSnapshotPage(scope, null, 1000, T0)).people)).toEqual({ terminalId: 'k2', since: T0 });
+      expect(presenceOf((await store.supervisorChangesPage(scope, 0, 1000, T0)).people)).toEqual({ terminalId: 'k2', since: T0 });
+    });
+
     it('SYNC-5 a config change reaches every department through the change log', async () => {
       const head = await store.headSeq();
       await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);

@@ -297,9 +297,10 @@ export class SupervisorReads {
       .all(list, fromDay) as Row[]) {
       history.set(r.user_id as string, { submitted: r.s as number, rejected: r.r as number, expired: r.e as number });
     }
+    // The latest sign-in wins; one at two kiosks in the same ms shows the later terminal id (as on PostgreSQL).
     const presence = new Map<string, { terminalId: string | null; since: number }>();
     for (const r of this.s
-      .q(`SELECT p.terminal_id, p.user_id, p.signed_in_at, t.departments FROM presence p JOIN terminals t ON t.id = p.terminal_id WHERE p.user_id ${IN_IDS} ORDER BY p.signed_in_at`)
+      .q(`SELECT p.terminal_id, p.user_id, p.signed_in_at, t.departments FROM presence p JOIN terminals t ON t.id = p.terminal_id WHERE p.user_id ${IN_IDS} ORDER BY p.signed_in_at, p.terminal_id`)
       .all(list) as Row[]) {
       // A terminal of another department is not named (SUP-1): only that the person is signed in.
       const visible = scope.all || json<string[]>(r.departments, []).some((d) => scope.departmentIds.includes(d));
