@@ -67,6 +67,8 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
     store,
     settings: coreSettings(settings),
     clock: systemClock,
+    // The time since boot, suspend included (CLOCK_BOOTTIME on Linux): it never jumps as the wall clock can.
+    monotonic: () => os.uptime() * 1000,
     scheduler: realScheduler,
     random: Math.random,
     dialer: (url) => wsDialer(url),

@@ -815,6 +815,23 @@ export class TerminalStore {
     }));
   }
 
+  /**
+   * PROTO-13, CLM-13: the terminal's clock jumped by `ms` (a correction of a wrong clock): every
+   * time kept in the terminal's clock moves with it, so what was stored before the jump reads in
+   * the clock as it is now (a claim queued a minute ago is a minute old, not ten hours).
+   */
+  shiftLocalTimes(ms: number): void {
+    this.q('UPDATE outbox SET created_local = created_local + ?').run(ms);
+    this.q('UPDATE session SET signed_in_local = signed_in_local + ?, active_local = active_local + ?').run(ms, ms);
+    this.q('UPDATE pin_failures SET locked_until = locked_until + ? WHERE locked_until IS NOT NULL').run(ms);
+    this.q('UPDATE conflicts SET created_local = created_local + ?, acknowledged_local = acknowledged_local + ?').run(ms, ms);
+    this.q('UPDATE outcomes SET received_local = received_local + ?').run(ms);
+    this.q('UPDATE notifications SET read_local = read_local + ? WHERE read_local IS NOT NULL').run(ms);
+    const lastSyncAt = this.meta<number | null>('lastSyncAt', null);
+    if (lastSyncAt !== null) this.setMeta('lastSyncAt', lastSyncAt + ms);
+    this.setMeta('serverOffsetMs', this.meta<number>('serverOffsetMs', 0) - ms);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Session
 

@@ -68,6 +68,11 @@ export interface SyncHandlers {
   /** Apply a change page (synchronously, durably) before returning. */
   onChanges(page: ChangesFrame): void;
   onStatus(): void;
+  /**
+   * PROTO-13: called before a hello and before each push, so that a jump of the terminal's clock
+   * is taken into account (clockJumped) before a time of it goes to the server.
+   */
+  checkClock?(): void;
   log(level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void;
 }
 
@@ -166,6 +171,26 @@ export class SyncClient {
     void this.connect();
   }
 
+  /**
+   * PROTO-13, CLM-13: the terminal's clock jumped by `ms`. The times kept in its clock move with
+   * it, and a connection is dropped and made again at once, so the server measures the clock's
+   * offset anew: with the one measured before the jump, a claim made now would be judged `ms` older
+   * (or younger) than it is.
+   */
+  clockJumped(ms: number): void {
+    if (this.welcomedAt !== null) this.welcomedAt += ms;
+    if (this.lastSyncAt !== null) this.lastSyncAt += ms;
+    if (this.nextAttemptAt !== null) this.nextAttemptAt += ms;
+    if (!this.link) return;
+    this.h.log('warn', 'reconnecting so that the server measures the clock offset again');
+    this.dropLink('the terminal clock jumped');
+    // Not a failure of the server or of this terminal: try again at once.
+    if (this.reconnectTimer !== null) this.o.scheduler.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    void this.connect();
+  }
+
   /** New outbox entries were committed: send them if connected. */
   outboxChanged(): void {
     if (this.welcomed) this.sendPending();
@@ -203,6 +228,9 @@ export class SyncClient {
       this.scheduleReconnect();
       return;
     }
+    // PROTO-13: a jump of the clock while the connection was being made is taken into account
+    // before the hello, whose time the server measures the offset by.
+    if (gen === this.generation && !this.stopped) this.h.checkClock?.();
     if (gen !== this.generation || this.stopped) {
       link.close(1000, 'superseded');
       return;
@@ -446,6 +474,8 @@ export class SyncClient {
   }
 
   private sendPending(): void {
+    if (!this.link || !this.welcomed) return;
+    this.h.checkClock?.();
     if (!this.link || !this.welcomed) return;
     for (;;) {
       const batch = this.h.pendingAfter(this.sentUpTo, MAX_MUTATIONS_PER_PUSH);

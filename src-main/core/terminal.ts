@@ -72,6 +72,13 @@ export interface TerminalCoreOptions {
   store: TerminalStore;
   settings: TerminalSettings;
   clock: Clock;
+  /**
+   * PROTO-13: a clock that never jumps (milliseconds from any start; the time since boot), beside
+   * the wall clock. With it the core tells a jump of the wall clock (a correction of a wrong clock)
+   * from time passing, and moves the times it keeps in the terminal's clock with the jump. Without
+   * it, jumps go unnoticed (tests with a manual clock).
+   */
+  monotonic?: () => number;
   scheduler: Scheduler;
   random: () => number;
   /** Build a transport for a server URL (real WebSockets, or the simulation's network). */
@@ -108,6 +115,10 @@ const NETWORK_POLL_MS = 2000;
 /** Stored outcomes and acknowledged conflicts are kept this long for diagnosis, then dropped. */
 const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
+/** PROTO-13: the wall clock moving this much more (or less) than the monotonic one between two looks is a jump. */
+const CLOCK_JUMP_MS = 30_000;
+/** How often the clocks are compared when nothing else looks. */
+const CLOCK_POLL_MS = 2000;
 /** A kiosk shows this many of an operator's notifications, and keeps read ones this long. */
 const NOTIFICATIONS_SHOWN = 30;
 const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
@@ -134,6 +145,9 @@ export class TerminalCore implements TerminalApi {
   private lastMutationIdAtWelcome: number | null = null;
   /** OFF-7: the last activity time written to the session row (terminal clock). */
   private activityStored = 0;
+  /** PROTO-13: the wall and monotonic clocks at the last look. */
+  private clockSeen: { wall: number; mono: number } | null = null;
+  private clockTimer: unknown = null;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
@@ -146,6 +160,8 @@ export class TerminalCore implements TerminalApi {
 
   /** Begin syncing (if enrolled) and enforcing the idle timeout. */
   startSyncing(): void {
+    this.checkClock();
+    this.watchClock();
     this.restartSync();
     this.resumeSession();
     if (this.o.watchNetwork) this.watchNetwork();
@@ -180,6 +196,48 @@ export class TerminalCore implements TerminalApi {
     if (this.idleTimer !== null) this.o.scheduler.clearTimeout(this.idleTimer);
     if (this.netTimer !== null) this.o.scheduler.clearTimeout(this.netTimer);
     this.netTimer = null;
+    if (this.clockTimer !== null) this.o.scheduler.clearTimeout(this.clockTimer);
+    this.clockTimer = null;
+  }
+
+  /**
+   * PROTO-13, CLM-13: has the wall clock jumped since the last look (NTP correcting a clock that
+   * was wrong, a dead CMOS battery's clock set right)? Then every time the terminal kept in its
+   * clock (queued actions, the session, PIN locks, the server's offset) moves with it, and the
+   * connection is made again so the server measures the offset anew. Otherwise a claim made after
+   * the clock was set back 10 h would be judged by the server 10 h old, stale (CLM-13), and one
+   * queued offline before it was set forward would be too. Returns the jump (0: none).
+   */
+  private checkClock(): number {
+    const mono = this.o.monotonic;
+    if (!mono || !this.store.db.open) return 0;
+    const seen = { wall: this.o.clock.now(), mono: mono() };
+    const before = this.clockSeen;
+    this.clockSeen = seen;
+    if (!before) return 0;
+    const jump = Math.round(seen.wall - before.wall - (seen.mono - before.mono));
+    if (Math.abs(jump) < CLOCK_JUMP_MS) return 0;
+    try {
+      this.store.tx(() => this.store.shiftLocalTimes(jump));
+    } catch (err) {
+      this.log('error', 'the terminal clock jumped, and the times kept in it could not be moved with it', { jumpMs: jump, err: String(err) });
+    }
+    this.activityStored += jump;
+    this.log('warn', `the terminal clock jumped ${jump > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(jump) / 1000)} s; the times kept in it move with it`, { jumpMs: jump });
+    this.sync?.clockJumped(jump);
+    return jump;
+  }
+
+  private watchClock(): void {
+    if (!this.o.monotonic || this.clockTimer !== null) return;
+    const poll = () => {
+      this.clockTimer = this.o.scheduler.setTimeout(() => {
+        this.clockTimer = null;
+        this.checkClock();
+        poll();
+      }, CLOCK_POLL_MS);
+    };
+    poll();
   }
 
   /** Stop and close the database. */
@@ -306,6 +364,7 @@ export class TerminalCore implements TerminalApi {
           }
         },
         onStatus: () => this.emit({ type: 'sync', sync: this.syncStatus() }),
+        checkClock: () => void this.checkClock(),
         log: (level, message, data) => this.log(level, message, data),
       },
     );
@@ -524,6 +583,7 @@ export class TerminalCore implements TerminalApi {
 
   private async signInNow(input: SignInInput): Promise<SessionInfo> {
     const { badge, pin, method } = signInInputSchema.parse(input);
+    this.checkClock();
     const salt = this.store.meta<string | null>('siteSalt', null);
     if (!salt) {
       throw new DomainError('unavailable', { problem: 'this terminal has not downloaded its operator list yet; connect it to the server once' });
@@ -607,6 +667,7 @@ export class TerminalCore implements TerminalApi {
 
   /** Sign out; `ended`: why, when it is not the operator's own doing (the screen says it). */
   private async endSession(ended?: ErrorData): Promise<void> {
+    this.checkClock();
     const current = this.store.session();
     if (!current) return;
     this.store.tx(() => {
@@ -761,6 +822,7 @@ export class TerminalCore implements TerminalApi {
   // Task operations
 
   private perform(op: TerminalOperation): OperationAck {
+    this.checkClock();
     const session = this.requireSession(true);
     const now = this.serverNow();
     const offline = this.isOffline();
@@ -852,6 +914,7 @@ export class TerminalCore implements TerminalApi {
 
   async markNotificationsRead(input: { ids?: number[] }): Promise<void> {
     const { ids } = readNotificationsInputSchema.parse(input);
+    this.checkClock();
     const session = this.requireSession(true);
     const now = this.o.clock.now();
     const offline = this.isOffline();

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemClock } from '../../src-shared/clock.js';
+import { systemClock, type Clock } from '../../src-shared/clock.js';
 import { TerminalCore } from '../../src-main/core/terminal.js';
 import { TerminalStore } from '../../src-main/core/store.js';
 import { realScheduler } from '../../src-main/core/sync-client.js';
@@ -27,6 +27,10 @@ export async function openTerminal(opts: {
   maintenanceSecretHash?: string;
   /** Heartbeat and backoff settings over the fast defaults below. */
   sync?: { pingIntervalMs?: number; pongTimeoutMs?: number };
+  /** The terminal's wall clock (default: the system's). */
+  clock?: Clock;
+  /** A clock that never jumps (milliseconds since any start), to tell the wall clock's jumps from time passing. */
+  monotonic?: () => number;
   /** How the terminal checks a PIN (default: the core's own scrypt check). */
   verifySecret?: (secret: string, stored: string | null | undefined) => Promise<boolean>;
   /** Sees every frame the terminal receives and sends, as text (the real WebSocket dialer underneath). */
@@ -49,7 +53,8 @@ export async function openTerminal(opts: {
       locale: 'en',
       maintenanceSecretHash: opts.maintenanceSecretHash ?? null,
     },
-    clock: systemClock,
+    clock: opts.clock ?? systemClock,
+    ...(opts.monotonic ? { monotonic: opts.monotonic } : {}),
     scheduler: realScheduler,
     random: Math.random,
     dialer: (url) => {
