@@ -294,6 +294,29 @@ describe('terminal core', () => {
     expect(await codeOf(a.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
   });
 
+  it('OFF-7 an idle sign-out the terminal cannot write (a full disk) does not crash it (an unhandled rejection ends a Node process): it is tried again, and the session ends once the disk has room', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
+      await a.core.signIn({ badge: 'B-ANN' });
+      await waitDrained(a);
+      a.core.store.faultHook = (sql) => {
+        if (sql.startsWith('DELETE FROM session')) throw new Error('the disk is full (test)');
+      };
+      await new Promise((r) => setTimeout(r, 1600));
+      expect(rejections.map(String)).toEqual([]);
+      expect((await a.core.getSnapshot()).session).toMatchObject({ userId: 'ann' });
+      a.core.store.faultHook = null;
+      await a.waitFor(async () => (await a.core.getSnapshot()).session === null, 'the idle sign-out once the disk has room', 15_000);
+      await waitDrained(a);
+      expect((await server.store.getTerminal('k1'))!.signedInUserId).toBeNull();
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it('OFF-7 a session idle for longer than the timeout when the terminal starts again (a power cut) is ended at once, and the sign-out reaches the server', async () => {
     const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
     await a.core.signIn({ badge: 'B-ANN' });

@@ -119,6 +119,8 @@ const PIN_LOCK_MS = 5 * 60_000;
 const CLOCK_JUMP_MS = 30_000;
 /** How often the clocks are compared when nothing else looks. */
 const CLOCK_POLL_MS = 2000;
+/** OFF-7: a sign-out that could not be written (a full disk) is tried again after this long. */
+const SIGN_OUT_RETRY_MS = 5000;
 /** A kiosk shows this many of an operator's notifications, and keeps read ones this long. */
 const NOTIFICATIONS_SHOWN = 30;
 const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
@@ -148,6 +150,8 @@ export class TerminalCore implements TerminalApi {
   /** PROTO-13: the wall and monotonic clocks at the last look. */
   private clockSeen: { wall: number; mono: number } | null = null;
   private clockTimer: unknown = null;
+  /** OFF-7: a sign-out that could not be written, to be tried again. */
+  private signOutRetryTimer: unknown = null;
 
   constructor(private readonly o: TerminalCoreOptions) {
     this.store = o.store;
@@ -184,7 +188,7 @@ export class TerminalCore implements TerminalApi {
         idleSeconds: Math.round(idleMs / 1000),
         idleTimeoutSeconds: this.o.settings.idleTimeoutSeconds,
       });
-      void this.signOut();
+      this.endSessionInBackground('idle at start');
       return;
     }
     this.armIdle(timeoutMs - idleMs);
@@ -198,6 +202,8 @@ export class TerminalCore implements TerminalApi {
     this.netTimer = null;
     if (this.clockTimer !== null) this.o.scheduler.clearTimeout(this.clockTimer);
     this.clockTimer = null;
+    if (this.signOutRetryTimer !== null) this.o.scheduler.clearTimeout(this.signOutRetryTimer);
+    this.signOutRetryTimer = null;
   }
 
   /**
@@ -353,8 +359,8 @@ export class TerminalCore implements TerminalApi {
           // working as an operator, and back).
           const signedIn = this.store.session();
           const me = signedIn ? this.store.user(signedIn.userId) : null;
-          if (signedIn && me && !me.active) void this.endSession(new DomainError('user_inactive', { userId: me.id }).toData());
-          else if (signedIn && !me) void this.endSession();
+          if (signedIn && me && !me.active) this.endSessionInBackground('deactivated', new DomainError('user_inactive', { userId: me.id }).toData());
+          else if (signedIn && !me) this.endSessionInBackground('left the departments');
           else if (signedIn && page.users.some((u) => u.id === signedIn.userId)) this.emit({ type: 'session', session: this.sessionInfo() });
           if (changed.length || page.config || page.users.length) this.emit({ type: 'tasks' });
           if (page.config) this.emit({ type: 'config', config: page.config });
@@ -545,7 +551,7 @@ export class TerminalCore implements TerminalApi {
     this.idleTimer = this.o.scheduler.setTimeout(() => {
       this.idleTimer = null;
       this.log('info', 'idle timeout; signing out');
-      void this.signOut();
+      this.endSessionInBackground('idle timeout');
     }, ms);
   }
 
@@ -663,6 +669,24 @@ export class TerminalCore implements TerminalApi {
 
   async signOut(): Promise<void> {
     return this.endSession();
+  }
+
+  /**
+   * OFF-7: a sign-out nobody waits for (the idle timeout, a deactivated operator). One that cannot
+   * be written (a full disk) is logged and tried again a little later: a rejection nobody handles
+   * would end the terminal's process (Node's default), and at its next start the same sign-out
+   * would fail again.
+   */
+  private endSessionInBackground(why: string, ended?: ErrorData): void {
+    if (this.signOutRetryTimer !== null) this.o.scheduler.clearTimeout(this.signOutRetryTimer);
+    this.signOutRetryTimer = null;
+    this.endSession(ended).catch((err: unknown) => {
+      this.log('error', `the operator could not be signed out (${why}); trying again in ${SIGN_OUT_RETRY_MS / 1000} s`, { err: String(err) });
+      this.signOutRetryTimer = this.o.scheduler.setTimeout(() => {
+        this.signOutRetryTimer = null;
+        if (this.store.db.open) this.endSessionInBackground(why, ended);
+      }, SIGN_OUT_RETRY_MS);
+    });
   }
 
   /** Sign out; `ended`: why, when it is not the operator's own doing (the screen says it). */
