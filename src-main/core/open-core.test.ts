@@ -4,11 +4,12 @@
  * so when new and tightened when an older version left them open; a shared folder is never changed.
  */
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE, openTerminalCore } from './open-core.js';
+import { DATABASE_FILE, LOCK_FILE, openTerminalCore } from './open-core.js';
 import { loadSettings } from './settings.js';
 import type { TerminalCore } from './terminal.js';
 
@@ -78,5 +79,44 @@ describe.skipIf(process.platform === 'win32')('SEC-33 the terminal database is r
     expect(mode(shared)).toBe('1777');
     expect(mode(path.join(shared, DATABASE_FILE))).toBe('600');
     expect(log.some(([level, message]) => level === 'warn' && message.startsWith('the data folder is not private'))).toBe(true);
+  });
+});
+
+describe('one terminal process per data folder', () => {
+  it('HOST-2 a second terminal on a data folder another one is using is refused, naming the folder; once the first has closed (or died: the lock is the OS\'s), it opens', () => {
+    const dir = tempDir();
+    const first = open(dir);
+    let refused: Error | null = null;
+    try {
+      open(dir);
+    } catch (e) {
+      refused = e as Error;
+    }
+    expect(refused?.message).toMatch(/another terminal process is using the data folder/);
+    expect(refused?.message).toContain(dir);
+    // The first goes on working.
+    first.store.setMeta('probe', 2);
+    expect(first.store.meta('probe', 0)).toBe(2);
+    first.close();
+    expect(() => open(dir)).not.toThrow();
+  });
+
+  it('HOST-2 a data folder held by another process is refused; once that process is killed (SIGKILL, no clean-up), it opens', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const child = spawn(process.execPath, ['-e', `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(path.join(dir, LOCK_FILE))}, { timeout: 0 }); db.exec('BEGIN EXCLUSIVE'); console.log('held'); setInterval(() => {}, 1000);`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the child exited (${code})`)));
+      });
+      expect(() => open(dir)).toThrow(/another terminal process is using the data folder/);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    expect(open(dir).store.meta('probe', 0)).toBe(1);
   });
 });

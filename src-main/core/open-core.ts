@@ -3,6 +3,7 @@
  * system clock, real timers, real WebSockets, and network watching. The browser-hosted terminal
  * and the Electron main process both start their core here, so they behave the same.
  */
+import Database from 'better-sqlite3';
 import { verifySecretNative } from './native-scrypt.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,36 @@ import { TerminalCore, type TerminalLogger } from './terminal.js';
 import { wsDialer } from './ws-dialer.js';
 
 export const DATABASE_FILE = 'terminal.db';
+/** HOST-2: held (an exclusive SQLite lock, which the OS lets go when the process ends) by the terminal using the folder. */
+export const LOCK_FILE = 'terminal.lock';
+
+/**
+ * HOST-2: one terminal process per data folder. Two on one database (a service and a copy started
+ * by hand, the browser host beside the Electron app) would both sync as the same terminal id,
+ * replacing each other's connection, and show one session on two screens. The lock is an exclusive
+ * SQLite lock on `terminal.lock`, so a process that dies (a power cut, SIGKILL) leaves nothing
+ * that blocks the next start. Returns the release.
+ */
+export function lockDataDir(dir: string, nativeBinding?: string): () => void {
+  const file = path.join(dir, LOCK_FILE);
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  const db = new Database(file, { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) });
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(
+        `another terminal process is using the data folder ${dir}: stop it first, or give this terminal a data folder of its own (--data, SHOPFLOOR_DATA or dataDir); two terminals on one database would both sync as one terminal id and replace each other's connection`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return () => {
+    if (db.open) db.close();
+  };
+}
 
 export type SyncTuning = Pick<SyncClientOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs'>;
 
@@ -57,8 +88,15 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
   const dir = secureDataDir(settings.dataDir);
   if (dir.tightened) o.log?.('info', 'the data folder was open to other users; now only this user may read it', { dataDir: settings.dataDir, was: dir.tightened });
   if (dir.problem) o.log?.('warn', `the data folder is not private: ${dir.problem}`, { dataDir: settings.dataDir });
+  const unlock = lockDataDir(settings.dataDir, o.nativeBinding);
   const file = path.join(settings.dataDir, DATABASE_FILE);
-  const store = new TerminalStore(file, o.nativeBinding ? { nativeBinding: o.nativeBinding } : {});
+  let store: TerminalStore;
+  try {
+    store = new TerminalStore(file, o.nativeBinding ? { nativeBinding: o.nativeBinding } : {});
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   if (process.platform !== 'win32') {
     const loose = databaseFiles(file).filter((f) => fs.existsSync(f) && (fs.statSync(f).mode & 0o077) !== 0);
     if (loose.length) o.log?.('warn', 'terminal database files are readable by other users and could not be made private', { files: loose });
@@ -75,6 +113,7 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
     appVersion: o.appVersion,
     watchNetwork: true,
     verifySecret: verifySecretNative,
+    onClose: unlock,
     ...(o.log ? { log: o.log } : {}),
     ...(o.sync ? { sync: o.sync } : {}),
   });

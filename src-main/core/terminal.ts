@@ -101,6 +101,8 @@ export interface TerminalCoreOptions {
    * pure-JS check of src-shared.
    */
   verifySecret?: (secret: string, stored: string | null | undefined) => Promise<boolean>;
+  /** Called once the database is closed (the host lets go of its data folder, HOST-2). */
+  onClose?: () => void;
 }
 
 interface TerminalMeta {
@@ -250,6 +252,7 @@ export class TerminalCore implements TerminalApi {
   close(): void {
     this.stopSyncing();
     this.store.close();
+    this.o.onClose?.();
   }
 
   subscribe(listener: (e: TerminalEvent) => void): () => void {
