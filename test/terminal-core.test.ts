@@ -351,6 +351,23 @@ describe('terminal core', () => {
     expect(Date.now() - touched).toBeLessThan(6500);
   });
 
+  it('OFF-4 a kiosk that stays connected for days prunes the outcomes it keeps for diagnosis (a week; acknowledged conflicts and old read notifications with them) while connected, not only at a reconnect', async () => {
+    const clock = { skew: 0, now: () => Date.now() + clock.skew };
+    const a = await openTerminal({ serverUrl: server.url, terminalId: 'k1', token: TERMINAL_TOKEN, clock });
+    terminals.push(a);
+    await waitOnline(a);
+    await a.core.signIn({ badge: 'B-ANN' });
+    await a.core.claim({ taskId: 't1' });
+    await waitDrained(a);
+    expect(a.core.store.outcomeCount()).toBe(2);
+    // Eight days on the same connection (the terminal's clock only: no clock jump is seen here).
+    clock.skew = 8 * 24 * 3600_000;
+    await a.core.start({ taskId: 't1' });
+    await waitDrained(a);
+    expect(a.core.syncStatus().status).toBe('online');
+    expect(a.core.store.outcomeCount()).toBe(1);
+  });
+
   it('PROTO-2 a terminal whose token was replaced stays offline and says why', async () => {
     const a = await openTerminal({ serverUrl: server.url, terminalId: 'k1', token: 'wrong-token-123' });
     terminals.push(a);

@@ -765,9 +765,12 @@ export class TerminalStore {
     this.q('UPDATE notifications SET read_local = NULL WHERE read_at IS NULL AND id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids));
   }
 
-  /** Read notifications older than `before` (the kiosk shows a short list): dropped. */
-  pruneNotifications(before: number): void {
-    this.q('DELETE FROM notifications WHERE created_at < ? AND (read_at IS NOT NULL OR (read_local IS NOT NULL AND read_local < ?))').run(before, before);
+  /**
+   * Read notifications made before `before` (server time) and read before `readBefore` (or read on
+   * the server: the terminal's clock), as the kiosk shows a short list: dropped.
+   */
+  pruneNotifications(before: number, readBefore = before): void {
+    this.q('DELETE FROM notifications WHERE created_at < ? AND (read_at IS NOT NULL OR (read_local IS NOT NULL AND read_local < ?))').run(before, readBefore);
   }
 
   // -------------------------------------------------------------------------------------------

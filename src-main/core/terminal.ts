@@ -126,6 +126,8 @@ const SIGN_OUT_RETRY_MS = 5000;
 /** A kiosk shows this many of an operator's notifications, and keeps read ones this long. */
 const NOTIFICATIONS_SHOWN = 30;
 const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
+/** While a connection stays up, what is kept for a while is pruned at most this often. */
+const PRUNE_EVERY_MS = 3600_000;
 /** SEC-30: failed maintenance secrets are counted (and locked) like a badge's PINs, under this key. */
 const MAINTENANCE_SECRET_KEY = 'maintenance-secret';
 
@@ -149,6 +151,8 @@ export class TerminalCore implements TerminalApi {
   private lastMutationIdAtWelcome: number | null = null;
   /** OFF-7: the last activity time written to the session row (terminal clock). */
   private activityStored = 0;
+  /** When outcomes and read notifications were last pruned (terminal clock). */
+  private prunedAt = 0;
   /** PROTO-13: the wall and monotonic clocks at the last look. */
   private clockSeen: { wall: number; mono: number } | null = null;
   private clockTimer: unknown = null;
@@ -320,6 +324,7 @@ export class TerminalCore implements TerminalApi {
           let renumbered = false;
           const results = this.store.tx(() => {
             this.store.setMeta('lastSyncAt', now);
+            this.pruneKept();
             const departments = this.departments();
             const serverNow = this.serverNow();
             const config = this.config();
@@ -429,8 +434,7 @@ export class TerminalCore implements TerminalApi {
         this.store.numberOutboxAfter(w.lastMutationId);
         foreignNumbering = { nextMutationId: next, lastMutationId: w.lastMutationId, queued };
       }
-      this.store.pruneOutcomes(this.o.clock.now() - OUTCOME_RETENTION_MS);
-      this.store.pruneNotifications(this.o.clock.now() - READ_NOTIFICATIONS_KEPT_MS);
+      this.pruneKept(true);
       if (before && before.departments.join() !== now.departments.join()) {
         // Serving other departments: the cursor says nothing about them; resync from scratch.
         this.store.setMeta('cursor', null);
@@ -449,6 +453,19 @@ export class TerminalCore implements TerminalApi {
       this.log('info', 'departments changed; resyncing');
       this.restartSync();
     }
+  }
+
+  /**
+   * What is kept for diagnosis (outcomes, acknowledged conflicts) and read notifications go after
+   * their time: at each welcome, and at most hourly while a connection stays up for days (a kiosk
+   * on a steady network may not reconnect for weeks). Inside the caller's transaction.
+   */
+  private pruneKept(always = false): void {
+    const now = this.o.clock.now();
+    if (!always && Math.abs(now - this.prunedAt) < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    this.store.pruneOutcomes(now - OUTCOME_RETENTION_MS);
+    this.store.pruneNotifications(this.serverNow() - READ_NOTIFICATIONS_KEPT_MS, now - READ_NOTIFICATIONS_KEPT_MS);
   }
 
   /** OFF-8: poll the network interfaces on the injected scheduler; a change means reconnect now. */
