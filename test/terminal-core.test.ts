@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src-shared/crypto/hash.js';
 import { DomainError } from '../src-shared/domain/errors.js';
+import { ApiDispatcher } from '../src-main/core/api-dispatch.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -366,6 +367,30 @@ describe('terminal core', () => {
     await waitDrained(a);
     expect(a.core.syncStatus().status).toBe('online');
     expect(a.core.store.outcomeCount()).toBe(1);
+  });
+
+  it('OFF-2 UI-8 a claim the terminal cannot save (a full disk) tells the operator it was not saved and why, in their language, not "something went wrong"; what waited in the outbox stays', async () => {
+    const a = await terminal('k1');
+    const api = new ApiDispatcher(a.core, 'en');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    proxy.cut();
+    await a.waitFor(() => a.core.syncStatus().status === 'offline', 'offline');
+    await a.core.claim({ taskId: 't1' });
+    a.core.store.faultHook = (sql) => {
+      if (sql.startsWith('INSERT INTO outbox')) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const en = await api.call('claim', { taskId: 't2' });
+    api.locale = 'zh';
+    const zh = await api.call('claim', { taskId: 't2' });
+    a.core.store.faultHook = null;
+    expect(en).toMatchObject({ ok: false, error: { code: 'unavailable', details: { reason: 'terminal_storage' } } });
+    if (en.ok || zh.ok) throw new Error('expected refusals');
+    expect(en.error.message).toMatch(/not saved/);
+    expect(en.error.retry.suggestion).not.toMatch(/saved on this terminal/);
+    expect(zh.error.message).toMatch(/[\u4e00-\u9fff]/);
+    expect(a.core.syncStatus().pending).toBe(1);
+    expect((await a.core.listMine()).tasks.map((t) => t.id)).toEqual(['t1']);
   });
 
   it('PROTO-2 a terminal whose token was replaced stays offline and says why', async () => {

@@ -26,6 +26,9 @@ export function invalidInput(error: z.ZodError, prefix: string, whole = prefix):
   return new DomainError('invalid_input', { field: [prefix, ...path].filter(Boolean).join('.') || whole, problem });
 }
 
+/** SQLite's codes for a database that cannot be written (a full disk, an I/O error, a read-only or damaged file). */
+const STORAGE_FAULT = /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|NOMEM)/;
+
 type Input<K extends TerminalMethod> = z.output<(typeof terminalApiInputs)[K]>;
 
 function invoke<K extends TerminalMethod>(api: TerminalApi, method: K, input: Input<K>): Promise<unknown> {
@@ -44,6 +47,13 @@ export class ApiDispatcher {
 
   errorData(err: unknown, method: string): ErrorData {
     if (err instanceof DomainError) return err.toData(this.locale);
+    const sqlite = (err as { code?: unknown } | null)?.code;
+    if (typeof sqlite === 'string' && STORAGE_FAULT.test(sqlite)) {
+      // OFF-2: the transaction kept nothing, and the operator must know it: "the server is not
+      // reachable" would be untrue, "your work is saved" worse.
+      this.log?.('error', 'the terminal database could not be written; the action was not saved', { method, code: sqlite, err: (err as Error).message });
+      return new DomainError('unavailable', { reason: 'terminal_storage', code: sqlite }).toData(this.locale);
+    }
     this.log?.('error', 'terminal API call failed unexpectedly', { method, err: err instanceof Error ? err.stack ?? err.message : String(err) });
     return new DomainError('internal_error', { problem: 'unexpected failure in the terminal' }).toData(this.locale);
   }
