@@ -162,6 +162,23 @@ describe('the terminal core through a shift', () => {
     expect(await b.core.signIn({ badge: 'B-BOB', pin: '4321' })).toMatchObject({ userId: 'bob' });
   });
 
+  it('KIO-2 PROTO-13 a badge locked before the clock was set back (while the terminal was off) stays locked 5 minutes at most, not the hours the clock went back', async () => {
+    let shiftMs = 0;
+    const clock = { now: () => Date.now() + shiftMs };
+    let a = await openTerminal({ serverUrl: server.url, terminalId: 'k1', token: TERMINAL_TOKEN, clock });
+    terminals.push(a);
+    await waitOnline(a);
+    for (let i = 0; i < 4; i++) expect((await refusal(a.core.signIn({ badge: 'B-BOB', pin: '0000' }))).code).toBe('sign_in_failed');
+    expect((await refusal(a.core.signIn({ badge: 'B-BOB', pin: '0000' }))).details).toMatchObject({ retryAfterSeconds: 300 });
+    // The clock was 10 h fast; it is set right while the terminal is off, so no jump is seen.
+    shiftMs = -10 * 3600_000;
+    a = await a.restart();
+    terminals.push(a);
+    const locked = await refusal(a.core.signIn({ badge: 'B-BOB', pin: '4321' }));
+    expect(locked.code).toBe('sign_in_locked');
+    expect(locked.details.retryAfterSeconds).toBeLessThanOrEqual(300);
+  });
+
   it('KIO-2 AUTH-4 PROTO-8 an operator deactivated while their PIN is being checked is refused, not signed in; a PIN changed meanwhile is checked again', async () => {
     // What happens to the directory while the PIN is checked (as a change page arriving then would).
     let meanwhile: (() => void) | null = null;

@@ -117,6 +117,15 @@ const NETWORK_POLL_MS = 2000;
 /** Stored outcomes and acknowledged conflicts are kept this long for diagnosis, then dropped. */
 const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
+
+/**
+ * KIO-2: how long a lock has left, never more than a lock lasts: a clock set back while the
+ * terminal was off (so no jump was seen, PROTO-13) would otherwise lock a badge for the hours it
+ * went back.
+ */
+function lockLeftMs(lock: { lockedUntil: number | null } | null, now: number): number {
+  return lock?.lockedUntil ? Math.min(lock.lockedUntil - now, PIN_LOCK_MS) : 0;
+}
 /** PROTO-13: the wall clock moving this much more (or less) than the monotonic one between two looks is a jump. */
 const CLOCK_JUMP_MS = 30_000;
 /** How often the clocks are compared when nothing else looks. */
@@ -618,9 +627,8 @@ export class TerminalCore implements TerminalApi {
     const hash = badgeHash(salt, badge);
     // KIO-2: failed PINs are counted in the database, so a restart does not reset the count.
     const lock = this.store.pinFailures(hash);
-    if (lock?.lockedUntil && lock.lockedUntil > now) {
-      throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
-    }
+    const lockedFor = lockLeftMs(lock, now);
+    if (lockedFor > 0) throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
     let user = this.signInCandidate(hash);
     if (user.pinHash) {
       if (!pin) throw new DomainError('sign_in_failed', { reason: 'pin_required', userName: user.displayName });
@@ -1105,9 +1113,8 @@ export class TerminalCore implements TerminalApi {
     }
     const now = this.o.clock.now();
     const lock = this.store.pinFailures(MAINTENANCE_SECRET_KEY);
-    if (lock?.lockedUntil && lock.lockedUntil > now) {
-      throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil((lock.lockedUntil - now) / 1000) });
-    }
+    const lockedFor = lockLeftMs(lock, now);
+    if (lockedFor > 0) throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
     if (!(await this.verify(secret, hash))) {
       const failures = (lock?.failures ?? 0) + 1;
       const locked = failures >= MAX_PIN_FAILURES;
