@@ -441,6 +441,27 @@ describe('task routes', () => {
     expect(((await call('/api/users', { token: ada })).body.items as Array<{ id: string }>).map((u) => u.id)).toContain('qin');
   });
 
+  it('SEC-10 a refused task operation on a task of another department does not answer with that task', async () => {
+    // q1 is Quality's, held by qin; ann is an operator and sue a supervisor of Cutting only.
+    expect((await call('/api/tasks/q1/claim', { token: await apiToken('qin'), body: {} })).status).toBe(200);
+    const refusals = [
+      expectError(await call('/api/tasks/q1/claim', { token: ann, body: {} }), 403, 'not_in_department'),
+      expectError(await call('/api/tasks/q1/unassign', { token: sue, body: {} }), 403, 'permission_denied'),
+      expectError(await call('/api/tasks/q1/cancel', { token: sue, body: { reason: 'peek' } }), 403, 'permission_denied'),
+      expectError(await call('/api/tasks/q1/assign', { token: sue, body: { userId: 'ann' } }), 403, 'permission_denied'),
+    ];
+    for (const body of refusals) {
+      expect(body.task ?? null).toBeNull();
+      expect(JSON.stringify(body)).not.toContain('Cut part q1');
+    }
+    // A refusal about a task of the caller's own department still carries the task (API-3).
+    const own = expectError(await call('/api/tasks/draft1/claim', { token: ann, body: {} }), 422, 'task_draft');
+    expect(own.task).toMatchObject({ id: 'draft1', departmentId: 'cut' });
+    // An admin reads every department's tasks, refused or not.
+    const byAdmin = expectError(await call('/api/tasks/q1/assign', { token: ada, body: { userId: 'qin' } }), 409, 'duplicate_assignment');
+    expect(byAdmin.task).toMatchObject({ id: 'q1', operatorId: 'qin' });
+  });
+
   it('LIST-1 the claimable list is the caller\u2019s, in claimable order, paged with the claimable count', async () => {
     const page1 = await call('/api/tasks/claimable?limit=2', { token: ann });
     expect(page1.body).toMatchObject({ userId: 'ann', total: 5, limit: 2, offset: 0 });

@@ -145,7 +145,10 @@ function operation(name: OperationName) {
     metrics.mutations.inc({ name, via: 'http', outcome: result.ok ? 'applied' : 'rejected' });
     if (name === 'claim') metrics.claimLatency.observe({ via: 'http' }, (performance.now() - s.startedAt) / 1000);
     if (result.ok) return ok({ ok: true, ...result.value, task: result.task });
-    return errorReply(result.error!, s.locale, { task: result.task });
+    // SEC-10: a refusal carries the task only to those who may read it (admins; the people of its
+    // department), never one of another department to anyone who names its id.
+    const readable = result.task !== null && (canSupervise(user, null) || (result.task.departmentId !== null && user.departmentIds.includes(result.task.departmentId)));
+    return errorReply(result.error!, s.locale, { task: readable ? result.task : null });
   };
 }
 
