@@ -218,6 +218,34 @@ describe('mutations', () => {
     expect((await server.store.getTask('t1', server.clock.now()))!.version).toBe(2);
   });
 
+  it('SYNC-1 SEC-10 an outcome never carries a task of a department the terminal does not serve, also when sent again', async () => {
+    // q1 is Quality's (held by qin); k1 serves Cutting only.
+    expect((await call(server, '/api/tasks/q1/claim', { token: (await apiToken(server, 'qin')).token, body: {} })).status).toBe(200);
+    const a = await connect();
+    await a.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    const [claimQ1, startQ1, claimDraft] = await a.mutate([
+      { id: 2, name: 'claim', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      { id: 3, name: 'start', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      { id: 4, name: 'claim', args: { taskId: 'draft1' }, operatorId: 'ann', clientTime: server.clock.now() },
+    ]);
+    expect(claimQ1).toMatchObject({ status: 'rejected', error: { code: 'not_in_department' }, task: null });
+    expect(startQ1).toMatchObject({ status: 'rejected', task: null });
+    // A task of its own department still comes with the refusal (OFF-4).
+    expect(claimDraft).toMatchObject({ status: 'rejected', error: { code: 'task_draft' }, task: { id: 'draft1' } });
+    // Sent again after a reconnect, from storage (PROTO-5): still without the other department's task.
+    a.close();
+    const b = await connect({ cursor: null, lastAckedMutationId: 1 });
+    const resent = await b.waitFor<Extract<ServerFrame, { type: 'results' }>>((f) => f.type === 'results');
+    expect(resent.outcomes.map((o) => [o.id, o.status !== 'retry' ? o.task?.id ?? null : 'retry'])).toEqual([
+      [2, null],
+      [3, null],
+      [4, 'draft1'],
+    ]);
+    const [again] = await b.mutate([{ id: 2, name: 'claim', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    expect(again).toMatchObject({ status: 'rejected', task: null });
+    expect(JSON.stringify([...a.frames, ...b.frames])).not.toContain('Cut part q1');
+  });
+
   it('PROTO-9 a transient failure answers retry without consuming the id; later mutations wait, then all apply in order', async () => {
     const c = await connect();
     await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);

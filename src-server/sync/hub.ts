@@ -424,6 +424,10 @@ export class SyncHub {
 
   /** PROTO-1: each terminal gets frames of the version it said hello with. */
   private send(conn: Connection, frame: ServerFrame): void {
+    // SYNC-1 SEC-10: an outcome (new, stored or sent again) carries its task only when the task is
+    // of a department this terminal serves; a mutation naming another department's task id must
+    // not read that task (its work, its holder).
+    if (frame.type === 'results') frame = { ...frame, outcomes: frame.outcomes.map((o) => outcomeInScope(o, conn.departments)) };
     this.sendText(conn, JSON.stringify(frameForVersion(frame, conn.protocolVersion)), frame.type);
   }
 
@@ -1129,4 +1133,10 @@ function wsPeer(ws: WebSocket): PeerSocket {
       if (ws.readyState === WebSocket.OPEN) ws.ping();
     },
   };
+}
+
+/** SYNC-1 SEC-10: an outcome as a terminal serving `departments` may read it. */
+function outcomeInScope(o: MutationOutcome, departments: readonly string[]): MutationOutcome {
+  if (o.status === 'retry' || o.task === null || (o.task.departmentId !== null && departments.includes(o.task.departmentId))) return o;
+  return { ...o, task: null };
 }
