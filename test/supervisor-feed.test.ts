@@ -643,6 +643,27 @@ describe('SUP-1 sessions end', () => {
     expect(await c.waitClose(1000)).toBe(4401);
   });
 
+  it('SUP-1 AUTH-3 an administrator\u2019s change of a supervisor (fewer departments, deactivated, role taken) closes their pages at once, not at the next revalidation', async () => {
+    // The default revalidation interval (15 s): only the change itself can close the pages in time.
+    const s = await boot();
+    await s.store.updateUser('sue', { departmentIds: ['cut', 'qa'] }, s.clock.now());
+    const wide = await livePage(tok.sue);
+    expect(wide.welcome!.scope).toEqual({ all: false, departmentIds: ['cut', 'qa'] });
+    const other = await livePage(tok.quinn);
+    // Sue no longer supervises Quality: her page must not go on receiving Quality's work.
+    expect((await http('/api/users/sue', { method: 'PATCH', token: tok.ada, body: { departmentIds: ['cut'] } })).status).toBe(200);
+    expect(await wide.waitClose(1000)).toBe(4205);
+    const narrow = await livePage(tok.sue);
+    expect(narrow.welcome!.scope).toEqual({ all: false, departmentIds: ['cut'] });
+    // Deactivated: her tokens are refused at once (AUTH-3), her open page too.
+    expect((await http('/api/users/sue', { method: 'PATCH', token: tok.ada, body: { active: false } })).status).toBe(200);
+    expect(await narrow.waitClose(1000)).toBe(4401);
+    expect(errorFrame(narrow)!.error.code).toBe('user_inactive');
+    // No longer a supervisor.
+    expect((await http('/api/users/quinn', { method: 'PATCH', token: tok.ada, body: { roles: ['operator'] } })).status).toBe(200);
+    expect(await other.waitClose(1000)).toBe(4403);
+  });
+
   it('SUP-1 new departments for the supervisor close the page with 4205 after revalidation; losing the role closes it with 4403', async () => {
     await boot({ supervisorHub: { revalidateMs: 50 } });
     const c = await livePage(tok.sue);

@@ -535,10 +535,19 @@ export class SupervisorHub {
     }
   }
 
+  /**
+   * AUTH-3 SUP-1: a user was changed on this instance (deactivated, other roles or departments):
+   * their pages are checked again now, not at the next revalidation, so a page of a department they
+   * no longer supervise receives nothing more of it. Other instances notice at their revalidation.
+   */
+  userChanged(userId: string): Promise<void> {
+    return this.revalidateAll((c) => c.principal?.user.id === userId);
+  }
+
   /** Sessions revoked elsewhere, deactivated users, changed roles or departments take effect. */
-  private async revalidateAll(): Promise<void> {
+  private async revalidateAll(which: (c: Conn) => boolean = () => true): Promise<void> {
     for (const c of [...this.conns]) {
-      if (!c.principal || c.closed) continue;
+      if (!c.principal || c.closed || !which(c)) continue;
       try {
         const p = await this.recheck(c);
         const scope = scopeOf(p);

@@ -199,6 +199,9 @@ async function patchUser(s: Scope): Promise<Reply> {
   if (body.pin !== undefined) patch.pinHash = (await pinHashOf(s, body.pin)) ?? null;
   if (body.password !== undefined) patch.passwordHash = (await secret(body.password)) ?? null;
   await orTaken(() => s.ctx.store.updateUser(id, patch, s.ctx.clock.now()), () => taken('badge', 'another user'));
+  // AUTH-3 SUP-1: the user's open supervisor pages follow the change at once (closed when
+  // deactivated, no longer a supervisor, or of other departments).
+  if (patch.active !== undefined || patch.roles !== undefined || patch.departmentIds !== undefined) await s.ctx.supervisors.userChanged(id);
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }
