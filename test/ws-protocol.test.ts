@@ -228,7 +228,7 @@ describe('mutations', () => {
       { id: 3, name: 'start', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() },
       { id: 4, name: 'claim', args: { taskId: 'draft1' }, operatorId: 'ann', clientTime: server.clock.now() },
     ]);
-    expect(claimQ1).toMatchObject({ status: 'rejected', error: { code: 'not_in_department' }, task: null });
+    expect(claimQ1).toMatchObject({ status: 'rejected', error: { code: 'permission_denied' }, task: null });
     expect(startQ1).toMatchObject({ status: 'rejected', task: null });
     // A task of its own department still comes with the refusal (OFF-4).
     expect(claimDraft).toMatchObject({ status: 'rejected', error: { code: 'task_draft' }, task: { id: 'draft1' } });
@@ -244,6 +244,26 @@ describe('mutations', () => {
     const [again] = await b.mutate([{ id: 2, name: 'claim', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() }]);
     expect(again).toMatchObject({ status: 'rejected', task: null });
     expect(JSON.stringify([...a.frames, ...b.frames])).not.toContain('Cut part q1');
+  });
+
+  it('PROTO-8 a terminal acts only on tasks of the departments it serves, even for an operator who belongs to the task\u2019s department', async () => {
+    // Ann works in Cutting and Quality; k1 serves Cutting only, so it never shows q1 (Quality).
+    await server.store.updateUser('ann', { departmentIds: ['cut', 'qa'] }, server.clock.now());
+    const c = await connect();
+    await c.mutate([{ id: 1, name: 'signIn', args: { method: 'badge' }, operatorId: 'ann', clientTime: server.clock.now() }]);
+    const [claimQ1, claimT1] = await c.mutate([
+      { id: 2, name: 'claim', args: { taskId: 'q1' }, operatorId: 'ann', clientTime: server.clock.now() },
+      { id: 3, name: 'claim', args: { taskId: 't1' }, operatorId: 'ann', clientTime: server.clock.now() },
+    ]);
+    expect(claimQ1).toMatchObject({ status: 'rejected', error: { code: 'permission_denied', details: { taskId: 'q1', terminalId: 'k1' } }, task: null });
+    expect(claimT1).toMatchObject({ status: 'applied', task: { id: 't1', operatorId: 'ann' } });
+    const q1 = (await server.store.getTask('q1', server.clock.now()))!;
+    expect(q1).toMatchObject({ operatorId: null, version: 1 });
+    // Quality's supervisors are not handed an exception a Cutting kiosk made up; the audit keeps the attempt.
+    expect((await server.store.listExceptions({ departmentIds: ['qa'] }, { limit: 10, offset: 0 })).total).toBe(0);
+    expect(await server.store.listAudit({ taskId: 'q1', limit: 10 })).toMatchObject([{ action: 'claim', outcome: 'permission_denied', terminalId: 'k1' }, ...[]]);
+    // Over HTTP, where Ann acts for herself, the same claim is hers to make.
+    expect((await call(server, '/api/tasks/q1/claim', { token: (await apiToken(server, 'ann')).token, body: {} })).status).toBe(200);
   });
 
   it('PROTO-9 a transient failure answers retry without consuming the id; later mutations wait, then all apply in order', async () => {

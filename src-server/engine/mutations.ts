@@ -23,7 +23,7 @@ import {
   type Decision,
   type ExceptionKind,
 } from '../../src-shared/domain/rules.js';
-import type { Result } from '../../src-shared/domain/result.js';
+import { fail as failResult, type Result } from '../../src-shared/domain/result.js';
 import {
   describeIssue,
   isMutationName,
@@ -58,10 +58,29 @@ export interface Queued {
   offline: boolean;
 }
 
-/** Decide one task operation for `actorId`. `queued` applies to claims from a terminal's outbox. */
-function* decideOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null): Eng<AnyDecision> {
+/** The terminal a task operation came from, and the departments it serves (PROTO-8). */
+interface AtTerminal {
+  id: string;
+  departments: readonly string[];
+}
+
+/**
+ * Decide one task operation for `actorId`. `queued` applies to claims from a terminal's outbox;
+ * `terminal` is the terminal it came from (null over HTTP).
+ */
+function* decideOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null, terminal: AtTerminal | null = null): Eng<AnyDecision> {
   const config = yield* ask('config');
   const facts = yield* ask('taskFacts', op.taskId);
+  // PROTO-8: a terminal acts only on tasks of the departments it serves (it is never sent others,
+  // SYNC-1), also for an operator who belongs to the task's department too.
+  if (terminal && facts.task?.departmentId && !terminal.departments.includes(facts.task.departmentId)) {
+    return failResult('permission_denied', {
+      taskId: facts.task.id,
+      departmentId: facts.task.departmentId,
+      terminalId: terminal.id,
+      problem: 'the task is not of a department this terminal serves',
+    });
+  }
   const base = { ...facts, now, config };
   switch (op.name) {
     case 'claim': {
@@ -106,8 +125,8 @@ export interface OperationResult {
 }
 
 /** Decide and, if allowed, apply; returns the decision and the task as it is afterwards. */
-function* performOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null): Eng<OperationResult> {
-  const decision = yield* decideOperation(op, actorId, now, queued);
+function* performOperation(op: TaskOperation, actorId: string, now: number, queued: Queued | null, terminal: AtTerminal | null = null): Eng<OperationResult> {
+  const decision = yield* decideOperation(op, actorId, now, queued, terminal);
   if (decision.ok) yield* ask('applyEffects', decision.value.effects, now);
   const task = yield* ask('syncTask', op.taskId, now);
   return { decision, task };
@@ -203,11 +222,14 @@ export function* terminalMutation(req: TerminalMutationRequest, now: number): En
       const madeAt = env.data.clientTime + (term.clockOffsetMs ?? 0);
       const queued = name === 'claim' ? { at: madeAt, offline: env.data.offline === true } : null;
       input = { ...(name === 'claim' ? { madeAt } : {}), ...('reason' in op ? { reason: op.reason } : {}) };
-      const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queued);
+      const { decision, task } = yield* performOperation(op, env.data.operatorId, now, queued, term);
       outcome = decision.ok
         ? { id, status: 'applied', value: decision.value.result, task }
         : { id, status: 'rejected', error: decision.error.toData('en'), task };
-      if (outcome.status === 'rejected' && task) {
+      // PROTO-8: a task of a department this terminal does not serve is no exception for that
+      // department's supervisors (a terminal could make them up by the thousand); the audit keeps it.
+      const outside = task?.departmentId != null && !term.departments.includes(task.departmentId);
+      if (outcome.status === 'rejected' && task && !outside) {
         // SUP-4: a refused terminal operation goes to the supervisors' exceptions feed.
         yield* ask(
           'recordException',
