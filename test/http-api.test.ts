@@ -462,6 +462,26 @@ describe('task routes', () => {
     expect(byAdmin.task).toMatchObject({ id: 'q1', operatorId: 'qin' });
   });
 
+  it('SEC-10 HLD-1 an operator acting on a task of another department is not told who holds it or what state it is in; a holder still acts on their own', async () => {
+    const qin = await apiToken('qin');
+    expect((await call('/api/tasks/q1/claim', { token: qin, body: {} })).status).toBe(200);
+    for (const op of ['start', 'complete', 'release', 'accept']) {
+      const refused = expectError(await call(`/api/tasks/q1/${op}`, { token: ann, body: {} }), 403, 'permission_denied');
+      expect(JSON.stringify(refused)).not.toContain('qin');
+      expect(refused.task ?? null).toBeNull();
+    }
+    const reject = expectError(await call('/api/tasks/q1/reject', { token: ann, body: { reason: 'x' } }), 403, 'permission_denied');
+    expect(JSON.stringify(reject)).not.toContain('qin');
+    // Within her own department the holder is named (HLD-1).
+    expect((await call('/api/tasks/t1/claim', { token: bob, body: {} })).status).toBe(200);
+    expect(expectError(await call('/api/tasks/t1/start', { token: ann, body: {} }), 409, 'task_conflict')).toMatchObject({ currentOwner: { id: 'bob' } });
+    // A holder moved out of the task's department still works on the task she holds, and reads it.
+    await server.store.updateUser('qin', { departmentIds: ['cut'] }, server.clock.now());
+    const early = expectError(await call('/api/tasks/q1/complete', { token: qin, body: {} }), 422, 'task_not_started');
+    expect(early.task).toMatchObject({ id: 'q1', operatorId: 'qin' });
+    expect((await call('/api/tasks/q1/release', { token: qin, body: {} })).status).toBe(200);
+  });
+
   it('LIST-1 the claimable list is the caller\u2019s, in claimable order, paged with the claimable count', async () => {
     const page1 = await call('/api/tasks/claimable?limit=2', { token: ann });
     expect(page1.body).toMatchObject({ userId: 'ann', total: 5, limit: 2, offset: 0 });

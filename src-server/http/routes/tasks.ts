@@ -126,6 +126,12 @@ async function readOperation(s: Scope, name: OperationName, taskId: string): Pro
 }
 
 /**
+ * Refusals that may be given about a task the caller may not read: they say nothing of its holder or
+ * state (CLM-3 names only the department; ASG-1 and CLM-10 are about the caller).
+ */
+const OUTSIDE_ANSWERS: ReadonlySet<string> = new Set(['not_in_department', 'permission_denied', 'user_inactive', 'user_not_found', 'task_no_department', 'reason_required', 'invalid_input']);
+
+/**
  * One task operation by the authenticated user (API-7): 200 `{ ok: true, ...result, task }`, or
  * the error of the rule that refused it with its status (CLM-7 conflicts carry the holder).
  */
@@ -145,10 +151,16 @@ function operation(name: OperationName) {
     metrics.mutations.inc({ name, via: 'http', outcome: result.ok ? 'applied' : 'rejected' });
     if (name === 'claim') metrics.claimLatency.observe({ via: 'http' }, (performance.now() - s.startedAt) / 1000);
     if (result.ok) return ok({ ok: true, ...result.value, task: result.task });
-    // SEC-10: a refusal carries the task only to those who may read it (admins; the people of its
-    // department), never one of another department to anyone who names its id.
-    const readable = result.task !== null && (canSupervise(user, null) || (result.task.departmentId !== null && user.departmentIds.includes(result.task.departmentId)));
-    return errorReply(result.error!, s.locale, { task: readable ? result.task : null });
+    // SEC-10: a refusal carries the task only to those who may read it (admins, the people of its
+    // department, its holder), never one of another department to anyone who names its id.
+    const task = result.task;
+    const readable = task !== null && (canSupervise(user, null) || task.operatorId === user.id || (task.departmentId !== null && user.departmentIds.includes(task.departmentId)));
+    if (task !== null && !readable && !OUTSIDE_ANSWERS.has(result.error!.code)) {
+      // HLD-1 names the holder and says the state; about another department's task the answer is
+      // the one GET /api/tasks/:id gives.
+      return errorReply(new DomainError('permission_denied', { taskId: task.id, problem: 'the task is not of your departments' }), s.locale, { task: null });
+    }
+    return errorReply(result.error!, s.locale, { task: readable ? task : null });
   };
 }
 
