@@ -78,6 +78,7 @@ function* decideOperation(op: TaskOperation, actorId: string, now: number, queue
       taskId: facts.task.id,
       departmentId: facts.task.departmentId,
       terminalId: terminal.id,
+      reason: 'other_department',
       problem: 'the task is not of a department this terminal serves',
     });
   }
