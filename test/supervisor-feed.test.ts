@@ -1007,3 +1007,19 @@ describe('PROTO-1 PROTO-14 terminal protocol version 2', () => {
   });
 });
 
+describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.ts)', () => {
+  it('SUP-1 SUP-3 renaming an operator sends the tasks they hold again: the board shows the new name on them, as a fresh view does', async () => {
+    await boot();
+    const c = await livePage(tok.sue);
+    await claim(tok.ann, 't1');
+    const from = c.frames.length;
+    const a = await http('/api/users/ann', { method: 'PATCH', token: tok.ada, body: { displayName: 'Ann Lee-Park' } });
+    expect(a.status, a.text).toBe(200);
+    // The person's row and the tasks they hold are logged in one commit: the page that brings the
+    // one brings the other.
+    await c.waitForChange((x) => x.people.some((p) => p.id === 'ann' && p.displayName === 'Ann Lee-Park'), 3000, from);
+    expect(merged(c.changes(from)).tasks.get('t1')).toMatchObject({ operatorId: 'ann', operatorName: 'Ann Lee-Park' });
+    const fresh = await livePage(tok.sue);
+    expect(merged(fresh.changes()).tasks.get('t1')).toMatchObject({ operatorName: 'Ann Lee-Park' });
+  });
+});

@@ -89,6 +89,7 @@ import {
 } from './open.js';
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
+import { SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
 import { CHANGES_CHANNEL, PipelinedWriteFailed, Tx, type ImportAcc, type OpeningReads } from './tx.js';
 import { GROUP_LANES, redactUrl } from './options.js';
 
@@ -595,6 +596,15 @@ export class PgServerStore implements ServerStore, StoreLink {
       if (patch.departmentIds) await this.writeUserDepartments(tx, id, patch.departmentIds);
       tx.forgetUser(id);
       tx.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
+      // SUP-1: a task carries its holder's name (operatorName): a new name sends the tasks that
+      // show it again (open, or finished recently: what boards and kiosks hold).
+      if (next.displayName !== before.displayName) {
+        const held = await tx.rows(
+          `SELECT id, department_id FROM tasks WHERE operator_id = $1 AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > $2) ORDER BY id`,
+          [id, now - SUPERVISOR_RECENT_MS],
+        );
+        for (const t of held) tx.logTask(t.id as string, [t.department_id as string | null], now);
+      }
     });
   }
 

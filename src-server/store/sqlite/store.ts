@@ -120,7 +120,7 @@ import {
   withTasksNow,
   taskFromRaw,
 } from './rows.js';
-import { SupervisorReads } from './supervisor-reads.js';
+import { SUPERVISOR_RECENT_MS, SupervisorReads } from './supervisor-reads.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Line, loopBudget } from '../../slices.js';
@@ -150,6 +150,9 @@ const SNAPSHOTS_OVERLAP_MS = 5_000;
 
 /** Imports up to this many rows run in one synchronous transaction (a few milliseconds). */
 const SMALL_IMPORT_ROWS = 500;
+
+/** The tasks that show a user as their holder on boards and kiosks: open ones, and those finished since `?`. */
+const HELD_TASKS_SQL = `SELECT id, department_id FROM tasks WHERE operator_id = ? AND (status IN ('draft', 'pending', 'in_progress') OR updated_at > ?) ORDER BY id`;
 
 interface ImportAcc {
   errors: ImportRowError[];
@@ -1255,6 +1258,12 @@ export class SqliteServerStore implements ServerStore {
       ).run(...userParams(next, now), id);
       if (patch.departmentIds) this.writeUserDepartments(id, patch.departmentIds);
       this.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
+      // SUP-1: a task carries its holder's name (operatorName): a new name sends the tasks that
+      // show it again (open, or finished recently: what boards and kiosks hold), or the pages that
+      // had them kept the old name until something else changed each task.
+      if (next.displayName !== before.displayName) {
+        for (const t of this.q(HELD_TASKS_SQL).all(id, now - SUPERVISOR_RECENT_MS) as Row[]) this.logTask(t.id as string, [t.department_id as string | null], now);
+      }
     });
   }
 
