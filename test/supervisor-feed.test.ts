@@ -1022,4 +1022,25 @@ describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.t
     const fresh = await livePage(tok.sue);
     expect(merged(fresh.changes()).tasks.get('t1')).toMatchObject({ operatorName: 'Ann Lee-Park' });
   });
+
+  it('SUP-1 SUP-3 a kiosk moved out of (or into) the view while an operator is signed in there: their presence stops (or starts) naming it, as a fresh view does', async () => {
+    await boot();
+    const k1 = await kiosk('k1', TERMINAL_TOKEN);
+    await signInAt(k1, 'ann');
+    const c = await livePage(tok.sue);
+    expect(merged(c.changes()).people.get('ann')?.presence).toMatchObject({ terminalId: 'k1' });
+    let from = c.frames.length;
+    const out = await http('/api/terminals/k1', { method: 'PATCH', token: tok.ada, body: { departments: ['qa'] } });
+    expect(out.status, out.text).toBe(200);
+    // The kiosk leaves the view; the person signed in there is sent in the same commit.
+    await c.waitForChange((x) => x.removed.terminals.includes('k1'), 3000, from);
+    expect(merged(c.changes(from)).people.get('ann')?.presence).toMatchObject({ terminalId: null });
+    const fresh = await livePage(tok.sue);
+    expect(merged(fresh.changes()).people.get('ann')?.presence).toMatchObject({ terminalId: null });
+    from = c.frames.length;
+    const back = await http('/api/terminals/k1', { method: 'PATCH', token: tok.ada, body: { departments: ['qa', 'cut'] } });
+    expect(back.status, back.text).toBe(200);
+    await c.waitForChange((x) => x.terminals.some((t) => t.id === 'k1'), 3000, from);
+    expect(merged(c.changes(from)).people.get('ann')?.presence).toMatchObject({ terminalId: 'k1' });
+  });
 });

@@ -658,6 +658,9 @@ export class PgServerStore implements ServerStore, StoreLink {
       ]);
       // Supervisors of the departments it left see it leave; those of its new ones see it arrive.
       tx.logTerminal(id, [...before.departments, ...(patch.departments ?? [])], now);
+      // SUP-1 SUP-3: whether a person's presence names this terminal to a supervisor depends on its
+      // departments: the person signed in here is sent again with it.
+      if (patch.departments) await tx.logPerson((await tx.value<string>('SELECT user_id FROM presence WHERE terminal_id = $1', [id])) ?? null, now);
     });
   }
 

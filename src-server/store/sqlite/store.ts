@@ -1329,6 +1329,9 @@ export class SqliteServerStore implements ServerStore {
       );
       // Supervisors of the departments it left see it leave; those of its new ones see it arrive.
       this.logTerminal(id, [...before.departments, ...(patch.departments ?? [])], now);
+      // SUP-1 SUP-3: whether a person's presence names this terminal to a supervisor depends on its
+      // departments: the person signed in here is sent again with it.
+      if (patch.departments) this.logPerson((this.q('SELECT user_id FROM presence WHERE terminal_id = ?').pluck().get(id) as string | undefined) ?? null, now);
     });
     this.unitLogged.clear();
   }
