@@ -3,6 +3,7 @@
  * a supervisor's page live (SUP-4, SUP-5), against a real server (port 0, temp SQLite, manual
  * clock) over real WebSockets; plus the terminal protocol's version 2 handshake (PROTO-1, PROTO-14).
  */
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
@@ -12,6 +13,8 @@ import type { ServerFrame } from '../src-shared/protocol/terminal.js';
 import type { ServerOptions } from '../src-server/app.js';
 import { LoopBudget } from '../src-server/slices.js';
 import { GIVE_WAY_MS } from '../src-server/sync/supervisor-hub.js';
+import { FeedClient, type FeedSocket } from '../src-renderer/supervisor/api/feed.js';
+import { createBoardStore } from '../src-renderer/supervisor/stores/board.js';
 import { holdCalls } from './support/hold.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
@@ -1042,5 +1045,49 @@ describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.t
     expect(back.status, back.text).toBe(200);
     await c.waitForChange((x) => x.terminals.some((t) => t.id === 'k1'), 3000, from);
     expect(merged(c.changes(from)).people.get('ann')?.presence).toMatchObject({ terminalId: 'k1' });
+  });
+
+  it('SUP-1 an overview whose link dropped while its supervisor\u2019s departments changed loads the new scope afresh when it comes back, instead of merging a delta of it onto the old board', async () => {
+    // No revalidation: the change is noticed by the page's return alone, as when the link drops first.
+    const s = await boot({ supervisorHub: { revalidateMs: 0 } });
+    await s.store.createUser(newUser('mia', { roles: ['supervisor'], departmentIds: ['cut'], displayName: 'Mia Lead' }), s.clock.now());
+    const mia = await apiToken(s, 'mia');
+    // The page's own feed client and board store, on a real WebSocket with the session cookie.
+    const board = createBoardStore();
+    let socket: WebSocket | null = null;
+    let live = false;
+    const feed = new FeedClient(
+      {
+        url: superviseUrl(s.url),
+        open: (url) => (socket = new WebSocket(url, { headers: { cookie: `sf_session=${mia.token}` } })) as unknown as FeedSocket,
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      },
+      {
+        welcome: (w) => board.getState().setWelcome(w),
+        changes: (p) => board.getState().applyPage(p, Date.now()),
+        state: (st) => (live = st.kind === 'live'),
+        ended: () => undefined,
+      },
+    );
+    try {
+      feed.start();
+      await eventually(() => live && board.getState().loaded, 3000, 'the overview to load');
+      expect(board.getState().tasks.has('t1')).toBe(true);
+      // Mia now supervises Quality only; her overview's link drops before anything tells it.
+      const a = await http('/api/users/mia', { method: 'PATCH', token: tok.ada, body: { departmentIds: ['qa'] } });
+      expect(a.status, a.text).toBe(200);
+      live = false;
+      (socket as WebSocket | null)?.terminate();
+      await eventually(() => live && board.getState().welcome?.scope.departmentIds.join() === 'qa', 3000, 'the overview back, live, for Quality');
+      const b = board.getState();
+      expect([...b.departments.keys()]).toEqual(['qa']);
+      expect([...b.tasks.keys()].sort()).toEqual(['q1']);
+      expect([...b.people.keys()].sort()).toEqual(['qin']);
+      expect([...b.terminals.keys()]).toEqual([]);
+    } finally {
+      feed.stop();
+    }
   });
 });

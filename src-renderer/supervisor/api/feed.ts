@@ -70,6 +70,11 @@ export function feedUrl(location: Pick<Location, 'protocol' | 'host'>): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SUPERVISOR_PATH}`;
 }
 
+/** Who a view is for and what it covers, as a welcome says. */
+function scopeKey(w: SupervisorWelcome): string {
+  return JSON.stringify([w.user.id, w.scope.all, w.scope.departmentIds]);
+}
+
 export class FeedClient {
   private socket: FeedSocket | null = null;
   private cursor: number | null = null;
@@ -194,12 +199,27 @@ export class FeedClient {
     this.deadTimer = null;
     const frame = parsed.data;
     switch (frame.type) {
-      case 'welcome':
+      case 'welcome': {
+        const scope = scopeKey(frame);
+        if (frame.sync === 'delta' && this.scope !== null && scope !== this.scope) {
+          // SUP-1: the user's departments or roles changed while the link was down (before the
+          // server's 4205 said so): the cursor belongs to the old scope, and a delta of the new one
+          // merged onto the board would keep the departments it left and miss what it gained.
+          // Start over with a snapshot, as after a 4205.
+          this.cursor = null;
+          const s = this.socket;
+          this.socket = null;
+          s?.close(4000, 'rescoped');
+          this.onClose(SUPERVISOR_CLOSE_CODES.rescoped);
+          return;
+        }
         mark('sv:welcome');
         this.attempt = 0;
+        this.scope = scope;
         if (frame.sync === 'snapshot') this.cursor = null;
         this.h.welcome(frame);
         return;
+      }
       case 'changes':
         this.h.changes(decodeChanges(frame));
         if (frame.cursor !== null) this.cursor = frame.cursor;
@@ -220,6 +240,8 @@ export class FeedClient {
   }
 
   private lastError: DomainError | null = null;
+  /** The scope of the last welcome, which the cursor held belongs to. */
+  private scope: string | null = null;
 
   private onClose(code: number): void {
     this.cancel(this.pingTimer);
