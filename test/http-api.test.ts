@@ -9,6 +9,7 @@ import { MINUTE_MS } from '../src-shared/domain/config.js';
 import { DomainError } from '../src-shared/domain/errors.js';
 import { compareClaimable } from '../src-shared/domain/rules.js';
 import type { Task } from '../src-shared/domain/types.js';
+import { hashSecretAsync } from '../src-server/secrets.js';
 import { newUser, taskRow } from './support/plant.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/ws-client.js';
@@ -118,6 +119,29 @@ describe('authentication and roles', () => {
     await server.store.updateUser('ann', { active: false }, server.clock.now());
     expectError(await call('/api/me', { token: ann }), 403, 'user_inactive');
     expectError(await call('/api/tasks/t1/claim', { token: ann, body: {} }), 403, 'user_inactive');
+  });
+
+  it('AUTH-5 an administrator who sets a new password for someone ends their sessions (a stolen one with it); their API tokens and the administrator\u2019s own session stay', async () => {
+    const signIn = async (userId: string, password: string) => (await call('/api/auth/sign-in', { body: { userId, password } })).body.token as string;
+    const sueSession = await signIn('sue', 'supervisor-pass');
+    expect((await call('/api/me', { token: sueSession })).status).toBe(200);
+    // The administrator works through a session too, and resets Sue's password with it.
+    await server.store.updateUser('ada', { passwordHash: await hashSecretAsync('admin-pass-1') }, server.clock.now());
+    const adaSession = await signIn('ada', 'admin-pass-1');
+    expect((await call('/api/users/sue', { token: adaSession, method: 'PATCH', body: { password: 'a-new-password' } })).status).toBe(200);
+    expect(expectError(await call('/api/me', { token: sueSession }), 401, 'unauthenticated').details).toMatchObject({ problem: 'the token was revoked' });
+    expect((await call('/api/me', { token: sue })).status).toBe(200);
+    expect((await call('/api/me', { token: adaSession })).status).toBe(200);
+    expect((await call('/api/me', { token: await signIn('sue', 'a-new-password') })).status).toBe(200);
+    // Her own new password ends the administrator's other sessions, not the one that set it.
+    const adaOther = await signIn('ada', 'admin-pass-1');
+    expect((await call('/api/users/ada', { token: adaSession, method: 'PATCH', body: { password: 'admin-pass-2' } })).status).toBe(200);
+    expect((await call('/api/me', { token: adaSession })).status).toBe(200);
+    expectError(await call('/api/me', { token: adaOther }), 401, 'unauthenticated');
+    // Any other change (a name) ends nothing.
+    const sueAgain = await signIn('sue', 'a-new-password');
+    expect((await call('/api/users/sue', { token: adaSession, method: 'PATCH', body: { displayName: 'Sue P.' } })).status).toBe(200);
+    expect((await call('/api/me', { token: sueAgain })).status).toBe(200);
   });
 
   it('AUTH-2 roles come from the store: operators may not import, assign, auto-assign or administer', async () => {

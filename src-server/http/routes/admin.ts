@@ -178,7 +178,7 @@ async function createUser(s: Scope): Promise<Reply> {
 }
 
 async function patchUser(s: Scope): Promise<Reply> {
-  const { user: admin } = await s.authAs('admin');
+  const { user: admin, token: adminToken } = await s.authAs('admin');
   const id = s.id();
   const body = await s.json(userPatchBody);
   const before = await s.ctx.store.getUser(id);
@@ -202,8 +202,22 @@ async function patchUser(s: Scope): Promise<Reply> {
   // AUTH-3 SUP-1: the user's open supervisor pages follow the change at once (closed when
   // deactivated, no longer a supervisor, or of other departments).
   if (patch.active !== undefined || patch.roles !== undefined || patch.departmentIds !== undefined) await s.ctx.supervisors.userChanged(id);
+  // AUTH-5: a new password (a reset after a leak, or a departure) ends the user's sessions, a
+  // stolen one with it; their API tokens are credentials of their own, revoked one by one. An
+  // administrator's own new password keeps the session that set it.
+  if (body.password !== undefined) await endSessions(s, id, adminToken.id);
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
+}
+
+/** End `userId`'s live sessions but `keep` (revoked, and their supervisor pages closed with 4401). */
+async function endSessions(s: Scope, userId: string, keep: string): Promise<void> {
+  const now = s.ctx.clock.now();
+  for (const t of await s.ctx.store.listApiTokens(userId)) {
+    if (t.kind !== 'session' || t.id === keep || t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= now)) continue;
+    await s.ctx.store.revokeApiToken(t.id, now);
+    s.ctx.supervisors.revokeToken(t.id, 'revoked');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
