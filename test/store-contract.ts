@@ -431,9 +431,11 @@ export function storeContract(factory: StoreFactory): void {
         ok: false,
         errors: [
           { row: 2, field: 'departmentId', message: expect.stringContaining('"qa"') },
-          { row: 3, field: 'taskId', message: expect.stringContaining('belongs to department "qa"') },
+          { row: 3, field: 'taskId', message: 'task q1 is of a department you do not supervise; give the new task another id' },
         ],
       });
+      // SEC-10: which department, the supervisor of cut is not told.
+      expect(JSON.stringify(r)).not.toContain('belongs to department "qa"');
       expect(await store.getTask('s1', T0)).toBeNull();
       expect((await store.importTasks([taskRow('s1')], T0, { departmentIds: ['cut'] })).ok).toBe(true);
     });

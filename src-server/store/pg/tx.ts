@@ -1406,7 +1406,7 @@ export class Tx extends Sql {
     // Locked: an engine group on another connection may be deciding about this task right now.
     const existing = await this.readTask(row.taskId, true);
     if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise` });
+      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} is of a department you do not supervise; give the new task another id` });
       return;
     }
     if (!existing) {

@@ -1778,7 +1778,8 @@ export class SqliteServerStore implements ServerStore {
       acc.errors.push({
         row: rowNo,
         field: 'taskId',
-        message: `task ${row.taskId} belongs to department "${existing.departmentId}", which you do not supervise`,
+        // SEC-10: the id is taken, which cannot be hidden; whose department it is, is not said.
+        message: `task ${row.taskId} is of a department you do not supervise; give the new task another id`,
       });
       return;
     }
