@@ -526,7 +526,7 @@ describe('task routes', () => {
     expect((await call('/api/tasks/claimable', { token: await apiToken('qin') })).body).toMatchObject({ total: 1, items: [{ id: 'q1' }] });
   });
 
-  it('SEC-10 LIST-1 a supervisor sees of another operator\u2019s list only the departments they supervise; an admin all of it', async () => {
+  it('SEC-10 LIST-1 a supervisor sees of another operator\u2019s list only the departments they supervise (another department\u2019s operator reads as 404); an admin all of it', async () => {
     // Dan works in cut and qa; Sue supervises cut only.
     await server.store.createUser(newUser('dan', { departmentIds: ['cut', 'qa'] }), server.clock.now());
     const bySue = await call('/api/tasks/claimable?userId=dan', { token: sue });
@@ -538,8 +538,11 @@ describe('task routes', () => {
     const byAda = await call('/api/tasks/claimable?userId=dan', { token: ada });
     expect((byAda.body.items as Task[]).map((t) => t.id)).toContain('q1');
     expect(byAda.body.total).toBe((bySue.body.total as number) + 1);
-    // A supervisor of none of the operator's departments still may not look.
-    expectError(await call('/api/tasks/claimable?userId=qin', { token: sue }), 403, 'permission_denied');
+    // A supervisor of none of the operator's departments may not look, and reads them as
+    // GET /api/users/:id does: as no one (404), the same answer as for an id nobody has.
+    expectError(await call('/api/tasks/claimable?userId=qin', { token: sue }), 404, 'user_not_found');
+    expectError(await call('/api/users/qin', { token: sue }), 404, 'user_not_found');
+    expectError(await call('/api/tasks/claimable?userId=nobody', { token: sue }), 404, 'user_not_found');
   });
 
   it('CLM-8 one task shows its assignments and recent audit; notifications are the caller\u2019s', async () => {

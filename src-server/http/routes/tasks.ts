@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { DomainError } from '../../../src-shared/domain/errors.js';
 import { canSupervise } from '../../../src-shared/domain/rules.js';
+import { hasRole } from '../../../src-shared/domain/types.js';
 import type { AutoAssignRequest, AutoAssignResult, TaskOperation } from '../../engine/mutations.js';
 import { errorReply, ok, type Reply } from '../respond.js';
 import type { Router } from '../router.js';
@@ -56,6 +57,8 @@ async function claimable(s: Scope): Promise<Reply> {
     if (!canSupervise(user, null)) {
       departmentIds = target.departmentIds.filter((d) => canSupervise(user, d));
       if (departmentIds.length === 0) {
+        // SEC-10: to a supervisor, another department's operator reads as no one (as GET /api/users/:id).
+        if (hasRole(user, 'supervisor')) throw new DomainError('user_not_found', { userId: q.userId });
         throw new DomainError('permission_denied', { userId: target.id, problem: 'only their supervisors may see another operator\u2019s list' });
       }
     }
