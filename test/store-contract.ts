@@ -60,6 +60,18 @@ export function storeContract(factory: StoreFactory): void {
       ]);
     });
 
+    it('SUP-6 a sign-in at a kiosk of two departments is filed under the department its operator belongs to', async () => {
+      await store.updateTerminal('k1', { departments: ['cut', 'qa'] }, T0);
+      await signIn('k1', 1, 'qin');
+      await mutate('k1', 2, 'signOut', {}, 'qin');
+      await signIn('k1', 3, 'ann');
+      const signIns = await store.searchAudit({ departmentIds: null, action: 'signIn' }, { limit: 10, offset: 0 });
+      expect(signIns.items.map((e) => [e.actorId, e.departmentId]).sort()).toEqual([
+        ['ann', 'cut'],
+        ['qin', 'qa'],
+      ]);
+    });
+
     it('CLM-7 CLM-9 two claims of one task in one group: exactly one wins, the other names the winner', async () => {
       const g = await store.runGroup([
         () => userOperation({ name: 'claim', taskId: 't2' }, 'bob', T0),

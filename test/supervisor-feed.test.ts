@@ -399,6 +399,15 @@ describe('SUP-1 scope', () => {
     expect((await http('/api/audit?action=signIn', { token: tok.quinn })).body).toMatchObject({ total: 0 });
   });
 
+  it('SUP-6 a sign-in at a kiosk of two departments is in the audit trail of the department the operator belongs to', async () => {
+    const s = await boot();
+    await s.store.updateTerminal('k1', { departments: ['cut', 'qa'] }, s.clock.now());
+    const k1 = await kiosk('k1', TERMINAL_TOKEN);
+    await signInAt(k1, 'qin');
+    expect((await http('/api/audit?action=signIn', { token: tok.quinn })).body).toMatchObject({ total: 1, items: [{ actorId: 'qin', terminalId: 'k1', departmentId: 'qa' }] });
+    expect((await http('/api/audit?action=signIn', { token: tok.sue })).body).toMatchObject({ total: 0 });
+  });
+
   it('SUP-1 a task moved to a department outside the view arrives only as its id in removed.tasks', async () => {
     const s = await boot();
     const sue = await livePage(tok.sue);

@@ -42,6 +42,15 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/**
+ * SUP-6: the department an event at a terminal without a task (a sign-in) is filed under: the first
+ * of the terminal's departments its actor belongs to, so that department's supervisors find it at a
+ * kiosk several departments share; else the terminal's first.
+ */
+export function terminalAuditDepartment(terminalDepartments: readonly string[], actorDepartments: readonly string[] | undefined): string | null {
+  return terminalDepartments.find((d) => actorDepartments?.includes(d)) ?? terminalDepartments[0] ?? null;
+}
+
 /** SUP-4: a refused terminal operation for the supervisors' exceptions feed (the store adds names and department). */
 export interface NewException {
   kind: ExceptionKind;

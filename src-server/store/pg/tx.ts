@@ -16,7 +16,7 @@ import type {
   SyncTask,
   TerminalNotification,
 } from '../../../src-shared/protocol/terminal.js';
-import type { AsyncTxOps, AuditEntry, NewException, StoredOutcome, TaskFactsRow, TerminalState, UnitHint } from '../../engine/ports.js';
+import { terminalAuditDepartment, type AsyncTxOps, type AuditEntry, type NewException, type StoredOutcome, type TaskFactsRow, type TerminalState, type UnitHint } from '../../engine/ports.js';
 import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
 import {
   assignmentInfo,
@@ -1091,11 +1091,11 @@ export class Tx extends Sql {
   /** An audit row's values, in AUDIT_COLUMNS order. */
   private async auditRow(entry: AuditEntry, now: number): Promise<unknown[]> {
     // SUP-6: an event about a task is filed under the task's department, so supervisors find it; one
-    // at a terminal without a task (a sign-in) under the terminal's first department.
+    // at a terminal without a task (a sign-in) under the terminal's department its actor is in.
     const departmentId = entry.taskId
       ? await this.taskDepartment(entry.taskId)
       : entry.terminalId
-        ? ((await this.terminalDepartments(entry.terminalId))[0] ?? null)
+        ? terminalAuditDepartment(await this.terminalDepartments(entry.terminalId), entry.actorId ? (await this.readUser(entry.actorId))?.departmentIds : undefined)
         : null;
     return [now, entry.action, entry.outcome, entry.actorId, entry.terminalId, entry.via, entry.taskId, JSON.stringify(entry.details), departmentId];
   }

@@ -38,6 +38,7 @@ import type {
 } from '../../../src-shared/protocol/terminal.js';
 import {
   runSync,
+  terminalAuditDepartment,
   type AuditEntry,
   type Eng,
   type GroupResult,
@@ -892,11 +893,11 @@ export class SqliteServerStore implements ServerStore {
 
   private writeAudit(entry: AuditEntry, now: number): void {
     // SUP-6: an event about a task is filed under the task's department, so supervisors find it; one
-    // at a terminal without a task (a sign-in) under the terminal's first department.
+    // at a terminal without a task (a sign-in) under the terminal's department its actor is in.
     const departmentId = entry.taskId
       ? (this.unitTasks.get(entry.taskId)?.departmentId ?? (this.q('SELECT department_id FROM tasks WHERE id = ?').pluck().get(entry.taskId) as string | null | undefined) ?? null)
       : entry.terminalId
-        ? (this.terminalDepartments(entry.terminalId)[0] ?? null)
+        ? terminalAuditDepartment(this.terminalDepartments(entry.terminalId), entry.actorId ? this.readUser(entry.actorId)?.departmentIds : undefined)
         : null;
     this.q(
       `INSERT INTO audit_events (at, action, outcome, actor_id, terminal_id, via, task_id, details, department_id)
