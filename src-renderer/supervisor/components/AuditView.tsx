@@ -150,11 +150,11 @@ export function AuditView() {
       )}
       {total !== null && total > AUDIT_PAGE && (
         <div className="sv-pager">
-          <button type="button" className="sv-btn sv-btn-small" disabled={offset === 0 || loading} data-testid="sv-audit-prev" onClick={() => void audit.search(Math.max(0, offset - AUDIT_PAGE))}>
+          <button type="button" className="sv-btn sv-btn-small" disabled={offset === 0 || loading} data-testid="sv-audit-prev" onClick={() => void audit.page(Math.max(0, offset - AUDIT_PAGE))}>
             {t('page.prev')}
           </button>
           <span>{t('page.range', { from: offset + 1, to: Math.min(offset + AUDIT_PAGE, total), total })}</span>
-          <button type="button" className="sv-btn sv-btn-small" disabled={offset + AUDIT_PAGE >= total || loading} data-testid="sv-audit-next" onClick={() => void audit.search(offset + AUDIT_PAGE)}>
+          <button type="button" className="sv-btn sv-btn-small" disabled={offset + AUDIT_PAGE >= total || loading} data-testid="sv-audit-next" onClick={() => void audit.page(offset + AUDIT_PAGE)}>
             {t('page.next')}
           </button>
         </div>

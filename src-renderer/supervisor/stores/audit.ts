@@ -20,15 +20,21 @@ export interface AuditFilter {
 export const AUDIT_PAGE = 50;
 
 export interface AuditState {
+  /** What the filter fields say (edited freely; sent only by `search`). */
   filter: AuditFilter;
+  /** The filter of the search whose rows are shown: its pages and its export. */
+  searched: AuditFilter | null;
   offset: number;
   items: AuditEvent[];
   total: number | null;
   loading: boolean;
   error: DomainError | null;
   setFilter(patch: Partial<AuditFilter>): void;
+  /** Search with what the filter fields say, from the first page. */
   search(offset?: number): Promise<void>;
-  /** The same search as a CSV download link. */
+  /** Another page of the search shown (not of fields edited since without searching). */
+  page(offset: number): Promise<void>;
+  /** The search shown as a CSV download link (the filter fields' before any search). */
   csvHref(): string;
   /** Back to no search (signed out); a search still on its way is not shown. */
   forget(): void;
@@ -50,16 +56,14 @@ export function auditQuery(filter: AuditFilter, toInstant: (local: string) => nu
 }
 
 export function createAuditStore(http: Http, toInstant: (local: string) => number | null) {
-  const empty = { filter: {}, offset: 0, items: [], total: null, loading: false, error: null };
+  const empty = { filter: {}, searched: null, offset: 0, items: [], total: null, loading: false, error: null };
   /** Numbers the searches: only the latest one's answer is shown (forget counts as one). */
   let asked = 0;
-  return createStore<AuditState>()((set, get) => ({
-    ...empty,
-    setFilter: (patch) => set({ filter: { ...get().filter, ...patch } }),
-    async search(offset = 0) {
+  return createStore<AuditState>()((set, get) => {
+    const run = async (filter: AuditFilter, offset: number): Promise<void> => {
       const mine = ++asked;
       // A period that ends before it starts is said here, in the page's language, not sent.
-      const { from, to } = get().filter;
+      const { from, to } = filter;
       const start = from ? toInstant(from) : null;
       const end = to ? toInstant(to) : null;
       if (start !== null && end !== null && end <= start) {
@@ -68,18 +72,24 @@ export function createAuditStore(http: Http, toInstant: (local: string) => numbe
       }
       set({ loading: true, error: null, offset });
       try {
-        const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(get().filter, toInstant), limit: AUDIT_PAGE, offset });
-        if (mine === asked) set({ items: r.items, total: r.total, loading: false });
+        const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(filter, toInstant), limit: AUDIT_PAGE, offset });
+        if (mine === asked) set({ items: r.items, total: r.total, loading: false, searched: filter });
       } catch (e) {
         if (mine === asked) set({ error: toDomainError(e), loading: false });
       }
-    },
-    csvHref: () => `/api/audit?${new URLSearchParams({ ...auditQuery(get().filter, toInstant), format: 'csv' })}`,
+    };
+    return {
+    ...empty,
+    setFilter: (patch) => set({ filter: { ...get().filter, ...patch } }),
+    search: (offset = 0) => run(get().filter, offset),
+    page: (offset) => run(get().searched ?? get().filter, offset),
+    csvHref: () => `/api/audit?${new URLSearchParams({ ...auditQuery(get().searched ?? get().filter, toInstant), format: 'csv' })}`,
     forget: () => {
       asked++;
       set(empty);
     },
-  }));
+    };
+  });
 }
 
 export type AuditStore = ReturnType<typeof createAuditStore>;
