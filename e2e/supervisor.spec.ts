@@ -271,3 +271,38 @@ test('SUP-5 a rejection at a terminal notifies the supervisor at once, with the 
   await board.getByTestId('sv-notifications-read-all').click();
   await expect(board.getByTestId('sv-bell')).toHaveAttribute('data-unread', '0');
 });
+
+test('ASG-3 RSG-1 ASG-7 two supervisors on one task: the picker\u2019s refresh after a refusal offers what the task now needs (reassign once someone holds it, assign once it is back in the pool)', async ({
+  server,
+  openSupervisor,
+}) => {
+  const ada = await apiToken(server.url, { userId: PLANT.admin.id, password: PLANT.admin.password });
+  const board = await openSupervisor({ as: 'sue', search: '?view=tasks&task=t5' });
+  // Sue opens the picker of a task in the pool; meanwhile the administrator gives it to Bob.
+  await board.getByTestId('sv-detail-assign').click();
+  await expect(board.getByTestId('sv-candidate-ann')).toHaveAttribute('data-eligible', 'true');
+  expect((await api(server.url, ada, '/api/tasks/t5/assign', { userId: bob.id })).status).toBe(200);
+  await expect(board.getByTestId('sv-assign-task')).toContainText(bob.name);
+  await board.getByTestId('sv-candidate-pick-ann').click();
+  await expect(board.getByTestId('sv-assign-error')).toHaveAttribute('data-code', 'task_conflict');
+  await board.getByTestId('sv-assign-refresh').click();
+  await expect(board.getByTestId('sv-assign')).toContainText('Reassign task');
+  await expect(board.getByTestId('sv-candidate-ann')).toHaveAttribute('data-eligible', 'true');
+  await board.getByTestId('sv-candidate-pick-ann').click();
+  await expect(board.getByTestId('sv-detail-holder')).toHaveText(ann.name);
+
+  // Sue opens the reassign picker; meanwhile the administrator releases the task to the pool.
+  await board.getByTestId('sv-detail-assign').click();
+  await expect(board.getByTestId('sv-assign')).toContainText('Reassign task');
+  await expect(board.getByTestId('sv-candidate-bob')).toHaveAttribute('data-eligible', 'true');
+  expect((await api(server.url, ada, '/api/tasks/t5/unassign', {})).status).toBe(200);
+  await expect(board.getByTestId('sv-detail-holder')).toHaveText('—');
+  await board.getByTestId('sv-candidate-pick-bob').click();
+  await expect(board.getByTestId('sv-assign-error')).toHaveAttribute('data-code', 'task_not_claimed');
+  await board.getByTestId('sv-assign-refresh').click();
+  await expect(board.getByTestId('sv-assign')).toContainText('Assign task');
+  await expect(board.getByTestId('sv-candidate-bob')).toHaveAttribute('data-eligible', 'true');
+  await board.getByTestId('sv-candidate-pick-bob').click();
+  await expect(board.getByTestId('sv-detail-holder')).toHaveText(bob.name);
+  expect(quiet(board)).toEqual([]);
+});

@@ -2,7 +2,7 @@
  * ASG-7: the operator picker. Eligible operators first, each with their load against their limit
  * and their performance; for everyone else the reason, worded about them ("Jonas Rossi is not in
  * Cutting", ERR-3), before anything is sent. A refusal after all names the current holder and
- * offers a refresh.
+ * offers a refresh, which judges the list again for what the task needs now (assign or reassign).
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -33,7 +33,6 @@ export function AssignDialog() {
   const q = query.trim().toLowerCase();
   const shown = (candidates ?? []).filter((c) => !q || c.displayName.toLowerCase().includes(q) || c.userId.toLowerCase().includes(q));
   const refusal = error ? errorText(i18n.t.bind(i18n), error) : null;
-  const owner = error?.details.currentOwner as { name?: string } | undefined;
   return (
     <Dialog id="sv-assign" title={t(mode === 'reassign' ? 'sv.assign.titleReassign' : 'sv.assign.title')} onClose={close} closeLabel={t('sv.close')} wide>
       {task && (
@@ -50,11 +49,10 @@ export function AssignDialog() {
         <div className="sv-error" role="alert" data-testid="sv-assign-error" data-code={error!.code}>
           <strong>{refusal.message}</strong>
           <span>{refusal.suggestion}</span>
-          {(error!.code === 'task_conflict' || owner) && (
-            <button type="button" className="sv-btn sv-btn-small" data-testid="sv-assign-refresh" onClick={() => void app.assign.getState().refresh()}>
-              {t('sv.assign.refresh')}
-            </button>
-          )}
+          {/* Any refusal means the list is out of date (another supervisor, a kiosk): judge it again. */}
+          <button type="button" className="sv-btn sv-btn-small" data-testid="sv-assign-refresh" onClick={() => void app.assign.getState().refresh()}>
+            {t('sv.assign.refresh')}
+          </button>
         </div>
       )}
       {loading && <p className="sv-muted">{t('sv.loading')}</p>}

@@ -54,7 +54,10 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   const view = createViewStore(o.search, o.writeSearch);
   const table = createTableStore();
   const model = new TableModel(table, () => board.getState(), now);
-  const assign = createAssignStore(http);
+  const assign = createAssignStore(http, (taskId) => {
+    const task = board.getState().tasks.get(taskId);
+    return task ? (task.operatorId ? 'reassign' : 'assign') : null;
+  });
   const detail = createDetailStore(http);
   const autoAssign = createAutoAssignStore(http);
   const importer = createImportStore(http);

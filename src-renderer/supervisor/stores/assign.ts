@@ -33,6 +33,10 @@ export interface AssignState {
   error: DomainError | null;
   submitting: boolean;
   load(taskId: string, mode: 'assign' | 'reassign'): Promise<void>;
+  /**
+   * Judge the candidates again, for what the task needs now (`modeOf`: held, a reassign; in the
+   * pool, an assign): a refusal means the floor changed since the list was made.
+   */
   refresh(): Promise<void>;
   /**
    * Assign (or reassign) to `userId`: null when done, else why not. A refusal is shown in the
@@ -42,7 +46,11 @@ export interface AssignState {
   reset(): void;
 }
 
-export function createAssignStore(http: Http) {
+/**
+ * `modeOf` says what a task needs as the board shows it now (null: not on the board); the mode a
+ * picker was opened with may be out of date by the time a refusal says so.
+ */
+export function createAssignStore(http: Http, modeOf: (taskId: string) => 'assign' | 'reassign' | null = () => null) {
   return createStore<AssignState>()((set, get) => ({
     taskId: null,
     mode: 'assign',
@@ -62,7 +70,7 @@ export function createAssignStore(http: Http) {
     },
     async refresh() {
       const { taskId, mode } = get();
-      if (taskId) await get().load(taskId, mode);
+      if (taskId) await get().load(taskId, modeOf(taskId) ?? mode);
     },
     async submit(userId) {
       const { taskId, mode } = get();
