@@ -306,3 +306,17 @@ test('ASG-3 RSG-1 ASG-7 two supervisors on one task: the picker\u2019s refresh a
   await expect(board.getByTestId('sv-detail-holder')).toHaveText(bob.name);
   expect(quiet(board)).toEqual([]);
 });
+
+test('IMP-2 a CSV import with more errors than are listed says that only the first of them are shown, and how many there are', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=import' });
+  // 1,200 rows without their work content: 1,200 errors, of which the server lists 1,000.
+  const lines = ['taskId,workOrderNumber,step,workContent,departmentId'];
+  for (let i = 1; i <= 1200; i++) lines.push(`n${i},WO-2026-0300,cut,,cut`);
+  await board.getByTestId('sv-import-file').setInputFiles({ name: 'big-order.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await expect(board.getByTestId('sv-import-error')).toHaveAttribute('data-code', 'import_rejected');
+  await expect(board.getByTestId('sv-import-rows').locator('tbody tr')).toHaveCount(1000);
+  await expect(board.getByTestId('sv-import-partial')).toHaveText('Only the first 1,000 of 1,200 problems are listed. Fix these, then import the file again to see the rest.');
+  await board.getByTestId('sv-import-error').scrollIntoViewIfNeeded();
+  await board.screenshot({ path: test.info().outputPath('import-partial.png') });
+  expect(quiet(board)).toEqual([]);
+});

@@ -313,6 +313,7 @@ export const supervisorEn: Record<string, string> = {
   'sv.import.row': 'Row',
   'sv.import.field': 'Field',
   'sv.import.problem': 'Problem',
+  'sv.import.partial': 'Only the first {{shown}} of {{count}} problems are listed. Fix these, then import the file again to see the rest.',
 
   'sv.notifications.title': 'Notifications',
   'sv.notifications.open': 'Notifications ({{count}} unread)',
@@ -642,6 +643,7 @@ export const supervisorZh: Record<string, string> = {
   'sv.import.row': '行',
   'sv.import.field': '字段',
   'sv.import.problem': '问题',
+  'sv.import.partial': '共有 {{count}} 个问题，这里只列出前 {{shown}} 个。请先修正这些，再重新导入文件以查看其余的问题。',
 
   'sv.notifications.title': '通知',
   'sv.notifications.open': '通知（{{count}} 条未读）',

@@ -1,17 +1,20 @@
 /**
  * IMP-1..4 from the overview: choose a CSV (or JSON) file of work orders and tasks; the upload
  * shows its progress; the answer is what was created and updated, or every bad row with its
- * field and message, in which case nothing was imported.
+ * field and message, in which case nothing was imported (with, past the 1,000 the server lists,
+ * how many problems there are in all).
  */
 import { useTranslation } from 'react-i18next';
 import { errorText } from '../../i18n/index.js';
-import { useApp, useImport } from '../stores/hooks.js';
+import { useApp, useImport, useUi } from '../stores/hooks.js';
 
 export function ImportView() {
   const { t, i18n } = useTranslation();
   const app = useApp();
   const s = useImport((x) => x);
   const refusal = s.error ? errorText(i18n.t.bind(i18n), s.error) : null;
+  const locale = useUi((x) => x.locale);
+  const number = (n: number) => n.toLocaleString(locale === 'zh' ? 'zh-CN' : 'en');
   return (
     <section className="sv-page sv-import" aria-labelledby="sv-import-title">
       <h2 id="sv-import-title">{t('sv.view.import')}</h2>
@@ -48,6 +51,11 @@ export function ImportView() {
           <strong>{refusal.message}</strong>
           <span>{refusal.suggestion}</span>
         </div>
+      )}
+      {s.errorCount > s.rowErrors.length && (
+        <p className="sv-warn-box" role="status" data-testid="sv-import-partial">
+          {t('sv.import.partial', { shown: number(s.rowErrors.length), count: number(s.errorCount) })}
+        </p>
       )}
       {s.rowErrors.length > 0 && (
         <table className="sv-table sv-compact" data-testid="sv-import-rows">

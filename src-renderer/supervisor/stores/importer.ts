@@ -20,6 +20,8 @@ export interface ImportState {
   progress: number | null;
   result: { rows: number; created: number; updated: number; workOrders: number } | null;
   rowErrors: ImportRowError[];
+  /** IMP-2: how many problems the file has in all (the server lists at most 1,000 of them). */
+  errorCount: number;
   error: DomainError | null;
   busy: boolean;
   upload(file: File): Promise<void>;
@@ -37,6 +39,7 @@ export function createImportStore(http: Http) {
     progress: null,
     result: null,
     rowErrors: [],
+    errorCount: 0,
     error: null,
     busy: false,
     async upload(file) {
@@ -44,7 +47,7 @@ export function createImportStore(http: Http) {
       const mineSet = (patch: Partial<ImportState>) => {
         if (mine === asked) set(patch);
       };
-      set({ fileName: file.name, progress: 0, result: null, rowErrors: [], error: null, busy: true });
+      set({ fileName: file.name, progress: 0, result: null, rowErrors: [], errorCount: 0, error: null, busy: true });
       try {
         if (file.size > MAX_IMPORT_BYTES) throw new DomainError('payload_too_large', { limitBytes: MAX_IMPORT_BYTES });
         const type = file.name.toLowerCase().endsWith('.json') ? 'application/json' : 'text/csv';
@@ -55,12 +58,13 @@ export function createImportStore(http: Http) {
       } catch (e) {
         const error = toDomainError(e);
         const rows = (error.details.errors as ImportRowError[] | undefined) ?? [];
-        mineSet({ error, rowErrors: rows, busy: false, progress: null });
+        const count = typeof error.details.errorCount === 'number' ? Math.max(error.details.errorCount, rows.length) : rows.length;
+        mineSet({ error, rowErrors: rows, errorCount: count, busy: false, progress: null });
       }
     },
     reset: () => {
       asked++;
-      set({ fileName: null, progress: null, result: null, rowErrors: [], error: null, busy: false });
+      set({ fileName: null, progress: null, result: null, rowErrors: [], errorCount: 0, error: null, busy: false });
     },
   }));
 }
