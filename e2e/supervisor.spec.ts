@@ -320,3 +320,17 @@ test('IMP-2 a CSV import with more errors than are listed says that only the fir
   await board.screenshot({ path: test.info().outputPath('import-partial.png') });
   expect(quiet(board)).toEqual([]);
 });
+
+test('SUP-2 the task table\u2019s "completed since" filter says "this shift" only for the current shift; one kept from an earlier shift (a shared link, a table left open past the shift change) names its start', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue' });
+  await board.getByTestId('sv-sum-cut-completedThisShift').click();
+  await expect(board.getByTestId('sv-filter-since')).toHaveText('Completed this shift ✕');
+  // Two days ago at 06:00 in the plant (UTC, the default), as a link from then would carry it.
+  const d = new Date();
+  const since = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - 2, 6, 0);
+  const label = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' }).format(since);
+  await board.goto(board.url().replace(/since=\d+/, `since=${since}`));
+  await expect(board.getByTestId('sv-live')).toHaveAttribute('data-state', 'live');
+  await expect(board.getByTestId('sv-filter-since')).toHaveText(`Completed since ${label}, 06:00 ✕`);
+  await board.screenshot({ path: test.info().outputPath('since-chip.png') });
+});

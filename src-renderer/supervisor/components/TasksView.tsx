@@ -6,8 +6,8 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BOARD_STATES, TASK_FLAGS, type TaskFilter } from '../../../src-shared/domain/board.js';
-import { useDepartments } from '../selectors.js';
-import { compareNames } from '../format.js';
+import { useDepartments, useShift } from '../selectors.js';
+import { compareNames, formatWhen } from '../format.js';
 import { useApp, useBoard, useTable, useUi, useView } from '../stores/hooks.js';
 import { TaskTable } from './TaskTable.js';
 
@@ -53,6 +53,10 @@ export function TasksView() {
   const steps = useMemo(() => [...new Set([...board.getState().tasks.values()].map((x) => x.step))].sort(), [board, slow]);
   const locale = useUi((s) => s.locale);
   const operators = useMemo(() => [...board.getState().people.values()].sort((a, b) => compareNames(a.displayName, b.displayName, locale)), [board, slow, locale]);
+  // SUP-2: "this shift" only while it is this shift; a filter kept from an earlier one says its start.
+  const shift = useShift();
+  const now = useUi((s) => s.now);
+  const tz = useBoard((s) => s.supervision.timeZone);
   const set = (patch: Partial<TaskFilter>) => app.view.getState().setFilter(patch);
   const active = Object.keys(filter).length > 0;
   return (
@@ -116,7 +120,10 @@ export function TasksView() {
         />
         {filter.completedSince !== undefined && (
           <button type="button" className="sv-chip" data-testid="sv-filter-since" onClick={() => set({ completedSince: undefined })}>
-            {t('sv.tasks.thisShift')} ✕
+            {filter.completedSince === shift.start
+              ? t('sv.tasks.thisShift')
+              : t('sv.tasks.completedSince', { since: formatWhen(filter.completedSince, now, tz, locale) })}{' '}
+            ✕
           </button>
         )}
       </div>
