@@ -35,18 +35,19 @@ export function useShift(): ShiftBounds {
   return useMemo(() => shiftBounds(now, { timeZone: tz, shiftStarts: starts }), [now, tz, starts]);
 }
 
+/** SUP-2: the floor summary of the board at `now` (the page's "now", as the task table's filters use it). */
+export function floorSummary(s: BoardState, now: number, shiftStart: number): { rows: DepartmentSummary[]; total: DepartmentSummary } {
+  const flags = openFlags(s.exceptions.values());
+  return floorCounts(s.tasks.values(), departmentList(s).map((d) => d.id), { now, ...flags, shiftStart });
+}
+
 export function useSummary(): { rows: DepartmentSummary[]; total: DepartmentSummary } {
   const version = useBoard((s) => s.version);
   const now = useUi((s) => s.now);
   const shift = useShift();
   const board = useApp().board;
-  return useMemo(() => {
-    const s = board.getState();
-    const flags = openFlags(s.exceptions.values());
-    const ctx = { now, ...flags, shiftStart: shift.start };
-    return floorCounts(s.tasks.values(), departmentList(s).map((d) => d.id), ctx);
-    // `version` stands for the board's contents.
-  }, [board, version, now, shift.start]);
+  // `version` stands for the board's contents.
+  return useMemo(() => floorSummary(board.getState(), now, shift.start), [board, version, now, shift.start]);
 }
 
 export interface HourlySeries {

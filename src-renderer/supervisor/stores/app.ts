@@ -53,7 +53,8 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   const board = createBoardStore();
   const view = createViewStore(o.search, o.writeSearch);
   const table = createTableStore();
-  const model = new TableModel(table, () => board.getState(), now);
+  // The table judges "overdue" at the page's "now", as the summary whose numbers open it does (SUP-2).
+  const model = new TableModel(table, () => board.getState(), () => ui.getState().now);
   const assign = createAssignStore(http, (taskId) => {
     const task = board.getState().tasks.get(taskId);
     return task ? (task.operatorId ? 'reassign' : 'assign') : null;
