@@ -104,9 +104,22 @@ export interface TaskSort {
 const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const STATE_ORDER: Record<BoardState, number> = { draft: 0, pending: 1, claimed: 2, in_progress: 3, completed: 4, cancelled: 5 };
 
-/** A total order for the table: the chosen key, then the task id, so equal keys never jump around. */
-export function taskComparator(sort: TaskSort): (a: Task, b: Task) => number {
+/** How the columns that show names order them (the page supplies its language's order). */
+export interface SortNames {
+  /** Holders' names; code point order by default. */
+  compareNames?: (a: string, b: string) => number;
+  /** Department ids, in the order of the names shown for them; by id by default. */
+  compareDepartments?: (a: string, b: string) => number;
+}
+
+/**
+ * A total order for the table: the chosen key, then the task id, so equal keys never jump around.
+ * The holder and department columns sort by what they show (`names`).
+ */
+export function taskComparator(sort: TaskSort, names: SortNames = {}): (a: Task, b: Task) => number {
   const sign = sort.dir === 'asc' ? 1 : -1;
+  const compareNames = names.compareNames ?? text;
+  const compareDepartments = names.compareDepartments ?? text;
   const key = (a: Task, b: Task): number => {
     switch (sort.key) {
       case 'priority':
@@ -128,9 +141,13 @@ export function taskComparator(sort: TaskSort): (a: Task, b: Task) => number {
       case 'state':
         return STATE_ORDER[boardState(a)] - STATE_ORDER[boardState(b)];
       case 'holder':
-        return text(a.operatorName ?? '\uffff', b.operatorName ?? '\uffff');
+        // Nobody sorts after every name (before them, descending).
+        if (a.operatorName === b.operatorName) return 0;
+        if (a.operatorName === null) return 1;
+        if (b.operatorName === null) return -1;
+        return compareNames(a.operatorName, b.operatorName);
       case 'department':
-        return text(a.departmentId ?? '', b.departmentId ?? '');
+        return compareDepartments(a.departmentId ?? '', b.departmentId ?? '');
     }
   };
   return (a, b) => sign * key(a, b) || text(a.id, b.id);

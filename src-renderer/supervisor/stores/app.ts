@@ -54,7 +54,12 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   const view = createViewStore(o.search, o.writeSearch);
   const table = createTableStore();
   // The table judges "overdue" at the page's "now", as the summary whose numbers open it does (SUP-2).
-  const model = new TableModel(table, () => board.getState(), () => ui.getState().now);
+  const model = new TableModel(
+    table,
+    () => board.getState(),
+    () => ui.getState().now,
+    () => ui.getState().locale,
+  );
   const assign = createAssignStore(http, (taskId) => {
     const task = board.getState().tasks.get(taskId);
     return task ? (task.operatorId ? 'reassign' : 'assign') : null;
@@ -76,7 +81,7 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
       welcome: (w) => board.getState().setWelcome(w),
       changes: (page) => {
         const effect = board.getState().applyPage(page, now());
-        model.pageApplied(effect, page.exceptions.length > 0);
+        model.pageApplied(effect, page.exceptions.length > 0, page.departments.length > 0);
         for (const n of effect.newNotifications) toasts.getState().show({ tone: 'alert', key: `notification.${n.event}`, params: notificationParams(n) }, 10_000);
         refreshDetail();
       },
@@ -136,6 +141,9 @@ export function createSupervisorApp(o: SupervisorAppOptions) {
   view.subscribe((s, prev) => {
     if (s.filter !== prev.filter || s.sort !== prev.sort) model.rebuild(s.filter, s.sort);
     if (s.taskId !== prev.taskId) refreshDetail();
+  });
+  ui.subscribe((s, prev) => {
+    if (s.locale !== prev.locale) model.localeChanged();
   });
   table.subscribe((s, prev) => {
     if (s.frozen !== prev.frozen) model.freezeChanged();

@@ -129,4 +129,40 @@ describe('SUP-2 the task table model', () => {
     expect(table.getState().total).toBe(2);
     expect(table.getState().pending).toBe(1);
   });
+
+  it('SUP-2 the department and holder columns sort by what they show: department names, and names in the page\u2019s language\u2019s order (Chinese by pinyin)', () => {
+    const board = createBoardStore();
+    const table = createTableStore();
+    let locale: 'en' | 'zh' = 'en';
+    const model = new TableModel(table, () => board.getState(), () => 0, () => locale);
+    board.getState().applyPage(
+      snap({
+        reset: true,
+        // Ids from the ERP, names people read: by id, Welding (d1) would come before Assembly (d2).
+        departments: [
+          { id: 'd1', name: 'Welding', taskLimit: null },
+          { id: 'd2', name: 'Assembly', taskLimit: null },
+        ],
+        tasks: [
+          task('a', { departmentId: 'd1', operatorId: 'u1', operatorName: '张伟' }),
+          task('b', { departmentId: 'd2', operatorId: 'u2', operatorName: '王芳' }),
+          task('c', { departmentId: 'd1', operatorId: 'u3', operatorName: '李娜' }),
+          task('d', { departmentId: 'd2' }),
+        ],
+        cursor: 1,
+      }),
+      1,
+    );
+    model.rebuild({}, { key: 'department', dir: 'asc' });
+    expect(table.getState().rows).toEqual(['b', 'd', 'a', 'c']);
+    // Li, Wang, Zhang (pinyin), nobody last; not by code point (Zhang, Li, Wang).
+    locale = 'zh';
+    model.rebuild({}, { key: 'holder', dir: 'asc' });
+    expect(table.getState().rows).toEqual(['c', 'b', 'a', 'd']);
+    // A department renamed live takes its place in the order.
+    model.rebuild({}, { key: 'department', dir: 'asc' });
+    const effect = board.getState().applyPage(delta({ departments: [{ id: 'd1', name: 'Abrasive blasting', taskLimit: null }] }), 2);
+    model.pageApplied(effect, false, true);
+    expect(table.getState().rows).toEqual(['a', 'c', 'b', 'd']);
+  });
 });

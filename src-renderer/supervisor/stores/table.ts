@@ -3,11 +3,14 @@
  * pages arrive, rebuilt when the filter, the order, the exceptions that flag tasks, or the minute
  * (for "overdue") change. While the pointer is over the table the order shown is frozen, so a live
  * change never moves the row under the pointer; contents still update, and the order catches up
- * when the pointer leaves.
+ * when the pointer leaves. The holder and department columns sort by the names shown, in the page's
+ * language's order (rebuilt when the language or a department's name changes).
  */
 import { createStore } from 'zustand/vanilla';
-import { matchesFilter, openFlags, searchKey, taskComparator, type FilterContext, type TaskFilter, type TaskSort } from '../../../src-shared/domain/board.js';
+import { matchesFilter, openFlags, searchKey, taskComparator, type FilterContext, type SortNames, type TaskFilter, type TaskSort } from '../../../src-shared/domain/board.js';
+import type { Locale } from '../../../src-shared/domain/i18n.js';
 import type { BoardTask } from '../../../src-shared/protocol/supervisor.js';
+import { nameCollator, rankedOrder } from '../format.js';
 import { TaskIndex } from '../model/task-index.js';
 import type { BoardState, PageEffect } from './board.js';
 
@@ -51,7 +54,34 @@ export class TableModel {
     private readonly table: TableStore,
     private readonly board: () => BoardState,
     private readonly now: () => number,
+    private readonly locale: () => Locale = () => 'en',
   ) {}
+
+  /** SUP-2: names as the page shows them, in its language's order (Chinese by pinyin). */
+  private sortNames(sort: TaskSort): SortNames {
+    const collator = nameCollator(this.locale());
+    const board = this.board();
+    if (sort.key === 'holder') {
+      const names: string[] = [];
+      for (const t of board.tasks.values()) if (t.operatorName !== null) names.push(t.operatorName);
+      return { compareNames: rankedOrder(names, collator) };
+    }
+    if (sort.key === 'department') {
+      // Departments by name; ids the board does not name (none: '') after them, by id.
+      const rank = new Map([...board.departments.values()].sort((a, b) => collator.compare(a.name, b.name) || (a.id < b.id ? -1 : 1)).map((d, i) => [d.id, i]));
+      return {
+        compareDepartments: (a, b) => {
+          const ra = rank.get(a);
+          const rb = rank.get(b);
+          if (ra !== undefined && rb !== undefined) return ra - rb;
+          if (ra !== undefined) return -1;
+          if (rb !== undefined) return 1;
+          return a < b ? -1 : a > b ? 1 : 0;
+        },
+      };
+    }
+    return {};
+  }
 
   private publish(): void {
     const rows = this.index?.rows ?? [];
@@ -90,16 +120,16 @@ export class TableModel {
     this.index = new TaskIndex(
       (id) => tasks.get(id),
       (t) => matchesFilter(t, this.filter, this.ctx, search),
-      taskComparator(sort),
+      taskComparator(sort, this.sortNames(sort)),
     );
     this.index.rebuild(tasks.values());
     this.publish();
   }
 
   /** A page was applied. */
-  pageApplied(effect: PageEffect, exceptionsChanged: boolean): void {
+  pageApplied(effect: PageEffect, exceptionsChanged: boolean, departmentsChanged = false): void {
     const usesFlags = this.filter.flag === 'rejected' || this.filter.flag === 'expired';
-    if (effect.reset || !this.index || (exceptionsChanged && usesFlags)) {
+    if (effect.reset || !this.index || (exceptionsChanged && usesFlags) || (departmentsChanged && this.sort.key === 'department')) {
       this.rebuild();
       return;
     }
@@ -111,6 +141,11 @@ export class TableModel {
   /** The minute changed: "overdue" may include more tasks. */
   tick(): void {
     if (this.filter.flag === 'overdue' || this.sort.key === 'due') this.rebuild();
+  }
+
+  /** The page's language changed: the columns of names sort in its order. */
+  localeChanged(): void {
+    if (this.sort.key === 'holder' || this.sort.key === 'department') this.rebuild();
   }
 
   freezeChanged(): void {
