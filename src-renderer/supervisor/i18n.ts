@@ -97,6 +97,9 @@ export const supervisorEn: Record<string, string> = {
   'sv.exception.refusal': 'Refusal',
   'error.invalid_input.to_before_from': 'The end of the period (To) is not after its start (From).',
   'suggestion.invalid_input.to_before_from': 'Set To to a time after From, or clear one of them.',
+  // The kiosk's "saved on this terminal" is not true here: the overview queues nothing (ERR-1).
+  'suggestion.unavailable': 'It may not have been done: this page keeps nothing to send later. When the overview says Live again (top right), check, and do it again if needed.',
+  'suggestion.unavailable.sign_in': 'Check the network, then sign in again.',
   // A refusal in the exceptions feed is about the operator named above it, and the feed keeps no
   // numbers of it: these say what it was without them (ERR-3).
   'sv.exception.code.capacity_reached': '{{user}} was at their active-task limit.',
@@ -431,6 +434,8 @@ export const supervisorZh: Record<string, string> = {
   'sv.exception.refusal': '拒绝原因',
   'error.invalid_input.to_before_from': '时间段的结束时间（止）不晚于开始时间（起）。',
   'suggestion.invalid_input.to_before_from': '请把“止”设为晚于“起”的时间，或清空其中一个。',
+  'suggestion.unavailable': '操作可能没有完成：本页面不会保存操作稍后再发送。待右上角恢复“实时”后请查看，如有需要请重新操作。',
+  'suggestion.unavailable.sign_in': '请检查网络后重新登录。',
   'sv.exception.code.capacity_reached': '{{user}} 的在手任务已达上限。',
   'sv.exception.code.cooldown_active': '{{user}} 不久前刚退回该任务（冷却期内）。',
   'sv.exception.code.cross_step_excluded': '{{user}} 已做过该施工单的另一道工序，不能再做这一道。',

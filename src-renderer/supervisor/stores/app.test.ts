@@ -6,6 +6,8 @@
  * releases stands in for the server; the feed's link never opens.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorText } from '../../i18n/index.js';
+import { createSupervisorI18n } from '../i18n.js';
 import { createSupervisorApp, type SupervisorApp } from './app.js';
 
 interface Pending {
@@ -123,5 +125,47 @@ describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
     requests.find((r) => r.url.includes('/api/audit'))!.answer(200, { items: [{ id: 1, action: 'claim' }], total: 1 });
     await search;
     expect(app.audit.getState()).toMatchObject({ items: [], total: null, loading: false });
+  });
+});
+
+describe('ERR-1 actions the server never answered', () => {
+  it('ERR-1 a release or cancel sent while the server cannot be reached says nothing is known to be done, not that it was saved to be sent later (the overview queues nothing)', async () => {
+    app = createSupervisorApp({
+      feedUrl: 'ws://server/supervise',
+      openSocket: () => ({ readyState: 0, send: () => undefined, close: () => undefined, onopen: null, onmessage: null, onclose: null, onerror: null }),
+      search: '',
+      writeSearch: () => undefined,
+      locale: 'en',
+      onLocale: () => undefined,
+      // The plant network is down: the browser's fetch fails.
+      fetch: (() => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch,
+    });
+    app.session.setState({ status: 'signedIn' });
+    expect(await app.actions.unassign('t1')).toBe(false);
+    const toast = app.toasts.getState().items[0]!;
+    expect(toast).toMatchObject({ tone: 'error', error: { code: 'unavailable' } });
+    const refused = await app.actions.cancel('t2', 'ordered twice');
+    expect(refused).toMatchObject({ code: 'unavailable' });
+    for (const locale of ['en', 'zh'] as const) {
+      const i18n = createSupervisorI18n(locale);
+      for (const error of [toast.error!, refused!]) {
+        const text = errorText(i18n.t.bind(i18n), error);
+        // Not the kiosk's promise: nothing waits in an outbox on the overview.
+        expect(text.suggestion).not.toMatch(/terminal|终端|is saved|已保存/);
+        expect(text.suggestion).toBe(
+          locale === 'en'
+            ? 'It may not have been done: this page keeps nothing to send later. When the overview says Live again (top right), check, and do it again if needed.'
+            : '操作可能没有完成：本页面不会保存操作稍后再发送。待右上角恢复“实时”后请查看，如有需要请重新操作。',
+        );
+      }
+    }
+    // Signing in with no answer says what to do about that.
+    app.session.setState({ status: 'signedOut' });
+    expect(await app.session.getState().signIn({ method: 'password', userId: 'sue', password: 'x' })).toBe(false);
+    const i18n = createSupervisorI18n('en');
+    expect(errorText(i18n.t.bind(i18n), app.session.getState().error!)).toMatchObject({
+      message: 'The server is not reachable right now.',
+      suggestion: 'Check the network, then sign in again.',
+    });
   });
 });
