@@ -334,3 +334,26 @@ test('SUP-2 the task table\u2019s "completed since" filter says "this shift" onl
   await expect(board.getByTestId('sv-filter-since')).toHaveText(`Completed since ${label}, 06:00 ✕`);
   await board.screenshot({ path: test.info().outputPath('since-chip.png') });
 });
+
+test('SUP-3 SUP-4 a task\u2019s panel shows its exceptions (a rejection with its reason) with the action that resolves them; acknowledged there, the task no longer awaits action', async ({ server, openSupervisor }) => {
+  const op = await apiToken(server.url, { badge: ann.badge });
+  expect((await api(server.url, op, '/api/tasks/t2/claim', {})).status).toBe(200);
+  expect((await api(server.url, op, '/api/tasks/t2/reject', { reason: 'Saw blade broken' })).status).toBe(200);
+  // The supervisor opens the task from its notification.
+  const board = await openSupervisor({ as: 'sue' });
+  await expect(board.getByTestId('sv-sum-cut-rejected')).toHaveText(/1$/);
+  await board.getByTestId('sv-bell').click();
+  await board.getByTestId('sv-notifications').getByRole('button', { name: 'Open task' }).click();
+  await board.keyboard.press('Escape');
+  const panel = board.getByTestId('sv-detail');
+  await expect(panel.getByTestId('sv-detail-exceptions')).toBeVisible();
+  const exception = panel.locator('[data-kind="task_rejected"]');
+  await expect(exception).toHaveAttribute('data-open', 'true');
+  await expect(exception).toContainText('Saw blade broken');
+  await board.screenshot({ path: test.info().outputPath('detail-exceptions.png') });
+  await exception.getByRole('button', { name: 'Acknowledge' }).click();
+  await expect(exception).toHaveAttribute('data-open', 'false');
+  await board.getByTestId('sv-nav-overview').click();
+  await expect(board.getByTestId('sv-sum-cut-rejected')).toHaveText('0');
+  expect(quiet(board)).toEqual([]);
+});

@@ -8,7 +8,9 @@ import { isOverdue } from '../../../src-shared/domain/board.js';
 import type { ErrorCode, ErrorDetails } from '../../../src-shared/domain/errors.js';
 import { errorText } from '../../i18n/index.js';
 import { formatStamp, formatWhen } from '../format.js';
+import { exceptionList } from '../selectors.js';
 import { useApp, useBoard, useDetail, useUi } from '../stores/hooks.js';
+import { ExceptionItem } from './ExceptionItem.js';
 import { StateTag } from './StateTag.js';
 
 export function TaskDetail({ taskId }: { taskId: string }) {
@@ -23,6 +25,10 @@ export function TaskDetail({ taskId }: { taskId: string }) {
   const locale = useUi((s) => s.locale);
   const close = () => app.view.getState().openTask(null);
   const name = (id: string | null) => (id ? (history?.names[id] ?? app.board.getState().people.get(id)?.displayName ?? id) : '—');
+  // SUP-3 SUP-4: its exceptions as the board has them (live: acknowledged here or elsewhere, they
+  // show it at once), each with the action that resolves it.
+  useBoard((s) => s.version);
+  const exceptions = exceptionList(app.board.getState(), { all: true }).filter((e) => e.taskId === taskId);
   const open = task && task.status !== 'completed' && task.status !== 'cancelled';
   const held = Boolean(task?.operatorId);
   return (
@@ -90,6 +96,16 @@ export function TaskDetail({ taskId }: { taskId: string }) {
                 {t('sv.action.cancel')}
               </button>
             </div>
+          )}
+          {exceptions.length > 0 && (
+            <section aria-labelledby="sv-detail-exceptions-title" data-testid="sv-detail-exceptions">
+              <h3 id="sv-detail-exceptions-title">{t('sv.detail.exceptions')}</h3>
+              <ul className="sv-exceptions">
+                {exceptions.map((e) => (
+                  <ExceptionItem key={e.id} exception={e} />
+                ))}
+              </ul>
+            </section>
           )}
           <h3>{t('sv.detail.assignments')}</h3>
           {error && <p className="sv-error">{errorText(i18n.t.bind(i18n), error).message}</p>}
