@@ -357,3 +357,20 @@ test('SUP-3 SUP-4 a task\u2019s panel shows its exceptions (a rejection with its
   await expect(board.getByTestId('sv-sum-cut-rejected')).toHaveText('0');
   expect(quiet(board)).toEqual([]);
 });
+
+test('SUP-5 a notification\u2019s "Open task" shows the task\u2019s panel in front, not hidden behind the notifications', async ({ server, openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue' });
+  const op = await apiToken(server.url, { badge: ann.badge });
+  // A few rejections: a list of notifications as long as a shift gathers.
+  for (const id of ['t4', 't6', 't7', 't8', 't3']) {
+    expect((await api(server.url, op, `/api/tasks/${id}/claim`, {})).status).toBe(200);
+    expect((await api(server.url, op, `/api/tasks/${id}/reject`, { reason: 'Profile bent' })).status).toBe(200);
+  }
+  await expect(board.getByTestId('sv-bell')).toHaveAttribute('data-unread', '5');
+  await board.getByTestId('sv-bell').click();
+  await board.getByTestId('sv-notifications').getByRole('button', { name: 'Open task' }).first().click();
+  await expect(board.getByTestId('sv-detail-content')).toHaveText('Cut aluminium profile, 12 pieces');
+  // Its actions can be clicked: nothing lies over them.
+  await board.getByTestId('sv-detail-assign').click({ trial: true, timeout: 3000 });
+  await board.screenshot({ path: test.info().outputPath('notification-open-task.png') });
+});

@@ -43,7 +43,15 @@ export function NotificationsPanel() {
               <div className="sv-note-foot">
                 <time className="sv-muted">{formatWhen(n.createdAt, now, tz, locale)}</time>
                 {n.taskId && (
-                  <button type="button" className="sv-link" onClick={() => app.view.getState().openTask(n.taskId)}>
+                  <button
+                    type="button"
+                    className="sv-link"
+                    onClick={() => {
+                      // The panel would lie over the task's: it makes way.
+                      app.ui.getState().toggleNotifications(false);
+                      app.view.getState().openTask(n.taskId);
+                    }}
+                  >
                     {t('sv.notifications.openTask')}
                   </button>
                 )}
