@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Http } from '../api/http.js';
-import { createAutoAssignStore, type AutoResult } from './autoassign.js';
+import { createAutoAssignStore, differences, type AutoResult } from './autoassign.js';
 
 function fakeHttp() {
   const calls: Array<{ path: string; body: Record<string, unknown>; answer(r: AutoResult): void }> = [];
@@ -66,5 +66,16 @@ describe('AUTO-6 the auto-assign dialog', () => {
     await settle();
     expect(store.getState().applied?.assigned).toHaveLength(1);
     expect(store.getState().error?.code).toBe('unavailable');
+  });
+
+  it('AUTO-6 a task applied to another operator of the same name as the previewed one is listed as a difference, each named with their id', () => {
+    // Two operators called 张伟 (a common name in a large plant): the preview picked one, the apply the other.
+    const pick = (userId: string) => ({ taskId: 't1', userId, userName: '张伟', activeCount: 1, limit: 10, performance: 0.5, eligible: 2 });
+    const preview: AutoResult = { assigned: [pick('zhangwei1')], unassigned: [] };
+    const applied: AutoResult = { assigned: [pick('zhangwei2')], unassigned: [] };
+    expect(differences(preview, applied)).toEqual([{ taskId: 't1', previewed: '张伟 (zhangwei1)', applied: '张伟 (zhangwei2)' }]);
+    // The same person: no difference, named as usual.
+    expect(differences(preview, { assigned: [pick('zhangwei1')], unassigned: [] })).toEqual([]);
+    expect(differences(preview, { assigned: [], unassigned: [] })).toEqual([{ taskId: 't1', previewed: '张伟', applied: null }]);
   });
 });

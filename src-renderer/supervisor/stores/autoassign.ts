@@ -34,16 +34,22 @@ export interface AutoDifference {
   applied: string | null;
 }
 
-/** Where an applied result differs from its preview. */
+/**
+ * Where an applied result differs from its preview: a task given to another person (by id: two
+ * operators may share a name, and are then told apart by their ids), or to nobody.
+ */
 export function differences(preview: AutoResult, applied: AutoResult): AutoDifference[] {
-  const before = new Map(preview.assigned.map((p) => [p.taskId, p.userName]));
-  const after = new Map(applied.assigned.map((p) => [p.taskId, p.userName]));
+  const before = new Map(preview.assigned.map((p) => [p.taskId, p]));
+  const after = new Map(applied.assigned.map((p) => [p.taskId, p]));
   const ids = new Set([...before.keys(), ...after.keys()]);
   const out: AutoDifference[] = [];
   for (const taskId of ids) {
     const previewed = before.get(taskId) ?? null;
     const got = after.get(taskId) ?? null;
-    if (previewed !== got) out.push({ taskId, previewed, applied: got });
+    if (previewed?.userId === got?.userId) continue;
+    const sameName = previewed !== null && got !== null && previewed.userName === got.userName;
+    const name = (p: AutoPick | null) => (p === null ? null : sameName ? `${p.userName} (${p.userId})` : p.userName);
+    out.push({ taskId, previewed: name(previewed), applied: name(got) });
   }
   return out.sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
 }
