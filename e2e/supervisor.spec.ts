@@ -374,3 +374,16 @@ test('SUP-5 a notification\u2019s "Open task" shows the task\u2019s panel in fro
   await board.getByTestId('sv-detail-assign').click({ trial: true, timeout: 3000 });
   await board.screenshot({ path: test.info().outputPath('notification-open-task.png') });
 });
+
+test('IMP-4 SEC-7 a CSV saved by Excel in the Chinese Windows encoding (GBK) is refused in the page\u2019s language, saying how to save it as UTF-8', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=import' });
+  await board.getByTestId('sv-locale-zh').click();
+  // "切割" (cut) in GBK: what Excel's plain "CSV (逗号分隔)" writes on a Chinese Windows.
+  const gbk = Buffer.concat([Buffer.from('taskId,workOrderNumber,step,workContent,departmentId\nn1,WO-2026-0400,cut,'), Buffer.from([0xc7, 0xd0, 0xb8, 0xee]), Buffer.from(',cut\n')]);
+  await board.getByTestId('sv-import-file').setInputFiles({ name: '工单.csv', mimeType: 'text/csv', buffer: gbk });
+  const refusal = board.getByTestId('sv-import-error');
+  await expect(refusal).toHaveAttribute('data-code', 'invalid_input');
+  await expect(refusal).toHaveText('文件“工单.csv”不是 UTF-8 编码，未导入任何数据。请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）”，然后重新导入。');
+  await board.screenshot({ path: test.info().outputPath('import-gbk.png') });
+  expect(quiet(board)).toEqual([]);
+});

@@ -100,6 +100,8 @@ export const supervisorEn: Record<string, string> = {
   // The kiosk's "saved on this terminal" is not true here: the overview queues nothing (ERR-1).
   'suggestion.unavailable': 'It may not have been done: this page keeps nothing to send later. When the overview says Live again (top right), check, and do it again if needed.',
   'suggestion.unavailable.sign_in': 'Check the network, then sign in again.',
+  'error.invalid_input.encoding': 'The file “{{file}}” is not UTF-8 text, so nothing was imported.',
+  'suggestion.invalid_input.encoding': 'In Excel choose Save As → “CSV UTF-8 (Comma delimited)”, then import it again.',
   // A refusal in the exceptions feed is about the operator named above it, and the feed keeps no
   // numbers of it: these say what it was without them (ERR-3).
   'sv.exception.code.capacity_reached': '{{user}} was at their active-task limit.',
@@ -437,6 +439,8 @@ export const supervisorZh: Record<string, string> = {
   'suggestion.invalid_input.to_before_from': '请把“止”设为晚于“起”的时间，或清空其中一个。',
   'suggestion.unavailable': '操作可能没有完成：本页面不会保存操作稍后再发送。待右上角恢复“实时”后请查看，如有需要请重新操作。',
   'suggestion.unavailable.sign_in': '请检查网络后重新登录。',
+  'error.invalid_input.encoding': '文件“{{file}}”不是 UTF-8 编码，未导入任何数据。',
+  'suggestion.invalid_input.encoding': '请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）”，然后重新导入。',
   'sv.exception.code.capacity_reached': '{{user}} 的在手任务已达上限。',
   'sv.exception.code.cooldown_active': '{{user}} 不久前刚退回该任务（冷却期内）。',
   'sv.exception.code.cross_step_excluded': '{{user}} 已做过该施工单的另一道工序，不能再做这一道。',

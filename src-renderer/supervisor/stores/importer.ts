@@ -28,6 +28,17 @@ export interface ImportState {
   reset(): void;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: ArrayBuffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The server refuses files above this (API-4); checked first so a big file fails at once. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 
@@ -50,6 +61,9 @@ export function createImportStore(http: Http) {
       set({ fileName: file.name, progress: 0, result: null, rowErrors: [], errorCount: 0, error: null, busy: true });
       try {
         if (file.size > MAX_IMPORT_BYTES) throw new DomainError('payload_too_large', { limitBytes: MAX_IMPORT_BYTES });
+        // SEC-7: the server takes UTF-8 only. Excel's plain CSV on a Chinese Windows is GBK: say so
+        // here, in the page's language, with how to save it, before anything is sent.
+        if (!isUtf8(await file.arrayBuffer())) throw new DomainError('invalid_input', { field: 'file', reason: 'encoding', file: file.name });
         const type = file.name.toLowerCase().endsWith('.json') ? 'application/json' : 'text/csv';
         const result = await http.upload<ImportState['result']>('/api/tasks/import', file, type, (p) =>
           mineSet({ progress: p.total > 0 ? Math.min(1, p.loaded / p.total) : null }),
