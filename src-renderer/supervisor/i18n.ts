@@ -102,6 +102,7 @@ export const supervisorEn: Record<string, string> = {
   'suggestion.unavailable.sign_in': 'Check the network, then sign in again.',
   'error.invalid_input.encoding': 'The file “{{file}}” is not UTF-8 text, so nothing was imported.',
   'suggestion.invalid_input.encoding': 'In Excel choose Save As → “CSV UTF-8 (Comma delimited)”, then import it again.',
+  'suggestion.reason_required.cancel': 'Type why the task is cancelled (it is kept in the audit trail), then cancel it again.',
   // A refusal in the exceptions feed is about the operator named above it, and the feed keeps no
   // numbers of it: these say what it was without them (ERR-3).
   'sv.exception.code.capacity_reached': '{{user}} was at their active-task limit.',
@@ -441,6 +442,7 @@ export const supervisorZh: Record<string, string> = {
   'suggestion.unavailable.sign_in': '请检查网络后重新登录。',
   'error.invalid_input.encoding': '文件“{{file}}”不是 UTF-8 编码，未导入任何数据。',
   'suggestion.invalid_input.encoding': '请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）”，然后重新导入。',
+  'suggestion.reason_required.cancel': '请输入取消该任务的原因（会记入审计记录），然后再次取消。',
   'sv.exception.code.capacity_reached': '{{user}} 的在手任务已达上限。',
   'sv.exception.code.cooldown_active': '{{user}} 不久前刚退回该任务（冷却期内）。',
   'sv.exception.code.cross_step_excluded': '{{user}} 已做过该施工单的另一道工序，不能再做这一道。',

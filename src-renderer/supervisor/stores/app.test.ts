@@ -168,4 +168,24 @@ describe('ERR-1 actions the server never answered', () => {
       suggestion: 'Check the network, then sign in again.',
     });
   });
+
+  it('CNL-1 a cancel sent without a reason says to type one in the dialog, not the kiosk\u2019s "tap one of the reasons"', async () => {
+    const { app, requests } = start();
+    app.ui.getState().open({ kind: 'cancel', taskId: 't1' });
+    const cancel = app.actions.cancel('t1', '   ');
+    requests[0]!.answer(400, {
+      code: 'reason_required',
+      message: 'Please give a reason for cancelling this task.',
+      details: { field: 'reason', problem: 'is empty', reason: 'cancel' },
+      retry: { canRetry: true, suggestion: '', actionText: '' },
+    });
+    const refused = await cancel;
+    for (const [locale, suggestion] of [
+      ['en', 'Type why the task is cancelled (it is kept in the audit trail), then cancel it again.'],
+      ['zh', '请输入取消该任务的原因（会记入审计记录），然后再次取消。'],
+    ] as const) {
+      const i18n = createSupervisorI18n(locale);
+      expect(errorText(i18n.t.bind(i18n), refused!).suggestion).toBe(suggestion);
+    }
+  });
 });
