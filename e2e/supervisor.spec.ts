@@ -343,8 +343,8 @@ test('SUP-3 SUP-4 a task\u2019s panel shows its exceptions (a rejection with its
   const board = await openSupervisor({ as: 'sue' });
   await expect(board.getByTestId('sv-sum-cut-rejected')).toHaveText(/1$/);
   await board.getByTestId('sv-bell').click();
+  // "Open task" closes the notifications itself (SUP-5), and the task's panel is in front.
   await board.getByTestId('sv-notifications').getByRole('button', { name: 'Open task' }).click();
-  await board.keyboard.press('Escape');
   const panel = board.getByTestId('sv-detail');
   await expect(panel.getByTestId('sv-detail-exceptions')).toBeVisible();
   const exception = panel.locator('[data-kind="task_rejected"]');
