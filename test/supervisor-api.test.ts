@@ -413,6 +413,15 @@ describe('SUP-6 audit trail', () => {
     expectError(await http('/api/audit', { token: tok.ann }), 403, 'permission_denied');
   });
 
+  it('SUP-6 a page of the trail names the people who acted in it, a supervisor and an administrator too (the overview knows only its operators by name)', async () => {
+    await history();
+    await ok(post('/api/tasks/t1/unassign', tok.ada, {}));
+    const page = (await ok(http('/api/audit', { token: tok.sue }))) as unknown as { items: AuditItem[]; names: Record<string, string> };
+    const actors = new Set(page.items.map((e) => e.actorId).filter((a): a is string => a !== null));
+    expect(actors).toEqual(new Set(['ann', 'bob', 'sue', 'ada']));
+    expect(page.names).toEqual({ ann: 'Name ann', bob: 'Name bob', sue: 'Name sue', ada: 'Ada Admin' });
+  });
+
   it('SUP-6 the trail filters by task, work order, person, action, outcome and terminal, paged with a total', async () => {
     await history();
     const pick = async (query: string) => (await audit(tok.sue, query)).items.map((e) => [e.action, e.outcome, e.actorId, e.taskId]);

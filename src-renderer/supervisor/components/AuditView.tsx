@@ -28,6 +28,7 @@ export function AuditView() {
   const audit = app.audit.getState();
   const filter = useAudit((s) => s.filter);
   const items = useAudit((s) => s.items);
+  const names = useAudit((s) => s.names);
   const total = useAudit((s) => s.total);
   const offset = useAudit((s) => s.offset);
   const loading = useAudit((s) => s.loading);
@@ -132,7 +133,7 @@ export function AuditView() {
                   <td className="sv-mono">{formatStamp(e.at, tz)}</td>
                   <td>{t(`sv.audit.action.${e.action}`, { defaultValue: e.action })}</td>
                   <td title={e.outcome}>{e.outcome === 'applied' ? `✓ ${t('sv.audit.applied')}` : `✕ ${outcomeText(e.outcome, e.details)}`}</td>
-                  <td>{e.actorId ? (people.get(e.actorId)?.displayName ?? e.actorId) : t('sv.via.system')}</td>
+                  <td>{e.actorId ? (names[e.actorId] ?? people.get(e.actorId)?.displayName ?? e.actorId) : t('sv.via.system')}</td>
                   <td>{e.terminalId ? (app.board.getState().terminals.get(e.terminalId)?.name ?? e.terminalId) : t(`sv.via.${e.via}`)}</td>
                   <td className="sv-mono">
                     {e.taskId && (

@@ -26,6 +26,8 @@ export interface AuditState {
   searched: AuditFilter | null;
   offset: number;
   items: AuditEvent[];
+  /** The display names of the people who acted in `items` (supervisors and admins too). */
+  names: Record<string, string>;
   total: number | null;
   loading: boolean;
   error: DomainError | null;
@@ -56,7 +58,7 @@ export function auditQuery(filter: AuditFilter, toInstant: (local: string) => nu
 }
 
 export function createAuditStore(http: Http, toInstant: (local: string) => number | null) {
-  const empty = { filter: {}, searched: null, offset: 0, items: [], total: null, loading: false, error: null };
+  const empty = { filter: {}, searched: null, offset: 0, items: [], names: {}, total: null, loading: false, error: null };
   /** Numbers the searches: only the latest one's answer is shown (forget counts as one). */
   let asked = 0;
   return createStore<AuditState>()((set, get) => {
@@ -72,8 +74,8 @@ export function createAuditStore(http: Http, toInstant: (local: string) => numbe
       }
       set({ loading: true, error: null, offset });
       try {
-        const r = await http.get<{ items: AuditEvent[]; total: number }>('/api/audit', { ...auditQuery(filter, toInstant), limit: AUDIT_PAGE, offset });
-        if (mine === asked) set({ items: r.items, total: r.total, loading: false, searched: filter });
+        const r = await http.get<{ items: AuditEvent[]; total: number; names?: Record<string, string> }>('/api/audit', { ...auditQuery(filter, toInstant), limit: AUDIT_PAGE, offset });
+        if (mine === asked) set({ items: r.items, names: r.names ?? {}, total: r.total, loading: false, searched: filter });
       } catch (e) {
         if (mine === asked) set({ error: toDomainError(e), loading: false });
       }

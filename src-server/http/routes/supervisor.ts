@@ -165,7 +165,14 @@ async function searchAudit(s: Scope): Promise<Reply> {
   }
   const page = pageOf(q);
   const result = await s.ctx.store.searchAudit(filter, page);
-  return ok({ items: result.items, total: result.total, ...page });
+  // The people who acted on this page, by name: the overview knows its operators, not the
+  // supervisors and administrators whose actions are here too.
+  const names: Record<string, string> = {};
+  for (const id of new Set(result.items.map((e) => e.actorId))) {
+    const u = id === null ? null : await s.ctx.store.getUser(id);
+    if (u) names[u.id] = u.displayName;
+  }
+  return ok({ items: result.items, total: result.total, ...page, names });
 }
 
 async function getSupervision(s: Scope): Promise<Reply> {
