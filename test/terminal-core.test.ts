@@ -318,6 +318,25 @@ describe('terminal core', () => {
     }
   });
 
+  it('OFF-7 an idle sign-out tried again after a full disk never signs out the next operator, who badged in before the retry', async () => {
+    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    a.core.store.faultHook = (sql) => {
+      if (sql.startsWith('DELETE FROM session')) throw new Error('the disk is full (test)');
+    };
+    // Ann's idle sign-out fails; it is tried again 5 s later.
+    await new Promise((r) => setTimeout(r, 1600));
+    a.core.store.faultHook = null;
+    await a.core.signIn({ badge: 'B-BOB', pin: '4321' });
+    // Bob works on (a touch every half second) past the time of the retry.
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await a.core.touch();
+    }
+    expect((await a.core.getSnapshot()).session).toMatchObject({ userId: 'bob' });
+  });
+
   it('OFF-7 a session idle for longer than the timeout when the terminal starts again (a power cut) is ended at once, and the sign-out reaches the server', async () => {
     const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
     await a.core.signIn({ badge: 'B-ANN' });

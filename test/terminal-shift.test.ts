@@ -177,6 +177,9 @@ describe('the terminal core through a shift', () => {
     const locked = await refusal(a.core.signIn({ badge: 'B-BOB', pin: '4321' }));
     expect(locked.code).toBe('sign_in_locked');
     expect(locked.details.retryAfterSeconds).toBeLessThanOrEqual(300);
+    // And it ends when it says: 5 minutes on, the right PIN signs in.
+    shiftMs += 5 * 60_000 + 1000;
+    expect(await a.core.signIn({ badge: 'B-BOB', pin: '4321' })).toMatchObject({ userId: 'bob' });
   });
 
   it('KIO-2 AUTH-4 PROTO-8 an operator deactivated while their PIN is being checked is refused, not signed in; a PIN changed meanwhile is checked again', async () => {

@@ -101,22 +101,28 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
     const loose = databaseFiles(file).filter((f) => fs.existsSync(f) && (fs.statSync(f).mode & 0o077) !== 0);
     if (loose.length) o.log?.('warn', 'terminal database files are readable by other users and could not be made private', { files: loose });
   }
-  return new TerminalCore({
-    store,
-    settings: coreSettings(settings),
-    clock: systemClock,
-    // The time since boot, suspend included (CLOCK_BOOTTIME on Linux): it never jumps as the wall clock can.
-    monotonic: () => os.uptime() * 1000,
-    scheduler: realScheduler,
-    random: Math.random,
-    dialer: (url) => wsDialer(url),
-    appVersion: o.appVersion,
-    watchNetwork: true,
-    verifySecret: verifySecretNative,
-    onClose: unlock,
-    ...(o.log ? { log: o.log } : {}),
-    ...(o.sync ? { sync: o.sync } : {}),
-  });
+  try {
+    return new TerminalCore({
+      store,
+      settings: coreSettings(settings),
+      clock: systemClock,
+      // The time since boot, suspend included (CLOCK_BOOTTIME on Linux): it never jumps as the wall clock can.
+      monotonic: () => os.uptime() * 1000,
+      scheduler: realScheduler,
+      random: Math.random,
+      dialer: (url) => wsDialer(url),
+      appVersion: o.appVersion,
+      watchNetwork: true,
+      verifySecret: verifySecretNative,
+      onClose: unlock,
+      ...(o.log ? { log: o.log } : {}),
+      ...(o.sync ? { sync: o.sync } : {}),
+    });
+  } catch (err) {
+    store.close();
+    unlock();
+    throw err;
+  }
 }
 
 /** The app's version from the package.json above this file (source, out/node or out/main). */

@@ -118,14 +118,6 @@ const NETWORK_POLL_MS = 2000;
 const OUTCOME_RETENTION_MS = 7 * 24 * 3600_000;
 const PIN_LOCK_MS = 5 * 60_000;
 
-/**
- * KIO-2: how long a lock has left, never more than a lock lasts: a clock set back while the
- * terminal was off (so no jump was seen, PROTO-13) would otherwise lock a badge for the hours it
- * went back.
- */
-function lockLeftMs(lock: { lockedUntil: number | null } | null, now: number): number {
-  return lock?.lockedUntil ? Math.min(lock.lockedUntil - now, PIN_LOCK_MS) : 0;
-}
 /** PROTO-13: the wall clock moving this much more (or less) than the monotonic one between two looks is a jump. */
 const CLOCK_JUMP_MS = 30_000;
 /** How often the clocks are compared when nothing else looks. */
@@ -203,7 +195,7 @@ export class TerminalCore implements TerminalApi {
         idleSeconds: Math.round(idleMs / 1000),
         idleTimeoutSeconds: this.o.settings.idleTimeoutSeconds,
       });
-      this.endSessionInBackground('idle at start');
+      this.endSessionInBackground('idle at start', undefined, true);
       return;
     }
     this.armIdle(timeoutMs - idleMs);
@@ -264,8 +256,11 @@ export class TerminalCore implements TerminalApi {
   /** Stop and close the database. */
   close(): void {
     this.stopSyncing();
-    this.store.close();
-    this.o.onClose?.();
+    try {
+      this.store.close();
+    } finally {
+      this.o.onClose?.();
+    }
   }
 
   subscribe(listener: (e: TerminalEvent) => void): () => void {
@@ -580,7 +575,7 @@ export class TerminalCore implements TerminalApi {
     this.idleTimer = this.o.scheduler.setTimeout(() => {
       this.idleTimer = null;
       this.log('info', 'idle timeout; signing out');
-      this.endSessionInBackground('idle timeout');
+      this.endSessionInBackground('idle timeout', undefined, true);
     }, ms);
   }
 
@@ -627,7 +622,7 @@ export class TerminalCore implements TerminalApi {
     const hash = badgeHash(salt, badge);
     // KIO-2: failed PINs are counted in the database, so a restart does not reset the count.
     const lock = this.store.pinFailures(hash);
-    const lockedFor = lockLeftMs(lock, now);
+    const lockedFor = this.lockLeftMs(hash, lock, now);
     if (lockedFor > 0) throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
     let user = this.signInCandidate(hash);
     if (user.pinHash) {
@@ -650,6 +645,10 @@ export class TerminalCore implements TerminalApi {
     if (lock) this.store.setPinFailures(hash, null);
     const current = this.store.session();
     if (current?.userId !== user.id) {
+      // PROTO-13: the PIN check took a while; a clock jump seen meanwhile moved the times kept, so
+      // the session and its outbox entries take the clock as it is now.
+      this.checkClock();
+      const now = this.o.clock.now();
       const offline = this.isOffline();
       this.store.tx(() => {
         if (current) this.store.appendOutbox({ name: 'signOut', args: {}, operatorId: current.userId, taskId: null, createdLocal: now, offline });
@@ -705,14 +704,22 @@ export class TerminalCore implements TerminalApi {
    * would end the terminal's process (Node's default), and at its next start the same sign-out
    * would fail again.
    */
-  private endSessionInBackground(why: string, ended?: ErrorData): void {
+  private endSessionInBackground(why: string, ended?: ErrorData, idle = false): void {
     if (this.signOutRetryTimer !== null) this.o.scheduler.clearTimeout(this.signOutRetryTimer);
     this.signOutRetryTimer = null;
+    const session = this.store.session();
     this.endSession(ended).catch((err: unknown) => {
       this.log('error', `the operator could not be signed out (${why}); trying again in ${SIGN_OUT_RETRY_MS / 1000} s`, { err: String(err) });
       this.signOutRetryTimer = this.o.scheduler.setTimeout(() => {
         this.signOutRetryTimer = null;
-        if (this.store.db.open) this.endSessionInBackground(why, ended);
+        if (!this.store.db.open) return;
+        // Only the session it was meant for: not the next operator's, who badged in meanwhile, and
+        // not one the operator took up again before an idle sign-out went through (the idle timer
+        // runs again then).
+        const now = this.store.session();
+        if (!session || !now || now.userId !== session.userId || now.signedInLocal !== session.signedInLocal) return;
+        if (idle && this.idleTimer !== null) return;
+        this.endSessionInBackground(why, ended, idle);
       }, SIGN_OUT_RETRY_MS);
     });
   }
@@ -1102,6 +1109,20 @@ export class TerminalCore implements TerminalApi {
     return by === null || (by.serverUrl === e.serverUrl && by.terminalId === e.terminalId);
   }
 
+  /**
+   * KIO-2: how long a lock has left, never more than a lock lasts: a clock set back while the
+   * terminal was off (so no jump was seen, PROTO-13) would otherwise lock a badge for the hours it
+   * went back. Such a lock is cut to a full lock from now, in the database too.
+   */
+  private lockLeftMs(key: string, lock: { failures: number; lockedUntil: number | null } | null, now: number): number {
+    if (!lock?.lockedUntil) return 0;
+    if (lock.lockedUntil - now > PIN_LOCK_MS) {
+      this.store.setPinFailures(key, { failures: lock.failures, lockedUntil: now + PIN_LOCK_MS });
+      return PIN_LOCK_MS;
+    }
+    return lock.lockedUntil - now;
+  }
+
   /** SEC-30: the maintenance secret, against its hash in the settings; wrong ones count towards a lock, like PINs. */
   private async checkMaintenanceSecret(secret: string): Promise<void> {
     const hash = this.o.settings.maintenanceSecretHash;
@@ -1113,7 +1134,7 @@ export class TerminalCore implements TerminalApi {
     }
     const now = this.o.clock.now();
     const lock = this.store.pinFailures(MAINTENANCE_SECRET_KEY);
-    const lockedFor = lockLeftMs(lock, now);
+    const lockedFor = this.lockLeftMs(MAINTENANCE_SECRET_KEY, lock, now);
     if (lockedFor > 0) throw new DomainError('sign_in_locked', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
     if (!(await this.verify(secret, hash))) {
       const failures = (lock?.failures ?? 0) + 1;
