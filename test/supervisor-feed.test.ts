@@ -676,6 +676,31 @@ describe('SUP-1 sessions end', () => {
     expect(await other.waitClose(1000)).toBe(4403);
   });
 
+  it('SUP-1 AUTH-3 a change of a supervisor made while their page is still being signed in closes it at once too', async () => {
+    const s = await boot();
+    await s.store.updateUser('sue', { departmentIds: ['cut', 'qa'] }, s.clock.now());
+    // Hold the page's sign-in after its token is checked, as a busy server might.
+    const hub = s.ctx.supervisors as unknown as { authenticate: (token: string) => Promise<unknown> };
+    const authenticate = hub.authenticate;
+    let checked!: () => void;
+    const inAuthentication = new Promise<void>((r) => (checked = r));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    hub.authenticate = async (token) => {
+      const principal = await authenticate(token);
+      checked();
+      await held;
+      return principal;
+    };
+    const c = await SupervisorClient.open(s.url);
+    pages.push(c);
+    c.hello({ token: tok.sue });
+    await inAuthentication;
+    expect((await http('/api/users/sue', { method: 'PATCH', token: tok.ada, body: { departmentIds: ['cut'] } })).status).toBe(200);
+    release();
+    expect(await c.waitClose(2000)).toBe(4205);
+  });
+
   it('SUP-1 new departments for the supervisor close the page with 4205 after revalidation; losing the role closes it with 4403', async () => {
     await boot({ supervisorHub: { revalidateMs: 50 } });
     const c = await livePage(tok.sue);

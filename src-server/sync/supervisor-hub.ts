@@ -182,11 +182,15 @@ export class SupervisorHub {
     for (const c of this.conns) if (c.dirty && !c.awaitingAck && !c.pumping) this.pump(c);
   }
 
+  /** Counts userChanged and revokeToken calls: a page signing in meanwhile is checked again (onHello). */
+  private userChanges = 0;
+
   /** When a live change page last went out (performance.now()). */
   private lastLivePush = -Infinity;
 
   /** A session was signed out or revoked: its pages go back to sign-in at once, told which. */
   revokeToken(tokenId: string, reason: 'signed_out' | 'revoked'): void {
+    this.userChanges++;
     const problem = reason === 'signed_out' ? 'the session was signed out' : 'the session was revoked';
     for (const c of this.conns) {
       if (c.principal?.token.id === tokenId) this.fail(c, 'unauthenticated', { problem, reason }, SUPERVISOR_CLOSE_CODES.unauthorized);
@@ -350,6 +354,7 @@ export class SupervisorHub {
     const token = hello.token ?? conn.cookieToken;
     if (!token) return this.fail(conn, 'unauthenticated', { problem: 'not signed in' }, SUPERVISOR_CLOSE_CODES.unauthorized);
     let principal: Principal;
+    const changesBefore = this.userChanges;
     try {
       principal = await this.authenticate(token);
     } catch (err) {
@@ -362,6 +367,12 @@ export class SupervisorHub {
     conn.principal = principal;
     conn.scope = scope;
     conn.keys = scopeKeys(scope);
+    // A user changed or a session revoked while this one was being checked (userChanged and
+    // revokeToken passed this page by, having no principal yet): check it again before the welcome.
+    if (this.userChanges !== changesBefore) {
+      await this.revalidateAll((c) => c === conn);
+      if (conn.closed) return;
+    }
     const expiresAt = principal.token.expiresAt;
     if (expiresAt !== null) this.closeAtExpiry(conn, expiresAt);
     const head = await this.store.headSeq();
@@ -541,6 +552,7 @@ export class SupervisorHub {
    * no longer supervise receives nothing more of it. Other instances notice at their revalidation.
    */
   userChanged(userId: string): Promise<void> {
+    this.userChanges++;
     return this.revalidateAll((c) => c.principal?.user.id === userId);
   }
 
