@@ -169,6 +169,17 @@ describe('ERR-1 actions the server never answered', () => {
     });
   });
 
+  it('ERR-1 AUTH-8 a sign-in the server answers unavailable (its database is out of reach) keeps the server\u2019s reason, not "check the network"', async () => {
+    const { app, requests } = start();
+    app.session.setState({ status: 'signedOut' });
+    const signingIn = app.session.getState().signIn({ method: 'password', userId: 'sue', password: 'x' });
+    await settle();
+    const unreachable = { code: 'unavailable', message: 'The database cannot be reached.', details: { reason: 'database_unreachable' }, retry: { canRetry: true, suggestion: '', actionText: '' } };
+    requests.find((r) => r.url.endsWith('/api/auth/sign-in'))!.answer(503, unreachable);
+    expect(await signingIn).toBe(false);
+    expect(app.session.getState().error).toMatchObject({ code: 'unavailable', details: { reason: 'database_unreachable' } });
+  });
+
   it('CNL-1 a cancel sent without a reason says to type one in the dialog, not the kiosk\u2019s "tap one of the reasons"', async () => {
     const { app, requests } = start();
     app.ui.getState().open({ kind: 'cancel', taskId: 't1' });

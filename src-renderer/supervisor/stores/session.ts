@@ -67,8 +67,10 @@ export function createSessionStore(http: Http) {
         set({ status: 'signedIn', user: r.user, ended: null, busy: false });
         return true;
       } catch (e) {
-        // No answer at sign-in: its own suggestion (an action's says to check whether it was done).
-        const error = e instanceof DomainError ? (e.code === 'unavailable' ? new DomainError('unavailable', { ...e.details, reason: 'sign_in' }) : e) : new DomainError('internal_error');
+        // No answer at sign-in: its own suggestion (an action's says to check whether it was done). A
+        // server that answered unavailable says why itself (its database is out of reach).
+        const noAnswer = e instanceof DomainError && e.code === 'unavailable' && e.details.reason === undefined;
+        const error = e instanceof DomainError ? (noAnswer ? new DomainError('unavailable', { ...e.details, reason: 'sign_in' }) : e) : new DomainError('internal_error');
         set({ busy: false, error });
         return false;
       }
