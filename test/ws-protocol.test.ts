@@ -258,6 +258,8 @@ describe('mutations', () => {
     expect(claimQ1).toMatchObject({ status: 'rejected', error: { code: 'permission_denied', details: { taskId: 'q1', terminalId: 'k1' } }, task: null });
     // What the kiosk shows: the task was moved away (the only way a kiosk that is not tampered with gets here).
     expect(claimQ1?.status === 'rejected' ? claimQ1.error.message : '').toContain('no longer in the departments of this terminal');
+    // Nor where it went (SEC-10).
+    expect(claimQ1?.status === 'rejected' ? claimQ1.error.details : {}).not.toHaveProperty('departmentId');
     expect(claimT1).toMatchObject({ status: 'applied', task: { id: 't1', operatorId: 'ann' } });
     const q1 = (await server.store.getTask('q1', server.clock.now()))!;
     expect(q1).toMatchObject({ operatorId: null, version: 1 });

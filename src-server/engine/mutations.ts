@@ -76,7 +76,6 @@ function* decideOperation(op: TaskOperation, actorId: string, now: number, queue
   if (terminal && facts.task?.departmentId && !terminal.departments.includes(facts.task.departmentId)) {
     return failResult('permission_denied', {
       taskId: facts.task.id,
-      departmentId: facts.task.departmentId,
       terminalId: terminal.id,
       reason: 'other_department',
       problem: 'the task is not of a department this terminal serves',
