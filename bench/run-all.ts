@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- name ...]`: run the benchmarks one after another (they would distort each
  * other's figures side by side) and print each one's JSON line and table.
- * Names: server-engine, ws-load, http-load, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, junk-json, plant-load, plant-engine, snapshot, stall, auto-assign, pg-load, pg-commit.
+ * Names: server-engine, ws-load, http-load, auth, terminal-tap, terminal-apply, catch-up, reconnect-storm, supervisor-board, kiosk-screen, pin-hash, abuse, junk-json, plant-load, plant-engine, snapshot, stall, auto-assign, pg-load, pg-commit.
  */
 import * as abuse from './abuse.js';
+import * as auth from './auth.js';
 import * as junkJson from './junk-json.js';
 import * as autoAssign from './auto-assign.js';
 import * as catchUp from './catch-up.js';
@@ -27,6 +28,7 @@ const all: Record<string, () => Promise<void>> = {
   'server-engine': serverEngine.run,
   'ws-load': wsLoad.run,
   'http-load': httpLoad.run,
+  auth: auth.run,
   'terminal-tap': terminalTap.run,
   'terminal-apply': terminalApply.run,
   'catch-up': catchUp.run,
