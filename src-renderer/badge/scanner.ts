@@ -20,7 +20,12 @@ export function catchScans(
     const active = win.document.activeElement;
     if (active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')) return;
     if (e.key === 'Enter') {
-      if (buffer && detector.isBurst()) handlers.onScan(buffer);
+      if (buffer && detector.isBurst()) {
+        // The scanner's Enter ends the scan and does nothing else: a focused button (a scanned
+        // task's Claim, a conflict's acknowledge) is not pressed by the next person's badge.
+        e.preventDefault();
+        handlers.onScan(buffer);
+      }
       buffer = '';
       detector.reset();
       return;
