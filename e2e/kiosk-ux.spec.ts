@@ -38,3 +38,32 @@ test('KIO-3 a badge scanned while a scanned task waits with Claim ready switches
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
   await expect(page.getByTestId('mine-count')).toHaveText('0');
 });
+
+/** A scanner's whole burst, Enter included, into the focused element, at a scanner's pace. */
+async function burstInto(page: Page, code: string): Promise<void> {
+  await page.evaluate((keys) => {
+    const target = document.activeElement ?? document.body;
+    for (const key of keys) target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+  }, [...code, 'Enter']);
+}
+
+test('KIO-3 UI-2 a badge scanned into the search field while it holds a search switches the operator', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await signIn(page, ann.badge);
+  // Ann types a search by hand (it lands in the search field, which keeps the focus) ...
+  await page.keyboard.type('plate', { delay: 120 });
+  await expect(page.getByTestId('search-input')).toHaveValue('plate');
+  await expect(page.getByTestId('search-input')).toBeFocused();
+  // ... and walks away; Fang scans her badge.
+  await burstInto(page, fang.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
+  await expect(page.getByTestId('search-input')).toHaveValue('');
+
+  // Fang searches on the on-screen keyboard (the field holds text no key typed), then Ann scans.
+  await page.getByTestId('search-keyboard').click();
+  for (const key of ['s', 'a', 'w']) await page.getByTestId('search-osk').locator(`[data-skbtn="${key}"]`).first().click();
+  await expect(page.getByTestId('search-input')).toHaveValue('saw');
+  await page.getByTestId('search-input').focus();
+  await burstInto(page, ann.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
+});

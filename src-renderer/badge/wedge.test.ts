@@ -29,6 +29,29 @@ describe('UI-2 keyboard-wedge detection', () => {
   });
 });
 
+describe('KIO-3 UI-2 a scan after text already in a field', () => {
+  it('the burst at the end, closed by Enter at a scanner\'s pace, is the scanned code; a person\'s quick pair and a slow Enter is none', () => {
+    const w = new WedgeDetector();
+    let t = 0;
+    for (const k of 'plate') w.key((t += 150), k);
+    t += 2000;
+    for (const k of 'B1003') w.key((t += 8), k);
+    expect(w.isBurst()).toBe(false);
+    expect(w.scanned(t + 8)).toBe('B1003');
+    expect(w.scanned(t + 300)).toBeNull();
+    w.edited();
+    expect(w.scanned(t + 8)).toBeNull();
+    w.reset();
+    for (const k of 'pl') w.key((t += 150), k);
+    for (const k of 'at') w.key((t += 30), k);
+    expect(w.scanned(t + 200)).toBeNull();
+    // Only the burst was keyed (the text before came from the on-screen keyboard): the burst, whenever Enter comes.
+    w.reset();
+    for (const k of 'B1001') w.key((t += 8), k);
+    expect(w.scanned(t + 500)).toBe('B1001');
+  });
+});
+
 describe('KIO-3 scans at the work screen', () => {
   /** A window with a document whose focus the test sets, and keydown listeners it can call. */
   function fakeWindow() {

@@ -8,22 +8,44 @@ export const MIN_SCANNED_LENGTH = 2;
 export class WedgeDetector {
   private times: number[] = [];
   private broken = false;
+  /** The last run of keys each within a scanner's gap of the one before (and their characters). */
+  private run: Array<{ t: number; char: string | undefined }> = [];
 
   constructor(
     private readonly maxGapMs = MAX_SCANNER_GAP_MS,
     private readonly minLength = MIN_SCANNED_LENGTH,
   ) {}
 
-  /** A character key went down at `t` (ms). */
-  key(t: number): void {
+  /** A character key (`char`) went down at `t` (ms). */
+  key(t: number, char?: string): void {
     const last = this.times[this.times.length - 1];
-    if (last !== undefined && t - last > this.maxGapMs) this.broken = true;
+    if (last !== undefined && t - last > this.maxGapMs) {
+      this.broken = true;
+      this.run = [];
+    }
     this.times.push(t);
+    this.run.push({ t, char });
   }
 
   /** The input was edited some other way (paste, delete, an on-screen key): not a scan. */
   edited(): void {
     this.broken = true;
+    this.run = [];
+  }
+
+  /**
+   * The scanned code when Enter (at `enterAt`) ends a scanner burst, also one that came after
+   * something typed by hand or on the on-screen keyboard (a badge scanned into a search field that
+   * holds text): the burst's own characters, or null. After other input, the Enter must follow the
+   * burst at a scanner's pace too, so a person's quick pair of keys and Enter is no scan.
+   */
+  scanned(enterAt: number): string | null {
+    const run = this.run;
+    const lastAt = run[run.length - 1]?.t;
+    if (run.length < this.minLength || lastAt === undefined) return null;
+    if (!this.isBurst() && enterAt - lastAt > this.maxGapMs) return null;
+    if (run.some((k) => k.char === undefined)) return null;
+    return run.map((k) => k.char).join('');
   }
 
   /** A gap longer than a scanner's was seen since the last reset: a person is typing. */
@@ -39,5 +61,6 @@ export class WedgeDetector {
   reset(): void {
     this.times = [];
     this.broken = false;
+    this.run = [];
   }
 }

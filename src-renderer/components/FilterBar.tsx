@@ -43,11 +43,14 @@ export function FilterBar({ typed }: { typed: string | null }) {
     return () => clearTimeout(timer);
   }, [text, filters.search, stores.tasks]);
 
-  const enter = (method: 'scan' | 'manual') => {
-    const code = text.trim();
+  /** `scanned`: a scanner's burst (maybe after text already in the field), else the field's text, typed. */
+  const enter = (scanned: string | null) => {
+    const method = scanned !== null ? 'scan' : 'manual';
+    const code = (scanned ?? text).trim();
     wedge.current.reset();
     if (!code) return;
-    if (method === 'scan') setText(filters.search ?? '');
+    // A scan is no search: the field keeps what was there before the burst.
+    if (scanned !== null) setText(text.endsWith(scanned) ? text.slice(0, text.length - scanned.length) : text);
     void stores.scan
       .getState()
       .scan(code, method)
@@ -59,10 +62,10 @@ export function FilterBar({ typed }: { typed: string | null }) {
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      enter(wedge.current.isBurst() ? 'scan' : 'manual');
+      enter(wedge.current.scanned(e.timeStamp));
     } else if (e.key.length === 1) {
       if (text === '') wedge.current.reset();
-      wedge.current.key(e.timeStamp);
+      wedge.current.key(e.timeStamp, e.key);
     } else if (e.key === 'Backspace' || e.key === 'Delete') {
       wedge.current.edited();
     }
@@ -155,7 +158,7 @@ export function FilterBar({ typed }: { typed: string | null }) {
             value={text}
             onChange={setText}
             onEnter={() => {
-              enter('manual');
+              enter(null);
               setKeyboard(false);
             }}
             testId="search-osk"
