@@ -14,7 +14,7 @@ export function ConflictDialog() {
   const stores = useStores();
   const conflict = useConflicts((s) => s.list[0] ?? null);
   const more = useConflicts((s) => Math.max(0, s.list.length - 1));
-  const acknowledging = useConflicts((s) => s.acknowledging);
+  const acknowledging = useConflicts((s) => s.acknowledging || s.settling);
   const ackError = useConflicts((s) => s.error);
   if (!conflict) return null;
   const text = errorText(i18n.t.bind(i18n), fromErrorData(conflict.error));

@@ -37,7 +37,7 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
       return status === 'offline' || status === 'connecting';
     },
   });
-  const conflicts = createConflictsStore(api);
+  const conflicts = createConflictsStore(api, { ...(o.clock ? { clock: o.clock } : {}), ...(o.timers ? { timers: o.timers } : {}) });
   const notifications = createNotificationsStore(api, toasts);
   const scan = createScanStore(api, { session, tasks, toasts });
   const idle = createIdleStore(api, o.clock);

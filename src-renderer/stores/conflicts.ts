@@ -7,10 +7,16 @@ import type { DomainError } from '../../src-shared/domain/errors.js';
 import type { ConflictView } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
+import { SETTLE_MS } from './tasks.js';
 
 export interface ConflictsState {
   list: ConflictView[];
   acknowledging: boolean;
+  /**
+   * SETTLE_MS after an acknowledgement (KIO-4): the next conflict has taken the dialog's place, its
+   * button under the finger; a double tap's second touch must not acknowledge it unread.
+   */
+  settling: boolean;
   error: DomainError | null;
   refresh(): Promise<void>;
   add(conflict: ConflictView): void;
@@ -18,10 +24,17 @@ export interface ConflictsState {
   clear(): void;
 }
 
-export function createConflictsStore(api: TerminalClient) {
+export function createConflictsStore(
+  api: TerminalClient,
+  o: { clock?: () => number; timers?: { setTimeout(fn: () => void, ms: number): unknown } } = {},
+) {
+  const clock = o.clock ?? (() => Date.now());
+  const timers = o.timers ?? globalThis;
+  let settledAt = -Infinity;
   return createStore<ConflictsState>()((set, get) => ({
     list: [],
     acknowledging: false,
+    settling: false,
     error: null,
     async refresh() {
       try {
@@ -36,17 +49,26 @@ export function createConflictsStore(api: TerminalClient) {
       set((s) => ({ list: [...s.list, conflict].sort((a, b) => a.id - b.id) }));
     },
     async acknowledge(id) {
+      if (get().acknowledging || get().settling) return false;
       set({ acknowledging: true, error: null });
       try {
         await api.acknowledgeConflict({ id });
-        set((s) => ({ list: s.list.filter((c) => c.id !== id), acknowledging: false }));
+        const until = clock() + SETTLE_MS;
+        settledAt = until;
+        set((s) => ({ list: s.list.filter((c) => c.id !== id), acknowledging: false, settling: true }));
+        timers.setTimeout(() => {
+          if (settledAt === until) set({ settling: false });
+        }, SETTLE_MS);
         return true;
       } catch (e) {
         set({ acknowledging: false, error: toDomainError(e) });
         return false;
       }
     },
-    clear: () => set({ list: [], error: null }),
+    clear: () => {
+      settledAt = -Infinity;
+      set({ list: [], error: null, settling: false });
+    },
   }));
 }
 

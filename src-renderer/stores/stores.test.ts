@@ -203,6 +203,28 @@ describe('KIO-4 one tap, one action', () => {
   });
 });
 
+describe('KIO-4 UI-7 one tap acknowledges one conflict', () => {
+  it('a double tap on a conflict\u2019s button does not acknowledge the next one, which took its place unread; a deliberate tap after the moment does', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    api.conflicts = [conflictView(1, 'ann'), conflictView(2, 'ann', { taskId: 't2', taskLabel: 'WO-1 · cut · Cut t2' })];
+    const { stores } = await signedIn(api, { clock: clock.clock, timers: clock.timers });
+    expect(stores.conflicts.getState().list.map((c) => c.id)).toEqual([1, 2]);
+    await stores.acknowledgeConflict(1);
+    expect(stores.conflicts.getState().list.map((c) => c.id)).toEqual([2]);
+    // The button is disabled for the moment: the second touch, 150 ms later, lands on conflict 2's.
+    expect(stores.conflicts.getState().settling).toBe(true);
+    clock.advance(150);
+    await stores.acknowledgeConflict(2);
+    expect(stores.conflicts.getState().list.map((c) => c.id)).toEqual([2]);
+    expect(api.count('acknowledgeConflict')).toBe(1);
+    clock.advance(SETTLE_MS);
+    expect(stores.conflicts.getState().settling).toBe(false);
+    await stores.acknowledgeConflict(2);
+    expect(stores.conflicts.getState().list).toEqual([]);
+  });
+});
+
 describe('KIO-4 release needs a second touch', () => {
   it('the first touch only arms; a second within the window releases and confirms; after the window it arms again', async () => {
     const api = new FakeClient();
