@@ -5,9 +5,9 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { PLANT } from './support/plant.js';
-import { signIn } from './support/screen.js';
+import { scanBadge, signIn, waitForBadgeScreen } from './support/screen.js';
 
-const { ann, fang } = PLANT.operators;
+const { ann, bob, fang } = PLANT.operators;
 
 /**
  * A scanner's burst into whatever has the focus, without blurring it first: the characters are sent
@@ -66,4 +66,23 @@ test('KIO-3 UI-2 a badge scanned into the search field while it holds a search s
   await page.getByTestId('search-input').focus();
   await burstInto(page, ann.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
+});
+
+test('UI-3 KIO-2 a PIN pad left open by one badge gives way to the next badge scanned', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await waitForBadgeScreen(page);
+  // Bob scans, the PIN pad asks for his PIN, he types a digit and is called away.
+  await scanBadge(page, bob.badge);
+  await expect(page.getByTestId('pin-pad')).toBeVisible();
+  await page.getByTestId('pin-key-4').click();
+  // Ann scans her badge (no PIN): she is signed in; no digit of Bob's PIN is taken.
+  await burstInto(page, ann.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
+  await page.getByTestId('sign-out').click();
+  // Bob comes back: his badge opens an empty pad for him again.
+  await waitForBadgeScreen(page);
+  await scanBadge(page, bob.badge);
+  await expect(page.getByTestId('pin-pad')).toBeVisible();
+  await burstInto(page, fang.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
 });

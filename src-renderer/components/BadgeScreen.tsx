@@ -26,6 +26,8 @@ export function BadgeScreen() {
   const { t } = useTranslation();
   const session = useStores().session;
   const pinWanted = useSession((s) => s.pin !== null);
+  // Each badge's pad starts empty: no digit typed for one person is kept for the next.
+  const pinBadge = useSession((s) => s.pin?.badge ?? '');
   const busy = useSession((s) => s.busy);
   const error = useSession((s) => s.error);
   const [badge, setBadge] = useState('');
@@ -54,7 +56,7 @@ export function BadgeScreen() {
       <TopBar />
       <main className="center">
         {pinWanted ? (
-          <PinPad />
+          <PinPad key={pinBadge} />
         ) : (
           <div className="panel badge" data-testid="badge-screen">
             <BadgeIcon />

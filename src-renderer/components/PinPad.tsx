@@ -1,6 +1,10 @@
-/** A large on-screen PIN pad for badges that need a PIN (the core asked for one). */
-import { useState } from 'react';
+/**
+ * A large on-screen PIN pad for badges that need a PIN (the core asked for one). Another badge
+ * scanned meanwhile signs in instead (or opens the pad for that one).
+ */
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { catchScans } from '../badge/scanner.js';
 import { useSession, useStores } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
 import { MAX_PIN_DIGITS, MIN_PIN_DIGITS } from '../../src-shared/domain/credentials.js';
@@ -14,6 +18,11 @@ export function PinPad() {
   const busy = useSession((s) => s.busy);
   const error = useSession((s) => s.error);
   const [pin, setPin] = useState('');
+  // A badge scanned while the pad waits (its owner walked away): the pad gives way to that badge.
+  useEffect(() => {
+    const catcher = catchScans(window, { onScan: (badge) => void session.getState().signIn(badge, 'badge'), onTyped: () => undefined });
+    return () => catcher.stop();
+  }, [session]);
   const press = (d: string) => setPin((p) => (p.length < MAX_PIN_DIGITS ? p + d : p));
   const submit = () => {
     void session.getState().submitPin(pin);
