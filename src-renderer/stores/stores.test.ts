@@ -225,6 +225,26 @@ describe('KIO-4 UI-7 one tap acknowledges one conflict', () => {
   });
 });
 
+describe('KIO-4 release needs a deliberate second touch', () => {
+  it('a double tap on Release only arms it (its buttons wait the settling moment); a deliberate touch after that releases', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    api.mine = [taskView('t1', { operatorId: 'ann' })];
+    const { stores } = await signedIn(api, { clock: clock.clock, timers: clock.timers });
+    expect(await stores.tasks.getState().release('t1')).toBe(false);
+    expect(stores.tasks.getState()).toMatchObject({ armed: { taskId: 't1' }, settling: true });
+    // The glove's second touch, 150 ms later.
+    clock.advance(150);
+    expect(await stores.tasks.getState().release('t1')).toBe(false);
+    expect(api.count('release')).toBe(0);
+    expect(stores.tasks.getState().armed?.taskId).toBe('t1');
+    clock.advance(SETTLE_MS);
+    expect(stores.tasks.getState().settling).toBe(false);
+    expect(await stores.tasks.getState().release('t1')).toBe(true);
+    expect(api.count('release')).toBe(1);
+  });
+});
+
 describe('KIO-4 release needs a second touch', () => {
   it('the first touch only arms; a second within the window releases and confirms; after the window it arms again', async () => {
     const api = new FakeClient();
@@ -234,7 +254,8 @@ describe('KIO-4 release needs a second touch', () => {
     expect(await stores.tasks.getState().release('t1')).toBe(false);
     expect(api.count('release')).toBe(0);
     expect(stores.tasks.getState().armed?.taskId).toBe('t1');
-    // A touch on another task's Release arms that one instead.
+    // A touch on another task's Release (after the settling moment) arms that one instead.
+    clock.advance(SETTLE_MS);
     expect(await stores.tasks.getState().release('t2')).toBe(false);
     expect(stores.tasks.getState().armed?.taskId).toBe('t2');
     clock.advance(CONFIRM_MS + 1);

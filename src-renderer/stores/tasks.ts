@@ -199,13 +199,18 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
     };
     /** The action on `taskId` ended: its buttons are disabled for SETTLE_MS (KIO-4). */
     const settleAfter = (taskId: string) => {
-      const until = clock() + SETTLE_MS;
-      settledAt = until;
       set((s) => {
         const busy = { ...s.busy };
         delete busy[taskId];
-        return { busy, settling: true };
+        return { busy };
       });
+      settle();
+    };
+    /** Task buttons are disabled for SETTLE_MS from now. */
+    const settle = () => {
+      const until = clock() + SETTLE_MS;
+      settledAt = until;
+      set({ settling: true });
       timers.setTimeout(() => {
         if (settledAt === until) set({ settling: false });
       }, SETTLE_MS);
@@ -249,10 +254,13 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       clearFilters: () => applyFilters(EMPTY_FILTERS),
       run: (operation, taskId) => perform(operation, taskId, () => api[operation]({ taskId })),
       async release(taskId) {
+        if (get().settling) return false;
         const armed = get().armed;
         if (!armed || armed.taskId !== taskId || armed.until < clock()) {
           const until = clock() + CONFIRM_MS;
           set({ armed: { taskId, until } });
+          // The second touch must be a deliberate one: a double tap's bounce does not release.
+          settle();
           timers.setTimeout(() => {
             if (get().armed?.until === until) set({ armed: null });
           }, CONFIRM_MS);
