@@ -86,3 +86,40 @@ test('UI-3 KIO-2 a PIN pad left open by one badge gives way to the next badge sc
   await burstInto(page, fang.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
 });
+
+test('UI-7 OFF-4 KIO-5 back online after working offline: one conflict dialog per lost task, in order, each naming who has it', async ({ startTerminal }) => {
+  const a = await startTerminal({ id: 'k1', viaProxy: true });
+  const b = await startTerminal({ id: 'k2' });
+  await signIn(a.page, ann.badge);
+  await signIn(b.page, bob.badge, bob.pin);
+  a.proxy!.cut();
+  await expect(a.page.getByTestId('sync-status')).toHaveAttribute('data-status', 'offline');
+  // Offline, Ann claims t3, starts and completes it; and claims t5.
+  await a.page.getByTestId('claim-t3').click();
+  await a.page.getByTestId('start-t3').click();
+  await a.page.getByTestId('complete-t3').click();
+  await expect(a.page.getByTestId('mine-t3')).toHaveCount(0);
+  await a.page.getByTestId('claim-t5').click();
+  await expect(a.page.getByTestId('pending-t5')).toBeVisible();
+  await expect(a.page.getByTestId('sync-pending')).toHaveAttribute('data-count', '4');
+  // Meanwhile Bob takes both.
+  await b.page.getByTestId('claim-t3').click();
+  await expect(b.page.getByTestId('confirmed-t3')).toBeVisible();
+  await b.page.waitForTimeout(700);
+  await b.page.getByTestId('claim-t5').click();
+  await expect(b.page.getByTestId('confirmed-t5')).toBeVisible();
+
+  a.proxy!.restore();
+  const dialog = a.page.getByTestId('conflict-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(a.page.getByTestId('sync-pending')).toHaveAttribute('data-count', '0');
+  await expect(a.page.getByTestId('conflict-message')).toHaveText(/Bob Chen took task WO-2026-0102 · cut · Cut aluminium profile/);
+  await expect(dialog).toContainText('1 more to review');
+  await a.page.getByTestId('conflict-ack').click();
+  // The next one is t5's, not t3's start and completion told again.
+  await expect(a.page.getByTestId('conflict-message')).toHaveText(/Bob Chen took task WO-2026-0103 · cut · Plasma-cut base plates/);
+  await expect(dialog).not.toContainText('more to review');
+  await a.page.waitForTimeout(700);
+  await a.page.getByTestId('conflict-ack').click();
+  await expect(dialog).toBeHidden();
+});

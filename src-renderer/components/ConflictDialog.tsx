@@ -6,6 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import { fromErrorData } from '../../src-shared/domain/errors.js';
 import { errorText } from '../i18n/index.js';
+import { conflictTasks } from '../stores/conflicts.js';
 import { useConflicts, useStores } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
 
@@ -13,7 +14,8 @@ export function ConflictDialog() {
   const { t, i18n } = useTranslation();
   const stores = useStores();
   const conflict = useConflicts((s) => s.list[0] ?? null);
-  const more = useConflicts((s) => Math.max(0, s.list.length - 1));
+  // One dialog per task (the store acknowledges a task's records together).
+  const more = useConflicts((s) => Math.max(0, conflictTasks(s) - 1));
   const acknowledging = useConflicts((s) => s.acknowledging || s.settling);
   const ackError = useConflicts((s) => s.error);
   if (!conflict) return null;

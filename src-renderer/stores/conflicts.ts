@@ -1,6 +1,8 @@
 /**
  * Conflict records of the signed-in operator: offline actions the server refused (usually a claim
  * someone else won). They stay until the operator acknowledges them; the screen shows the oldest.
+ * One dialog per task: a claim lost offline is often followed by its start and completion, each
+ * refused for the same reason; the first refusal tells it, and acknowledging it acknowledges them all.
  */
 import { createStore } from 'zustand/vanilla';
 import type { DomainError } from '../../src-shared/domain/errors.js';
@@ -22,6 +24,11 @@ export interface ConflictsState {
   add(conflict: ConflictView): void;
   acknowledge(id: number): Promise<boolean>;
   clear(): void;
+}
+
+/** How many tasks have open conflicts (one dialog each). */
+export function conflictTasks(s: Pick<ConflictsState, 'list'>): number {
+  return new Set(s.list.map((c) => c.taskId)).size;
 }
 
 export function createConflictsStore(
@@ -50,18 +57,24 @@ export function createConflictsStore(
     },
     async acknowledge(id) {
       if (get().acknowledging || get().settling) return false;
+      const taskId = get().list.find((c) => c.id === id)?.taskId;
+      const ids = taskId === undefined ? [id] : get().list.filter((c) => c.taskId === taskId).map((c) => c.id);
       set({ acknowledging: true, error: null });
+      const done = new Set<number>();
       try {
-        await api.acknowledgeConflict({ id });
+        for (const each of ids) {
+          await api.acknowledgeConflict({ id: each });
+          done.add(each);
+        }
         const until = clock() + SETTLE_MS;
         settledAt = until;
-        set((s) => ({ list: s.list.filter((c) => c.id !== id), acknowledging: false, settling: true }));
+        set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false, settling: true }));
         timers.setTimeout(() => {
           if (settledAt === until) set({ settling: false });
         }, SETTLE_MS);
         return true;
       } catch (e) {
-        set({ acknowledging: false, error: toDomainError(e) });
+        set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false, error: toDomainError(e) }));
         return false;
       }
     },
