@@ -123,3 +123,18 @@ test('UI-7 OFF-4 KIO-5 back online after working offline: one conflict dialog pe
   await a.page.getByTestId('conflict-ack').click();
   await expect(dialog).toBeHidden();
 });
+
+test('KIO-3 KIO-6 a badge scanned while the reject reason field has the focus switches the operator and is not written into the reason', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await signIn(page, ann.badge);
+  await page.getByTestId('claim-t3').click();
+  await expect(page.getByTestId('confirmed-t3')).toBeVisible();
+  await page.getByTestId('reject-t3').click();
+  // Ann taps the reason field (the on-screen keyboard opens), types a little, and is called away.
+  await page.getByTestId('reject-reason').click();
+  await expect(page.getByTestId('reject-reason')).toBeFocused();
+  await page.keyboard.type('blade', { delay: 120 });
+  await burstInto(page, fang.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
+  await expect(page.getByTestId('reject-dialog')).toHaveCount(0);
+});

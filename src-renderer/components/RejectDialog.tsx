@@ -3,10 +3,11 @@
  * own list in the screen's language), or free text on the on-screen keyboard. The core requires a
  * reason and says so if it is missing.
  */
-import { useState } from 'react';
+import { useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TaskView } from '../../src-shared/terminal-api.js';
 import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
+import { WedgeDetector } from '../badge/wedge.js';
 import { useStores, useTasks, useTerminal } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
 import { OnScreenKeyboard } from './OnScreenKeyboard.js';
@@ -15,13 +16,32 @@ const BUILT_IN_REASONS = ['reject.preset.1', 'reject.preset.2', 'reject.preset.3
 
 export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () => void }) {
   const { t } = useTranslation();
-  const tasks = useStores().tasks;
+  const stores = useStores();
+  const tasks = stores.tasks;
   const error = useTasks((s) => s.error);
   const working = useTasks((s) => Boolean(s.busy[task.id]));
   const siteReasons = useTerminal((s) => s.config?.rejectReasons ?? []);
   const presets = siteReasons.length ? siteReasons : BUILT_IN_REASONS.map((k) => t(k));
   const [reason, setReason] = useState('');
   const [keyboard, setKeyboard] = useState(false);
+  const wedge = useRef(new WedgeDetector());
+  // KIO-3: a scanner's burst into the reason field (the next operator's badge) is a scan, not words
+  // of the reason: it is taken out of the field and handled as a scan at the work screen.
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter') {
+      const scanned = wedge.current.scanned(e.timeStamp);
+      wedge.current.reset();
+      if (scanned === null) return;
+      e.preventDefault();
+      setReason((r) => (r.endsWith(scanned) ? r.slice(0, r.length - scanned.length) : r));
+      void stores.scan.getState().scan(scanned, 'scan');
+    } else if (e.key.length === 1) {
+      if (reason === '') wedge.current.reset();
+      wedge.current.key(e.timeStamp, e.key);
+    } else if (e.key === 'Backspace' || e.key === 'Delete') {
+      wedge.current.edited();
+    }
+  };
   const submit = async () => {
     if (await tasks.getState().reject(task.id, reason)) onClose();
   };
@@ -57,6 +77,8 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
               value={reason}
               data-testid="reject-reason"
               onChange={(e) => setReason(e.target.value)}
+              onKeyDown={onKeyDown}
+              onPaste={() => wedge.current.edited()}
               onPointerDown={() => setKeyboard(true)}
             />
             <button
