@@ -19,7 +19,7 @@ export function ScanPanel() {
   if (!found) return null;
   const { task } = found;
   const reason = found.reason ? errorText(i18n.t.bind(i18n), fromErrorData(found.reason)) : null;
-  const close = () => stores.scan.getState().close();
+  const close = () => stores.scan.getState().dismiss();
   return (
     <div className="overlay" role="dialog" aria-modal="true" data-testid="scan-panel" data-task-id={task.id}>
       <div className="dialog dialog-scan">

@@ -142,9 +142,15 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
     toasts,
     idle,
     reload,
-    /** Acknowledge a conflict, then show the lists as they are now. */
+    /**
+     * Acknowledge a conflict, then show the lists as they are now. The dialog's button may have
+     * been the last over the task buttons: they wait the settling moment (KIO-4).
+     */
     async acknowledgeConflict(id: number) {
-      if (await conflicts.getState().acknowledge(id)) await tasks.getState().refresh();
+      if (await conflicts.getState().acknowledge(id)) {
+        tasks.getState().settle();
+        await tasks.getState().refresh();
+      }
     },
     dispose() {
       stopIdle();

@@ -26,6 +26,8 @@ export interface ScanState {
    */
   claimFound(): Promise<boolean>;
   close(): void;
+  /** The operator closed the panel: the task buttons beneath wait the settling moment (KIO-4). */
+  dismiss(): void;
 }
 
 export function createScanStore(api: TerminalClient, deps: { session: SessionStoreApi; tasks: TasksStoreApi; toasts: ToastsStore }) {
@@ -83,6 +85,10 @@ export function createScanStore(api: TerminalClient, deps: { session: SessionSto
       return ok;
     },
     close: () => set({ found: null, error: null }),
+    dismiss() {
+      get().close();
+      deps.tasks.getState().settle();
+    },
   }));
 }
 

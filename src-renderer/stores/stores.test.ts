@@ -225,6 +225,31 @@ describe('KIO-4 UI-7 one tap acknowledges one conflict', () => {
   });
 });
 
+describe('KIO-4 a dialog closed by a touch', () => {
+  it('the last conflict acknowledged, or the scan panel closed: a double tap\u2019s second touch on the task buttons beneath does nothing', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    api.mine = [taskView('t1', { operatorId: 'ann' })];
+    api.conflicts = [conflictView(1, 'ann', { taskId: 't3' })];
+    const { stores } = await signedIn(api, { clock: clock.clock, timers: clock.timers });
+    await stores.acknowledgeConflict(1);
+    expect(stores.conflicts.getState().list).toEqual([]);
+    clock.advance(150);
+    expect(await stores.tasks.getState().run('start', 't1')).toBe(false);
+    expect(api.count('start')).toBe(0);
+    clock.advance(SETTLE_MS);
+    api.codes.t2 = { kind: 'task', task: taskView('t2'), mine: false, claimable: true, reason: null };
+    await stores.scan.getState().scan('t2', 'scan');
+    expect(stores.scan.getState().found?.task.id).toBe('t2');
+    stores.scan.getState().dismiss();
+    expect(stores.scan.getState().found).toBeNull();
+    clock.advance(150);
+    expect(await stores.tasks.getState().run('start', 't1')).toBe(false);
+    clock.advance(SETTLE_MS);
+    expect(await stores.tasks.getState().run('start', 't1')).toBe(true);
+  });
+});
+
 describe('KIO-4 release needs a deliberate second touch', () => {
   it('a double tap on Release only arms it (its buttons wait the settling moment); a deliberate touch after that releases', async () => {
     const api = new FakeClient();

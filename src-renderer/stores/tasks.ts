@@ -56,6 +56,8 @@ export interface TasksState {
   /** KIO-4: the first touch arms, a second within CONFIRM_MS releases. Returns true once released. */
   release(taskId: string): Promise<boolean>;
   reject(taskId: string, reason: string): Promise<boolean>;
+  /** A touch just closed a dialog over the task buttons: they wait SETTLE_MS (KIO-4). */
+  settle(): void;
   clear(): void;
   clearError(): void;
   setError(error: DomainError | null): void;
@@ -269,6 +271,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
         return perform('release', taskId, () => api.release({ taskId }));
       },
       reject: (taskId, reason) => perform('reject', taskId, () => api.reject({ taskId, reason })),
+      settle,
       clear: () => {
         query++;
         cleared++;
