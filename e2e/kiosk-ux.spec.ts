@@ -138,3 +138,31 @@ test('KIO-3 KIO-6 a badge scanned while the reject reason field has the focus sw
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
   await expect(page.getByTestId('reject-dialog')).toHaveCount(0);
 });
+
+test('UI-4 KIO-8 the list stays where it was when a task above the rows in view is claimed elsewhere', async ({ startTerminal }) => {
+  const a = await startTerminal({ id: 'k1' });
+  const b = await startTerminal({ id: 'k2' });
+  await signIn(a.page, ann.badge);
+  await signIn(b.page, bob.badge, bob.pin);
+  // A shorter screen, so that the plant's eight tasks scroll well past the end of the list.
+  await a.page.setViewportSize({ width: 1280, height: 600 });
+  const scroller = a.page.getByTestId('claimable-scroll');
+  await expect(a.page.getByTestId('claimable-count')).toHaveText('8');
+  /** The task whose row is at the top of the list's pane. */
+  const topRow = () =>
+    scroller.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return document.elementFromPoint(r.left + 30, r.top + 20)?.closest('[data-task-id]')?.getAttribute('data-task-id') ?? null;
+    });
+  await scroller.evaluate((el) => (el.scrollTop = 4 * 140));
+  await expect.poll(topRow).toBe('t5');
+  // Bob claims t1, far above what Ann is looking at; then t6, in view.
+  await b.page.getByTestId('claim-t1').click();
+  await expect(a.page.getByTestId('claimable-count')).toHaveText('7');
+  await expect.poll(topRow).toBe('t5');
+  await b.page.waitForTimeout(700);
+  await b.page.getByTestId('claim-t5').click();
+  await expect(a.page.getByTestId('claimable-count')).toHaveText('6');
+  // The row at the top went; the one after it takes its place.
+  await expect.poll(topRow).toBe('t6');
+});

@@ -5,10 +5,10 @@
  * reason when the operator is at their limit (KIO-4); a supervisor at the kiosk only looks (KIO-1).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { TaskView } from '../../src-shared/terminal-api.js';
-import { atLimit, rowAt } from '../stores/tasks.js';
+import type { ClaimableFilters, TaskView } from '../../src-shared/terminal-api.js';
+import { atLimit, rowAt, rowIndexOf } from '../stores/tasks.js';
 import { useSession, useStores, useTasks } from '../stores/hooks.js';
 import { TaskSummary } from './TaskSummary.js';
 
@@ -64,6 +64,38 @@ export function ClaimableList() {
     scroller.current?.scrollTo({ top: 0 });
   }, [filters]);
 
+  // The list stays where it was when live changes arrive (UI-4): tasks claimed elsewhere above the
+  // rows in view would otherwise move every row under the operator's finger. The rows in view are
+  // remembered; when the list changes, it scrolls by as many rows as came or went above them.
+  const anchor = useRef<{ filters: ClaimableFilters; scrollTop: number; first: number; ids: string[] } | null>(null);
+  const remember = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const s = tasks.getState();
+    const first = Math.floor(el.scrollTop / ROW_HEIGHT);
+    const ids: string[] = [];
+    for (let i = first; i * ROW_HEIGHT < el.scrollTop + el.clientHeight; i++) {
+      const task = rowAt(s, i);
+      if (!task) break;
+      ids.push(task.id);
+    }
+    anchor.current = { filters: s.filters, scrollTop: el.scrollTop, first, ids };
+  }, [tasks]);
+  useLayoutEffect(() => {
+    const a = anchor.current;
+    const el = scroller.current;
+    if (a && el && a.filters === filters && a.first > 0) {
+      // The first row in view that is still there; those before it in view are gone.
+      for (const id of a.ids) {
+        const now = rowIndexOf({ window }, id);
+        if (now < 0) continue;
+        if (now !== a.first) el.scrollTop = a.scrollTop + (now - a.first) * ROW_HEIGHT;
+        break;
+      }
+    }
+    remember();
+  }, [window, filters, remember]);
+
   const state = { window };
   return (
     <section className="column column-claimable" data-testid="claimable">
@@ -85,7 +117,7 @@ export function ClaimableList() {
           {filtered ? t('work.emptyFiltered') : t('work.emptyClaimable')}
         </p>
       )}
-      <div className="scroll" ref={scroller} data-testid="claimable-scroll">
+      <div className="scroll" ref={scroller} data-testid="claimable-scroll" onScroll={remember}>
         <div className="virtual" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((row) => {
             const task = rowAt(state, row.index);

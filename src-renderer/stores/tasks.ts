@@ -302,3 +302,9 @@ export type TasksStoreApi = ReturnType<typeof createTasksStore>;
 export function rowAt(s: Pick<TasksState, 'window'>, index: number): TaskView | undefined {
   return s.window.items[index - s.window.offset];
 }
+
+/** Where task `id` is in the filtered list, if among the loaded rows; else -1. */
+export function rowIndexOf(s: Pick<TasksState, 'window'>, id: string): number {
+  const i = s.window.items.findIndex((t) => t.id === id);
+  return i < 0 ? -1 : s.window.offset + i;
+}
