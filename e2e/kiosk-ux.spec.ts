@@ -166,3 +166,15 @@ test('UI-4 KIO-8 the list stays where it was when a task above the rows in view 
   // The row at the top went; the one after it takes its place.
   await expect.poll(topRow).toBe('t6');
 });
+
+test('UI-2 a badge scanned into the badge field while it holds half-typed text signs that badge in', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await waitForBadgeScreen(page);
+  // Someone starts typing a badge number by hand and gives up.
+  await page.getByTestId('badge-input').click();
+  await page.keyboard.type('B10', { delay: 120 });
+  await expect(page.getByTestId('badge-input')).toHaveValue('B10');
+  // Ann scans hers.
+  await burstInto(page, ann.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
+});
