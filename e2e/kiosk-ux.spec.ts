@@ -55,6 +55,7 @@ test('KIO-3 UI-2 a badge scanned into the search field while it holds a search s
   await expect(page.getByTestId('search-input')).toHaveValue('plate');
   await expect(page.getByTestId('search-input')).toBeFocused();
   // ... and walks away; Fang scans her badge.
+  await page.waitForTimeout(1200);
   await burstInto(page, fang.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
   await expect(page.getByTestId('search-input')).toHaveValue('');
@@ -134,6 +135,7 @@ test('KIO-3 KIO-6 a badge scanned while the reject reason field has the focus sw
   await page.getByTestId('reject-reason').click();
   await expect(page.getByTestId('reject-reason')).toBeFocused();
   await page.keyboard.type('blade', { delay: 120 });
+  await page.waitForTimeout(1200);
   await burstInto(page, fang.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
   await expect(page.getByTestId('reject-dialog')).toHaveCount(0);
@@ -174,6 +176,7 @@ test('UI-2 a badge scanned into the badge field while it holds half-typed text s
   await page.getByTestId('badge-input').click();
   await page.keyboard.type('B10', { delay: 120 });
   await expect(page.getByTestId('badge-input')).toHaveValue('B10');
+  await page.waitForTimeout(1200);
   // Ann scans hers.
   await burstInto(page, ann.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
