@@ -181,3 +181,23 @@ test('UI-2 a badge scanned into the badge field while it holds half-typed text s
   await burstInto(page, ann.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
 });
+
+test('KIO-6 switching the language with a reason chosen in the reject dialog keeps it chosen, in the new language', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await signIn(page, ann.badge);
+  await page.getByTestId('claim-t3').click();
+  await expect(page.getByTestId('confirmed-t3')).toBeVisible();
+  await page.getByTestId('reject-t3').click();
+  await page.getByTestId('reject-preset-1').click();
+  await expect(page.getByTestId('reject-preset-1')).toHaveAttribute('aria-checked', 'true');
+  await page.getByTestId('locale-zh').click();
+  await expect(page.getByTestId('reject-preset-1')).toHaveAttribute('aria-checked', 'true');
+  const chosen = await page.getByTestId('reject-preset-1').textContent();
+  await expect(page.getByTestId('reject-reason')).toHaveValue(chosen ?? '');
+  await page.getByTestId('reject-submit').click();
+  await expect(page.getByTestId('reject-dialog')).toBeHidden();
+  // The next operator reads the reason as it was chosen.
+  await scanBadge(page, fang.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
+  await expect(page.getByTestId('last-rejection-t3')).toContainText(chosen ?? '');
+});

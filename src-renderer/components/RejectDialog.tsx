@@ -22,7 +22,15 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
   const working = useTasks((s) => Boolean(s.busy[task.id]));
   const siteReasons = useTerminal((s) => s.config?.rejectReasons ?? []);
   const presets = siteReasons.length ? siteReasons : BUILT_IN_REASONS.map((k) => t(k));
-  const [reason, setReason] = useState('');
+  // A reason picked from the list is kept as its place in the list, so it follows the screen's
+  // language (a built-in one picked in English and sent after switching to 中文 is sent in Chinese).
+  const [picked, setPicked] = useState<number | null>(null);
+  const [typed, setTyped] = useState('');
+  const reason = picked !== null ? (presets[picked] ?? '') : typed;
+  const setReason = (value: string) => {
+    setPicked(null);
+    setTyped(value);
+  };
   const [keyboard, setKeyboard] = useState(false);
   const wedge = useRef(new WedgeDetector());
   // KIO-3: a scanner's burst into the reason field (the next operator's badge) is a scan, not words
@@ -33,7 +41,7 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
       wedge.current.reset();
       if (scanned === null) return;
       e.preventDefault();
-      setReason((r) => (r.endsWith(scanned) ? r.slice(0, r.length - scanned.length) : r));
+      setReason(reason.endsWith(scanned) ? reason.slice(0, reason.length - scanned.length) : reason);
       void stores.scan.getState().scan(scanned, 'scan');
     } else if (e.key.length === 1) {
       if (reason === '') wedge.current.reset();
@@ -56,10 +64,10 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
               key={`${i}-${p}`}
               type="button"
               role="radio"
-              aria-checked={reason === p}
-              className={reason === p ? 'btn preset is-on' : 'btn preset'}
+              aria-checked={picked === i}
+              className={picked === i ? 'btn preset is-on' : 'btn preset'}
               data-testid={`reject-preset-${i}`}
-              onClick={() => setReason(p)}
+              onClick={() => setPicked(i)}
             >
               {p}
             </button>
