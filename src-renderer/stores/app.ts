@@ -22,6 +22,8 @@ export interface AppStoreOptions {
   timers?: { setTimeout(fn: () => void, ms: number): unknown };
   /** How often the idle countdown advances (ms). */
   tickMs?: number;
+  /** How often the lists are read again with nothing announced (ms): time passes (KIO-8, LIST-1). */
+  clockRefreshMs?: number;
 }
 
 export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
@@ -42,11 +44,19 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
   const scan = createScanStore(api, { session, tasks, toasts });
   const idle = createIdleStore(api, o.clock);
   let idleTimer: ReturnType<typeof setInterval> | null = null;
+  /**
+   * The core announces changes, not the passing of time: a task falls due (its overdue mark and
+   * count), a cooldown ends (the task is offered again), also on a quiet or offline kiosk. The
+   * lists are read again every minute while someone is signed in (a refresh is not activity).
+   */
+  let clockTimer: ReturnType<typeof setInterval> | null = null;
   let signingOut = false;
 
   const stopIdle = () => {
     if (idleTimer) clearInterval(idleTimer);
     idleTimer = null;
+    if (clockTimer) clearInterval(clockTimer);
+    clockTimer = null;
   };
   const startIdle = () => {
     stopIdle();
@@ -64,6 +74,9 @@ export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
           });
       }
     }, o.tickMs ?? 500);
+    clockTimer = setInterval(() => {
+      if (session.getState().session) void tasks.getState().refresh();
+    }, o.clockRefreshMs ?? 60_000);
   };
 
   const onSession = (signedIn: boolean) => {

@@ -455,6 +455,26 @@ describe('UI-1 screens', () => {
   });
 });
 
+describe('KIO-8 LIST-1 LIST-2 the lists follow the clock', () => {
+  it('while someone is signed in the lists are read again every minute, with no event (a task falls due, a cooldown ends, offline too); not after sign-out; not activity', async () => {
+    vi.useFakeTimers();
+    try {
+      const api = new FakeClient();
+      const { stores } = await signedIn(api, { clock: () => 0, tickMs: 1000 });
+      const loads = api.count('listClaimable');
+      const touches = api.count('touch');
+      await vi.advanceTimersByTimeAsync(61_000);
+      expect(api.count('listClaimable')).toBe(loads + 1);
+      expect(api.count('touch')).toBe(touches);
+      await stores.session.getState().signOut();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(api.count('listClaimable')).toBe(loads + 1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('UI-9 OFF-7 idle countdown', () => {
   it('counts down from the last activity; warns in the last 30 s (or half of a shorter timeout)', () => {
     expect(secondsLeft({ lastActivity: 0, now: 0 }, 0)).toBeNull();
