@@ -27,17 +27,24 @@ export function warningSeconds(timeoutSeconds: number): number {
 }
 
 export function createIdleStore(api: TerminalClient, clock: () => number = () => Date.now(), touchEveryMs = 5000) {
-  let lastTouch = 0;
+  let lastTouch = -Infinity;
+  /** A touch held back by the throttle, sent when it allows: the core's timer must hear of the last one. */
+  let trailing: ReturnType<typeof setTimeout> | null = null;
+  const touch = () => {
+    if (trailing !== null) clearTimeout(trailing);
+    trailing = null;
+    lastTouch = clock();
+    void api.touch().catch(() => undefined);
+  };
   return createStore<IdleState>()((set) => ({
     lastActivity: clock(),
     now: clock(),
     activity() {
       const t = clock();
       set({ lastActivity: t, now: t });
-      if (t - lastTouch >= touchEveryMs) {
-        lastTouch = t;
-        void api.touch().catch(() => undefined);
-      }
+      if (t - lastTouch >= touchEveryMs) touch();
+      else
+        trailing ??= setTimeout(touch, lastTouch + touchEveryMs - t);
     },
     tick: () => set({ now: clock() }),
   }));

@@ -475,6 +475,31 @@ describe('KIO-8 LIST-1 LIST-2 the lists follow the clock', () => {
   });
 });
 
+describe('UI-9 OFF-7 the core hears of the last touch', () => {
+  it('a touch within the throttle of the last one still reaches the core, a little later, so its idle timer ends with the countdown and not seconds before it', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const api = new FakeClient();
+      const { stores } = await signedIn(api, { clock: () => now, tickMs: 100_000 });
+      now = 10_000;
+      stores.idle.getState().activity();
+      const touches = api.count('touch');
+      now = 14_000;
+      stores.idle.getState().activity();
+      expect(api.count('touch')).toBe(touches);
+      now = 15_000;
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(api.count('touch')).toBe(touches + 1);
+      // Nothing more without more activity.
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(api.count('touch')).toBe(touches + 1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('UI-9 OFF-7 idle countdown', () => {
   it('counts down from the last activity; warns in the last 30 s (or half of a shorter timeout)', () => {
     expect(secondsLeft({ lastActivity: 0, now: 0 }, 0)).toBeNull();
