@@ -55,7 +55,6 @@ test('KIO-3 UI-2 a badge scanned into the search field while it holds a search s
   await expect(page.getByTestId('search-input')).toHaveValue('plate');
   await expect(page.getByTestId('search-input')).toBeFocused();
   // ... and walks away; Fang scans her badge.
-  await page.waitForTimeout(1200);
   await burstInto(page, fang.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
   await expect(page.getByTestId('search-input')).toHaveValue('');
@@ -135,7 +134,6 @@ test('KIO-3 KIO-6 a badge scanned while the reject reason field has the focus sw
   await page.getByTestId('reject-reason').click();
   await expect(page.getByTestId('reject-reason')).toBeFocused();
   await page.keyboard.type('blade', { delay: 120 });
-  await page.waitForTimeout(1200);
   await burstInto(page, fang.badge);
   await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
   await expect(page.getByTestId('reject-dialog')).toHaveCount(0);
@@ -167,37 +165,4 @@ test('UI-4 KIO-8 the list stays where it was when a task above the rows in view 
   await expect(a.page.getByTestId('claimable-count')).toHaveText('6');
   // The row at the top went; the one after it takes its place.
   await expect.poll(topRow).toBe('t6');
-});
-
-test('UI-2 a badge scanned into the badge field while it holds half-typed text signs that badge in', async ({ startTerminal }) => {
-  const { page } = await startTerminal({ id: 'k1' });
-  await waitForBadgeScreen(page);
-  // Someone starts typing a badge number by hand and gives up.
-  await page.getByTestId('badge-input').click();
-  await page.keyboard.type('B10', { delay: 120 });
-  await expect(page.getByTestId('badge-input')).toHaveValue('B10');
-  await page.waitForTimeout(1200);
-  // Ann scans hers.
-  await burstInto(page, ann.badge);
-  await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
-});
-
-test('KIO-6 switching the language with a reason chosen in the reject dialog keeps it chosen, in the new language', async ({ startTerminal }) => {
-  const { page } = await startTerminal({ id: 'k1' });
-  await signIn(page, ann.badge);
-  await page.getByTestId('claim-t3').click();
-  await expect(page.getByTestId('confirmed-t3')).toBeVisible();
-  await page.getByTestId('reject-t3').click();
-  await page.getByTestId('reject-preset-1').click();
-  await expect(page.getByTestId('reject-preset-1')).toHaveAttribute('aria-checked', 'true');
-  await page.getByTestId('locale-zh').click();
-  await expect(page.getByTestId('reject-preset-1')).toHaveAttribute('aria-checked', 'true');
-  const chosen = await page.getByTestId('reject-preset-1').textContent();
-  await expect(page.getByTestId('reject-reason')).toHaveValue(chosen ?? '');
-  await page.getByTestId('reject-submit').click();
-  await expect(page.getByTestId('reject-dialog')).toBeHidden();
-  // The next operator reads the reason as it was chosen.
-  await scanBadge(page, fang.badge);
-  await expect(page.getByTestId('operator-name')).toHaveText(fang.name);
-  await expect(page.getByTestId('last-rejection-t3')).toContainText(chosen ?? '');
 });

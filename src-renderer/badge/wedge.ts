@@ -4,20 +4,12 @@
  */
 export const MAX_SCANNER_GAP_MS = 50;
 export const MIN_SCANNED_LENGTH = 2;
-/**
- * A scan after other input in the same field (text someone typed and left) follows a pause at
- * least this long: a shorter gap inside a burst is a scanner's (or a busy machine's) hiccup, and
- * the field's text is then taken as typed.
- */
-export const PAUSE_BEFORE_SCAN_MS = 1000;
 
 export class WedgeDetector {
   private times: number[] = [];
   private broken = false;
   /** The last run of keys each within a scanner's gap of the one before (and their characters). */
   private run: Array<{ t: number; char: string | undefined }> = [];
-  /** The quiet before the run began (Infinity: nothing keyed before it). */
-  private pauseBeforeRun = Infinity;
 
   constructor(
     private readonly maxGapMs = MAX_SCANNER_GAP_MS,
@@ -31,7 +23,6 @@ export class WedgeDetector {
       this.broken = true;
       this.run = [];
     }
-    if (this.run.length === 0) this.pauseBeforeRun = last === undefined ? Infinity : t - last;
     this.times.push(t);
     this.run.push({ t, char });
   }
@@ -45,15 +36,14 @@ export class WedgeDetector {
   /**
    * The scanned code when Enter (at `enterAt`) ends a scanner burst, also one that came after
    * something typed by hand or on the on-screen keyboard (a badge scanned into a search field that
-   * holds text): the burst's own characters, or null. After other input, the burst must follow a
-   * pause (PAUSE_BEFORE_SCAN_MS) and the Enter must follow the burst at a scanner's pace, so a
-   * person's quick pair of keys and Enter, or a burst with a hiccup, is no scan.
+   * holds text): the burst's own characters, or null. After other input, the Enter must follow the
+   * burst at a scanner's pace too, so a person's quick pair of keys and Enter is no scan.
    */
   scanned(enterAt: number): string | null {
     const run = this.run;
     const lastAt = run[run.length - 1]?.t;
     if (run.length < this.minLength || lastAt === undefined) return null;
-    if (!this.isBurst() && (enterAt - lastAt > this.maxGapMs || this.pauseBeforeRun < PAUSE_BEFORE_SCAN_MS)) return null;
+    if (!this.isBurst() && enterAt - lastAt > this.maxGapMs) return null;
     if (run.some((k) => k.char === undefined)) return null;
     return run.map((k) => k.char).join('');
   }
@@ -72,6 +62,5 @@ export class WedgeDetector {
     this.times = [];
     this.broken = false;
     this.run = [];
-    this.pauseBeforeRun = Infinity;
   }
 }

@@ -33,20 +33,19 @@ export function BadgeScreen() {
   const [badge, setBadge] = useState('');
   const wedge = useRef(new WedgeDetector());
 
-  /** `scanned`: a scanner's burst (also one after text already in the field), else the field, typed. */
-  const submit = (scanned: string | null) => {
-    const value = (scanned ?? badge).trim();
+  const submit = (method: 'badge' | 'manual') => {
+    const value = badge.trim();
     wedge.current.reset();
     setBadge('');
-    if (value) void session.getState().signIn(value, scanned !== null ? 'badge' : 'manual');
+    if (value) void session.getState().signIn(value, method);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      submit(wedge.current.scanned(e.timeStamp));
+      submit(wedge.current.isBurst() ? 'badge' : 'manual');
     } else if (e.key.length === 1) {
       if (badge === '') wedge.current.reset();
-      wedge.current.key(e.timeStamp, e.key);
+      wedge.current.key(e.timeStamp);
     } else if (e.key === 'Backspace' || e.key === 'Delete') {
       wedge.current.edited();
     }
@@ -77,7 +76,7 @@ export function BadgeScreen() {
                 onPaste={() => wedge.current.edited()}
                 onKeyDown={onKeyDown}
               />
-              <button type="button" className="btn btn-primary btn-large" disabled={busy || !badge.trim()} data-testid="badge-submit" onClick={() => submit(null)}>
+              <button type="button" className="btn btn-primary btn-large" disabled={busy || !badge.trim()} data-testid="badge-submit" onClick={() => submit('manual')}>
                 {t('badge.submit')}
               </button>
             </div>
