@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorText } from '../../i18n/index.js';
 import { createSupervisorI18n } from '../i18n.js';
-import { createSupervisorApp, type SupervisorApp } from './app.js';
+import { testSupervisorApp } from '../../testing/supervisor-app.js';
+import type { SupervisorApp } from './app.js';
 
 interface Pending {
   url: string;
@@ -28,14 +29,7 @@ function start(): { app: SupervisorApp; requests: Pending[] } {
     new Promise<Response>((resolve) =>
       requests.push({ url, method: init?.method ?? 'GET', answer: (status, body) => resolve(new Response(JSON.stringify(body), { status })) }),
     )) as typeof fetch;
-  app = createSupervisorApp({
-    feedUrl: 'ws://server/supervise',
-    // A link that never opens: the feed starts when someone signs in, and nothing comes.
-    openSocket: () => ({ readyState: 0, send: () => undefined, close: () => undefined, onopen: null, onmessage: null, onclose: null, onerror: null }),
-    search: '',
-    writeSearch: () => undefined,
-    locale: 'en',
-    onLocale: () => undefined,
+  app = testSupervisorApp({
     fetch: fake,
   });
   return { app, requests };
@@ -130,13 +124,7 @@ describe('ASG-6 ASG-7 actions while their requests are on their way', () => {
 
 describe('ERR-1 actions the server never answered', () => {
   it('ERR-1 a release or cancel sent while the server cannot be reached says nothing is known to be done, not that it was saved to be sent later (the overview queues nothing)', async () => {
-    app = createSupervisorApp({
-      feedUrl: 'ws://server/supervise',
-      openSocket: () => ({ readyState: 0, send: () => undefined, close: () => undefined, onopen: null, onmessage: null, onclose: null, onerror: null }),
-      search: '',
-      writeSearch: () => undefined,
-      locale: 'en',
-      onLocale: () => undefined,
+    app = testSupervisorApp({
       // The plant network is down: the browser's fetch fails.
       fetch: (() => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch,
     });

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { filterForCount } from '../../../src-shared/domain/board.js';
 import { emptySupervisorChanges, type BoardTask } from '../../../src-shared/protocol/supervisor.js';
 import { floorSummary } from '../selectors.js';
-import { createSupervisorApp, type SupervisorApp } from './app.js';
+import { testSupervisorApp } from '../../testing/supervisor-app.js';
+import type { SupervisorApp } from './app.js';
 
 let app: SupervisorApp | null = null;
 afterEach(() => {
@@ -38,13 +39,7 @@ function task(id: string, dueAt: number): BoardTask {
 describe('SUP-2 the floor summary and the task table', () => {
   it('SUP-2 the overdue number opens exactly the tasks it counts, also when a task fell due since the page\u2019s clock last ticked', () => {
     let clock = Date.UTC(2026, 10, 27, 9, 0);
-    app = createSupervisorApp({
-      feedUrl: 'ws://server/supervise',
-      openSocket: () => ({ readyState: 0, send: () => undefined, close: () => undefined, onopen: null, onmessage: null, onclose: null, onerror: null }),
-      search: '',
-      writeSearch: () => undefined,
-      locale: 'en',
-      onLocale: () => undefined,
+    app = testSupervisorApp({
       now: () => clock,
       tickMs: 3_600_000,
     });
