@@ -295,18 +295,24 @@ describe('terminal core', () => {
     expect(await codeOf(a.core.claim({ taskId: 't1' }))).toBe('not_signed_in');
   });
 
+  /** Ann signed in with an idle timeout of 1 s, on a disk where her sign-out cannot be written, until the timeout has passed. */
+  async function idleSignOutOnAFullDisk(): Promise<TestTerminal> {
+    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    a.core.store.faultHook = (sql) => {
+      if (sql.startsWith('DELETE FROM session')) throw new Error('the disk is full (test)');
+    };
+    await new Promise((r) => setTimeout(r, 1600));
+    return a;
+  }
+
   it('OFF-7 an idle sign-out the terminal cannot write (a full disk) does not crash it (an unhandled rejection ends a Node process): it is tried again, and the session ends once the disk has room', async () => {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', onRejection);
     try {
-      const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
-      await a.core.signIn({ badge: 'B-ANN' });
-      await waitDrained(a);
-      a.core.store.faultHook = (sql) => {
-        if (sql.startsWith('DELETE FROM session')) throw new Error('the disk is full (test)');
-      };
-      await new Promise((r) => setTimeout(r, 1600));
+      const a = await idleSignOutOnAFullDisk();
       expect(rejections.map(String)).toEqual([]);
       expect((await a.core.getSnapshot()).session).toMatchObject({ userId: 'ann' });
       a.core.store.faultHook = null;
@@ -319,14 +325,8 @@ describe('terminal core', () => {
   });
 
   it('OFF-7 an idle sign-out tried again after a full disk never signs out the next operator, who badged in before the retry', async () => {
-    const a = await terminal('k1', 'direct', { idleTimeoutSeconds: 1 });
-    await a.core.signIn({ badge: 'B-ANN' });
-    await waitDrained(a);
-    a.core.store.faultHook = (sql) => {
-      if (sql.startsWith('DELETE FROM session')) throw new Error('the disk is full (test)');
-    };
     // Ann's idle sign-out fails; it is tried again 5 s later.
-    await new Promise((r) => setTimeout(r, 1600));
+    const a = await idleSignOutOnAFullDisk();
     a.core.store.faultHook = null;
     await a.core.signIn({ badge: 'B-BOB', pin: '4321' });
     // Bob works on (a touch every half second) past the time of the retry.

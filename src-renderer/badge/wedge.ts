@@ -27,6 +27,22 @@ export class WedgeDetector {
     this.run.push({ t, char });
   }
 
+  /**
+   * A key went down in a field that holds `text`: characters are timed (from an empty field a new
+   * run starts), deletions break the run. True for Enter, whose meaning (scanned, isBurst) the
+   * field decides.
+   */
+  keyDown(e: { key: string; timeStamp: number }, text: string): boolean {
+    if (e.key === 'Enter') return true;
+    if (e.key.length === 1) {
+      if (text === '') this.reset();
+      this.key(e.timeStamp, e.key);
+    } else if (e.key === 'Backspace' || e.key === 'Delete') {
+      this.edited();
+    }
+    return false;
+  }
+
   /** The input was edited some other way (paste, delete, an on-screen key): not a scan. */
   edited(): void {
     this.broken = true;
@@ -63,4 +79,9 @@ export class WedgeDetector {
     this.broken = false;
     this.run = [];
   }
+}
+
+/** A field's text without the scanned code the burst typed at its end: what was there before the scan. */
+export function withoutScan(text: string, scanned: string): string {
+  return text.endsWith(scanned) ? text.slice(0, text.length - scanned.length) : text;
 }

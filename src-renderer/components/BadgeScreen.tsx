@@ -40,15 +40,9 @@ export function BadgeScreen() {
     if (value) void session.getState().signIn(value, method);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      submit(wedge.current.isBurst() ? 'badge' : 'manual');
-    } else if (e.key.length === 1) {
-      if (badge === '') wedge.current.reset();
-      wedge.current.key(e.timeStamp);
-    } else if (e.key === 'Backspace' || e.key === 'Delete') {
-      wedge.current.edited();
-    }
+    if (!wedge.current.keyDown(e, badge)) return;
+    e.preventDefault();
+    submit(wedge.current.isBurst() ? 'badge' : 'manual');
   };
 
   return (

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { WedgeDetector } from '../badge/wedge.js';
+import { WedgeDetector, withoutScan } from '../badge/wedge.js';
 import { useScan, useStores, useTasks } from '../stores/hooks.js';
 import { OnScreenKeyboard } from './OnScreenKeyboard.js';
 
@@ -50,7 +50,7 @@ export function FilterBar({ typed }: { typed: string | null }) {
     wedge.current.reset();
     if (!code) return;
     // A scan is no search: the field keeps what was there before the burst.
-    if (scanned !== null) setText(text.endsWith(scanned) ? text.slice(0, text.length - scanned.length) : text);
+    if (scanned !== null) setText(withoutScan(text, scanned));
     void stores.scan
       .getState()
       .scan(code, method)
@@ -60,15 +60,9 @@ export function FilterBar({ typed }: { typed: string | null }) {
       });
   };
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      enter(wedge.current.scanned(e.timeStamp));
-    } else if (e.key.length === 1) {
-      if (text === '') wedge.current.reset();
-      wedge.current.key(e.timeStamp, e.key);
-    } else if (e.key === 'Backspace' || e.key === 'Delete') {
-      wedge.current.edited();
-    }
+    if (!wedge.current.keyDown(e, text)) return;
+    e.preventDefault();
+    enter(wedge.current.scanned(e.timeStamp));
   };
   const toggle = (patch: Parameters<ReturnType<typeof stores.tasks.getState>['setFilters']>[0]) => stores.tasks.getState().setFilters(patch);
   const anyFilter = Object.keys(filters).length > 0;

@@ -7,7 +7,7 @@ import { useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TaskView } from '../../src-shared/terminal-api.js';
 import { MAX_REASON_LENGTH } from '../../src-shared/domain/rules.js';
-import { WedgeDetector } from '../badge/wedge.js';
+import { WedgeDetector, withoutScan } from '../badge/wedge.js';
 import { useStores, useTasks, useTerminal } from '../stores/hooks.js';
 import { ErrorNotice } from './ErrorNotice.js';
 import { OnScreenKeyboard } from './OnScreenKeyboard.js';
@@ -36,19 +36,13 @@ export function RejectDialog({ task, onClose }: { task: TaskView; onClose: () =>
   // KIO-3: a scanner's burst into the reason field (the next operator's badge) is a scan, not words
   // of the reason: it is taken out of the field and handled as a scan at the work screen.
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === 'Enter') {
-      const scanned = wedge.current.scanned(e.timeStamp);
-      wedge.current.reset();
-      if (scanned === null) return;
-      e.preventDefault();
-      setReason(reason.endsWith(scanned) ? reason.slice(0, reason.length - scanned.length) : reason);
-      void stores.scan.getState().scan(scanned, 'scan');
-    } else if (e.key.length === 1) {
-      if (reason === '') wedge.current.reset();
-      wedge.current.key(e.timeStamp, e.key);
-    } else if (e.key === 'Backspace' || e.key === 'Delete') {
-      wedge.current.edited();
-    }
+    if (!wedge.current.keyDown(e, reason)) return;
+    const scanned = wedge.current.scanned(e.timeStamp);
+    wedge.current.reset();
+    if (scanned === null) return;
+    e.preventDefault();
+    setReason(withoutScan(reason, scanned));
+    void stores.scan.getState().scan(scanned, 'scan');
   };
   const submit = async () => {
     if (await tasks.getState().reject(task.id, reason)) onClose();

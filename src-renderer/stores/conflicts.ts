@@ -9,7 +9,7 @@ import type { DomainError } from '../../src-shared/domain/errors.js';
 import type { ConflictView } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
-import { SETTLE_MS } from './tasks.js';
+import { settlingMoment } from './tasks.js';
 
 export interface ConflictsState {
   list: ConflictView[];
@@ -37,52 +37,50 @@ export function createConflictsStore(
 ) {
   const clock = o.clock ?? (() => Date.now());
   const timers = o.timers ?? globalThis;
-  let settledAt = -Infinity;
-  return createStore<ConflictsState>()((set, get) => ({
-    list: [],
-    acknowledging: false,
-    settling: false,
-    error: null,
-    async refresh() {
-      try {
-        set({ list: await api.listConflicts(), error: null });
-      } catch (e) {
-        const err = toDomainError(e);
-        if (err.code !== 'not_signed_in') set({ error: err });
-      }
-    },
-    add(conflict) {
-      if (get().list.some((c) => c.id === conflict.id)) return;
-      set((s) => ({ list: [...s.list, conflict].sort((a, b) => a.id - b.id) }));
-    },
-    async acknowledge(id) {
-      if (get().acknowledging || get().settling) return false;
-      const taskId = get().list.find((c) => c.id === id)?.taskId;
-      const ids = taskId === undefined ? [id] : get().list.filter((c) => c.taskId === taskId).map((c) => c.id);
-      set({ acknowledging: true, error: null });
-      const done = new Set<number>();
-      try {
-        for (const each of ids) {
-          await api.acknowledgeConflict({ id: each });
-          done.add(each);
+  return createStore<ConflictsState>()((set, get) => {
+    const moment = settlingMoment({ clock, timers, set: (settling) => set({ settling }) });
+    return {
+      list: [],
+      acknowledging: false,
+      settling: false,
+      error: null,
+      async refresh() {
+        try {
+          set({ list: await api.listConflicts(), error: null });
+        } catch (e) {
+          const err = toDomainError(e);
+          if (err.code !== 'not_signed_in') set({ error: err });
         }
-        const until = clock() + SETTLE_MS;
-        settledAt = until;
-        set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false, settling: true }));
-        timers.setTimeout(() => {
-          if (settledAt === until) set({ settling: false });
-        }, SETTLE_MS);
-        return true;
-      } catch (e) {
-        set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false, error: toDomainError(e) }));
-        return false;
-      }
-    },
-    clear: () => {
-      settledAt = -Infinity;
-      set({ list: [], error: null, settling: false });
-    },
-  }));
+      },
+      add(conflict) {
+        if (get().list.some((c) => c.id === conflict.id)) return;
+        set((s) => ({ list: [...s.list, conflict].sort((a, b) => a.id - b.id) }));
+      },
+      async acknowledge(id) {
+        if (get().acknowledging || get().settling) return false;
+        const taskId = get().list.find((c) => c.id === id)?.taskId;
+        const ids = taskId === undefined ? [id] : get().list.filter((c) => c.taskId === taskId).map((c) => c.id);
+        set({ acknowledging: true, error: null });
+        const done = new Set<number>();
+        try {
+          for (const each of ids) {
+            await api.acknowledgeConflict({ id: each });
+            done.add(each);
+          }
+          set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false }));
+          moment.start();
+          return true;
+        } catch (e) {
+          set((s) => ({ list: s.list.filter((c) => !done.has(c.id)), acknowledging: false, error: toDomainError(e) }));
+          return false;
+        }
+      },
+      clear: () => {
+        moment.cancel();
+        set({ list: [], error: null, settling: false });
+      },
+    };
+  });
 }
 
 export type ConflictsStoreApi = ReturnType<typeof createConflictsStore>;

@@ -28,6 +28,28 @@ export const HIGHLIGHT_MS = 8000;
  */
 export const SETTLE_MS = 600;
 
+/**
+ * KIO-4: a settling moment: `start` sets `settling` for SETTLE_MS from now (a later start extends
+ * it: only the last one's timer ends it); `cancel` forgets a moment under way (its timer does
+ * nothing).
+ */
+export function settlingMoment(o: { clock: () => number; timers: { setTimeout(fn: () => void, ms: number): unknown }; set(settling: boolean): void }) {
+  let settledAt = -Infinity;
+  return {
+    start(): void {
+      const until = o.clock() + SETTLE_MS;
+      settledAt = until;
+      o.set(true);
+      o.timers.setTimeout(() => {
+        if (settledAt === until) o.set(false);
+      }, SETTLE_MS);
+    },
+    cancel(): void {
+      settledAt = -Infinity;
+    },
+  };
+}
+
 export interface TasksState {
   filters: ClaimableFilters;
   /** Claimable tasks matching the filters; null until the first load. */
@@ -164,8 +186,8 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
       });
     };
 
-    /** When the last action ended: its SETTLE_MS timer clears `settling` only if no later one did. */
-    let settledAt = -Infinity;
+    /** Task buttons are disabled for SETTLE_MS after an action ends (KIO-4). */
+    const moment = settlingMoment({ clock, timers, set: (settling) => set({ settling }) });
     const perform = async (operation: TaskOperation, taskId: string, call: () => Promise<OperationAck>): Promise<boolean> => {
       // While `settling`, the task buttons are disabled; a touch is refused by the same flag, so a
       // button that looks enabled always acts. A reject comes from its dialog with a reason typed
@@ -206,16 +228,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
         delete busy[taskId];
         return { busy };
       });
-      settle();
-    };
-    /** Task buttons are disabled for SETTLE_MS from now. */
-    const settle = () => {
-      const until = clock() + SETTLE_MS;
-      settledAt = until;
-      set({ settling: true });
-      timers.setTimeout(() => {
-        if (settledAt === until) set({ settling: false });
-      }, SETTLE_MS);
+      moment.start();
     };
 
     const applyFilters = (filters: ClaimableFilters) => {
@@ -262,7 +275,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
           const until = clock() + CONFIRM_MS;
           set({ armed: { taskId, until } });
           // The second touch must be a deliberate one: a double tap's bounce does not release.
-          settle();
+          moment.start();
           timers.setTimeout(() => {
             if (get().armed?.until === until) set({ armed: null });
           }, CONFIRM_MS);
@@ -271,7 +284,7 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
         return perform('release', taskId, () => api.release({ taskId }));
       },
       reject: (taskId, reason) => perform('reject', taskId, () => api.reject({ taskId, reason })),
-      settle,
+      settle: moment.start,
       clear: () => {
         query++;
         cleared++;

@@ -72,6 +72,16 @@ export class Scope {
     return p;
   }
 
+  /** The display names of these users, by id (unknown ids and nulls left out), for answers that name people. */
+  async displayNames(ids: Iterable<string | null>): Promise<Record<string, string>> {
+    const names: Record<string, string> = {};
+    for (const id of new Set(ids)) {
+      const u = id === null ? null : await this.ctx.store.getUser(id);
+      if (u) names[u.id] = u.displayName;
+    }
+    return names;
+  }
+
   /** A path parameter that must be an id (API-5). */
   id(name = 'id'): string {
     return validate(idSchema, this.params[name], `path.${name}`);

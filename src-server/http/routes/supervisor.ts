@@ -167,12 +167,7 @@ async function searchAudit(s: Scope): Promise<Reply> {
   const result = await s.ctx.store.searchAudit(filter, page);
   // The people who acted on this page, by name: the overview knows its operators, not the
   // supervisors and administrators whose actions are here too.
-  const names: Record<string, string> = {};
-  for (const id of new Set(result.items.map((e) => e.actorId))) {
-    const u = id === null ? null : await s.ctx.store.getUser(id);
-    if (u) names[u.id] = u.displayName;
-  }
-  return ok({ items: result.items, total: result.total, ...page, names });
+  return ok({ items: result.items, total: result.total, ...page, names: await s.displayNames(result.items.map((e) => e.actorId)) });
 }
 
 async function getSupervision(s: Scope): Promise<Reply> {

@@ -98,11 +98,7 @@ async function taskDetail(s: Scope): Promise<Reply> {
     if (e.actorId) people.add(e.actorId);
     if (typeof e.details.userId === 'string') people.add(e.details.userId);
   }
-  const names: Record<string, string> = {};
-  for (const userId of people) {
-    const u = await s.ctx.store.getUser(userId);
-    if (u) names[userId] = u.displayName;
-  }
+  const names = await s.displayNames(people);
   const terminalNames = Object.fromEntries(terminals.filter((t) => audit.some((e) => e.terminalId === t.id)).map((t) => [t.id, t.name]));
   return ok({ task, assignments, audit, exceptions: exceptions.items, names, terminals: terminalNames });
 }
