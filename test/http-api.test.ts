@@ -144,6 +144,24 @@ describe('authentication and roles', () => {
     expect((await call('/api/me', { token: sueAgain })).status).toBe(200);
   });
 
+  it('AUTH-3 an administrator who deactivates someone revokes their sessions and API tokens: reactivating them brings none back', async () => {
+    const sueSession = (await call('/api/auth/sign-in', { body: { userId: 'sue', password: 'supervisor-pass' } })).body.token as string;
+    expect((await call('/api/me', { token: sueSession })).status).toBe(200);
+    const off = await call('/api/users/sue', { token: ada, method: 'PATCH', body: { active: false } });
+    expect(off.status).toBe(200);
+    expectError(await call('/api/me', { token: sue }), 401, 'unauthenticated');
+    expect((await server.store.listApiTokens('sue')).every((t) => t.revokedAt !== null)).toBe(true);
+    // Back at work (a rehire, a mistake put right): the old session and API token stay dead, a
+    // new sign-in works.
+    expect((await call('/api/users/sue', { token: ada, method: 'PATCH', body: { active: true } })).status).toBe(200);
+    expect(expectError(await call('/api/me', { token: sueSession }), 401, 'unauthenticated').details).toMatchObject({ problem: 'the token was revoked' });
+    expect(expectError(await call('/api/me', { token: sue }), 401, 'unauthenticated').details).toMatchObject({ problem: 'the token was revoked' });
+    const fresh = (await call('/api/auth/sign-in', { body: { userId: 'sue', password: 'supervisor-pass' } })).body.token as string;
+    expect((await call('/api/me', { token: fresh })).status).toBe(200);
+    // Other users' credentials are untouched.
+    expect((await call('/api/me', { token: ann })).status).toBe(200);
+  });
+
   it('AUTH-2 roles come from the store: operators may not import, assign, auto-assign or administer', async () => {
     const denied = async (path: string, body: unknown, method = 'POST') =>
       expectError(await call(path, { token: ann, body, method }), 403, 'permission_denied');

@@ -206,15 +206,22 @@ async function patchUser(s: Scope): Promise<Reply> {
   // stolen one with it; their API tokens are credentials of their own, revoked one by one. An
   // administrator's own new password keeps the session that set it.
   if (body.password !== undefined) await endSessions(s, id, adminToken.id);
+  // AUTH-3: deactivating is offboarding: every session and API token of the user is revoked, so
+  // reactivating them later (a rehire, a mistake put right) brings none of the old credentials
+  // back, a leaked one least of all. They sign in again; an administrator issues new API tokens.
+  if (body.active === false && before.active) await endSessions(s, id, null, { apiTokens: true });
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }
 
-/** End `userId`'s live sessions but `keep` (revoked, and their supervisor pages closed with 4401). */
-async function endSessions(s: Scope, userId: string, keep: string): Promise<void> {
+/**
+ * End `userId`'s live sessions but `keep` (revoked, and their supervisor pages closed with 4401),
+ * and with `apiTokens` their live API tokens too.
+ */
+async function endSessions(s: Scope, userId: string, keep: string | null, opts: { apiTokens?: boolean } = {}): Promise<void> {
   const now = s.ctx.clock.now();
   for (const t of await s.ctx.store.listApiTokens(userId)) {
-    if (t.kind !== 'session' || t.id === keep || t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= now)) continue;
+    if ((t.kind !== 'session' && !opts.apiTokens) || t.id === keep || t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= now)) continue;
     await s.ctx.store.revokeApiToken(t.id, now);
     s.ctx.supervisors.revokeToken(t.id, 'revoked');
   }
