@@ -4,7 +4,7 @@
  *
  * - CLM-9 across instances: 100 HTTP clients, half on each instance, claim the same tasks in their
  *   own random order; exactly one winner per task, every other answer a 409 task_conflict naming
- *   that winner, and the database agrees. PG_RACE_TASKS sets the number of tasks (default 40;
+ *   that winner, and the database agrees. PG_RACE_TASKS sets the number of tasks (default 20;
  *   `PG_RACE_TASKS=1000 npx vitest run test/pg-instances.test.ts` runs the issue's full 100 × 1,000).
  * - SYNC-1 across instances: a terminal connected to instance A receives, by live push, a claim
  *   made on instance B (A's hub notices the change log's head move on its push tick).
@@ -24,7 +24,7 @@ import { TestClient } from './support/ws-client.js';
 import { rng, shuffled } from './support/random.js';
 
 const CLIENTS = 100;
-const TASKS = Number(process.env.PG_RACE_TASKS ?? 40);
+const TASKS = Number(process.env.PG_RACE_TASKS ?? 20);
 
 const suite = pgUnavailable ? `two server instances on one PostgreSQL database (skipped: ${pgUnavailable})` : 'two server instances on one PostgreSQL database';
 
