@@ -68,6 +68,19 @@ test('KIO-3 UI-2 a badge scanned into the search field while it holds a search s
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
 });
 
+test('KIO-3 UI-2 a badge scanned into the badge field over half-typed text someone left there signs that badge in', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await waitForBadgeScreen(page);
+  await page.getByTestId('badge-input').click();
+  // Someone starts typing a badge by hand and is called away ...
+  await page.keyboard.type('B10', { delay: 150 });
+  await expect(page.getByTestId('badge-input')).toHaveValue('B10');
+  await page.waitForTimeout(1200);
+  // ... and Ann scans her badge into the field: she is signed in (not "B10" and her badge, unknown).
+  await burstInto(page, ann.badge);
+  await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
+});
+
 test('UI-3 KIO-2 a PIN pad left open by one badge gives way to the next badge scanned', async ({ startTerminal }) => {
   const { page } = await startTerminal({ id: 'k1' });
   await waitForBadgeScreen(page);

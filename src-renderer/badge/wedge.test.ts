@@ -52,6 +52,31 @@ describe('KIO-3 UI-2 a scan after text already in a field', () => {
   });
 });
 
+describe('KIO-3 UI-2 the badge field: a scan over half-typed text', () => {
+  it('a burst after a pause of a second or more is the scanned badge; a hiccup inside one burst splits nothing', () => {
+    const w = new WedgeDetector();
+    let t = 0;
+    for (const k of 'B10') w.key((t += 150), k);
+    t += 1500;
+    for (const k of 'B1003') w.key((t += 8), k);
+    expect(w.scannedAfterPause(t + 8)).toBe('B1003');
+    // A scanner (or a busy machine) that hiccups once inside a burst: no scan of its tail.
+    w.reset();
+    w.key((t += 2000), 'B');
+    for (const k of '1001') w.key((t += 90), k);
+    expect(w.scannedAfterPause(t + 5)).toBeNull();
+    w.reset();
+    w.key((t += 2000), 'B');
+    w.key((t += 200), '1');
+    for (const k of '001') w.key((t += 8), k);
+    expect(w.scannedAfterPause(t + 5)).toBeNull();
+    // A whole burst from an empty field is a scan too.
+    w.reset();
+    for (const k of 'B1001') w.key((t += 8), k);
+    expect(w.scannedAfterPause(t + 8)).toBe('B1001');
+  });
+});
+
 describe('KIO-3 scans at the work screen', () => {
   /** A window with a document whose focus the test sets, and keydown listeners it can call. */
   function fakeWindow() {

@@ -4,12 +4,20 @@
  */
 export const MAX_SCANNER_GAP_MS = 50;
 export const MIN_SCANNED_LENGTH = 2;
+/**
+ * In the badge field, a scan after text already there (someone's half-typed badge, left) follows a
+ * pause at least this long: a shorter gap inside a burst is a scanner's or a busy machine's hiccup,
+ * and the whole field is then read as typed.
+ */
+export const PAUSE_BEFORE_SCAN_MS = 1000;
 
 export class WedgeDetector {
   private times: number[] = [];
   private broken = false;
   /** The last run of keys each within a scanner's gap of the one before (and their characters). */
   private run: Array<{ t: number; char: string | undefined }> = [];
+  /** The quiet before the run began (Infinity: nothing was keyed before it since the last reset). */
+  private pauseBeforeRun = Infinity;
 
   constructor(
     private readonly maxGapMs = MAX_SCANNER_GAP_MS,
@@ -23,6 +31,7 @@ export class WedgeDetector {
       this.broken = true;
       this.run = [];
     }
+    if (this.run.length === 0) this.pauseBeforeRun = last === undefined ? Infinity : t - last;
     this.times.push(t);
     this.run.push({ t, char });
   }
@@ -64,6 +73,15 @@ export class WedgeDetector {
     return run.map((k) => k.char).join('');
   }
 
+  /**
+   * The code of a scanner burst that came after a pause of at least `pauseMs` (and Enter at a
+   * scanner's pace), or null: `scanned` for a field where a hiccup inside one burst must not split it.
+   */
+  scannedAfterPause(enterAt: number, pauseMs = PAUSE_BEFORE_SCAN_MS): string | null {
+    if (this.pauseBeforeRun < pauseMs) return null;
+    return this.scanned(enterAt);
+  }
+
   /** A gap longer than a scanner's was seen since the last reset: a person is typing. */
   byHand(): boolean {
     return this.broken;
@@ -78,6 +96,7 @@ export class WedgeDetector {
     this.times = [];
     this.broken = false;
     this.run = [];
+    this.pauseBeforeRun = Infinity;
   }
 }
 

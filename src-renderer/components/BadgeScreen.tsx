@@ -33,16 +33,22 @@ export function BadgeScreen() {
   const [badge, setBadge] = useState('');
   const wedge = useRef(new WedgeDetector());
 
-  const submit = (method: 'badge' | 'manual') => {
-    const value = badge.trim();
+  const submit = (text: string, method: 'badge' | 'manual') => {
+    const value = text.trim();
     wedge.current.reset();
     setBadge('');
     if (value) void session.getState().signIn(value, method);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
-    if (!wedge.current.keyDown(e, badge)) return;
+    const w = wedge.current;
+    if (!w.keyDown(e, badge)) return;
     e.preventDefault();
-    submit(wedge.current.isBurst() ? 'badge' : 'manual');
+    if (w.isBurst()) return submit(badge, 'badge');
+    // UI-2: a badge scanned over someone's half-typed text left in the field (after a pause) is
+    // that badge alone, not the text and the badge run together.
+    const scanned = w.scannedAfterPause(e.timeStamp);
+    if (scanned !== null) submit(scanned, 'badge');
+    else submit(badge, 'manual');
   };
 
   return (
@@ -70,7 +76,7 @@ export function BadgeScreen() {
                 onPaste={() => wedge.current.edited()}
                 onKeyDown={onKeyDown}
               />
-              <button type="button" className="btn btn-primary btn-large" disabled={busy || !badge.trim()} data-testid="badge-submit" onClick={() => submit('manual')}>
+              <button type="button" className="btn btn-primary btn-large" disabled={busy || !badge.trim()} data-testid="badge-submit" onClick={() => submit(badge, 'manual')}>
                 {t('badge.submit')}
               </button>
             </div>
