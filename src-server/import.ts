@@ -9,7 +9,8 @@
  * (the header is line 1, so the first data row is row 2); for JSON, the 1-based position in the array.
  */
 import { parse as csvParser, type CsvError } from 'csv-parse';
-import { ILL_FORMED_PROBLEM, isWellFormedText } from '../src-shared/domain/text.js';
+import { importRowError, type ImportProblem, type ImportProblemKey } from '../src-shared/domain/import-problems.js';
+import { isWellFormedText } from '../src-shared/domain/text.js';
 import { Slicer } from './slices.js';
 import { idSchema } from '../src-shared/protocol/terminal.js';
 import type { ImportResult, ImportRowError, ImportTaskRow, ServerStore } from './store/types.js';
@@ -74,26 +75,26 @@ function canonicalColumn(name: string): ImportColumn | null {
 /** `2026-01-31T17:00[:00[.000]]` with `Z` or an offset; groups: year, month, day, hour, minute, second, fraction, zone. */
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-type FieldResult<T> = { ok: true; value: T } | { ok: false; message: string };
+type FieldResult<T> = { ok: true; value: T } | { ok: false; problem: ImportProblem };
 const good = <T>(value: T): FieldResult<T> => ({ ok: true, value });
-const bad = <T>(message: string): FieldResult<T> => ({ ok: false, message });
+const bad = <T>(key: ImportProblemKey, params: ImportProblem['params'] = {}): FieldResult<T> => ({ ok: false, problem: { key, params } });
 
 function isBlank(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
 
 function idField(v: unknown, what: string): FieldResult<string> {
-  if (isBlank(v)) return bad(`${what} is required`);
-  if (typeof v !== 'string') return bad(`${what} must be text`);
+  if (isBlank(v)) return bad('required', { what });
+  if (typeof v !== 'string') return bad('not_text', { what });
   const r = idSchema.safeParse(v.trim());
-  return r.success ? good(r.data) : bad(`${what} "${v.trim().slice(0, 80)}" ${r.error.issues[0]?.message ?? 'is invalid'}`);
+  return r.success ? good(r.data) : bad('id_invalid', { what, value: v.trim().slice(0, 80), detail: r.error.issues[0]?.message ?? 'is invalid' });
 }
 
 function textField(v: unknown, what: string, max: number, required: boolean): FieldResult<string> {
-  if (isBlank(v)) return required ? bad(`${what} is required`) : good('');
-  if (typeof v !== 'string') return bad(`${what} must be text`);
-  if (v.length > max) return bad(`${what} must be at most ${max} characters (it has ${v.length})`);
-  if (!isWellFormedText(v)) return bad(`${what} ${ILL_FORMED_PROBLEM}`);
+  if (isBlank(v)) return required ? bad('required', { what }) : good('');
+  if (typeof v !== 'string') return bad('not_text', { what });
+  if (v.length > max) return bad('too_long', { what, max, length: v.length });
+  if (!isWellFormedText(v)) return bad('ill_formed', { what });
   return good(v);
 }
 
@@ -107,41 +108,40 @@ function statusField(v: unknown): FieldResult<ImportTaskRow['status']> {
   const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
   return (IMPORT_STATUSES as readonly unknown[]).includes(s)
     ? good(s as ImportTaskRow['status'])
-    : bad(`status must be one of ${IMPORT_STATUSES.join(', ')} (got "${String(v).slice(0, 40)}")`);
+    : bad('status_invalid', { statuses: IMPORT_STATUSES.join(', '), value: String(v).slice(0, 40) });
 }
 
 function priorityField(v: unknown): FieldResult<number> {
   if (isBlank(v)) return good(0);
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!Number.isInteger(n)) return bad(`priority must be a whole number (got "${String(v).slice(0, 40)}")`);
-  if (Math.abs(n) > MAX_PRIORITY) return bad(`priority must be between -${MAX_PRIORITY} and ${MAX_PRIORITY}`);
+  if (!Number.isInteger(n)) return bad('priority_not_whole', { value: String(v).slice(0, 40) });
+  if (Math.abs(n) > MAX_PRIORITY) return bad('priority_range', { max: MAX_PRIORITY });
   return good(n);
 }
 
 /** Epoch milliseconds before this (2000-01-01T00:00:00Z) are a date in another form (`20260131`), not a due time. */
 export const MIN_EPOCH_MS_DUE = Date.UTC(2000, 0, 1);
 
-const DUE_AT_FORMS = 'an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (13 digits, e.g. 1769850000000)';
-
 /**
  * An ISO 8601 date-time whose parts are a real calendar date and clock time: Date.parse rolls
  * 2026-02-30 over to 2026-03-02 and 24:00 to the next day, so the parts must read back the same.
+ * Else what is wrong with it (`reason`, a variant of the `due_not_real` problem, and its values).
  */
-function isoProblem(s: string): { ms: number } | { problem: string } {
+function isoProblem(s: string): { ms: number } | { problem: Record<string, string | number> } {
   const m = ISO_DATE_TIME.exec(s);
-  if (!m) return { problem: 'is not in a form we read' };
+  if (!m) return { problem: {} };
   const [, y, mo, d, h, mi, sec = '00', , zone] = m;
   const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec);
-  if (month < 1 || month > 12) return { problem: `has month ${mo}; months are 01 to 12` };
+  if (month < 1 || month > 12) return { problem: { reason: 'month', month: mo! } };
   const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > days) return { problem: `has day ${d}, but ${y}-${mo} has ${days} days` };
-  if (hour > 23 || minute > 59 || second > 59) return { problem: `has the time ${h}:${mi}:${sec}; hours are 00 to 23, minutes and seconds 00 to 59` };
+  if (day < 1 || day > days) return { problem: { reason: 'day', day: d!, yearMonth: `${y}-${mo}`, days } };
+  if (hour > 23 || minute > 59 || second > 59) return { problem: { reason: 'time', time: `${h}:${mi}:${sec}` } };
   if (zone !== 'Z') {
     const z = /^[+-](\d{2}):?(\d{2})$/.exec(zone!)!;
-    if (Number(z[1]) > 23 || Number(z[2]) > 59) return { problem: `has the offset ${zone}, which is not a time zone offset` };
+    if (Number(z[1]) > 23 || Number(z[2]) > 59) return { problem: { reason: 'offset', offset: zone! } };
   }
   const ms = Date.parse(s);
-  if (!Number.isFinite(ms)) return { problem: 'is not in a form we read' };
+  if (!Number.isFinite(ms)) return { problem: {} };
   return { ms };
 }
 
@@ -155,15 +155,13 @@ function dueAtField(v: unknown): FieldResult<number | null> {
     if (/^\d+$/.test(s)) ms = Number(s);
     else if (ISO_DATE_TIME.test(s)) {
       const r = isoProblem(s);
-      if ('problem' in r) return bad(`dueAt "${shown}" ${r.problem}: not a real date-time; write ${DUE_AT_FORMS}`);
+      if ('problem' in r) return bad('due_not_real', { value: shown, ...r.problem });
       ms = r.ms;
     }
   }
-  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) return bad(`dueAt must be ${DUE_AT_FORMS} (got "${shown}")`);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) return bad('due_form', { value: shown });
   // An ERP's 20260131 is a date, not 5.6 hours after 1970: epoch milliseconds this small are refused.
-  if (ms < MIN_EPOCH_MS_DUE) {
-    return bad(`dueAt "${shown}" read as epoch milliseconds is ${new Date(ms).toISOString()}, before 2000-01-01; write ${DUE_AT_FORMS}`);
-  }
+  if (ms < MIN_EPOCH_MS_DUE) return bad('due_before_2000', { value: shown, iso: new Date(ms).toISOString() });
   return good(ms);
 }
 
@@ -172,17 +170,17 @@ function skillsField(v: unknown): FieldResult<string[]> {
   let list: unknown[];
   if (typeof v === 'string') list = v.split(';');
   else if (Array.isArray(v)) list = v;
-  else return bad('requiredSkills must be a list of skills separated by ";"');
+  else return bad('skills_list');
   const skills: string[] = [];
   for (const s of list) {
-    if (typeof s !== 'string') return bad('requiredSkills must only hold text');
+    if (typeof s !== 'string') return bad('skills_text');
     const t = s.trim();
     if (t === '') continue;
-    if (t.length > MAX_SKILL) return bad(`each required skill must be at most ${MAX_SKILL} characters`);
-    if (!isWellFormedText(t)) return bad(`requiredSkills ${ILL_FORMED_PROBLEM}`);
+    if (t.length > MAX_SKILL) return bad('skill_too_long', { max: MAX_SKILL });
+    if (!isWellFormedText(t)) return bad('ill_formed', { what: 'requiredSkills' });
     if (!skills.includes(t)) skills.push(t);
   }
-  if (skills.length > MAX_SKILLS) return bad(`at most ${MAX_SKILLS} required skills per task`);
+  if (skills.length > MAX_SKILLS) return bad('skills_too_many', { max: MAX_SKILLS });
   return good(skills);
 }
 
@@ -194,7 +192,7 @@ export function validateImportRow(raw: Readonly<Record<string, unknown>>, row: n
   const errors: ImportRowError[] = [];
   const take = <T>(field: ImportColumn, r: FieldResult<T>, fallback: T): T => {
     if (r.ok) return r.value;
-    errors.push({ row, field, message: r.message });
+    errors.push(importRowError(row, field, r.problem.key, r.problem.params));
     return fallback;
   };
   const value: ImportTaskRow = {
@@ -217,7 +215,7 @@ export function validateImportRow(raw: Readonly<Record<string, unknown>>, row: n
 async function collect(records: ReadonlyArray<{ row: number; raw: Record<string, unknown> }>, errors: ImportRowError[], slicer: Slicer): Promise<ParsedImport> {
   const out: ParsedImport = { rows: [], rowNumbers: [], errors };
   if (records.length > MAX_IMPORT_ROWS) {
-    errors.push({ row: records[MAX_IMPORT_ROWS]!.row, field: 'rows', message: `an import may hold at most ${MAX_IMPORT_ROWS} rows; split the file` });
+    errors.push(importRowError(records[MAX_IMPORT_ROWS]!.row, 'rows', 'too_many_rows', { max: MAX_IMPORT_ROWS }));
     return out;
   }
   const firstRowOf = new Map<string, number>();
@@ -231,7 +229,7 @@ async function collect(records: ReadonlyArray<{ row: number; raw: Record<string,
     const id = typeof raw.taskId === 'string' ? raw.taskId.trim() : typeof raw.taskId === 'number' ? String(raw.taskId) : '';
     const first = id === '' ? undefined : firstRowOf.get(id);
     if (first !== undefined) {
-      errors.push({ row, field: 'taskId', message: `task ${id.slice(0, 80)} appears twice (first at row ${first})` });
+      errors.push(importRowError(row, 'taskId', 'task_twice', { taskId: id.slice(0, 80), first }));
       continue;
     }
     if (id !== '') firstRowOf.set(id, row);
@@ -239,7 +237,7 @@ async function collect(records: ReadonlyArray<{ row: number; raw: Record<string,
     out.rows.push(v.row);
     out.rowNumbers.push(row);
   }
-  if (records.length === 0 && errors.length === 0) errors.push({ row: 1, field: 'rows', message: 'the import holds no rows' });
+  if (records.length === 0 && errors.length === 0) errors.push(importRowError(1, 'rows', 'no_rows'));
   Object.assign(out, capErrors(errors));
   return out;
 }
@@ -279,11 +277,7 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
         if (err) {
           const noticed = typeof err.lines === 'number' ? err.lines : 1;
           const row = startAfter(lastEnd, noticed);
-          const message =
-            err.code === 'CSV_QUOTE_NOT_CLOSED'
-              ? 'Quote Not Closed: a quoted field that starts on this line is never closed (a " is missing), so the rest of the file was read into it'
-              : err.message;
-          errors.push({ row, field: 'csv', message });
+          errors.push(err.code === 'CSV_QUOTE_NOT_CLOSED' ? importRowError(row, 'csv', 'csv_quote') : importRowError(row, 'csv', 'csv_invalid', { detail: err.message }));
           lastEnd = Math.max(lastEnd, noticed);
         }
         return undefined;
@@ -313,25 +307,25 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
     await done;
   } catch (err) {
     const e = err as Partial<CsvError>;
-    errors.push({ row: typeof e.lines === 'number' ? e.lines : 1, field: 'csv', message: e.message ?? 'the file is not valid CSV' });
+    errors.push(importRowError(typeof e.lines === 'number' ? e.lines : 1, 'csv', 'csv_invalid', { detail: e.message ?? 'the file is not valid CSV' }));
     return { rows: [], rowNumbers: [], errors };
   }
   const header = records.shift();
   if (!header) {
-    if (errors.length === 0) errors.push({ row: 1, field: 'csv', message: 'the file is empty; the first line must name the columns' });
+    if (errors.length === 0) errors.push(importRowError(1, 'csv', 'csv_empty'));
     return { rows: [], rowNumbers: [], errors };
   }
   const columns: Array<ImportColumn | null> = header.fields.map((name) => canonicalColumn(name));
   header.fields.forEach((name, i) => {
     if (columns[i] === null) {
-      errors.push({ row: header.line, field: name.slice(0, 64) || `column ${i + 1}`, message: `unknown column; the columns are ${IMPORT_COLUMNS.join(', ')}` });
+      errors.push(importRowError(header.line, name.slice(0, 64) || `column ${i + 1}`, 'unknown_column', { columns: IMPORT_COLUMNS.join(', ') }));
     } else if (columns.indexOf(columns[i]!) !== i) {
       const first = header.fields[columns.indexOf(columns[i]!)]!;
-      errors.push({ row: header.line, field: columns[i]!, message: `this column appears twice, as "${first.slice(0, 64)}" and "${name.slice(0, 64)}"; keep one of them` });
+      errors.push(importRowError(header.line, columns[i]!, 'column_twice', { first: first.slice(0, 64), second: name.slice(0, 64) }));
     }
   });
   for (const required of REQUIRED_COLUMNS) {
-    if (!columns.includes(required)) errors.push({ row: header.line, field: required, message: 'required column is missing from the header' });
+    if (!columns.includes(required)) errors.push(importRowError(header.line, required, 'column_missing'));
   }
   if (errors.some((e) => e.row === header.line)) return { rows: [], rowNumbers: [], errors };
 
@@ -340,7 +334,7 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
     const pause = slicer.due();
     if (pause) await pause;
     if (r.fields.length !== columns.length) {
-      errors.push({ row: r.line, field: 'csv', message: `this row has ${r.fields.length} fields; the header has ${columns.length}` });
+      errors.push(importRowError(r.line, 'csv', 'field_count', { count: r.fields.length, columns: columns.length }));
       continue;
     }
     const raw: Record<string, unknown> = {};
@@ -360,13 +354,13 @@ export async function parseImportJson(value: unknown): Promise<ParsedImport> {
     : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows)
       ? ((value as { rows: unknown[] }).rows)
       : null;
-  if (!list) return { rows: [], rowNumbers: [], errors: [{ row: 0, field: 'rows', message: 'expected an array of rows, or an object { "rows": [...] }' }] };
+  if (!list) return { rows: [], rowNumbers: [], errors: [importRowError(0, 'rows', 'json_shape')] };
   const errors: ImportRowError[] = [];
   const rows: Array<{ row: number; raw: Record<string, unknown> }> = [];
   list.forEach((item, i) => {
     const row = i + 1;
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
-      errors.push({ row, field: 'row', message: 'each row must be an object' });
+      errors.push(importRowError(row, 'row', 'row_not_object'));
       return;
     }
     const raw: Record<string, unknown> = {};
@@ -374,13 +368,13 @@ export async function parseImportJson(value: unknown): Promise<ParsedImport> {
     for (const [key, v] of Object.entries(item as Record<string, unknown>)) {
       const c = canonicalColumn(key);
       if (c === null) {
-        errors.push({ row, field: key.slice(0, 64), message: `unknown field; the fields are ${IMPORT_COLUMNS.join(', ')}` });
+        errors.push(importRowError(row, key.slice(0, 64), 'unknown_field', { fields: IMPORT_COLUMNS.join(', ') }));
         continue;
       }
       // `taskId` and `task_id` are one field (as a CSV column named twice is refused): which would win?
       const first = spelledAs.get(c);
       if (first !== undefined) {
-        errors.push({ row, field: c, message: `this field appears twice, as "${first.slice(0, 64)}" and "${key.slice(0, 64)}"; keep one of them` });
+        errors.push(importRowError(row, c, 'field_twice', { first: first.slice(0, 64), second: key.slice(0, 64) }));
         continue;
       }
       spelledAs.set(c, key);

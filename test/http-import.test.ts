@@ -41,6 +41,15 @@ async function importCsv(token: string, csv: string, contentType = 'text/csv; ch
   return { status: res.status, body: (await res.json()) as Body };
 }
 
+async function importCsvIn(locale: string, token: string, csv: string): Promise<{ status: number; body: Body }> {
+  const res = await fetch(`${server.url}/api/tasks/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=utf-8', 'accept-language': locale },
+    body: csv,
+  });
+  return { status: res.status, body: (await res.json()) as Body };
+}
+
 async function importJson(token: string, value: unknown): Promise<{ status: number; body: Body }> {
   const res = await fetch(`${server.url}/api/tasks/import`, {
     method: 'POST',
@@ -181,6 +190,44 @@ describe('task import over HTTP', () => {
     expect((await server.store.listAudit({ limit: 5 })).find((e) => e.action === 'import')).toMatchObject({ outcome: 'import_rejected' });
   });
 
+  it('IMP-2 a supervisor reading Chinese gets every row problem in Chinese, the parser\u2019s and the store\u2019s; in English they read as before', async () => {
+    await importJson(ada, [{ taskId: 'done1', workOrderNumber: 'WO-1', step: 'cut', workContent: 'x', departmentId: 'cut', status: 'cancelled' }]);
+    const parse = [
+      'taskId,workOrderNumber,step,workContent,departmentId,status,priority,dueAt,requiredSkills', // line 1
+      'n3,WO 9,cut,,cut,done,high,2026-02-30T08:00:00Z,', // line 2: work order, content, status, priority, due
+      'n5,WO-9,cut,short row', // line 3
+      'n6,WO-9,cut,ok,cut,,,,', // line 4
+      'n6,WO-9,cut,dup,cut,,,,', // line 5: id twice
+    ].join('\n');
+    // The store's own refusals (checked once the file parses).
+    const store = [
+      'taskId,workOrderNumber,step,workContent,departmentId', // line 1
+      'n7,WO-9,cut,ok,nowhere', // line 2: no such department
+      'done1,WO-2,cut,ok,cut', // line 3: of another work order
+    ].join('\n');
+    const zh = await importCsvIn('zh-CN', ada, parse);
+    expect(zh.status).toBe(422);
+    expect(zh.body.message).toBe('导入数据中有 3 行存在错误，未导入任何数据。');
+    const zhErrors = [...errorsOf(zh.body), ...errorsOf((await importCsvIn('zh-CN', ada, store)).body)];
+    expect(zhErrors.map((e) => `${e.row}:${e.field}`)).toEqual(['2:workOrderNumber', '2:workContent', '2:status', '2:priority', '2:dueAt', '3:csv', '5:taskId', '2:departmentId', '3:taskId']);
+    expect(zhErrors.find((e) => e.field === 'workContent')!.message).toBe('缺少 workContent');
+    expect(zhErrors.find((e) => e.field === 'dueAt')!.message).toContain('2026-02 只有 28 天');
+    expect(zhErrors.find((e) => e.row === 3 && e.field === 'csv')!.message).toBe('此行有 4 个字段，而表头有 9 个');
+    expect(zhErrors.find((e) => e.row === 5)!.message).toBe('任务 n6 出现了两次（第一次在第 4 行）');
+    expect(zhErrors.find((e) => e.field === 'departmentId')!.message).toBe('部门“nowhere”不存在；请先创建该部门');
+    expect(zhErrors.find((e) => e.row === 3 && e.field === 'taskId')!.message).toBe('任务 done1 属于工单 WO-1，而不是 WO-2');
+    // No English sentence is left inside the Chinese answer (field names and values aside).
+    for (const e of zhErrors) expect(e.message, e.message).not.toMatch(/\b(is|are|must|has|the|not|of)\b/);
+    // The same files in English: the messages as they always read (the CLI prints these too).
+    const en = [...errorsOf((await importCsvIn('en', ada, parse)).body), ...errorsOf((await importCsvIn('en', ada, store)).body)];
+    expect(en.find((e) => e.field === 'workContent')!.message).toBe('workContent is required');
+    expect(en.find((e) => e.field === 'dueAt')!.message).toBe(
+      'dueAt "2026-02-30T08:00:00Z" has day 30, but 2026-02 has 28 days: not a real date-time; write an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (13 digits, e.g. 1769850000000)',
+    );
+    expect(en.find((e) => e.row === 3 && e.field === 'taskId')!.message).toBe('task done1 belongs to work order WO-1, not WO-2');
+    expect(Object.keys(en[0]!).sort()).toEqual(['field', 'message', 'row']);
+  });
+
   it('IMP-2 SEC-9 a large CSV (parsed on a thread of its own) reports bad rows by the line an editor shows, its own and the store\u2019s, and imports once fixed', async () => {
     // 3,000 rows (over 64 KB); row 9 spans two lines, so every later row is one line further down.
     const file = (bad: (i: number) => string | null) =>
@@ -295,6 +342,6 @@ describe('task import over HTTP', () => {
       errors: [],
     });
     expect((await parseImportJson({ rows: [{ taskId: 'c1' }] })).errors.map((e) => e.field)).toEqual(['workOrderNumber', 'step', 'workContent']);
-    expect((await parseImportJson('nope')).errors).toEqual([{ row: 0, field: 'rows', message: expect.any(String) }]);
+    expect((await parseImportJson('nope')).errors).toEqual([{ row: 0, field: 'rows', message: expect.any(String), problem: { key: 'json_shape', params: {} } }]);
   });
 });

@@ -425,8 +425,8 @@ export function storeContract(factory: StoreFactory): void {
       expect(bad).toEqual({
         ok: false,
         errors: [
-          { row: 2, field: 'departmentId', message: expect.stringContaining('"nowhere" does not exist') },
-          { row: 3, field: 'taskId', message: expect.stringContaining('held by Name ann') },
+          { row: 2, field: 'departmentId', message: expect.stringContaining('"nowhere" does not exist'), problem: { key: 'department_missing', params: { departmentId: 'nowhere' } } },
+          { row: 3, field: 'taskId', message: expect.stringContaining('held by Name ann'), problem: { key: 'task_held', params: { taskId: 't1', holder: 'Name ann' } } },
         ],
       });
       expect(await store.getTask('new1', T0)).toBeNull();
@@ -442,8 +442,13 @@ export function storeContract(factory: StoreFactory): void {
       expect(r).toEqual({
         ok: false,
         errors: [
-          { row: 2, field: 'departmentId', message: expect.stringContaining('"qa"') },
-          { row: 3, field: 'taskId', message: 'task q1 is of a department you do not supervise; give the new task another id' },
+          { row: 2, field: 'departmentId', message: expect.stringContaining('"qa"'), problem: { key: 'department_not_supervised', params: { departmentId: 'qa' } } },
+          {
+            row: 3,
+            field: 'taskId',
+            message: 'task q1 is of a department you do not supervise; give the new task another id',
+            problem: { key: 'task_other_department', params: { taskId: 'q1' } },
+          },
         ],
       });
       // SEC-10: which department, the supervisor of cut is not told.

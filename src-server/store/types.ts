@@ -9,6 +9,7 @@ import type { BoardException, BoardNotification, SupervisorChangesFrame } from '
 import type { Department, Role, Task, TaskStatus, User, Assignment } from '../../src-shared/domain/types.js';
 import type { DirectoryUser, MutationOutcome, SyncTask, TerminalNotification } from '../../src-shared/protocol/terminal.js';
 import type { AuditEntry, Eng, GroupResult, UnitHint } from '../engine/ports.js';
+import type { ImportRowError } from '../../src-shared/domain/import-problems.js';
 
 export interface UserRecord extends User {
   badgeHash: string | null;
@@ -169,11 +170,7 @@ export interface ImportTaskRow {
   requiredSkills: string[];
 }
 
-export interface ImportRowError {
-  row: number;
-  field: string;
-  message: string;
-}
+export type { ImportRowError } from '../../src-shared/domain/import-problems.js';
 
 export type ImportResult =
   | { ok: true; created: number; updated: number; workOrders: number }

@@ -4,6 +4,7 @@
  * and nothing is imported. Supervisors import for their own departments, admins for any (IMP-3).
  */
 import { DomainError } from '../../../src-shared/domain/errors.js';
+import { localizedRowError } from '../../../src-shared/domain/import-problems.js';
 import { isAdmin } from '../../auth.js';
 import { parseImportCsv, parseImportJson, runImport, type ParsedImport } from '../../import.js';
 import { parseImportCsvOnThread } from '../../parse-thread.js';
@@ -48,7 +49,9 @@ async function importTasks(s: Scope): Promise<Reply> {
     );
     const badRows = result.badRows ?? new Set(errors.map((e) => e.row)).size;
     // IMP-2: `errors` lists at most 1,000; `errorCount` says how many there are in all.
-    const error = new DomainError('import_rejected', { badRows, errors, errorCount: result.errorCount ?? errors.length });
+    // Each row's problem in the language the request asked for (IMP-2).
+    const rowErrors = errors.map((e) => localizedRowError(e, s.locale));
+    const error = new DomainError('import_rejected', { badRows, errors: rowErrors, errorCount: result.errorCount ?? errors.length });
     return errorReply(error, s.locale);
   }
   await s.ctx.store.audit(

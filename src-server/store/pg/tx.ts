@@ -18,6 +18,7 @@ import type {
 } from '../../../src-shared/protocol/terminal.js';
 import { terminalAuditDepartment, type AsyncTxOps, type AuditEntry, type NewException, type StoredOutcome, type TaskFactsRow, type TerminalState, type UnitHint } from '../../engine/ports.js';
 import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
+import { importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
 import {
   assignmentInfo,
   departmentFromRow,
@@ -1383,17 +1384,13 @@ export class Tx extends Sql {
 
   /** Check and write one import row; a refusal becomes a row error in `acc`. */
   async importRow(row: ImportTaskRow, rowNo: number, now: number, scope: { departmentIds: readonly string[] } | undefined, acc: ImportAcc): Promise<void> {
-    if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
-      acc.errors.push({
-        row: rowNo,
-        field: 'departmentId',
-        message:
-          row.departmentId === null ? 'only an administrator may import tasks without a department' : `you do not supervise department "${row.departmentId}"`,
-      });
+    const outside = outOfScope(row.departmentId, rowNo, scope);
+    if (outside) {
+      acc.errors.push(outside);
       return;
     }
     if (row.departmentId && !(await this.readDepartment(row.departmentId))) {
-      acc.errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
+      acc.errors.push(importRowError(rowNo, 'departmentId', 'department_missing', { departmentId: row.departmentId }));
       return;
     }
     const woId = row.workOrderNumber;
@@ -1406,7 +1403,7 @@ export class Tx extends Sql {
     // Locked: an engine group on another connection may be deciding about this task right now.
     const existing = await this.readTask(row.taskId, true);
     if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} is of a department you do not supervise; give the new task another id` });
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_department', { taskId: row.taskId }));
       return;
     }
     if (!existing) {
@@ -1420,19 +1417,15 @@ export class Tx extends Sql {
       return;
     }
     if (existing.workOrderId !== woId) {
-      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_work_order', { taskId: row.taskId, actual: existing.workOrderNumber, given: row.workOrderNumber }));
       return;
     }
     if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
+      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status }));
       return;
     }
     if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
-      acc.errors.push({
-        row: rowNo,
-        field: 'taskId',
-        message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
-      });
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_held', { taskId: row.taskId, holder: existing.operatorName ?? existing.operatorId }));
       return;
     }
     const status = existing.status === 'in_progress' ? 'in_progress' : row.status;

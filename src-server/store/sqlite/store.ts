@@ -127,6 +127,7 @@ import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Line, loopBudget } from '../../slices.js';
 import { WalFlusher } from './flush.js';
 import { ImportThread } from './import-thread.js';
+import { importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
 import { ReadThread, THREAD_READS, type ThreadRead } from './read-thread.js';
 import { Lanes } from '../../threads.js';
 
@@ -1753,19 +1754,13 @@ export class SqliteServerStore implements ServerStore {
 
   /** Check and write one import row (IMP-1); a refusal becomes a row error in `acc`. */
   private importRow(row: ImportTaskRow, rowNo: number, now: number, scope: { departmentIds: readonly string[] } | undefined, acc: ImportAcc): void {
-    if (scope && (row.departmentId === null || !scope.departmentIds.includes(row.departmentId))) {
-      acc.errors.push({
-        row: rowNo,
-        field: 'departmentId',
-        message:
-          row.departmentId === null
-            ? 'only an administrator may import tasks without a department'
-            : `you do not supervise department "${row.departmentId}"`,
-      });
+    const outside = outOfScope(row.departmentId, rowNo, scope);
+    if (outside) {
+      acc.errors.push(outside);
       return;
     }
     if (row.departmentId && !this.readDepartment(row.departmentId)) {
-      acc.errors.push({ row: rowNo, field: 'departmentId', message: `department "${row.departmentId}" does not exist; create it first` });
+      acc.errors.push(importRowError(rowNo, 'departmentId', 'department_missing', { departmentId: row.departmentId }));
       return;
     }
     const woId = row.workOrderNumber;
@@ -1776,12 +1771,8 @@ export class SqliteServerStore implements ServerStore {
     acc.workOrders.add(woId);
     const existing = this.readTask(row.taskId);
     if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-      acc.errors.push({
-        row: rowNo,
-        field: 'taskId',
-        // SEC-10: the id is taken, which cannot be hidden; whose department it is, is not said.
-        message: `task ${row.taskId} is of a department you do not supervise; give the new task another id`,
-      });
+      // SEC-10: the id is taken, which cannot be hidden; whose department it is, is not said.
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_department', { taskId: row.taskId }));
       return;
     }
     if (!existing) {
@@ -1806,19 +1797,15 @@ export class SqliteServerStore implements ServerStore {
       return;
     }
     if (existing.workOrderId !== woId) {
-      acc.errors.push({ row: rowNo, field: 'taskId', message: `task ${row.taskId} belongs to work order ${existing.workOrderNumber}, not ${row.workOrderNumber}` });
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_work_order', { taskId: row.taskId, actual: existing.workOrderNumber, given: row.workOrderNumber }));
       return;
     }
     if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push({ row: rowNo, field: 'status', message: `task ${row.taskId} is already ${existing.status} and cannot be changed by an import` });
+      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status }));
       return;
     }
     if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
-      acc.errors.push({
-        row: rowNo,
-        field: 'taskId',
-        message: `task ${row.taskId} is held by ${existing.operatorName ?? existing.operatorId}; release it before changing its department, step or status`,
-      });
+      acc.errors.push(importRowError(rowNo, 'taskId', 'task_held', { taskId: row.taskId, holder: existing.operatorName ?? existing.operatorId }));
       return;
     }
     const status = existing.status === 'in_progress' ? 'in_progress' : row.status;

@@ -1,0 +1,81 @@
+/**
+ * IMP-2: what is wrong with a row of a task import, as a key of the message catalogs
+ * (`import.<key>` in i18n.ts) with its values, so the overview shows each problem in the
+ * supervisor's language, while the CLI and an English API answer read as they always did.
+ */
+import { formatMessage, type Locale } from './i18n.js';
+
+export type ImportProblemKey =
+  | 'required'
+  | 'not_text'
+  | 'id_invalid'
+  | 'too_long'
+  | 'ill_formed'
+  | 'status_invalid'
+  | 'priority_not_whole'
+  | 'priority_range'
+  | 'due_not_real'
+  | 'due_form'
+  | 'due_before_2000'
+  | 'skills_list'
+  | 'skills_text'
+  | 'skill_too_long'
+  | 'skills_too_many'
+  | 'too_many_rows'
+  | 'task_twice'
+  | 'no_rows'
+  | 'csv_quote'
+  | 'csv_invalid'
+  | 'csv_empty'
+  | 'unknown_column'
+  | 'column_twice'
+  | 'column_missing'
+  | 'field_count'
+  | 'json_shape'
+  | 'row_not_object'
+  | 'unknown_field'
+  | 'field_twice'
+  | 'department_none'
+  | 'department_not_supervised'
+  | 'department_missing'
+  | 'task_other_department'
+  | 'task_other_work_order'
+  | 'task_finished'
+  | 'task_held';
+
+/** A row problem: its catalog key and the values its text names. */
+export interface ImportProblem {
+  key: ImportProblemKey;
+  params: Record<string, string | number>;
+}
+
+/** A bad row of an import, its field, and the problem in English (`message`) and as a key. */
+export interface ImportRowError {
+  row: number;
+  field: string;
+  message: string;
+  /** Absent from errors made before problems had keys; `message` is then the only text. */
+  problem?: ImportProblem;
+}
+
+/** The text of `problem` in `locale`. */
+export function importProblemText(problem: ImportProblem, locale: Locale = 'en'): string {
+  return formatMessage(`import.${problem.key}`, problem.params, locale);
+}
+
+/** A bad row's error: `key` with its values, its message in English. */
+export function importRowError(row: number, field: string, key: ImportProblemKey, params: Record<string, string | number> = {}): ImportRowError {
+  const problem = { key, params };
+  return { row, field, message: importProblemText(problem), problem };
+}
+
+/** `error` as an answer in `locale`: the message in that language, without the key. */
+export function localizedRowError(error: ImportRowError, locale: Locale): { row: number; field: string; message: string } {
+  return { row: error.row, field: error.field, message: error.problem ? importProblemText(error.problem, locale) : error.message };
+}
+
+/** IMP-3: the error of a supervisor's row for a department they do not supervise (or for none), or null. */
+export function outOfScope(departmentId: string | null, row: number, scope: { departmentIds: readonly string[] } | undefined): ImportRowError | null {
+  if (!scope || (departmentId !== null && scope.departmentIds.includes(departmentId))) return null;
+  return departmentId === null ? importRowError(row, 'departmentId', 'department_none') : importRowError(row, 'departmentId', 'department_not_supervised', { departmentId });
+}
