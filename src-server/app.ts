@@ -117,6 +117,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     hub.noticeHead(head);
     supervisors.noticeHead(head);
   });
+  // Users changed and sessions revoked through another instance: its supervisor pages here follow.
+  (store as ServerStore).watchAccounts?.({
+    userChanged: (userId) => void supervisors.userChanged(userId),
+    tokenRevoked: (tokenId) => supervisors.revokeToken(tokenId, 'revoked'),
+  });
 
   const handler = createHttpHandler(ctx);
   const server = options.tls

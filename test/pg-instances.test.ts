@@ -198,4 +198,40 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect((await a.stop()).code).toBe(0);
     expect((await b.stop()).code).toBe(0);
   });
+
+  it('SUP-1 AUTH-3 AUTH-5 a supervisor deactivated, or a session revoked, through instance B closes the pages on instance A at once, not at A\u2019s next revalidation', { timeout: 60_000 }, async () => {
+    const url = await plantDatabase(async (store) => {
+      await store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [] }), Date.now());
+      await store.createApiToken({ id: 'tok-ada', userId: 'ada', name: 'admin', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_inst_ada') }, Date.now());
+    });
+    const [a, b] = await twoInstances(url);
+    const session = async () => {
+      const res = await fetch(`${a.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'sue', password: 'supervisor-pass' }) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { token: string }).token;
+    };
+    const page = async (token: string) => {
+      const c = await SupervisorClient.connect(a.url, { token });
+      clients.push(c);
+      await c.sync(10_000);
+      return c;
+    };
+    // Signed out on B: the session's page on A closes.
+    const first = await session();
+    const signedOut = await page(first);
+    const out = await fetch(`${b.url}/api/auth/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${first}` } });
+    expect(out.status).toBeLessThan(300);
+    expect(await signedOut.waitClose(3_000)).toBe(4401);
+    // Deactivated by an administrator on B: her page on A closes (the revalidation comes every 15 s).
+    const watching = await page(await session());
+    const patched = await fetch(`${b.url}/api/users/sue`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer api_inst_ada', 'content-type': 'application/json' },
+      body: JSON.stringify({ active: false }),
+    });
+    expect(patched.status).toBe(200);
+    expect(await watching.waitClose(3_000)).toBe(4401);
+    expect((await a.stop()).code).toBe(0);
+    expect((await b.stop()).code).toBe(0);
+  });
 });

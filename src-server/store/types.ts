@@ -329,6 +329,12 @@ export interface ServerStore {
    */
   watchHead?(listener: (head: number) => void): void;
   /**
+   * A store other writers share (PostgreSQL) tells `listener` of users changed and tokens revoked
+   * by another writer, at their commit, so supervisor pages follow at once (SUP-1, AUTH-3, AUTH-5).
+   * Optional: without it, the pages' revalidation catches such changes.
+   */
+  watchAccounts?(listener: AccountsListener): void;
+  /**
    * SUP-5: notify the supervisors of each terminal that has been offline since before
    * `offlineBefore` with work in its outbox, once per disconnection.
    */
@@ -418,4 +424,10 @@ export interface StoreLink {
 
 export function hasLink(store: ServerStore): store is ServerStore & StoreLink {
   return typeof (store as Partial<StoreLink>).ping === 'function';
+}
+
+/** What another writer did to the accounts (ServerStore.watchAccounts). */
+export interface AccountsListener {
+  userChanged(userId: string): void;
+  tokenRevoked(tokenId: string): void;
 }

@@ -90,7 +90,8 @@ import {
 import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from './sql.js';
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
-import { CHANGES_CHANNEL, PipelinedWriteFailed, Tx, type ImportAcc, type OpeningReads } from './tx.js';
+import { ACCOUNTS_CHANNEL, CHANGES_CHANNEL, PipelinedWriteFailed, Tx, type ImportAcc, type OpeningReads } from './tx.js';
+import type { AccountsListener } from '../types.js';
 import { GROUP_LANES, redactUrl } from './options.js';
 
 /** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
@@ -154,6 +155,8 @@ export class PgServerStore implements ServerStore, StoreLink {
   private readonly tag = randomHex(8);
   /** Told the head when another writer commits changes (watchHead). */
   private headListener: ((head: number) => void) | null = null;
+  /** Told of users changed and tokens revoked by another writer (watchAccounts). */
+  private accountsListener: AccountsListener | null = null;
   /** The session for the timer lease (holdTimerLease), and whether it holds the lease. */
   private lease: LeaseSession | null = null;
 
@@ -262,12 +265,22 @@ export class PgServerStore implements ServerStore, StoreLink {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (n) => {
+      if (n.channel === ACCOUNTS_CHANNEL) {
+        const [tag, kind, id] = (n.payload ?? '').split(' ');
+        if (tag === this.tag || !id || !this.accountsListener) return;
+        if (kind === 'user') this.accountsListener.userChanged(id);
+        else if (kind === 'token') this.accountsListener.tokenRevoked(id);
+        return;
+      }
       const [tag, head] = (n.payload ?? '').split(' ');
       if (tag !== this.tag && this.headListener && Number.isFinite(Number(head))) this.headListener(Number(head));
     });
     // The same session hears the other instances' commits (watchHead). While it is down (until
     // the next lease check opens another), the push timer's reads of the head carry them.
-    session.ready = client.connect().then(() => client.query(`LISTEN ${CHANGES_CHANNEL}`)).then(() => undefined);
+    session.ready = client
+      .connect()
+      .then(() => client.query(`LISTEN ${CHANGES_CHANNEL}; LISTEN ${ACCOUNTS_CHANNEL}`))
+      .then(() => undefined);
     session.ready.catch(() => {});
     this.lease = session;
     return session;
@@ -281,6 +294,15 @@ export class PgServerStore implements ServerStore, StoreLink {
    */
   watchHead(listener: (head: number) => void): void {
     this.headListener = listener;
+  }
+
+  /**
+   * SUP-1 AUTH-3 AUTH-5: `listener` hears of users changed and tokens revoked through another
+   * instance, at its COMMIT, on the lease's session, so that instance's supervisor pages follow at
+   * once instead of at their next revalidation (which still catches what a lost session missed).
+   */
+  watchAccounts(listener: AccountsListener): void {
+    this.accountsListener = listener;
   }
 
   /** End `session` (the current one by default), and forget it if it is still the current one. */
@@ -594,6 +616,7 @@ export class PgServerStore implements ServerStore, StoreLink {
         [...userParams(next, now), id],
       );
       if (patch.departmentIds) await this.writeUserDepartments(tx, id, patch.departmentIds);
+      await tx.run('SELECT pg_notify($1, $2)', [ACCOUNTS_CHANNEL, `${this.tag} user ${id}`]);
       tx.forgetUser(id);
       tx.logUser(id, [...before.departmentIds, ...next.departmentIds], now);
       // SUP-1: a task carries its holder's name (operatorName): a new name sends the tasks that
@@ -802,7 +825,11 @@ export class PgServerStore implements ServerStore, StoreLink {
   }
 
   async revokeApiToken(id: string, now: number): Promise<void> {
-    await this.reader().run('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2', [now, id]);
+    await this.reader().run(
+      `WITH revoked AS (UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING id)
+       SELECT pg_notify($3, $4) FROM revoked`,
+      [now, id, ACCOUNTS_CHANNEL, `${this.tag} token ${id}`],
+    );
   }
 
   async listApiTokens(userId?: string): Promise<ApiTokenRecord[]> {
@@ -819,7 +846,10 @@ export class PgServerStore implements ServerStore, StoreLink {
          ORDER BY created_at DESC, ord DESC OFFSET $3 FOR UPDATE`,
         [userId, now, Math.max(0, keep)],
       );
-      if (live.length) await tx.run('UPDATE api_tokens SET revoked_at = $1 WHERE id = ANY($2::text[])', [now, live]);
+      if (live.length) {
+        await tx.run('UPDATE api_tokens SET revoked_at = $1 WHERE id = ANY($2::text[])', [now, live]);
+        await tx.run("SELECT pg_notify($1, $2 || ' token ' || t) FROM unnest($3::text[]) t", [ACCOUNTS_CHANNEL, this.tag, live]);
+      }
       return live;
     });
   }

@@ -147,6 +147,8 @@ export interface PendingChange {
  * commits (`pg_notify` is delivered at COMMIT, in commit order): "<writer's tag> <head>".
  */
 export const CHANGES_CHANNEL = 'shopfloor_changes';
+/** SUP-1 AUTH-3 AUTH-5: users changed and tokens revoked, for the other instances: "<writer's tag> user|token <id>". */
+export const ACCOUNTS_CHANNEL = 'shopfloor_accounts';
 
 /**
  * Tasks (`$1`: their ids; TASK_SELECT's rows) with each one's latest assignment as JSON text

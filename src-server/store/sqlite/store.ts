@@ -141,7 +141,7 @@ const GATED_METHODS = Object.keys({
   revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
   listTasks: 0, listClaimable: 0, listAssignments: 0, listNotifications: 0, outcomesAfter: 0, headSeq: 0, prunedThroughSeq: 0,
   changesPage: 0, snapshotPage: 0, pruneChanges: 0, stats: 0, backup: 0,
-} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'sharedByInstances' | 'groupLanes' | 'groupsHoldTheLoop' | 'pagesHoldTheLoop' | 'watchHead' | 'close'>, 0>);
+} satisfies Record<Exclude<keyof ServerStore, 'backend' | 'sharedByInstances' | 'groupLanes' | 'groupsHoldTheLoop' | 'pagesHoldTheLoop' | 'watchHead' | 'watchAccounts' | 'close'>, 0>);
 
 /**
  * How long kiosks' snapshots count as overlapping after they last did (snapshotsOnTheirThread): a
