@@ -35,7 +35,7 @@ export function NotificationsPanel() {
             return (
               <li key={n.id} className={n.read ? 'ntf' : 'ntf is-unread'} data-testid={`notification-${n.id}`} data-event={n.event} data-read={n.read}>
                 <div className="ntf-body">
-                  <p className="ntf-text">{t(text.key, { ...text.params, by: text.params.by || t('ntf.someone') })}</p>
+                  <p className="ntf-text">{t(text.key, text.params)}</p>
                   <p className="ntf-time">{formatDue(n.createdAt, locale)}</p>
                 </div>
                 {!n.read && (

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { messagesEn, messagesZh } from '../../src-shared/domain/i18n.js';
 import { OPERATOR_NOTIFICATION_EVENTS } from '../../src-shared/protocol/terminal.js';
 import { TASK_STATUSES } from '../../src-shared/domain/types.js';
+import { ACTOR_EVENTS } from '../stores/notifications.js';
 import { uiEn, uiZh } from './ui.js';
 
 const en = { ...messagesEn, ...uiEn };
@@ -24,6 +25,7 @@ function kioskSources(dir: string): string[] {
 
 const dynamic = [
   ...OPERATOR_NOTIFICATION_EVENTS.map((e) => `ntf.${e}`),
+  ...ACTOR_EVENTS.map((e) => `ntf.${e}_noActor`),
   ...TASK_STATUSES.map((s) => `task.status.${s}`),
   ...['claim', 'accept', 'start', 'complete', 'release', 'reject'].flatMap((o) => [`task.${o}`, `op.${o}`, `done.${o}`]),
   ...['online', 'offline', 'syncing', 'connecting'].map((s) => `status.${s}`),

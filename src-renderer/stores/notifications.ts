@@ -25,14 +25,28 @@ export function unreadCount(s: Pick<NotificationsState, 'list'>): number {
   return s.list.filter((n) => !n.read).length;
 }
 
-/** What a notification says, as a UI message key and its parameters. */
+/**
+ * The events whose wording names who did it (`{{by}}`). With no one to name (a system event), each
+ * has a wording without them (`ntf.<event>_noActor`): never a blank where the name goes.
+ */
+export const ACTOR_EVENTS: readonly NotificationView['event'][] = [
+  'task_assigned',
+  'task_reassigned_away',
+  'task_released_by_supervisor',
+  'task_cancelled',
+  'rejected_task_assigned',
+  'rejected_task_cancelled',
+];
+
+/** What a notification says, as a UI message key and its parameters (NTF-1). */
 export function notificationText(n: NotificationView): { key: string; params: Record<string, unknown> } {
   const d = n.details;
+  const by = n.byName || n.byUserId || '';
   return {
-    key: `ntf.${n.event}`,
+    key: !by && ACTOR_EVENTS.includes(n.event) ? `ntf.${n.event}_noActor` : `ntf.${n.event}`,
     params: {
       task: n.taskLabel ?? n.taskId ?? '',
-      by: n.byName ?? n.byUserId ?? '',
+      by,
       holder: typeof d.holderName === 'string' ? d.holderName : '',
       reason: typeof d.reason === 'string' ? d.reason : '',
       minutes: typeof d.waitedMinutes === 'number' ? d.waitedMinutes : 0,

@@ -11,7 +11,8 @@ import type { OperationAck } from '../../src-shared/terminal-api.js';
 import { conflictView, FakeClient, notificationView, settle, SYNC_ONLINE, taskView } from '../testing/fake-client.js';
 import { createAppStores } from './app.js';
 import { secondsLeft, warningSeconds } from './idle.js';
-import { unreadCount } from './notifications.js';
+import { createI18n } from '../i18n/index.js';
+import { notificationText, unreadCount } from './notifications.js';
 import { atLimit, CONFIRM_MS, primaryAction, SETTLE_MS, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
 import { screenOf } from './terminal.js';
 
@@ -370,6 +371,27 @@ describe('NTF-1 NTF-2 notifications', () => {
     await stores.notifications.getState().markRead([7]);
     expect(api.calls.filter((c) => c.method === 'markNotificationsRead').at(-1)?.input).toEqual({ ids: [7] });
     expect(unreadCount(stores.notifications.getState())).toBe(0);
+  });
+
+  it('NTF-1 a notification with no one to name (a system event) reads without a name in its toast and in the list, in English and Chinese', async () => {
+    const api = new FakeClient();
+    const { stores } = await signedIn(api);
+    const n = notificationView(8, 'ann', { byUserId: null, byName: null, taskLabel: 'WO-1 · cut' });
+    api.notifications = [n];
+    api.emit({ type: 'notifications', fresh: [n] });
+    await settle(20);
+    const toast = stores.toasts.getState().items.at(-1)!;
+    const en = createI18n('en');
+    const zh = createI18n('zh');
+    expect(en.t(toast.key!, toast.params)).toBe('WO-1 · cut was assigned to you.');
+    expect(zh.t(toast.key!, toast.params)).toBe('WO-1 · cut 已分派给您。');
+    // The list says it the same way; a notification that names someone still names them.
+    const listed = notificationText(stores.notifications.getState().list[0]!);
+    expect(en.t(listed.key, listed.params)).toBe('WO-1 · cut was assigned to you.');
+    const named = notificationText(notificationView(9, 'ann', { taskLabel: 'WO-1 · cut' }));
+    expect(en.t(named.key, named.params)).toBe('Sue assigned WO-1 · cut to you.');
+    const cancelled = notificationText(notificationView(10, 'ann', { event: 'task_cancelled', byUserId: null, byName: null, taskLabel: 'WO-1 · cut' }));
+    expect(en.t(cancelled.key, cancelled.params)).toBe('WO-1 · cut was cancelled.');
   });
 
   it('signing out clears the list; signing in loads the operator\'s own', async () => {
