@@ -81,6 +81,18 @@ test('KIO-3 UI-2 a badge scanned into the badge field over half-typed text someo
   await expect(page.getByTestId('operator-name')).toHaveText(ann.name);
 });
 
+test('UI-3 a sign-in refusal left on the badge screen goes as soon as the next person types into the badge field', async ({ startTerminal }) => {
+  const { page } = await startTerminal({ id: 'k1' });
+  await waitForBadgeScreen(page);
+  await scanBadge(page, 'B-NOBODY');
+  await expect(page.getByTestId('sign-in-error')).toHaveAttribute('data-code', 'sign_in_failed');
+  // The next person starts typing their badge by hand: the last one's refusal is not theirs.
+  await page.getByTestId('badge-input').click();
+  await page.keyboard.type('B', { delay: 150 });
+  await expect(page.getByTestId('sign-in-error')).toHaveCount(0);
+  await expect(page.getByTestId('badge-input')).toHaveValue('B');
+});
+
 test('UI-3 KIO-2 a PIN pad left open by one badge gives way to the next badge scanned', async ({ startTerminal }) => {
   const { page } = await startTerminal({ id: 'k1' });
   await waitForBadgeScreen(page);

@@ -72,7 +72,11 @@ export function BadgeScreen() {
                 autoComplete="off"
                 spellCheck={false}
                 data-testid="badge-input"
-                onChange={(e) => setBadge(e.target.value)}
+                onChange={(e) => {
+                  setBadge(e.target.value);
+                  // UI-3: someone is signing in: the last person's refusal goes.
+                  session.getState().entryStarted();
+                }}
                 onPaste={() => wedge.current.edited()}
                 onKeyDown={onKeyDown}
               />

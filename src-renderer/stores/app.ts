@@ -28,7 +28,7 @@ export interface AppStoreOptions {
 
 export function createAppStores(api: TerminalClient, o: AppStoreOptions = {}) {
   const terminal = createTerminalStore(api, o.onLocale ?? (() => undefined));
-  const session = createSessionStore(api);
+  const session = createSessionStore(api, o.timers ? { timers: o.timers } : {});
   const toasts = createToastsStore(o.timers);
   const tasks = createTasksStore(api, {
     toasts,

@@ -10,6 +10,12 @@ import type { TerminalClient } from '../api/client.js';
 
 export type BadgeMethod = 'badge' | 'manual';
 
+/**
+ * UI-3: how long a refusal (an unknown badge, a wrong PIN, why a session ended) stays on screen: the
+ * next person to walk up must not read the last one's. A new sign-in begun clears it sooner.
+ */
+export const REFUSAL_SHOWN_MS = 20_000;
+
 export interface PinPrompt {
   badge: string;
   method: BadgeMethod;
@@ -34,14 +40,17 @@ export interface SessionState {
    */
   badgeScanned(badge: string, self: boolean): Promise<void>;
   clearError(): void;
+  /** Someone began a new sign-in (typed or scanned into the badge field): the last refusal goes. */
+  entryStarted(): void;
 }
 
 function needsPin(e: DomainError): boolean {
   return e.code === 'sign_in_failed' && e.details.reason === 'pin_required';
 }
 
-export function createSessionStore(api: TerminalClient) {
-  return createStore<SessionState>()((set, get) => {
+export function createSessionStore(api: TerminalClient, o: { timers?: { setTimeout(fn: () => void, ms: number): unknown } } = {}) {
+  const timers = o.timers ?? globalThis;
+  const store = createStore<SessionState>()((set, get) => {
     const attempt = async (badge: string, method: BadgeMethod, pin?: string) => {
       if (get().busy) return;
       set({ busy: true, error: null });
@@ -100,8 +109,20 @@ export function createSessionStore(api: TerminalClient) {
         }
       },
       clearError: () => set({ error: null }),
+      entryStarted: () => {
+        if (get().error) set({ error: null });
+      },
     };
   });
+  // Each refusal shown goes after REFUSAL_SHOWN_MS, unless another has taken its place meanwhile.
+  store.subscribe((s, prev) => {
+    const shown = s.error;
+    if (!shown || shown === prev.error) return;
+    timers.setTimeout(() => {
+      if (store.getState().error === shown) store.setState({ error: null });
+    }, REFUSAL_SHOWN_MS);
+  });
+  return store;
 }
 
 export type SessionStoreApi = ReturnType<typeof createSessionStore>;

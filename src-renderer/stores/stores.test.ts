@@ -14,6 +14,7 @@ import { secondsLeft, warningSeconds } from './idle.js';
 import { createI18n } from '../i18n/index.js';
 import { notificationText, unreadCount } from './notifications.js';
 import { atLimit, CONFIRM_MS, primaryAction, SETTLE_MS, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
+import { REFUSAL_SHOWN_MS } from './session.js';
 import { screenOf } from './terminal.js';
 
 /** Timers a test runs by hand. */
@@ -67,6 +68,45 @@ describe('UI-2 UI-3 session', () => {
     await stores.session.getState().submitPin('1234');
     expect(stores.session.getState()).toMatchObject({ pin: null, error: null, session: { displayName: 'Bob' } });
     expect(api.calls.filter((c) => c.method === 'signIn').at(-1)?.input).toEqual({ badge: 'B2', method: 'badge', pin: '1234' });
+  });
+});
+
+describe('UI-3 a refusal is not left for the next person', () => {
+  it('UI-3 a sign-in refusal goes after REFUSAL_SHOWN_MS; a newer one keeps its own full time', async () => {
+    const api = new FakeClient();
+    const clock = manualTimers();
+    const stores = createAppStores(api, { clock: clock.clock, timers: clock.timers });
+    await stores.session.getState().signIn('B9', 'badge');
+    expect(stores.session.getState().error?.code).toBe('sign_in_failed');
+    clock.advance(REFUSAL_SHOWN_MS - 5000);
+    expect(stores.session.getState().error).not.toBeNull();
+    // Another unknown badge 5 s before the first would go: the new refusal is shown its full time.
+    await stores.session.getState().signIn('B8', 'badge');
+    const second = stores.session.getState().error;
+    expect(second?.code).toBe('sign_in_failed');
+    clock.advance(5000);
+    expect(stores.session.getState().error).toBe(second);
+    clock.advance(REFUSAL_SHOWN_MS - 5000);
+    expect(stores.session.getState().error).toBeNull();
+    // A wrong PIN on the pad goes the same way; the pad stays for its badge.
+    await stores.session.getState().signIn('B2', 'badge');
+    await stores.session.getState().submitPin('0000');
+    expect(stores.session.getState().error?.details.reason).toBe('wrong_pin');
+    clock.advance(REFUSAL_SHOWN_MS);
+    expect(stores.session.getState()).toMatchObject({ error: null, pin: { badge: 'B2' } });
+  });
+
+  it('UI-3 a sign-in begun (a key in the badge field, a PIN pad opened for another badge) clears the last refusal at once', async () => {
+    const api = new FakeClient();
+    const stores = createAppStores(api);
+    await stores.session.getState().signIn('B9', 'badge');
+    expect(stores.session.getState().error).not.toBeNull();
+    stores.session.getState().entryStarted();
+    expect(stores.session.getState().error).toBeNull();
+    await stores.session.getState().signIn('B9', 'badge');
+    expect(stores.session.getState().error).not.toBeNull();
+    await stores.session.getState().signIn('B2', 'badge');
+    expect(stores.session.getState()).toMatchObject({ error: null, pin: { badge: 'B2' } });
   });
 });
 
