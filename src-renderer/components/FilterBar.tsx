@@ -7,6 +7,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { WedgeDetector, withoutScan } from '../badge/wedge.js';
 import { useScan, useStores, useTasks } from '../stores/hooks.js';
+import { stepChips } from '../stores/tasks.js';
 import { OnScreenKeyboard } from './OnScreenKeyboard.js';
 
 /** Search as the operator types, a moment after the last key. */
@@ -128,7 +129,7 @@ export function FilterBar({ typed }: { typed: string | null }) {
         >
           {t('filter.overdue', { count: facets?.overdue ?? 0 })}
         </button>
-        {(facets?.steps ?? []).slice(0, 6).map((s) => (
+        {stepChips(facets?.steps ?? [], filters.step).map((s) => (
           <button
             key={s.step}
             type="button"

@@ -13,7 +13,7 @@ import { createAppStores } from './app.js';
 import { secondsLeft, warningSeconds } from './idle.js';
 import { createI18n } from '../i18n/index.js';
 import { notificationText, unreadCount } from './notifications.js';
-import { atLimit, CONFIRM_MS, primaryAction, SETTLE_MS, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
+import { atLimit, CONFIRM_MS, primaryAction, SETTLE_MS, STEP_CHIPS, stepChips, WINDOW_BEFORE, WINDOW_SIZE } from './tasks.js';
 import { REFUSAL_SHOWN_MS } from './session.js';
 import { screenOf } from './terminal.js';
 
@@ -68,6 +68,17 @@ describe('UI-2 UI-3 session', () => {
     await stores.session.getState().submitPin('1234');
     expect(stores.session.getState()).toMatchObject({ pin: null, error: null, session: { displayName: 'Bob' } });
     expect(api.calls.filter((c) => c.method === 'signIn').at(-1)?.input).toEqual({ badge: 'B2', method: 'badge', pin: '1234' });
+  });
+});
+
+describe('LIST-2 the filter bar', () => {
+  it('LIST-2 the step filtered on always has its chip, when the counts move it out of the top six or no task of it is left', () => {
+    const steps = ['cut', 'weld', 'bend', 'drill', 'paint', 'pack', 'inspect', 'ship'].map((step, i) => ({ step, count: 20 - i }));
+    expect(stepChips(steps, undefined).map((s) => s.step)).toEqual(['cut', 'weld', 'bend', 'drill', 'paint', 'pack']);
+    expect(stepChips(steps, 'weld')).toEqual(steps.slice(0, STEP_CHIPS));
+    expect(stepChips(steps, 'ship')).toEqual([...steps.slice(0, STEP_CHIPS - 1), { step: 'ship', count: 13 }]);
+    expect(stepChips(steps, 'gone').at(-1)).toEqual({ step: 'gone', count: 0 });
+    expect(stepChips(steps, 'gone')).toHaveLength(STEP_CHIPS);
   });
 });
 

@@ -311,6 +311,20 @@ export function createTasksStore(api: TerminalClient, o: TasksStoreOptions) {
 
 export type TasksStoreApi = ReturnType<typeof createTasksStore>;
 
+/** How many step filters the filter bar shows: the steps with the most claimable tasks. */
+export const STEP_CHIPS = 6;
+
+/**
+ * LIST-2: the step filters the filter bar shows: the STEP_CHIPS steps with the most tasks, and
+ * always the step filtered on (with its count, 0 when none is left), in the last place when the
+ * counts have moved it out of the top: the operator can always see, and clear, the filter they are in.
+ */
+export function stepChips(steps: ReadonlyArray<{ step: string; count: number }>, active: string | undefined): Array<{ step: string; count: number }> {
+  const top = steps.slice(0, STEP_CHIPS);
+  if (active === undefined || top.some((s) => s.step === active)) return top;
+  return [...top.slice(0, STEP_CHIPS - 1), steps.find((s) => s.step === active) ?? { step: active, count: 0 }];
+}
+
 /** The row at `index` of the filtered list, if loaded. */
 export function rowAt(s: Pick<TasksState, 'window'>, index: number): TaskView | undefined {
   return s.window.items[index - s.window.offset];
