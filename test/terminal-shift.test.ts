@@ -381,6 +381,25 @@ describe('the terminal core through a shift', () => {
     expect((await list({})).facets).toEqual({ all: 6, overdue: 0, highPriority: 2, steps: [{ step: 'cut', count: 3 }, { step: 'inspect', count: 1 }, { step: 'make', count: 1 }, { step: 'weld', count: 1 }] });
   });
 
+  it('LIST-2 UI-4 the overdue count and the rows\' overdue marks agree at every moment, also within the minute the list is kept for', async () => {
+    // serverNow is T0 + 10 s at the first listing: due at T0 + 20 s, w1 falls due 10 s later, in the same minute.
+    await server.store.importTasks([taskRow('w1', { step: 'weld', dueAt: T0 + 20_000 })], server.clock.now());
+    const clock = { skew: 0, now: () => Date.now() + clock.skew };
+    const a = await openTerminal({ serverUrl: proxy.url, terminalId: 'k1', token: TERMINAL_TOKEN, clock });
+    terminals.push(a);
+    await waitOnline(a);
+    await a.core.signIn({ badge: 'B-ANN' });
+    clock.skew += 10_000;
+    const before = await a.core.listClaimable({ offset: 0, limit: 50 });
+    expect(before.facets.overdue).toBe(0);
+    expect(before.items.filter((t) => t.overdue)).toEqual([]);
+    clock.skew += 20_000;
+    const after = await a.core.listClaimable({ offset: 0, limit: 50 });
+    expect(after.items.filter((t) => t.overdue).map((t) => t.id)).toEqual(['w1']);
+    expect(after.facets.overdue).toBe(1);
+    expect((await a.core.listClaimable({ offset: 0, limit: 50, overdue: true })).total).toBe(1);
+  });
+
   it('NTF-1 NTF-2 a notification for the signed-in operator arrives as fresh news; marking it read is immediate here, queued once, and reaches the server and the other kiosks', async () => {
     const a = await terminal('k1');
     const b = await terminal('k2', 'direct');

@@ -745,10 +745,9 @@ export class TerminalCore implements TerminalApi {
 
   /**
    * LIST-1 for the signed-in operator, computed once per change of the cache (and per minute, as
-   * cooldowns run out), with the counts the filter buttons show.
+   * cooldowns run out), with the counts the filter buttons show (but overdue: see `overdueAt`).
    */
-  private claimableFor(userId: string): ClaimableCache {
-    const now = this.serverNow();
+  private claimableFor(userId: string, now: number): ClaimableCache {
     const key = `${userId}|${this.tasksGeneration}|${Math.floor(now / 60_000)}`;
     if (this.claimableCache?.key === key) return this.claimableCache;
     const user = directoryUserToUser(this.store.user(userId))!;
@@ -761,28 +760,29 @@ export class TerminalCore implements TerminalApi {
       if (isClaimableBy(task, user, { cooldownUntil, workedSteps: worked.get(c.workOrderId) ?? [] }, now, config)) list.push(c);
     }
     const steps = new Map<string, number>();
-    let overdue = 0;
+    const dueTimes: number[] = [];
     let highPriority = 0;
     for (const t of list) {
       steps.set(t.step, (steps.get(t.step) ?? 0) + 1);
-      if (t.dueAt !== null && t.dueAt < now) overdue++;
+      if (t.dueAt !== null) dueTimes.push(t.dueAt);
       if (t.priority > 0) highPriority++;
     }
+    dueTimes.sort((a, b) => a - b);
     const facets = {
       all: list.length,
-      overdue,
       highPriority,
       steps: [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || a.step.localeCompare(b.step)),
     };
-    this.claimableCache = { key, list, facets, text: null };
+    this.claimableCache = { key, list, facets, dueTimes, text: null };
     return this.claimableCache;
   }
 
   async listClaimable(input: PageInput): Promise<TaskPage> {
     const q = pageInputSchema.parse(input);
     const session = this.requireSession();
-    const cache = this.claimableFor(session.userId);
+    // One moment for the rows' overdue marks, the overdue filter and its count: they agree.
     const now = this.serverNow();
+    const cache = this.claimableFor(session.userId, now);
     const words = (q.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
     // The searchable text is read only when someone searches, once per change of the cache.
     const text = words.length ? (cache.text ??= this.store.claimableText(this.store.user(session.userId)?.departmentIds ?? [])) : null;
@@ -808,7 +808,7 @@ export class TerminalCore implements TerminalApi {
       total: filtered.length,
       offset: q.offset,
       limit: q.limit,
-      facets: cache.facets,
+      facets: { ...cache.facets, overdue: overdueAt(cache.dueTimes, now) },
     };
   }
 
@@ -871,7 +871,7 @@ export class TerminalCore implements TerminalApi {
     }
     const tasks = this.store.tasksOfWorkOrder(code);
     if (tasks.length) {
-      const claimable = this.claimableFor(session.userId).list.filter((t) => t.workOrderId === tasks[0]!.workOrderId).length;
+      const claimable = this.claimableFor(session.userId, now).list.filter((t) => t.workOrderId === tasks[0]!.workOrderId).length;
       return { kind: 'workOrder', workOrderNumber: tasks[0]!.workOrderNumber, claimable, tasks: tasks.length };
     }
     return { kind: 'unknown', code };
@@ -1181,8 +1181,23 @@ function sameEnrollment(a: Enrollment, b: Enrollment): boolean {
 interface ClaimableCache {
   key: string;
   list: ClaimableCandidate[];
-  facets: TaskPage['facets'];
+  /** All but the overdue count, which is counted at each listing (`overdueAt`). */
+  facets: Omit<TaskPage['facets'], 'overdue'>;
+  /** The due times of the list's tasks that have one, ascending. */
+  dueTimes: number[];
   text: Map<string, string> | null;
+}
+
+/** How many of these due times (ascending) are before `now`: the overdue count at that moment. */
+function overdueAt(dueTimes: readonly number[], now: number): number {
+  let lo = 0;
+  let hi = dueTimes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (dueTimes[mid]! < now) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function toView(t: SyncTask, pending: boolean, now: number): TaskView {
