@@ -438,6 +438,28 @@ describe('the terminal core through a shift', () => {
     expect((await a.core.listNotifications())[0]!.read).toBe(true);
   });
 
+  it('NTF-1 the list holds the last 30 and every older unread notification: the bell counts all unread, not those among the last 30', async () => {
+    const a = await terminal('k1');
+    await a.core.signIn({ badge: 'B-ANN' });
+    await waitDrained(a);
+    const now = server.clock.now();
+    // 40 notifications: the 3 oldest unread, the 37 newest read.
+    for (let i = 1; i <= 40; i++) {
+      const id = 900_000 + i;
+      a.core.store.upsertNotification(
+        { id, userId: 'ann', event: 'task_expired', taskId: 't1', taskLabel: null, byUserId: null, byName: null, details: {}, createdAt: now, readAt: i <= 3 ? null : now },
+        null,
+      );
+    }
+    const list = await a.core.listNotifications();
+    expect(list.filter((n) => !n.read).map((n) => n.id)).toEqual([900_003, 900_002, 900_001]);
+    expect(list.filter((n) => n.read)).toHaveLength(30);
+    expect(list).toHaveLength(33);
+    expect(list.map((n) => n.id)).toEqual([...list.map((n) => n.id)].sort((x, y) => y - x));
+    // Fewer kept than the limit: all of them.
+    expect(a.core.store.notificationsOf('ann', 50)).toHaveLength(40);
+  });
+
   it('NTF-2 a read mark the server refuses (the offline sign-in it depended on was refused) is taken back: the kiosk shows the notification unread, as the server has it', async () => {
     const a = await terminal('k1');
     await a.core.signIn({ badge: 'B-ANN' });

@@ -740,9 +740,18 @@ export class TerminalStore {
     return !known;
   }
 
-  /** A user's newest notifications (unread first is the screen's business). */
+  /**
+   * A user's newest notifications, newest first (unread first is the screen's business), and every
+   * older one still unread: the screen counts and can read them all (NTF-1).
+   */
   notificationsOf(userId: string, limit: number): StoredNotification[] {
-    return (this.q('SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?').all(userId, limit) as Row[]).map(notificationFromRow);
+    return (
+      this.q(
+        `SELECT * FROM notifications WHERE user_id = ?
+           AND ((read_at IS NULL AND read_local IS NULL) OR id >= COALESCE((SELECT id FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?), 0))
+         ORDER BY id DESC`,
+      ).all(userId, userId, limit - 1) as Row[]
+    ).map(notificationFromRow);
   }
 
   unreadNotifications(userId: string): number {
