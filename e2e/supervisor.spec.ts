@@ -307,6 +307,20 @@ test('ASG-3 RSG-1 ASG-7 two supervisors on one task: the picker\u2019s refresh a
   expect(quiet(board)).toEqual([]);
 });
 
+test('IMP-2 UI-11 in Chinese, a refused import lists every row problem in Chinese, not English sentences', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=import' });
+  await board.getByTestId('sv-locale-zh').click();
+  const bad = ['taskId,workOrderNumber,step,workContent,departmentId,priority', 'n1,WO-2026-0200,cut,Cut flanges,cut,2', 'n2,WO-2026-0200,cut,,cut,high'].join('\n');
+  await board.getByTestId('sv-import-file').setInputFiles({ name: 'orders.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await expect(board.getByTestId('sv-import-error')).toHaveAttribute('data-code', 'import_rejected');
+  const rows = board.getByTestId('sv-import-rows');
+  await expect(rows).toContainText('缺少 workContent');
+  await expect(rows).toContainText('priority 必须是整数（实际为“high”）');
+  await expect(rows).not.toContainText('is required');
+  await board.evaluate(() => document.fonts.ready);
+  await board.screenshot({ path: 'test-results/screens/supervisor-import-zh-refused.png' });
+});
+
 test('IMP-2 a CSV import with more errors than are listed says that only the first of them are shown, and how many there are', async ({ openSupervisor }) => {
   const board = await openSupervisor({ as: 'sue', search: '?view=import' });
   // 1,200 rows without their work content: 1,200 errors, of which the server lists 1,000.
