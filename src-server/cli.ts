@@ -847,11 +847,19 @@ async function cmdStart(opts: StartOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A promise rejected with nobody to hear it (a fault of ours) ends a Node process: every
+  // terminal, page and request of the plant with it. It is logged with its stack, and the server
+  // goes on (what it committed is in the database; what it was doing is answered or times out).
+  const onRejection = (reason: unknown) =>
+    log.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'a promise failed with nobody to handle it (a fault: please report this line); the server goes on');
+  process.on('unhandledRejection', onRejection);
+  void done.then(() => process.off('unhandledRejection', onRejection));
   try {
     server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store, commitGroupMax: opts.commitGroupMax, hub: { pushIntervalMs: opts.pushIntervalMs }, leaseCheckMs: opts.leaseCheckMs });
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('unhandledRejection', onRejection);
     await store.close();
     throw listenError(e, opts);
   }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, startCliServer } from './support/cli-process.js';
 
 const CLI = path.resolve('out/node/src-server/cli.js');
 const dirs: string[] = [];
@@ -389,5 +390,26 @@ describe('admin CLI: a database being migrated by another process (MIG-1 MIG-3)'
     }
     expect(stdout).toMatch(/Created department cut/);
     expect(query(data, 'PRAGMA user_version')).toEqual([{ user_version: 7 }]);
+  });
+});
+
+describe('the server process and a fault of its own (CLI-7)', () => {
+  afterEach(() => killAll());
+
+  it('CLI-7 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the server goes on serving', async () => {
+    const data = tempDir();
+    expect(cli(['init', '--data', data]).code).toBe(0);
+    // The fault is planted from outside the product: a module loaded first rejects a promise once
+    // the server runs (it has its signal handlers).
+    const fault =
+      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => Promise.reject(new Error('planted fault')), 200); } }, 10)";
+    const server = await startCliServer(['--data', data], { nodeArgs: ['--import', fault] });
+    const deadline = Date.now() + 10_000;
+    while (!server.stdout().includes('planted fault') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const line = server.stdout().split('\n').find((l) => l.includes('planted fault'));
+    expect(line, server.stderr()).toBeDefined();
+    expect(JSON.parse(line!)).toMatchObject({ level: 50, msg: expect.stringContaining('nobody to handle it'), err: { stack: expect.stringContaining('planted fault') } });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await server.stop()).code).toBe(0);
   });
 });

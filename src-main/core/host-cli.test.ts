@@ -23,8 +23,8 @@ afterEach(() => {
 });
 
 /** `detached`: in a process group of its own, as a command started from a terminal window is. */
-function run(args: string[], env: Record<string, string> = {}, options: { detached?: boolean } = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+function run(args: string[], env: Record<string, string> = {}, options: { detached?: boolean; nodeArgs?: string[] } = {}) {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -71,6 +71,25 @@ describe('HOST-1 the browser-hosted terminal process', () => {
     expect(await p.exited).toBe(0);
     expect(p.out()).toContain('"msg":"terminal stopped"');
     expect(fs.existsSync(path.join(dir, 'terminal.db'))).toBe(true);
+  });
+
+  it('HOST-1 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the kiosk goes on serving', async () => {
+    // The fault is planted from outside the product: a module loaded first rejects a promise once
+    // the terminal runs (it has its signal handlers).
+    const fault =
+      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => Promise.reject(new Error('planted fault')), 200); } }, 10)";
+    const p = run(['--data', dir, '--port', '0'], {}, { nodeArgs: ['--import', fault] });
+    await until(() => p.out().includes('"msg":"terminal listening"'), 'the listening line');
+    const { url } = JSON.parse(p.out().split('\n').find((l) => l.includes('"msg":"terminal listening"'))!) as { url: string };
+    await until(() => p.out().includes('planted fault'), 'the logged fault');
+    const line = p.out().split('\n').find((l) => l.includes('planted fault'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: expect.anything(), msg: expect.stringContaining('nobody to handle it') });
+    expect(line).toContain('at ');
+    // Still serving the screen.
+    expect((await fetch(url)).status).toBe(200);
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 
   it('a Ctrl+C to the process group followed at once by a SIGTERM from a supervising script (npm start) is one clean shutdown, exit 0', async () => {

@@ -167,6 +167,14 @@ async function run(opts: HostCliOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A promise rejected with nobody to hear it (a fault of ours) ends a Node process: the kiosk
+  // went dead in front of the operator. It is logged with its stack, and the terminal goes on.
+  const onRejection = (reason: unknown) =>
+    log('error', 'a promise failed with nobody to handle it (a fault: please report this line); the terminal goes on', {
+      err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
+  process.on('unhandledRejection', onRejection);
+  void done.then(() => process.off('unhandledRejection', onRejection));
   try {
     core.startSyncing();
     const snapshot = await core.getSnapshot();
@@ -186,6 +194,7 @@ async function run(opts: HostCliOptions): Promise<void> {
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('unhandledRejection', onRejection);
     core.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.host} is already in use; pick another with --port (0 picks a free one)`, { cause: e });

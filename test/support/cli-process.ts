@@ -57,8 +57,8 @@ export interface ServerProcess {
 const started = new Set<ChildProcessWithoutNullStreams>();
 
 /** `start … --port 0 --host 127.0.0.1 <args>`, resolved once it logs "sync server listening". */
-export async function startCliServer(args: string[], options: { env?: Record<string, string> } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1', ...args], {
+export async function startCliServer(args: string[], options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--port', '0', '--host', '127.0.0.1', ...args], {
     env: cleanEnv({ LOG_LEVEL: 'info', ...options.env }),
   });
   started.add(child);
