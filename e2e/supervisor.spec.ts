@@ -4,6 +4,7 @@
  * conflict, assigning to an operator at a terminal, reassigning, auto-assign previews, CSV import
  * with a bad row, and the audit trail with its export.
  */
+import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, pageProblems, test } from './fixtures.js';
 import { PLANT } from './support/plant.js';
@@ -400,4 +401,28 @@ test('IMP-4 SEC-7 a CSV saved by Excel in the Chinese Windows encoding (GBK) is 
   await expect(refusal).toHaveText('文件“工单.csv”不是 UTF-8 编码，未导入任何数据。请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）”，然后重新导入。');
   await board.screenshot({ path: test.info().outputPath('import-gbk.png') });
   expect(quiet(board)).toEqual([]);
+});
+
+test('SUP-2 on 1280×800 and 1366×768 screens the task table shows every column, "Updated" included, without scrolling sideways (screenshots in test-results/screens)', async ({ openSupervisor }) => {
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 1366, height: 768 },
+  ]) {
+    const page = await openSupervisor({ as: 'sue', search: '?view=tasks', viewport });
+    const table = page.getByTestId('sv-task-table');
+    const row = table.locator('[role="row"][data-task-id]').first();
+    await expect(row).toBeVisible();
+    await expect(table.locator('[role="columnheader"].c-updated')).toHaveText('Updated');
+    await expect(row.locator('.c-updated')).toBeVisible();
+    await expect(row.locator('.c-updated')).toHaveText(/\d\d:\d\d/);
+    // Every header lies inside the table's visible box, wide enough to read.
+    const fit = await table.evaluate((el) => {
+      const right = el.getBoundingClientRect().left + el.clientLeft + el.clientWidth;
+      const heads = [...el.querySelectorAll('[role="columnheader"]')].map((h) => h.getBoundingClientRect());
+      return { sideways: el.scrollWidth > el.clientWidth, columns: heads.length, cut: heads.filter((r) => r.width < 40 || r.right > right + 0.5).length };
+    });
+    expect(fit).toEqual({ sideways: false, columns: 10, cut: 0 });
+    await page.screenshot({ path: path.resolve(import.meta.dirname, '..', 'test-results', 'screens', `supervisor-${viewport.width}-tasks-columns.png`) });
+    await page.close();
+  }
 });
