@@ -253,6 +253,8 @@ export const supervisorEn: Record<string, string> = {
   'sv.people.skills': 'Skills',
   'sv.people.skill': 'Skill',
   'sv.people.inactive': 'deactivated',
+  'sv.people.none': 'No operators in your departments.',
+  'sv.people.noneMatch': 'No operator matches these filters.',
 
   'sv.terminals.name': 'Terminal',
   'sv.terminals.link': 'Link',
@@ -265,6 +267,7 @@ export const supervisorEn: Record<string, string> = {
   'sv.terminals.version': 'App version',
   'sv.terminals.clock': 'Clock offset',
   'sv.terminals.disabled': 'disabled',
+  'sv.terminals.none': 'No terminals serve your departments.',
 
   'sv.audit.filters': 'Search the audit trail',
   'sv.audit.operator': 'Operator id',
@@ -591,6 +594,8 @@ export const supervisorZh: Record<string, string> = {
   'sv.people.skills': '技能',
   'sv.people.skill': '技能',
   'sv.people.inactive': '已停用',
+  'sv.people.none': '您的部门中没有操作员。',
+  'sv.people.noneMatch': '没有符合筛选条件的操作员。',
 
   'sv.terminals.name': '终端',
   'sv.terminals.link': '连接',
@@ -603,6 +608,7 @@ export const supervisorZh: Record<string, string> = {
   'sv.terminals.version': '应用版本',
   'sv.terminals.clock': '时钟偏差',
   'sv.terminals.disabled': '已停用',
+  'sv.terminals.none': '没有为您的部门服务的终端。',
 
   'sv.audit.filters': '搜索审计记录',
   'sv.audit.operator': '操作员编号',

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { compareNames, formatWhen } from '../format.js';
 import { useCompletedByPerson, useDepartments } from '../selectors.js';
 import { useApp, useBoard, useUi, useView } from '../stores/hooks.js';
+import { Empty } from './Empty.js';
 import { LoadBar } from './LoadBar.js';
 
 export function PeopleView() {
@@ -112,6 +113,7 @@ export function PeopleView() {
             })}
           </tbody>
         </table>
+        {people.length === 0 && <Empty testId="sv-people-none">{t(board.people.size === 0 ? 'sv.people.none' : 'sv.people.noneMatch')}</Empty>}
       </div>
     </section>
   );

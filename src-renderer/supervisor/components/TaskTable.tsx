@@ -11,6 +11,7 @@ import type { Locale } from '../../../src-shared/domain/i18n.js';
 import type { BoardTask } from '../../../src-shared/protocol/supervisor.js';
 import { formatWhen } from '../format.js';
 import { useApp, useBoard, useTable, useUi, useView } from '../stores/hooks.js';
+import { Empty } from './Empty.js';
 import { StateTag } from './StateTag.js';
 
 const ROW_HEIGHT = 34;
@@ -172,7 +173,7 @@ export function TaskTable() {
         onPointerEnter={() => app.table.getState().setFrozen(true)}
         onPointerLeave={() => app.table.getState().setFrozen(false)}
       >
-        {rows.length === 0 && <p className="sv-muted sv-pad">{t('sv.tasks.none')}</p>}
+        {rows.length === 0 && <Empty testId="sv-tasks-none">{t('sv.tasks.none')}</Empty>}
         <div className="sv-grid-space" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((v) => {
             const id = rows[v.index]!;

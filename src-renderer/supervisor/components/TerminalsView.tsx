@@ -6,6 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import { compareNames, formatDuration, formatWhen } from '../format.js';
 import { useApp, useBoard, useUi } from '../stores/hooks.js';
+import { Empty } from './Empty.js';
 
 export function TerminalsView() {
   const { t } = useTranslation();
@@ -78,6 +79,7 @@ export function TerminalsView() {
             })}
           </tbody>
         </table>
+        {terminals.length === 0 && <Empty testId="sv-terminals-none">{t('sv.terminals.none')}</Empty>}
       </div>
     </section>
   );
