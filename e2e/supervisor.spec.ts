@@ -426,3 +426,73 @@ test('SUP-2 on 1280×800 and 1366×768 screens the task table shows every column
     await page.close();
   }
 });
+
+/**
+ * Press Tab (or Shift+Tab) `times` times and say where the focus went each time: into the dialog
+ * (`in`), out of the page to the browser's own controls (`away`), or to the page behind it.
+ */
+async function tabAround(page: Page, dialogId: string, key: 'Tab' | 'Shift+Tab', times: number): Promise<string[]> {
+  const where: string[] = [];
+  for (let i = 0; i < times; i++) {
+    await page.keyboard.press(key);
+    where.push(
+      await page.evaluate((id) => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return 'away';
+        if (document.querySelector(`[data-testid="${id}"]`)?.contains(el)) return 'in';
+        return `behind: ${el.getAttribute('data-testid') ?? el.tagName} ${el.textContent?.slice(0, 20) ?? ''}`;
+      }, dialogId),
+    );
+  }
+  return where;
+}
+
+async function staysIn(page: Page, dialogId: string): Promise<void> {
+  for (const key of ['Tab', 'Shift+Tab'] as const) {
+    const where = await tabAround(page, dialogId, key, 12);
+    expect(where.filter((w) => w.startsWith('behind'))).toEqual([]);
+    // Out of the last control the focus may go to the browser's own controls, then comes back.
+    expect(where.filter((w) => w === 'in').length).toBeGreaterThanOrEqual(6);
+  }
+}
+
+test('SUP-8 the overview\u2019s dialogs are modal: Tab and Shift+Tab never reach the page behind (cancel, operator picker, auto-assign, shortcuts), Escape or ✕ closes them, and the focus goes back to what opened them', async ({ openSupervisor }) => {
+  const board = await openSupervisor({ as: 'sue', search: '?view=tasks&task=t6' });
+  // Cancel, from the task's panel, by keyboard.
+  const cancel = board.getByTestId('sv-detail-cancel');
+  await cancel.focus();
+  await board.keyboard.press('Enter');
+  await expect(board.getByTestId('sv-cancel-reason')).toBeFocused();
+  await staysIn(board, 'sv-cancel');
+  await board.keyboard.press('Escape');
+  await expect(board.getByTestId('sv-cancel')).toHaveCount(0);
+  await expect(cancel).toBeFocused();
+  // The operator picker, from the task's panel; closed with its ✕.
+  const assign = board.getByTestId('sv-detail-assign');
+  await assign.click();
+  await expect(board.getByTestId('sv-candidate-ann')).toBeVisible();
+  await expect(board.getByTestId('sv-assign-search')).toBeFocused();
+  await staysIn(board, 'sv-assign');
+  // The page behind takes no clicks while a dialog is open.
+  await board.getByTestId('sv-nav-people').click({ force: true });
+  await expect(board.getByTestId('sv-view-tasks')).toBeVisible();
+  await board.getByTestId('sv-assign-close').click();
+  await expect(board.getByTestId('sv-assign')).toHaveCount(0);
+  await expect(assign).toBeFocused();
+  // Auto-assign, from the top bar.
+  const auto = board.getByTestId('sv-auto-assign');
+  await auto.click();
+  await expect(board.getByTestId('sv-auto')).toBeVisible();
+  await staysIn(board, 'sv-auto');
+  await board.keyboard.press('Escape');
+  await expect(board.getByTestId('sv-auto')).toHaveCount(0);
+  await expect(auto).toBeFocused();
+  // The shortcuts, by their key.
+  await board.keyboard.press('?');
+  await expect(board.getByTestId('sv-shortcuts')).toBeVisible();
+  await staysIn(board, 'sv-shortcuts');
+  await board.keyboard.press('Escape');
+  await expect(board.getByTestId('sv-shortcuts')).toHaveCount(0);
+  await expect(auto).toBeFocused();
+  expect(quiet(board)).toEqual([]);
+});

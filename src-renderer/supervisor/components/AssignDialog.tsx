@@ -43,7 +43,7 @@ export function AssignDialog() {
       )}
       <label className="sv-field">
         <span>{t('sv.assign.search')}</span>
-        <input className="sv-input" value={query} data-testid="sv-assign-search" onChange={(e) => setQuery(e.target.value)} autoFocus />
+        <input className="sv-input" value={query} data-testid="sv-assign-search" onChange={(e) => setQuery(e.target.value)} data-autofocus />
       </label>
       {refusal && (
         <div className="sv-error" role="alert" data-testid="sv-assign-error" data-code={error!.code}>

@@ -29,7 +29,7 @@ export function CancelDialog({ taskId }: { taskId: string }) {
         </p>
         <label className="sv-field">
           <span>{t('sv.cancel.reason')}</span>
-          <textarea className="sv-input" rows={3} maxLength={500} value={reason} data-testid="sv-cancel-reason" onChange={(e) => setReason(e.target.value)} autoFocus />
+          <textarea className="sv-input" rows={3} maxLength={500} value={reason} data-testid="sv-cancel-reason" onChange={(e) => setReason(e.target.value)} data-autofocus />
         </label>
         {refusal && (
           <div className="sv-error" role="alert" data-testid="sv-cancel-error" data-code={error!.code}>
