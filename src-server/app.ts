@@ -118,9 +118,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     supervisors.noticeHead(head);
   });
   // Users changed and sessions revoked through another instance: its supervisor pages here follow.
+  // In the order they were committed: a deactivation's own notice, then its sessions' (so a page
+  // closes saying the user was deactivated, not merely that its session was revoked).
+  let accounts: Promise<unknown> = Promise.resolve();
+  const inOrder = (work: () => unknown) => {
+    accounts = accounts.then(work).catch((err: unknown) => log.warn({ err }, 'following an account change made through another instance failed'));
+  };
   (store as ServerStore).watchAccounts?.({
-    userChanged: (userId) => void supervisors.userChanged(userId),
-    tokenRevoked: (tokenId) => supervisors.revokeToken(tokenId, 'revoked'),
+    userChanged: (userId) => inOrder(() => supervisors.userChanged(userId)),
+    tokenRevoked: (tokenId) => inOrder(() => supervisors.revokeToken(tokenId, 'revoked')),
   });
 
   const handler = createHttpHandler(ctx);

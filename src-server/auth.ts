@@ -405,6 +405,14 @@ async function checkAndIssue(
   successes.push(now);
   st.recentSuccesses.set(who.id, successes);
   const issued = await issueToken(ctx, { userId: who.id, kind: 'session', name: `sign-in (${req.method})`, ttlMs: SESSION_TTL_MS });
+  // AUTH-3: a deactivation that landed while the secret was being checked may have revoked the
+  // user's sessions before this one existed: read the user again now that it does, and take the
+  // session back, or a reactivation would bring it to life.
+  if (!(await store.getUser(who.id))?.active) {
+    await store.revokeApiToken(issued.record.id, now);
+    await audit('user_inactive', {});
+    throw new DomainError('user_inactive', { userId: who.id });
+  }
   const revoked = await store.revokeOldestSessions(who.id, policy.maxSessionsPerUser, now);
   for (const id of revoked) ctx.supervisors.revokeToken(id, 'signed_out');
   await audit('applied', { tokenId: issued.record.id, ...(revoked.length > 0 ? { revokedSessions: revoked } : {}) });

@@ -12,7 +12,7 @@ import { parse as csvParser, type CsvError } from 'csv-parse';
 import { importRowError, type ImportProblem, type ImportProblemKey } from '../src-shared/domain/import-problems.js';
 import { isWellFormedText } from '../src-shared/domain/text.js';
 import { Slicer } from './slices.js';
-import { idSchema } from '../src-shared/protocol/terminal.js';
+import { ID_MAX, idSchema } from '../src-shared/protocol/terminal.js';
 import type { ImportResult, ImportRowError, ImportTaskRow, ServerStore } from './store/types.js';
 
 /** The columns of an import, in the order the template uses. */
@@ -79,6 +79,15 @@ type FieldResult<T> = { ok: true; value: T } | { ok: false; problem: ImportProbl
 const good = <T>(value: T): FieldResult<T> => ({ ok: true, value });
 const bad = <T>(key: ImportProblemKey, params: ImportProblem['params'] = {}): FieldResult<T> => ({ ok: false, problem: { key, params } });
 
+/** The CSV parser's refusals that have words of their own in every language (`csv_invalid.<reason>`); others show the parser's text. */
+const CSV_REASONS: Partial<Record<string, string>> = {
+  INVALID_OPENING_QUOTE: 'opening_quote',
+  CSV_INVALID_OPENING_QUOTE: 'opening_quote',
+  CSV_INVALID_CLOSING_QUOTE: 'closing_quote',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'closing_quote',
+  CSV_MAX_RECORD_SIZE: 'record_size',
+};
+
 function isBlank(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
@@ -87,7 +96,9 @@ function idField(v: unknown, what: string): FieldResult<string> {
   if (isBlank(v)) return bad('required', { what });
   if (typeof v !== 'string') return bad('not_text', { what });
   const r = idSchema.safeParse(v.trim());
-  return r.success ? good(r.data) : bad('id_invalid', { what, value: v.trim().slice(0, 80), detail: r.error.issues[0]?.message ?? 'is invalid' });
+  if (r.success) return good(r.data);
+  const reason = v.trim().length > ID_MAX ? 'too_long' : 'pattern';
+  return bad('id_invalid', { what, value: v.trim().slice(0, 80), detail: r.error.issues[0]?.message ?? 'is invalid', reason, max: ID_MAX });
 }
 
 function textField(v: unknown, what: string, max: number, required: boolean): FieldResult<string> {
@@ -277,7 +288,11 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
         if (err) {
           const noticed = typeof err.lines === 'number' ? err.lines : 1;
           const row = startAfter(lastEnd, noticed);
-          errors.push(err.code === 'CSV_QUOTE_NOT_CLOSED' ? importRowError(row, 'csv', 'csv_quote') : importRowError(row, 'csv', 'csv_invalid', { detail: err.message }));
+          errors.push(
+            err.code === 'CSV_QUOTE_NOT_CLOSED'
+              ? importRowError(row, 'csv', 'csv_quote')
+              : importRowError(row, 'csv', 'csv_invalid', { detail: err.message, ...(CSV_REASONS[err.code] ? { reason: CSV_REASONS[err.code]! } : {}) }),
+          );
           lastEnd = Math.max(lastEnd, noticed);
         }
         return undefined;
@@ -307,7 +322,8 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
     await done;
   } catch (err) {
     const e = err as Partial<CsvError>;
-    errors.push(importRowError(typeof e.lines === 'number' ? e.lines : 1, 'csv', 'csv_invalid', { detail: e.message ?? 'the file is not valid CSV' }));
+    const row = typeof e.lines === 'number' ? e.lines : 1;
+    errors.push(e.message ? importRowError(row, 'csv', 'csv_invalid', { detail: e.message, ...(e.code && CSV_REASONS[e.code] ? { reason: CSV_REASONS[e.code]! } : {}) }) : importRowError(row, 'csv', 'csv_unreadable'));
     return { rows: [], rowNumbers: [], errors };
   }
   const header = records.shift();

@@ -162,6 +162,26 @@ describe('authentication and roles', () => {
     expect((await call('/api/me', { token: ann })).status).toBe(200);
   });
 
+  it('AUTH-3 deactivating someone already inactive (before this rule, or a revocation cut short) revokes what they still hold', async () => {
+    await server.store.updateUser('ann', { active: false }, server.clock.now());
+    expect((await call('/api/users/ann', { token: ada, method: 'PATCH', body: { active: false } })).status).toBe(200);
+    expect((await call('/api/users/ann', { token: ada, method: 'PATCH', body: { active: true } })).status).toBe(200);
+    expect(expectError(await call('/api/me', { token: ann }), 401, 'unauthenticated').details).toMatchObject({ problem: 'the token was revoked' });
+  });
+
+  it('AUTH-3 a sign-in whose secret was being checked while the user was deactivated gets no session (one would come back on reactivation)', async () => {
+    // The deactivation lands just before the new session is written (the sign-in had read the
+    // user as active before checking the password): its revocation found nothing to revoke.
+    const create = server.store.createApiToken.bind(server.store);
+    server.store.createApiToken = async (record, now) => {
+      if (record.userId === 'sue' && record.kind === 'session') await server.store.updateUser('sue', { active: false }, now);
+      return create(record, now);
+    };
+    const res = await call('/api/auth/sign-in', { body: { userId: 'sue', password: 'supervisor-pass' } });
+    expectError(res, 403, 'user_inactive');
+    expect((await server.store.listApiTokens('sue')).filter((t) => t.kind === 'session' && t.revokedAt === null)).toEqual([]);
+  });
+
   it('AUTH-2 roles come from the store: operators may not import, assign, auto-assign or administer', async () => {
     const denied = async (path: string, body: unknown, method = 'POST') =>
       expectError(await call(path, { token: ann, body, method }), 403, 'permission_denied');

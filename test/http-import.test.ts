@@ -191,25 +191,48 @@ describe('task import over HTTP', () => {
   });
 
   it('IMP-2 a supervisor reading Chinese gets every row problem in Chinese, the parser\u2019s and the store\u2019s; in English they read as before', async () => {
-    await importJson(ada, [{ taskId: 'done1', workOrderNumber: 'WO-1', step: 'cut', workContent: 'x', departmentId: 'cut', status: 'cancelled' }]);
+    await importJson(ada, [
+      { taskId: 'done1', workOrderNumber: 'WO-1', step: 'cut', workContent: 'x', departmentId: 'cut', status: 'cancelled' },
+      { taskId: 'done2', workOrderNumber: 'WO-1', step: 'cut', workContent: 'y', departmentId: 'cut', status: 'cancelled' },
+    ]);
     const parse = [
       'taskId,workOrderNumber,step,workContent,departmentId,status,priority,dueAt,requiredSkills', // line 1
       'n3,WO 9,cut,,cut,done,high,2026-02-30T08:00:00Z,', // line 2: work order, content, status, priority, due
       'n5,WO-9,cut,short row', // line 3
       'n6,WO-9,cut,ok,cut,,,,', // line 4
       'n6,WO-9,cut,dup,cut,,,,', // line 5: id twice
+      'bad id!,WO-9,cut,x,cut,,,,', // line 6: an id with a space and a "!"
+      'n8,WO-9,cut,a "quoted" word,cut,,,,', // line 7: a quote inside an unquoted field
     ].join('\n');
     // The store's own refusals (checked once the file parses).
     const store = [
       'taskId,workOrderNumber,step,workContent,departmentId', // line 1
       'n7,WO-9,cut,ok,nowhere', // line 2: no such department
       'done1,WO-2,cut,ok,cut', // line 3: of another work order
+      'done2,WO-1,cut,ok,cut', // line 4: cancelled, and this row would make it pending
     ].join('\n');
     const zh = await importCsvIn('zh-CN', ada, parse);
     expect(zh.status).toBe(422);
-    expect(zh.body.message).toBe('导入数据中有 3 行存在错误，未导入任何数据。');
+    expect(zh.body.message).toBe('导入数据中有 5 行存在错误，未导入任何数据。');
     const zhErrors = [...errorsOf(zh.body), ...errorsOf((await importCsvIn('zh-CN', ada, store)).body)];
-    expect(zhErrors.map((e) => `${e.row}:${e.field}`)).toEqual(['2:workOrderNumber', '2:workContent', '2:status', '2:priority', '2:dueAt', '3:csv', '5:taskId', '2:departmentId', '3:taskId']);
+    expect(zhErrors.map((e) => `${e.row}:${e.field}`)).toEqual([
+      '2:workOrderNumber',
+      '2:workContent',
+      '2:status',
+      '2:priority',
+      '2:dueAt',
+      '3:csv',
+      '5:taskId',
+      '6:taskId',
+      '7:csv', // the parser's refusal, once for each quote it met
+      '7:csv',
+      '2:departmentId',
+      '3:taskId',
+      '4:status',
+    ]);
+    expect(zhErrors.find((e) => e.row === 6)!.message).toBe('taskId“bad id!”只能包含字母、数字和 . _ : -');
+    expect(zhErrors.find((e) => e.row === 7)!.message).toContain('引号');
+    expect(zhErrors.find((e) => e.row === 4 && e.field === 'status')!.message).toBe('任务 done2 已取消，导入不能再修改它');
     expect(zhErrors.find((e) => e.field === 'workContent')!.message).toBe('缺少 workContent');
     expect(zhErrors.find((e) => e.field === 'dueAt')!.message).toContain('2026-02 只有 28 天');
     expect(zhErrors.find((e) => e.row === 3 && e.field === 'csv')!.message).toBe('此行有 4 个字段，而表头有 9 个');
@@ -225,6 +248,8 @@ describe('task import over HTTP', () => {
       'dueAt "2026-02-30T08:00:00Z" has day 30, but 2026-02 has 28 days: not a real date-time; write an ISO 8601 date-time with an offset (e.g. 2026-01-31T17:00:00+08:00 or 2026-01-31T09:00:00Z) or epoch milliseconds (13 digits, e.g. 1769850000000)',
     );
     expect(en.find((e) => e.row === 3 && e.field === 'taskId')!.message).toBe('task done1 belongs to work order WO-1, not WO-2');
+    expect(en.find((e) => e.row === 6)!.message).toBe('taskId "bad id!" may only hold letters, digits and . _ : -');
+    expect(en.find((e) => e.row === 4 && e.field === 'status')!.message).toBe('task done2 is already cancelled and cannot be changed by an import');
     expect(Object.keys(en[0]!).sort()).toEqual(['field', 'message', 'row']);
   });
 

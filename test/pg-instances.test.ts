@@ -13,6 +13,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../src-shared/crypto/hash.js';
+import { hashSecretAsync } from '../src-server/secrets.js';
 import type { ServerFrame, SyncTask } from '../src-shared/protocol/terminal.js';
 import type { PgServerStore } from '../src-server/store/pg/store.js';
 import { killAll, startCliServer, type ServerProcess } from './support/cli-process.js';
@@ -202,11 +203,12 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
   it('SUP-1 AUTH-3 AUTH-5 a supervisor deactivated, or a session revoked, through instance B closes the pages on instance A at once, not at A\u2019s next revalidation', { timeout: 60_000 }, async () => {
     const url = await plantDatabase(async (store) => {
       await store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [] }), Date.now());
+      await store.createUser(newUser('lena', { roles: ['supervisor'], departmentIds: ['cut'], passwordHash: await hashSecretAsync('supervisor-pass') }), Date.now());
       await store.createApiToken({ id: 'tok-ada', userId: 'ada', name: 'admin', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_inst_ada') }, Date.now());
     });
     const [a, b] = await twoInstances(url);
-    const session = async () => {
-      const res = await fetch(`${a.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'sue', password: 'supervisor-pass' }) });
+    const session = async (userId = 'sue') => {
+      const res = await fetch(`${a.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId, password: 'supervisor-pass' }) });
       expect(res.status).toBe(200);
       return ((await res.json()) as { token: string }).token;
     };
@@ -231,6 +233,21 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     });
     expect(patched.status).toBe(200);
     expect(await watching.waitClose(3_000)).toBe(4401);
+    // It says why: the user was deactivated (not merely that a session was revoked).
+    const said = watching.frames.find((f) => f.type === 'error') as { error: { code: string } } | undefined;
+    expect(said?.error.code).toBe('user_inactive');
+    // A supervisor's role taken away on B: her page on A closes with 4403.
+    const lena = await page(await session('lena'));
+    expect(
+      (
+        await fetch(`${b.url}/api/users/lena`, {
+          method: 'PATCH',
+          headers: { authorization: 'Bearer api_inst_ada', 'content-type': 'application/json' },
+          body: JSON.stringify({ roles: ['operator'] }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(await lena.waitClose(3_000)).toBe(4403);
     expect((await a.stop()).code).toBe(0);
     expect((await b.stop()).code).toBe(0);
   });

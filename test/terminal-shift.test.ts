@@ -458,6 +458,8 @@ describe('the terminal core through a shift', () => {
     expect(list.map((n) => n.id)).toEqual([...list.map((n) => n.id)].sort((x, y) => y - x));
     // Fewer kept than the limit: all of them.
     expect(a.core.store.notificationsOf('ann', 50)).toHaveLength(40);
+    // Bounded all the same: an operator who never opens the bell gets the newest ones only.
+    expect(a.core.store.notificationsOf('ann', 30, 32).map((n) => n.id)).toEqual(list.slice(0, 32).map((n) => n.id));
   });
 
   it('NTF-2 a read mark the server refuses (the offline sign-in it depended on was refused) is taken back: the kiosk shows the notification unread, as the server has it', async () => {

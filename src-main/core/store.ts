@@ -15,6 +15,8 @@ import { claimableOrderSql } from '../../src-shared/domain/rules.js';
 import type { Department, Role } from '../../src-shared/domain/types.js';
 import type { DirectoryUser, LastRejection, SyncTask, TaskAssignmentInfo, TerminalNotification } from '../../src-shared/protocol/terminal.js';
 
+/** The most notifications a kiosk's list holds (NTF-1): its last ones and older unread ones. */
+export const NOTIFICATIONS_MOST = 200;
 
 export interface OutboxEntry {
   id: number;
@@ -744,13 +746,17 @@ export class TerminalStore {
    * A user's newest notifications, newest first (unread first is the screen's business), and every
    * older one still unread: the screen counts and can read them all (NTF-1).
    */
-  notificationsOf(userId: string, limit: number): StoredNotification[] {
+  /**
+   * The user's newest `limit` notifications and every older unread one, newest first, at most
+   * `most` in all (an operator who never opens the bell would otherwise be sent thousands).
+   */
+  notificationsOf(userId: string, limit: number, most = NOTIFICATIONS_MOST): StoredNotification[] {
     return (
       this.q(
         `SELECT * FROM notifications WHERE user_id = ?
            AND ((read_at IS NULL AND read_local IS NULL) OR id >= COALESCE((SELECT id FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?), 0))
-         ORDER BY id DESC`,
-      ).all(userId, userId, limit - 1) as Row[]
+         ORDER BY id DESC LIMIT ?`,
+      ).all(userId, userId, limit - 1, Math.max(limit, most)) as Row[]
     ).map(notificationFromRow);
   }
 

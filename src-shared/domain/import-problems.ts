@@ -26,6 +26,7 @@ export type ImportProblemKey =
   | 'no_rows'
   | 'csv_quote'
   | 'csv_invalid'
+  | 'csv_unreadable'
   | 'csv_empty'
   | 'unknown_column'
   | 'column_twice'
@@ -58,7 +59,10 @@ export interface ImportRowError {
   problem?: ImportProblem;
 }
 
-/** The text of `problem` in `locale`. */
+/**
+ * The text of `problem` in `locale`. A `reason` among its values picks a wording of its own where
+ * the catalog has one (`import.<key>.<reason>`), else the key's (formatMessage).
+ */
 export function importProblemText(problem: ImportProblem, locale: Locale = 'en'): string {
   return formatMessage(`import.${problem.key}`, problem.params, locale);
 }

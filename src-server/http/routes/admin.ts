@@ -209,7 +209,9 @@ async function patchUser(s: Scope): Promise<Reply> {
   // AUTH-3: deactivating is offboarding: every session and API token of the user is revoked, so
   // reactivating them later (a rehire, a mistake put right) brings none of the old credentials
   // back, a leaked one least of all. They sign in again; an administrator issues new API tokens.
-  if (body.active === false && before.active) await endSessions(s, id, null, { apiTokens: true });
+  // Also for a user already inactive: a deactivation before this rule, or one whose revocations
+  // were cut short, is completed by deactivating again.
+  if (body.active === false) await endSessions(s, id, null, { apiTokens: true });
   await audit(s, admin.id, 'user_update', { userId: id, fields: Object.keys(body) });
   return ok({ user: publicUser((await s.ctx.store.getUser(id))!) });
 }

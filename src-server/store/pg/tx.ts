@@ -1423,7 +1423,7 @@ export class Tx extends Sql {
       return;
     }
     if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status }));
+      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status, reason: existing.status }));
       return;
     }
     if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {

@@ -1801,7 +1801,7 @@ export class SqliteServerStore implements ServerStore {
       return;
     }
     if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status }));
+      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status, reason: existing.status }));
       return;
     }
     if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
