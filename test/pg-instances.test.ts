@@ -8,6 +8,8 @@
  *   `PG_RACE_TASKS=1000 npx vitest run test/pg-instances.test.ts` runs the issue's full 100 × 1,000).
  * - SYNC-1 across instances: a terminal connected to instance A receives, by live push, a claim
  *   made on instance B (A's hub notices the change log's head move on its push tick).
+ * - INST-3 across instances: the HTTP API of either instance says a terminal connected to the
+ *   other is connected (presence as the database keeps it, as the overview shows it).
  *
  * Skips, with the reason, only where PostgreSQL is not installed.
  */
@@ -196,6 +198,36 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect(frame.type === 'changes' && frame.mode).toBe('delta');
     // Within the push tick's budget (100 ms) plus a page read, with room for a loaded machine.
     expect(pushedAt - answeredAt).toBeLessThan(2_000);
+    expect((await a.stop()).code).toBe(0);
+    expect((await b.stop()).code).toBe(0);
+  });
+
+  it('INST-3 GET /api/terminals (and PATCH /api/terminals/:id) on instance B says a kiosk connected to instance A is connected, as the overview does; and disconnected once it leaves', { timeout: 60_000 }, async () => {
+    const url = await plantDatabase(async (store) => {
+      await store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [] }), Date.now());
+      await store.createApiToken({ id: 'tok-ada', userId: 'ada', name: 'admin', kind: 'api', expiresAt: null, revokedAt: null, tokenHash: tokenHash('api_inst_ada') }, Date.now());
+    });
+    const [a, b] = await twoInstances(url);
+    const admin = { authorization: 'Bearer api_inst_ada', 'content-type': 'application/json' };
+    const k1On = async (base: string) => {
+      const res = await fetch(`${base}/api/terminals`, { headers: admin });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { items: Array<{ id: string; connected: boolean }> }).items.find((t) => t.id === 'k1')!.connected;
+    };
+    expect([await k1On(a.url), await k1On(b.url)]).toEqual([false, false]);
+    const kiosk = await TestClient.connect(a.wsUrl, { terminalId: 'k1', token: TERMINAL_TOKEN });
+    clients.push(kiosk);
+    expect(kiosk.frames.some((f) => f.type === 'welcome')).toBe(true);
+    // The handshake is durable before the welcome (INST-3): both instances say so at once.
+    expect([await k1On(a.url), await k1On(b.url)]).toEqual([true, true]);
+    const patched = await fetch(`${b.url}/api/terminals/k1`, { method: 'PATCH', headers: admin, body: JSON.stringify({ name: 'Saw kiosk' }) });
+    expect(patched.status).toBe(200);
+    expect(((await patched.json()) as { terminal: { connected: boolean } }).terminal.connected).toBe(true);
+    kiosk.close();
+    await kiosk.waitClose(3_000);
+    const deadline = Date.now() + 5_000;
+    while ((await k1On(b.url)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect([await k1On(a.url), await k1On(b.url)]).toEqual([false, false]);
     expect((await a.stop()).code).toBe(0);
     expect((await b.stop()).code).toBe(0);
   });

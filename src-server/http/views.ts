@@ -38,7 +38,7 @@ export interface TerminalView {
   name: string;
   departments: string[];
   active: boolean;
-  /** Connected over WebSocket right now. */
+  /** Connected over WebSocket right now, to any instance (the store's presence, INST-3). */
   connected: boolean;
   lastSeenAt: number | null;
   signedInUserId: string | null;
@@ -48,13 +48,17 @@ export interface TerminalView {
   createdAt: number;
 }
 
-export function terminalView(t: TerminalRecord, connected: ReadonlySet<string>): TerminalView {
+/**
+ * INST-3: `connected` is the presence the store keeps (as the overview shows it), not this
+ * instance's own links: on a shared PostgreSQL database a terminal may be connected to another.
+ */
+export function terminalView(t: TerminalRecord): TerminalView {
   return {
     id: t.id,
     name: t.name,
     departments: t.departments,
     active: t.active,
-    connected: connected.has(t.id),
+    connected: t.connected,
     lastSeenAt: t.lastSeenAt,
     signedInUserId: t.signedInUserId,
     signedInAt: t.signedInAt,

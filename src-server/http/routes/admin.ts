@@ -234,9 +234,8 @@ async function endSessions(s: Scope, userId: string, keep: string | null, opts: 
 
 async function listTerminals(s: Scope): Promise<Reply> {
   const { user } = await s.authAs('supervisor');
-  const connected = new Set(s.ctx.hub.connectedTerminals());
   const terminals = (await s.ctx.store.listTerminals()).filter((t) => sharesDepartment(user, t.departments));
-  return ok({ items: terminals.map((t) => terminalView(t, connected)) });
+  return ok({ items: terminals.map((t) => terminalView(t)) });
 }
 
 async function createTerminal(s: Scope): Promise<Reply> {
@@ -252,7 +251,7 @@ async function createTerminal(s: Scope): Promise<Reply> {
   );
   await audit(s, user.id, 'terminal_create', { terminalId: body.id });
   const terminal = (await s.ctx.store.getTerminal(body.id))!;
-  return ok({ terminal: terminalView(terminal, new Set(s.ctx.hub.connectedTerminals())), token }, 201);
+  return ok({ terminal: terminalView(terminal), token }, 201);
 }
 
 async function patchTerminal(s: Scope): Promise<Reply> {
@@ -272,7 +271,7 @@ async function patchTerminal(s: Scope): Promise<Reply> {
   // A disabled terminal, a replaced token or other departments take effect on the live connection at once.
   if (body.active === false || token) s.ctx.hub.disconnect(id, body.active === false ? 'terminal disabled' : 'terminal token replaced', CLOSE_CODES.unauthorized);
   else if (body.departments) s.ctx.hub.disconnect(id, 'terminal departments changed', CLOSE_CODES.reconfigured);
-  const terminal = terminalView((await s.ctx.store.getTerminal(id))!, new Set(s.ctx.hub.connectedTerminals()));
+  const terminal = terminalView((await s.ctx.store.getTerminal(id))!);
   return ok(token ? { terminal, token } : { terminal });
 }
 
