@@ -48,7 +48,7 @@ export const sqliteBackend: TestBackend = {
 };
 
 /** PostgreSQL: one cluster for the file, a database per server. */
-export function postgresBackend(): TestBackend & { cluster(): PgCluster } {
+export function postgresBackend(): TestBackend & { cluster(): PgCluster; instances(count: number, options?: TestServerOptions): Promise<TestServer<ServerStore>[]> } {
   let cluster: PgCluster | null = null;
   let counter = 0;
   const templates = new Map<string, Promise<string>>();
@@ -108,19 +108,35 @@ export function postgresBackend(): TestBackend & { cluster(): PgCluster } {
       spares.clear();
     },
     async start(options = {}) {
+      const [server] = await this.instances(1, options);
+      return server!;
+    },
+    /**
+     * `count` server instances on one fresh database (as PostgreSQL is deployed: README "Running on
+     * PostgreSQL"), in this process, each with its own store, committer and hubs, sharing one clock.
+     * The database is dropped when the last of them stops.
+     */
+    async instances(count, options = {}) {
       if (!cluster) throw new Error('postgresBackend().setUp() must run first (in beforeAll)');
       const c = cluster;
       const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(T0);
       const seed = options.seed ?? true;
       // The seeded template holds the plant as of T0; another start time seeds its own copy.
       const name = await copyOf(seed && clock.now() === T0);
-      const store = await PgServerStore.open(c.url(name));
-      if (seed && clock.now() !== T0) await seedPlant(store, clock.now());
-      const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'srv-pg-'));
-      return serveStore(store, { ...options, dataDir, clock }, async () => {
-        await c.dropDatabase(name);
-        fs.rmSync(dataDir, { recursive: true, force: true });
-      });
+      let running = count;
+      const servers: TestServer<ServerStore>[] = [];
+      for (let i = 0; i < count; i++) {
+        const store = await PgServerStore.open(c.url(name));
+        if (i === 0 && seed && clock.now() !== T0) await seedPlant(store, clock.now());
+        const dataDir = i === 0 && options.dataDir ? options.dataDir : fs.mkdtempSync(path.join(os.tmpdir(), 'srv-pg-'));
+        servers.push(
+          await serveStore(store, { ...options, dataDir, clock }, async () => {
+            fs.rmSync(dataDir, { recursive: true, force: true });
+            if (--running === 0) await c.dropDatabase(name);
+          }),
+        );
+      }
+      return servers;
     },
   };
 }

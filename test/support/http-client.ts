@@ -1,5 +1,6 @@
 /** HTTP helpers for tests against a real server: one call, and API tokens made in the store. */
 import { tokenHash } from '../../src-shared/crypto/hash.js';
+import type { ServerStore } from '../../src-server/store/types.js';
 import type { TestServer } from './server.js';
 
 export type Body = Record<string, unknown>;
@@ -19,7 +20,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function call(server: TestServer, path: string, options: CallOptions = {}): Promise<Answer> {
+export async function call(server: TestServer<ServerStore>, path: string, options: CallOptions = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
@@ -49,7 +50,7 @@ let tokens = 0;
 
 /** An API token for `userId`, made directly in the store (only its hash is kept). */
 export async function apiToken(
-  server: TestServer,
+  server: TestServer<ServerStore>,
   userId: string,
   over: { expiresAt?: number | null; kind?: 'api' | 'session' } = {},
 ): Promise<{ token: string; id: string }> {
