@@ -85,8 +85,13 @@ describe('HOST-1 the browser-hosted terminal process', () => {
     const line = p.out().split('\n').find((l) => l.includes('planted fault'))!;
     expect(JSON.parse(line)).toMatchObject({ level: expect.anything(), msg: expect.stringContaining('nobody to handle it') });
     expect(line).toContain('at ');
-    // Still serving the screen.
-    expect((await fetch(url)).status).toBe(200);
+    // Still serving: the screen's API answers.
+    const ws = new WebSocket(url.replace('http', 'ws') + '/api');
+    const answer = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ id: 1, method: 'getSnapshot', input: {} }));
+    expect(JSON.parse(await answer)).toMatchObject({ kind: 'result', id: 1, ok: true });
+    ws.close();
     expect(p.child.exitCode).toBeNull();
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
