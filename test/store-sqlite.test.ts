@@ -444,7 +444,14 @@ describe('sqlite store specifics', () => {
       const importing = store.importTasks(Array.from({ length: 600 }, (_, i) => taskRow(`imp${i}`)), T0);
       const touched = store.touchTerminals(['k1'], T0 + 1);
       let answered = false;
-      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then((g) => ((answered = true), g));
+      // A group that fails ends the wait below too, and the test with its error (not a 30 s timeout).
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then(
+        (g) => ((answered = true), g),
+        (e: unknown) => {
+          answered = true;
+          throw e;
+        },
+      );
       await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
       await new Promise((r) => setTimeout(r, 50));
       expect(answered).toBe(false);
