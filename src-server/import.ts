@@ -88,6 +88,12 @@ const CSV_REASONS: Partial<Record<string, string>> = {
   CSV_MAX_RECORD_SIZE: 'record_size',
 };
 
+/** The CSV parser's refusal `err` of `row`: its own words where the catalog has them, else the parser's text. */
+function csvRowError(row: number, err: Partial<CsvError>): ImportRowError {
+  const reason = err.code ? CSV_REASONS[err.code] : undefined;
+  return importRowError(row, 'csv', 'csv_invalid', { detail: err.message ?? '', ...(reason ? { reason } : {}) });
+}
+
 function isBlank(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
@@ -291,7 +297,7 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
           errors.push(
             err.code === 'CSV_QUOTE_NOT_CLOSED'
               ? importRowError(row, 'csv', 'csv_quote')
-              : importRowError(row, 'csv', 'csv_invalid', { detail: err.message, ...(CSV_REASONS[err.code] ? { reason: CSV_REASONS[err.code]! } : {}) }),
+              : csvRowError(row, err),
           );
           lastEnd = Math.max(lastEnd, noticed);
         }
@@ -323,7 +329,7 @@ export async function parseImportCsv(text: string): Promise<ParsedImport> {
   } catch (err) {
     const e = err as Partial<CsvError>;
     const row = typeof e.lines === 'number' ? e.lines : 1;
-    errors.push(e.message ? importRowError(row, 'csv', 'csv_invalid', { detail: e.message, ...(e.code && CSV_REASONS[e.code] ? { reason: CSV_REASONS[e.code]! } : {}) }) : importRowError(row, 'csv', 'csv_unreadable'));
+    errors.push(e.message ? csvRowError(row, e) : importRowError(row, 'csv', 'csv_unreadable'));
     return { rows: [], rowNumbers: [], errors };
   }
   const header = records.shift();

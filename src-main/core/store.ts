@@ -743,12 +743,9 @@ export class TerminalStore {
   }
 
   /**
-   * A user's newest notifications, newest first (unread first is the screen's business), and every
-   * older one still unread: the screen counts and can read them all (NTF-1).
-   */
-  /**
-   * The user's newest `limit` notifications and every older unread one, newest first, at most
-   * `most` in all (an operator who never opens the bell would otherwise be sent thousands).
+   * The user's newest `limit` notifications and every older unread one, newest first (unread first
+   * is the screen's business), at most `most` in all: the screen counts and can read the unread
+   * ones (NTF-1), and an operator who never opens the bell is not sent thousands.
    */
   notificationsOf(userId: string, limit: number, most = NOTIFICATIONS_MOST): StoredNotification[] {
     return (

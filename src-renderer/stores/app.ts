@@ -15,11 +15,12 @@ import { createSessionStore } from './session.js';
 import { createTasksStore } from './tasks.js';
 import { createTerminalStore } from './terminal.js';
 import { createToastsStore } from './toasts.js';
+import type { Timers } from './timers.js';
 
 export interface AppStoreOptions {
   onLocale?: (locale: Locale) => void;
   clock?: () => number;
-  timers?: { setTimeout(fn: () => void, ms: number): unknown };
+  timers?: Timers;
   /** How often the idle countdown advances (ms). */
   tickMs?: number;
   /** How often the lists are read again with nothing announced (ms): time passes (KIO-8, LIST-1). */

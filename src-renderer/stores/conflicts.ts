@@ -10,6 +10,7 @@ import type { ConflictView } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
 import { settlingMoment } from './tasks.js';
+import type { Timers } from './timers.js';
 
 export interface ConflictsState {
   list: ConflictView[];
@@ -33,7 +34,7 @@ export function conflictTasks(s: Pick<ConflictsState, 'list'>): number {
 
 export function createConflictsStore(
   api: TerminalClient,
-  o: { clock?: () => number; timers?: { setTimeout(fn: () => void, ms: number): unknown } } = {},
+  o: { clock?: () => number; timers?: Timers } = {},
 ) {
   const clock = o.clock ?? (() => Date.now());
   const timers = o.timers ?? globalThis;

@@ -7,6 +7,7 @@ import type { DomainError } from '../../src-shared/domain/errors.js';
 import type { SessionInfo } from '../../src-shared/terminal-api.js';
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
+import type { Timers } from './timers.js';
 
 export type BadgeMethod = 'badge' | 'manual';
 
@@ -48,7 +49,7 @@ function needsPin(e: DomainError): boolean {
   return e.code === 'sign_in_failed' && e.details.reason === 'pin_required';
 }
 
-export function createSessionStore(api: TerminalClient, o: { timers?: { setTimeout(fn: () => void, ms: number): unknown } } = {}) {
+export function createSessionStore(api: TerminalClient, o: { timers?: Timers } = {}) {
   const timers = o.timers ?? globalThis;
   const store = createStore<SessionState>()((set, get) => {
     const attempt = async (badge: string, method: BadgeMethod, pin?: string) => {

@@ -11,6 +11,7 @@ import type { ClaimableFilters, OperationAck, TaskPage, TaskView, Workload } fro
 import { toDomainError } from '../api/errors.js';
 import type { TerminalClient } from '../api/client.js';
 import type { ToastsStore } from './toasts.js';
+import type { Timers } from './timers.js';
 
 export type TaskOperation = 'claim' | 'accept' | 'start' | 'complete' | 'release' | 'reject';
 
@@ -33,7 +34,7 @@ export const SETTLE_MS = 600;
  * it: only the last one's timer ends it); `cancel` forgets a moment under way (its timer does
  * nothing).
  */
-export function settlingMoment(o: { clock: () => number; timers: { setTimeout(fn: () => void, ms: number): unknown }; set(settling: boolean): void }) {
+export function settlingMoment(o: { clock: () => number; timers: Timers; set(settling: boolean): void }) {
   let settledAt = -Infinity;
   return {
     start(): void {
@@ -110,7 +111,7 @@ const EMPTY_FILTERS: ClaimableFilters = {};
 export interface TasksStoreOptions {
   toasts: ToastsStore;
   clock?: () => number;
-  timers?: { setTimeout(fn: () => void, ms: number): unknown };
+  timers?: Timers;
   /** Whether the terminal is offline now (a confirmation then says the action waits). */
   offline?: () => boolean;
 }

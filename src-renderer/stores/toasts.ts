@@ -4,6 +4,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { DomainError } from '../../src-shared/domain/errors.js';
+import type { Timers } from './timers.js';
 
 export interface Toast {
   id: number;
@@ -23,7 +24,7 @@ export interface ToastsState {
   clear(): void;
 }
 
-export function createToastsStore(timers: { setTimeout(fn: () => void, ms: number): unknown } = globalThis) {
+export function createToastsStore(timers: Timers = globalThis) {
   let next = 1;
   return createStore<ToastsState>()((set, get) => ({
     items: [],

@@ -170,7 +170,7 @@ export interface ImportTaskRow {
   requiredSkills: string[];
 }
 
-export type { ImportRowError } from '../../src-shared/domain/import-problems.js';
+export type { ImportRowError };
 
 export type ImportResult =
   | { ok: true; created: number; updated: number; workOrders: number }

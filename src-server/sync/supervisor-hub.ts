@@ -547,9 +547,10 @@ export class SupervisorHub {
   }
 
   /**
-   * AUTH-3 SUP-1: a user was changed on this instance (deactivated, other roles or departments):
-   * their pages are checked again now, not at the next revalidation, so a page of a department they
-   * no longer supervise receives nothing more of it. Other instances notice at their revalidation.
+   * AUTH-3 SUP-1: a user was changed (deactivated, other roles or departments), on this instance or
+   * on another that shares the database (ServerStore.watchAccounts): their pages are checked again
+   * now, not at the next revalidation, so a page of a department they no longer supervise receives
+   * nothing more of it. The CLI's changes are noticed at the revalidation.
    */
   userChanged(userId: string): Promise<void> {
     this.userChanges++;

@@ -4,6 +4,7 @@
  * supervisor's language, while the CLI and an English API answer read as they always did.
  */
 import { formatMessage, type Locale } from './i18n.js';
+import type { Task, TaskStatus } from './types.js';
 
 export type ImportProblemKey =
   | 'required'
@@ -82,4 +83,31 @@ export function localizedRowError(error: ImportRowError, locale: Locale): { row:
 export function outOfScope(departmentId: string | null, row: number, scope: { departmentIds: readonly string[] } | undefined): ImportRowError | null {
   if (!scope || (departmentId !== null && scope.departmentIds.includes(departmentId))) return null;
   return departmentId === null ? importRowError(row, 'departmentId', 'department_none') : importRowError(row, 'departmentId', 'department_not_supervised', { departmentId });
+}
+
+/**
+ * IMP-1 IMP-3: what stops an import row from changing the task it names, as the store has that task
+ * (`existing`), or null. In order: a task of a department the importer does not supervise (SEC-10:
+ * the id is taken, which cannot be hidden; whose department it is, is not said), of another work
+ * order, finished, or held and being moved, re-stepped or given another status.
+ */
+export function changeProblem(
+  row: { taskId: string; workOrderNumber: string; departmentId: string | null; status: TaskStatus; step: string },
+  rowNo: number,
+  existing: Pick<Task, 'departmentId' | 'workOrderId' | 'workOrderNumber' | 'status' | 'step' | 'operatorId' | 'operatorName'>,
+  scope: { departmentIds: readonly string[] } | undefined,
+): ImportRowError | null {
+  if (scope && existing.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
+    return importRowError(rowNo, 'taskId', 'task_other_department', { taskId: row.taskId });
+  }
+  if (existing.workOrderId !== row.workOrderNumber) {
+    return importRowError(rowNo, 'taskId', 'task_other_work_order', { taskId: row.taskId, actual: existing.workOrderNumber, given: row.workOrderNumber });
+  }
+  if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
+    return importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status, reason: existing.status });
+  }
+  if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
+    return importRowError(rowNo, 'taskId', 'task_held', { taskId: row.taskId, holder: existing.operatorName ?? existing.operatorId });
+  }
+  return null;
 }

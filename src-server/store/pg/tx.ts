@@ -18,7 +18,7 @@ import type {
 } from '../../../src-shared/protocol/terminal.js';
 import { terminalAuditDepartment, type AsyncTxOps, type AuditEntry, type NewException, type StoredOutcome, type TaskFactsRow, type TerminalState, type UnitHint } from '../../engine/ports.js';
 import type { ImportRowError, ImportTaskRow, UserRecord } from '../types.js';
-import { importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
+import { changeProblem, importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
 import {
   assignmentInfo,
   departmentFromRow,
@@ -1404,8 +1404,9 @@ export class Tx extends Sql {
     acc.workOrders.add(woId);
     // Locked: an engine group on another connection may be deciding about this task right now.
     const existing = await this.readTask(row.taskId, true);
-    if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_department', { taskId: row.taskId }));
+    const problem = existing && changeProblem(row, rowNo, existing, scope);
+    if (problem) {
+      acc.errors.push(problem);
       return;
     }
     if (!existing) {
@@ -1416,18 +1417,6 @@ export class Tx extends Sql {
       );
       this.logTask(row.taskId, [row.departmentId], now);
       acc.created++;
-      return;
-    }
-    if (existing.workOrderId !== woId) {
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_work_order', { taskId: row.taskId, actual: existing.workOrderNumber, given: row.workOrderNumber }));
-      return;
-    }
-    if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status, reason: existing.status }));
-      return;
-    }
-    if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_held', { taskId: row.taskId, holder: existing.operatorName ?? existing.operatorId }));
       return;
     }
     const status = existing.status === 'in_progress' ? 'in_progress' : row.status;

@@ -127,7 +127,7 @@ import { routeWritesThrough } from '../../../src-shared/db/fault-hook.js';
 import { Line, loopBudget } from '../../slices.js';
 import { WalFlusher } from './flush.js';
 import { ImportThread } from './import-thread.js';
-import { importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
+import { changeProblem, importRowError, outOfScope } from '../../../src-shared/domain/import-problems.js';
 import { ReadThread, THREAD_READS, type ThreadRead } from './read-thread.js';
 import { Lanes } from '../../threads.js';
 
@@ -1770,9 +1770,9 @@ export class SqliteServerStore implements ServerStore {
     ).run(woId, row.workOrderNumber, row.workOrderTitle, now);
     acc.workOrders.add(woId);
     const existing = this.readTask(row.taskId);
-    if (scope && existing?.departmentId && !scope.departmentIds.includes(existing.departmentId)) {
-      // SEC-10: the id is taken, which cannot be hidden; whose department it is, is not said.
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_department', { taskId: row.taskId }));
+    const problem = existing && changeProblem(row, rowNo, existing, scope);
+    if (problem) {
+      acc.errors.push(problem);
       return;
     }
     if (!existing) {
@@ -1794,18 +1794,6 @@ export class SqliteServerStore implements ServerStore {
       );
       this.logTask(row.taskId, [row.departmentId], now);
       acc.created++;
-      return;
-    }
-    if (existing.workOrderId !== woId) {
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_other_work_order', { taskId: row.taskId, actual: existing.workOrderNumber, given: row.workOrderNumber }));
-      return;
-    }
-    if (existing.status === 'completed' || (existing.status === 'cancelled' && row.status !== 'cancelled')) {
-      acc.errors.push(importRowError(rowNo, 'status', 'task_finished', { taskId: row.taskId, status: existing.status, reason: existing.status }));
-      return;
-    }
-    if (existing.operatorId && (row.departmentId !== existing.departmentId || row.status !== 'pending' || row.step !== existing.step)) {
-      acc.errors.push(importRowError(rowNo, 'taskId', 'task_held', { taskId: row.taskId, holder: existing.operatorName ?? existing.operatorId }));
       return;
     }
     const status = existing.status === 'in_progress' ? 'in_progress' : row.status;
