@@ -126,7 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   (store as ServerStore).watchAccounts?.({
     userChanged: (userId) => inOrder(() => supervisors.userChanged(userId)),
-    tokenRevoked: (tokenId) => inOrder(() => supervisors.revokeToken(tokenId, 'revoked')),
+    tokenRevoked: (tokenId, reason) => inOrder(() => supervisors.revokeToken(tokenId, reason)),
   });
 
   const handler = createHttpHandler(ctx);

@@ -232,7 +232,7 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     expect((await b.stop()).code).toBe(0);
   });
 
-  it('SUP-1 AUTH-3 AUTH-5 a supervisor deactivated, or a session revoked, through instance B closes the pages on instance A at once, not at A\u2019s next revalidation', { timeout: 60_000 }, async () => {
+  it('SUP-1 AUTH-3 AUTH-5 a supervisor deactivated, or a session signed out, through instance B closes the pages on instance A at once (saying which), not at A\u2019s next revalidation', { timeout: 60_000 }, async () => {
     const url = await plantDatabase(async (store) => {
       await store.createUser(newUser('ada', { roles: ['admin'], departmentIds: [] }), Date.now());
       await store.createUser(newUser('lena', { roles: ['supervisor'], departmentIds: ['cut'], passwordHash: await hashSecretAsync('supervisor-pass') }), Date.now());
@@ -256,6 +256,11 @@ describe.skipIf(pgUnavailable !== null)(suite, () => {
     const out = await fetch(`${b.url}/api/auth/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${first}` } });
     expect(out.status).toBeLessThan(300);
     expect(await signedOut.waitClose(3_000)).toBe(4401);
+    // It says the session was signed out, as a page on B would (not that it was revoked).
+    expect((signedOut.frames.find((f) => f.type === 'error') as { error: unknown } | undefined)?.error).toMatchObject({
+      code: 'unauthenticated',
+      details: { reason: 'signed_out', problem: 'the session was signed out' },
+    });
     // Deactivated by an administrator on B: her page on A closes (the revalidation comes every 15 s).
     const watching = await page(await session());
     const patched = await fetch(`${b.url}/api/users/sue`, {

@@ -364,7 +364,11 @@ export interface ServerStore {
   /** AUTH-1: a token by its hash with its user (null when the user is gone), in one read: what every request asks. */
   findApiTokenWithUser(tokenHash: string): Promise<{ token: ApiTokenRecord; user: UserRecord | null } | null>;
   getApiToken(id: string): Promise<ApiTokenRecord | null>;
-  revokeApiToken(id: string, now: number): Promise<void>;
+  /**
+   * `reason` travels to other instances with the revocation (watchAccounts), so their pages of the
+   * session say why they closed, as this instance's do.
+   */
+  revokeApiToken(id: string, now: number, reason?: RevokeReason): Promise<void>;
   listApiTokens(userId?: string): Promise<ApiTokenRecord[]>;
   /**
    * SEC-3: keep at most `keep` live (unrevoked, unexpired) sessions of a user, revoking the oldest;
@@ -426,8 +430,11 @@ export function hasLink(store: ServerStore): store is ServerStore & StoreLink {
   return typeof (store as Partial<StoreLink>).ping === 'function';
 }
 
+/** Why a session or API token ended: its owner signed out (or a newer sign-in pushed it out, SEC-3), or it was revoked. */
+export type RevokeReason = 'signed_out' | 'revoked';
+
 /** What another writer did to the accounts (ServerStore.watchAccounts). */
 export interface AccountsListener {
   userChanged(userId: string): void;
-  tokenRevoked(tokenId: string): void;
+  tokenRevoked(tokenId: string, reason: RevokeReason): void;
 }

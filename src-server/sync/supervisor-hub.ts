@@ -34,7 +34,7 @@ import { REFUSALS, RefusalBudget, closingDetails } from './refusals.js';
 import type { Metrics } from '../metrics.js';
 import { route } from '../store/sqlite/rows.js';
 import { PageSizer, TurnBudget } from '../slices.js';
-import type { ServerStore, SupervisorChangesPage, SupervisorPageData, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
+import type { RevokeReason, ServerStore, SupervisorChangesPage, SupervisorPageData, SupervisorScope, SupervisorSnapshotPage, SupervisorSnapshotPosition } from '../store/types.js';
 
 export interface SupervisorHubOptions {
   heartbeatMs: number;
@@ -189,7 +189,7 @@ export class SupervisorHub {
   private lastLivePush = -Infinity;
 
   /** A session was signed out or revoked: its pages go back to sign-in at once, told which. */
-  revokeToken(tokenId: string, reason: 'signed_out' | 'revoked'): void {
+  revokeToken(tokenId: string, reason: RevokeReason): void {
     this.userChanges++;
     const problem = reason === 'signed_out' ? 'the session was signed out' : 'the session was revoked';
     for (const c of this.conns) {

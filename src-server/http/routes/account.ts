@@ -52,7 +52,7 @@ async function signOut(s: Scope): Promise<Reply> {
   if (token.kind !== 'session') {
     throw new DomainError('invalid_input', { field: 'Authorization', problem: 'is an API token; revoke it with DELETE /api/tokens/:id instead' });
   }
-  await s.ctx.store.revokeApiToken(token.id, s.ctx.clock.now());
+  await s.ctx.store.revokeApiToken(token.id, s.ctx.clock.now(), 'signed_out');
   s.ctx.supervisors.revokeToken(token.id, 'signed_out');
   return s.viaCookie ? { status: 200, body: { ok: true }, headers: { 'set-cookie': sessionCookie(s, '', 0) } } : ok({ ok: true });
 }

@@ -91,7 +91,7 @@ import { hasRole, TASK_SELECT, TERMINAL_SELECT, USER_SELECT, workedSql } from '.
 import { CHANGES_BY_KEYS, supervisorChangesPage, supervisorSnapshotPage } from './supervisor-reads.js';
 import { SUPERVISOR_RECENT_MS } from '../sqlite/supervisor-reads.js';
 import { ACCOUNTS_CHANNEL, CHANGES_CHANNEL, PipelinedWriteFailed, Tx, type ImportAcc, type OpeningReads } from './tx.js';
-import type { AccountsListener } from '../types.js';
+import type { AccountsListener, RevokeReason } from '../types.js';
 import { GROUP_LANES, redactUrl } from './options.js';
 
 /** How long a group's units after its first (all of them, when the group read ahead) wait for a row lock (see runGroup). */
@@ -266,10 +266,10 @@ export class PgServerStore implements ServerStore, StoreLink {
     client.on('end', lost);
     client.on('notification', (n) => {
       if (n.channel === ACCOUNTS_CHANNEL) {
-        const [tag, kind, id] = (n.payload ?? '').split(' ');
+        const [tag, kind, id, reason] = (n.payload ?? '').split(' ');
         if (tag === this.tag || !id || !this.accountsListener) return;
         if (kind === 'user') this.accountsListener.userChanged(id);
-        else if (kind === 'token') this.accountsListener.tokenRevoked(id);
+        else if (kind === 'token') this.accountsListener.tokenRevoked(id, reason === 'signed_out' ? 'signed_out' : 'revoked');
         return;
       }
       const [tag, head] = (n.payload ?? '').split(' ');
@@ -824,11 +824,11 @@ export class PgServerStore implements ServerStore, StoreLink {
     return r ? tokenFromRow(r) : null;
   }
 
-  async revokeApiToken(id: string, now: number): Promise<void> {
+  async revokeApiToken(id: string, now: number, reason: RevokeReason = 'revoked'): Promise<void> {
     await this.reader().run(
       `WITH revoked AS (UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING id)
        SELECT pg_notify($3, $4) FROM revoked`,
-      [now, id, ACCOUNTS_CHANNEL, `${this.tag} token ${id}`],
+      [now, id, ACCOUNTS_CHANNEL, `${this.tag} token ${id} ${reason}`],
     );
   }
 
@@ -848,7 +848,7 @@ export class PgServerStore implements ServerStore, StoreLink {
       );
       if (live.length) {
         await tx.run('UPDATE api_tokens SET revoked_at = $1 WHERE id = ANY($2::text[])', [now, live]);
-        await tx.run("SELECT pg_notify($1, $2 || ' token ' || t) FROM unnest($3::text[]) t", [ACCOUNTS_CHANNEL, this.tag, live]);
+        await tx.run("SELECT pg_notify($1, $2 || ' token ' || t || ' signed_out') FROM unnest($3::text[]) t", [ACCOUNTS_CHANNEL, this.tag, live]);
       }
       return live;
     });

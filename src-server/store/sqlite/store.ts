@@ -77,6 +77,7 @@ import type {
   TerminalRecord,
   UserPatch,
   UserRecord,
+  RevokeReason,
 } from '../types.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openServerDatabase, type OpenOptions } from './open.js';
@@ -1492,7 +1493,8 @@ export class SqliteServerStore implements ServerStore {
     };
   }
 
-  async revokeApiToken(id: string, now: number): Promise<void> {
+  /** `reason` is for other instances (PostgreSQL); a SQLite server is the only one. */
+  async revokeApiToken(id: string, now: number, _reason?: RevokeReason): Promise<void> {
     if (this.writeGate) await this.writable();
     this.q('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id);
     this.tokenCache.clear();
