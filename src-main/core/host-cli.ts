@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { startBrowserHost, type RunningHost } from './browser-host.js';
-import { openTerminalCore, packageVersion, type SyncTuning } from './open-core.js';
+import { openTerminalCore, packageVersion, startupProblem, type SyncTuning } from './open-core.js';
 import { describeSettings, loadSettings, SETTINGS, SettingsError, type HostSettings } from './settings.js';
 import { findRendererDir } from './static-files.js';
+import type { TerminalSnapshot } from '../../src-shared/terminal-api.js';
 import type { TerminalCore, TerminalLogger } from './terminal.js';
 
 const BIN = 'npm run terminal --';
@@ -176,8 +177,14 @@ async function run(opts: HostCliOptions): Promise<void> {
   process.on('unhandledRejection', onRejection);
   void done.then(() => process.off('unhandledRejection', onRejection));
   try {
-    core.startSyncing();
-    const snapshot = await core.getSnapshot();
+    let snapshot: TerminalSnapshot;
+    try {
+      core.startSyncing();
+      snapshot = await core.getSnapshot();
+    } catch (e) {
+      // HOST-3: damage that opening did not touch shows in the first reads.
+      throw startupProblem(e, settings.dataDir);
+    }
     host = await startBrowserHost({
       api: core,
       rendererDir,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, LOCK_FILE, openTerminalCore } from './open-core.js';
 import { loadSettings } from './settings.js';
+import { TerminalStorageError } from './storage-problem.js';
 import type { TerminalCore } from './terminal.js';
 
 const dirs: string[] = [];
@@ -118,5 +119,45 @@ describe('one terminal process per data folder', () => {
       await new Promise((r) => child.once('exit', r));
     }
     expect(open(dir).store.meta('probe', 0)).toBe(1);
+  });
+});
+
+describe('HOST-3 a damaged database or lock file', () => {
+  const refusal = (dir: string): TerminalStorageError => {
+    try {
+      open(dir);
+    } catch (e) {
+      return e as TerminalStorageError;
+    }
+    throw new Error('the terminal opened');
+  };
+
+  it('HOST-3 a database whose pages are damaged (its header intact) is refused as damaged, naming the file, and left byte for byte as it was; the folder is free again', () => {
+    const dir = tempDir();
+    open(dir).close();
+    const db = path.join(dir, DATABASE_FILE);
+    const bytes = fs.readFileSync(db);
+    // Page 1 (the header and the schema's root) stays; every later page is scrambled.
+    for (let i = 4096; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
+    fs.writeFileSync(db, bytes);
+    for (const f of [`${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+    const e = refusal(dir);
+    expect(e).toBeInstanceOf(TerminalStorageError);
+    expect(e.kind).toBe('damaged');
+    expect(e.title).toBe("The terminal's database is damaged");
+    expect(e.message.startsWith(`the terminal's database ${db} is damaged (SQLITE_CORRUPT`), e.message).toBe(true);
+    expect(e.message).toContain('Do not delete it');
+    expect(fs.readFileSync(db).equals(bytes)).toBe(true);
+    // The lock was let go: once the file is moved aside (as the message says), the terminal starts on a new database.
+    fs.renameSync(db, `${db}.damaged`);
+    expect(open(dir).store.meta('probe', 0)).toBe(1);
+    expect(fs.readFileSync(`${db}.damaged`).equals(bytes)).toBe(true);
+  });
+
+  it('HOST-3 a damaged lock file is named as such, saying it holds no data', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, LOCK_FILE), Buffer.alloc(8192, 0x5a));
+    const e = refusal(dir);
+    expect(e.message).toMatch(/^the terminal's lock file .*terminal\.lock is damaged \(SQLITE_NOTADB: file is not a database\)\. It holds no data/);
   });
 });

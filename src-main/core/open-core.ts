@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src-shared/clock.js';
 import { coreSettings, type HostSettings } from './settings.js';
 import { DATA_DIR_MODE, databaseFiles, TerminalStore } from './store.js';
+import { storageProblem, type StorageRole } from './storage-problem.js';
 import { realScheduler, type SyncClientOptions } from './sync-client.js';
 import { TerminalCore, type TerminalLogger } from './terminal.js';
 import { wsDialer } from './ws-dialer.js';
@@ -84,15 +85,28 @@ export function secureDataDir(dir: string): { tightened: string | null; problem:
   return { tightened: null, problem: `its mode is ${was}; other users may read it (use a folder of its own, owned by this user, mode 700)` };
 }
 
+/**
+ * Open the terminal core on `settings.dataDir`. HOST-3: a data folder or database that cannot be
+ * used (damaged, not writable, a full disk) is thrown as a TerminalStorageError that names the file
+ * and says what to do; nothing is moved, deleted or rewritten.
+ */
 export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): TerminalCore {
-  const dir = secureDataDir(settings.dataDir);
-  if (dir.tightened) o.log?.('info', 'the data folder was open to other users; now only this user may read it', { dataDir: settings.dataDir, was: dir.tightened });
-  if (dir.problem) o.log?.('warn', `the data folder is not private: ${dir.problem}`, { dataDir: settings.dataDir });
-  const unlock = lockDataDir(settings.dataDir, o.nativeBinding);
-  const file = path.join(settings.dataDir, DATABASE_FILE);
+  const dataDir = settings.dataDir;
+  const file = path.join(dataDir, DATABASE_FILE);
+  const step = <T>(role: StorageRole, at: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw storageProblem(err, { dataDir, file: at, role }) ?? err;
+    }
+  };
+  const dir = step('folder', dataDir, () => secureDataDir(dataDir));
+  if (dir.tightened) o.log?.('info', 'the data folder was open to other users; now only this user may read it', { dataDir, was: dir.tightened });
+  if (dir.problem) o.log?.('warn', `the data folder is not private: ${dir.problem}`, { dataDir });
+  const unlock = step('lock', path.join(dataDir, LOCK_FILE), () => lockDataDir(dataDir, o.nativeBinding));
   let store: TerminalStore;
   try {
-    store = new TerminalStore(file, o.nativeBinding ? { nativeBinding: o.nativeBinding } : {});
+    store = step('database', file, () => new TerminalStore(file, o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}));
   } catch (err) {
     unlock();
     throw err;
@@ -102,27 +116,40 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
     if (loose.length) o.log?.('warn', 'terminal database files are readable by other users and could not be made private', { files: loose });
   }
   try {
-    return new TerminalCore({
-      store,
-      settings: coreSettings(settings),
-      clock: systemClock,
-      // The time since boot, suspend included (CLOCK_BOOTTIME on Linux): it never jumps as the wall clock can.
-      monotonic: () => os.uptime() * 1000,
-      scheduler: realScheduler,
-      random: Math.random,
-      dialer: (url) => wsDialer(url),
-      appVersion: o.appVersion,
-      watchNetwork: true,
-      verifySecret: verifySecretNative,
-      onClose: unlock,
-      ...(o.log ? { log: o.log } : {}),
-      ...(o.sync ? { sync: o.sync } : {}),
-    });
+    return step(
+      'database',
+      file,
+      () =>
+        new TerminalCore({
+          store,
+          settings: coreSettings(settings),
+          clock: systemClock,
+          // The time since boot, suspend included (CLOCK_BOOTTIME on Linux): it never jumps as the wall clock can.
+          monotonic: () => os.uptime() * 1000,
+          scheduler: realScheduler,
+          random: Math.random,
+          dialer: (url) => wsDialer(url),
+          appVersion: o.appVersion,
+          watchNetwork: true,
+          verifySecret: verifySecretNative,
+          onClose: unlock,
+          ...(o.log ? { log: o.log } : {}),
+          ...(o.sync ? { sync: o.sync } : {}),
+        }),
+    );
   } catch (err) {
     store.close();
     unlock();
     throw err;
   }
+}
+
+/**
+ * HOST-3: a failure of a terminal's first reads after it opened (its snapshot for the screen), as
+ * a TerminalStorageError where it is one: a damaged page deep in the database shows only there.
+ */
+export function startupProblem(err: unknown, dataDir: string): unknown {
+  return storageProblem(err, { dataDir, file: path.join(dataDir, DATABASE_FILE), role: 'database' }) ?? err;
 }
 
 /** The app's version from the package.json above this file (source, out/node or out/main). */

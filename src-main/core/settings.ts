@@ -141,6 +141,9 @@ function readConfigFile(file: string, mustExist: boolean, problems: string[]): S
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !mustExist) return null;
+    // The default file of a data folder that is not a folder (a file stands in its path): no
+    // settings there, and opening the folder says what is in the way (HOST-3).
+    if (code === 'ENOTDIR' && !mustExist) return null;
     problems.push(
       code === 'ENOENT'
         ? `config file ${file} does not exist; check the --config path`

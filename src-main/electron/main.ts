@@ -13,8 +13,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ApiDispatcher } from '../core/api-dispatch.js';
-import { openTerminalCore } from '../core/open-core.js';
+import { openTerminalCore, startupProblem } from '../core/open-core.js';
 import { describeSettings, loadSettings, SettingsError, type HostSettings } from '../core/settings.js';
+import type { TerminalSnapshot } from '../../src-shared/terminal-api.js';
+import { TerminalStorageError } from '../core/storage-problem.js';
 import type { TerminalCore, TerminalLogger } from '../core/terminal.js';
 import { CrashBudget } from './crash-budget.js';
 import { forwardEvents, registerApiHandlers } from './ipc.js';
@@ -109,20 +111,25 @@ async function start(): Promise<void> {
     });
     return;
   }
+  let snapshot: TerminalSnapshot;
   try {
     const nativeBinding = electronNativeBinding();
     core = openTerminalCore(settings, { appVersion: app.getVersion(), log, ...(nativeBinding ? { nativeBinding } : {}) });
-  } catch (e) {
+    snapshot = await core.getSnapshot();
+  } catch (caught) {
+    core?.close();
+    core = null;
+    // HOST-3: a damaged, unwritable or full data folder is told as such, with what to do.
+    const e = startupProblem(caught, settings.dataDir);
     const message = (e as Error).message;
     const abi = /NODE_MODULE_VERSION|was compiled against a different Node.js version/.test(message);
     fail(
-      'The terminal database cannot be opened',
+      e instanceof TerminalStorageError ? e.title : 'The terminal database cannot be opened',
       abi ? `${message}\n\nbetter-sqlite3 is not built for Electron here: run \`npm run rebuild:electron\` (needs internet) and start again.` : message,
     );
     return;
   }
   log('info', 'terminal starting', { settings: describeSettings(settings) });
-  const snapshot = await core.getSnapshot();
   const dispatcher = new ApiDispatcher(core, snapshot.locale, log);
   registerApiHandlers(ipcMain, dispatcher, (event) => Boolean(event.senderFrame && isOwnScreen(event.senderFrame.url, where)));
   forwardEvents(
