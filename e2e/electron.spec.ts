@@ -1,7 +1,7 @@
 /**
  * Smoke test of the real Electron app (`_electron.launch` on out/main): it starts, shows the
  * enrollment or badge screen, and the page has `window.terminalApi` but no Node (`require`,
- * `process`). Skipped with a one-line reason where the Electron binary (or the better-sqlite3
+ * `process`); a fault planted in its main process is logged and the app goes on (ELE-4). Skipped with a one-line reason where the Electron binary (or the better-sqlite3
  * build for Electron's ABI, `npm run rebuild:electron`) is not installed; CI's summary lists it
  * with that reason. README, "Running the Electron app test", says how to run it.
  */
@@ -51,6 +51,39 @@ test('ELE-1 the Electron app starts on the enrollment or badge screen with windo
     expect(globals).toEqual({ terminalApi: 'object', require: 'undefined', process: 'undefined' });
     const snapshot = await page.evaluate(() => (window as unknown as { terminalApi: { getSnapshot(): Promise<{ identity: unknown }> } }).terminalApi.getSnapshot());
     expect(snapshot.identity).toBeTruthy();
+  } finally {
+    await app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('ELE-4 a promise of the main process that fails with nobody to handle it is logged with its stack, and the kiosk goes on', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shopfloor-electron-'));
+  const app = await _electron.launch({
+    executablePath: binary!,
+    args: [ROOT],
+    cwd: ROOT,
+    env: { ...process.env, SHOPFLOOR_DATA: dataDir, SHOPFLOOR_KIOSK: 'false' },
+    timeout: 30_000,
+  });
+  let out = '';
+  app.process().stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const page = await app.firstWindow();
+    await expect(page.getByTestId('enroll-screen').or(page.getByTestId('badge-screen'))).toBeVisible();
+    // The fault, planted in the main process: a promise rejected with nobody to handle it.
+    await app.evaluate(() => {
+      setTimeout(() => {
+        Promise.reject(new Error('planted fault'));
+      }, 0);
+    });
+    await expect.poll(() => out, { timeout: 10_000 }).toContain('planted fault');
+    const line = out.split('\n').find((l) => l.includes('planted fault'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: 50, msg: expect.stringContaining('nobody to handle it'), err: expect.stringContaining('at ') });
+    // Still working: the main process answers the screen.
+    const snapshot = await page.evaluate(() => (window as unknown as { terminalApi: { getSnapshot(): Promise<{ identity: unknown }> } }).terminalApi.getSnapshot());
+    expect(snapshot.identity).toBeTruthy();
+    expect(app.process().exitCode).toBeNull();
   } finally {
     await app.close();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { systemClock } from '../src-shared/clock.js';
 import { badgeHash, hashSecret, newToken, normalizeBadge, randomHex, tokenHash } from '../src-shared/crypto/hash.js';
 import { ROLES, type Role } from '../src-shared/domain/types.js';
 import { idSchema } from '../src-shared/protocol/terminal.js';
+import { reportUnhandledRejections } from '../src-shared/process-faults.js';
 import type { RunningServer } from './app.js';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_SIZES, seedDemo, type DemoPlant } from './demo.js';
 import { MAX_IMPORT_ROWS, describeErrorCount, parseImportCsv, parseImportJson, runImport, type ParsedImport } from './import.js';
@@ -847,19 +848,17 @@ async function cmdStart(opts: StartOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // A promise rejected with nobody to hear it (a fault of ours) ends a Node process: every
-  // terminal, page and request of the plant with it. It is logged with its stack, and the server
-  // goes on (what it committed is in the database; what it was doing is answered or times out).
-  const onRejection = (reason: unknown) =>
-    log.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'a promise failed with nobody to handle it (a fault: please report this line); the server goes on');
-  process.on('unhandledRejection', onRejection);
-  void done.then(() => process.off('unhandledRejection', onRejection));
+  // CLI-7: a promise rejected with nobody to hear it (a fault of ours) is logged with its stack,
+  // and the server goes on (what it committed is in the database; what it was doing is answered
+  // or times out).
+  const stopReportingFaults = reportUnhandledRejections(process, 'server', (message, err) => log.error({ err }, message));
+  void done.then(stopReportingFaults);
   try {
     server = await startServer({ dataDir, port: opts.port, host: opts.host, tls, logger: log, store, commitGroupMax: opts.commitGroupMax, hub: { pushIntervalMs: opts.pushIntervalMs }, leaseCheckMs: opts.leaseCheckMs });
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    process.off('unhandledRejection', onRejection);
+    stopReportingFaults();
     await store.close();
     throw listenError(e, opts);
   }

@@ -396,19 +396,24 @@ describe('admin CLI: a database being migrated by another process (MIG-1 MIG-3)'
 describe('the server process and a fault of its own (CLI-7)', () => {
   afterEach(() => killAll());
 
-  it('CLI-7 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the server goes on serving', async () => {
+  it('CLI-7 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the server goes on serving; also one rejected with a bare object, which has no text of its own', async () => {
     const data = tempDir();
     expect(cli(['init', '--data', data]).code).toBe(0);
-    // The fault is planted from outside the product: a module loaded first rejects a promise once
-    // the server runs (it has its signal handlers).
+    // The fault is planted from outside the product: a module loaded first rejects two promises
+    // once the server runs (it has its signal handlers): with an Error, and with an object without
+    // a prototype (String() of it throws).
     const fault =
-      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => Promise.reject(new Error('planted fault')), 200); } }, 10)";
+      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => { Promise.reject(new Error('planted fault')); Promise.reject(Object.assign(Object.create(null), { planted: 'bare object' })); }, 200); } }, 10)";
     const server = await startCliServer(['--data', data], { nodeArgs: ['--import', fault] });
     const deadline = Date.now() + 10_000;
-    while (!server.stdout().includes('planted fault') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!server.stdout().includes('not with an Error') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const line = server.stdout().split('\n').find((l) => l.includes('planted fault'));
     expect(line, server.stderr()).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({ level: 50, msg: expect.stringContaining('nobody to handle it'), err: { stack: expect.stringContaining('planted fault') } });
+    // (The planted module's text is in the first one's stack too: look for the second by its message.)
+    const bare = server.stdout().split('\n').find((l) => l.includes('not with an Error'));
+    expect(bare, server.stderr()).toBeDefined();
+    expect(JSON.parse(bare!)).toMatchObject({ level: 50, err: { message: 'a promise was rejected with {"planted":"bare object"}, not with an Error' } });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await server.stop()).code).toBe(0);
   });

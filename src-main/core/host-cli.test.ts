@@ -87,11 +87,12 @@ describe('HOST-1 the browser-hosted terminal process', () => {
     expect(fs.existsSync(path.join(dir, 'terminal.db'))).toBe(true);
   });
 
-  it('HOST-1 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the kiosk goes on serving', async () => {
-    // The fault is planted from outside the product: a module loaded first rejects a promise once
-    // the terminal runs (it has its signal handlers).
+  it('HOST-1 a promise that fails with nobody to handle it (a fault) is logged with its stack, and the kiosk goes on serving; also one rejected with a bare object, which has no text of its own', async () => {
+    // The fault is planted from outside the product: a module loaded first rejects two promises
+    // once the terminal runs (it has its signal handlers): with an Error, and with an object
+    // without a prototype (String() of it throws).
     const fault =
-      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => Promise.reject(new Error('planted fault')), 200); } }, 10)";
+      "data:text/javascript,const t = setInterval(() => { if (process.listenerCount('SIGTERM') > 0) { clearInterval(t); setTimeout(() => { Promise.reject(new Error('planted fault')); Promise.reject(Object.assign(Object.create(null), { planted: 'bare object' })); }, 200); } }, 10)";
     const p = run(['--data', dir, '--port', '0'], {}, { nodeArgs: ['--import', fault] });
     await until(() => p.out().includes('"msg":"terminal listening"'), 'the listening line');
     const { url } = JSON.parse(p.out().split('\n').find((l) => l.includes('"msg":"terminal listening"'))!) as { url: string };
@@ -99,6 +100,11 @@ describe('HOST-1 the browser-hosted terminal process', () => {
     const line = p.out().split('\n').find((l) => l.includes('planted fault'))!;
     expect(JSON.parse(line)).toMatchObject({ level: expect.anything(), msg: expect.stringContaining('nobody to handle it') });
     expect(line).toContain('at ');
+    // (The planted module's text is in the first one's stack too: look for the second by its message.)
+    await until(() => p.out().includes('not with an Error'), 'the logged bare object');
+    const bare = JSON.parse(p.out().split('\n').find((l) => l.includes('not with an Error'))!) as { level: number; msg: string; err: string };
+    expect(bare).toMatchObject({ level: 50, msg: expect.stringContaining('nobody to handle it') });
+    expect(bare.err).toContain('a promise was rejected with {"planted":"bare object"}, not with an Error');
     // Still serving: the screen's API answers.
     const ws = new WebSocket(url.replace('http', 'ws') + '/api');
     const answer = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));

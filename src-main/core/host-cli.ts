@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { startBrowserHost, type RunningHost } from './browser-host.js';
-import { openTerminalCore, packageVersion, startupProblem, type SyncTuning } from './open-core.js';
+import { openTerminalCore, packageVersion, reportTerminalFaults, startupProblem, type SyncTuning } from './open-core.js';
 import { describeSettings, loadSettings, SETTINGS, SettingsError, type HostSettings } from './settings.js';
 import { findRendererDir } from './static-files.js';
 import type { TerminalSnapshot } from '../../src-shared/terminal-api.js';
@@ -168,14 +168,10 @@ async function run(opts: HostCliOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // A promise rejected with nobody to hear it (a fault of ours) ends a Node process: the kiosk
-  // went dead in front of the operator. It is logged with its stack, and the terminal goes on.
-  const onRejection = (reason: unknown) =>
-    log('error', 'a promise failed with nobody to handle it (a fault: please report this line); the terminal goes on', {
-      err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
-    });
-  process.on('unhandledRejection', onRejection);
-  void done.then(() => process.off('unhandledRejection', onRejection));
+  // HOST-1: a promise rejected with nobody to hear it (a fault of ours) is logged with its stack,
+  // and the terminal goes on instead of going dead in front of the operator.
+  const stopReportingFaults = reportTerminalFaults(log);
+  void done.then(stopReportingFaults);
   try {
     let snapshot: TerminalSnapshot;
     try {
@@ -201,7 +197,7 @@ async function run(opts: HostCliOptions): Promise<void> {
   } catch (e) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    process.off('unhandledRejection', onRejection);
+    stopReportingFaults();
     core.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} on ${opts.host} is already in use; pick another with --port (0 picks a free one)`, { cause: e });

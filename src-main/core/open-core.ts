@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src-shared/clock.js';
+import { reportUnhandledRejections } from '../../src-shared/process-faults.js';
 import { coreSettings, type HostSettings } from './settings.js';
 import { DATA_DIR_MODE, databaseFiles, TerminalStore } from './store.js';
 import { storageProblem, type StorageRole } from './storage-problem.js';
@@ -150,6 +151,15 @@ export function openTerminalCore(settings: HostSettings, o: OpenCoreOptions): Te
  */
 export function startupProblem(err: unknown, dataDir: string): unknown {
   return storageProblem(err, { dataDir, file: path.join(dataDir, DATABASE_FILE), role: 'database' }) ?? err;
+}
+
+/**
+ * HOST-1, ELE-4: from now on a promise of this process that fails with nobody to handle it (a
+ * fault) is logged as an error with its stack, and the terminal goes on. Both hosts (the browser
+ * host and the Electron main process) call this; the server does the same (CLI-7). Returns the stop.
+ */
+export function reportTerminalFaults(log: TerminalLogger): () => void {
+  return reportUnhandledRejections(process, 'terminal', (message, err) => log('error', message, { err: err.stack ?? err.message }));
 }
 
 /** The app's version from the package.json above this file (source, out/node or out/main). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ApiDispatcher } from '../core/api-dispatch.js';
-import { openTerminalCore, startupProblem } from '../core/open-core.js';
+import { openTerminalCore, reportTerminalFaults, startupProblem } from '../core/open-core.js';
 import { describeSettings, loadSettings, SettingsError, type HostSettings } from '../core/settings.js';
 import type { TerminalSnapshot } from '../../src-shared/terminal-api.js';
 import { TerminalStorageError } from '../core/storage-problem.js';
@@ -31,6 +31,9 @@ const where: ScreenLocation = {
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'shopfloor-terminal', shell: 'electron' } });
 const log: TerminalLogger = (level, message, data) => logger[level](data ?? {}, message);
+// ELE-4: a fault in this process (a promise failed with nobody to handle it) is logged with its
+// stack and the kiosk keeps working, as the browser host and the server do.
+reportTerminalFaults(log);
 
 /** better-sqlite3 built for Electron's ABI by `npm run rebuild:electron`, if present. */
 function electronNativeBinding(): string | undefined {
