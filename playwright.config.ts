@@ -10,14 +10,14 @@ export default defineConfig({
   testDir: 'e2e',
   // Builds out/node (tsc) and out/main, out/preload, out/renderer (electron-vite) first.
   globalSetup: './e2e/global-setup.ts',
-  // Three workers (files side by side): each test drives its own processes and browser
-  // (test-scoped fixtures, port 0, temp folders) and spends much of its time waiting on them, so
-  // two workers kept the 2 cores under half busy (about 0.9 of a core on average). All 47 tests
-  // passed with three on a machine loaded to a load average of 12. A test's time limit allows for
-  // the other workers' load.
+  // Three workers, and tests (not files) shared out among them: each test drives its own processes
+  // and browser (test-scoped fixtures, port 0, temp folders, nothing shared between tests) and
+  // spends much of its time waiting on them. By files, the largest (supervisor.spec.ts, 2.7 min of
+  // the 8.7 min of tests) set the pace. All 47 tests passed with three workers on a machine loaded
+  // to a load average of 12. A test's time limit allows for the other workers' load.
   timeout: 90_000,
   expect: { timeout: 10_000 },
-  fullyParallel: false,
+  fullyParallel: true,
   workers: 3,
   retries: 0,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],

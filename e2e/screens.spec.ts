@@ -32,6 +32,8 @@ const VIEWPORTS = [
 const viewport = VIEWPORTS[VIEWPORTS.length - 1]!;
 
 test(`UI-11 KIO-8 screen tour at ${VIEWPORTS.map((v) => `${v.width}×${v.height}`).join(' and ')}: every screen renders (screenshots in test-results/screens)`, async ({ startTerminal, server }) => {
+  // The longest test (about 50 s on a quiet machine, 96 s at a load average of 14): a time limit of its own.
+  test.setTimeout(180_000);
   /**
    * A picture of the screen at each size (what `inView` names must fit in it too), ending at the
    * smaller size, where the tour goes on.
