@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { ReadThread } from '../src-server/store/sqlite/read-thread.js';
 import { SqliteServerStore } from '../src-server/store/sqlite/store.js';
+import { loopBudget } from '../src-server/slices.js';
 import type { ServerStore } from '../src-server/store/types.js';
 import { storeContract } from './store-contract.js';
 import { userOperation } from '../src-server/engine/mutations.js';
@@ -53,8 +54,14 @@ for (const readThread of [false, true]) {
   });
 }
 
-/** A store whose WAL flushes wait, while `flushes.held`, until the test releases them (`held`, in order). */
-function storeWithHeldFlushes() {
+/**
+ * A store on a fresh file whose WAL flushes wait, while `flushes.held`, until the test releases
+ * them (`held`, in order); closed and removed after `fn`. Every flush is let go before the close,
+ * which waits for the flushes in progress: a test that failed while one was held hung there until
+ * vitest's timeout, which hid its real error. A close that does not end fails the test too, saying
+ * what the store still had in progress.
+ */
+async function withHeldFlushes(fn: (s: { store: SqliteServerStore; held: Array<() => void>; flushes: { held: boolean } }) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
   const flushes = { held: false };
   const held: Array<() => void> = [];
@@ -63,7 +70,45 @@ function storeWithHeldFlushes() {
       if (flushes.held) await new Promise<void>((r) => held.push(r));
     },
   });
-  return { dir, store, held, flushes };
+  let failure: { error: unknown } | null = null;
+  try {
+    await fn({ store, held, flushes });
+  } catch (error) {
+    failure = { error };
+  }
+  flushes.held = false;
+  held.splice(0).forEach((r) => r());
+  let closed = false;
+  const closing = store.close().finally(() => (closed = true));
+  try {
+    await waitUntil(() => closed, 10_000, () => `the store's close: ${storeState(store, held)}`);
+    await closing;
+  } catch (error) {
+    if (failure) console.error(error); // the test's own error is the one it fails with
+    failure ??= { error };
+  }
+  if (closed) fs.rmSync(dir, { recursive: true, force: true });
+  if (failure) throw failure.error;
+}
+
+/** What the store has in progress: a flush, an import's hold on the write lock, calls waiting in line. */
+function storeState(store: SqliteServerStore, held: unknown[]): string {
+  const internals = store as unknown as { flusher: { pending: unknown } | null; writeGate: unknown };
+  return JSON.stringify({
+    heldFlushes: held.length,
+    flushing: internals.flusher?.pending != null,
+    importHoldsTheWriteLock: internals.writeGate != null,
+    waitingInLine: store.line?.length ?? 0,
+  });
+}
+
+/** Wait until `done()`, at most `ms`; else fail saying what `pending()` reports is still pending. */
+async function waitUntil(done: () => boolean, ms: number, pending: () => string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`still pending after ${ms} ms: ${pending()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** A store on a fresh file with the test plant (the file's path too); closed and removed after `fn`. */
@@ -189,8 +234,7 @@ describe('sqlite store specifics', () => {
   });
 
   it('PROTO-7 the next commit group runs while the last one\'s flush is on the disk, and each is answered only once it and all before it are durable', async () => {
-    const { dir, store, held, flushes } = storeWithHeldFlushes();
-    try {
+    await withHeldFlushes(async ({ store, held, flushes }) => {
       await seedPlant(store);
       expect(store.groupLanes).toBe(2);
       flushes.held = true;
@@ -240,10 +284,7 @@ describe('sqlite store specifics', () => {
       expect(answered).toEqual(['g1', 'g2', 'g3', 'g4']);
       expect((await g3).results[0]).toMatchObject({ ok: true, value: { ok: true } });
       expect((await g4).results[0]).toMatchObject({ ok: true, value: { ok: false, error: { code: 'task_conflict' } } });
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('PROTO-7 SYNC-1 SUP-1 a page read on the read thread is handed on only once all it can show is durable', async () => {
@@ -435,39 +476,51 @@ describe('sqlite store specifics', () => {
   });
 
   it('PROTO-7 a commit group and a heartbeat that waited for a large import answer only after their writes are flushed', async () => {
-    const { dir, store, held, flushes } = storeWithHeldFlushes();
-    try {
+    await withHeldFlushes(async ({ store, held, flushes }) => {
       await seedPlant(store);
       flushes.held = true;
       // A large import holds the write lock; a heartbeat and a commit group come meanwhile. The
       // group is answered only once a flush that began after its writes is done.
+      // In a fresh turn of the loop the import goes in at once and takes the write lock before the
+      // others come (seeding may have spent this turn's budget: then the group, first in line,
+      // went ahead of the import and waited for nothing).
+      await loopBudget.nextTurn();
+      const settled = { import: false, touch: false, group: false };
+      const writeGate = () => (store as unknown as { writeGate: Promise<void> | null }).writeGate;
       const importing = store.importTasks(Array.from({ length: 600 }, (_, i) => taskRow(`imp${i}`)), T0);
+      // Handing the rows over may spend the turn (a loaded machine): the lock is then taken at the
+      // next one. It is let go only once the import thread answers, so it cannot be missed here.
+      for (let turns = 0; turns < 3 && !writeGate(); turns++) await loopBudget.nextTurn();
+      expect(writeGate()).not.toBeNull();
       const touched = store.touchTerminals(['k1'], T0 + 1);
-      let answered = false;
-      // A group that fails ends the wait below too, and the test with its error (not a 30 s timeout).
-      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]).then(
-        (g) => ((answered = true), g),
-        (e: unknown) => {
-          answered = true;
-          throw e;
-        },
-      );
-      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
-      await new Promise((r) => setTimeout(r, 50));
-      expect(answered).toBe(false);
-      flushes.held = false;
-      while (held.length > 0 || !answered) {
-        held.splice(0).forEach((r) => r());
-        await new Promise((r) => setTimeout(r, 5));
+      // A group that fails ends the waits below too, and the test with its error.
+      const group = store.runGroup([() => userOperation({ name: 'claim', taskId: 't1' }, 'ann', T0)]);
+      for (const [name, p] of [['import', importing], ['touch', touched], ['group', group]] as const) {
+        p.then(
+          () => (settled[name] = true),
+          () => (settled[name] = true),
+        );
       }
+      const state = () => `settled ${JSON.stringify(settled)}; store ${storeState(store, held)}`;
+      // The import is written on a thread of its own, started for it: 0.3-0.5 s on an idle machine,
+      // 1-14 s on a loaded one (vi.waitFor's default gave up after 1 s).
+      await waitUntil(() => held.length > 0, 40_000, state);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(settled).toEqual({ import: false, touch: false, group: false });
+      flushes.held = false;
+      await waitUntil(
+        () => {
+          held.splice(0).forEach((r) => r());
+          return settled.import && settled.touch && settled.group;
+        },
+        10_000,
+        state,
+      );
       expect((await group).results[0]).toMatchObject({ ok: true });
       await touched;
       expect(await importing).toMatchObject({ ok: true, created: 600 });
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    });
+  }, 90_000);
 
   it('PROTO-7 SEC-9 calls waiting in line when the store closes run first; a call after the close is refused, never an unhandled crash', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
