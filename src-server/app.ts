@@ -88,6 +88,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Several instances: the others' terminals are connected; the stale-presence sweep finds a dead
   // instance's terminals instead.
   if (!store.sharedByInstances) await store.resetConnections(clock.now());
+  // The overview's settings, read once before anything is served: their first read loads the
+  // runtime's time-zone data and compiles their checks (40-90 ms of this thread on this machine),
+  // which would otherwise stall the first turn that needs them, such as an auto-assign's first
+  // slice while the plant's kiosks wait (issue 12, `stall`).
+  await store.getSupervision().catch((err: unknown) => log.warn({ err }, 'the supervision settings could not be read at start'));
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
   const supervisors = new SupervisorHub(store, clock, log, metrics, (token) => authenticateToken({ store, clock }, token), {
     ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),
