@@ -32,6 +32,9 @@ const skipReason = !binary
     ? 'better-sqlite3 is not built for Electron, so the app cannot open its database: run `npm run rebuild:electron` (README, "Running the Electron app test")'
     : null;
 test.skip(skipReason !== null, skipReason ?? '');
+// One app at a time, in order (not shared out among the workers as other tests are): Electron's
+// single-instance lock is keyed on its userData folder, the same for every launch here.
+test.describe.configure({ mode: 'default' });
 
 /** The app on a fresh data folder, up to its first window (its stdout gathered in `out()`); closed and removed after `fn`. */
 async function withApp(fn: (app: ElectronApplication, page: Page, out: () => string) => Promise<void>): Promise<void> {

@@ -23,6 +23,7 @@ import type { ServerStore } from './store/types.js';
 import { findRendererDir } from './http/static.js';
 import { HUB_DEFAULTS, SyncHub, type HubOptions } from './sync/hub.js';
 import { SupervisorHub, type SupervisorHubOptions } from './sync/supervisor-hub.js';
+import { DEFAULT_SUPERVISION_SETTINGS, supervisionSettingsSchema } from '../src-shared/domain/supervision.js';
 
 export interface ServerOptions {
   /** Folder for the SQLite database (created if missing; unused when `store` is given). */
@@ -88,11 +89,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Several instances: the others' terminals are connected; the stale-presence sweep finds a dead
   // instance's terminals instead.
   if (!store.sharedByInstances) await store.resetConnections(clock.now());
-  // The overview's settings, read once before anything is served: their first read loads the
-  // runtime's time-zone data and compiles their checks (40-90 ms of this thread on this machine),
-  // which would otherwise stall the first turn that needs them, such as an auto-assign's first
-  // slice while the plant's kiosks wait (issue 12, `stall`).
-  await store.getSupervision().catch((err: unknown) => log.warn({ err }, 'the supervision settings could not be read at start'));
+  // The overview's settings' check, run once before anything is served (on the defaults: no
+  // database round trip that could hold the start): its first run loads the runtime's time-zone
+  // data and compiles the check (55-75 ms of this thread on this machine), which would otherwise
+  // stall the first turn that needs them, such as an auto-assign's first slice while the plant's
+  // kiosks wait (issue 12, `stall`).
+  supervisionSettingsSchema.parse(DEFAULT_SUPERVISION_SETTINGS);
   const hub = new SyncHub(store, clock, log, metrics, options.hub);
   const supervisors = new SupervisorHub(store, clock, log, metrics, (token) => authenticateToken({ store, clock }, token), {
     ...(options.hub?.pushIntervalMs !== undefined ? { pushIntervalMs: options.hub.pushIntervalMs } : {}),

@@ -12,17 +12,37 @@ export interface RejectionSource {
   off(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
 }
 
-/** A rejection's reason as text; never throws (`String(Object.create(null))` does). */
+/** Text of a reason at most this long: a log line stays a line. */
+const MOST_TEXT = 1000;
+
+/**
+ * A rejection's reason as text; never throws (`String(Object.create(null))` does). An object is
+ * told by its keys, never its values (it could hold a password), and nothing runs past MOST_TEXT.
+ */
 function describeReason(reason: unknown): string {
   try {
-    if (typeof reason === 'object' && reason !== null) return JSON.stringify(reason) ?? String(reason);
-    return String(reason);
+    const text =
+      typeof reason === 'object' && reason !== null
+        ? `an object (keys: ${Object.keys(reason).join(', ') || 'none'})`
+        : typeof reason === 'string'
+          ? `a string of ${reason.length} characters`
+          : String(reason);
+    return text.length > MOST_TEXT ? `${text.slice(0, MOST_TEXT)}…` : text;
   } catch {
     try {
       return Object.prototype.toString.call(reason);
     } catch {
       return '(a value that cannot be shown)';
     }
+  }
+}
+
+/** An Error, also one made in another JavaScript context (`vm`, a worker's), where `instanceof` says no. */
+function isError(reason: unknown): reason is Error {
+  try {
+    return reason instanceof Error || Object.prototype.toString.call(reason) === '[object Error]';
+  } catch {
+    return false;
   }
 }
 
@@ -35,7 +55,7 @@ export function reportUnhandledRejections(source: RejectionSource, who: string, 
   const listener = (reason: unknown) =>
     report(
       `a promise failed with nobody to handle it (a fault: please report this line); the ${who} goes on`,
-      reason instanceof Error ? reason : new Error(`a promise was rejected with ${describeReason(reason)}, not with an Error`),
+      isError(reason) ? reason : new Error(`a promise was rejected with ${describeReason(reason)}, not with an Error`),
     );
   source.on('unhandledRejection', listener);
   return () => source.off('unhandledRejection', listener);

@@ -44,21 +44,29 @@ describe('CLI-7 HOST-1 ELE-4 a promise that fails with nobody to handle it', () 
     expect(r.reports[0]!.stack).toMatch(/^Error: planted fault\n\s+at /);
   });
 
-  it('CLI-7 HOST-1 ELE-4 a rejection with something other than an Error, even a value that cannot be turned into text, is reported and the process goes on', () => {
+  it('CLI-7 HOST-1 ELE-4 a rejection with something other than an Error, even a value that cannot be turned into text, is reported by what it is (an object by its keys, never its values) and the process goes on', () => {
     const r = runScript(`
       Promise.reject(Object.assign(Object.create(null), { planted: 'bare object' }));
       Promise.reject('a string');
       Promise.reject(undefined);
       const cyclic = {}; cyclic.self = cyclic; Promise.reject(cyclic);
+      Promise.reject({ user: 'ann', password: 'secret-pass', rows: Array.from({ length: 20000 }, (_, i) => i) });
+      Promise.reject(Object.fromEntries(Array.from({ length: 2000 }, (_, i) => ['key' + i, i])));
+      Promise.reject((await import('node:vm')).runInNewContext("new Error('from another context')"));
     `);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('still running');
     expect(r.reports.map((x) => x.stack.split('\n')[0])).toEqual([
-      'Error: a promise was rejected with {"planted":"bare object"}, not with an Error',
-      'Error: a promise was rejected with a string, not with an Error',
+      'Error: a promise was rejected with an object (keys: planted), not with an Error',
+      'Error: a promise was rejected with a string of 8 characters, not with an Error',
       'Error: a promise was rejected with undefined, not with an Error',
-      'Error: a promise was rejected with [object Object], not with an Error',
+      'Error: a promise was rejected with an object (keys: self), not with an Error',
+      'Error: a promise was rejected with an object (keys: user, password, rows), not with an Error',
+      expect.stringMatching(/^Error: a promise was rejected with an object \(keys: key0, key1, .{900,}…, not with an Error$/),
+      'Error: from another context',
     ]);
+    expect(JSON.stringify(r.reports)).not.toContain('secret-pass');
+    expect(r.reports[6]!.stack).toMatch(/^Error: from another context\n\s+at /);
   });
 
   it('CLI-7 HOST-1 ELE-4 once stopped (the process is shutting down), a rejection is Node\'s again: it ends the process', () => {

@@ -111,8 +111,9 @@ export function storageProblem(err: unknown, where: { dataDir: string; file: str
       const user = userName();
       return make(
         'The terminal cannot write its data folder',
-        `the terminal cannot write ${target} (${cause}). Its data folder ${dir} and the files in it must be writable by the user the terminal runs as (${user}): ` +
-          `fix their owner and permissions (e.g. chown -R ${user} ${dir} && chmod 700 ${dir}), or give the terminal a folder of its own (${DATA_DIR_SETTING}); then start the terminal again.`,
+        `the terminal cannot write ${target} (${cause}). Its data folder ${dir} and the files in it must be writable by the user the terminal runs as (${user}). ` +
+          // No command to copy: the folder may be a shared one (a mistaken --data), whose owner must not change.
+          `Give the terminal a folder of its own (${DATA_DIR_SETTING}), or, if that folder is the terminal's own, make it and its files owned by ${user} with only that user allowed in; then start the terminal again.`,
       );
     }
     case 'disk_full':
@@ -122,9 +123,10 @@ export function storageProblem(err: unknown, where: { dataDir: string; file: str
       );
     case 'in_the_way': {
       if (code === 'EISDIR') {
+        const what = where.role === 'lock' ? 'its lock file' : 'its database file';
         return make(
-          "The terminal's database is a folder",
-          `${target} is a folder, where the terminal keeps its database file (${cause}). Move that folder away, or give the terminal another data folder (${DATA_DIR_SETTING}); then start the terminal again.`,
+          where.role === 'lock' ? "The terminal's lock file is a folder" : "The terminal's database is a folder",
+          `${target} is a folder, where the terminal keeps ${what} (${cause}). Move that folder away, or give the terminal another data folder (${DATA_DIR_SETTING}); then start the terminal again.`,
         );
       }
       const blocker = fileInTheWay(target) ?? target;
