@@ -56,7 +56,28 @@ export interface ServerOptions {
    * (store.holdTimerLease, store.disconnectStale).
    */
   leaseCheckMs?: number;
+  /** Where the periodic work above is scheduled: Node's intervals by default (tests run it on demand). */
+  intervals?: ServerIntervals;
 }
+
+/** The server's periodic work, by name (INST-4: all but `lease` run only where the lease is held). */
+export type ServerTimerName = 'lease' | 'expiry' | 'offlineAlerts' | 'pruneChanges' | 'pruneAuth';
+
+/**
+ * Schedules the server's periodic work. `work` never fails (its faults are logged) and resolves
+ * when everything it started is done; `every` returns what stops it.
+ */
+export interface ServerIntervals {
+  every(name: ServerTimerName, ms: number, work: () => Promise<void>): () => void;
+}
+
+export const NODE_INTERVALS: ServerIntervals = {
+  every(_name, ms, work) {
+    const timer = setInterval(() => void work(), ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
 
 
 export interface RunningServer {
@@ -168,6 +189,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // SQLite, always this one). The lease is checked every leaseCheckMs and moves when its holder dies.
   const lease = ctx.lease;
   const heartbeatMs = options.hub?.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs;
+  const intervals = options.intervals ?? NODE_INTERVALS;
+  let sweepingStale: Promise<void> | null = null;
   const checkLease = async () => {
     const held = await store.holdTimerLease();
     if (held !== lease.held) {
@@ -180,9 +203,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // for: a sweep queued behind a long write (an import) must not stop the lease checks, or an
     // instance whose lease session died would go on running the timers beside the new holder.
     if (held && store.sharedByInstances && heartbeatMs > 0 && !sweepingStale) {
-      sweepingStale = true;
       const now = clock.now();
-      store
+      sweepingStale = store
         .disconnectStale(now - 3 * heartbeatMs, now)
         .then(
           (stale) => {
@@ -190,61 +212,61 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           },
           (err: unknown) => log.error({ err }, 'stale presence sweep failed'),
         )
-        .finally(() => (sweepingStale = false));
+        .finally(() => (sweepingStale = null));
     }
   };
-  let sweepingStale = false;
   // One check at a time: a slow database must not pile checks on each other.
-  let checking = false;
-  const leaseCheck = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    checkLease()
+  let checking: Promise<void> | null = null;
+  const leaseCheck = () => {
+    checking ??= checkLease()
       .catch((err) => log.error({ err }, 'timer lease check failed'))
-      .finally(() => (checking = false));
-  }, options.leaseCheckMs ?? 2_000);
-  leaseCheck.unref();
+      .finally(() => (checking = null));
+    // What it started, the stale sweep too (the interval waits for neither).
+    return checking.then(() => sweepingStale ?? undefined);
+  };
+  const stops = [intervals.every('lease', options.leaseCheckMs ?? 2_000, leaseCheck)];
   await checkLease().catch((err) => log.error({ err }, 'timer lease check failed'));
-  const leader = (fn: () => void) => () => {
-    if (lease.held) fn();
+  const leader = (fn: () => Promise<void>) => async () => {
+    if (lease.held) await fn();
   };
 
-  const sweep = setInterval(leader(() => {
-    committer.submit({ kind: 'expire' }).then(
+  const expire = async () => {
+    await committer.submit({ kind: 'expire' }).then(
       (expired) => {
         if (expired.length) log.info({ tasks: expired }, 'assignments expired; tasks returned to the pool');
       },
       (err) => log.error({ err }, 'expiry sweep failed'),
     );
-  }), options.expirySweepMs ?? 15_000);
-  sweep.unref();
-  const offlineAlerts = setInterval(leader(() => {
-    void (async () => {
+  };
+  stops.push(intervals.every('expiry', options.expirySweepMs ?? 15_000, leader(expire)));
+  const alertOffline = async () => {
+    try {
       const settings = await store.getSupervision();
       const now = clock.now();
       const alerts = await store.alertOfflineTerminals(now - settings.terminalOfflineAlertMinutes * MINUTE_MS, now);
       for (const a of alerts) log.warn(a, 'terminal offline with work queued; supervisors notified');
-    })().catch((err) => log.error({ err }, 'offline terminal check failed'));
-  }), options.offlineAlertSweepMs ?? 30_000);
-  offlineAlerts.unref();
+    } catch (err) {
+      log.error({ err }, 'offline terminal check failed');
+    }
+  };
+  stops.push(intervals.every('offlineAlerts', options.offlineAlertSweepMs ?? 30_000, leader(alertOffline)));
   const retention = options.changeRetentionMs ?? 48 * 3600_000;
-  const prune = setInterval(leader(() => {
-    store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
-  }), 3600_000);
-  prune.unref();
+  const pruneChanges = async () => {
+    await store.pruneChanges(clock.now() - retention).catch((err) => log.error({ err }, 'change-log pruning failed'));
+  };
+  stops.push(intervals.every('pruneChanges', 3600_000, leader(pruneChanges)));
   // SEC-3: sessions that ended more than a day ago, and failure counters that lock nothing, go.
-  const pruneAuth = () => {
+  const pruneAuth = async () => {
     const now = clock.now();
-    store.pruneAuth(now - 24 * 60 * MINUTE_MS, now - signInPolicy.windowMs, now).then(
+    await store.pruneAuth(now - 24 * 60 * MINUTE_MS, now - signInPolicy.windowMs, now).then(
       (n) => {
         if (n.sessions + n.failureKeys > 0) log.info(n, 'pruned ended sessions and stale sign-in counters');
       },
       (err) => log.error({ err }, 'pruning sessions failed'),
     );
   };
-  leader(pruneAuth)();
-  const authPrune = setInterval(leader(pruneAuth), options.authPruneMs ?? 3600_000);
-  authPrune.unref();
+  void leader(pruneAuth)();
+  stops.push(intervals.every('pruneAuth', options.authPruneMs ?? 3600_000, leader(pruneAuth)));
 
   log.info({ url, ...(store instanceof SqliteServerStore ? { dataDir: options.dataDir } : {}), backend: store.backend }, 'sync server listening');
 
@@ -256,11 +278,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ctx,
     close() {
       closing ??= (async () => {
-        clearInterval(leaseCheck);
-        clearInterval(sweep);
-        clearInterval(prune);
-        clearInterval(authPrune);
-        clearInterval(offlineAlerts);
+        for (const stop of stops) stop();
         await supervisors.close();
         await hub.close();
         await new Promise<void>((resolve) => {

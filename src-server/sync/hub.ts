@@ -236,7 +236,7 @@ export class SyncHub {
     if (this.options.heartbeatMs > 0) {
       const beat = () => {
         if (this.stopped) return;
-        this.beat();
+        void this.beat();
         this.heartbeat = this.options.timers.setTimeout(beat, this.options.heartbeatMs);
       };
       this.heartbeat = this.options.timers.setTimeout(beat, this.options.heartbeatMs);
@@ -1032,7 +1032,11 @@ export class SyncHub {
     return entry;
   }
 
-  private beat(): void {
+  /**
+   * A heartbeat round (the heartbeat timer's): ping every connection, drop those that did not answer
+   * the last ping, and record the others seen now (INST-3). Resolves once that is written.
+   */
+  beat(): Promise<void> {
     const seen: string[] = [];
     const outboxes = new Map<string, number>();
     for (const c of this.all) {
@@ -1050,7 +1054,7 @@ export class SyncHub {
       }
     }
     // One write (one fsync) for every terminal that answered, not one each.
-    void this.store.touchTerminals(seen, this.clock.now(), outboxes).catch((err) => this.log.warn({ err }, 'recording terminals seen failed'));
+    return this.store.touchTerminals(seen, this.clock.now(), outboxes).catch((err: unknown) => this.log.warn({ err }, 'recording terminals seen failed'));
   }
 }
 

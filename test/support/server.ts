@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src-shared/clock.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src-server/app.js';
+import { startServer, type RunningServer, type ServerIntervals, type ServerOptions, type ServerTimerName } from '../../src-server/app.js';
 import { silentLogger } from '../../src-server/log.js';
 import { SqliteServerStore } from '../../src-server/store/sqlite/store.js';
 import type { ServerStore } from '../../src-server/store/types.js';
@@ -59,4 +59,28 @@ export async function serveStore<S extends ServerStore>(
       await cleanup();
     },
   };
+}
+
+/**
+ * The server's periodic work (assignment expiry, offline alerts, pruning, the lease check with its
+ * stale-presence sweep) run only when a test says so: pass it as `intervals`, advance the clock,
+ * then `run` a timer. Servers that share one (instances on one database) each run theirs, in the
+ * order they started, as their own intervals would; only the lease holder does the work (INST-4).
+ */
+export class ManualIntervals implements ServerIntervals {
+  private readonly works: Array<{ name: ServerTimerName; work: () => Promise<void> }> = [];
+
+  every(name: ServerTimerName, _ms: number, work: () => Promise<void>): () => void {
+    const entry = { name, work };
+    this.works.push(entry);
+    return () => {
+      const i = this.works.indexOf(entry);
+      if (i >= 0) this.works.splice(i, 1);
+    };
+  }
+
+  /** Run every server's `name` work, one after the other; resolves when all of it is done. */
+  async run(name: ServerTimerName): Promise<void> {
+    for (const w of this.works.filter((x) => x.name === name)) await w.work();
+  }
 }
