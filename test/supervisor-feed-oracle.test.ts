@@ -57,7 +57,7 @@ import { newUser, taskRow } from './support/plant.js';
 import { rng } from './support/random.js';
 import { postgresBackend, sqliteBackend } from './support/backends.js';
 import { ManualIntervals, type TestServer, type TestServerOptions } from './support/server.js';
-import { SupervisorClient, superviseUrl } from './support/supervisor-client.js';
+import { SupervisorClient, merged, superviseUrl } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 
 const SEEDS = Number(process.env.FEED_ORACLE_SEEDS ?? 8);
@@ -1022,4 +1022,41 @@ describe.skipIf(pg.unavailable !== null)(`supervisor feed oracle${pg.suffix}`, (
     await runSeeds(PG_SEEDS, PG_STEPS, (options) => pg.instances(2, options), ' on PostgreSQL (two instances)');
   }, timeoutFor(PG_SEEDS, PG_STEPS));
 
+  // What it found, as an example (on SQLite in test/supervisor-feed.test.ts; the cluster is up here).
+  it('SUP-1 SUP-5 EXP-1 a supervisor who also works tasks gets her own notifications live on her overview (a task assigned to her, her own claim, both expiring), as a fresh view shows them', async () => {
+    const intervals = new ManualIntervals();
+    const s = await pg.start({ intervals });
+    const pages: SupervisorClient[] = [];
+    try {
+      await s.store.createUser(newUser('mia', { roles: ['supervisor', 'operator'], departmentIds: ['cut'], displayName: 'Mia Lead' }), s.clock.now());
+      const mia = (await apiToken(s, 'mia')).token;
+      const sue = (await apiToken(s, 'sue')).token;
+      const livePage = async () => {
+        const c = await SupervisorClient.connect(s.url, { token: mia });
+        pages.push(c);
+        await c.sync();
+        return c;
+      };
+      const c = await livePage();
+      const from = c.frames.length;
+      expect((await call(s, '/api/tasks/t1/assign', { token: sue, body: { userId: 'mia' } })).status).toBe(200);
+      expect((await call(s, '/api/tasks/t2/claim', { token: mia, body: {} })).status).toBe(200);
+      s.clock.advance(121 * MINUTE_MS);
+      await intervals.run('expiry');
+      await c.waitForChange((x) => x.tasks.some((t) => t.id === 't2' && t.operatorId === null), 3000, from);
+      const fresh = await livePage();
+      const notes = (list: Parameters<typeof merged>[0]) =>
+        [...merged(list).notifications.values()].sort((a, b) => a.id - b.id).map((n) => [n.event, n.taskId, n.readAt === null ? 'unread' : 'read']);
+      expect(notes(fresh.changes())).toEqual([
+        ['task_assigned', 't1', 'unread'],
+        ['task_claimed', 't2', 'read'],
+        ['task_expired', 't1', 'unread'],
+        ['task_expired', 't2', 'unread'],
+      ]);
+      expect(notes(c.changes(from))).toEqual(notes(fresh.changes()));
+    } finally {
+      for (const c of pages) c.close();
+      await s.stop();
+    }
+  });
 });

@@ -18,7 +18,7 @@ import { createBoardStore } from '../src-renderer/supervisor/stores/board.js';
 import { holdCalls } from './support/hold.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { ManualIntervals, startTestServer, type TestServer } from './support/server.js';
 import { SupervisorClient, merged, superviseUrl, tryUpgrade, type ErrorFrame } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -1079,6 +1079,33 @@ describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.t
     expect(back.status, back.text).toBe(200);
     await c.waitForChange((x) => x.terminals.some((t) => t.id === 'k1'), 3000, from);
     expect(merged(c.changes(from)).people.get('ann')?.presence).toMatchObject({ terminalId: 'k1' });
+  });
+
+  it('SUP-1 SUP-5 EXP-1 a supervisor who also works tasks gets her own notifications live on her overview (a task assigned to her, her own claim, both expiring), as a fresh view shows them', async () => {
+    const intervals = new ManualIntervals();
+    const s = await boot({ intervals });
+    await s.store.createUser(newUser('mia', { roles: ['supervisor', 'operator'], departmentIds: ['cut'], displayName: 'Mia Lead' }), s.clock.now());
+    const mia = (await apiToken(s, 'mia')).token;
+    const c = await livePage(mia);
+    const from = c.frames.length;
+    const assigned = await http('/api/tasks/t1/assign', { token: tok.sue, body: { userId: 'mia' } });
+    expect(assigned.status, assigned.text).toBe(200);
+    await claim(mia, 't2');
+    // Two hours pass unstarted and the server's expiry sweep runs: both go back to the pool.
+    s.clock.advance(121 * MINUTE_MS);
+    await intervals.run('expiry');
+    await c.waitForChange((x) => x.tasks.some((t) => t.id === 't2' && t.operatorId === null), 3000, from);
+    const fresh = await livePage(mia);
+    const notes = (pages: Parameters<typeof merged>[0]) =>
+      [...merged(pages).notifications.values()].sort((a, b) => a.id - b.id).map((n) => [n.event, n.taskId, n.readAt === null ? 'unread' : 'read']);
+    expect(notes(fresh.changes())).toEqual([
+      ['task_assigned', 't1', 'unread'],
+      ['task_claimed', 't2', 'read'],
+      ['task_expired', 't1', 'unread'],
+      ['task_expired', 't2', 'unread'],
+    ]);
+    // The page that was open all along holds the same (the commits that wrote them brought them).
+    expect(notes(c.changes(from))).toEqual(notes(fresh.changes()));
   });
 
   it('SUP-1 an overview whose link dropped while its supervisor\u2019s departments changed loads the new scope afresh when it comes back, instead of merging a delta of it onto the old board', async () => {

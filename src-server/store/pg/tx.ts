@@ -25,6 +25,7 @@ import {
   directoryUser,
   isOperatorEvent,
   json,
+  mayHaveOverview,
   NO_DEPARTMENT,
   notificationDetails,
   outcomeToStore,
@@ -930,7 +931,9 @@ export class Tx extends Sql {
 
   /**
    * Store a notification. Operators' news goes to the kiosks of their departments (NTF-1), unless
-   * it is `read` already (they saw it happen); supervisors' to their overview pages.
+   * it is `read` already (they saw it happen); supervisors' to their overview pages, as does all news
+   * of a user who may have one (SUP-1: a lead who also works tasks; their own claim, made read, went
+   * to no page, though a fresh view of it shows it).
    */
   async insertNotification(
     n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> },
@@ -939,7 +942,7 @@ export class Tx extends Sql {
   ): Promise<void> {
     // Its change-log rows are logged now, in their place, and learn the new row's id from the answer.
     const logged: PendingChange[] = [];
-    if (to.overview) logged.push(this.logChange('notification', '', route.user(n.userId), now));
+    if (to.overview || mayHaveOverview(await this.readUser(n.userId))) logged.push(this.logChange('notification', '', route.user(n.userId), now));
     if (!to.read && isOperatorEvent(n.event)) {
       for (const d of (await this.readUser(n.userId))?.departmentIds ?? []) logged.push(this.logChange('notification', '', d, now));
     }

@@ -304,6 +304,14 @@ export function isOperatorEvent(event: string): boolean {
   return OPERATOR_EVENTS.has(event);
 }
 
+/**
+ * SUP-1: whether a user may have overview pages (a supervisor or an administrator), which hold all
+ * of the user's own notifications: their operator news too, when they also work tasks.
+ */
+export function mayHaveOverview(user: { roles: readonly string[] } | null): boolean {
+  return user !== null && (user.roles.includes('supervisor') || user.roles.includes('admin'));
+}
+
 /** How long a kiosk keeps read notifications (a terminal's snapshot includes them this long). */
 export const READ_NOTIFICATIONS_KEPT_MS = 24 * 3600_000;
 

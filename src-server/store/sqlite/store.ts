@@ -87,6 +87,7 @@ import {
   assignmentInfo,
   auditFromRow,
   isOperatorEvent,
+  mayHaveOverview,
   notificationDetails,
   OPERATOR_EVENTS_SQL,
   READ_NOTIFICATIONS_KEPT_MS,
@@ -487,7 +488,9 @@ export class SqliteServerStore implements ServerStore {
 
   /**
    * Store a notification. Operators' news goes to the kiosks of their departments (NTF-1), unless
-   * it is `read` already (they saw it happen); supervisors' to their overview pages.
+   * it is `read` already (they saw it happen); supervisors' to their overview pages, as does all news
+   * of a user who may have one (SUP-1: a lead who also works tasks; their own claim, made read, went
+   * to no page, though a fresh view of it shows it).
    */
   private insertNotification(
     n: { userId: string; event: string; taskId: string | null; byUserId: string | null; details: Record<string, unknown> },
@@ -504,7 +507,7 @@ export class SqliteServerStore implements ServerStore {
       to.read ? now : null,
     );
     const id = String(info.lastInsertRowid);
-    if (to.overview) this.logChange('notification', id, route.user(n.userId), now);
+    if (to.overview || mayHaveOverview(this.readUser(n.userId))) this.logChange('notification', id, route.user(n.userId), now);
     if (!to.read && isOperatorEvent(n.event)) this.logToKiosks('notification', id, n.userId, null, now);
   }
 
