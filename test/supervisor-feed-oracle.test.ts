@@ -16,7 +16,8 @@
  * pruning), after the kiosks' heartbeats, or before them when the clock jumps: then the stale sweep
  * of several instances calls every connected kiosk gone (INST-3; the pages are checked at once now
  * and then) and the next heartbeat brings it back. Kiosks connect now and then with work queued, so
- * one that goes offline is alerted on; the administrator changes the expiry and the alert times.
+ * one that goes offline is alerted on (an alert must name a kiosk whose link is closed, checkAlerts);
+ * the administrator changes the expiry and the alert times.
  * Overnight some overviews go offline and come back days later, their cursor older than the pruned
  * log (a snapshot then). About half the seeds read snapshots in pages of 3 to 16 entities (kiosks'
  * twice that) with up to 30 more tasks, so a department holds more tasks than a page. A board is
@@ -482,6 +483,8 @@ interface World {
   timers: TimerStats;
   /** The stale-presence sweep has just called every kiosk disconnected; no heartbeat since (INST-3). */
   swept: boolean;
+  /** The last offline alert checkAlerts has seen. */
+  lastAlertId: number;
 }
 
 interface TimerStats {
@@ -602,6 +605,7 @@ async function setUp(seed: number, start: StartServers): Promise<World> {
     advancedMs: 0,
     timers: { expired: 0, alerts: 0, pruned: 0, stale: 0, morePages: 0 },
     swept: false,
+    lastAlertId: 0,
   };
   return current;
 }
@@ -679,10 +683,31 @@ async function timePasses(w: World, r: () => number): Promise<string> {
   }
   await w.intervals.run('expiry');
   await w.intervals.run('offlineAlerts');
+  await checkAlerts(w, !jump);
   await w.intervals.run('pruneChanges');
   await w.intervals.run('pruneAuth');
   if (jump) for (const x of w.servers) await x.ctx.hub.beat();
   return `${minutes} min pass${jump ? ' (the clock jumps)' : ''}${asleep.length ? `, overviews of ${asleep.join(',')} offline` : ''}, timers run${stale}`;
+}
+
+/**
+ * SUP-5: an offline alert (as Sue, who supervises cutting throughout, gets them) names a kiosk whose
+ * link is closed and that reported work queued, offline since it was last seen (GET /api/terminals).
+ * (Not after a clock jump, `check` false: a stale sweep has then called open links gone, and alerts follow.)
+ */
+async function checkAlerts(w: World, check: boolean): Promise<void> {
+  const items = (await get(w.s, '/api/notifications?limit=500', w.tok.sue!)).items as BoardNotification[];
+  const fresh = items.filter((m) => m.event === 'terminal_offline' && m.id > w.lastAlertId);
+  if (fresh.length === 0) return;
+  w.lastAlertId = Math.max(...fresh.map((m) => m.id));
+  if (!check) return;
+  const terminals = (await get(w.s, '/api/terminals', w.tok.ada!)).items as Json[];
+  for (const m of fresh) {
+    const k = w.kiosks.find((x) => x.id === m.details.terminalId);
+    const t = terminals.find((x) => x.id === m.details.terminalId);
+    const wrong = !k || !t ? 'an unknown kiosk' : k.online ? 'its link is open' : !((m.details.outbox as number) > 0) ? 'no work queued' : m.details.offlineSince !== t.lastSeenAt ? `offline since ${String(m.details.offlineSince)}, last seen ${String(t.lastSeenAt)}` : null;
+    if (wrong) throw new Error(`offline alert ${m.id} for ${String(m.details.terminalId)}: ${wrong}: ${JSON.stringify(m.details)}`);
+  }
 }
 
 /** One random action a shift produces; returns what it did, for the log. */
