@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { systemClock, type Clock } from '../src-shared/clock.js';
 import { MINUTE_MS } from '../src-shared/domain/config.js';
+import { epochDay } from '../src-shared/domain/supervision.js';
 import { SUPERVISOR_PATH } from '../src-shared/protocol/supervisor.js';
 import { SIGN_IN_POLICY, authenticateToken, type SignInPolicy } from './auth.js';
 import type { AppContext } from './context.js';
@@ -61,7 +62,7 @@ export interface ServerOptions {
 }
 
 /** The server's periodic work, by name (INST-4: all but `lease` run only where the lease is held). */
-export type ServerTimerName = 'lease' | 'expiry' | 'offlineAlerts' | 'pruneChanges' | 'pruneAuth';
+export type ServerTimerName = 'lease' | 'expiry' | 'offlineAlerts' | 'pruneChanges' | 'pruneAuth' | 'performanceDay';
 
 /**
  * Schedules the server's periodic work. `work` never fails (its faults are logged) and resolves
@@ -267,6 +268,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   void leader(pruneAuth)();
   stops.push(intervals.every('pruneAuth', options.authPruneMs ?? 3600_000, leader(pruneAuth)));
+  // SUP-3 PERF-1: at a new day the performance window moves: the pages get every person again
+  // (their scores are worked out for the day they are read), within a minute of midnight.
+  const performanceDay = async () => {
+    const now = clock.now();
+    await store.markPerformanceDay(epochDay(now), now).catch((err) => log.error({ err }, 'moving the performance window to a new day failed'));
+  };
+  stops.push(intervals.every('performanceDay', 60_000, leader(performanceDay)));
 
   log.info({ url, ...(store instanceof SqliteServerStore ? { dataDir: options.dataDir } : {}), backend: store.backend }, 'sync server listening');
 

@@ -672,6 +672,23 @@ export function storeContract(factory: StoreFactory): void {
       expect(presenceOf((await store.supervisorChangesPage(scope, 0, 1000, T0)).people)).toEqual({ terminalId: 'k2', since: T0 });
     });
 
+    it('SUP-3 PERF-1 a new day for the performance window is marked once and sends every person of a supervisor\u2019s scope again, and nothing to kiosks', async () => {
+      const day = Math.floor(T0 / (24 * 3600_000));
+      const scope = { userId: 'sue', all: false, departmentIds: ['cut'] };
+      const head = await store.headSeq();
+      expect(await store.markPerformanceDay(day, T0)).toBe(true);
+      const page = await store.supervisorChangesPage(scope, head, 1000, T0);
+      expect(page.people.map((p) => p.id).sort()).toEqual(['ann', 'bob']);
+      expect((await store.changesPage(['cut', 'qa'], head, 1000, T0)).lastSeq).toBe(head);
+      // The same day again, or an earlier one (another instance behind), changes nothing.
+      const marked = await store.headSeq();
+      expect(await store.markPerformanceDay(day, T0 + 1)).toBe(false);
+      expect(await store.markPerformanceDay(day - 1, T0 + 1)).toBe(false);
+      expect(await store.headSeq()).toBe(marked);
+      expect(await store.markPerformanceDay(day + 1, T0 + 24 * 3600_000)).toBe(true);
+      expect(await store.headSeq()).toBeGreaterThan(marked);
+    });
+
     it('SYNC-5 a config change reaches every department through the change log', async () => {
       const head = await store.headSeq();
       await store.setConfig({ ...(await store.getConfig()), cooldownMinutes: 5 }, T0);

@@ -13,11 +13,12 @@
  * alert, an assignment's expiry, a day, the change log's 48 h) and their periodic work runs as their
  * intervals would run it (test/support/server.ts ManualIntervals: the lease check with its
  * stale-presence sweep, assignment expiry EXP-1, offline alerts SUP-5, change-log SYNC-4 and session
- * pruning), after the kiosks' heartbeats, or before them when the clock jumps: then the stale sweep
+ * pruning, the performance window's new day), after the kiosks' heartbeats, or before them when the clock jumps: then the stale sweep
  * of several instances calls every connected kiosk gone (INST-3; the pages are checked at once now
  * and then) and the next heartbeat brings it back. Kiosks connect now and then with work queued, so
  * one that goes offline is alerted on (an alert must name a kiosk whose link is closed, checkAlerts);
- * the administrator changes the expiry and the alert times.
+ * the administrator changes the expiry and alert times and the performance window, which half the
+ * plants start at one day, so each midnight drops records out of people's scores (PERF-1).
  * Overnight some overviews go offline and come back days later, their cursor older than the pruned
  * log (a snapshot then). About half the seeds read snapshots in pages of 3 to 16 entities (kiosks'
  * twice that) with up to 30 more tasks, so a department holds more tasks than a page. A board is
@@ -477,8 +478,6 @@ interface World {
   seed: number;
   /** The servers' periodic work, run by the steps when the clock has passed their deadlines. */
   intervals: ManualIntervals;
-  /** How far the clock has been moved by time passing (kept under the 30-day performance window, PERF-1). */
-  advancedMs: number;
   /** What the timers did, for the run's summary. */
   timers: TimerStats;
   /** The stale-presence sweep has just called every kiosk disconnected; no heartbeat since (INST-3). */
@@ -537,6 +536,8 @@ async function setUp(seed: number, start: StartServers): Promise<World> {
   const smallPages = plan() < 0.5;
   const pageSize = smallPages ? choose(plan, [3, 7, 16]) : null;
   const extraTasks = smallPages ? Math.floor(plan() * 30) : 0;
+  // Half the plants weigh performance over one day: each midnight drops records out of it (PERF-1).
+  const oneDay = plan() < 0.5;
   const intervals = new ManualIntervals();
   const servers = await start({
     intervals,
@@ -546,6 +547,7 @@ async function setUp(seed: number, start: StartServers): Promise<World> {
   const s = servers[0]!;
   const now = s.clock.now();
   await s.store.upsertDepartment({ id: 'pnt', name: 'Paint', taskLimit: null }, now);
+  if (oneDay) await s.store.setSupervision({ ...(await s.store.getSupervision()), performanceWindowDays: 1 }, now);
   await s.store.createUser(newUser('dan', { departmentIds: ['cut', 'qa'], displayName: 'Dan Two' }), now);
   await s.store.createUser(newUser('eve', { departmentIds: ['qa', 'pnt'], displayName: 'Eve Two' }), now);
   await s.store.createUser(newUser('fay', { departmentIds: ['pnt'], displayName: 'Fay Paint' }), now);
@@ -599,10 +601,9 @@ async function setUp(seed: number, start: StartServers): Promise<World> {
     overviews,
     tasks,
     exceptionIds: [],
-    log: [`plant: ${tasks.size} tasks, ${pageSize ? `pages of ${pageSize} (overviews) and ${pageSize * 2} (kiosks)` : 'default pages'}`],
+    log: [`plant: ${tasks.size} tasks, ${pageSize ? `pages of ${pageSize} (overviews) and ${pageSize * 2} (kiosks)` : 'default pages'}${oneDay ? ', performance over one day' : ''}`],
     seed,
     intervals,
-    advancedMs: 0,
     timers: { expired: 0, alerts: 0, pruned: 0, stale: 0, morePages: 0 },
     swept: false,
     lastAlertId: 0,
@@ -629,8 +630,6 @@ function choose<T>(r: () => number, items: readonly T[]): T {
 const TIME_SHARE = 0.1;
 /** How far the clock moves when time passes, in minutes: past a cooldown, an offline alert, an expiry, a day, the change log's retention. */
 const TIME_STEPS = [1, 4, 11, 16, 35, 125, 6 * 60, 25 * 60, 49 * 60, 49 * 60];
-/** Time passing stops short of the performance window (PERF-1, 30 days): a live board's scores are worked out when sent. */
-const MAX_ADVANCE_MS = 20 * 24 * 60 * MINUTE_MS;
 
 /**
  * Time passes: the servers' clock moves past a deadline and their periodic work runs as their
@@ -642,7 +641,7 @@ const MAX_ADVANCE_MS = 20 * 24 * 60 * MINUTE_MS;
  * marks it connected again (INST-3).
  */
 async function timePasses(w: World, r: () => number): Promise<string> {
-  const minutes = choose(r, w.advancedMs > MAX_ADVANCE_MS ? TIME_STEPS.slice(0, 3) : TIME_STEPS);
+  const minutes = choose(r, TIME_STEPS);
   const ms = minutes * MINUTE_MS + Math.floor(r() * 1000);
   const jump = r() < 0.25;
   const checkSwept = r() < 0.5;
@@ -661,7 +660,6 @@ async function timePasses(w: World, r: () => number): Promise<string> {
   // is pruned (SYNC-4); one offline meanwhile resumes with a cursor older than the log (a snapshot).
   if (ms > 48 * 60 * MINUTE_MS) await checkQuiet(w, w.seed, `before ${minutes} min pass`, { awakeOnly: true });
   w.s.clock.advance(ms);
-  w.advancedMs += ms;
   if (!jump) for (const x of w.servers) await x.ctx.hub.beat();
   await w.intervals.run('lease');
   let stale = '';
@@ -686,6 +684,7 @@ async function timePasses(w: World, r: () => number): Promise<string> {
   await checkAlerts(w, !jump);
   await w.intervals.run('pruneChanges');
   await w.intervals.run('pruneAuth');
+  await w.intervals.run('performanceDay');
   if (jump) for (const x of w.servers) await x.ctx.hub.beat();
   return `${minutes} min pass${jump ? ' (the clock jumps)' : ''}${asleep.length ? `, overviews of ${asleep.join(',')} offline` : ''}, timers run${stale}`;
 }
@@ -854,9 +853,11 @@ async function step(w: World, r: () => number, n: number): Promise<string> {
         return `assignments expire after ${minutes} min: ${a.status}`;
       }
       const minutes = choose(r, [1, 10, 30]);
+      // A short performance window: days passing drop records out of it (PERF-1).
+      const days = choose(r, [1, 2, 30]);
       const settings = (await get(w.at(), '/api/supervision', admin)).settings as SupervisionSettings;
-      const a = await http('/api/supervision', { method: 'PUT', token: admin, body: { ...settings, terminalOfflineAlertMinutes: minutes } });
-      return `offline alerts after ${minutes} min: ${a.status}`;
+      const a = await http('/api/supervision', { method: 'PUT', token: admin, body: { ...settings, terminalOfflineAlertMinutes: minutes, performanceWindowDays: days } });
+      return `offline alerts after ${minutes} min, performance over ${days} days: ${a.status}`;
     }
     if (r() < 0.4) {
       // A supervisor who also works tasks, or stops: her scope stays, her overview carries on.

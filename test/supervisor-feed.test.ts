@@ -1108,6 +1108,24 @@ describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.t
     expect(notes(c.changes(from))).toEqual(notes(fresh.changes()));
   });
 
+  it('SUP-3 PERF-1 a person\u2019s score on an overview left open follows the performance window into a new day, as a fresh view shows it', async () => {
+    const intervals = new ManualIntervals();
+    const s = await boot({ intervals });
+    const put = await http('/api/supervision', { method: 'PUT', token: tok.ada, body: { ...DEFAULT_SUPERVISION_SETTINGS, performanceWindowDays: 1 } });
+    expect(put.status, put.text).toBe(200);
+    for (const op of ['claim', 'start', 'complete']) expect((await http(`/api/tasks/t1/${op}`, { token: tok.ann, body: {} })).status).toBe(200);
+    const c = await livePage(tok.sue);
+    expect(merged(c.changes()).people.get('ann')?.performance).toMatchObject({ submitted: 1 });
+    const from = c.frames.length;
+    // A day later the completion is out of the one-day window; the server's timers run.
+    s.clock.advance(24 * 3600_000);
+    await intervals.run('performanceDay');
+    await c.waitForChange((x) => x.people.some((p) => p.id === 'ann'), 2000, from).catch(() => undefined);
+    const fresh = await livePage(tok.sue);
+    expect(merged(fresh.changes()).people.get('ann')?.performance).toMatchObject({ submitted: 0 });
+    expect(merged(c.changes()).people.get('ann')?.performance).toEqual(merged(fresh.changes()).people.get('ann')?.performance);
+  });
+
   it('SUP-1 an overview whose link dropped while its supervisor\u2019s departments changed loads the new scope afresh when it comes back, instead of merging a delta of it onto the old board', async () => {
     // No revalidation: the change is noticed by the page's return alone, as when the link drops first.
     const s = await boot({ supervisorHub: { revalidateMs: 0 } });

@@ -342,6 +342,12 @@ export interface ServerStore {
 
   getSupervision(): Promise<SupervisionSettings>;
   setSupervision(settings: SupervisionSettings, now: number): Promise<void>;
+  /**
+   * SUP-3 PERF-1: the performance window now ends on `day` (epochDay). The first call for a day later
+   * than the one marked marks it and logs a change that sends every person to the supervisors' pages
+   * again, whose scores are worked out for the day they are read; true then, else false.
+   */
+  markPerformanceDay(day: number, now: number): Promise<boolean>;
   /** SUP-1: a supervisor page's changes after `afterSeq`, only of its scope. */
   supervisorChangesPage(scope: SupervisorScope, afterSeq: number, limit: number, now: number): Promise<SupervisorChangesPage>;
   /** SUP-1: a supervisor page's fresh view of its scope, in pages. */

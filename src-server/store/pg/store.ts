@@ -556,6 +556,20 @@ export class PgServerStore implements ServerStore, StoreLink {
     });
   }
 
+  async markPerformanceDay(day: number, now: number): Promise<boolean> {
+    return this.write(async (tx) => {
+      // Once per day however many instances ask: the mark only moves forward.
+      const moved = await tx.rows(
+        `INSERT INTO settings (key, value) VALUES ('performance_day', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+         WHERE settings.value::bigint < excluded.value::bigint RETURNING key`,
+        [String(day)],
+      );
+      if (moved.length === 0) return false;
+      tx.logChange('supervision', 'site', route.allSupervisors, now);
+      return true;
+    });
+  }
+
   // -------------------------------------------------------------------------------------------
   // Departments and users
 

@@ -137,7 +137,7 @@ import { Lanes } from '../../threads.js';
 const GATED_METHODS = Object.keys({
   runGroup: 0, getConfig: 0, setConfig: 0, siteSalt: 0, upsertDepartment: 0, listDepartments: 0, createUser: 0, updateUser: 0, getUser: 0,
   findUserByBadgeHash: 0, listUsers: 0, createTerminal: 0, updateTerminal: 0, getTerminal: 0, listTerminals: 0, recordHandshake: 0,
-  touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, disconnectStale: 0, holdTimerLease: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0,
+  touchTerminals: 0, recordDisconnect: 0, resetConnections: 0, disconnectStale: 0, holdTimerLease: 0, alertOfflineTerminals: 0, getSupervision: 0, setSupervision: 0, markPerformanceDay: 0,
   supervisorChangesPage: 0, supervisorSnapshotPage: 0, listExceptions: 0, getException: 0, acknowledgeException: 0,
   markNotificationsRead: 0, searchAudit: 0, createApiToken: 0, findApiTokenWithUser: 0, getApiToken: 0, revokeApiToken: 0, listApiTokens: 0,
   revokeOldestSessions: 0, pruneAuth: 0, getSignInFailures: 0, setSignInFailures: 0, audit: 0, listAudit: 0, importTasks: 0, getTask: 0,
@@ -1191,6 +1191,17 @@ export class SqliteServerStore implements ServerStore {
       this.logChange('supervision', 'site', route.allSupervisors, now);
     });
     this.supervisionCache = valid;
+  }
+
+  async markPerformanceDay(day: number, now: number): Promise<boolean> {
+    if (this.writeGate) await this.writable();
+    return this.write(() => {
+      const marked = this.q("SELECT value FROM settings WHERE key = 'performance_day'").pluck().get() as string | undefined;
+      if (marked !== undefined && (JSON.parse(marked) as number) >= day) return false;
+      this.putSetting('performance_day', day);
+      this.logChange('supervision', 'site', route.allSupervisors, now);
+      return true;
+    });
   }
 
   // -------------------------------------------------------------------------------------------
