@@ -907,7 +907,8 @@ async function checkQuiet(w: World, seed: number, where: string, { awakeOnly = f
     if (o.asleep) continue;
     if (o.ended) throw new Error(`overview ${o.user} ended: ${o.ended}`);
     let problems: string[];
-    const deadline = Date.now() + 4000;
+    // Long enough for a page catching up in pages of 3 on a busy machine (a passing check ends early).
+    const deadline = Date.now() + 10_000;
     let fresh: View | null = null;
     let freshAt = 0;
     for (;;) {
@@ -926,7 +927,7 @@ async function checkQuiet(w: World, seed: number, where: string, { awakeOnly = f
     if (o.leaks.length) problems.push(...o.leaks.map((l) => `leaked to ${o.user}: ${l}`));
     if (problems.length) {
       throw new Error(
-        `seed ${seed}, ${where}: overview of ${o.user} disagrees:\n  ${problems.slice(0, 15).join('\n  ')}\nlast actions:\n  ${w.log.slice(-25).join('\n  ')}`,
+        `seed ${seed}, ${where}: overview of ${o.user} disagrees:\n  ${problems.slice(0, 15).join('\n  ')}\nDIAG ${await diag(w, o)}\nlast actions:\n  ${w.log.slice(-25).join('\n  ')}`,
       );
     }
   }
@@ -959,6 +960,21 @@ async function countTimers(w: World): Promise<void> {
   }
   w.timers.pruned = await w.s.store.prunedThroughSeq();
   w.timers.morePages = [...w.overviews.values()].reduce((a, o) => a + o.morePages, 0);
+}
+
+/**
+ * For whoever reads a failure: the page's feed client and every instance's connections of its user,
+ * as their private state has them now (renamed fields read as undefined).
+ */
+async function diag(w: World, o: Overview): Promise<string> {
+  const feed = o.feed as unknown as { cursor: number | null; scope: string | null; stopped: boolean; attempt: number };
+  const out = [`page: live=${o.live} asleep=${o.asleep} pages=${o.pages} cursor=${feed.cursor} scope=${feed.scope} stopped=${feed.stopped} attempt=${feed.attempt} board.loaded=${o.board.getState().loaded} socket=${o.socket?.readyState}`];
+  for (const [i, s] of w.servers.entries()) {
+    const hub = s.ctx.supervisors as unknown as { head: number; tickHead: number; conns: Set<{ principal: { user: { id: string } } | null; sentCursor: number; awaitingAck: boolean; dirty: boolean; pumping: boolean; closed: boolean; snapshot: unknown; owesCaughtUp: boolean; welcomed: boolean }> };
+    out.push(`server ${i}: head=${hub.head} tickHead=${hub.tickHead} storeHead=${await s.store.headSeq()} pruned=${await s.store.prunedThroughSeq()}`);
+    for (const c of hub.conns) if (c.principal?.user.id === o.user) out.push(`  conn sent=${c.sentCursor} awaitingAck=${c.awaitingAck} dirty=${c.dirty} pumping=${c.pumping} closed=${c.closed} snapshot=${c.snapshot !== null} owes=${c.owesCaughtUp} welcomed=${c.welcomed}`);
+  }
+  return out.join('\n  ');
 }
 
 const timing = { setup: 0, steps: 0, quiet: 0 };
