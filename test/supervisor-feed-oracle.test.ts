@@ -13,9 +13,9 @@
  * alert, an assignment's expiry, a day, the change log's 48 h) and their periodic work runs as their
  * intervals would run it (test/support/server.ts ManualIntervals: the lease check with its
  * stale-presence sweep, assignment expiry EXP-1, offline alerts SUP-5, change-log SYNC-4 and session
- * pruning, the performance window's new day), after the kiosks' heartbeats, or before them when the clock jumps: then the stale sweep
- * of several instances calls every connected kiosk gone (INST-3; the pages are checked at once now
- * and then) and the next heartbeat brings it back. Kiosks connect now and then with work queued, so
+ * pruning, the performance window's new day SUP-3), after the kiosks' heartbeats, or before them
+ * when the clock jumps: then the stale sweep of several instances calls every connected kiosk gone
+ * (INST-3; the pages are checked at once now and then) and the next heartbeat brings it back. Kiosks connect now and then with work queued, so
  * one that goes offline is alerted on (an alert must name a kiosk whose link is closed, checkAlerts);
  * the administrator changes the expiry and alert times and the performance window, which half the
  * plants start at one day, so each midnight drops records out of people's scores (PERF-1).
@@ -634,7 +634,7 @@ const TIME_STEPS = [1, 4, 11, 16, 35, 125, 6 * 60, 25 * 60, 49 * 60, 49 * 60];
 /**
  * Time passes: the servers' clock moves past a deadline and their periodic work runs as their
  * intervals would have run it (lease check with the stale-presence sweep, assignment expiry,
- * offline alerts, change-log and session pruning; on several instances each runs its own and only
+ * offline alerts, change-log and session pruning, the performance window's new day; on several instances each runs its own and only
  * the lease holder does the work, INST-4). Meanwhile the kiosks' heartbeats went on, or, in a
  * quarter of them, the clock jumped (NTP setting it right): the sweeps run before any heartbeat,
  * so several instances' stale sweep finds every connected kiosk silent, and the heartbeat after
