@@ -662,29 +662,27 @@ async function timePasses(w: World, r: () => number): Promise<string> {
   w.s.clock.advance(ms);
   if (!jump) for (const x of w.servers) await x.ctx.hub.beat();
   await w.intervals.run('lease');
-  let stale = '';
-  if (jump && w.servers.length > 1) {
-    // Every kiosk was last seen before the jump, more than three heartbeats ago: the sweep marks
-    // each one disconnected, and every page follows (checked now and then, before any heartbeat).
-    const online = w.kiosks.filter((k) => k.online).map((k) => k.id);
-    w.timers.stale += online.length;
-    if (online.length) stale = `, ${online.join(',')} silent for three heartbeats`;
-    if (online.length && checkSwept) {
-      w.swept = true;
-      try {
-        await checkQuiet(w, w.seed, `after the stale sweep of ${online.join(',')}`);
-      } finally {
-        w.swept = false;
-      }
-      stale += ' (checked)';
-    }
-  }
+  // Every kiosk was last seen before the jump, more than three heartbeats ago: several instances'
+  // sweep marks each one disconnected.
+  const swept = jump && w.servers.length > 1 ? w.kiosks.filter((k) => k.online).map((k) => k.id) : [];
+  w.timers.stale += swept.length;
   await w.intervals.run('expiry');
   await w.intervals.run('offlineAlerts');
   await checkAlerts(w, !jump);
   await w.intervals.run('pruneChanges');
   await w.intervals.run('pruneAuth');
   await w.intervals.run('performanceDay');
+  let stale = swept.length ? `, ${swept.join(',')} silent for three heartbeats` : '';
+  if (swept.length && checkSwept) {
+    // Every page follows, checked now and then before any heartbeat (the timers have all run).
+    w.swept = true;
+    try {
+      await checkQuiet(w, w.seed, `after the stale sweep of ${swept.join(',')}`);
+    } finally {
+      w.swept = false;
+    }
+    stale += ' (checked)';
+  }
   if (jump) for (const x of w.servers) await x.ctx.hub.beat();
   return `${minutes} min pass${jump ? ' (the clock jumps)' : ''}${asleep.length ? `, overviews of ${asleep.join(',')} offline` : ''}, timers run${stale}`;
 }
