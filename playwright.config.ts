@@ -11,10 +11,11 @@ export default defineConfig({
   // Builds out/node (tsc) and out/main, out/preload, out/renderer (electron-vite) first.
   globalSetup: './e2e/global-setup.ts',
   // Three workers, and tests (not files) shared out among them: each test drives its own processes
-  // and browser (test-scoped fixtures, port 0, temp folders, nothing shared between tests) and
-  // spends much of its time waiting on them. By files, the largest (supervisor.spec.ts, 2.7 min of
-  // the 8.7 min of tests) set the pace. All 47 tests passed with three workers on a machine loaded
-  // to a load average of 12. A test's time limit allows for the other workers' load.
+  // and browser (test-scoped fixtures, port 0, temp folders, nothing shared between tests). By
+  // files, the largest (supervisor.spec.ts, 2.7 min of the 8.7 min of tests) set the pace. On the
+  // quiet 2-core CI machine the run still took 4.2 min, as with two workers by files: there it is
+  // CPU-bound. All 47 tests passed with three workers also at a load average of 12. A test's time
+  // limit allows for the other workers' load.
   timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
