@@ -59,7 +59,7 @@ import { newUser, taskRow } from './support/plant.js';
 import { rng } from './support/random.js';
 import { postgresBackend, sqliteBackend } from './support/backends.js';
 import { ManualIntervals, type TestServer, type TestServerOptions } from './support/server.js';
-import { SupervisorClient, merged, superviseUrl } from './support/supervisor-client.js';
+import { SupervisorClient, notificationTrail, superviseUrl } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 
 const SEEDS = Number(process.env.FEED_ORACLE_SEEDS ?? 8);
@@ -1085,15 +1085,13 @@ describe.skipIf(pg.unavailable !== null)(`supervisor feed oracle${pg.suffix}`, (
       await intervals.run('expiry');
       await c.waitForChange((x) => x.tasks.some((t) => t.id === 't2' && t.operatorId === null), 3000, from);
       const fresh = await livePage();
-      const notes = (list: Parameters<typeof merged>[0]) =>
-        [...merged(list).notifications.values()].sort((a, b) => a.id - b.id).map((n) => [n.event, n.taskId, n.readAt === null ? 'unread' : 'read']);
-      expect(notes(fresh.changes())).toEqual([
+      expect(notificationTrail(fresh.changes())).toEqual([
         ['task_assigned', 't1', 'unread'],
         ['task_claimed', 't2', 'read'],
         ['task_expired', 't1', 'unread'],
         ['task_expired', 't2', 'unread'],
       ]);
-      expect(notes(c.changes(from))).toEqual(notes(fresh.changes()));
+      expect(notificationTrail(c.changes(from))).toEqual(notificationTrail(fresh.changes()));
     } finally {
       for (const c of pages) c.close();
       await s.stop();

@@ -19,7 +19,7 @@ import { holdCalls } from './support/hold.js';
 import { apiToken, call, eventually, type CallOptions } from './support/http-client.js';
 import { TERMINAL2_TOKEN, TERMINAL_TOKEN, newUser, taskRow } from './support/plant.js';
 import { ManualIntervals, startTestServer, type TestServer } from './support/server.js';
-import { SupervisorClient, merged, superviseUrl, tryUpgrade, type ErrorFrame } from './support/supervisor-client.js';
+import { SupervisorClient, merged, notificationTrail, superviseUrl, tryUpgrade, type ErrorFrame } from './support/supervisor-client.js';
 import { TestClient } from './support/ws-client.js';
 
 let server: TestServer | null = null;
@@ -1096,16 +1096,14 @@ describe('SUP-1 faults the feed oracle found (test/supervisor-feed-oracle.test.t
     await intervals.run('expiry');
     await c.waitForChange((x) => x.tasks.some((t) => t.id === 't2' && t.operatorId === null), 3000, from);
     const fresh = await livePage(mia);
-    const notes = (pages: Parameters<typeof merged>[0]) =>
-      [...merged(pages).notifications.values()].sort((a, b) => a.id - b.id).map((n) => [n.event, n.taskId, n.readAt === null ? 'unread' : 'read']);
-    expect(notes(fresh.changes())).toEqual([
+    expect(notificationTrail(fresh.changes())).toEqual([
       ['task_assigned', 't1', 'unread'],
       ['task_claimed', 't2', 'read'],
       ['task_expired', 't1', 'unread'],
       ['task_expired', 't2', 'unread'],
     ]);
     // The page that was open all along holds the same (the commits that wrote them brought them).
-    expect(notes(c.changes(from))).toEqual(notes(fresh.changes()));
+    expect(notificationTrail(c.changes(from))).toEqual(notificationTrail(fresh.changes()));
   });
 
   it('SUP-3 PERF-1 a person\u2019s score on an overview left open follows the performance window into a new day, as a fresh view shows it', async () => {

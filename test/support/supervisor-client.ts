@@ -234,3 +234,8 @@ export function merged(pages: readonly Changes[]) {
   }
   return { tasks, people, terminals, exceptions, notifications, departments };
 }
+
+/** A page's notifications in id order, each as [event, task, read or unread]: what a supervisor's bell lists. */
+export function notificationTrail(pages: readonly Changes[]): Array<[string, string | null, 'read' | 'unread']> {
+  return [...merged(pages).notifications.values()].sort((a, b) => a.id - b.id).map((n) => [n.event, n.taskId, n.readAt === null ? 'unread' : 'read']);
+}
